@@ -1,0 +1,19 @@
+// Package l0 counts the non-zero elements of numeric slices at the memory
+// read limit of the machine, and measures the L0 norm of sparse-autoencoder
+// activations on top of that.
+//
+// The packages:
+//
+//   - kernel: CountNonZero and the other counting kernels, AVX-512 and AVX2
+//     on amd64, NEON on arm64, portable Go everywhere, one level chosen at
+//     start-up;
+//   - metric: the L0-norm metric of the sparse_autoencoder library, and
+//     per-feature activity;
+//   - cmd/l0: the report of NumPy .npy files.
+//
+// This file holds every go:generate line of the module. The generators live
+// in ./asm, a module of its own, so that avo never enters a user's build.
+package l0
+
+//go:generate go -C asm run ./amd64 -family count -out ../kernel/count_amd64.s -stubs ../kernel/count_amd64.go -pkg kernel
+//go:generate go -C asm run ./amd64 -family roofline -out ../internal/roofline/roofline_amd64.s -stubs ../internal/roofline/roofline_amd64.go -pkg roofline

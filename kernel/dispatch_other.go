@@ -1,0 +1,9 @@
+//go:build !amd64 || !gc || purego
+
+package kernel
+
+// detectLevels: without assembly for this platform or build, only the
+// generic kernels run.
+func detectLevels() []Level { return []Level{Generic} }
+
+func kernelsFor(Level) *kernelSet { return &genericKernels }
