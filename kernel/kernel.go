@@ -64,7 +64,9 @@ func CountNonZero[T Element](x []T) int {
 const ChunkBytes = 1 << 20
 
 // word is the unsigned lane type of every element width.
-type word interface{ uint8 | uint16 | uint32 | uint64 }
+type word interface {
+	uint8 | uint16 | uint32 | uint64
+}
 
 // kernelSet is one level's counting function for each lane width and
 // meaning of zero. Each takes any length.
