@@ -1,0 +1,6 @@
+//go:build gc && !purego
+
+package kernel
+
+// columnKernelsFor returns level l's column-counting kernels.
+func columnKernelsFor(l Level) *columnKernels { return &genericColumns }

@@ -1,0 +1,7 @@
+//go:build !amd64 || !gc || purego
+
+package kernel
+
+// thresholdKernelsFor: without assembly for this platform or build, only
+// the generic kernels run.
+func thresholdKernelsFor(Level) *thresholdKernels { return &genericThreshold }
