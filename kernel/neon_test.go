@@ -1,0 +1,124 @@
+//go:build arm64 && gc && !purego
+
+package kernel
+
+import (
+	"fmt"
+	"testing"
+	"unsafe"
+)
+
+// neonKernel is one generated NEON kernel, called directly (without the
+// generic tail and without chunking), with the pattern of one lane that
+// counts and one that does not.
+type neonKernel struct {
+	name          string
+	count         func(b []byte) int
+	width         int
+	nonZero, zero uint64
+}
+
+func newNEONKernel[W word](name string, f func([]W) int, nonZero, zero uint64) neonKernel {
+	var w W
+	width := int(unsafe.Sizeof(w))
+	return neonKernel{
+		name:    name,
+		width:   width,
+		nonZero: nonZero,
+		zero:    zero,
+		count: func(b []byte) int {
+			return f(unsafe.Slice((*W)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/width))
+		},
+	}
+}
+
+// The non-zero pattern of each kernel is the one with every bit set that
+// counts, so every lane counts and each test sets every bit that decides;
+// the zero pattern of the float kernels is -0, which must not count.
+var neonKernelCases = []neonKernel{
+	newNEONKernel("Bits8", countNonZeroBits8NEON, 0xff, 0),
+	newNEONKernel("Bits16", countNonZeroBits16NEON, 0xffff, 0),
+	newNEONKernel("Float16", countNonZeroFloat16NEON, 0x7fff, 0x8000),
+	newNEONKernel("Bits32", countNonZeroBits32NEON, 0xffffffff, 0),
+	newNEONKernel("Float32", countNonZeroFloat32NEON, 0x7fffffff, 0x80000000),
+	newNEONKernel("Bits64", countNonZeroBits64NEON, ^uint64(0), 0),
+	newNEONKernel("Float64", countNonZeroFloat64NEON, 1<<63-1, 1<<63),
+}
+
+func (k neonKernel) fill(b []byte, bits uint64) {
+	for i := 0; i < len(b); i++ {
+		b[i] = byte(bits >> (8 * (i % k.width)))
+	}
+}
+
+// TestNEONChunkNoOverflow: the lane counters of a kernel cannot overflow at
+// the largest input a call gets (ChunkBytes, every lane non-zero), nor at
+// several chunks at once, so the bound does not depend on the chunking. For
+// 16-bit lanes ChunkBytes is exactly where four counters of a lane would
+// reach 65536 without the widening.
+func TestNEONChunkNoOverflow(t *testing.T) {
+	if !Supported(NEON) {
+		t.Skip("this CPU has no ASIMD")
+	}
+	b := alignedBytes(4*ChunkBytes+3*16, 0)
+	for _, k := range neonKernelCases {
+		t.Run(k.name, func(t *testing.T) {
+			k.fill(b, k.nonZero)
+			for _, size := range []int{ChunkBytes - 16, ChunkBytes, ChunkBytes + 16, len(b)} {
+				if got, want := k.count(b[:size]), size/k.width; got != want {
+					t.Fatalf("%d bytes, every lane non-zero: got %d, want %d", size, got, want)
+				}
+			}
+			k.fill(b, k.zero)
+			if got := k.count(b[:ChunkBytes]); got != 0 {
+				t.Fatalf("%d bytes of %#x: got %d, want 0", ChunkBytes, k.zero, got)
+			}
+		})
+	}
+}
+
+// TestNEONWholeVectorsOnly: a kernel counts the lanes of whole 16-byte
+// vectors and leaves the rest to the caller, for every length through the
+// main loop's blocks and the single-vector loop.
+func TestNEONWholeVectorsOnly(t *testing.T) {
+	if !Supported(NEON) {
+		t.Skip("this CPU has no ASIMD")
+	}
+	for _, k := range neonKernelCases {
+		b := alignedBytes(5*64+3*16+15, 0)
+		k.fill(b, k.nonZero)
+		for size := 0; size <= len(b); size += k.width {
+			whole := size - size%16
+			if got, want := k.count(b[:size]), whole/k.width; got != want {
+				t.Fatalf("%s, %d bytes: got %d, want %d (the lanes of %d whole vectors)", k.name, size, got, want, whole/16)
+			}
+		}
+	}
+}
+
+// TestNEONBlockBoundaries: one non-zero lane at each position of the first
+// vectors after a widening, so a count lost or doubled at the switch from one
+// block to the next shows.
+func TestNEONBlockBoundaries(t *testing.T) {
+	if !Supported(NEON) {
+		t.Skip("this CPU has no ASIMD")
+	}
+	for _, k := range neonKernelCases {
+		// blockBytes is the main loop's widening interval in bytes.
+		blockBytes := map[int]int{1: 63 * 64, 2: 16383 * 64}[k.width]
+		if blockBytes == 0 {
+			continue // 32- and 64-bit counters widen only after 64 GiB
+		}
+		size := 2*blockBytes + 5*16
+		b := alignedBytes(size, 0)
+		for _, at := range []int{0, blockBytes - k.width, blockBytes, blockBytes + 64 - k.width, 2*blockBytes - k.width, 2 * blockBytes, size - k.width} {
+			t.Run(fmt.Sprintf("%s/at=%d", k.name, at), func(t *testing.T) {
+				k.fill(b, k.zero)
+				k.fill(b[at:at+k.width], k.nonZero)
+				if got := k.count(b); got != 1 {
+					t.Fatalf("one non-zero lane at byte %d of %d: got %d, want 1", at, size, got)
+				}
+			})
+		}
+	}
+}
