@@ -1,0 +1,298 @@
+package metric
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"sync"
+
+	"github.com/sparsekit/l0/kernel"
+)
+
+// FeatureActivity counts, for each feature of each component, in how many
+// activation vectors it fired: was non-zero, or above a threshold. From
+// these counts come the health signals of sparse-autoencoder training:
+// feature density (the fraction of vectors a feature fired in), dead
+// features (never fired), dense features, the log10 density histogram, and
+// the L0 norm itself (the sum of a component's densities).
+//
+// It takes the same inputs as L0Norm and has the same guarantees: exact
+// 64-bit counts, rejected calls that change nothing, Merge and the binary
+// format, safe for concurrent use. It must not be copied after first use.
+// The zero value is an activity of zero features without components.
+type FeatureActivity[T kernel.Element] struct {
+	components, features int
+	counter              counter[T]
+
+	mu      sync.Mutex
+	vectors int64
+	counts  []uint64 // [max(components, 1)][features], row-major
+}
+
+// NewFeatureActivity returns a FeatureActivity of non-zero elements over
+// inputs of the given number of components (0: no component dimension)
+// and features. Negative sizes are an ErrConfig error.
+func NewFeatureActivity[T kernel.Element](components, features int) (*FeatureActivity[T], error) {
+	if components < 0 || features < 0 {
+		return nil, fmt.Errorf("%w: %d components, %d features; want 0 or more", ErrConfig, components, features)
+	}
+	hi, n := bits.Mul64(uint64(max(components, 1)), uint64(features))
+	if hi != 0 || n > math.MaxInt/8 {
+		return nil, fmt.Errorf("%w: %d components × %d features is too many counters", ErrConfig, components, features)
+	}
+	return &FeatureActivity[T]{components: components, features: features, counts: make([]uint64, n)}, nil
+}
+
+// NewFeatureActivityAbove returns a FeatureActivity in which a feature
+// fires when it is strictly greater than threshold (the
+// TrainBatchFeatureDensity definition of the sparse_autoencoder library).
+// NaN elements never fire; a NaN threshold is an ErrConfig error.
+func NewFeatureActivityAbove[T kernel.Float](components, features int, threshold float64) (*FeatureActivity[T], error) {
+	a, err := NewFeatureActivity[T](components, features)
+	if err != nil {
+		return nil, err
+	}
+	if a.counter, err = aboveCounter[T](threshold); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Components returns the size of the component dimension, 0 for none.
+func (a *FeatureActivity[T]) Components() int { return a.components }
+
+// Features returns the number of features per component.
+func (a *FeatureActivity[T]) Features() int { return a.features }
+
+// Threshold returns the threshold a feature fires above, and whether there
+// is one; without one a feature fires when it is not zero.
+func (a *FeatureActivity[T]) Threshold() (threshold float64, ok bool) {
+	return a.counter.threshold, a.counter.above
+}
+
+// Update adds a batch of activation vectors, with the shapes of
+// L0Norm.Update; the feature size must be the metric's. A batch of zero
+// vectors changes nothing; a rejected call (ErrShape, ErrOverflow) leaves
+// the metric as it was. The batch is counted with one kernel call, outside
+// the lock.
+func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
+	l, err := parseShape(shape, len(x), a.components, a.features)
+	if err != nil || l.batch == 0 {
+		return err
+	}
+	local := getBuffer(len(a.counts))
+	defer putBuffer(local)
+	if len(x) > 0 {
+		if err := a.counter.addAllColumns(*local, x); err != nil {
+			return err
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.addLocked(int64(l.batch), *local)
+}
+
+// addLocked adds vectors and counts (each at most vectors) to the state,
+// or returns ErrOverflow and changes nothing. a.mu is held.
+func (a *FeatureActivity[T]) addLocked(vectors int64, counts []uint64) error {
+	if vectors > math.MaxInt64-a.vectors {
+		return fmt.Errorf("%w: %d + %d vectors", ErrOverflow, a.vectors, vectors)
+	}
+	// Every count is at most its vector count, so no count overflows
+	// when the vectors do not.
+	for i, c := range counts {
+		a.counts[i] += c
+	}
+	a.vectors += vectors
+	return nil
+}
+
+// Reset returns the metric to its state before the first Update.
+func (a *FeatureActivity[T]) Reset() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	clear(a.counts)
+	a.vectors = 0
+}
+
+// Vectors returns the number of activation vectors added since the metric
+// was created or reset.
+func (a *FeatureActivity[T]) Vectors() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.vectors
+}
+
+// Counts returns a copy of the counts: element c*Features()+f is the number
+// of vectors in which feature f of component c fired.
+func (a *FeatureActivity[T]) Counts() []uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return copyOf(a.counts)
+}
+
+// snapshot returns a copy of the counts and the vector count, or
+// ErrNoVectors before any vector.
+func (a *FeatureActivity[T]) snapshot() ([]uint64, int64, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.vectors == 0 {
+		return nil, 0, fmt.Errorf("%w: no Update since reset", ErrNoVectors)
+	}
+	return copyOf(a.counts), a.vectors, nil
+}
+
+// Density returns, per (component, feature) as Counts orders them, the
+// fraction of activation vectors in which the feature fired, from 0 to 1.
+// Before any vector it returns ErrNoVectors.
+func (a *FeatureActivity[T]) Density() ([]float64, error) {
+	counts, vectors, err := a.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	density := make([]float64, len(counts))
+	for i, c := range counts {
+		density[i] = float64(c) / float64(vectors)
+	}
+	return density, nil
+}
+
+// Dead returns the indices, as Counts orders them, of the features that
+// never fired since the metric was created or reset. Before any vector
+// that is every feature: none has fired yet.
+func (a *FeatureActivity[T]) Dead() []int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	dead := []int{}
+	for i, c := range a.counts {
+		if c == 0 {
+			dead = append(dead, i)
+		}
+	}
+	return dead
+}
+
+// Dense returns the indices, as Counts orders them, of the features whose
+// density is greater than threshold (say 0.1: a feature firing in more than
+// one vector in ten). A NaN threshold is an ErrConfig error; before any
+// vector Dense returns ErrNoVectors.
+func (a *FeatureActivity[T]) Dense(threshold float64) ([]int, error) {
+	if math.IsNaN(threshold) {
+		return nil, fmt.Errorf("%w: density threshold is NaN", ErrConfig)
+	}
+	density, err := a.Density()
+	if err != nil {
+		return nil, err
+	}
+	dense := []int{}
+	for i, d := range density {
+		if d > threshold {
+			dense = append(dense, i)
+		}
+	}
+	return dense, nil
+}
+
+// L0 returns, per component (one value without a component dimension), the
+// sum of its features' counts divided by the number of vectors: the mean
+// number of features that fired per vector, the value an L0Norm of the same
+// configuration computes over the same inputs. Before any vector it returns
+// ErrNoVectors.
+func (a *FeatureActivity[T]) L0() ([]float64, error) {
+	counts, vectors, err := a.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	l0 := make([]float64, max(a.components, 1))
+	for c := range l0 {
+		var hi, lo uint64 // a 128-bit sum: features × 2^63 can exceed 2^64
+		for _, v := range counts[c*a.features : (c+1)*a.features] {
+			var carry uint64
+			lo, carry = bits.Add64(lo, v, 0)
+			hi += carry
+		}
+		l0[c] = (float64(hi)*(1<<64) + float64(lo)) / float64(vectors)
+	}
+	return l0, nil
+}
+
+// Merge adds other's state to a's, so that a describes both metrics'
+// vectors. other must have the same components, features and threshold
+// (ErrMismatch) and must not be nil (ErrConfig). As with L0Norm.Merge, the
+// two locks are never held together: a.Merge(b) and b.Merge(a) can run at
+// once, and a.Merge(a) doubles a's state.
+func (a *FeatureActivity[T]) Merge(other *FeatureActivity[T]) error {
+	if other == nil {
+		return fmt.Errorf("%w: Merge with a nil *FeatureActivity", ErrConfig)
+	}
+	if err := checkConfig(other.config(), a.config()); err != nil {
+		return err
+	}
+	other.mu.Lock()
+	vectors := other.vectors
+	counts := copyOf(other.counts)
+	other.mu.Unlock()
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.addLocked(vectors, counts)
+}
+
+// config returns a's configuration as a binary header without counts.
+func (a *FeatureActivity[T]) config() header {
+	return header{
+		tag:        elementTag[T](),
+		above:      a.counter.above,
+		threshold:  a.counter.threshold,
+		components: a.components,
+		features:   a.features,
+	}
+}
+
+// AppendBinary appends the binary state of a (see MarshalBinary) to b.
+func (a *FeatureActivity[T]) AppendBinary(b []byte) ([]byte, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h := a.config()
+	h.vectors = a.vectors
+	return appendState(b, magicActivity, h, a.counts), nil
+}
+
+// MarshalBinary returns the state of a in the versioned binary format
+// described in the package documentation.
+func (a *FeatureActivity[T]) MarshalBinary() ([]byte, error) {
+	return a.AppendBinary(make([]byte, 0, headerSize+8*len(a.counts)+checksumSize))
+}
+
+// UnmarshalBinary replaces the state of a with one MarshalBinary returned.
+// The state must be complete, intact and consistent (no count above the
+// vector count) and of a metric of a's element type, components, features
+// and threshold; otherwise UnmarshalBinary returns an ErrFormat or
+// ErrMismatch error and leaves a unchanged.
+func (a *FeatureActivity[T]) UnmarshalBinary(b []byte) error {
+	h, counts, err := parseState(b, magicActivity, func(h header) (int, bool) {
+		hi, n := bits.Mul64(uint64(max(h.components, 1)), uint64(h.features))
+		return int(n), hi == 0 && n <= math.MaxInt/8
+	})
+	if err != nil {
+		return err
+	}
+	if err := checkConfig(h, a.config()); err != nil {
+		return err
+	}
+	for i, c := range counts {
+		if c > uint64(h.vectors) {
+			return fmt.Errorf("%w: feature %d fired %d times in %d vectors", ErrFormat, i, c, h.vectors)
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	copy(a.counts, counts)
+	a.vectors = h.vectors
+	return nil
+}
+
+// copyOf returns a copy of counts, never nil.
+func copyOf(counts []uint64) []uint64 {
+	return append(make([]uint64, 0, len(counts)), counts...)
+}

@@ -1,0 +1,277 @@
+package metric
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/sparsekit/l0/kernel"
+)
+
+// testActivityOracle checks a FeatureActivity's counts, densities and L0
+// against the oracle, and its L0 against an L0Norm fed the same batches.
+func testActivityOracle[T kernel.Element](t *testing.T,
+	newActivity func(components, features int) (*FeatureActivity[T], error),
+	newNorm func(components int) (*L0Norm[T], error), counts func(T) bool) {
+	rng := rand.New(rand.NewPCG(4, uint64(elementTag[T]())))
+	for trial := range 30 {
+		components := []int{0, 1, 2, 3, 5}[trial%5]
+		features := []int{0, 1, 3, 8, 65, 300}[rng.IntN(6)]
+		a, err := newActivity(components, features)
+		require.NoError(t, err)
+		m, err := newNorm(components)
+		require.NoError(t, err)
+		want := make([]uint64, max(components, 1)*features)
+		var vectors int64
+		for range 1 + rng.IntN(4) {
+			shape := randomLayout(rng, components, features)
+			x := randomData[T](rng, product(shape))
+			require.NoError(t, a.Update(x, shape...), "shape %v", shape)
+			require.NoError(t, m.Update(x, shape...))
+			for i, c := range oracleColumns(x, layoutOf(shape), counts) {
+				want[i] += c
+			}
+			vectors += int64(shape[0])
+		}
+		require.Equal(t, want, a.Counts())
+		require.Equal(t, vectors, a.Vectors())
+		density, err := a.Density()
+		l0, err2 := a.L0()
+		norm, err3 := m.Compute()
+		if vectors == 0 {
+			require.ErrorIs(t, err, ErrNoVectors)
+			require.ErrorIs(t, err2, ErrNoVectors)
+			require.ErrorIs(t, err3, ErrNoVectors)
+			continue
+		}
+		require.NoError(t, err)
+		require.NoError(t, err2)
+		require.NoError(t, err3)
+		for i, c := range want {
+			assert.Equal(t, float64(c)/float64(vectors), density[i])
+		}
+		assert.Equal(t, norm, l0, "FeatureActivity.L0 and L0Norm.Compute differ")
+	}
+}
+
+func testActivityTypes[T kernel.Element](t *testing.T) {
+	testActivityOracle(t, NewFeatureActivity[T], NewL0Norm[T], isNonZero[T])
+}
+
+func testActivityAboveTypes[T kernel.Float](t *testing.T) {
+	for _, threshold := range thresholds {
+		t.Run(fmt.Sprint("above=", threshold), func(t *testing.T) {
+			testActivityOracle(t,
+				func(c, f int) (*FeatureActivity[T], error) { return NewFeatureActivityAbove[T](c, f, threshold) },
+				func(c int) (*L0Norm[T], error) { return NewL0NormAbove[T](c, threshold) },
+				func(v T) bool { return value(v) > threshold })
+		})
+	}
+}
+
+func TestFeatureActivityOracle(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		t.Run("float32", testActivityTypes[float32])
+		t.Run("float64", testActivityTypes[float64])
+		t.Run("float16", testActivityTypes[kernel.Float16])
+		t.Run("bfloat16", testActivityTypes[kernel.BFloat16])
+		t.Run("int8", testActivityTypes[int8])
+		t.Run("int16", testActivityTypes[int16])
+		t.Run("int32", testActivityTypes[int32])
+		t.Run("int64", testActivityTypes[int64])
+		t.Run("uint8", testActivityTypes[uint8])
+		t.Run("uint16", testActivityTypes[uint16])
+		t.Run("uint32", testActivityTypes[uint32])
+		t.Run("uint64", testActivityTypes[uint64])
+		t.Run("float32", testActivityAboveTypes[float32])
+		t.Run("float64", testActivityAboveTypes[float64])
+		t.Run("float16", testActivityAboveTypes[kernel.Float16])
+		t.Run("bfloat16", testActivityAboveTypes[kernel.BFloat16])
+	})
+}
+
+func TestFeatureActivityConstructors(t *testing.T) {
+	for _, c := range [][2]int{{-1, 3}, {0, -1}, {-1, -1}, {math.MaxInt32, math.MaxInt32}, {2, math.MaxInt/8 + 1}} {
+		_, err := NewFeatureActivity[float32](c[0], c[1])
+		require.ErrorIs(t, err, ErrConfig, "components %d, features %d", c[0], c[1])
+	}
+	_, err := NewFeatureActivityAbove[kernel.Float16](1, 2, math.NaN())
+	require.ErrorIs(t, err, ErrConfig)
+	a, err := NewFeatureActivityAbove[float32](2, 5, 0.125)
+	require.NoError(t, err)
+	assert.Equal(t, 2, a.Components())
+	assert.Equal(t, 5, a.Features())
+	threshold, ok := a.Threshold()
+	assert.True(t, ok)
+	assert.Equal(t, 0.125, threshold)
+}
+
+func TestFeatureActivityRejectsBadShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	a, err := NewFeatureActivity[float32](2, 3)
+	require.NoError(t, err)
+	require.NoError(t, a.Update(randomData[float32](rng, 4*2*3), 4, 2, 3))
+	for _, c := range badShapes {
+		t.Run(c.name, func(t *testing.T) {
+			before := stateOf(t, a)
+			require.ErrorIs(t, a.Update(randomData[float32](rng, c.n), c.shape...), ErrShape)
+			require.Equal(t, before, stateOf(t, a))
+		})
+	}
+}
+
+func TestFeatureActivitySignals(t *testing.T) {
+	a, err := NewFeatureActivity[int16](2, 3)
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 1, 2, 3, 4, 5}, a.Dead(), "before any vector every feature is dead")
+	_, err = a.Density()
+	require.ErrorIs(t, err, ErrNoVectors)
+	_, err = a.Dense(0.5)
+	require.ErrorIs(t, err, ErrNoVectors)
+	_, err = a.Histogram()
+	require.ErrorIs(t, err, ErrNoVectors)
+	_, err = a.L0()
+	require.ErrorIs(t, err, ErrNoVectors)
+
+	x := []int16{
+		1, 0, 0, /**/ 1, 1, 0,
+		1, 0, 0, /**/ 0, 1, 0,
+		1, 0, 0, /**/ 0, 1, 0,
+		1, 0, 5, /**/ 0, 1, 0,
+	}
+	require.NoError(t, a.Update(x, 4, 2, 3))
+	assert.Equal(t, []uint64{4, 0, 1, 1, 4, 0}, a.Counts())
+	assert.Equal(t, []int{1, 5}, a.Dead())
+	dense, err := a.Dense(0.25)
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 4}, dense)
+	dense, err = a.Dense(-1)
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 1, 2, 3, 4, 5}, dense)
+	_, err = a.Dense(math.NaN())
+	require.ErrorIs(t, err, ErrConfig)
+	l0, err := a.L0()
+	require.NoError(t, err)
+	assert.Equal(t, []float64{1.25, 1.25}, l0)
+	h, err := a.Histogram()
+	require.NoError(t, err)
+	assert.Equal(t, 2, h.Dead)
+	assert.Equal(t, 2, h.Counts[HistogramBins-1]) // density 1
+	assert.Equal(t, 2, h.Counts[14])              // density 0.25: log10 = -0.60
+}
+
+func TestHistogramBins(t *testing.T) {
+	h := Histogram{Edges: histogramEdges()}
+	assert.Equal(t, -8.0, h.Edges[0])
+	assert.Equal(t, -7.5, h.Edges[1])
+	assert.Equal(t, 0.0, h.Edges[HistogramBins])
+	cases := []struct {
+		density float64
+		bin     int // -1 dead, -2 underflow
+	}{
+		{0, -1},
+		{5e-324, -2},
+		{9.99e-9, -2},
+		{1e-8, 0},
+		{math.Pow(10, -7.5), 1},
+		{math.Nextafter(math.Pow(10, -7.5), 0), 0},
+		{0.001, 10},
+		{math.Nextafter(0.001, 0), 9},
+		{1.0 / 3, 15},
+		{0.1, 14},
+		{math.Nextafter(0.1, 0), 13},
+		{1, 15},
+	}
+	for _, c := range cases {
+		h := Histogram{Edges: histogramEdges()}
+		h.add(c.density)
+		switch c.bin {
+		case -1:
+			assert.Equal(t, 1, h.Dead, "density %v", c.density)
+		case -2:
+			assert.Equal(t, 1, h.Underflow, "density %v", c.density)
+		default:
+			assert.Equal(t, 1, h.Counts[c.bin], "density %v: bins %v", c.density, h.Counts)
+		}
+	}
+
+	// Every feature lands in exactly one place.
+	rng := rand.New(rand.NewPCG(6, 6))
+	a, _ := NewFeatureActivity[uint8](3, 200)
+	for range 10 {
+		x := make([]uint8, 50*3*200)
+		for i := range x {
+			if rng.IntN(1+i%200*50) == 0 {
+				x[i] = 1
+			}
+		}
+		require.NoError(t, a.Update(x, 50, 3, 200))
+	}
+	h, err := a.Histogram()
+	require.NoError(t, err)
+	total := h.Dead + h.Underflow
+	for _, n := range h.Counts {
+		total += n
+	}
+	assert.Equal(t, 3*200, total)
+	assert.Equal(t, len(a.Dead()), h.Dead)
+}
+
+func TestFeatureActivityMerge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	a, _ := NewFeatureActivity[kernel.BFloat16](2, 40)
+	b, _ := NewFeatureActivity[kernel.BFloat16](2, 40)
+	both, _ := NewFeatureActivity[kernel.BFloat16](2, 40)
+	for range 4 {
+		x := randomData[kernel.BFloat16](rng, 9*2*40)
+		y := randomData[kernel.BFloat16](rng, 3*2*40)
+		require.NoError(t, a.Update(x, 9, 2, 40))
+		require.NoError(t, b.Update(y, 3, 2, 40))
+		require.NoError(t, both.Update(x, 9, 2, 40))
+		require.NoError(t, both.Update(y, 3, 2, 40))
+	}
+	require.NoError(t, a.Merge(b))
+	assert.Equal(t, stateOf(t, both), stateOf(t, a))
+	counts := a.Counts()
+	require.NoError(t, a.Merge(a))
+	for i := range counts {
+		counts[i] *= 2
+	}
+	assert.Equal(t, counts, a.Counts())
+
+	before := stateOf(t, a)
+	require.ErrorIs(t, a.Merge(nil), ErrConfig)
+	for _, other := range []func() (*FeatureActivity[kernel.BFloat16], error){
+		func() (*FeatureActivity[kernel.BFloat16], error) { return NewFeatureActivity[kernel.BFloat16](2, 41) },
+		func() (*FeatureActivity[kernel.BFloat16], error) { return NewFeatureActivity[kernel.BFloat16](3, 40) },
+		func() (*FeatureActivity[kernel.BFloat16], error) { return NewFeatureActivity[kernel.BFloat16](0, 40) },
+		func() (*FeatureActivity[kernel.BFloat16], error) {
+			return NewFeatureActivityAbove[kernel.BFloat16](2, 40, 0)
+		},
+	} {
+		o, err := other()
+		require.NoError(t, err)
+		require.ErrorIs(t, a.Merge(o), ErrMismatch)
+		require.ErrorIs(t, o.Merge(a), ErrMismatch)
+	}
+	require.Equal(t, before, stateOf(t, a))
+
+	full, _ := NewFeatureActivity[kernel.BFloat16](2, 40)
+	require.NoError(t, full.UnmarshalBinary(withVectors(t, full, math.MaxInt64, nil)))
+	require.ErrorIs(t, a.Merge(full), ErrOverflow)
+	require.ErrorIs(t, full.Update(make([]kernel.BFloat16, 80), 1, 2, 40), ErrOverflow)
+	require.Equal(t, before, stateOf(t, a))
+}
+
+func TestFeatureActivityZeroValue(t *testing.T) {
+	var a FeatureActivity[float64]
+	require.NoError(t, a.Update(nil, 3, 0))
+	assert.Equal(t, int64(3), a.Vectors())
+	l0, err := a.L0()
+	require.NoError(t, err)
+	assert.Equal(t, []float64{0}, l0)
+	require.ErrorIs(t, a.Update([]float64{1}, 1, 1), ErrShape)
+	a.Reset()
+	assert.Equal(t, int64(0), a.Vectors())
+}

@@ -1,0 +1,119 @@
+package metric
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/sparsekit/l0/kernel"
+)
+
+// counter is what a metric counts: the non-zero elements (the zero value),
+// or the elements strictly above a threshold.
+type counter[T kernel.Element] struct {
+	above     bool
+	threshold float64
+	// count and addColumns are the kernels; nil means the non-zero ones.
+	count      func(x []T) int
+	addColumns func(counts []uint64, x []T) error
+}
+
+// aboveCounter returns the counter of the elements x > threshold.
+func aboveCounter[T kernel.Float](threshold float64) (counter[T], error) {
+	if math.IsNaN(threshold) {
+		return counter[T]{}, fmt.Errorf("%w: threshold is NaN", ErrConfig)
+	}
+	return counter[T]{
+		above:      true,
+		threshold:  threshold,
+		count:      func(x []T) int { return kernel.CountAbove(x, threshold) },
+		addColumns: func(c []uint64, x []T) error { return kernel.AddAboveColumns(c, x, threshold) },
+	}, nil
+}
+
+// sameAs reports whether c and o count the same elements.
+func (c *counter[T]) sameAs(o *counter[T]) bool {
+	return c.above == o.above && c.threshold == o.threshold
+}
+
+// describe names what c counts, for error messages.
+func (c *counter[T]) describe() string {
+	if c.above {
+		return fmt.Sprintf("x > %v", c.threshold)
+	}
+	return "x != 0"
+}
+
+func (c *counter[T]) countAll(x []T) int {
+	if c.count == nil {
+		return kernel.CountNonZero(x)
+	}
+	return c.count(x)
+}
+
+func (c *counter[T]) addAllColumns(counts []uint64, x []T) error {
+	if c.addColumns == nil {
+		return kernel.AddNonZeroColumns(counts, x)
+	}
+	return c.addColumns(counts, x)
+}
+
+// minRowFeatures is the row length from which counting a batch with
+// components row by row, one kernel call per row, beats one column-count
+// call over the whole batch (see BenchmarkL0NormUpdate).
+const minRowFeatures = 64
+
+// countSlots stores in slots[s] (len(slots) == l.slots) the number of
+// counted elements of component s over the batch x. It touches no metric
+// state, so it runs outside the metric's lock.
+func (c *counter[T]) countSlots(slots []uint64, x []T, l layout) error {
+	clear(slots)
+	switch {
+	case l.batch == 0 || l.features == 0:
+		return nil
+	case l.slots == 1:
+		// One component or none: the batch is one run of elements.
+		slots[0] = uint64(c.countAll(x))
+		return nil
+	case l.features >= minRowFeatures:
+		for r := range l.rows() {
+			slots[r%l.slots] += uint64(c.countAll(x[r*l.features : (r+1)*l.features]))
+		}
+		return nil
+	}
+	// Short rows: one call counts every (component, feature) column, then
+	// each component sums its features.
+	columns := getBuffer(l.slots * l.features)
+	defer putBuffer(columns)
+	if err := c.addAllColumns(*columns, x); err != nil {
+		return err
+	}
+	for s := range slots {
+		var sum uint64
+		for _, v := range (*columns)[s*l.features : (s+1)*l.features] {
+			sum += v
+		}
+		slots[s] = sum
+	}
+	return nil
+}
+
+// buffers recycles the per-call scratch counters, so that an Update does
+// not allocate.
+var buffers sync.Pool
+
+// getBuffer returns a zeroed scratch slice of n counters.
+func getBuffer(n int) *[]uint64 {
+	b, _ := buffers.Get().(*[]uint64)
+	if b == nil {
+		b = new([]uint64)
+	}
+	if cap(*b) < n {
+		*b = make([]uint64, n)
+	}
+	*b = (*b)[:n]
+	clear(*b)
+	return b
+}
+
+func putBuffer(b *[]uint64) { buffers.Put(b) }

@@ -1,0 +1,94 @@
+// Package metric measures the sparsity of sparse-autoencoder activations:
+// the L0 norm of the sparse_autoencoder library (L0Norm), exactly, and the
+// per-feature activity behind the usual training health signals
+// (FeatureActivity). Both count with the SIMD kernels of package kernel.
+//
+// # Inputs
+//
+// A batch of learned activations is a row-major slice x with its shape:
+// [batch, feature] for a metric without a component dimension (components
+// 0), or [batch, component, feature] for one with components > 0. The
+// element type is any kernel.Element: float32, float64, kernel.Float16,
+// kernel.BFloat16, and the signed and unsigned integers of 8 to 64 bits.
+//
+// An element counts when it is not zero: for the float types +0 and -0 are
+// zero and NaN, ±Inf and subnormals are not, as torch.count_nonzero and
+// numpy.count_nonzero decide, on the bits. The thresholded metrics
+// (NewL0NormAbove, NewFeatureActivityAbove; float types only) count instead
+// the elements x > threshold; NaN never counts.
+//
+// # L0Norm
+//
+// The state is the number of activation vectors N (the batch rows seen)
+// and, per component c, the number of counted elements A[c]. Update adds
+// batch to N and, per component, the count over its batch×feature
+// elements. Compute returns
+//
+//	L0[c] = A[c] / N
+//
+// the mean number of active features per activation vector, as the
+// library's L0NormMetric computes it: [[1,0,1],[0,1,0]] gives 1.5.
+// Unlike the original, the counts are exact 64-bit integers (not float32,
+// exact only to 2^24), Compute before any vector is the error ErrNoVectors
+// (not 0/0), and every input is validated.
+//
+// # FeatureActivity
+//
+// The state is N and, per component c and feature f, the number of vectors
+// F[c][f] in which that feature fired. From it: Density (F/N), Dead (F ==
+// 0), Dense (F/N > threshold), Histogram (log10 F/N in fixed bins) and L0
+// (the sum over f of F[c][f] / N, equal to L0Norm's value).
+//
+// # Edge cases
+//
+//   - A batch of zero vectors is valid and changes nothing (Forward returns
+//     ErrNoVectors for it: its value is undefined).
+//   - Vectors of zero features are valid: they count as vectors, of L0 0.
+//   - A wrong rank, a component or feature count other than the metric's,
+//     a negative size, a size product that overflows int or that is not
+//     len(x) is an ErrShape error.
+//   - Any rejected call returns an error wrapping one of the sentinels
+//     (ErrShape, ErrConfig, ErrMismatch, ErrFormat, ErrOverflow,
+//     ErrNoVectors) and leaves the metric exactly as it was. Nothing panics
+//     on bad input.
+//
+// # Concurrency
+//
+// Both metrics are safe for concurrent use. Update counts its batch outside
+// the metric's lock and adds the counts under it, so goroutines updating
+// one metric count in parallel and the totals stay exact. Merge reads the
+// other metric under its lock and adds under the receiver's, never holding
+// both: merges in opposite directions cannot deadlock, and merging a metric
+// with itself doubles it.
+//
+// # Merging and the binary format
+//
+// Like torchmetrics' sum reduction, Merge adds another metric's state: the
+// metrics of many goroutines, processes or machines reduce to one. To move
+// a state between processes, MarshalBinary (or AppendBinary) encodes it and
+// UnmarshalBinary restores it into a metric of the same configuration. The
+// format, version 1, little-endian:
+//
+//	offset  size  field
+//	0       4     magic: "L0NM" (L0Norm) or "L0FA" (FeatureActivity)
+//	4       1     version: 1
+//	5       1     element type: 1 float32, 2 float64, 3 float16, 4 bfloat16,
+//	              5 int8, 6 int16, 7 int32, 8 int64,
+//	              9 uint8, 10 uint16, 11 uint32, 12 uint64
+//	6       1     flags: bit 0 set when the metric counts x > threshold
+//	7       1     reserved, zero
+//	8       8     components (0: no component dimension)
+//	16      8     features (FeatureActivity; 0 for L0Norm)
+//	24      8     threshold, float64 bits (zero without flag bit 0)
+//	32      8     N, the number of activation vectors (< 2^63)
+//	40      8×n   counts: n = max(components, 1) for L0Norm (A),
+//	              max(components, 1) × features for FeatureActivity (F)
+//	40+8n   4     CRC-32C (Castagnoli) of all the bytes before it
+//
+// UnmarshalBinary rejects, with ErrFormat and without changing the metric,
+// a state that is truncated, has trailing bytes, another magic or version,
+// unknown flags, a bad checksum, or counts that cannot be (counts without
+// vectors; a feature firing in more vectors than there are); and, with
+// ErrMismatch, a state of another element type, components, features or
+// threshold.
+package metric

@@ -1,0 +1,272 @@
+package metric
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"sync"
+
+	"github.com/sparsekit/l0/kernel"
+)
+
+// L0Norm is the L0-norm metric of the sparse_autoencoder library: the mean
+// number of counted (non-zero, or above a threshold) features per
+// activation vector, per component.
+//
+// Its state is one count per component (one in all without a component
+// dimension) and the number of activation vectors; Compute divides the
+// first by the second. The zero value is an L0Norm without a component
+// dimension counting non-zero elements, ready to use, like NewL0Norm(0).
+//
+// An L0Norm is safe for concurrent use: Update, Forward, Compute, Merge,
+// Reset and the binary methods may be called from many goroutines at once,
+// and the totals stay exact. It must not be copied after first use.
+type L0Norm[T kernel.Element] struct {
+	components int
+	counter    counter[T]
+
+	mu      sync.Mutex
+	vectors int64
+	counts  []uint64 // max(components, 1); nil in the zero value until first used
+}
+
+// NewL0Norm returns an L0Norm of elements that are not zero (+0 and -0 are
+// zero for the float types; NaN, ±Inf and subnormals are not). components
+// is the size of the component dimension of its inputs, or 0 for inputs
+// without one; a negative value is an error.
+func NewL0Norm[T kernel.Element](components int) (*L0Norm[T], error) {
+	if components < 0 {
+		return nil, fmt.Errorf("%w: %d components; want 0 (none) or more", ErrConfig, components)
+	}
+	return &L0Norm[T]{components: components, counts: make([]uint64, max(components, 1))}, nil
+}
+
+// NewL0NormAbove returns an L0Norm that counts the elements strictly
+// greater than threshold, the sparse_autoencoder library's definition of a
+// feature that fired (x > 0 for NeuronFiredCountMetric). NaN elements never
+// count; a NaN threshold is an error. A threshold of -Inf counts every
+// element but NaN. For Float16 and BFloat16 the comparison is made on the
+// elements' exact values.
+func NewL0NormAbove[T kernel.Float](components int, threshold float64) (*L0Norm[T], error) {
+	m, err := NewL0Norm[T](components)
+	if err != nil {
+		return nil, err
+	}
+	if m.counter, err = aboveCounter[T](threshold); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Components returns the size of the component dimension, 0 for none.
+func (m *L0Norm[T]) Components() int { return m.components }
+
+// Threshold returns the threshold the metric counts above, and whether it
+// has one; without one it counts non-zero elements.
+func (m *L0Norm[T]) Threshold() (threshold float64, ok bool) {
+	return m.counter.threshold, m.counter.above
+}
+
+// Update adds a batch of activation vectors: x is row-major, of shape
+// [batch, feature], or [batch, components, feature] when the metric has
+// components. It adds batch to the number of vectors and, per component,
+// the number of counted elements.
+//
+// A batch of zero vectors is valid and changes nothing; so is a batch of
+// vectors of zero features (they count as vectors, of L0 0). A shape of
+// another rank or number of components, a negative size, a product of
+// sizes that overflows int, or one that is not len(x) is an ErrShape error,
+// and leaves the metric as it was.
+func (m *L0Norm[T]) Update(x []T, shape ...int) error {
+	_, err := m.add(x, shape, false)
+	return err
+}
+
+// Forward is Update that also returns the batch's own value, one per
+// component, as torchmetrics' forward does. A batch of zero vectors has
+// no value: Forward returns ErrNoVectors and leaves the metric unchanged.
+func (m *L0Norm[T]) Forward(x []T, shape ...int) ([]float64, error) {
+	return m.add(x, shape, true)
+}
+
+// add counts x outside the lock, then adds the counts under it; with value,
+// it also returns the batch's value.
+func (m *L0Norm[T]) add(x []T, shape []int, value bool) ([]float64, error) {
+	l, err := parseShape(shape, len(x), m.components, -1)
+	if err != nil {
+		return nil, err
+	}
+	if l.batch == 0 {
+		if value {
+			return nil, fmt.Errorf("%w: Forward of a batch of 0 vectors", ErrNoVectors)
+		}
+		return nil, nil
+	}
+	var stack [8]uint64
+	local := stack[:0]
+	if l.slots <= len(stack) {
+		local = stack[:l.slots]
+	} else {
+		b := getBuffer(l.slots)
+		defer putBuffer(b)
+		local = *b
+	}
+	if err := m.counter.countSlots(local, x, l); err != nil {
+		return nil, err
+	}
+	var out []float64
+	if value {
+		out = make([]float64, len(local))
+		for i, c := range local {
+			out[i] = float64(c) / float64(l.batch)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return out, m.addLocked(int64(l.batch), local)
+}
+
+// addLocked adds vectors and counts to the state, or, if a counter would
+// overflow, returns ErrOverflow and changes nothing. m.mu is held.
+func (m *L0Norm[T]) addLocked(vectors int64, counts []uint64) error {
+	state := m.state()
+	if vectors > math.MaxInt64-m.vectors {
+		return fmt.Errorf("%w: %d + %d vectors", ErrOverflow, m.vectors, vectors)
+	}
+	for i, c := range counts {
+		if _, carry := bits.Add64(state[i], c, 0); carry != 0 {
+			return fmt.Errorf("%w: component %d: %d + %d", ErrOverflow, i, state[i], c)
+		}
+	}
+	for i, c := range counts {
+		state[i] += c
+	}
+	m.vectors += vectors
+	return nil
+}
+
+// state returns the counts, allocating them in a zero L0Norm. m.mu is held.
+func (m *L0Norm[T]) state() []uint64 {
+	if m.counts == nil {
+		m.counts = make([]uint64, max(m.components, 1))
+	}
+	return m.counts
+}
+
+// Compute returns the L0 norm: per component (one value without a
+// component dimension), the number of counted elements divided by the
+// number of activation vectors. Before any vector it returns ErrNoVectors.
+func (m *L0Norm[T]) Compute() ([]float64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.vectors == 0 {
+		return nil, fmt.Errorf("%w: Compute before any Update", ErrNoVectors)
+	}
+	out := make([]float64, len(m.state()))
+	for i, c := range m.counts {
+		out[i] = float64(c) / float64(m.vectors)
+	}
+	return out, nil
+}
+
+// Vectors returns the number of activation vectors added since the metric
+// was created or reset.
+func (m *L0Norm[T]) Vectors() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.vectors
+}
+
+// Counts returns a copy of the exact counts, one per component (one
+// without a component dimension).
+func (m *L0Norm[T]) Counts() []uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]uint64(nil), m.state()...)
+}
+
+// Reset returns the metric to its state before the first Update.
+func (m *L0Norm[T]) Reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	clear(m.counts)
+	m.vectors = 0
+}
+
+// Merge adds other's state to m's, as torchmetrics reduces the state of
+// many processes: afterwards m computes the metric over both metrics'
+// vectors. other must have the same components and threshold (ErrMismatch)
+// and must not be nil (ErrConfig). other is read under its own lock and
+// then added under m's, never both at once, so a.Merge(b) and b.Merge(a)
+// can run together; m.Merge(m) doubles m's state.
+func (m *L0Norm[T]) Merge(other *L0Norm[T]) error {
+	if other == nil {
+		return fmt.Errorf("%w: Merge with a nil *L0Norm", ErrConfig)
+	}
+	if m.components != other.components || !m.counter.sameAs(&other.counter) {
+		return fmt.Errorf("%w: merging %d components counting %s into %d components counting %s", ErrMismatch,
+			other.components, other.counter.describe(), m.components, m.counter.describe())
+	}
+	other.mu.Lock()
+	vectors := other.vectors
+	counts := append([]uint64(nil), other.state()...)
+	other.mu.Unlock()
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.addLocked(vectors, counts)
+}
+
+// config returns m's configuration as a binary header without counts.
+func (m *L0Norm[T]) config() header {
+	return header{
+		tag:        elementTag[T](),
+		above:      m.counter.above,
+		threshold:  m.counter.threshold,
+		components: m.components,
+	}
+}
+
+// AppendBinary appends the binary state of m (see MarshalBinary) to b.
+func (m *L0Norm[T]) AppendBinary(b []byte) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h := m.config()
+	h.vectors = m.vectors
+	return appendState(b, magicL0Norm, h, m.state()), nil
+}
+
+// MarshalBinary returns the state of m in the versioned binary format
+// described in the package documentation: its configuration (element type,
+// components, threshold), its vector count and its counts.
+func (m *L0Norm[T]) MarshalBinary() ([]byte, error) {
+	return m.AppendBinary(make([]byte, 0, headerSize+8*max(m.components, 1)+checksumSize))
+}
+
+// UnmarshalBinary replaces the state of m with one MarshalBinary returned.
+// The state must be complete and intact and of a metric of m's element
+// type, components and threshold; otherwise UnmarshalBinary returns an
+// ErrFormat or ErrMismatch error and leaves m unchanged.
+func (m *L0Norm[T]) UnmarshalBinary(b []byte) error {
+	h, counts, err := parseState(b, magicL0Norm, func(h header) (int, bool) {
+		return max(h.components, 1), h.features == 0
+	})
+	if err != nil {
+		return err
+	}
+	if err := checkConfig(h, m.config()); err != nil {
+		return err
+	}
+	if h.vectors == 0 {
+		for _, c := range counts {
+			if c != 0 {
+				return fmt.Errorf("%w: counts without any vector", ErrFormat)
+			}
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	copy(m.state(), counts)
+	m.vectors = h.vectors
+	return nil
+}

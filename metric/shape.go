@@ -1,0 +1,57 @@
+package metric
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+)
+
+// layout is the validated shape of one batch: batch rows of slots
+// components of features elements each, row-major. slots is the number of
+// components, or 1 for a metric without a component dimension.
+type layout struct {
+	batch, slots, features int
+}
+
+// rows returns the number of (vector, component) rows: batch × slots.
+func (l layout) rows() int { return l.batch * l.slots }
+
+// parseShape checks shape against a metric with the given number of
+// components (0: no component dimension) and features (-1: any), and
+// against n, the length of the data.
+func parseShape(shape []int, n, components, features int) (layout, error) {
+	want := "[batch, feature]"
+	rank := 2
+	if components > 0 {
+		want = "[batch, component, feature]"
+		rank = 3
+	}
+	if len(shape) != rank {
+		return layout{}, fmt.Errorf("%w: shape %v has rank %d, want %s", ErrShape, shape, len(shape), want)
+	}
+	product := uint64(1)
+	for _, d := range shape {
+		if d < 0 {
+			return layout{}, fmt.Errorf("%w: shape %v has a negative size", ErrShape, shape)
+		}
+		hi, lo := bits.Mul64(product, uint64(d))
+		if hi != 0 || lo > math.MaxInt {
+			return layout{}, fmt.Errorf("%w: shape %v has more elements than an int can count", ErrShape, shape)
+		}
+		product = lo
+	}
+	l := layout{batch: shape[0], slots: 1, features: shape[rank-1]}
+	if components > 0 {
+		l.slots = shape[1]
+		if l.slots != components {
+			return layout{}, fmt.Errorf("%w: shape %v has %d components, the metric %d", ErrShape, shape, l.slots, components)
+		}
+	}
+	if features >= 0 && l.features != features {
+		return layout{}, fmt.Errorf("%w: shape %v has %d features, the metric %d", ErrShape, shape, l.features, features)
+	}
+	if uint64(n) != product {
+		return layout{}, fmt.Errorf("%w: shape %v holds %d elements, the data %d", ErrShape, shape, product, n)
+	}
+	return l, nil
+}
