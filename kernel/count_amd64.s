@@ -5,69 +5,86 @@
 #include "textflag.h"
 
 // func countNonZeroBits8AVX512(x []uint8) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F, CMOV
+// Requires: AVX, AVX2, AVX512BW, AVX512F
 TEXT ·countNonZeroBits8AVX512(SB), NOSPLIT, $0-32
 	MOVQ x_base+0(FP), AX
 	MOVQ x_len+8(FP), CX
 
-	// ones: every bit set, and -1 in every lane; counted: the bits that decide non-zero
+	// minusOne: -1 in every lane; one: 1 in every lane; counted: the bits that decide non-zero
 	VPTERNLOGD $0xff, Z0, Z0, Z0
+	VPABSB     Z0, Z0
 	VPXORQ     Z1, Z1, Z1
 	VPXORQ     Z2, Z2, Z2
 	VPXORQ     Z3, Z3, Z3
 	VPXORQ     Z4, Z4, Z4
 	VPXORQ     Z5, Z5, Z5
 	VPXORQ     Z6, Z6, Z6
-
-	// blocks: the number of whole iterations of the main loop
-	MOVQ CX, DX
-	SHRQ $0x08, DX
-	ANDQ $0x000000ff, CX
+	VPXORQ     Z7, Z7, Z7
+	VPXORQ     Z8, Z8, Z8
+	VPXORQ     Z9, Z9, Z9
+	VPXORQ     Z10, Z10, Z10
 
 block:
-	// Run at most blockIterations iterations, then widen the lane counts.
-	TESTQ   DX, DX
-	JZ      vectors
-	MOVQ    $0x0000003f, BX
-	CMPQ    DX, BX
-	CMOVQLT DX, BX
-	SUBQ    BX, DX
+	// Run at most 31 iterations of 8 vectors, then widen the lane counts.
+	CMPQ CX, $0x00000200
+	JB   vectors
+	MOVQ $0x0000001f, DX
 
 loop:
-	// Test and count 4 vectors, each into its own accumulator.
-	VPTESTMB (AX), Z0, K1
-	VPSUBB   Z0, Z3, K1, Z3
-	VPTESTMB 64(AX), Z0, K1
-	VPSUBB   Z0, Z4, K1, Z4
-	VPTESTMB 128(AX), Z0, K1
-	VPSUBB   Z0, Z5, K1, Z5
-	VPTESTMB 192(AX), Z0, K1
-	VPSUBB   Z0, Z6, K1, Z6
-	ADDQ     $0x00000100, AX
-	DECQ     BX
-	JNZ      loop
+	// Count 8 vectors, each into its own accumulator (t: test, m: min): mmmmmmmm.
+	VPMINUB (AX), Z0, Z11
+	VPADDB  Z11, Z3, Z3
+	VPMINUB 64(AX), Z0, Z11
+	VPADDB  Z11, Z4, Z4
+	VPMINUB 128(AX), Z0, Z11
+	VPADDB  Z11, Z5, Z5
+	VPMINUB 192(AX), Z0, Z11
+	VPADDB  Z11, Z6, Z6
+	VPMINUB 256(AX), Z0, Z11
+	VPADDB  Z11, Z7, Z7
+	VPMINUB 320(AX), Z0, Z11
+	VPADDB  Z11, Z8, Z8
+	VPMINUB 384(AX), Z0, Z11
+	VPADDB  Z11, Z9, Z9
+	VPMINUB 448(AX), Z0, Z11
+	VPADDB  Z11, Z10, Z10
+	ADDQ    $0x00000200, AX
+	SUBQ    $0x00000200, CX
+	CMPQ    CX, $0x00000200
+	JB      widen
+	DECQ    DX
+	JNZ     loop
 
-	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
+widen:
+	// Widen: sum the accumulators (at most 248 per lane) into quadwords.
 	VPADDB  Z4, Z3, Z3
 	VPXORQ  Z4, Z4, Z4
 	VPADDB  Z5, Z3, Z3
 	VPXORQ  Z5, Z5, Z5
 	VPADDB  Z6, Z3, Z3
 	VPXORQ  Z6, Z6, Z6
-	VPSADBW Z1, Z3, Z7
-	VPADDQ  Z7, Z2, Z2
+	VPADDB  Z7, Z3, Z3
+	VPXORQ  Z7, Z7, Z7
+	VPADDB  Z8, Z3, Z3
+	VPXORQ  Z8, Z8, Z8
+	VPADDB  Z9, Z3, Z3
+	VPXORQ  Z9, Z9, Z9
+	VPADDB  Z10, Z3, Z3
+	VPXORQ  Z10, Z10, Z10
+	VPSADBW Z1, Z3, Z11
+	VPADDQ  Z11, Z2, Z2
 	VPXORQ  Z3, Z3, Z3
 	JMP     block
 
 vectors:
-	// Whole vectors left over: at most 3 of them.
-	CMPQ     CX, $0x00000040
-	JB       tail
-	VPTESTMB (AX), Z0, K1
-	VPSUBB   Z0, Z3, K1, Z3
-	ADDQ     $0x00000040, AX
-	SUBQ     $0x00000040, CX
-	JMP      vectors
+	// Whole vectors left over: at most 7 of them.
+	CMPQ    CX, $0x00000040
+	JB      tail
+	VPMINUB (AX), Z0, Z4
+	VPADDB  Z4, Z3, Z3
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000040, CX
+	JMP     vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes only.
@@ -78,13 +95,13 @@ tail:
 	DECQ       DX
 	KMOVQ      DX, K1
 	VMOVDQU8.Z (AX), K1, Z4
-	VPTESTMB   Z4, Z0, K1
-	VPSUBB     Z0, Z3, K1, Z3
+	VPMINUB    Z4, Z0, Z0
+	VPADDB     Z0, Z3, Z3
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z1, Z3, Z7
-	VPADDQ        Z7, Z2, Z2
+	VPSADBW       Z1, Z3, Z11
+	VPADDQ        Z11, Z2, Z2
 	VEXTRACTI64X4 $0x01, Z2, Y0
 	VPADDQ        Y0, Y2, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -97,69 +114,86 @@ reduce:
 	RET
 
 // func countNonZeroBits16AVX512(x []uint16) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F, CMOV
+// Requires: AVX, AVX2, AVX512BW, AVX512F
 TEXT ·countNonZeroBits16AVX512(SB), NOSPLIT, $0-32
 	MOVQ x_base+0(FP), AX
 	MOVQ x_len+8(FP), CX
 
-	// ones: every bit set, and -1 in every lane; counted: the bits that decide non-zero
+	// minusOne: -1 in every lane; one: 1 in every lane; counted: the bits that decide non-zero
 	VPTERNLOGD $0xff, Z0, Z0, Z0
+	VPABSW     Z0, Z0
 	VPXORQ     Z1, Z1, Z1
 	VPXORQ     Z2, Z2, Z2
 	VPXORQ     Z3, Z3, Z3
 	VPXORQ     Z4, Z4, Z4
 	VPXORQ     Z5, Z5, Z5
 	VPXORQ     Z6, Z6, Z6
-
-	// blocks: the number of whole iterations of the main loop
-	MOVQ CX, DX
-	SHRQ $0x07, DX
-	ANDQ $0x0000007f, CX
+	VPXORQ     Z7, Z7, Z7
+	VPXORQ     Z8, Z8, Z8
+	VPXORQ     Z9, Z9, Z9
+	VPXORQ     Z10, Z10, Z10
 
 block:
-	// Run at most blockIterations iterations, then widen the lane counts.
-	TESTQ   DX, DX
-	JZ      vectors
-	MOVQ    $0x0000003f, BX
-	CMPQ    DX, BX
-	CMOVQLT DX, BX
-	SUBQ    BX, DX
+	// Run at most 31 iterations of 8 vectors, then widen the lane counts.
+	CMPQ CX, $0x00000100
+	JB   vectors
+	MOVQ $0x0000001f, DX
 
 loop:
-	// Test and count 4 vectors, each into its own accumulator.
-	VPTESTMW (AX), Z0, K1
-	VPSUBW   Z0, Z3, K1, Z3
-	VPTESTMW 64(AX), Z0, K1
-	VPSUBW   Z0, Z4, K1, Z4
-	VPTESTMW 128(AX), Z0, K1
-	VPSUBW   Z0, Z5, K1, Z5
-	VPTESTMW 192(AX), Z0, K1
-	VPSUBW   Z0, Z6, K1, Z6
-	ADDQ     $0x00000100, AX
-	DECQ     BX
-	JNZ      loop
+	// Count 8 vectors, each into its own accumulator (t: test, m: min): mmmmmmmm.
+	VPMINUW (AX), Z0, Z11
+	VPADDW  Z11, Z3, Z3
+	VPMINUW 64(AX), Z0, Z11
+	VPADDW  Z11, Z4, Z4
+	VPMINUW 128(AX), Z0, Z11
+	VPADDW  Z11, Z5, Z5
+	VPMINUW 192(AX), Z0, Z11
+	VPADDW  Z11, Z6, Z6
+	VPMINUW 256(AX), Z0, Z11
+	VPADDW  Z11, Z7, Z7
+	VPMINUW 320(AX), Z0, Z11
+	VPADDW  Z11, Z8, Z8
+	VPMINUW 384(AX), Z0, Z11
+	VPADDW  Z11, Z9, Z9
+	VPMINUW 448(AX), Z0, Z11
+	VPADDW  Z11, Z10, Z10
+	ADDQ    $0x00000200, AX
+	SUBQ    $0x00000100, CX
+	CMPQ    CX, $0x00000100
+	JB      widen
+	DECQ    DX
+	JNZ     loop
 
-	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
+widen:
+	// Widen: sum the accumulators (at most 248 per lane) into quadwords.
 	VPADDW  Z4, Z3, Z3
 	VPXORQ  Z4, Z4, Z4
 	VPADDW  Z5, Z3, Z3
 	VPXORQ  Z5, Z5, Z5
 	VPADDW  Z6, Z3, Z3
 	VPXORQ  Z6, Z6, Z6
-	VPSADBW Z1, Z3, Z7
-	VPADDQ  Z7, Z2, Z2
+	VPADDW  Z7, Z3, Z3
+	VPXORQ  Z7, Z7, Z7
+	VPADDW  Z8, Z3, Z3
+	VPXORQ  Z8, Z8, Z8
+	VPADDW  Z9, Z3, Z3
+	VPXORQ  Z9, Z9, Z9
+	VPADDW  Z10, Z3, Z3
+	VPXORQ  Z10, Z10, Z10
+	VPSADBW Z1, Z3, Z11
+	VPADDQ  Z11, Z2, Z2
 	VPXORQ  Z3, Z3, Z3
 	JMP     block
 
 vectors:
-	// Whole vectors left over: at most 3 of them.
-	CMPQ     CX, $0x00000020
-	JB       tail
-	VPTESTMW (AX), Z0, K1
-	VPSUBW   Z0, Z3, K1, Z3
-	ADDQ     $0x00000040, AX
-	SUBQ     $0x00000020, CX
-	JMP      vectors
+	// Whole vectors left over: at most 7 of them.
+	CMPQ    CX, $0x00000020
+	JB      tail
+	VPMINUW (AX), Z0, Z4
+	VPADDW  Z4, Z3, Z3
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000020, CX
+	JMP     vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes only.
@@ -170,13 +204,13 @@ tail:
 	DECQ        DX
 	KMOVD       DX, K1
 	VMOVDQU16.Z (AX), K1, Z4
-	VPTESTMW    Z4, Z0, K1
-	VPSUBW      Z0, Z3, K1, Z3
+	VPMINUW     Z4, Z0, Z0
+	VPADDW      Z0, Z3, Z3
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z1, Z3, Z7
-	VPADDQ        Z7, Z2, Z2
+	VPSADBW       Z1, Z3, Z11
+	VPADDQ        Z11, Z2, Z2
 	VEXTRACTI64X4 $0x01, Z2, Y0
 	VPADDQ        Y0, Y2, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -189,67 +223,71 @@ reduce:
 	RET
 
 // func countNonZeroFloat16AVX512(x []uint16) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F, CMOV
+// Requires: AVX, AVX2, AVX512BW, AVX512F
 TEXT ·countNonZeroFloat16AVX512(SB), NOSPLIT, $0-32
 	MOVQ x_base+0(FP), AX
 	MOVQ x_len+8(FP), CX
 
-	// ones: every bit set, and -1 in every lane; counted: the bits that decide non-zero
+	// minusOne: -1 in every lane; one: 1 in every lane; counted: the bits that decide non-zero
 	VPTERNLOGD $0xff, Z0, Z0, Z0
-	VPSRLW     $0x01, Z0, Z1
-	VPXORQ     Z2, Z2, Z2
+	VPABSW     Z0, Z1
+	VPSRLW     $0x01, Z0, Z2
 	VPXORQ     Z3, Z3, Z3
 	VPXORQ     Z4, Z4, Z4
 	VPXORQ     Z5, Z5, Z5
 	VPXORQ     Z6, Z6, Z6
 	VPXORQ     Z7, Z7, Z7
-
-	// blocks: the number of whole iterations of the main loop
-	MOVQ CX, DX
-	SHRQ $0x07, DX
-	ANDQ $0x0000007f, CX
+	VPXORQ     Z8, Z8, Z8
+	VPXORQ     Z9, Z9, Z9
 
 block:
-	// Run at most blockIterations iterations, then widen the lane counts.
-	TESTQ   DX, DX
-	JZ      vectors
-	MOVQ    $0x0000003f, BX
-	CMPQ    DX, BX
-	CMOVQLT DX, BX
-	SUBQ    BX, DX
+	// Run at most 51 iterations of 5 vectors, then widen the lane counts.
+	CMPQ CX, $0x000000a0
+	JB   vectors
+	MOVQ $0x00000033, DX
 
 loop:
-	// Test and count 4 vectors, each into its own accumulator.
-	VPTESTMW (AX), Z1, K1
-	VPSUBW   Z0, Z4, K1, Z4
-	VPTESTMW 64(AX), Z1, K1
+	// Count 5 vectors, each into its own accumulator (t: test, m: min): ttmtm.
+	VPTESTMW (AX), Z2, K1
 	VPSUBW   Z0, Z5, K1, Z5
-	VPTESTMW 128(AX), Z1, K1
+	VPTESTMW 64(AX), Z2, K1
 	VPSUBW   Z0, Z6, K1, Z6
-	VPTESTMW 192(AX), Z1, K1
-	VPSUBW   Z0, Z7, K1, Z7
-	ADDQ     $0x00000100, AX
-	DECQ     BX
+	VPSLLW   $0x01, 128(AX), Z10
+	VPMINUW  Z1, Z10, Z10
+	VPADDW   Z10, Z7, Z7
+	VPTESTMW 192(AX), Z2, K1
+	VPSUBW   Z0, Z8, K1, Z8
+	VPSLLW   $0x01, 256(AX), Z10
+	VPMINUW  Z1, Z10, Z10
+	VPADDW   Z10, Z9, Z9
+	ADDQ     $0x00000140, AX
+	SUBQ     $0x000000a0, CX
+	CMPQ     CX, $0x000000a0
+	JB       widen
+	DECQ     DX
 	JNZ      loop
 
-	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
-	VPADDW  Z5, Z4, Z4
-	VPXORQ  Z5, Z5, Z5
-	VPADDW  Z6, Z4, Z4
+widen:
+	// Widen: sum the accumulators (at most 255 per lane) into quadwords.
+	VPADDW  Z6, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
-	VPADDW  Z7, Z4, Z4
+	VPADDW  Z7, Z5, Z5
 	VPXORQ  Z7, Z7, Z7
-	VPSADBW Z2, Z4, Z8
-	VPADDQ  Z8, Z3, Z3
-	VPXORQ  Z4, Z4, Z4
+	VPADDW  Z8, Z5, Z5
+	VPXORQ  Z8, Z8, Z8
+	VPADDW  Z9, Z5, Z5
+	VPXORQ  Z9, Z9, Z9
+	VPSADBW Z3, Z5, Z10
+	VPADDQ  Z10, Z4, Z4
+	VPXORQ  Z5, Z5, Z5
 	JMP     block
 
 vectors:
-	// Whole vectors left over: at most 3 of them.
+	// Whole vectors left over: at most 4 of them.
 	CMPQ     CX, $0x00000020
 	JB       tail
-	VPTESTMW (AX), Z1, K1
-	VPSUBW   Z0, Z4, K1, Z4
+	VPTESTMW (AX), Z2, K1
+	VPSUBW   Z0, Z5, K1, Z5
 	ADDQ     $0x00000040, AX
 	SUBQ     $0x00000020, CX
 	JMP      vectors
@@ -262,16 +300,16 @@ tail:
 	SHLQ        CL, DX
 	DECQ        DX
 	KMOVD       DX, K1
-	VMOVDQU16.Z (AX), K1, Z5
-	VPTESTMW    Z5, Z1, K1
-	VPSUBW      Z0, Z4, K1, Z4
+	VMOVDQU16.Z (AX), K1, Z1
+	VPTESTMW    Z1, Z2, K1
+	VPSUBW      Z0, Z5, K1, Z5
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z2, Z4, Z8
-	VPADDQ        Z8, Z3, Z3
-	VEXTRACTI64X4 $0x01, Z3, Y0
-	VPADDQ        Y0, Y3, Y0
+	VPSADBW       Z3, Z5, Z10
+	VPADDQ        Z10, Z4, Z4
+	VEXTRACTI64X4 $0x01, Z4, Y0
+	VPADDQ        Y0, Y4, Y0
 	VEXTRACTI128  $0x01, Y0, X1
 	VPADDQ        X1, X0, X1
 	VPSHUFD       $0x4e, X1, X0
@@ -282,69 +320,86 @@ reduce:
 	RET
 
 // func countNonZeroBits32AVX512(x []uint32) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F, CMOV
+// Requires: AVX, AVX2, AVX512BW, AVX512F
 TEXT ·countNonZeroBits32AVX512(SB), NOSPLIT, $0-32
 	MOVQ x_base+0(FP), AX
 	MOVQ x_len+8(FP), CX
 
-	// ones: every bit set, and -1 in every lane; counted: the bits that decide non-zero
+	// minusOne: -1 in every lane; one: 1 in every lane; counted: the bits that decide non-zero
 	VPTERNLOGD $0xff, Z0, Z0, Z0
+	VPABSD     Z0, Z0
 	VPXORQ     Z1, Z1, Z1
 	VPXORQ     Z2, Z2, Z2
 	VPXORQ     Z3, Z3, Z3
 	VPXORQ     Z4, Z4, Z4
 	VPXORQ     Z5, Z5, Z5
 	VPXORQ     Z6, Z6, Z6
-
-	// blocks: the number of whole iterations of the main loop
-	MOVQ CX, DX
-	SHRQ $0x06, DX
-	ANDQ $0x0000003f, CX
+	VPXORQ     Z7, Z7, Z7
+	VPXORQ     Z8, Z8, Z8
+	VPXORQ     Z9, Z9, Z9
+	VPXORQ     Z10, Z10, Z10
 
 block:
-	// Run at most blockIterations iterations, then widen the lane counts.
-	TESTQ   DX, DX
-	JZ      vectors
-	MOVQ    $0x0000003f, BX
-	CMPQ    DX, BX
-	CMOVQLT DX, BX
-	SUBQ    BX, DX
+	// Run at most 31 iterations of 8 vectors, then widen the lane counts.
+	CMPQ CX, $0x00000080
+	JB   vectors
+	MOVQ $0x0000001f, DX
 
 loop:
-	// Test and count 4 vectors, each into its own accumulator.
-	VPTESTMD (AX), Z0, K1
-	VPSUBD   Z0, Z3, K1, Z3
-	VPTESTMD 64(AX), Z0, K1
-	VPSUBD   Z0, Z4, K1, Z4
-	VPTESTMD 128(AX), Z0, K1
-	VPSUBD   Z0, Z5, K1, Z5
-	VPTESTMD 192(AX), Z0, K1
-	VPSUBD   Z0, Z6, K1, Z6
-	ADDQ     $0x00000100, AX
-	DECQ     BX
-	JNZ      loop
+	// Count 8 vectors, each into its own accumulator (t: test, m: min): mmmmmmmm.
+	VPMINUD (AX), Z0, Z11
+	VPADDD  Z11, Z3, Z3
+	VPMINUD 64(AX), Z0, Z11
+	VPADDD  Z11, Z4, Z4
+	VPMINUD 128(AX), Z0, Z11
+	VPADDD  Z11, Z5, Z5
+	VPMINUD 192(AX), Z0, Z11
+	VPADDD  Z11, Z6, Z6
+	VPMINUD 256(AX), Z0, Z11
+	VPADDD  Z11, Z7, Z7
+	VPMINUD 320(AX), Z0, Z11
+	VPADDD  Z11, Z8, Z8
+	VPMINUD 384(AX), Z0, Z11
+	VPADDD  Z11, Z9, Z9
+	VPMINUD 448(AX), Z0, Z11
+	VPADDD  Z11, Z10, Z10
+	ADDQ    $0x00000200, AX
+	SUBQ    $0x00000080, CX
+	CMPQ    CX, $0x00000080
+	JB      widen
+	DECQ    DX
+	JNZ     loop
 
-	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
+widen:
+	// Widen: sum the accumulators (at most 248 per lane) into quadwords.
 	VPADDD  Z4, Z3, Z3
 	VPXORQ  Z4, Z4, Z4
 	VPADDD  Z5, Z3, Z3
 	VPXORQ  Z5, Z5, Z5
 	VPADDD  Z6, Z3, Z3
 	VPXORQ  Z6, Z6, Z6
-	VPSADBW Z1, Z3, Z7
-	VPADDQ  Z7, Z2, Z2
+	VPADDD  Z7, Z3, Z3
+	VPXORQ  Z7, Z7, Z7
+	VPADDD  Z8, Z3, Z3
+	VPXORQ  Z8, Z8, Z8
+	VPADDD  Z9, Z3, Z3
+	VPXORQ  Z9, Z9, Z9
+	VPADDD  Z10, Z3, Z3
+	VPXORQ  Z10, Z10, Z10
+	VPSADBW Z1, Z3, Z11
+	VPADDQ  Z11, Z2, Z2
 	VPXORQ  Z3, Z3, Z3
 	JMP     block
 
 vectors:
-	// Whole vectors left over: at most 3 of them.
-	CMPQ     CX, $0x00000010
-	JB       tail
-	VPTESTMD (AX), Z0, K1
-	VPSUBD   Z0, Z3, K1, Z3
-	ADDQ     $0x00000040, AX
-	SUBQ     $0x00000010, CX
-	JMP      vectors
+	// Whole vectors left over: at most 7 of them.
+	CMPQ    CX, $0x00000010
+	JB      tail
+	VPMINUD (AX), Z0, Z4
+	VPADDD  Z4, Z3, Z3
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, CX
+	JMP     vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes only.
@@ -355,13 +410,13 @@ tail:
 	DECQ        DX
 	KMOVW       DX, K1
 	VMOVDQU32.Z (AX), K1, Z4
-	VPTESTMD    Z4, Z0, K1
-	VPSUBD      Z0, Z3, K1, Z3
+	VPMINUD     Z4, Z0, Z0
+	VPADDD      Z0, Z3, Z3
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z1, Z3, Z7
-	VPADDQ        Z7, Z2, Z2
+	VPSADBW       Z1, Z3, Z11
+	VPADDQ        Z11, Z2, Z2
 	VEXTRACTI64X4 $0x01, Z2, Y0
 	VPADDQ        Y0, Y2, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -374,67 +429,71 @@ reduce:
 	RET
 
 // func countNonZeroFloat32AVX512(x []uint32) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F, CMOV
+// Requires: AVX, AVX2, AVX512BW, AVX512F
 TEXT ·countNonZeroFloat32AVX512(SB), NOSPLIT, $0-32
 	MOVQ x_base+0(FP), AX
 	MOVQ x_len+8(FP), CX
 
-	// ones: every bit set, and -1 in every lane; counted: the bits that decide non-zero
+	// minusOne: -1 in every lane; one: 1 in every lane; counted: the bits that decide non-zero
 	VPTERNLOGD $0xff, Z0, Z0, Z0
-	VPSRLD     $0x01, Z0, Z1
-	VPXORQ     Z2, Z2, Z2
+	VPABSD     Z0, Z1
+	VPSRLD     $0x01, Z0, Z2
 	VPXORQ     Z3, Z3, Z3
 	VPXORQ     Z4, Z4, Z4
 	VPXORQ     Z5, Z5, Z5
 	VPXORQ     Z6, Z6, Z6
 	VPXORQ     Z7, Z7, Z7
-
-	// blocks: the number of whole iterations of the main loop
-	MOVQ CX, DX
-	SHRQ $0x06, DX
-	ANDQ $0x0000003f, CX
+	VPXORQ     Z8, Z8, Z8
+	VPXORQ     Z9, Z9, Z9
 
 block:
-	// Run at most blockIterations iterations, then widen the lane counts.
-	TESTQ   DX, DX
-	JZ      vectors
-	MOVQ    $0x0000003f, BX
-	CMPQ    DX, BX
-	CMOVQLT DX, BX
-	SUBQ    BX, DX
+	// Run at most 51 iterations of 5 vectors, then widen the lane counts.
+	CMPQ CX, $0x00000050
+	JB   vectors
+	MOVQ $0x00000033, DX
 
 loop:
-	// Test and count 4 vectors, each into its own accumulator.
-	VPTESTMD (AX), Z1, K1
-	VPSUBD   Z0, Z4, K1, Z4
-	VPTESTMD 64(AX), Z1, K1
+	// Count 5 vectors, each into its own accumulator (t: test, m: min): ttmtm.
+	VPTESTMD (AX), Z2, K1
 	VPSUBD   Z0, Z5, K1, Z5
-	VPTESTMD 128(AX), Z1, K1
+	VPTESTMD 64(AX), Z2, K1
 	VPSUBD   Z0, Z6, K1, Z6
-	VPTESTMD 192(AX), Z1, K1
-	VPSUBD   Z0, Z7, K1, Z7
-	ADDQ     $0x00000100, AX
-	DECQ     BX
+	VPSLLD   $0x01, 128(AX), Z10
+	VPMINUD  Z1, Z10, Z10
+	VPADDD   Z10, Z7, Z7
+	VPTESTMD 192(AX), Z2, K1
+	VPSUBD   Z0, Z8, K1, Z8
+	VPSLLD   $0x01, 256(AX), Z10
+	VPMINUD  Z1, Z10, Z10
+	VPADDD   Z10, Z9, Z9
+	ADDQ     $0x00000140, AX
+	SUBQ     $0x00000050, CX
+	CMPQ     CX, $0x00000050
+	JB       widen
+	DECQ     DX
 	JNZ      loop
 
-	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
-	VPADDD  Z5, Z4, Z4
-	VPXORQ  Z5, Z5, Z5
-	VPADDD  Z6, Z4, Z4
+widen:
+	// Widen: sum the accumulators (at most 255 per lane) into quadwords.
+	VPADDD  Z6, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
-	VPADDD  Z7, Z4, Z4
+	VPADDD  Z7, Z5, Z5
 	VPXORQ  Z7, Z7, Z7
-	VPSADBW Z2, Z4, Z8
-	VPADDQ  Z8, Z3, Z3
-	VPXORQ  Z4, Z4, Z4
+	VPADDD  Z8, Z5, Z5
+	VPXORQ  Z8, Z8, Z8
+	VPADDD  Z9, Z5, Z5
+	VPXORQ  Z9, Z9, Z9
+	VPSADBW Z3, Z5, Z10
+	VPADDQ  Z10, Z4, Z4
+	VPXORQ  Z5, Z5, Z5
 	JMP     block
 
 vectors:
-	// Whole vectors left over: at most 3 of them.
+	// Whole vectors left over: at most 4 of them.
 	CMPQ     CX, $0x00000010
 	JB       tail
-	VPTESTMD (AX), Z1, K1
-	VPSUBD   Z0, Z4, K1, Z4
+	VPTESTMD (AX), Z2, K1
+	VPSUBD   Z0, Z5, K1, Z5
 	ADDQ     $0x00000040, AX
 	SUBQ     $0x00000010, CX
 	JMP      vectors
@@ -447,16 +506,16 @@ tail:
 	SHLQ        CL, DX
 	DECQ        DX
 	KMOVW       DX, K1
-	VMOVDQU32.Z (AX), K1, Z5
-	VPTESTMD    Z5, Z1, K1
-	VPSUBD      Z0, Z4, K1, Z4
+	VMOVDQU32.Z (AX), K1, Z1
+	VPTESTMD    Z1, Z2, K1
+	VPSUBD      Z0, Z5, K1, Z5
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z2, Z4, Z8
-	VPADDQ        Z8, Z3, Z3
-	VEXTRACTI64X4 $0x01, Z3, Y0
-	VPADDQ        Y0, Y3, Y0
+	VPSADBW       Z3, Z5, Z10
+	VPADDQ        Z10, Z4, Z4
+	VEXTRACTI64X4 $0x01, Z4, Y0
+	VPADDQ        Y0, Y4, Y0
 	VEXTRACTI128  $0x01, Y0, X1
 	VPADDQ        X1, X0, X1
 	VPSHUFD       $0x4e, X1, X0
@@ -467,69 +526,86 @@ reduce:
 	RET
 
 // func countNonZeroBits64AVX512(x []uint64) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F, CMOV
+// Requires: AVX, AVX2, AVX512BW, AVX512F
 TEXT ·countNonZeroBits64AVX512(SB), NOSPLIT, $0-32
 	MOVQ x_base+0(FP), AX
 	MOVQ x_len+8(FP), CX
 
-	// ones: every bit set, and -1 in every lane; counted: the bits that decide non-zero
+	// minusOne: -1 in every lane; one: 1 in every lane; counted: the bits that decide non-zero
 	VPTERNLOGD $0xff, Z0, Z0, Z0
+	VPABSQ     Z0, Z0
 	VPXORQ     Z1, Z1, Z1
 	VPXORQ     Z2, Z2, Z2
 	VPXORQ     Z3, Z3, Z3
 	VPXORQ     Z4, Z4, Z4
 	VPXORQ     Z5, Z5, Z5
 	VPXORQ     Z6, Z6, Z6
-
-	// blocks: the number of whole iterations of the main loop
-	MOVQ CX, DX
-	SHRQ $0x05, DX
-	ANDQ $0x0000001f, CX
+	VPXORQ     Z7, Z7, Z7
+	VPXORQ     Z8, Z8, Z8
+	VPXORQ     Z9, Z9, Z9
+	VPXORQ     Z10, Z10, Z10
 
 block:
-	// Run at most blockIterations iterations, then widen the lane counts.
-	TESTQ   DX, DX
-	JZ      vectors
-	MOVQ    $0x0000003f, BX
-	CMPQ    DX, BX
-	CMOVQLT DX, BX
-	SUBQ    BX, DX
+	// Run at most 31 iterations of 8 vectors, then widen the lane counts.
+	CMPQ CX, $0x00000040
+	JB   vectors
+	MOVQ $0x0000001f, DX
 
 loop:
-	// Test and count 4 vectors, each into its own accumulator.
-	VPTESTMQ (AX), Z0, K1
-	VPSUBQ   Z0, Z3, K1, Z3
-	VPTESTMQ 64(AX), Z0, K1
-	VPSUBQ   Z0, Z4, K1, Z4
-	VPTESTMQ 128(AX), Z0, K1
-	VPSUBQ   Z0, Z5, K1, Z5
-	VPTESTMQ 192(AX), Z0, K1
-	VPSUBQ   Z0, Z6, K1, Z6
-	ADDQ     $0x00000100, AX
-	DECQ     BX
-	JNZ      loop
+	// Count 8 vectors, each into its own accumulator (t: test, m: min): mmmmmmmm.
+	VPMINUQ (AX), Z0, Z11
+	VPADDQ  Z11, Z3, Z3
+	VPMINUQ 64(AX), Z0, Z11
+	VPADDQ  Z11, Z4, Z4
+	VPMINUQ 128(AX), Z0, Z11
+	VPADDQ  Z11, Z5, Z5
+	VPMINUQ 192(AX), Z0, Z11
+	VPADDQ  Z11, Z6, Z6
+	VPMINUQ 256(AX), Z0, Z11
+	VPADDQ  Z11, Z7, Z7
+	VPMINUQ 320(AX), Z0, Z11
+	VPADDQ  Z11, Z8, Z8
+	VPMINUQ 384(AX), Z0, Z11
+	VPADDQ  Z11, Z9, Z9
+	VPMINUQ 448(AX), Z0, Z11
+	VPADDQ  Z11, Z10, Z10
+	ADDQ    $0x00000200, AX
+	SUBQ    $0x00000040, CX
+	CMPQ    CX, $0x00000040
+	JB      widen
+	DECQ    DX
+	JNZ     loop
 
-	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
+widen:
+	// Widen: sum the accumulators (at most 248 per lane) into quadwords.
 	VPADDQ  Z4, Z3, Z3
 	VPXORQ  Z4, Z4, Z4
 	VPADDQ  Z5, Z3, Z3
 	VPXORQ  Z5, Z5, Z5
 	VPADDQ  Z6, Z3, Z3
 	VPXORQ  Z6, Z6, Z6
-	VPSADBW Z1, Z3, Z7
-	VPADDQ  Z7, Z2, Z2
+	VPADDQ  Z7, Z3, Z3
+	VPXORQ  Z7, Z7, Z7
+	VPADDQ  Z8, Z3, Z3
+	VPXORQ  Z8, Z8, Z8
+	VPADDQ  Z9, Z3, Z3
+	VPXORQ  Z9, Z9, Z9
+	VPADDQ  Z10, Z3, Z3
+	VPXORQ  Z10, Z10, Z10
+	VPSADBW Z1, Z3, Z11
+	VPADDQ  Z11, Z2, Z2
 	VPXORQ  Z3, Z3, Z3
 	JMP     block
 
 vectors:
-	// Whole vectors left over: at most 3 of them.
-	CMPQ     CX, $0x00000008
-	JB       tail
-	VPTESTMQ (AX), Z0, K1
-	VPSUBQ   Z0, Z3, K1, Z3
-	ADDQ     $0x00000040, AX
-	SUBQ     $0x00000008, CX
-	JMP      vectors
+	// Whole vectors left over: at most 7 of them.
+	CMPQ    CX, $0x00000008
+	JB      tail
+	VPMINUQ (AX), Z0, Z4
+	VPADDQ  Z4, Z3, Z3
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000008, CX
+	JMP     vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes only.
@@ -540,13 +616,13 @@ tail:
 	DECQ        DX
 	KMOVW       DX, K1
 	VMOVDQU64.Z (AX), K1, Z4
-	VPTESTMQ    Z4, Z0, K1
-	VPSUBQ      Z0, Z3, K1, Z3
+	VPMINUQ     Z4, Z0, Z0
+	VPADDQ      Z0, Z3, Z3
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z1, Z3, Z7
-	VPADDQ        Z7, Z2, Z2
+	VPSADBW       Z1, Z3, Z11
+	VPADDQ        Z11, Z2, Z2
 	VEXTRACTI64X4 $0x01, Z2, Y0
 	VPADDQ        Y0, Y2, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -559,67 +635,71 @@ reduce:
 	RET
 
 // func countNonZeroFloat64AVX512(x []uint64) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F, CMOV
+// Requires: AVX, AVX2, AVX512BW, AVX512F
 TEXT ·countNonZeroFloat64AVX512(SB), NOSPLIT, $0-32
 	MOVQ x_base+0(FP), AX
 	MOVQ x_len+8(FP), CX
 
-	// ones: every bit set, and -1 in every lane; counted: the bits that decide non-zero
+	// minusOne: -1 in every lane; one: 1 in every lane; counted: the bits that decide non-zero
 	VPTERNLOGD $0xff, Z0, Z0, Z0
-	VPSRLQ     $0x01, Z0, Z1
-	VPXORQ     Z2, Z2, Z2
+	VPABSQ     Z0, Z1
+	VPSRLQ     $0x01, Z0, Z2
 	VPXORQ     Z3, Z3, Z3
 	VPXORQ     Z4, Z4, Z4
 	VPXORQ     Z5, Z5, Z5
 	VPXORQ     Z6, Z6, Z6
 	VPXORQ     Z7, Z7, Z7
-
-	// blocks: the number of whole iterations of the main loop
-	MOVQ CX, DX
-	SHRQ $0x05, DX
-	ANDQ $0x0000001f, CX
+	VPXORQ     Z8, Z8, Z8
+	VPXORQ     Z9, Z9, Z9
 
 block:
-	// Run at most blockIterations iterations, then widen the lane counts.
-	TESTQ   DX, DX
-	JZ      vectors
-	MOVQ    $0x0000003f, BX
-	CMPQ    DX, BX
-	CMOVQLT DX, BX
-	SUBQ    BX, DX
+	// Run at most 51 iterations of 5 vectors, then widen the lane counts.
+	CMPQ CX, $0x00000028
+	JB   vectors
+	MOVQ $0x00000033, DX
 
 loop:
-	// Test and count 4 vectors, each into its own accumulator.
-	VPTESTMQ (AX), Z1, K1
-	VPSUBQ   Z0, Z4, K1, Z4
-	VPTESTMQ 64(AX), Z1, K1
+	// Count 5 vectors, each into its own accumulator (t: test, m: min): ttmtm.
+	VPTESTMQ (AX), Z2, K1
 	VPSUBQ   Z0, Z5, K1, Z5
-	VPTESTMQ 128(AX), Z1, K1
+	VPTESTMQ 64(AX), Z2, K1
 	VPSUBQ   Z0, Z6, K1, Z6
-	VPTESTMQ 192(AX), Z1, K1
-	VPSUBQ   Z0, Z7, K1, Z7
-	ADDQ     $0x00000100, AX
-	DECQ     BX
+	VPSLLQ   $0x01, 128(AX), Z10
+	VPMINUQ  Z1, Z10, Z10
+	VPADDQ   Z10, Z7, Z7
+	VPTESTMQ 192(AX), Z2, K1
+	VPSUBQ   Z0, Z8, K1, Z8
+	VPSLLQ   $0x01, 256(AX), Z10
+	VPMINUQ  Z1, Z10, Z10
+	VPADDQ   Z10, Z9, Z9
+	ADDQ     $0x00000140, AX
+	SUBQ     $0x00000028, CX
+	CMPQ     CX, $0x00000028
+	JB       widen
+	DECQ     DX
 	JNZ      loop
 
-	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
-	VPADDQ  Z5, Z4, Z4
-	VPXORQ  Z5, Z5, Z5
-	VPADDQ  Z6, Z4, Z4
+widen:
+	// Widen: sum the accumulators (at most 255 per lane) into quadwords.
+	VPADDQ  Z6, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
-	VPADDQ  Z7, Z4, Z4
+	VPADDQ  Z7, Z5, Z5
 	VPXORQ  Z7, Z7, Z7
-	VPSADBW Z2, Z4, Z8
-	VPADDQ  Z8, Z3, Z3
-	VPXORQ  Z4, Z4, Z4
+	VPADDQ  Z8, Z5, Z5
+	VPXORQ  Z8, Z8, Z8
+	VPADDQ  Z9, Z5, Z5
+	VPXORQ  Z9, Z9, Z9
+	VPSADBW Z3, Z5, Z10
+	VPADDQ  Z10, Z4, Z4
+	VPXORQ  Z5, Z5, Z5
 	JMP     block
 
 vectors:
-	// Whole vectors left over: at most 3 of them.
+	// Whole vectors left over: at most 4 of them.
 	CMPQ     CX, $0x00000008
 	JB       tail
-	VPTESTMQ (AX), Z1, K1
-	VPSUBQ   Z0, Z4, K1, Z4
+	VPTESTMQ (AX), Z2, K1
+	VPSUBQ   Z0, Z5, K1, Z5
 	ADDQ     $0x00000040, AX
 	SUBQ     $0x00000008, CX
 	JMP      vectors
@@ -632,16 +712,16 @@ tail:
 	SHLQ        CL, DX
 	DECQ        DX
 	KMOVW       DX, K1
-	VMOVDQU64.Z (AX), K1, Z5
-	VPTESTMQ    Z5, Z1, K1
-	VPSUBQ      Z0, Z4, K1, Z4
+	VMOVDQU64.Z (AX), K1, Z1
+	VPTESTMQ    Z1, Z2, K1
+	VPSUBQ      Z0, Z5, K1, Z5
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z2, Z4, Z8
-	VPADDQ        Z8, Z3, Z3
-	VEXTRACTI64X4 $0x01, Z3, Y0
-	VPADDQ        Y0, Y3, Y0
+	VPSADBW       Z3, Z5, Z10
+	VPADDQ        Z10, Z4, Z4
+	VEXTRACTI64X4 $0x01, Z4, Y0
+	VPADDQ        Y0, Y4, Y0
 	VEXTRACTI128  $0x01, Y0, X1
 	VPADDQ        X1, X0, X1
 	VPSHUFD       $0x4e, X1, X0

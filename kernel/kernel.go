@@ -86,11 +86,20 @@ func words[W word, E any](x []E) []W {
 	return unsafe.Slice((*W)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
 }
 
-// countChunks counts x with count, ChunkBytes at a time. It is a Go loop, not
-// inlined, so that the goroutine can be preempted between two chunks.
+// countChunks counts x with count, ChunkBytes at a time: an input of one
+// chunk goes straight to count, a longer one through countLong.
+func countChunks[W word](x []W, count func([]W) int) int {
+	if len(x) <= ChunkBytes/int(unsafe.Sizeof(x[0])) {
+		return count(x)
+	}
+	return countLong(x, count)
+}
+
+// countLong is a Go loop, not inlined, so that the goroutine can be
+// preempted between two chunks.
 //
 //go:noinline
-func countChunks[W word](x []W, count func([]W) int) int {
+func countLong[W word](x []W, count func([]W) int) int {
 	chunk := ChunkBytes / int(unsafe.Sizeof(x[0]))
 	total := 0
 	for len(x) > chunk {

@@ -44,67 +44,109 @@ func countDoc(name string, k spec.Kernel, rest ...string) {
 	Pragma("noescape")
 }
 
-// countAVX512 writes the AVX-512 kernel of k. Each vector costs one
-// VPTESTM, which loads it and marks the lanes whose counted bits are not
-// all zero, and one merge-masked VPSUB that adds one to those lanes of an
-// accumulator. The last partial vector is read with a masked, zeroing load,
-// so no byte past len(x) is touched.
+// The AVX-512 kernels count each vector in one of two ways, mixed in one
+// loop so that both kinds of execution resources work at once:
+//
+//   - test: VPTESTM loads the vector and sets a mask bit for each lane whose
+//     counted bits are not all zero; a merge-masked VPSUB adds one to those
+//     lanes of the vector's accumulator. Two instructions, but mask-register
+//     writes sustain only about one vector per cycle on current cores.
+//   - min: the unsigned minimum of a lane and 1 is 1 exactly when the lane is
+//     not zero; a VPADD adds it to the accumulator. Two plain vector
+//     instructions for integers, which reach the read limit; floats first
+//     shift the sign bit out (VPSLL $1), a third instruction.
+//
+// Integers use min only. Floats mix three tests with two mins per five
+// vectors: measured on Zen 5, 0.75x the read limit in L1, against 0.6x for
+// tests alone and 0.65x for mins alone.
+func avx512Steps(k spec.Kernel) string {
+	if k.Float {
+		return "ttmtm"
+	}
+	return "mmmmmmmm"
+}
+
+// countAVX512 writes the AVX-512 kernel of k. The main loop counts
+// len(avx512Steps(k)) vectors per iteration, one accumulator each; whole
+// vectors left over are tested one at a time, and the last partial vector is
+// read with a masked, zeroing load, so no byte past len(x) is touched.
 func countAVX512(k spec.Kernel) {
 	name := "countNonZero" + k.Name() + "AVX512"
 	TEXT(name, NOSPLIT, countSignature(k))
 	countDoc(name, k, "It requires AVX512F and AVX512BW.")
 	l := lanesOf(k.Width)
 	lanesPerVector := 64 / k.Width
+	steps := avx512Steps(k)
+	unrolled := len(steps)
+	// blockIterations bounds the iterations between two widenings: the sum of
+	// the accumulators stays at most 255 per lane, so it fits a byte and
+	// VPSADBW widens it exactly, whatever the lane width.
+	blockIterations := 255 / unrolled
 
 	ptr := Load(Param("x").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
 
-	Comment("ones: every bit set, and -1 in every lane; counted: the bits that decide non-zero")
-	ones := ZMM()
-	VPTERNLOGD(Imm(0xff), ones, ones, ones)
-	counted := ones
+	Comment("minusOne: -1 in every lane; one: 1 in every lane; counted: the bits that decide non-zero")
+	minusOne, one := ZMM(), ZMM()
+	VPTERNLOGD(Imm(0xff), minusOne, minusOne, minusOne)
+	l.abs(minusOne, one)
+	counted := minusOne
 	if k.Float {
 		counted = ZMM()
-		l.srl(Imm(1), ones, counted)
+		l.srl(Imm(1), minusOne, counted)
 	}
 	zero, wide := ZMM(), ZMM()
 	VPXORQ(zero, zero, zero)
 	VPXORQ(wide, wide, wide)
-	acc := make([]reg.VecVirtual, unroll)
+	acc := make([]reg.VecVirtual, unrolled)
 	for i := range acc {
 		acc[i] = ZMM()
 		VPXORQ(acc[i], acc[i], acc[i])
 	}
 
-	Comment("blocks: the number of whole iterations of the main loop")
-	blocks := GP64()
-	MOVQ(n, blocks)
-	SHRQ(U8(log2(unroll*lanesPerVector)), blocks)
-	ANDQ(U32(unroll*lanesPerVector-1), n)
+	// count adds one to the lanes of a that are non-zero in the vector v (a
+	// memory operand, or a register), the way step says.
+	count := func(step byte, v Op, a reg.VecVirtual) {
+		switch step {
+		case 't':
+			hit := K()
+			l.testm(v, counted, hit)
+			l.sub(minusOne, a, hit, a)
+		case 'm':
+			t := ZMM()
+			if k.Float {
+				l.sll(Imm(1), v, t)
+				l.minu(one, t, t)
+			} else {
+				l.minu(v, one, t)
+			}
+			l.add(t, a, a)
+		}
+	}
 
+	stride := unrolled * lanesPerVector
 	Label("block")
-	Comment("Run at most blockIterations iterations, then widen the lane counts.")
-	TESTQ(blocks, blocks)
-	JZ(LabelRef("vectors"))
+	Commentf("Run at most %d iterations of %d vectors, then widen the lane counts.", blockIterations, unrolled)
+	CMPQ(n, U32(stride))
+	JB(LabelRef("vectors"))
 	iterations := GP64()
 	MOVQ(U32(blockIterations), iterations)
-	CMPQ(blocks, iterations)
-	CMOVQLT(blocks, iterations)
-	SUBQ(iterations, blocks)
 
 	Label("loop")
-	Commentf("Test and count %d vectors, each into its own accumulator.", unroll)
-	for i := 0; i < unroll; i++ {
-		hit := K()
-		l.testm(Mem{Base: ptr, Disp: 64 * i}, counted, hit)
-		l.sub(ones, acc[i], hit, acc[i])
+	Commentf("Count %d vectors, each into its own accumulator (t: test, m: min): %s.", unrolled, steps)
+	for i := 0; i < unrolled; i++ {
+		count(steps[i], Mem{Base: ptr, Disp: 64 * i}, acc[i])
 	}
-	ADDQ(U32(64*unroll), ptr)
+	ADDQ(U32(64*unrolled), ptr)
+	SUBQ(U32(stride), n)
+	CMPQ(n, U32(stride))
+	JB(LabelRef("widen"))
 	DECQ(iterations)
 	JNZ(LabelRef("loop"))
 
-	Commentf("Widen: sum the accumulators (at most %d per lane) into quadwords.", unroll*blockIterations)
-	for i := 1; i < unroll; i++ {
+	Label("widen")
+	Commentf("Widen: sum the accumulators (at most %d per lane) into quadwords.", unrolled*blockIterations)
+	for i := 1; i < unrolled; i++ {
 		l.add(acc[i], acc[0], acc[0])
 		VPXORQ(acc[i], acc[i], acc[i])
 	}
@@ -115,12 +157,10 @@ func countAVX512(k spec.Kernel) {
 	JMP(LabelRef("block"))
 
 	Label("vectors")
-	Commentf("Whole vectors left over: at most %d of them.", unroll-1)
+	Commentf("Whole vectors left over: at most %d of them.", unrolled-1)
 	CMPQ(n, U32(lanesPerVector))
 	JB(LabelRef("tail"))
-	hit := K()
-	l.testm(Mem{Base: ptr}, counted, hit)
-	l.sub(ones, acc[0], hit, acc[0])
+	count(steps[0], Mem{Base: ptr}, acc[0])
 	ADDQ(U32(64), ptr)
 	SUBQ(U32(lanesPerVector), n)
 	JMP(LabelRef("vectors"))
@@ -142,8 +182,7 @@ func countAVX512(k spec.Kernel) {
 	}
 	last := ZMM()
 	l.loadz(Mem{Base: ptr}, loadMask, last)
-	l.testm(last, counted, hit)
-	l.sub(ones, acc[0], hit, acc[0])
+	count(steps[0], last, acc[0])
 
 	Label("reduce")
 	Comment("Reduce: widen what the last block counted and add up the quadwords.")

@@ -16,6 +16,12 @@ type lanes struct {
 	sub func(ops ...operand.Op)
 	// add adds lanes.
 	add func(ops ...operand.Op)
+	// minu is the unsigned minimum of lanes.
+	minu func(ops ...operand.Op)
+	// abs is the absolute value of lanes: abs(-1) puts 1 in every lane.
+	abs func(ops ...operand.Op)
+	// sll shifts each lane left by an immediate (no byte form exists).
+	sll func(ops ...operand.Op)
 	// cmpeq sets a lane to all ones where a == b (AVX2).
 	cmpeq func(ops ...operand.Op)
 	// srl shifts each lane right by an immediate.
@@ -30,13 +36,13 @@ type lanes struct {
 func lanesOf(width int) lanes {
 	switch width {
 	case 1:
-		return lanes{1, VPTESTMB, VPSUBB, VPADDB, VPCMPEQB, nil, VMOVDQU8_Z, KMOVQ}
+		return lanes{width: 1, testm: VPTESTMB, sub: VPSUBB, add: VPADDB, minu: VPMINUB, abs: VPABSB, cmpeq: VPCMPEQB, loadz: VMOVDQU8_Z, kmov: KMOVQ}
 	case 2:
-		return lanes{2, VPTESTMW, VPSUBW, VPADDW, VPCMPEQW, VPSRLW, VMOVDQU16_Z, KMOVD}
+		return lanes{width: 2, testm: VPTESTMW, sub: VPSUBW, add: VPADDW, minu: VPMINUW, abs: VPABSW, sll: VPSLLW, cmpeq: VPCMPEQW, srl: VPSRLW, loadz: VMOVDQU16_Z, kmov: KMOVD}
 	case 4:
-		return lanes{4, VPTESTMD, VPSUBD, VPADDD, VPCMPEQD, VPSRLD, VMOVDQU32_Z, KMOVW}
+		return lanes{width: 4, testm: VPTESTMD, sub: VPSUBD, add: VPADDD, minu: VPMINUD, abs: VPABSD, sll: VPSLLD, cmpeq: VPCMPEQD, srl: VPSRLD, loadz: VMOVDQU32_Z, kmov: KMOVW}
 	case 8:
-		return lanes{8, VPTESTMQ, VPSUBQ, VPADDQ, VPCMPEQQ, VPSRLQ, VMOVDQU64_Z, KMOVW}
+		return lanes{width: 8, testm: VPTESTMQ, sub: VPSUBQ, add: VPADDQ, minu: VPMINUQ, abs: VPABSQ, sll: VPSLLQ, cmpeq: VPCMPEQQ, srl: VPSRLQ, loadz: VMOVDQU64_Z, kmov: KMOVW}
 	}
 	panic("unsupported lane width")
 }
