@@ -95,16 +95,24 @@ func countChunks[W word](x []W, count func([]W) int) int {
 	return countLong(x, count)
 }
 
-// countLong is a Go loop, not inlined, so that the goroutine can be
-// preempted between two chunks.
-//
-//go:noinline
+// countLong counts x one chunk at a time, each through countChunk.
 func countLong[W word](x []W, count func([]W) int) int {
 	chunk := ChunkBytes / int(unsafe.Sizeof(x[0]))
 	total := 0
 	for len(x) > chunk {
-		total += count(x[:chunk:chunk])
+		total += countChunk(x[:chunk:chunk], count)
 		x = x[chunk:]
 	}
-	return total + count(x)
+	return total + countChunk(x, count)
+}
+
+// countChunk is a Go function that is never inlined, so its prologue checks
+// for a pending preemption before every chunk: the assembly kernels are
+// leaves without that check, and a signal that lands in them cannot preempt
+// them, so without it a count over gigabytes could hold off the garbage
+// collector's stop-the-world for as long as it runs.
+//
+//go:noinline
+func countChunk[W word](x []W, count func([]W) int) int {
+	return count(x)
 }
