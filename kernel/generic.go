@@ -35,7 +35,12 @@ func countSWAR[W uint8 | uint16 | uint32](x []W, mask W) int {
 		x = x[1:]
 	}
 	perWord := 8 / int(unsafe.Sizeof(mask))
-	words := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(x))), len(x)/perWord)
+	var words []uint64
+	if n := len(x) / perWord; n > 0 {
+		// Only then: a *uint64 to fewer than 8 bytes at the end of an
+		// allocation is an invalid pointer (checkptr, under -race, throws).
+		words = unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(x))), n)
+	}
 	total += countWords(words, replicate(mask), laneTops[W]())
 	for _, v := range x[len(words)*perWord:] {
 		total += nonZero(v & mask)
