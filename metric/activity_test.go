@@ -135,10 +135,10 @@ func TestFeatureActivitySignals(t *testing.T) {
 	require.ErrorIs(t, err, ErrNoVectors)
 
 	x := []int16{
-		1, 0, 0 /**/, 1, 1, 0,
-		1, 0, 0 /**/, 0, 1, 0,
-		1, 0, 0 /**/, 0, 1, 0,
-		1, 0, 5 /**/, 0, 1, 0,
+		1, 0, 0, 1, 1, 0,
+		1, 0, 0, 0, 1, 0,
+		1, 0, 0, 0, 1, 0,
+		1, 0, 5, 0, 1, 0,
 	}
 	require.NoError(t, a.Update(x, 4, 2, 3))
 	assert.Equal(t, []uint64{4, 0, 1, 1, 4, 0}, a.Counts())

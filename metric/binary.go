@@ -119,7 +119,7 @@ func checkConfig(got, want header) error {
 	if got.components != want.components || got.features != want.features {
 		return fmt.Errorf("%w: state of %d components × %d features, metric of %d × %d", ErrMismatch, got.components, got.features, want.components, want.features)
 	}
-	if got.above != want.above || (got.above && got.threshold != want.threshold) {
+	if got.above != want.above || math.Float64bits(got.threshold) != math.Float64bits(want.threshold) {
 		return fmt.Errorf("%w: state counts %s, metric %s", ErrMismatch, describeHeader(got), describeHeader(want))
 	}
 	return nil

@@ -23,6 +23,7 @@ func aboveCounter[T kernel.Float](threshold float64) (counter[T], error) {
 	if math.IsNaN(threshold) {
 		return counter[T]{}, fmt.Errorf("%w: threshold is NaN", ErrConfig)
 	}
+	threshold += 0 // -0 is +0: one threshold, one binary state
 	return counter[T]{
 		above:      true,
 		threshold:  threshold,
@@ -33,7 +34,7 @@ func aboveCounter[T kernel.Float](threshold float64) (counter[T], error) {
 
 // sameAs reports whether c and o count the same elements.
 func (c *counter[T]) sameAs(o *counter[T]) bool {
-	return c.above == o.above && c.threshold == o.threshold
+	return c.above == o.above && math.Float64bits(c.threshold) == math.Float64bits(o.threshold)
 }
 
 // describe names what c counts, for error messages.

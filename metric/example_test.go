@@ -34,8 +34,8 @@ func ExampleL0Norm_components() {
 		panic(err)
 	}
 	x := []float32{
-		1, 0, 1 /**/, 1, 0, 1,
-		0, 1, 0 /**/, 1, 0, 1,
+		1, 0, 1, 1, 0, 1, // vector 0: component 0, then component 1
+		0, 1, 0, 1, 0, 1, // vector 1
 	}
 	if err := m.Update(x, 2, 2, 3); err != nil { // shape [batch, component, feature]
 		panic(err)

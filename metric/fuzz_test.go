@@ -1,0 +1,156 @@
+package metric
+
+import (
+	"bytes"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/sparsekit/l0/kernel"
+)
+
+// fuzzTargets returns fresh metrics of the configurations FuzzUnmarshal
+// decodes into; the seed corpus in testdata/fuzz/FuzzUnmarshal holds valid
+// states of each.
+func fuzzTargets(t testing.TB) []stateful {
+	m0, err := NewL0Norm[float32](0)
+	require.NoError(t, err)
+	m2, _ := NewL0Norm[float32](2)
+	mAbove, _ := NewL0NormAbove[float32](2, 0.5)
+	mInt, _ := NewL0Norm[int64](3)
+	a0, _ := NewFeatureActivity[float32](0, 4)
+	a2, _ := NewFeatureActivity[float32](2, 3)
+	aAbove, _ := NewFeatureActivityAbove[kernel.BFloat16](0, 4, 0.5)
+	return []stateful{m0, m2, mAbove, mInt, a0, a2, aAbove}
+}
+
+// FuzzUnmarshal decodes arbitrary bytes, as they are and with their
+// checksum repaired (to reach the checks behind it), into metrics of
+// several configurations. It must never panic; a rejected state must leave
+// the metric unchanged; an accepted one must marshal back to the same
+// bytes (the format is canonical).
+func FuzzUnmarshal(f *testing.F) {
+	for _, target := range fuzzTargets(f) {
+		b := stateOf(f, target)
+		f.Add(b)
+		f.Add(b[:len(b)/2])
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, input := range [][]byte{b, withChecksum(b)} {
+			for _, target := range fuzzTargets(t) {
+				before := stateOf(t, target)
+				if err := target.UnmarshalBinary(input); err != nil {
+					require.Equal(t, before, stateOf(t, target), "rejected (%v) but changed", err)
+					continue
+				}
+				require.Equal(t, input, stateOf(t, target), "accepted but marshals differently")
+			}
+		}
+	})
+}
+
+// FuzzUpdate feeds arbitrary bytes, as float32 or as bfloat16, with an
+// arbitrary shape, to both metrics and checks them against the oracle, or
+// that a rejected shape changed nothing.
+func FuzzUpdate(f *testing.F) {
+	f.Add([]byte{0, 0, 0x80, 0x3f, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0xc0, 0x7f}, uint8(2), uint8(1), uint8(2), false)
+	f.Add(bytes.Repeat([]byte{1, 0, 0, 0}, 64), uint8(4), uint8(2), uint8(8), true)
+	f.Add([]byte{}, uint8(0), uint8(0), uint8(7), false)
+	f.Fuzz(func(t *testing.T, data []byte, batch, components, features uint8, half bool) {
+		if half {
+			fuzzUpdate(t, elementsOf[kernel.BFloat16](data), int(batch), int(components%5), int(features))
+		} else {
+			fuzzUpdate(t, elementsOf[float32](data), int(batch), int(components%5), int(features))
+		}
+	})
+}
+
+// elementsOf reinterprets the whole elements of b as T.
+func elementsOf[T kernel.Element](b []byte) []T {
+	var zero T
+	n := len(b) / int(unsafe.Sizeof(zero))
+	x := make([]T, n)
+	for i := range x {
+		var u uint64
+		for j := range int(unsafe.Sizeof(zero)) {
+			u |= uint64(b[i*int(unsafe.Sizeof(zero))+j]) << (8 * j)
+		}
+		x[i] = fromBits[T](u)
+	}
+	return x
+}
+
+func fuzzUpdate[T kernel.Float](t *testing.T, x []T, batch, components, features int) {
+	shape := []int{batch, features}
+	if components > 0 {
+		shape = []int{batch, components, features}
+	}
+	m, _ := NewL0Norm[T](components)
+	above, _ := NewL0NormAbove[T](components, 0.5)
+	a, _ := NewFeatureActivity[T](components, features)
+	errM, errAbove, errA := m.Update(x, shape...), above.Update(x, shape...), a.Update(x, shape...)
+	if len(x) != product(shape) {
+		require.ErrorIs(t, errM, ErrShape)
+		require.ErrorIs(t, errAbove, ErrShape)
+		require.ErrorIs(t, errA, ErrShape)
+		require.Equal(t, int64(0), m.Vectors()+above.Vectors()+a.Vectors())
+		return
+	}
+	require.NoError(t, errM)
+	require.NoError(t, errAbove)
+	require.NoError(t, errA)
+	l := layoutOf(shape)
+	require.Equal(t, oracleSlots(x, l, isNonZero[T]), m.Counts())
+	require.Equal(t, oracleSlots(x, l, func(v T) bool { return value(v) > 0.5 }), above.Counts())
+	require.Equal(t, oracleColumns(x, l, isNonZero[T]), a.Counts())
+}
+
+var updateCorpus = flag.Bool("update-corpus", false, "rewrite the FuzzUnmarshal seed corpus in testdata/fuzz")
+
+// TestSeedCorpus checks that the committed seed corpus of FuzzUnmarshal
+// holds, for each fuzz target, a valid state, so that the fuzzer starts
+// past the checksum and the header checks. With -update-corpus it writes
+// the corpus first.
+func TestSeedCorpus(t *testing.T) {
+	dir := filepath.Join("testdata", "fuzz", "FuzzUnmarshal")
+	if *updateCorpus {
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		for i, target := range fuzzTargets(t) {
+			b := stateOf(t, target)
+			if i%2 == 1 { // a state with vectors and counts
+				binary.LittleEndian.PutUint64(b[32:], 7)
+				for j := headerSize; j+8 <= len(b)-checksumSize; j += 8 {
+					b[j] = byte(j % 7)
+				}
+				b = withChecksum(b)
+			}
+			file := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\n", strconv.Quote(string(b)))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("valid-%d", i)), []byte(file), 0o644))
+		}
+	}
+	for i, target := range fuzzTargets(t) {
+		file, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("valid-%d", i)))
+		require.NoError(t, err)
+		_, literal, _ := strings.Cut(strings.TrimSpace(string(file)), "[]byte(")
+		s, err := strconv.Unquote(strings.TrimSuffix(literal, ")"))
+		require.NoError(t, err, "valid-%d", i)
+		require.NoError(t, target.UnmarshalBinary([]byte(s)), "valid-%d", i)
+	}
+}
+
+// TestThresholdZeroSign checks that -0 and +0 thresholds are one threshold,
+// with one binary state.
+func TestThresholdZeroSign(t *testing.T) {
+	neg, _ := NewL0NormAbove[float32](0, math.Copysign(0, -1))
+	pos, _ := NewL0NormAbove[float32](0, 0)
+	require.NoError(t, neg.Merge(pos))
+	require.NoError(t, pos.UnmarshalBinary(stateOf(t, neg)))
+	require.Equal(t, uint64(0), binary.LittleEndian.Uint64(stateOf(t, neg)[24:]))
+}
