@@ -61,8 +61,9 @@ func (c *counter[T]) addAllColumns(counts []uint64, x []T) error {
 
 // minRowFeatures is the row length from which counting a batch with
 // components row by row, one kernel call per row, beats one column-count
-// call over the whole batch (see BenchmarkL0NormUpdate).
-const minRowFeatures = 64
+// call over the whole batch (BenchmarkRowsOrColumns measures both). A
+// variable only so that the benchmark can force either strategy.
+var minRowFeatures = 64
 
 // countSlots stores in slots[s] (len(slots) == l.slots) the number of
 // counted elements of component s over the batch x. It touches no metric
@@ -77,8 +78,11 @@ func (c *counter[T]) countSlots(slots []uint64, x []T, l layout) error {
 		slots[0] = uint64(c.countAll(x))
 		return nil
 	case l.features >= minRowFeatures:
-		for r := range l.rows() {
-			slots[r%l.slots] += uint64(c.countAll(x[r*l.features : (r+1)*l.features]))
+		for len(x) > 0 {
+			for s := range slots {
+				slots[s] += uint64(c.countAll(x[:l.features:l.features]))
+				x = x[l.features:]
+			}
 		}
 		return nil
 	}

@@ -177,3 +177,28 @@ func ExampleFeatureActivity_Histogram() {
 	// [-0.5, 0): 1
 	// underflow: 0 dead: 1
 }
+
+// Workers each count their shard; their states travel as bytes and merge
+// into the activity of the whole data set.
+func ExampleFeatureActivity_Merge() {
+	shards := [][]float32{
+		{0, 2, 0, 1, 0, 0}, // worker 0: 2 vectors of 3 features
+		{0, 0, 3},          // worker 1: 1 vector
+	}
+	total, _ := metric.NewFeatureActivity[float32](0, 3)
+	for _, shard := range shards {
+		worker, _ := metric.NewFeatureActivity[float32](0, 3)
+		_ = worker.Update(shard, len(shard)/3, 3)
+		state, _ := worker.MarshalBinary() // sent over the wire
+
+		received, _ := metric.NewFeatureActivity[float32](0, 3)
+		if err := received.UnmarshalBinary(state); err != nil {
+			panic(err)
+		}
+		if err := total.Merge(received); err != nil {
+			panic(err)
+		}
+	}
+	fmt.Println(total.Vectors(), "vectors, counts", total.Counts(), "dead", total.Dead())
+	// Output: 3 vectors, counts [1 1 1] dead []
+}

@@ -1,0 +1,160 @@
+package metric
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/sparsekit/l0/kernel"
+)
+
+// benchShapes are the Update shapes the benchmarks measure: one component
+// of long rows, a few components of medium rows, and tiny rows.
+var benchShapes = [][]int{
+	{4096, 1, 16384},
+	{4096, 4, 512},
+	{65536, 2, 3},
+}
+
+func shapeName(shape []int) string {
+	return fmt.Sprintf("%dx%dx%d", shape[0], shape[1], shape[2])
+}
+
+// benchData returns n float32 activations, about half of them zero, at
+// random, so that no branch is predictable.
+func benchData(n int) []float32 {
+	rng := rand.New(rand.NewPCG(10, 10))
+	x := make([]float32, n)
+	for i := range x {
+		if rng.IntN(2) == 0 {
+			x[i] = rng.Float32() + 0.5
+		}
+	}
+	return x
+}
+
+// BenchmarkL0NormUpdate measures Update, as GB/s of input; compare it with
+// BenchmarkCountNonZero at the same shape (the kernel's own speed on the
+// same bytes): benchstat -col /op.
+func BenchmarkL0NormUpdate(b *testing.B) {
+	for _, shape := range benchShapes {
+		x := benchData(product(shape))
+		b.Run("shape="+shapeName(shape)+"/op=update", func(b *testing.B) {
+			m, _ := NewL0Norm[float32](shape[1])
+			b.SetBytes(int64(4 * len(x)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := m.Update(x, shape...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("shape="+shapeName(shape)+"/op=above", func(b *testing.B) {
+			m, _ := NewL0NormAbove[float32](shape[1], 0.75)
+			b.SetBytes(int64(4 * len(x)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := m.Update(x, shape...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("shape="+shapeName(shape)+"/op=kernel", func(b *testing.B) {
+			b.SetBytes(int64(4 * len(x)))
+			b.ReportAllocs()
+			for b.Loop() {
+				kernel.CountNonZero(x)
+			}
+		})
+	}
+}
+
+// BenchmarkFeatureActivityUpdate measures FeatureActivity.Update, as GB/s
+// of input.
+func BenchmarkFeatureActivityUpdate(b *testing.B) {
+	for _, shape := range benchShapes {
+		x := benchData(product(shape))
+		b.Run("shape="+shapeName(shape), func(b *testing.B) {
+			a, _ := NewFeatureActivity[float32](shape[1], shape[2])
+			b.SetBytes(int64(4 * len(x)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := a.Update(x, shape...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRowsOrColumns measures the two ways of counting a batch with
+// components, a kernel call per row or one column count over the batch, at
+// row lengths around minRowFeatures, over 4 MiB of float32.
+func BenchmarkRowsOrColumns(b *testing.B) {
+	defer func(saved int) { minRowFeatures = saved }(minRowFeatures)
+	for _, features := range []int{4, 16, 64, 256, 1024, 4096, 16384} {
+		shape := []int{1 << 20 / (4 * features), 4, features}
+		x := benchData(product(shape))
+		for _, way := range []string{"rows", "columns"} {
+			b.Run(fmt.Sprintf("features=%d/way=%s", features, way), func(b *testing.B) {
+				minRowFeatures = 1 << 30
+				if way == "rows" {
+					minRowFeatures = 0
+				}
+				m, _ := NewL0Norm[float32](4)
+				b.SetBytes(int64(4 * len(x)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := m.Update(x, shape...); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkParallelUpdate measures many goroutines updating one metric.
+func BenchmarkParallelUpdate(b *testing.B) {
+	shape := []int{256, 4, 512}
+	x := benchData(product(shape))
+	m, _ := NewL0Norm[float32](4)
+	b.SetBytes(int64(4 * len(x)))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := m.Update(x, shape...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkRowsOrColumnsAt measures both ways at the benchmark shapes.
+func BenchmarkRowsOrColumnsAt(b *testing.B) {
+	defer func(saved int) { minRowFeatures = saved }(minRowFeatures)
+	for _, shape := range [][]int{{4096, 4, 512}, {64, 4, 512}} {
+		x := benchData(product(shape))
+		for _, way := range []string{"rows", "columns"} {
+			b.Run(fmt.Sprintf("shape=%s/way=%s", shapeName(shape), way), func(b *testing.B) {
+				minRowFeatures = 1 << 30
+				if way == "rows" {
+					minRowFeatures = 0
+				}
+				m, _ := NewL0Norm[float32](shape[1])
+				b.SetBytes(int64(4 * len(x)))
+				for b.Loop() {
+					if err := m.Update(x, shape...); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		b.Run(fmt.Sprintf("shape=%s/way=kernel", shapeName(shape)), func(b *testing.B) {
+			b.SetBytes(int64(4 * len(x)))
+			for b.Loop() {
+				kernel.CountNonZero(x)
+			}
+		})
+	}
+}
