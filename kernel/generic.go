@@ -51,6 +51,9 @@ func countSWAR[W uint8 | uint16 | uint32](x []W, mask W) int {
 // countWords counts the lanes of words with a bit of mask set, where top
 // holds the top bit of every lane.
 func countWords(words []uint64, mask, top uint64) int {
+	if mask&top == 0 {
+		return countFloatWords(words, mask, top)
+	}
 	low := ^top
 	var a, b, c, d int
 	for len(words) >= 4 {
@@ -64,6 +67,25 @@ func countWords(words []uint64, mask, top uint64) int {
 	for _, v := range words {
 		v &= mask
 		a += bits.OnesCount64((((v & low) + low) | v) & top)
+	}
+	return a + b + c + d
+}
+
+// countFloatWords is countWords for a mask without the lanes' top bits (the
+// sign bits of floats): a masked lane is at most low, so adding low carries
+// into the top bit exactly when the lane is not zero, and never out of it.
+func countFloatWords(words []uint64, mask, top uint64) int {
+	low := ^top
+	var a, b, c, d int
+	for len(words) >= 4 {
+		a += bits.OnesCount64(((words[0] & mask) + low) & top)
+		b += bits.OnesCount64(((words[1] & mask) + low) & top)
+		c += bits.OnesCount64(((words[2] & mask) + low) & top)
+		d += bits.OnesCount64(((words[3] & mask) + low) & top)
+		words = words[4:]
+	}
+	for _, v := range words {
+		a += bits.OnesCount64(((v & mask) + low) & top)
 	}
 	return a + b + c + d
 }
