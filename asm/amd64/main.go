@@ -13,7 +13,7 @@ import (
 	. "github.com/mmcloughlin/avo/build"
 )
 
-var family = flag.String("family", "", "kernel family to generate: count or roofline")
+var family = flag.String("family", "", "kernel family to generate: count, roofline, threshold or columns")
 
 func main() {
 	flag.Parse()
@@ -23,6 +23,10 @@ func main() {
 		countKernels()
 	case "roofline":
 		rooflineKernels()
+	case "threshold":
+		thresholdKernels()
+	case "columns":
+		columnKernels()
 	default:
 		fmt.Fprintf(os.Stderr, "amd64: unknown -family %q\n", *family)
 		os.Exit(2)

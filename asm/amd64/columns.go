@@ -1,0 +1,352 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/sparsekit/l0/asm/internal/spec"
+)
+
+// The columns family: per-column counts of a row-major matrix tile, for
+// AddNonZeroColumns and AddAboveColumns.
+//
+// A kernel takes the tile's counts (one uint64 per column), its first
+// element x, the row stride in elements and the number of rows. It walks
+// the columns in strips of a few vectors: a strip's lane counters live in
+// vector registers, one lane per column, while the kernel runs down the
+// rows of the strip, adding one to the lanes that count; at the bottom of
+// the strip it widens the lane counters to quadwords and adds them to the
+// strip's counts. The lane counters are as wide as the elements, so the
+// caller bounds the rows of a tile (255 for bytes, 65535 for words); it
+// also bounds the bytes of a tile, so one call is short.
+
+// stripZMM and stripYMM are the vectors of a strip: the widest run of one
+// row that one pass reads, as many lane counters as the registers hold next
+// to the constants of the threshold compare.
+const (
+	stripZMM = 16
+	stripYMM = 8
+)
+
+func columnKernels() {
+	for _, k := range spec.Kernels() {
+		columnsAVX512(k, false)
+	}
+	for _, k := range floatKernels() {
+		columnsAVX512(k, true)
+	}
+	for _, k := range spec.Kernels() {
+		columnsAVX2(k, false)
+	}
+	for _, k := range floatKernels() {
+		columnsAVX2(k, true)
+	}
+}
+
+func columnsName(k spec.Kernel, above bool, isa string) string {
+	if above {
+		return "addAboveColumns" + k.Name() + isa
+	}
+	return "addNonZeroColumns" + k.Name() + isa
+}
+
+func columnsSignature(k spec.Kernel, above bool) string {
+	sig := fmt.Sprintf("func(counts []uint64, x []%s, stride, rows int", k.GoWord())
+	if above {
+		sig += fmt.Sprintf(", lo, span %s", k.GoWord())
+	}
+	return sig + ")"
+}
+
+func columnsDoc(name string, k spec.Kernel, above bool, rest ...string) {
+	what := "is not zero"
+	switch {
+	case above:
+		what = "has key(b)-lo <= span (is above the threshold)"
+	case k.Float:
+		what = "is not zero once its sign bit is cleared"
+	}
+	lines := []string{
+		fmt.Sprintf("%s adds to counts[j] the number of rows r < rows whose lane", name),
+		fmt.Sprintf("x[r*stride+j] %s, for %s.", what, strings.Join(k.Types(), " and ")),
+	}
+	if k.Width <= 2 {
+		lines = append(lines, fmt.Sprintf("Its lane counters are %d-bit: rows must be at most %d.", k.Bits(), 1<<k.Bits()-1))
+	}
+	Doc(append(lines, rest...)...)
+	Pragma("noescape")
+}
+
+// widen loads lane counters of width bytes from memory into the quadwords
+// of a vector register: 8 into a ZMM register, 4 into a YMM register.
+func widen(width int) func(ops ...Op) {
+	return map[int]func(ops ...Op){1: VPMOVZXBQ, 2: VPMOVZXWQ, 4: VPMOVZXDQ}[width]
+}
+
+// columnsAVX512 writes the AVX-512 column kernel of k: per vector of a row
+// of the strip one VPTESTM (or the key compare of the threshold) into a
+// mask, and a merge-masked VPSUB of -1 into the column's lane counter. The
+// columns after the last whole vector are one partial strip, read with
+// masked, zeroing loads, counted under the same mask and flushed with
+// masked loads and stores of counts.
+func columnsAVX512(k spec.Kernel, above bool) {
+	name := columnsName(k, above, "AVX512")
+	TEXT(name, NOSPLIT, columnsSignature(k, above))
+	columnsDoc(name, k, above, "It requires AVX512F and AVX512BW.")
+	l := lanesOf(k.Width)
+	lanes := 64 / k.Width
+	var spill Mem
+	if k.Width < 8 {
+		spill = AllocLocal(64)
+	}
+
+	counts := Load(Param("counts").Base(), GP64())
+	cols := Load(Param("counts").Len(), GP64())
+	ptr := Load(Param("x").Base(), GP64())
+	stride := Load(Param("stride"), GP64())
+	if k.Width > 1 {
+		SHLQ(U8(log2(k.Width)), stride)
+	}
+	rows := Load(Param("rows"), GP64())
+
+	Comment("ones: -1 in every lane, the increment of the lane counters")
+	ones := ZMM()
+	VPTERNLOGD(Imm(0xff), ones, ones, ones)
+
+	// count sets hit for the lanes of t that count, among valid if not nil;
+	// t is a register, or for the non-zero test also a vector in memory.
+	var count func(t Op, valid, hit Op)
+	if above {
+		c := loadAboveZMM(k, ones)
+		count = func(t Op, valid, hit Op) { c.above(t.(reg.VecVirtual), valid, hit) }
+	} else {
+		counted := ones
+		if k.Float {
+			Comment("counted: every bit but the sign bit of each lane")
+			counted = ZMM()
+			l.srl(Imm(1), ones, counted)
+		}
+		count = func(t Op, valid, hit Op) { l.testm(t, counted, hit) }
+	}
+	TESTQ(rows, rows)
+	JZ(LabelRef("done"))
+
+	// flush adds the lane counters of acc to the counts at dst, the lanes
+	// of keep only if it is not nil (keep is then shifted out).
+	flush := func(acc reg.VecVirtual, dst Mem, keep reg.GPVirtual) {
+		add := func(v reg.VecVirtual, d Mem) {
+			if keep == nil {
+				VPADDQ(d, v, v)
+				VMOVDQU64(v, d)
+				return
+			}
+			m, c := K(), ZMM()
+			KMOVW(keep.As32(), m)
+			VMOVDQU64_Z(d, m, c)
+			VPADDQ(v, c, c)
+			VMOVDQU64(c, m, d)
+			SHRQ(U8(8), keep)
+		}
+		if k.Width == 8 {
+			add(acc, dst)
+			return
+		}
+		VMOVDQU64(acc, spill)
+		for g := 0; g < lanes/8; g++ {
+			q := ZMM()
+			widen(k.Width)(spill.Offset(8*k.Width*g), q)
+			add(q, dst.Offset(64*g))
+		}
+	}
+
+	strip := func(label, next string, vectors int) {
+		Label(label)
+		Commentf("Strips of %d vector(s), %d columns: one lane counter per column.", vectors, vectors*lanes)
+		CMPQ(cols, U32(vectors*lanes))
+		JB(LabelRef(next))
+		acc := make([]reg.VecVirtual, vectors)
+		for i := range acc {
+			acc[i] = ZMM()
+			VPXORQ(acc[i], acc[i], acc[i])
+		}
+		p, r := GP64(), GP64()
+		MOVQ(ptr, p)
+		MOVQ(rows, r)
+		Label(label + "Rows")
+		Comment("Down the rows: load, test, count each vector of the strip's row.")
+		for i := range acc {
+			m, hit := Mem{Base: p, Disp: 64 * i}, K()
+			if above {
+				t := ZMM()
+				VMOVDQU64(m, t)
+				count(t, nil, hit)
+			} else {
+				count(m, nil, hit)
+			}
+			l.sub(ones, acc[i], hit, acc[i])
+		}
+		ADDQ(stride, p)
+		DECQ(r)
+		JNZ(LabelRef(label + "Rows"))
+		Comment("Flush: widen the lane counters to quadwords and add them to the strip's counts.")
+		for i := range acc {
+			flush(acc[i], Mem{Base: counts, Disp: 8 * lanes * i}, nil)
+		}
+		ADDQ(U32(64*vectors), ptr)
+		ADDQ(U32(8*lanes*vectors), counts)
+		SUBQ(U32(lanes*vectors), cols)
+		JMP(LabelRef(label))
+	}
+	strip("strip", "vector", stripZMM)
+	strip("vector", "partial", 1)
+
+	Label("partial")
+	Comment("The last cols < lanes columns: masked, zeroing loads of those lanes of each row.")
+	TESTQ(cols, cols)
+	JZ(LabelRef("done"))
+	keep := GP64()
+	MOVQ(U32(1), keep)
+	MOVQ(cols, reg.RCX)
+	SHLQ(reg.CL, keep)
+	DECQ(keep)
+	valid := K()
+	if k.Width == 1 {
+		l.kmov(keep, valid)
+	} else {
+		l.kmov(keep.As32(), valid)
+	}
+	acc := ZMM()
+	VPXORQ(acc, acc, acc)
+	Label("partialRows")
+	t, hit := ZMM(), K()
+	l.loadz(Mem{Base: ptr}, valid, t)
+	count(t, valid, hit)
+	l.sub(ones, acc, hit, acc)
+	ADDQ(stride, ptr)
+	DECQ(rows)
+	JNZ(LabelRef("partialRows"))
+	Comment("Flush the valid lanes only: masked loads and stores of counts.")
+	flush(acc, Mem{Base: counts}, keep)
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// columnsAVX2 writes the AVX2 column kernel of k. Without mask registers,
+// a compare gives -1 in each lane that does NOT count (zero, or not above
+// the threshold), subtracted from the lane counters; the flush adds rows
+// less those to counts. It reads whole vectors only: the caller counts the
+// last len(counts) % lanes columns in Go.
+func columnsAVX2(k spec.Kernel, above bool) {
+	name := columnsName(k, above, "AVX2")
+	TEXT(name, NOSPLIT, columnsSignature(k, above))
+	lanes := 32 / k.Width
+	columnsDoc(name, k, above, "It requires AVX2, and reads whole 32-byte vectors of each row only: it",
+		fmt.Sprintf("ignores the last len(counts) %% %d columns, which the caller counts.", lanes))
+	l := lanesOf(k.Width)
+	var spill Mem
+	if k.Width < 8 {
+		spill = AllocLocal(32)
+	}
+
+	counts := Load(Param("counts").Base(), GP64())
+	cols := Load(Param("counts").Len(), GP64())
+	ptr := Load(Param("x").Base(), GP64())
+	stride := Load(Param("stride"), GP64())
+	if k.Width > 1 {
+		SHLQ(U8(log2(k.Width)), stride)
+	}
+	rows := Load(Param("rows"), GP64())
+
+	zero := YMM()
+	VPXOR(zero, zero, zero)
+	// skip sets each lane of t, loaded from m, to -1 where it does not count.
+	var skip func(m Mem, t reg.VecVirtual)
+	switch {
+	case above:
+		c := loadAboveYMM(k, zero)
+		skip = func(m Mem, t reg.VecVirtual) {
+			VMOVDQU(m, t)
+			c.notAbove(t)
+		}
+	case k.Float:
+		Comment("counted: every bit but the sign bit of each lane")
+		counted := YMM()
+		VPCMPEQD(counted, counted, counted)
+		l.srl(Imm(1), counted, counted)
+		skip = func(m Mem, t reg.VecVirtual) {
+			VPAND(m, counted, t)
+			l.cmpeq(t, zero, t)
+		}
+	default:
+		skip = func(m Mem, t reg.VecVirtual) { l.cmpeq(m, zero, t) }
+	}
+	TESTQ(rows, rows)
+	JZ(LabelRef("done"))
+
+	// flush adds rows less the lane counters of acc to the counts at dst.
+	flush := func(acc reg.VecVirtual, dst Mem, total reg.VecVirtual) {
+		add := func(v reg.VecVirtual, d Mem) {
+			VPSUBQ(v, total, v)
+			VPADDQ(d, v, v)
+			VMOVDQU(v, d)
+		}
+		if k.Width == 8 {
+			add(acc, dst)
+			return
+		}
+		VMOVDQU(acc, spill)
+		for g := 0; g < lanes/4; g++ {
+			q := YMM()
+			widen(k.Width)(spill.Offset(4*k.Width*g), q)
+			add(q, dst.Offset(32*g))
+		}
+	}
+
+	strip := func(label, next string, vectors int) {
+		Label(label)
+		Commentf("Strips of %d vector(s), %d columns: one lane counter per column.", vectors, vectors*lanes)
+		CMPQ(cols, U32(vectors*lanes))
+		JB(LabelRef(next))
+		acc := make([]reg.VecVirtual, vectors)
+		for i := range acc {
+			acc[i] = YMM()
+			VPXOR(acc[i], acc[i], acc[i])
+		}
+		p, r := GP64(), GP64()
+		MOVQ(ptr, p)
+		MOVQ(rows, r)
+		Label(label + "Rows")
+		Comment("Down the rows: count the lanes of each vector of the strip's row that do not count.")
+		for i := range acc {
+			t := YMM()
+			skip(Mem{Base: p, Disp: 32 * i}, t)
+			l.sub(t, acc[i], acc[i])
+		}
+		ADDQ(stride, p)
+		DECQ(r)
+		JNZ(LabelRef(label + "Rows"))
+		Comment("Flush: rows less the lanes that did not count, widened, added to the strip's counts.")
+		total, x := YMM(), XMM()
+		VMOVQ(rows, x)
+		VPBROADCASTQ(x, total)
+		for i := range acc {
+			flush(acc[i], Mem{Base: counts, Disp: 8 * lanes * i}, total)
+		}
+		ADDQ(U32(32*vectors), ptr)
+		ADDQ(U32(8*lanes*vectors), counts)
+		SUBQ(U32(lanes*vectors), cols)
+		JMP(LabelRef(label))
+	}
+	strip("strip", "vector", stripYMM)
+	strip("vector", "done", 1)
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}

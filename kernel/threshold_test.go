@@ -1,0 +1,358 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+)
+
+// floatCase describes one float type for the threshold tests: its value in
+// float64 computed independently of the kernels' keys, its edge patterns,
+// and CountAbove and AddAboveColumns on bytes.
+type floatCase struct {
+	name     string
+	width    int
+	value    func(bits uint64) float64
+	edges    []uint64
+	above    func(b []byte, t float64) int
+	addAbove func(counts []uint64, b []byte, t float64) error
+	addCols  func(counts []uint64, b []byte) error
+}
+
+func newFloatCase[T Float](name string, value func(uint64) float64, edges []uint64) floatCase {
+	return floatCase{
+		name:     name,
+		width:    int(unsafe.Sizeof(T(0))),
+		value:    value,
+		edges:    edges,
+		above:    func(b []byte, t float64) int { return CountAbove(elements[T](b), t) },
+		addAbove: func(c []uint64, b []byte, t float64) error { return AddAboveColumns(c, elements[T](b), t) },
+		addCols:  func(c []uint64, b []byte) error { return AddNonZeroColumns(c, elements[T](b)) },
+	}
+}
+
+// halfValue is the value of an IEEE half pattern, written independently of
+// float16Value: math.Ldexp on the integer significand.
+func halfValue(u uint64) float64 {
+	h := uint16(u)
+	sign := 1.0
+	if h&0x8000 != 0 {
+		sign = -1
+	}
+	exp, mant := int(h>>10&0x1f), float64(h&0x3ff)
+	switch exp {
+	case 0x1f:
+		if mant != 0 {
+			return math.NaN()
+		}
+		return math.Inf(int(sign))
+	case 0:
+		return sign * math.Ldexp(mant, -24)
+	}
+	return sign * math.Ldexp(1024+mant, exp-25)
+}
+
+// floatCases: each float type with its edge patterns: ±0, the smallest and
+// largest subnormals, the smallest normal, ±1, the largest finite values,
+// ±Inf and NaN payloads (quiet, signalling, negative, largest).
+var floatCases = []floatCase{
+	newFloatCase[float32]("f32", func(u uint64) float64 { return float64(math.Float32frombits(uint32(u))) },
+		[]uint64{0, 0x80000000, 1, 0x80000001, 0x007fffff, 0x807fffff, 0x00800000, 0x3f800000, 0xbf800000, 0x3dcccccd,
+			0x7f7fffff, 0xff7fffff, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffc00001, 0x7fffffff, 0xffffffff}),
+	newFloatCase[float64]("f64", math.Float64frombits,
+		[]uint64{0, 1 << 63, 1, 1<<63 | 1, 0x000fffffffffffff, 0x800fffffffffffff, 0x0010000000000000, 0x3ff0000000000000, 0xbff0000000000000,
+			0x3fb999999999999a, 0x7fefffffffffffff, 0xffefffffffffffff, 0x7ff0000000000000, 0xfff0000000000000,
+			0x7ff8000000000000, 0x7ff0000000000001, 0xfff8000000000001, 0x7fffffffffffffff, 0xffffffffffffffff}),
+	newFloatCase[Float16]("f16", halfValue,
+		[]uint64{0, 0x8000, 1, 0x8001, 0x03ff, 0x83ff, 0x0400, 0x3c00, 0xbc00, 0x2e66, 0x7bff, 0xfbff, 0x7c00, 0xfc00,
+			0x7e00, 0x7c01, 0xfe01, 0x7fff, 0xffff}),
+	newFloatCase[BFloat16]("bf16", func(u uint64) float64 { return float64(math.Float32frombits(uint32(u) << 16)) },
+		[]uint64{0, 0x8000, 1, 0x8001, 0x007f, 0x807f, 0x0080, 0x3f80, 0xbf80, 0x3dcd, 0x7f7f, 0xff7f, 0x7f80, 0xff80,
+			0x7fc0, 0x7f81, 0xffc1, 0x7fff, 0xffff}),
+}
+
+// put writes the pattern bits at index i of b.
+func (c floatCase) put(b []byte, i int, bits uint64) {
+	for k := 0; k < c.width; k++ {
+		b[i*c.width+k] = byte(bits >> (8 * k))
+	}
+}
+
+func (c floatCase) get(b []byte, i int) uint64 {
+	var bits uint64
+	for k := 0; k < c.width; k++ {
+		bits |= uint64(b[i*c.width+k]) << (8 * k)
+	}
+	return bits
+}
+
+// edgeOf returns the edge pattern of value v.
+func (c floatCase) edgeOf(v float64) uint64 {
+	for _, e := range c.edges {
+		if c.value(e) == v {
+			return e
+		}
+	}
+	panic("no edge pattern of this value")
+}
+
+// naive counts the elements of b whose float64 value is > t: Go's own
+// comparison, exact since every element is exact in float64.
+func (c floatCase) naive(b []byte, t float64) int {
+	n := 0
+	for i := 0; i < len(b)/c.width; i++ {
+		if c.value(c.get(b, i)) > t {
+			n++
+		}
+	}
+	return n
+}
+
+// random fills b with edge patterns, random bits, and values near the
+// thresholds the tests use (small numbers of either sign, a few ulps from
+// the edges).
+func (c floatCase) random(rng *rand.Rand, b []byte) {
+	for i := 0; i < len(b)/c.width; i++ {
+		var bits uint64
+		switch r := rng.IntN(8); {
+		case r < 2:
+			bits = c.edges[rng.IntN(len(c.edges))]
+		case r < 4:
+			bits = rng.Uint64()
+		default:
+			bits = c.edges[rng.IntN(len(c.edges))] + uint64(rng.IntN(5)) - 2
+			if r > 5 { // a "normal" value around 1 in magnitude
+				bits = c.near(rng)
+			}
+		}
+		c.put(b, i, bits)
+	}
+}
+
+// near returns a pattern of magnitude about 2^-4..2^4, of either sign.
+func (c floatCase) near(rng *rand.Rand) uint64 {
+	f := rng.NormFloat64()
+	switch c.name {
+	case "f32":
+		return uint64(math.Float32bits(float32(f)))
+	case "f64":
+		return math.Float64bits(f)
+	case "bf16":
+		return uint64(math.Float32bits(float32(f)) >> 16)
+	}
+	return uint64(float16Floor(f).bits) + uint64(rng.IntN(3))
+}
+
+// thresholds are the thresholds every float test compares at: zero of each
+// sign, NaN, ±Inf, each edge value of the type exactly and one float64 ulp
+// either side, values between two representable ones, beyond the type's
+// range, and tiny ones that round to zero in every type.
+func (c floatCase) thresholds() []float64 {
+	ts := []float64{0, math.Copysign(0, -1), math.NaN(), math.Inf(1), math.Inf(-1), 0.1, -0.1, 0.5, -0.5, 1.5, -2.5,
+		1e-50, -1e-50, 1e-320, -1e-320, 1e300, -1e300, math.MaxFloat64, -math.MaxFloat64, math.MaxFloat32, 70000, -70000,
+		math.Float64frombits(0x7ff8000000000001), math.Float64frombits(0xfff0000000000001)}
+	for _, e := range c.edges {
+		v := c.value(e)
+		if math.IsNaN(v) {
+			continue
+		}
+		ts = append(ts, v, math.Nextafter(v, math.Inf(1)), math.Nextafter(v, math.Inf(-1)))
+		if next := c.value(e + 1); !math.IsNaN(next) && !math.IsInf(next, 0) {
+			ts = append(ts, (v+next)/2)
+		}
+	}
+	return ts
+}
+
+// TestCountAboveNaiveOracle checks CountAbove at every level against the
+// plain float64 comparison, on every edge pattern against every threshold
+// and on random data.
+func TestCountAboveNaiveOracle(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(11, 12))
+		for _, c := range floatCases {
+			edges := alignedBytes(len(c.edges)*c.width, 0)
+			for i, e := range c.edges {
+				c.put(edges, i, e)
+			}
+			random := alignedBytes(1000*c.width, 0)
+			c.random(rng, random)
+			for _, th := range c.thresholds() {
+				for _, b := range [][]byte{edges, random} {
+					if got, want := c.above(b, th), c.naive(b, th); got != want {
+						t.Fatalf("%s threshold %v (%#x), %d elements: got %d, want %d", c.name, th, math.Float64bits(th), len(b)/c.width, got, want)
+					}
+				}
+				for _, e := range c.edges {
+					one := alignedBytes(c.width, 0)
+					c.put(one, 0, e)
+					if got, want := c.above(one, th), c.naive(one, th); got != want {
+						t.Fatalf("%s: %#x > %v: got %d, want %d", c.name, e, th, got, want)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestThresholdKeysExhaustive16 decides x > t for every 16-bit pattern x of
+// Float16 and BFloat16 by the key comparison the kernels use, against the
+// float64 comparison, for every threshold of the table and for thresholds at
+// and between many representable values.
+func TestThresholdKeysExhaustive16(t *testing.T) {
+	for _, c := range floatCases {
+		if c.width != 2 {
+			continue
+		}
+		floor := float16Floor
+		if c.name == "bf16" {
+			floor = bfloat16Floor
+		}
+		ths := c.thresholds()
+		for bits := uint64(0); bits < 1<<16; bits += 97 {
+			if v := c.value(bits); !math.IsNaN(v) {
+				ths = append(ths, v, math.Nextafter(v, math.Inf(1)), math.Nextafter(v, math.Inf(-1)))
+			}
+		}
+		for _, th := range ths {
+			lo, span, ok := thresholdKeys(floor(th))
+			for bits := 0; bits < 1<<16; bits++ {
+				got := ok && key(uint16(bits))-lo <= span
+				if want := c.value(uint64(bits)) > th; got != want {
+					t.Fatalf("%s: %#04x > %v (%#x): keys say %v", c.name, bits, th, math.Float64bits(th), got)
+				}
+			}
+		}
+	}
+}
+
+// TestFloat16Value checks the production half decoder against the test's.
+func TestFloat16Value(t *testing.T) {
+	for bits := 0; bits < 1<<16; bits++ {
+		got, want := float16Value(uint16(bits)), halfValue(uint64(bits))
+		if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Fatalf("%#04x: %v, want %v", bits, got, want)
+		}
+	}
+}
+
+// TestCountAboveLengthsOffsets: every length up to maxSweepBytes at every
+// start offset in a cache line, against the generic kernels (themselves
+// checked against the naive oracle above).
+func TestCountAboveLengthsOffsets(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(13, 14))
+		ths := []float64{0, -0.5, 1, math.Inf(-1)}
+		for _, c := range floatCases {
+			for offset := 0; offset < 64; offset += c.width {
+				for n := 0; n <= maxSweepBytes/c.width; n++ {
+					b := alignedBytes(n*c.width, offset)
+					c.random(rng, b)
+					th := ths[n%len(ths)]
+					got := c.above(b, th)
+					restore := SetLevel(Generic)
+					want := c.above(b, th)
+					restore()
+					if got != want {
+						t.Fatalf("%s offset=%d n=%d threshold %v: got %d, generic %d", c.name, offset, n, th, got, want)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestCountAbovePatterns: all lanes one pattern (every lane or none
+// counts), and a single different lane at each index.
+func TestCountAbovePatterns(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		for _, c := range floatCases {
+			maxN := maxSweepBytes / c.width
+			b := alignedBytes(maxN*c.width, 0)
+			inf, negInf := c.edgeOf(math.Inf(1)), c.edgeOf(math.Inf(-1))
+			for _, th := range []float64{0, -1, 1e-50} {
+				for n := 0; n <= maxN; n++ {
+					for i := 0; i < n; i++ {
+						c.put(b, i, inf)
+					}
+					if got := c.above(b[:n*c.width], th); got != n {
+						t.Fatalf("%s n=%d all +Inf > %v: got %d", c.name, n, th, got)
+					}
+				}
+				for i := 0; i < maxN; i++ {
+					for j := 0; j < maxN; j++ {
+						c.put(b, j, negInf)
+					}
+					c.put(b, i, inf)
+					if got := c.above(b, th); got != 1 {
+						t.Fatalf("%s: one +Inf at %d of %d: got %d", c.name, i, maxN, got)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestCountAboveGuardPages puts every length flush against a PROT_NONE page
+// after its end and before its start.
+func TestCountAboveGuardPages(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		mem := guardedPages(t, 2*maxSweepBytes)
+		rng := rand.New(rand.NewPCG(15, 16))
+		floatCases[0].random(rng, mem[:len(mem)/4*4])
+		for _, c := range floatCases {
+			for n := 0; n <= maxSweepBytes/c.width; n++ {
+				size := n * c.width
+				for _, b := range [][]byte{mem[len(mem)-size:], mem[:size:size]} {
+					var got int
+					if err := catchFault(func() { got = c.above(b, -0.25) }); err != nil {
+						t.Fatalf("%s n=%d: read outside the slice: %v", c.name, n, err)
+					}
+					if want := c.naive(b, -0.25); got != want {
+						t.Fatalf("%s n=%d: got %d, want %d", c.name, n, got, want)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestCountAbovePastChunks: lengths past ChunkBytes and the lane counters'
+// widening bound, all lanes counting, and random.
+func TestCountAbovePastChunks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long inputs")
+	}
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(17, 18))
+		for _, c := range floatCases {
+			chunk := ChunkBytes / c.width
+			b := alignedBytes((2*chunk+131)*c.width, 0)
+			for i := 0; i < len(b)/c.width; i++ {
+				c.put(b, i, c.edgeOf(math.Inf(1)))
+			}
+			for _, n := range []int{chunk - 1, chunk, chunk + 1, 2*chunk + 131} {
+				if got := c.above(b[:n*c.width], 1e300); got != n {
+					t.Fatalf("%s n=%d all +Inf: got %d", c.name, n, got)
+				}
+			}
+			c.random(rng, b)
+			if got, want := c.above(b, 0.25), c.naive(b, 0.25); got != want {
+				t.Fatalf("%s n=%d random: got %d, want %d", c.name, len(b)/c.width, got, want)
+			}
+		}
+	})
+}
+
+// TestCountAboveAllocs: CountAbove allocates nothing, at any level.
+func TestCountAboveAllocs(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		for _, c := range floatCases {
+			b := alignedBytes(4096, 0)
+			if allocs := testing.AllocsPerRun(10, func() { c.above(b, 0.5) }); allocs != 0 {
+				t.Fatalf("%s: %v allocations", c.name, allocs)
+			}
+		}
+	})
+}
