@@ -4,6 +4,8 @@ package kernel
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
 	"unsafe"
 )
@@ -121,4 +123,102 @@ func TestNEONBlockBoundaries(t *testing.T) {
 			})
 		}
 	}
+}
+
+// aboveThresholds are the thresholds of the CountAbove tests: zeros of both
+// signs, values between representable ones, subnormals, the extremes and
+// the infinities. NaN is left out: CountAbove never calls a kernel for it.
+var aboveThresholds = []float64{0, math.Copysign(0, -1), 1, -1, 0.1, -0.1, 1e-50, -1e-50, 5e-324, -5e-324,
+	1e-40, 6e-8, 65504, 3e38, -3e38, math.MaxFloat64, -math.MaxFloat64, math.Inf(1), math.Inf(-1)}
+
+// neonAboveCase is one CountAbove kernel: the generated one called
+// directly, the NEON level's (with its generic tail) and the generic oracle.
+type neonAboveCase[W word] struct {
+	name              string
+	raw, neon, oracle func(x []W, lo, span W) int
+	floor             func(float64) floatBits[W]
+	patterns          typeCase // the element type's zero and non-zero edge values
+}
+
+func (c neonAboveCase[W]) run(t *testing.T) {
+	if !Supported(NEON) {
+		t.Skip("this CPU has no ASIMD")
+	}
+	var w W
+	width := int(unsafe.Sizeof(w))
+	edges := append(append([]uint64{}, c.patterns.zeros...), c.patterns.nonZeros...)
+	rng := rand.New(rand.NewPCG(9, uint64(width)))
+	for _, threshold := range aboveThresholds {
+		lo, span, ok := thresholdKeys(c.floor(threshold))
+		if !ok {
+			continue
+		}
+		// Every length through the main loop, its blocks of four vectors,
+		// the single vectors and the generic tail, at every lane offset in
+		// a cache line (every 16 bytes with -short).
+		step := width
+		if testing.Short() {
+			step = 16
+		}
+		for offset := 0; offset < 64; offset += step {
+			for n := 0; n <= maxSweepBytes/width; n++ {
+				x := elementsOf[W](alignedBytes(n*width, offset))
+				for i := range x {
+					if rng.IntN(2) == 0 {
+						x[i] = W(edges[rng.IntN(len(edges))])
+					} else {
+						x[i] = W(rng.Uint64())
+					}
+				}
+				if got, want := c.neon(x, lo, span), c.oracle(x, lo, span); got != want {
+					t.Fatalf("threshold %g, offset %d, n=%d: NEON %d, generic %d", threshold, offset, n, got, want)
+				}
+			}
+		}
+	}
+
+	// The largest input of one call, every lane above the threshold: the
+	// lane counters must not overflow.
+	lo, span, _ := thresholdKeys(c.floor(0))
+	x := elementsOf[W](alignedBytes(ChunkBytes, 0))
+	for _, bits := range []uint64{1, c.patterns.nonZeros[2]} { // the smallest subnormal, +Inf
+		for i := range x {
+			x[i] = W(bits)
+		}
+		if got := c.raw(x, lo, span); got != len(x) {
+			t.Fatalf("%d lanes of %#x above 0: got %d", len(x), bits, got)
+		}
+	}
+	for i := range x {
+		x[i] = W(c.patterns.zeros[1]) // -0 is not above 0
+	}
+	if got := c.raw(x, lo, span); got != 0 {
+		t.Fatalf("%d lanes of -0 above 0: got %d", len(x), got)
+	}
+}
+
+// elementsOf reinterprets the bytes b as lanes of W.
+func elementsOf[W word](b []byte) []W {
+	var w W
+	return unsafe.Slice((*W)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/int(unsafe.Sizeof(w)))
+}
+
+// typeCaseNamed returns the harness's edge values of one element type.
+func typeCaseNamed(name string) typeCase {
+	for _, c := range typeCases {
+		if c.name == name {
+			return c
+		}
+	}
+	panic("no type case " + name)
+}
+
+// TestNEONCountAbove checks the NEON CountAbove kernels against the generic
+// ones for every float type, threshold, length and lane offset, and their
+// lane counters at the largest input of one call.
+func TestNEONCountAbove(t *testing.T) {
+	t.Run("f16", neonAboveCase[uint16]{"f16", countAboveFloat16NEON, neonThreshold.float16, genericThreshold.float16, float16Floor, typeCaseNamed("f16")}.run)
+	t.Run("bf16", neonAboveCase[uint16]{"bf16", countAboveFloat16NEON, neonThreshold.float16, genericThreshold.float16, bfloat16Floor, typeCaseNamed("bf16")}.run)
+	t.Run("f32", neonAboveCase[uint32]{"f32", countAboveFloat32NEON, neonThreshold.float32, genericThreshold.float32, float32Floor, typeCaseNamed("f32")}.run)
+	t.Run("f64", neonAboveCase[uint64]{"f64", countAboveFloat64NEON, neonThreshold.float64, genericThreshold.float64, float64Floor, typeCaseNamed("f64")}.run)
 }

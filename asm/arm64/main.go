@@ -1,5 +1,6 @@
-// Command arm64 writes l0's NEON kernels for arm64: one Plan 9 assembly
-// file and the Go stubs that declare its functions.
+// Command arm64 writes l0's NEON kernels for arm64: one kernel family
+// (-family) per run, to one Plan 9 assembly file and the Go stubs that
+// declare its functions.
 //
 // avo has no arm64 backend, so this is a plain text emitter: each kernel is a
 // short sequence of instructions written out with comments, from the same
@@ -14,33 +15,33 @@ import (
 	"go/format"
 	"os"
 	"strings"
-
-	"github.com/sparsekit/l0/asm/internal/spec"
 )
 
 var (
-	out   = flag.String("out", "", "assembly file to write")
-	stubs = flag.String("stubs", "", "Go file of stubs to write")
-	pkg   = flag.String("pkg", "", "package name of the stubs")
+	family = flag.String("family", "", "kernel family to generate: count or threshold")
+	out    = flag.String("out", "", "assembly file to write")
+	stubs  = flag.String("stubs", "", "Go file of stubs to write")
+	pkg    = flag.String("pkg", "", "package name of the stubs")
 )
 
 func main() {
 	flag.Parse()
-	if *out == "" || *stubs == "" || *pkg == "" || flag.NArg() != 0 {
-		fmt.Fprintln(os.Stderr, "usage: arm64 -out FILE.s -stubs FILE.go -pkg NAME")
+	families := map[string]func(*file){"count": countKernels, "threshold": thresholdKernels}
+	kernels := families[*family]
+	if kernels == nil || *out == "" || *stubs == "" || *pkg == "" || flag.NArg() != 0 {
+		fmt.Fprintln(os.Stderr, "usage: arm64 -family count|threshold -out FILE.s -stubs FILE.go -pkg NAME")
 		os.Exit(2)
 	}
-	if err := run(); err != nil {
+	if err := run(kernels); err != nil {
 		fmt.Fprintln(os.Stderr, "arm64:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+// run writes the kernels of one family and their stubs.
+func run(kernels func(*file)) error {
 	f := newFile()
-	for _, k := range spec.Kernels() {
-		countNEON(f, k)
-	}
+	kernels(f)
 	goSrc, err := format.Source(f.stubs.Bytes())
 	if err != nil {
 		return fmt.Errorf("formatting the stubs: %w", err)
@@ -98,6 +99,12 @@ func (f *file) inst(op string, operands ...string) {
 		return
 	}
 	fmt.Fprintf(&f.asm, "\t%-8s%s\n", op, strings.Join(operands, ", "))
+}
+
+// word writes an instruction that Go's assembler does not know as its
+// machine word, with the instruction in ARM's syntax as a comment.
+func (f *file) word(w uint32, instruction string) {
+	fmt.Fprintf(&f.asm, "\t%-8s$0x%08x // %s\n", "WORD", w, instruction)
 }
 
 // comment writes a comment line at the indentation of the instructions.
