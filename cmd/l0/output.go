@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sparsekit/l0/metric"
+)
+
+// writeText writes the report for people.
+func writeText(w io.Writer, rep *report) error {
+	var b strings.Builder
+	h := rep.header
+	features := max(rep.components, 1) * rep.features
+	fmt.Fprintf(&b, "%s\n", rep.name)
+	fmt.Fprintf(&b, "  array      %s %s (%s), .npy format %d.%d\n", h.ShapeString(), h.DType.Name(), h.Descr, h.Major, h.Minor)
+	fmt.Fprintf(&b, "  vectors    %d\n", rep.vectors)
+	what := "non-zero features per vector"
+	if rep.settings.hasThreshold {
+		what = fmt.Sprintf("features > %g per vector", rep.settings.threshold)
+	}
+	if rep.components > 0 {
+		what += ", per component"
+	}
+	fmt.Fprintf(&b, "  L0         %s   (mean %s)\n", joinFloats(rep.l0), what)
+	shape := fmt.Sprint(rep.features)
+	if rep.components > 0 {
+		shape = fmt.Sprintf("%d components × %d", rep.components, rep.features)
+	}
+	fmt.Fprintf(&b, "  features   %s: %d dead (%.1f%%), %d dense (density > %g)\n",
+		shape, sum(rep.dead), 100*float64(sum(rep.dead))/float64(features), sum(rep.dense), rep.settings.dense)
+	if rep.components > 0 {
+		fmt.Fprintf(&b, "             per component: dead %s, dense %s\n", joinInts(rep.dead), joinInts(rep.dense))
+	}
+	fmt.Fprintf(&b, "  density    log10 of the fraction of vectors a feature fires in:\n")
+	writeHistogram(&b, rep.histogram)
+	fmt.Fprintf(&b, "  kernel     %s\n", rep.level)
+	size := float64(h.DataBytes())
+	fmt.Fprintf(&b, "  read       %s in %s: %s/s\n", formatBytes(size), rep.elapsed.Round(rep.elapsed/1000+1), formatBytes(size/max(rep.elapsed.Seconds(), 1e-9)))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeHistogram draws the non-empty range of the histogram as bars.
+func writeHistogram(b *strings.Builder, h metric.Histogram) {
+	const width = 40
+	first, last := -1, -1
+	peak := max(h.Dead, h.Underflow)
+	for k, n := range h.Counts {
+		if n > 0 {
+			if first < 0 {
+				first = k
+			}
+			last = k
+			peak = max(peak, n)
+		}
+	}
+	bar := func(n int) string {
+		cells := 0
+		if peak > 0 {
+			cells = (n*width + peak - 1) / peak
+		}
+		return strings.Repeat("#", cells)
+	}
+	fmt.Fprintf(b, "    %-13s %7d %s\n", "dead", h.Dead, bar(h.Dead))
+	if h.Underflow > 0 {
+		fmt.Fprintf(b, "    %-13s %7d %s\n", fmt.Sprintf("< %.1f", h.Edges[0]), h.Underflow, bar(h.Underflow))
+	}
+	for k := first; k >= 0 && k <= last; k++ {
+		closing := ")"
+		if k == len(h.Counts)-1 {
+			closing = "]"
+		}
+		label := fmt.Sprintf("[%.1f, %.1f%s", h.Edges[k], h.Edges[k+1], closing)
+		fmt.Fprintf(b, "    %-13s %7d %s\n", label, h.Counts[k], bar(h.Counts[k]))
+	}
+}
+
+// jsonReport is the -json form of a report: one object per line.
+type jsonReport struct {
+	File           string        `json:"file"`
+	Shape          []int64       `json:"shape"`
+	DType          string        `json:"dtype"`
+	Vectors        int64         `json:"vectors"`
+	Components     int           `json:"components"`
+	Features       int           `json:"features"`
+	Threshold      *float64      `json:"threshold"`
+	L0             any           `json:"l0"`
+	Dead           any           `json:"dead"`
+	Dense          any           `json:"dense"`
+	DenseThreshold float64       `json:"dense_threshold"`
+	Histogram      jsonHistogram `json:"density_histogram"`
+	Kernel         string        `json:"kernel"`
+	Bytes          int64         `json:"bytes"`
+	Seconds        float64       `json:"seconds"`
+}
+
+type jsonHistogram struct {
+	Edges     []float64 `json:"log10_edges"`
+	Counts    []int     `json:"counts"`
+	Underflow int       `json:"underflow"`
+	Dead      int       `json:"dead"`
+}
+
+// writeJSON writes the report as one line of JSON. l0, dead and dense are
+// numbers for a [batch, feature] array and lists, one per component, for a
+// [batch, component, feature] array.
+func writeJSON(w io.Writer, rep *report) error {
+	j := jsonReport{
+		File:           rep.name,
+		Shape:          rep.header.Shape,
+		DType:          rep.header.Descr,
+		Vectors:        rep.vectors,
+		Components:     rep.components,
+		Features:       rep.features,
+		L0:             rep.l0,
+		Dead:           rep.dead,
+		Dense:          rep.dense,
+		DenseThreshold: rep.settings.dense,
+		Histogram: jsonHistogram{
+			Edges:     rep.histogram.Edges[:],
+			Counts:    rep.histogram.Counts[:],
+			Underflow: rep.histogram.Underflow,
+			Dead:      rep.histogram.Dead,
+		},
+		Kernel:  rep.level.String(),
+		Bytes:   rep.header.DataBytes(),
+		Seconds: rep.elapsed.Seconds(),
+	}
+	if rep.components == 0 {
+		j.L0, j.Dead, j.Dense = rep.l0[0], rep.dead[0], rep.dense[0]
+	}
+	if rep.settings.hasThreshold {
+		j.Threshold = &rep.settings.threshold
+	}
+	// One Write per line, so that lines never interleave.
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
+	enc.SetEscapeHTML(false) // "<f4", not "\u003cf4"
+	if err := enc.Encode(j); err != nil {
+		return err
+	}
+	_, err := w.Write(line.Bytes())
+	return err
+}
+
+func joinFloats(v []float64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprintf("%.2f", x)
+	}
+	return strings.Join(s, "  ")
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, " ")
+}
+
+func sum(v []int) int {
+	total := 0
+	for _, x := range v {
+		total += x
+	}
+	return total
+}
+
+// formatBytes formats a byte count (or rate) with a decimal unit, as dd does.
+func formatBytes(n float64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	u := 0
+	for n >= 1000 && u < len(units)-1 {
+		n /= 1000
+		u++
+	}
+	if u == 0 {
+		return fmt.Sprintf("%.0f B", n)
+	}
+	return fmt.Sprintf("%.3g %s", n, units[u])
+}

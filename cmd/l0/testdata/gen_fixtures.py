@@ -1,0 +1,226 @@
+#!/usr/bin/python3
+"""Writes the .npy fixtures of cmd/l0's tests, and expected.json beside them.
+
+Run it from anywhere with Debian's numpy (apt-get install python3-numpy):
+
+    /usr/bin/python3 cmd/l0/testdata/gen_fixtures.py
+
+Every good fixture is written by numpy itself (np.save, or
+np.lib.format.write_array for the 2.0 and 3.0 formats), and its expected
+report is computed by numpy: the L0 norm as np.count_nonzero(a, axis=-1)
+.sum(0) / batch (and (a > T) for the thresholded L0), the feature counts as
+np.count_nonzero(a, axis=0), from which the dead and dense features and the
+log10 density histogram follow with l0's fixed bins. The bad fixtures are
+numpy files with something l0 must reject, or hand-made byte strings, each
+with the words its error message must contain.
+"""
+
+import json
+import os
+import struct
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "npy")
+THRESHOLD = 0.5  # the -threshold of the thresholded expectations
+DENSE = 0.1  # the default -dense
+HIST_MIN, HIST_WIDTH, HIST_BINS = -8.0, 0.5, 16  # metric.Histogram's bins
+
+rng = np.random.default_rng(20261127)
+expected = {}
+
+
+def sparse(shape, dtype, density=0.3):
+    """Random activations of the dtype, about density non-zero, with the
+    type's edge values sprinkled in."""
+    dtype = np.dtype(dtype)
+    mask = rng.random(shape) < density
+    if dtype.kind == "f":
+        a = rng.exponential(1.0, shape).astype(dtype)
+        a[rng.random(shape) < 0.2] *= -1
+        # Elements that must count: NaN, ±Inf, the smallest subnormal; and
+        # -0, which must not. count_nonzero decides for numpy.
+        edge = np.array([np.nan, np.inf, -np.inf, np.finfo(dtype).smallest_subnormal, -0.0], dtype)
+        flat = a.reshape(-1)
+        flat[rng.choice(flat.size, size=min(flat.size, len(edge)), replace=False)] = edge[: min(flat.size, len(edge))]
+    elif dtype.kind == "b":
+        a = np.ones(shape, dtype)
+    else:
+        info = np.iinfo(dtype)
+        a = rng.integers(info.min, info.max, size=shape, dtype=dtype, endpoint=True)
+        a[a == 0] = 1
+        flat = a.reshape(-1)
+        flat[: min(flat.size, 2)] = [info.min, info.max][: min(flat.size, 2)]
+    a = np.where(mask, a, np.zeros((), dtype))
+    # A feature that fires in every vector, and one that never does.
+    a[..., 0] = np.where(a[..., 0] == 0, np.ones((), dtype), a[..., 0])
+    a[..., -1] = 0
+    return a
+
+
+def histogram(density):
+    counts, underflow, dead = [0] * HIST_BINS, 0, 0
+    for d in density:
+        d = float(d)
+        if d <= 0:
+            dead += 1
+            continue
+        if d < 10.0 ** HIST_MIN:
+            underflow += 1
+            continue
+        k = HIST_BINS - 1
+        while k > 0 and d < 10.0 ** (HIST_MIN + k * HIST_WIDTH):
+            k -= 1
+        counts[k] += 1
+    return {"counts": counts, "underflow": underflow, "dead": dead}
+
+
+def expect(a):
+    """The report numpy computes for the array a."""
+    batch = a.shape[0]
+    l0 = (np.count_nonzero(a, axis=-1).sum(0) / batch).tolist()
+    fired = np.count_nonzero(a, axis=0).reshape(-1)  # per (component, feature)
+    density = fired / batch
+    slots = a.shape[1] if a.ndim == 3 else 1
+    per = density.reshape(slots, -1)
+    e = {
+        "shape": list(a.shape),
+        "vectors": batch,
+        "l0": l0,
+        "dead": (per == 0).sum(axis=1).tolist(),
+        "dense": (per > DENSE).sum(axis=1).tolist(),
+        "histogram": histogram(density),
+    }
+    if a.dtype.kind == "f":
+        e["l0_above"] = (np.count_nonzero(a > THRESHOLD, axis=-1).sum(0) / batch).tolist()
+    if a.ndim == 2:
+        for key in ("l0", "l0_above", "dead", "dense"):
+            if key in e and isinstance(e[key], list):
+                e[key] = e[key][0] if key in ("dead", "dense") else e[key]
+    return e
+
+
+def save(name, a, version=None, **extra):
+    path = os.path.join(OUT, name)
+    with open(path, "wb") as f:
+        if version is None:
+            np.save(f, a)
+        else:
+            np.lib.format.write_array(f, a, version=version)
+    e = expect(a)
+    e["dtype"] = np.lib.format.dtype_to_descr(a.dtype)
+    e.update(extra)
+    expected[name] = e
+
+
+def bad(name, data, error):
+    """A file l0 must reject with an error message containing error."""
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(data)
+    expected[name] = {"error": error}
+
+
+def bad_array(name, a, error, **kw):
+    path = os.path.join(OUT, name)
+    np.save(path, a, **kw)
+    expected[name] = {"error": error}
+
+
+def raw(header, payload=b"", version=(1, 0)):
+    """A .npy file from a header dict text, padded as numpy pads it."""
+    text = header.encode("latin1")
+    lenfmt = "<H" if version[0] == 1 else "<I"
+    pre = b"\x93NUMPY" + bytes(version)
+    total = len(pre) + struct.calcsize(lenfmt) + len(text) + 1
+    text += b" " * (-total % 64) + b"\n"
+    return pre + struct.pack(lenfmt, len(text)) + text + payload
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for f in os.listdir(OUT):
+        os.remove(os.path.join(OUT, f))
+
+    dtypes = ["<f2", "<f4", "<f8", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "|b1"]
+    for dt in dtypes:
+        tag = np.dtype(dt).name
+        save(f"{tag}_2d.npy", sparse((37, 19), dt))
+        save(f"{tag}_3d.npy", sparse((23, 3, 11), dt))
+
+    # The other format versions, and sizes at the edges.
+    save("v2_f4_3d.npy", sparse((9, 2, 5), "<f4"), version=(2, 0))
+    save("v3_i2_2d.npy", sparse((9, 7), "<i2"), version=(3, 0))
+    save("one_vector.npy", sparse((1, 8), "<f4"))
+    save("one_feature.npy", sparse((12, 2, 1), "<u2"))
+    save("dense_all.npy", np.full((5, 4), 7, "<i4"))
+    save("zeros.npy", np.zeros((6, 2, 3), "<f8"))
+    # Many vectors of few features, and few of many: more rows than a
+    # small buffer holds, and rows longer than one.
+    save("tall_u1.npy", sparse((3000, 2, 3), "|u1", density=0.02))
+    save("wide_f4.npy", sparse((3, 1500), "<f4", density=0.01))
+
+    # Descrs numpy reads but does not write: native '=' and no byte order,
+    # and byte orders on one-byte types.
+    a = sparse((10, 6), "<f4")
+    for name, descr in [("native_eq_f4.npy", "=f4"), ("native_bare_f4.npy", "f4")]:
+        payload = a.tobytes()
+        data = raw("{'descr': '%s', 'fortran_order': False, 'shape': (10, 6), }" % descr, payload)
+        with open(os.path.join(OUT, name), "wb") as f:
+            f.write(data)
+        check = np.load(os.path.join(OUT, name))
+        assert check.dtype == np.float32 and np.array_equal(check, a, equal_nan=True)
+        e = expect(a)
+        e["dtype"] = descr
+        expected[name] = e
+    b = sparse((8, 5), "|i1")
+    for name, descr in [("lt_i1.npy", "<i1"), ("gt_u1.npy", ">u1")]:
+        c = b.view(descr[1] + "1")
+        data = raw("{'descr': '%s', 'fortran_order': False, 'shape': (8, 5), }" % descr, c.tobytes())
+        with open(os.path.join(OUT, name), "wb") as f:
+            f.write(data)
+        assert np.array_equal(np.load(os.path.join(OUT, name)), c)
+        e = expect(c)
+        e["dtype"] = descr
+        expected[name] = e
+
+    # Arrays l0 rejects.
+    bad_array("rank1.npy", np.ones(5, "<f4"), "rank 1")
+    bad_array("rank4.npy", np.ones((2, 2, 2, 2), "<f4"), "rank 4")
+    bad_array("scalar.npy", np.float32(1), "scalar")
+    bad_array("fortran.npy", np.asfortranarray(sparse((4, 3), "<f4")), "Fortran")
+    bad_array("big_endian.npy", sparse((4, 3), "<f4").astype(">f4"), "big-endian")
+    bad_array("complex.npy", np.ones((4, 3), "<c8"), '"<c8"')
+    bad_array("unicode.npy", np.array([["ab", "c"]], "<U2"), '"<U2"')
+    bad_array("structured.npy", np.zeros((3, 2), [("x", "<f4"), ("y", "<i4")]), "structured")
+    bad_array("object.npy", np.array([[1, None]], dtype=object), '"|O"', allow_pickle=True)
+    bad_array("zero_vectors.npy", np.zeros((0, 5), "<f4"), "no vectors")
+    bad_array("zero_features.npy", np.zeros((5, 0), "<f4"), "no features")
+    bad_array("zero_components.npy", np.zeros((5, 0, 3), "<f4"), "no components")
+
+    good = open(os.path.join(OUT, "float32_2d.npy"), "rb").read()
+    bad("truncated_payload.npy", good[:-3], "truncated")
+    bad("truncated_header.npy", good[:40], "truncated")
+    bad("trailing.npy", good + b"\0\0\0\0", "bytes after the array data")
+    bad("empty.npy", b"", "truncated")
+    bad("not_npy.npy", b"just some text, not an array\n", "magic")
+    bad("version4.npy", raw("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), }", b"\0" * 4, (4, 0)), "version 4.0")
+    bad("no_newline_garbage.npy", b"\x93NUMPY\x01\x00\x10\x00{'descr': '<f4',", "header")
+    bad("missing_key.npy", raw("{'descr': '<f4', 'shape': (1, 1), }", b"\0" * 4), "fortran_order")
+    bad("extra_key.npy", raw("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), 'x': 1, }", b"\0" * 4), "unexpected key")
+    bad("negative_dim.npy", raw("{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 4), }"), "negative")
+    bad("huge_dims.npy", raw("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4611686018427387904), }"), "2^63")
+    bad("huge_dim.npy", raw("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999, 4), }"), "64 bits")
+    bad("huge_claim.npy", raw("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1099511627776), }", b"\0" * 64), "truncated")
+    bad("header_len_4g.npy", b"\x93NUMPY\x02\x00\xff\xff\xff\xff{'descr'", "header of 4294967295 bytes")
+    bad("shape_not_tuple.npy", raw("{'descr': '<f4', 'fortran_order': False, 'shape': (4), }", b"\0" * 16), "not a tuple")
+    bad("deep_nesting.npy", raw("{'descr': " + "(" * 100 + "}"), "nested")
+
+    # One line per file, so that a regenerated fixture is a one-line diff.
+    with open(os.path.join(OUT, "expected.json"), "w") as f:
+        f.write('{"threshold": %s, "dense": %s, "files": {\n' % (json.dumps(THRESHOLD), json.dumps(DENSE)))
+        f.write(",\n".join("%s: %s" % (json.dumps(k), json.dumps(v, sort_keys=True)) for k, v in sorted(expected.items())))
+        f.write("\n}}\n")
+
+
+main()
