@@ -63,7 +63,7 @@ func (c *counter[T]) addAllColumns(counts []uint64, x []T) error {
 // components row by row, one kernel call per row, beats one column-count
 // call over the whole batch (BenchmarkRowsOrColumns measures both). A
 // variable only so that the benchmark can force either strategy.
-var minRowFeatures = 64
+var minRowFeatures = 512
 
 // countSlots stores in slots[s] (len(slots) == l.slots) the number of
 // counted elements of component s over the batch x. It touches no metric
