@@ -356,3 +356,22 @@ func TestCountAboveAllocs(t *testing.T) {
 		}
 	})
 }
+
+// TestFamiliesFollowLevel: SetLevel steers CountAbove and the column counts
+// too, so every subtest above ran the kernels of its level (the column
+// family has no NEON kernels: on arm64 it runs generic).
+func TestFamiliesFollowLevel(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		l := Active()
+		if got := thresholdKernelsFor(l).level; got != l {
+			t.Fatalf("CountAbove runs %s at level %s", got, l)
+		}
+		want := l
+		if l == NEON {
+			want = Generic
+		}
+		if got := columnKernelsFor(l).level; got != want {
+			t.Fatalf("the column counts run %s at level %s, want %s", got, l, want)
+		}
+	})
+}
