@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/sparsekit/l0/internal/npy"
+)
+
+// FuzzAnalyze feeds arbitrary bytes to the header parser and the payload
+// reader, as a file of known size and as a stream. Neither may panic; they
+// must agree on whether the bytes are a readable array; and when they are,
+// the report must match a plain count over the payload.
+func FuzzAnalyze(f *testing.F) {
+	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*.npy"))
+	if err != nil || len(paths) == 0 {
+		f.Fatalf("no fixtures: %v", err)
+	}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if len(data) > 4096 {
+			continue // minimizing inputs this large stalls the fuzzer for long
+		}
+		f.Add(data, 0.5, false)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, threshold float64, hasThreshold bool) {
+		if math.IsNaN(threshold) {
+			hasThreshold = false
+		}
+		s := settings{threshold: threshold, hasThreshold: hasThreshold, dense: 0.1}
+		defer func(b int) { bufferBytes = b }(bufferBytes)
+		bufferBytes = 64 // many reads even of small files
+		sized, errSized := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s, nil)
+		streamed, errStreamed := analyze("fuzz", struct{ io.Reader }{bytes.NewReader(data)}, -1, s, nil)
+		if (errSized == nil) != (errStreamed == nil) {
+			t.Fatalf("as a file: %v; as a stream: %v", errSized, errStreamed)
+		}
+		if errSized != nil {
+			return
+		}
+		want := countByHand(t, data, sized.header, s)
+		for _, rep := range []*report{sized, streamed} {
+			if rep.vectors != sized.header.Shape[0] || len(rep.l0) != len(want) {
+				t.Fatalf("vectors %d, l0 %v; want %d, %v", rep.vectors, rep.l0, sized.header.Shape[0], want)
+			}
+			for c := range want {
+				if rep.l0[c] != want[c] {
+					t.Fatalf("l0 %v, counted by hand %v", rep.l0, want)
+				}
+			}
+		}
+	})
+}
+
+// countByHand returns the L0 per component of the payload after the
+// header, decoding each element on its own.
+func countByHand(t *testing.T, data []byte, h npy.Header, s settings) []float64 {
+	payload := data[h.DataOffset:]
+	size := h.DType.Size()
+	if int64(len(payload)) != h.DataBytes() {
+		t.Fatalf("accepted %d bytes of payload for %d", len(payload), h.DataBytes())
+	}
+	batch, features := h.Shape[0], h.Shape[len(h.Shape)-1]
+	slots := int64(1)
+	if len(h.Shape) == 3 {
+		slots = h.Shape[1]
+	}
+	counts := make([]int64, slots)
+	for i := int64(0); i < int64(len(payload))/int64(size); i++ {
+		e := payload[i*int64(size) : (i+1)*int64(size)]
+		var bits uint64
+		for k := size - 1; k >= 0; k-- {
+			bits = bits<<8 | uint64(e[k])
+		}
+		if counts1(h.DType, bits, s) {
+			counts[i/features%slots]++
+		}
+	}
+	l0 := make([]float64, slots)
+	for c := range l0 {
+		l0[c] = float64(counts[c]) / float64(batch)
+	}
+	return l0
+}
+
+// counts1 decides one element, from its little-endian bits.
+func counts1(d npy.DType, bits uint64, s settings) bool {
+	var value float64
+	switch d {
+	case npy.Float16:
+		if !s.hasThreshold {
+			return bits&0x7fff != 0
+		}
+		value = float16Value(uint16(bits))
+	case npy.Float32:
+		if !s.hasThreshold {
+			return bits&0x7fffffff != 0
+		}
+		value = float64(math.Float32frombits(uint32(bits)))
+	case npy.Float64:
+		if !s.hasThreshold {
+			return bits&^(1<<63) != 0
+		}
+		value = math.Float64frombits(bits)
+	default:
+		return bits != 0
+	}
+	return value > s.threshold
+}
+
+// float16Value decodes an IEEE half-precision number exactly.
+func float16Value(h uint16) float64 {
+	sign := 1.0
+	if h&0x8000 != 0 {
+		sign = -1
+	}
+	exp, frac := int(h>>10&0x1f), float64(h&0x3ff)
+	switch exp {
+	case 0:
+		return sign * math.Ldexp(frac, -24)
+	case 0x1f:
+		if frac != 0 {
+			return math.NaN()
+		}
+		return sign * math.Inf(1)
+	}
+	return sign * math.Ldexp(1024+frac, exp-25)
+}
+
+// TestFloat16Value pins the hand decoder the fuzz oracle uses.
+func TestFloat16Value(t *testing.T) {
+	for bits, want := range map[uint16]float64{0x3c00: 1, 0xc000: -2, 0x0001: math.Ldexp(1, -24), 0x7bff: 65504, 0x3800: 0.5, 0x8000: 0} {
+		if got := float16Value(bits); got != want {
+			t.Errorf("%#04x: %v, want %v", bits, got, want)
+		}
+	}
+	if !math.IsNaN(float16Value(0x7e00)) || !math.IsInf(float16Value(0xfc00), -1) {
+		t.Error("NaN or -Inf decoded wrong")
+	}
+}
+
+// TestHostileShapes checks that a header claiming enormous rows costs no
+// more memory than the stream holds: the streamed reader fails at the end
+// of the data, having grown its buffer only as bytes arrived.
+func TestHostileShapes(t *testing.T) {
+	for _, shape := range [][]int{{1, 1 << 40}, {2, 1 << 20, 1 << 20}, {1 << 40, 1 << 20}} {
+		data := append(npyHeader("<f4", shape...), make([]byte, 4096)...)
+		var before, after runtimeMem
+		before.read()
+		_, err := analyze("hostile", struct{ io.Reader }{bytes.NewReader(data)}, -1, settings{dense: 0.1}, nil)
+		after.read()
+		if !errors.Is(err, npy.ErrTruncated) {
+			t.Errorf("shape %v: %v, want truncated", shape, err)
+		}
+		if grew := after.total - before.total; grew > 1<<20 {
+			t.Errorf("shape %v: allocated %d bytes for %d bytes of data", shape, grew, len(data))
+		}
+		_, err = analyze("hostile", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1}, nil)
+		if !errors.Is(err, npy.ErrTruncated) {
+			t.Errorf("shape %v as a file: %v, want truncated", shape, err)
+		}
+	}
+	// The little-endian length fields, checked by hand once.
+	h := npyHeader("<f4", 1, 2)
+	if binary.LittleEndian.Uint16(h[8:]) != uint16(len(h)-10) || len(h)%64 != 0 {
+		t.Errorf("npyHeader: %q", h)
+	}
+}
+
+// runtimeMem is a reading of the bytes allocated so far.
+type runtimeMem struct{ total uint64 }
+
+func (m *runtimeMem) read() {
+	var s runtime.MemStats
+	runtime.ReadMemStats(&s)
+	m.total = s.TotalAlloc
+}

@@ -1,0 +1,473 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/sparsekit/l0/kernel"
+)
+
+// fixtureDir holds the .npy files gen_fixtures.py wrote with numpy, and
+// expected.json, numpy's numbers for them.
+const fixtureDir = "testdata/npy"
+
+// expectation is one file's entry in expected.json: either the report
+// numpy computed or the words its error must contain.
+type expectation struct {
+	Error     string          `json:"error"`
+	Shape     []int64         `json:"shape"`
+	DType     string          `json:"dtype"`
+	Vectors   int64           `json:"vectors"`
+	L0        json.RawMessage `json:"l0"`
+	L0Above   json.RawMessage `json:"l0_above"`
+	Dead      json.RawMessage `json:"dead"`
+	Dense     json.RawMessage `json:"dense"`
+	Histogram struct {
+		Counts    []int `json:"counts"`
+		Underflow int   `json:"underflow"`
+		Dead      int   `json:"dead"`
+	} `json:"histogram"`
+}
+
+type expectations struct {
+	Threshold float64                `json:"threshold"`
+	Dense     float64                `json:"dense"`
+	Files     map[string]expectation `json:"files"`
+}
+
+func loadExpectations(t testing.TB) expectations {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(fixtureDir, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e expectations
+	if err := json.Unmarshal(data, &e); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Files) < 40 {
+		t.Fatalf("expected.json lists %d files", len(e.Files))
+	}
+	return e
+}
+
+// names returns the fixture names in order, good ones (no error) or bad.
+func (e expectations) names(good bool) []string {
+	var names []string
+	for name, x := range e.Files {
+		if (x.Error == "") == good {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// runL0 runs the program in-process.
+func runL0(args ...string) (stdout, stderr string, status int) {
+	var out, errs bytes.Buffer
+	status = run(args, &out, &errs, nil)
+	return out.String(), errs.String(), status
+}
+
+// decodeLines decodes -json output, one report per line.
+func decodeLines(t *testing.T, out string) []jsonReport {
+	t.Helper()
+	var reports []jsonReport
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r jsonReport
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.UseNumber()
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		reports = append(reports, r)
+	}
+	return reports
+}
+
+// sameNumbers compares a JSON number or list of numbers of the report with
+// numpy's. L0 is a count divided by the vector count in float64 on both
+// sides; the tolerance only forgives the last bits of printing.
+func sameNumbers(t *testing.T, what string, got any, want json.RawMessage) {
+	t.Helper()
+	var w any
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	g, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gv any
+	if err := json.Unmarshal(g, &gv); err != nil {
+		t.Fatal(err)
+	}
+	ws, gs := asList(w), asList(gv)
+	if (w == nil) || len(ws) != len(gs) || isList(w) != isList(gv) {
+		t.Errorf("%s = %s, numpy %s", what, g, want)
+		return
+	}
+	for i := range ws {
+		if math.Abs(gs[i]-ws[i]) > 1e-12*math.Max(1, math.Abs(ws[i])) {
+			t.Errorf("%s = %s, numpy %s", what, g, want)
+			return
+		}
+	}
+}
+
+func isList(v any) bool { _, ok := v.([]any); return ok }
+
+func asList(v any) []float64 {
+	switch v := v.(type) {
+	case float64:
+		return []float64{v}
+	case json.Number:
+		f, _ := v.Float64()
+		return []float64{f}
+	case []any:
+		var out []float64
+		for _, x := range v {
+			out = append(out, asList(x)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// checkReport compares one -json report with numpy's expectation.
+func checkReport(t *testing.T, r jsonReport, want expectation, threshold bool) {
+	t.Helper()
+	if !equalInts(r.Shape, want.Shape) || r.DType != want.DType || r.Vectors != want.Vectors {
+		t.Errorf("shape %v dtype %s vectors %d, numpy %v %s %d", r.Shape, r.DType, r.Vectors, want.Shape, want.DType, want.Vectors)
+	}
+	if threshold {
+		sameNumbers(t, "l0 above", r.L0, want.L0Above)
+		return
+	}
+	sameNumbers(t, "l0", r.L0, want.L0)
+	sameNumbers(t, "dead", r.Dead, want.Dead)
+	sameNumbers(t, "dense", r.Dense, want.Dense)
+	h := r.Histogram
+	if !equalInts(h.Counts, want.Histogram.Counts) || h.Underflow != want.Histogram.Underflow || h.Dead != want.Histogram.Dead {
+		t.Errorf("histogram %v underflow %d dead %d, numpy %v %d %d", h.Counts, h.Underflow, h.Dead,
+			want.Histogram.Counts, want.Histogram.Underflow, want.Histogram.Dead)
+	}
+}
+
+func equalInts[T int | int64](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestFixtures checks the report of every numpy-written fixture against
+// numpy's numbers, at every kernel level, with the default buffer and with
+// a buffer of one row, and read as a stream of unknown size.
+func TestFixtures(t *testing.T) {
+	e := loadExpectations(t)
+	for _, level := range kernel.Levels() {
+		t.Run(level.String(), func(t *testing.T) {
+			defer kernel.SetLevel(level)()
+			for _, buffer := range []int{bufferBytes, 1} {
+				for _, name := range e.names(true) {
+					want := e.Files[name]
+					path := filepath.Join(fixtureDir, name)
+					func() {
+						defer func(b int) { bufferBytes = b }(bufferBytes)
+						bufferBytes = buffer
+						out, errs, status := runL0("-json", path)
+						if status != 0 || errs != "" {
+							t.Fatalf("%s: status %d, stderr %q", name, status, errs)
+						}
+						reports := decodeLines(t, out)
+						if len(reports) != 1 || reports[0].File != path || reports[0].Kernel != level.String() {
+							t.Fatalf("%s: %q", name, out)
+						}
+						checkReport(t, reports[0], want, false)
+						if want.L0Above != nil {
+							out, errs, status = runL0("-json", "-threshold", "0.5", path)
+							if status != 0 || errs != "" {
+								t.Fatalf("%s -threshold: status %d, stderr %q", name, status, errs)
+							}
+							checkReport(t, decodeLines(t, out)[0], want, true)
+						}
+					}()
+				}
+			}
+			for _, name := range e.names(true) {
+				f, err := os.Open(filepath.Join(fixtureDir, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				rep, err := analyze(name, struct{ io.Reader }{f}, -1, settings{dense: e.Dense}, nil)
+				f.Close()
+				if err != nil {
+					t.Fatalf("%s as a stream: %v", name, err)
+				}
+				var out bytes.Buffer
+				if err := writeJSON(&out, rep); err != nil {
+					t.Fatal(err)
+				}
+				checkReport(t, decodeLines(t, out.String())[0], e.Files[name], false)
+			}
+		})
+	}
+}
+
+// TestBadFiles checks each bad fixture is one line on stderr naming the
+// file and saying what is wrong, whether read as a file or a stream.
+func TestBadFiles(t *testing.T) {
+	e := loadExpectations(t)
+	for _, name := range e.names(false) {
+		path := filepath.Join(fixtureDir, name)
+		out, errs, status := runL0(path)
+		if status != 1 || out != "" {
+			t.Errorf("%s: status %d, stdout %q", name, status, out)
+		}
+		if !strings.HasPrefix(errs, "l0: "+path+": ") || strings.Count(errs, "\n") != 1 ||
+			!strings.Contains(errs, e.Files[name].Error) {
+			t.Errorf("%s: stderr %q, want one line naming it and containing %q", name, errs, e.Files[name].Error)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = analyze(name, struct{ io.Reader }{f}, -1, settings{dense: 0.1}, nil)
+		f.Close()
+		if err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s as a stream: error %v", name, err)
+		}
+	}
+}
+
+// TestMixedFiles checks that a bad file does not stop the others.
+func TestMixedFiles(t *testing.T) {
+	e := loadExpectations(t)
+	var args []string
+	good, bad := e.names(true), e.names(false)
+	for i := range max(len(good), len(bad)) {
+		if i < len(bad) {
+			args = append(args, filepath.Join(fixtureDir, bad[i]))
+		}
+		if i < len(good) {
+			args = append(args, filepath.Join(fixtureDir, good[i]))
+		}
+	}
+	args = append(args, filepath.Join(fixtureDir, "no such file.npy"), fixtureDir)
+	out, errs, status := runL0(append([]string{"-json"}, args...)...)
+	if status != 1 {
+		t.Errorf("status %d, want 1", status)
+	}
+	reports := decodeLines(t, out)
+	if len(reports) != len(good) {
+		t.Fatalf("%d reports for %d good files", len(reports), len(good))
+	}
+	for i, r := range reports {
+		checkReport(t, r, e.Files[good[i]], false)
+	}
+	lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
+	if len(lines) != len(bad)+2 {
+		t.Fatalf("%d error lines for %d bad files:\n%s", len(lines), len(bad)+2, errs)
+	}
+	if !strings.Contains(errs, "no such file.npy: open: no such file or directory\n") ||
+		!strings.Contains(errs, "l0: "+fixtureDir+": is a directory\n") {
+		t.Errorf("stderr:\n%s", errs)
+	}
+	// The text report separates files with a blank line.
+	out, _, _ = runL0(filepath.Join(fixtureDir, good[0]), filepath.Join(fixtureDir, good[1]))
+	if strings.Count(out, "\n\n") != 1 || !strings.HasPrefix(out, filepath.Join(fixtureDir, good[0])+"\n") {
+		t.Errorf("text report of two files:\n%s", out)
+	}
+}
+
+// TestThresholdNeedsFloat checks -threshold on an integer file is an error
+// for that file alone.
+func TestThresholdNeedsFloat(t *testing.T) {
+	ints, floats := filepath.Join(fixtureDir, "int32_2d.npy"), filepath.Join(fixtureDir, "float32_2d.npy")
+	out, errs, status := runL0("-json", "-threshold", "0", ints, floats)
+	if status != 1 || len(decodeLines(t, out)) != 1 ||
+		errs != "l0: "+ints+": -threshold needs a float array, this one is int32 (<i4)\n" {
+		t.Errorf("status %d, stdout %q, stderr %q", status, out, errs)
+	}
+	// -threshold 0 counts x > 0, which is not x != 0 for signed activations.
+	out, _, _ = runL0("-json", "-threshold", "0", floats)
+	above := decodeLines(t, out)[0]
+	out, _, _ = runL0("-json", floats)
+	nonZero := decodeLines(t, out)[0]
+	if above.Threshold == nil || *above.Threshold != 0 || nonZero.Threshold != nil ||
+		asList(jsonValue(t, above.L0))[0] >= asList(jsonValue(t, nonZero.L0))[0] {
+		t.Errorf("-threshold 0: %+v, without: %+v", above, nonZero)
+	}
+}
+
+func jsonValue(t *testing.T, v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestCommandLine(t *testing.T) {
+	for _, c := range []struct {
+		args   []string
+		status int
+		stderr string
+	}{
+		{[]string{"-h"}, 0, "usage: l0 [flags] [FILE.npy ...]"},
+		{[]string{"-nope"}, 2, "flag provided but not defined: -nope"},
+		{[]string{"-threshold", "x"}, 2, `invalid value "x" for flag -threshold`},
+		{[]string{"-threshold", "NaN"}, 2, `invalid value "NaN" for flag -threshold`},
+		{[]string{"-dense", "1.5"}, 2, "l0: -dense 1.5: want a fraction from 0 to 1\n"},
+		{[]string{"-dense", "NaN"}, 2, "l0: -dense NaN"},
+		{[]string{"-kernels", "x.npy"}, 2, "l0: -kernels takes no files\n"},
+	} {
+		out, errs, status := runL0(c.args...)
+		if status != c.status || out != "" || !strings.Contains(errs, c.stderr) {
+			t.Errorf("l0 %q: status %d, stdout %q, stderr %q; want %d and %q", c.args, status, out, errs, c.status, c.stderr)
+		}
+	}
+}
+
+func TestKernels(t *testing.T) {
+	out, errs, status := runL0("-kernels")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if status != 0 || errs != "" || len(lines) != 13 {
+		t.Fatalf("status %d, stderr %q, stdout:\n%s", status, errs, out)
+	}
+	var available []string
+	for _, l := range kernel.Levels() {
+		available = append(available, l.String())
+	}
+	for _, line := range lines[1:] {
+		f := strings.Fields(line)
+		if f[len(f)-len(available)-1] != kernel.Active().String() ||
+			strings.Join(f[len(f)-len(available):], " ") != strings.Join(available, " ") {
+			t.Errorf("line %q: want level %s, available %v", line, kernel.Active(), available)
+		}
+	}
+	for _, name := range []string{"float32", "float64", "float16", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"} {
+		if !strings.Contains(out, "\n"+name+" ") {
+			t.Errorf("no line for %s:\n%s", name, out)
+		}
+	}
+}
+
+// TestSample checks the built-in sample's report against a count made by
+// hand over the same generated bytes.
+func TestSample(t *testing.T) {
+	data, err := io.ReadAll(newSample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(data)) != newSample().size() {
+		t.Fatalf("the sample is %d bytes, size says %d", len(data), newSample().size())
+	}
+	const slots = sampleComponents * sampleFeatures
+	payload := data[len(data)-4*sampleVectors*slots:]
+	fired := make([]int, slots)
+	for v := range sampleVectors {
+		for i := range slots {
+			bits := uint32(payload[4*(v*slots+i)]) | uint32(payload[4*(v*slots+i)+1])<<8 |
+				uint32(payload[4*(v*slots+i)+2])<<16 | uint32(payload[4*(v*slots+i)+3])<<24
+			if bits&^(1<<31) != 0 {
+				fired[i]++
+			}
+		}
+	}
+	var l0 [sampleComponents]float64
+	dead := 0
+	for i, n := range fired {
+		l0[i/sampleFeatures] += float64(n)
+		if n == 0 {
+			dead++
+		}
+	}
+	out, errs, status := runL0("-json")
+	if status != 0 || errs != "" {
+		t.Fatalf("status %d, stderr %q", status, errs)
+	}
+	r := decodeLines(t, out)[0]
+	got := asList(jsonValue(t, r.L0))
+	for c := range l0 {
+		density := l0[c] / sampleVectors / sampleFeatures
+		if len(got) != sampleComponents || math.Abs(got[c]-l0[c]/sampleVectors) > 1e-9 || density < 0.005 || density > 0.05 {
+			t.Errorf("component %d: L0 %v, counted %v (density %.3f)", c, got, l0[c]/sampleVectors, density)
+		}
+	}
+	if r.File != sampleName || r.Histogram.Dead != dead || dead == 0 || dead > slots/10 || sum(asInts(jsonValue(t, r.Dense))) == 0 {
+		t.Errorf("report %+v; counted %d dead", r, dead)
+	}
+	// The text report has every part.
+	out, _, _ = runL0()
+	for _, part := range []string{sampleName + "\n", "array      (4096, 2, 2048) float32 (<f4), .npy format 1.0\n",
+		"vectors    4096\n", "  L0  ", "per component", "dead", "dense (density > 0.1)", "log10", "[-2.5, -2.0)",
+		"kernel     " + kernel.Active().String() + "\n", "GB/s\n"} {
+		if !strings.Contains(out, part) {
+			t.Errorf("no %q in the report:\n%s", part, out)
+		}
+	}
+}
+
+func asInts(v any) []int {
+	var out []int
+	for _, f := range asList(v) {
+		out = append(out, int(f))
+	}
+	return out
+}
+
+// TestBinary builds the command and runs it, as a user would.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	bin := filepath.Join(t.TempDir(), "l0")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-json", filepath.Join(fixtureDir, "float32_3d.npy"), filepath.Join(fixtureDir, "fortran.npy"))
+	var out, errs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errs
+	err := cmd.Run()
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 {
+		t.Errorf("exit: %v", err)
+	}
+	if len(decodeLines(t, out.String())) != 1 || !strings.HasPrefix(errs.String(), "l0: "+filepath.Join(fixtureDir, "fortran.npy")+": ") {
+		t.Errorf("stdout %q, stderr %q", out.String(), errs.String())
+	}
+	// Progress goes to a terminal only: stderr here is a pipe.
+	cmd = exec.Command(bin)
+	errs.Reset()
+	cmd.Stderr = &errs
+	if err := cmd.Run(); err != nil || errs.Len() != 0 {
+		t.Errorf("default run: %v, stderr %q", err, errs.String())
+	}
+}
