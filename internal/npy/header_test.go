@@ -105,7 +105,7 @@ func TestReadHeaderErrors(t *testing.T) {
 		{file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'x': 1}", nil), ErrFormat, `unexpected key "x"`},
 		{file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)}\x00", nil), ErrFormat, "printable"},
 		{file(3, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)}\xc3\xa9", nil), ErrFormat, "printable"},
-		{file(1, "{'a': " + strings.Repeat("[", 9) + "}", nil), ErrFormat, "nested"},
+		{file(1, "{'a': "+strings.Repeat("[", 9)+"}", nil), ErrFormat, "nested"},
 		{file(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1152921504606846976, 2)}", nil), ErrFormat, "2^63"},
 	} {
 		_, err := ReadHeader(bytes.NewReader(c.data))
