@@ -40,7 +40,7 @@ func NewFeatureActivity[T kernel.Element](components, features int) (*FeatureAct
 	if hi != 0 || n > math.MaxInt/8 {
 		return nil, fmt.Errorf("%w: %d components × %d features is too many counters", ErrConfig, components, features)
 	}
-	return &FeatureActivity[T]{components: components, features: features, counts: make([]uint64, n)}, nil
+	return &FeatureActivity[T]{components: components, features: features, counter: nonZeroCounter[T](), counts: make([]uint64, n)}, nil
 }
 
 // NewFeatureActivityAbove returns a FeatureActivity in which a feature

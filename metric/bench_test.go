@@ -130,10 +130,11 @@ func BenchmarkParallelUpdate(b *testing.B) {
 	})
 }
 
-// BenchmarkRowsOrColumnsAt measures both ways at the benchmark shapes.
+// BenchmarkRowsOrColumnsAt measures both ways, and the kernel over the same
+// bytes, at shapes of 32 MiB with rows around minRowFeatures.
 func BenchmarkRowsOrColumnsAt(b *testing.B) {
 	defer func(saved int) { minRowFeatures = saved }(minRowFeatures)
-	for _, shape := range [][]int{{4096, 4, 512}, {64, 4, 512}} {
+	for _, shape := range [][]int{{4096, 4, 512}, {2048, 4, 1024}, {1024, 4, 2048}, {8192, 4, 256}} {
 		x := benchData(product(shape))
 		for _, way := range []string{"rows", "columns"} {
 			b.Run(fmt.Sprintf("shape=%s/way=%s", shapeName(shape), way), func(b *testing.B) {

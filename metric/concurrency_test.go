@@ -15,8 +15,8 @@ func TestConcurrentUse(t *testing.T) {
 		goroutines = 8
 		batches    = 40
 		components = 3
-		features   = 70 // row by row for L0Norm
 	)
+	features := minRowFeatures + 6 // L0Norm counts row by row
 	rng := rand.New(rand.NewPCG(9, 9))
 	data := make([][]float32, goroutines)
 	for g := range data {

@@ -13,7 +13,8 @@ import (
 type counter[T kernel.Element] struct {
 	above     bool
 	threshold float64
-	// count and addColumns are the kernels; nil means the non-zero ones.
+	// count and addColumns are the kernels, instantiated for T; nil (in
+	// a zero metric) means the non-zero ones.
 	count      func(x []T) int
 	addColumns func(counts []uint64, x []T) error
 }
@@ -24,12 +25,16 @@ func aboveCounter[T kernel.Float](threshold float64) (counter[T], error) {
 		return counter[T]{}, fmt.Errorf("%w: threshold is NaN", ErrConfig)
 	}
 	threshold += 0 // -0 is +0: one threshold, one binary state
-	return counter[T]{
-		above:      true,
-		threshold:  threshold,
-		count:      func(x []T) int { return kernel.CountAbove(x, threshold) },
-		addColumns: func(c []uint64, x []T) error { return kernel.AddAboveColumns(c, x, threshold) },
-	}, nil
+	c := counter[T]{above: true, threshold: threshold}
+	c.count, c.addColumns = aboveKernels[T](threshold)
+	return c, nil
+}
+
+// nonZeroCounter returns the counter of the non-zero elements.
+func nonZeroCounter[T kernel.Element]() counter[T] {
+	var c counter[T]
+	c.count, c.addColumns = nonZeroKernels[T]()
+	return c
 }
 
 // sameAs reports whether c and o count the same elements.
@@ -63,7 +68,7 @@ func (c *counter[T]) addAllColumns(counts []uint64, x []T) error {
 // components row by row, one kernel call per row, beats one column-count
 // call over the whole batch (BenchmarkRowsOrColumns measures both). A
 // variable only so that the benchmark can force either strategy.
-var minRowFeatures = 512
+var minRowFeatures = 1024
 
 // countSlots stores in slots[s] (len(slots) == l.slots) the number of
 // counted elements of component s over the batch x. It touches no metric

@@ -38,7 +38,7 @@ func NewL0Norm[T kernel.Element](components int) (*L0Norm[T], error) {
 	if components < 0 {
 		return nil, fmt.Errorf("%w: %d components; want 0 (none) or more", ErrConfig, components)
 	}
-	return &L0Norm[T]{components: components, counts: make([]uint64, max(components, 1))}, nil
+	return &L0Norm[T]{components: components, counter: nonZeroCounter[T](), counts: make([]uint64, max(components, 1))}, nil
 }
 
 // NewL0NormAbove returns an L0Norm that counts the elements strictly
