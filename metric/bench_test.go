@@ -70,16 +70,27 @@ func BenchmarkL0NormUpdate(b *testing.B) {
 }
 
 // BenchmarkFeatureActivityUpdate measures FeatureActivity.Update, as GB/s
-// of input.
+// of input, and kernel.AddNonZeroColumns, which it calls once, over the
+// same bytes.
 func BenchmarkFeatureActivityUpdate(b *testing.B) {
 	for _, shape := range benchShapes {
 		x := benchData(product(shape))
-		b.Run("shape="+shapeName(shape), func(b *testing.B) {
+		b.Run("shape="+shapeName(shape)+"/op=update", func(b *testing.B) {
 			a, _ := NewFeatureActivity[float32](shape[1], shape[2])
 			b.SetBytes(int64(4 * len(x)))
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := a.Update(x, shape...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("shape="+shapeName(shape)+"/op=kernel", func(b *testing.B) {
+			counts := make([]uint64, shape[1]*shape[2])
+			b.SetBytes(int64(4 * len(x)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := kernel.AddNonZeroColumns(counts, x); err != nil {
 					b.Fatal(err)
 				}
 			}
