@@ -15,7 +15,7 @@ func testActivityOracle[T kernel.Element](t *testing.T,
 	newActivity func(components, features int) (*FeatureActivity[T], error),
 	newNorm func(components int) (*L0Norm[T], error), counts func(T) bool) {
 	rng := rand.New(rand.NewPCG(4, uint64(elementTag[T]())))
-	for trial := range 30 {
+	for trial := range trials(30) {
 		components := []int{0, 1, 2, 3, 5}[trial%5]
 		features := []int{0, 1, 3, 8, 65, 300}[rng.IntN(6)]
 		a, err := newActivity(components, features)

@@ -191,3 +191,11 @@ func product(shape []int) int {
 	}
 	return n
 }
+
+// trials returns n, or a quarter of it with -short (the race detector run).
+func trials(n int) int {
+	if testing.Short() {
+		return max(n/4, 6)
+	}
+	return n
+}

@@ -65,7 +65,7 @@ func TestSeedExamples(t *testing.T) {
 // batches and checks every count against the element-by-element oracle.
 func testL0NormOracle[T kernel.Element](t *testing.T, newMetric func(components int) (*L0Norm[T], error), counts func(T) bool) {
 	rng := rand.New(rand.NewPCG(1, uint64(elementTag[T]())))
-	for trial := range 40 {
+	for trial := range trials(40) {
 		components := []int{0, 1, 2, 3, 5, 9}[trial%6]
 		m, err := newMetric(components)
 		require.NoError(t, err)
