@@ -159,63 +159,53 @@ func float32Floor(t float64) floatBits[uint32] {
 	return floatBits[uint32]{math.Float32bits(f), 0x7f800000, true}
 }
 
-// float16Floor is round-down(t) for Float16 elements.
+// float16Floor is round-down(t) for Float16 elements. Half values are
+// float32 values, so it is round-down of round-down(t) in float32: that
+// float32's magnitude truncated to half precision (the largest finite half
+// if it is larger), which rounds toward zero, so an inexact negative value
+// steps one pattern further from zero (to -Inf past the largest).
 func float16Floor(t float64) floatBits[uint16] {
-	return halfFloor(t, 0x7c00, float16Value)
-}
-
-// bfloat16Floor is round-down(t) for BFloat16 elements.
-func bfloat16Floor(t float64) floatBits[uint16] {
-	return halfFloor(t, 0x7f80, bfloat16Value)
-}
-
-// halfFloor finds round-down(t) among the 16-bit patterns by a binary search
-// over their keys, from the key of -Inf to that of +Inf: value is exact in
-// float64 and non-decreasing in the key, so this is exact for every t.
-func halfFloor(t float64, inf uint16, value func(uint16) float64) floatBits[uint16] {
-	if math.IsNaN(t) {
+	f := float32Floor(t)
+	if !f.ok {
 		return floatBits[uint16]{}
 	}
-	fromKey := func(k int32) uint16 { // the pattern whose key is k
-		if k >= 0 {
-			return uint16(k)
-		}
-		return 0x8000 | uint16(-1-k)
-	}
-	lo, hi := -1-int32(inf), int32(inf) // value(fromKey(lo)) = -Inf <= t
-	for lo < hi {
-		mid := lo + (hi-lo+1)/2
-		if value(fromKey(mid)) <= t {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	return floatBits[uint16]{fromKey(lo), inf, true}
-}
-
-// float16Value is the value of the IEEE 754 half-precision pattern h.
-func float16Value(h uint16) float64 {
-	sign := uint64(h>>15) << 63
-	exp := int(h>>10) & 0x1f
-	mant := uint64(h & 0x3ff)
+	sign := uint16(f.bits>>16) & 0x8000
+	exp, mant := int(f.bits>>23&0xff), f.bits&0x7fffff
+	var mag uint16
+	exact := true
 	switch {
-	case exp == 0x1f && mant == 0:
-		return math.Float64frombits(sign | 0x7ff0000000000000)
-	case exp == 0x1f:
-		return math.NaN()
-	case exp == 0: // zero or subnormal: mant * 2^-24, exact in float64
-		v := float64(mant) * 0x1p-24
-		if sign != 0 {
-			return -v
+	case exp == 0xff: // ±Inf: round-down(t) in float32 is never NaN
+		mag = 0x7c00
+	case exp >= 127+16: // |f| >= 2^16: beyond the largest finite half
+		mag, exact = 0x7bff, false
+	case exp >= 127-14: // a normal half: 10 of the 23 mantissa bits
+		mag = uint16(exp-127+15)<<10 | uint16(mant>>13)
+		exact = mant&(1<<13-1) == 0
+	case exp == 0: // a float32 subnormal, below half the smallest half
+		exact = mant == 0
+	default: // a subnormal half or zero: |f| in units of 2^-24, truncated
+		full, shift := 1<<23|mant, uint(126-exp)
+		if shift < 32 {
+			mag = uint16(full >> shift)
 		}
-		return v
+		exact = shift < 32 && full&(1<<shift-1) == 0
 	}
-	return math.Float64frombits(sign | uint64(exp-15+1023)<<52 | mant<<42)
+	if sign != 0 && !exact {
+		mag++
+	}
+	return floatBits[uint16]{sign | mag, 0x7c00, true}
 }
 
-// bfloat16Value is the value of the bfloat16 pattern h: the top half of a
-// float32.
-func bfloat16Value(h uint16) float64 {
-	return float64(math.Float32frombits(uint32(h) << 16))
+// bfloat16Floor is round-down(t) for BFloat16 elements: as float16Floor,
+// from round-down(t) in float32, whose top half is the truncation.
+func bfloat16Floor(t float64) floatBits[uint16] {
+	f := float32Floor(t)
+	if !f.ok {
+		return floatBits[uint16]{}
+	}
+	h := uint16(f.bits >> 16)
+	if f.bits&0x80000000 != 0 && f.bits&0xffff != 0 {
+		h++
+	}
+	return floatBits[uint16]{h, 0x7f80, true}
 }

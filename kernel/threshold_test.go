@@ -32,8 +32,8 @@ func newFloatCase[T Float](name string, value func(uint64) float64, edges []uint
 	}
 }
 
-// halfValue is the value of an IEEE half pattern, written independently of
-// float16Value: math.Ldexp on the integer significand.
+// halfValue is the value of an IEEE half pattern: math.Ldexp on the
+// integer significand.
 func halfValue(u uint64) float64 {
 	h := uint16(u)
 	sign := 1.0
@@ -227,16 +227,6 @@ func TestThresholdKeysExhaustive16(t *testing.T) {
 	}
 }
 
-// TestFloat16Value checks the production half decoder against the test's.
-func TestFloat16Value(t *testing.T) {
-	for bits := 0; bits < 1<<16; bits++ {
-		got, want := float16Value(uint16(bits)), halfValue(uint64(bits))
-		if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
-			t.Fatalf("%#04x: %v, want %v", bits, got, want)
-		}
-	}
-}
-
 // TestCountAboveLengthsOffsets: every length up to maxSweepBytes at every
 // start offset in a cache line, against the generic kernels (themselves
 // checked against the naive oracle above).
@@ -374,4 +364,70 @@ func TestFamiliesFollowLevel(t *testing.T) {
 			t.Fatalf("the column counts run %s at level %s, want %s", got, l, want)
 		}
 	})
+}
+
+// halfFloor is an independent round-down(t) for the 16-bit floats: a binary
+// search over the patterns' keys, from -Inf to +Inf, for the largest whose
+// float64 value is not above t.
+func halfFloor(t float64, inf uint16, value func(uint64) float64) uint16 {
+	fromKey := func(k int32) uint16 { // the pattern whose key is k
+		if k >= 0 {
+			return uint16(k)
+		}
+		return 0x8000 | uint16(-1-k)
+	}
+	lo, hi := -1-int32(inf), int32(inf)
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		if value(uint64(fromKey(mid))) <= t {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return fromKey(lo)
+}
+
+// TestHalfFloors compares float16Floor and bfloat16Floor with the binary
+// search at the table's thresholds, at every pattern's value, one float64
+// ulp either side of it, and at random float64s of every magnitude.
+func TestHalfFloors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	for _, c := range floatCases {
+		if c.width != 2 {
+			continue
+		}
+		floor, inf := float16Floor, uint16(0x7c00)
+		if c.name == "bf16" {
+			floor, inf = bfloat16Floor, 0x7f80
+		}
+		ths := c.thresholds()
+		for bits := uint64(0); bits < 1<<16; bits++ {
+			if v := c.value(bits); !math.IsNaN(v) {
+				ths = append(ths, v, math.Nextafter(v, math.Inf(1)), math.Nextafter(v, math.Inf(-1)))
+			}
+		}
+		for _, v := range []float64{65504.5, 65519.999, 65520, 65535.9, 65536, 0x1p-25, 0x1.8p-24, 0x1p-149, 0x1p-150, 3.4e38, 3.5e38} {
+			ths = append(ths, v, -v)
+		}
+		for i := 0; i < 100000; i++ {
+			ths = append(ths, math.Float64frombits(rng.Uint64()), math.Ldexp(rng.NormFloat64(), rng.IntN(80)-40))
+		}
+		for _, th := range ths {
+			got := floor(th)
+			if math.IsNaN(th) {
+				if got.ok {
+					t.Fatalf("%s: NaN threshold has a floor", c.name)
+				}
+				continue
+			}
+			want := halfFloor(th, inf, c.value)
+			if got.bits == 0x8000 && want == 0 { // -0 and +0 are both the floor of 0
+				continue
+			}
+			if !got.ok || got.bits != want || got.inf != inf {
+				t.Fatalf("%s: floor(%v = %#x) = %#04x (%v), want %#04x", c.name, th, math.Float64bits(th), got.bits, got.ok, want)
+			}
+		}
+	}
 }
