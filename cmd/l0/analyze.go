@@ -221,18 +221,64 @@ func stream[T kernel.Element](newActivity func() (*metric.FeatureActivity[T], er
 			return nil, err
 		}
 	}
-	rows := max(1, bufferBytes/rowBytes)
-	buf := make([]uint64, (rows*rowBytes+7)/8)
-	for {
-		rows, err := rd.ReadRows(asBytes(buf))
-		if errors.Is(err, io.EOF) {
+	batches, stop := readAhead(rd, max(1, bufferBytes/rowBytes))
+	defer stop()
+	for b := range batches {
+		if errors.Is(b.err, io.EOF) {
 			return act, nil
 		}
-		if err != nil {
+		if b.err != nil {
+			return nil, b.err
+		}
+		if err := update(b.words, b.rows); err != nil {
 			return nil, err
 		}
-		if err := update(buf, rows); err != nil {
-			return nil, err
+		b.release()
+	}
+	panic("unreachable: readAhead ends with an error or io.EOF")
+}
+
+// batch is rows read into a buffer, or the error that ended the reading.
+type batch struct {
+	words   []uint64
+	rows    int
+	err     error
+	release func() // hands the buffer back to the reader
+}
+
+// readAhead reads the data in batches of whole rows on a goroutine of its
+// own, into two buffers in turn, so that reading the next batch (the
+// kernel's copy out of the page cache) overlaps counting this one. The
+// last batch carries the error that ended the reading, io.EOF at the end
+// of the data. stop, which the caller must call, ends the goroutine and
+// waits for it, so that it never reads a closed file.
+func readAhead(rd *npy.Reader, rows int) (batches <-chan batch, stop func()) {
+	const buffers = 2
+	full := make(chan batch, buffers)
+	free := make(chan []uint64, buffers)
+	quit := make(chan struct{})
+	for range buffers {
+		free <- make([]uint64, (rows*int(rd.RowBytes())+7)/8)
+	}
+	go func() {
+		defer close(full)
+		for {
+			var words []uint64
+			select {
+			case words = <-free:
+			case <-quit:
+				return
+			}
+			n, err := rd.ReadRows(asBytes(words))
+			full <- batch{words: words, rows: n, err: err, release: func() { free <- words }}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return full, func() {
+		close(quit)
+		for range full {
 		}
 	}
 }

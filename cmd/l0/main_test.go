@@ -425,7 +425,7 @@ func TestSample(t *testing.T) {
 	out, _, _ = runL0()
 	for _, part := range []string{sampleName + "\n", "array      (4096, 2, 2048) float32 (<f4), .npy format 1.0\n",
 		"vectors    4096\n", "  L0  ", "per component", "dead", "dense (density > 0.1)", "log10", "[-2.5, -2.0)",
-		"kernel     " + kernel.Active().String() + "\n", "GB/s\n"} {
+		"kernel     " + kernel.Active().String() + "\n", "B/s\n"} {
 		if !strings.Contains(out, part) {
 			t.Errorf("no %q in the report:\n%s", part, out)
 		}
