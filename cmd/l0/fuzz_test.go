@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/sparsekit/l0/internal/npy"
@@ -153,20 +155,20 @@ func TestFloat16Value(t *testing.T) {
 // more memory than the stream holds: the streamed reader fails at the end
 // of the data, having grown its buffer only as bytes arrived.
 func TestHostileShapes(t *testing.T) {
-	for _, shape := range [][]int{{1, 1 << 40}, {2, 1 << 20, 1 << 20}, {1 << 40, 1 << 20}} {
+	for _, shape := range [][]int64{{1, 1 << 40}, {2, 1 << 20, 1 << 20}, {1 << 40, 1 << 20}} {
 		data := append(npyHeader("<f4", shape...), make([]byte, 4096)...)
 		var before, after runtimeMem
 		before.read()
 		_, err := analyze("hostile", struct{ io.Reader }{bytes.NewReader(data)}, -1, settings{dense: 0.1}, nil)
 		after.read()
-		if !errors.Is(err, npy.ErrTruncated) {
+		if !errors.Is(err, npy.ErrTruncated) && !strings.Contains(fmt.Sprint(err), "too large for this machine") {
 			t.Errorf("shape %v: %v, want truncated", shape, err)
 		}
 		if grew := after.total - before.total; grew > 1<<20 {
 			t.Errorf("shape %v: allocated %d bytes for %d bytes of data", shape, grew, len(data))
 		}
 		_, err = analyze("hostile", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1}, nil)
-		if !errors.Is(err, npy.ErrTruncated) {
+		if !errors.Is(err, npy.ErrTruncated) && !strings.Contains(fmt.Sprint(err), "too large for this machine") {
 			t.Errorf("shape %v as a file: %v, want truncated", shape, err)
 		}
 	}

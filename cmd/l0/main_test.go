@@ -471,3 +471,45 @@ func TestBinary(t *testing.T) {
 		t.Errorf("default run: %v, stderr %q", err, errs.String())
 	}
 }
+
+// TestProgress checks the progress line appears only after progressDelay,
+// says how far the file is, and is erased at the end.
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	p := &progress{w: &b}
+	p.start("big.npy", 1000)
+	p.add(100)
+	if b.Len() != 0 {
+		t.Fatalf("progress before the delay: %q", b.String())
+	}
+	p.began = p.began.Add(-2 * progressDelay)
+	p.add(400)
+	if !strings.HasPrefix(b.String(), "\r\x1b[Kl0: big.npy:  50% of 1 kB, ") || !strings.HasSuffix(b.String(), "B/s") {
+		t.Errorf("progress line %q", b.String())
+	}
+	p.done()
+	if !strings.HasSuffix(b.String(), "\r\x1b[K") {
+		t.Errorf("progress not erased: %q", b.String())
+	}
+	var none *progress // not a terminal
+	none.start("x", 1)
+	none.add(1)
+	none.done()
+	if isTerminal(os.Stdin) && isTerminal(os.Stdout) && isTerminal(os.Stderr) {
+		t.Log("running on a terminal")
+	}
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isTerminal(f) || newProgress(f) != nil {
+		t.Error("a regular file taken for a terminal")
+	}
+	if null, err := os.Open(os.DevNull); err == nil {
+		defer null.Close()
+		if runtime.GOOS == "linux" && isTerminal(null) {
+			t.Error("/dev/null taken for a terminal")
+		}
+	}
+}

@@ -121,7 +121,7 @@ func (s *sample) generate() {
 // npyHeader returns the magic, version 1.0 and header of a little-endian
 // C-order array, padded with spaces to a multiple of 64 bytes, as numpy
 // writes it.
-func npyHeader(descr string, shape ...int) []byte {
+func npyHeader(descr string, shape ...int64) []byte {
 	dims := make([]string, len(shape))
 	for i, d := range shape {
 		dims[i] = fmt.Sprint(d)
