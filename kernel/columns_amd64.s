@@ -543,6 +543,7 @@ partial:
 	VPXORQ Z19, Z19, Z19
 
 partialRows:
+	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU8.Z (DX), K1, Z1
 	VPTESTMB   Z1, Z0, K2
 	VPSUBB     Z0, Z19, K2, Z19
@@ -941,6 +942,7 @@ partial:
 	VPXORQ Z19, Z19, Z19
 
 partialRows:
+	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU16.Z (DX), K1, Z1
 	VPTESTMW    Z1, Z0, K2
 	VPSUBW      Z0, Z19, K2, Z19
@@ -1318,6 +1320,7 @@ partial:
 	VPXORQ Z20, Z20, Z20
 
 partialRows:
+	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU16.Z (DX), K1, Z2
 	VPTESTMW    Z2, Z1, K2
 	VPSUBW      Z0, Z20, K2, Z20
@@ -1590,6 +1593,7 @@ partial:
 	VPXORQ Z19, Z19, Z19
 
 partialRows:
+	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU32.Z (DX), K1, Z1
 	VPTESTMD    Z1, Z0, K2
 	VPSUBD      Z0, Z19, K2, Z19
@@ -1853,6 +1857,7 @@ partial:
 	VPXORQ Z20, Z20, Z20
 
 partialRows:
+	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU32.Z (DX), K1, Z2
 	VPTESTMD    Z2, Z1, K2
 	VPSUBD      Z0, Z20, K2, Z20
@@ -2028,6 +2033,7 @@ partial:
 	VPXORQ Z18, Z18, Z18
 
 partialRows:
+	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU64.Z (DX), K1, Z1
 	VPTESTMQ    Z1, Z0, K2
 	VPSUBQ      Z0, Z18, K2, Z18
@@ -2198,6 +2204,7 @@ partial:
 	VPXORQ Z19, Z19, Z19
 
 partialRows:
+	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU64.Z (DX), K1, Z2
 	VPTESTMQ    Z2, Z1, K2
 	VPSUBQ      Z0, Z19, K2, Z19
@@ -2627,6 +2634,7 @@ partial:
 	VPXORQ Z23, Z23, Z23
 
 partialRows:
+	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU16.Z (DX), K1, Z4
 	VPSRAW      $0x0f, Z4, Z5
 	VPTERNLOGD  $0x78, Z1, Z5, Z4
@@ -2977,6 +2985,7 @@ partial:
 	VPXORQ Z23, Z23, Z23
 
 partialRows:
+	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU32.Z (DX), K1, Z4
 	VPSRAD      $0x1f, Z4, Z5
 	VPTERNLOGD  $0x78, Z1, Z5, Z4
@@ -3230,6 +3239,7 @@ partial:
 	VPXORQ Z23, Z23, Z23
 
 partialRows:
+	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU64.Z (DX), K1, Z4
 	VPSRAQ      $0x3f, Z4, Z5
 	VPTERNLOGD  $0x78, Z1, Z5, Z4

@@ -222,6 +222,7 @@ func columnsAVX512(k spec.Kernel, above bool) {
 	acc := ZMM()
 	VPXORQ(acc, acc, acc)
 	Label("partialRows")
+	Comment("Down the rows: load the valid lanes, test and count them under the same mask.")
 	t, hit := ZMM(), K()
 	l.loadz(Mem{Base: ptr}, valid, t)
 	count(t, valid, hit)
