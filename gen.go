@@ -20,4 +20,5 @@ package l0
 //go:generate go -C asm run ./amd64 -family columns -out ../kernel/columns_amd64.s -stubs ../kernel/columns_amd64.go -pkg kernel
 //go:generate go -C asm run ./arm64 -family count -out ../kernel/count_arm64.s -stubs ../kernel/count_arm64.go -pkg kernel
 //go:generate go -C asm run ./arm64 -family threshold -out ../kernel/threshold_arm64.s -stubs ../kernel/threshold_arm64.go -pkg kernel
+//go:generate go -C asm run ./arm64 -family columns -out ../kernel/columns_arm64.s -stubs ../kernel/columns_arm64.go -pkg kernel
 //go:generate go -C asm run ./amd64 -family roofline -out ../internal/roofline/read_amd64.s -stubs ../internal/roofline/read_amd64.go -pkg roofline

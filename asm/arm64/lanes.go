@@ -37,20 +37,38 @@ var registerDoc = []string{
 	"V8: a block's widened sum; V9: the 64-bit total;",
 }
 
-// laneKernel is a kernel that counts the lanes of x for which a test, a
-// few instructions per vector, leaves all ones: count families differ only
-// in their parameters, constants and test.
-type laneKernel struct {
-	name   string
-	width  int      // bytes per lane
-	params []param  // the parameters after x
-	doc    []string // the doc comment, without the register roles
+// test is what decides whether a lane counts: the parameters after x,
+// the constants they become, and the instructions that turn each data
+// vector into all ones in its lanes that count and zero in the others.
+type test struct {
+	params []param  // the parameters after the slices and integers
 	consts []string // the roles of V10 and on, for the comment
-	// setup loads the parameters and constants into V10 and on.
-	setup func(f *file, a arrangement)
-	// test turns each data vector into all ones in its lanes that count and
-	// zero in the others, one step at a time across the four vectors.
-	test []step
+	// setup loads the parameters, at the frame offsets given, and the
+	// constants into V10 and on.
+	setup func(f *file, a arrangement, offsets []int)
+	// steps run one at a time across the data vectors.
+	steps []step
+}
+
+// emit applies the test to the data vectors first, first+1, ...
+func (t test) emit(f *file, a arrangement, vectors int, comments bool) {
+	for _, s := range t.steps {
+		if comments {
+			f.comment("%s", s.comment)
+		}
+		for i := 0; i < vectors; i++ {
+			s.emit(f, a, firstData+i, firstScratch+i)
+		}
+	}
+}
+
+// laneKernel is a kernel that counts the lanes of x for which a test
+// leaves all ones: count families differ only in their test.
+type laneKernel struct {
+	name  string
+	width int      // bytes per lane
+	doc   []string // the doc comment, without the register roles
+	test  test
 }
 
 // param is a scalar parameter of a kernel, after the slice x.
@@ -94,30 +112,38 @@ func (a arrangement) lanes() int { return vectorBytes / a.width }
 // goWord is the unsigned Go type of one lane.
 func goWord(width int) string { return fmt.Sprintf("uint%d", 8*width) }
 
-// frame lays out the arguments as the Go ABI0 does: the slice x, then the
-// parameters each aligned to its size, then the int result aligned to 8.
-func frame(params []param) (offsets []int, ret, argBytes int) {
-	off := 24
+// frame lays out the arguments as the Go ABI0 does: first bytes of slices
+// and ints, then the parameters each aligned to its size, then, if there
+// is one, the int result aligned to 8 (ret is -1 if there is none).
+func frame(first int, params []param, result bool) (offsets []int, ret, argBytes int) {
+	off := first
 	for _, p := range params {
 		off = (off + p.bytes - 1) / p.bytes * p.bytes
 		offsets = append(offsets, off)
 		off += p.bytes
 	}
+	if !result {
+		return offsets, -1, off
+	}
 	ret = (off + 7) / 8 * 8
 	return offsets, ret, ret + 8
 }
 
+// paramList is the parameters as a Go signature lists them after x.
+func paramList(params []param, width int) string {
+	if len(params) == 0 {
+		return ""
+	}
+	names := make([]string, len(params))
+	for i, p := range params {
+		names[i] = p.name
+	}
+	return ", " + strings.Join(names, ", ") + " " + goWord(width)
+}
+
 // signature is the Go signature of the kernel, without the name.
 func (k laneKernel) signature() string {
-	s := fmt.Sprintf("(x []%s", goWord(k.width))
-	if len(k.params) > 0 {
-		names := make([]string, len(k.params))
-		for i, p := range k.params {
-			names[i] = p.name
-		}
-		s += ", " + strings.Join(names, ", ") + " " + goWord(k.width)
-	}
-	return s + ") int"
+	return fmt.Sprintf("(x []%s%s) int", goWord(k.width), paramList(k.test.params, k.width))
 }
 
 // emit writes the kernel and its stub.
@@ -133,13 +159,13 @@ func (k laneKernel) emit(f *file) {
 	f.stub(k.name, k.signature(), k.doc...)
 
 	roles := append([]string{}, registerDoc...)
-	roles = append(roles, strings.Join(k.consts, "; ")+".")
+	roles = append(roles, strings.Join(k.test.consts, "; ")+".")
 	comment := append([]string{"func " + k.name + k.signature(), ""}, k.doc...)
-	_, ret, argBytes := frame(k.params)
+	offsets, ret, argBytes := frame(24, k.test.params, true)
 	f.text(k.name, argBytes, append(append(comment, ""), roles...)...)
 	f.inst("MOVD", "x_base+0(FP)", ptr)
 	f.inst("MOVD", "x_len+8(FP)", lanesLeft)
-	k.setup(f, a)
+	k.test.setup(f, a, offsets)
 	f.comment("Clear the lane counters and the total.")
 	for i := 0; i < unroll; i++ {
 		zero(f, firstCounter+i)
@@ -168,12 +194,7 @@ func (k laneKernel) emit(f *file) {
 		loaded[i] = a.v(firstData + i)
 	}
 	f.inst("VLD1.P", fmt.Sprintf("%d(%s)", unroll*vectorBytes, ptr), "["+strings.Join(loaded, ", ")+"]")
-	for _, s := range k.test {
-		f.comment("%s", s.comment)
-		for i := 0; i < unroll; i++ {
-			s.emit(f, a, firstData+i, firstScratch+i)
-		}
-	}
+	k.test.emit(f, a, unroll, true)
 	f.comment("Accumulate: counter - (-1) adds one for each lane that counts.")
 	for i := 0; i < unroll; i++ {
 		f.inst("VSUB", a.v(firstData+i), a.v(firstCounter+i), a.v(firstCounter+i))
@@ -197,9 +218,7 @@ func (k laneKernel) emit(f *file) {
 	f.inst("CMP", fmt.Sprintf("$%d", a.lanes()), lanesLeft)
 	f.inst("BLO", "reduce")
 	f.inst("VLD1.P", fmt.Sprintf("%d(%s)", vectorBytes, ptr), "["+a.v(firstData)+"]")
-	for _, s := range k.test {
-		s.emit(f, a, firstData, firstScratch)
-	}
+	k.test.emit(f, a, 1, false)
 	f.inst("VSUB", a.v(firstData), a.v(firstCounter), a.v(firstCounter))
 	f.inst("SUB", fmt.Sprintf("$%d", a.lanes()), lanesLeft, lanesLeft)
 	f.inst("B", "vectors")

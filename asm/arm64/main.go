@@ -18,7 +18,7 @@ import (
 )
 
 var (
-	family = flag.String("family", "", "kernel family to generate: count or threshold")
+	family = flag.String("family", "", "kernel family to generate: count, threshold or columns")
 	out    = flag.String("out", "", "assembly file to write")
 	stubs  = flag.String("stubs", "", "Go file of stubs to write")
 	pkg    = flag.String("pkg", "", "package name of the stubs")
@@ -26,10 +26,10 @@ var (
 
 func main() {
 	flag.Parse()
-	families := map[string]func(*file){"count": countKernels, "threshold": thresholdKernels}
+	families := map[string]func(*file){"count": countKernels, "threshold": thresholdKernels, "columns": columnKernels}
 	kernels := families[*family]
 	if kernels == nil || *out == "" || *stubs == "" || *pkg == "" || flag.NArg() != 0 {
-		fmt.Fprintln(os.Stderr, "usage: arm64 -family count|threshold -out FILE.s -stubs FILE.go -pkg NAME")
+		fmt.Fprintln(os.Stderr, "usage: arm64 -family count|threshold|columns -out FILE.s -stubs FILE.go -pkg NAME")
 		os.Exit(2)
 	}
 	if err := run(kernels); err != nil {

@@ -19,35 +19,37 @@ import (
 // written as its machine word.
 func thresholdKernels(f *file) {
 	for _, k := range spec.Kernels() {
-		if k.Float {
-			thresholdKernel(k).emit(f)
+		if !k.Float {
+			continue
 		}
+		name := "countAbove" + k.Name() + "NEON"
+		laneKernel{
+			name:  name,
+			width: k.Width,
+			doc: []string{
+				fmt.Sprintf("%s returns the number of lanes b of x, %d-bit floats (%s), with", name, k.Bits(), strings.Join(k.Types(), " and ")),
+				"key(b)-lo <= span. It requires ASIMD (NEON), and reads whole 16-byte vectors only:",
+				fmt.Sprintf("it ignores the last len(x) %% %d elements, which the caller counts.", vectorBytes/k.Width),
+			},
+			test: aboveTest(k),
+		}.emit(f)
 	}
 }
 
-// Constant registers of the threshold kernels.
+// Constant registers of the threshold test.
 const (
 	signBit = firstConst     // V10: the sign bit of each lane
 	lo      = firstConst + 1 // V11: lo in each lane
 	span    = firstConst + 2 // V12: span in each lane
 )
 
-func thresholdKernel(k spec.Kernel) laneKernel {
-	name := "countAbove" + k.Name() + "NEON"
-	a := arrangementOf(k.Width)
-	params := []param{{"lo", k.Width}, {"span", k.Width}}
-	offsets, _, _ := frame(params)
-	return laneKernel{
-		name:   name,
-		width:  k.Width,
-		params: params,
-		doc: []string{
-			fmt.Sprintf("%s returns the number of lanes b of x, %d-bit floats (%s), with", name, k.Bits(), strings.Join(k.Types(), " and ")),
-			"key(b)-lo <= span. It requires ASIMD (NEON), and reads whole 16-byte vectors only:",
-			fmt.Sprintf("it ignores the last len(x) %% %d elements, which the caller counts.", a.lanes()),
-		},
+// aboveTest is CountAbove's test, on the float lanes of kernel k: the key,
+// less lo, compared with span.
+func aboveTest(k spec.Kernel) test {
+	return test{
+		params: []param{{"lo", k.Width}, {"span", k.Width}},
 		consts: []string{"V10: the sign bit of a lane", "V11: lo", "V12: span", "V13-V16: scratch"},
-		setup: func(f *file, a arrangement) {
+		setup: func(f *file, a arrangement, offsets []int) {
 			load := map[int]string{2: "MOVHU", 4: "MOVWU", 8: "MOVD"}[k.Width]
 			f.block("The sign bit, lo and span in every lane.")
 			broadcast(f, replicate(1<<(k.Bits()-1), k.Width), signBit)
@@ -56,7 +58,7 @@ func thresholdKernel(k spec.Kernel) laneKernel {
 			f.inst(load, fmt.Sprintf("span+%d(FP)", offsets[1]), scratch)
 			f.inst("VDUP", scratch, a.v(span))
 		},
-		test: []step{
+		steps: []step{
 			{"Key: all ones in the lanes whose sign bit is set,", func(f *file, a arrangement, x, t int) {
 				f.inst("VCMTST", a.v(signBit), a.v(x), a.v(t))
 			}},

@@ -34,12 +34,16 @@ func TestFrame(t *testing.T) {
 		{4, [2]int{24, 28}, 32, 40},
 		{8, [2]int{24, 32}, 40, 48},
 	} {
-		offsets, ret, argLen := frame([]param{{"lo", c.width}, {"span", c.width}})
+		offsets, ret, argLen := frame(24, []param{{"lo", c.width}, {"span", c.width}}, true)
 		if [2]int(offsets) != c.offsets || ret != c.ret || argLen != c.argLen {
 			t.Errorf("width %d: offsets %v, ret %d, args %d; want %v, %d, %d", c.width, offsets, ret, argLen, c.offsets, c.ret, c.argLen)
 		}
 	}
-	if _, ret, argLen := frame(nil); ret != 24 || argLen != 32 {
+	if _, ret, argLen := frame(24, nil, true); ret != 24 || argLen != 32 {
 		t.Errorf("no parameters: ret %d, args %d; want 24, 32", ret, argLen)
+	}
+	// A column tile of 16-bit lanes: no result, and no padding after span.
+	if offsets, ret, argLen := frame(64, []param{{"lo", 2}, {"span", 2}}, false); [2]int(offsets) != [2]int{64, 66} || ret != -1 || argLen != 68 {
+		t.Errorf("column tile: offsets %v, ret %d, args %d; want [64 66], -1, 68", offsets, ret, argLen)
 	}
 }
