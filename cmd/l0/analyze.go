@@ -221,7 +221,8 @@ func stream[T kernel.Element](newActivity func() (*metric.FeatureActivity[T], er
 			return nil, err
 		}
 	}
-	batches, stop := readAhead(rd, max(1, bufferBytes/rowBytes))
+	rows := max(1, min(int64(bufferBytes/rowBytes), rd.RowsLeft()))
+	batches, stop := readAhead(rd, int(rows))
 	defer stop()
 	for b := range batches {
 		if errors.Is(b.err, io.EOF) {
