@@ -13,9 +13,6 @@ type layout struct {
 	batch, slots, features int
 }
 
-// rows returns the number of (vector, component) rows: batch × slots.
-func (l layout) rows() int { return l.batch * l.slots }
-
 // parseShape checks shape against a metric with the given number of
 // components (0: no component dimension) and features (-1: any), and
 // against n, the length of the data.
