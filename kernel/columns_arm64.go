@@ -72,6 +72,16 @@ func addNonZeroColumnsFloat64NEON(counts []uint64, x []uint64, stride, rows int)
 //go:noescape
 func addAboveColumnsFloat16NEON(counts []uint64, x []uint16, stride, rows int, lo, span uint16)
 
+// addAboveColumnsNonNegativeFloat16NEON is addAboveColumnsFloat16NEON for a threshold >= 0, when
+// lo < 1<<15: then no lane with its sign bit set can count, and the lanes whose
+// sign bit is clear are their own keys, so it compares the bits without the key.
+// It requires ASIMD (NEON), and reads whole 16-byte vectors of each row only: it
+// ignores the last len(counts) % 8 columns, which the caller counts.
+// Its lane counters are 16-bit: rows must be at most 65535.
+//
+//go:noescape
+func addAboveColumnsNonNegativeFloat16NEON(counts []uint64, x []uint16, stride, rows int, lo, span uint16)
+
 // addAboveColumnsFloat32NEON adds to counts[j] the number of rows r < rows whose lane
 // b = x[r*stride+j] has key(b)-lo <= span (is above the threshold), for float32.
 // It requires ASIMD (NEON), and reads whole 16-byte vectors of each row only: it
@@ -80,6 +90,15 @@ func addAboveColumnsFloat16NEON(counts []uint64, x []uint16, stride, rows int, l
 //go:noescape
 func addAboveColumnsFloat32NEON(counts []uint64, x []uint32, stride, rows int, lo, span uint32)
 
+// addAboveColumnsNonNegativeFloat32NEON is addAboveColumnsFloat32NEON for a threshold >= 0, when
+// lo < 1<<31: then no lane with its sign bit set can count, and the lanes whose
+// sign bit is clear are their own keys, so it compares the bits without the key.
+// It requires ASIMD (NEON), and reads whole 16-byte vectors of each row only: it
+// ignores the last len(counts) % 4 columns, which the caller counts.
+//
+//go:noescape
+func addAboveColumnsNonNegativeFloat32NEON(counts []uint64, x []uint32, stride, rows int, lo, span uint32)
+
 // addAboveColumnsFloat64NEON adds to counts[j] the number of rows r < rows whose lane
 // b = x[r*stride+j] has key(b)-lo <= span (is above the threshold), for float64.
 // It requires ASIMD (NEON), and reads whole 16-byte vectors of each row only: it
@@ -87,3 +106,12 @@ func addAboveColumnsFloat32NEON(counts []uint64, x []uint32, stride, rows int, l
 //
 //go:noescape
 func addAboveColumnsFloat64NEON(counts []uint64, x []uint64, stride, rows int, lo, span uint64)
+
+// addAboveColumnsNonNegativeFloat64NEON is addAboveColumnsFloat64NEON for a threshold >= 0, when
+// lo < 1<<63: then no lane with its sign bit set can count, and the lanes whose
+// sign bit is clear are their own keys, so it compares the bits without the key.
+// It requires ASIMD (NEON), and reads whole 16-byte vectors of each row only: it
+// ignores the last len(counts) % 2 columns, which the caller counts.
+//
+//go:noescape
+func addAboveColumnsNonNegativeFloat64NEON(counts []uint64, x []uint64, stride, rows int, lo, span uint64)

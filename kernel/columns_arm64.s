@@ -1131,6 +1131,163 @@ rows1:
 done:
 	RET
 
+// func addAboveColumnsNonNegativeFloat16NEON(counts []uint64, x []uint16, stride, rows int, lo, span uint16)
+//
+// addAboveColumnsNonNegativeFloat16NEON is addAboveColumnsFloat16NEON for a threshold >= 0, when
+// lo < 1<<15: then no lane with its sign bit set can count, and the lanes whose
+// sign bit is clear are their own keys, so it compares the bits without the key.
+// It requires ASIMD (NEON), and reads whole 16-byte vectors of each row only: it
+// ignores the last len(counts) % 8 columns, which the caller counts.
+// Its lane counters are 16-bit: rows must be at most 65535.
+//
+// R0: the next count; R1: whole vectors of a row not yet counted; R2: the strip's
+// first element; R3: the stride in bytes; R4: scratch; R5: the rows; R6: the strip's
+// element in the next row; R7: the rows left.
+// V0-V3: the strip's vectors of a row, then their test results; V4-V7: the lane
+// counters; V17-V30: the counters widened; V0-V3 again: counts to add to.
+// V11: lo; V12: span.
+TEXT ·addAboveColumnsNonNegativeFloat16NEON(SB), NOSPLIT, $0-68
+	MOVD    counts_base+0(FP), R0
+	MOVD    counts_len+8(FP), R1
+	MOVD    x_base+24(FP), R2
+	MOVD    stride+48(FP), R3
+	MOVD    rows+56(FP), R5
+	// No rows, nothing to add: the row loops below run at least once.
+	CBZ     R5, done
+	// R1: the whole vectors of a row's columns; R3: the stride in bytes.
+	LSR     $3, R1, R1
+	LSL     $1, R3, R3
+
+	// lo and span in every lane.
+	MOVHU   lo+64(FP), R4
+	VDUP    R4, V11.H8
+	MOVHU   span+66(FP), R4
+	VDUP    R4, V12.H8
+
+strips:
+	// A strip of four vectors: 64 bytes of each row, one counter each.
+	CMP     $4, R1
+	BLO     vectors
+	VEOR    V4.B16, V4.B16, V4.B16
+	VEOR    V5.B16, V5.B16, V5.B16
+	VEOR    V6.B16, V6.B16, V6.B16
+	VEOR    V7.B16, V7.B16, V7.B16
+	MOVD    R2, R6
+	MOVD    R5, R7
+	PCALIGN $16
+
+rows4:
+	// Load: the strip's vectors of this row, then step to the next row.
+	VLD1.P  (R6)(R3), [V0.H8, V1.H8, V2.H8, V3.H8]
+	// b - lo (b is its own key, or cannot count),
+	VSUB    V11.H8, V0.H8, V0.H8
+	VSUB    V11.H8, V1.H8, V1.H8
+	VSUB    V11.H8, V2.H8, V2.H8
+	VSUB    V11.H8, V3.H8, V3.H8
+	// Test: all ones where span >= b - lo, unsigned: b > threshold.
+	WORD    $0x6e603d80 // CMHS V0.8H, V12.8H, V0.8H
+	WORD    $0x6e613d81 // CMHS V1.8H, V12.8H, V1.8H
+	WORD    $0x6e623d82 // CMHS V2.8H, V12.8H, V2.8H
+	WORD    $0x6e633d83 // CMHS V3.8H, V12.8H, V3.8H
+	// Accumulate: counter - (-1) adds one for each lane that counts.
+	VSUB    V0.H8, V4.H8, V4.H8
+	VSUB    V1.H8, V5.H8, V5.H8
+	VSUB    V2.H8, V6.H8, V6.H8
+	VSUB    V3.H8, V7.H8, V7.H8
+	SUBS    $1, R7, R7
+	BNE     rows4
+
+	// Widen each counter's lanes to 64 bits and add them to the strip's counts.
+	VUXTL   V4.H4, V17.S4
+	VUXTL2  V4.H8, V18.S4
+	VUXTL   V17.S2, V19.D2
+	VUXTL2  V17.S4, V20.D2
+	VUXTL   V18.S2, V21.D2
+	VUXTL2  V18.S4, V22.D2
+	VLD1    (R0), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VADD    V19.D2, V0.D2, V0.D2
+	VADD    V20.D2, V1.D2, V1.D2
+	VADD    V21.D2, V2.D2, V2.D2
+	VADD    V22.D2, V3.D2, V3.D2
+	VST1.P  [V0.D2, V1.D2, V2.D2, V3.D2], 64(R0)
+	VUXTL   V5.H4, V17.S4
+	VUXTL2  V5.H8, V18.S4
+	VUXTL   V17.S2, V19.D2
+	VUXTL2  V17.S4, V20.D2
+	VUXTL   V18.S2, V21.D2
+	VUXTL2  V18.S4, V22.D2
+	VLD1    (R0), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VADD    V19.D2, V0.D2, V0.D2
+	VADD    V20.D2, V1.D2, V1.D2
+	VADD    V21.D2, V2.D2, V2.D2
+	VADD    V22.D2, V3.D2, V3.D2
+	VST1.P  [V0.D2, V1.D2, V2.D2, V3.D2], 64(R0)
+	VUXTL   V6.H4, V17.S4
+	VUXTL2  V6.H8, V18.S4
+	VUXTL   V17.S2, V19.D2
+	VUXTL2  V17.S4, V20.D2
+	VUXTL   V18.S2, V21.D2
+	VUXTL2  V18.S4, V22.D2
+	VLD1    (R0), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VADD    V19.D2, V0.D2, V0.D2
+	VADD    V20.D2, V1.D2, V1.D2
+	VADD    V21.D2, V2.D2, V2.D2
+	VADD    V22.D2, V3.D2, V3.D2
+	VST1.P  [V0.D2, V1.D2, V2.D2, V3.D2], 64(R0)
+	VUXTL   V7.H4, V17.S4
+	VUXTL2  V7.H8, V18.S4
+	VUXTL   V17.S2, V19.D2
+	VUXTL2  V17.S4, V20.D2
+	VUXTL   V18.S2, V21.D2
+	VUXTL2  V18.S4, V22.D2
+	VLD1    (R0), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VADD    V19.D2, V0.D2, V0.D2
+	VADD    V20.D2, V1.D2, V1.D2
+	VADD    V21.D2, V2.D2, V2.D2
+	VADD    V22.D2, V3.D2, V3.D2
+	VST1.P  [V0.D2, V1.D2, V2.D2, V3.D2], 64(R0)
+	ADD     $64, R2, R2
+	SUB     $4, R1, R1
+	B       strips
+
+vectors:
+	// The whole vectors left, one strip each.
+	CMP     $1, R1
+	BLO     done
+	VEOR    V4.B16, V4.B16, V4.B16
+	MOVD    R2, R6
+	MOVD    R5, R7
+	PCALIGN $16
+
+rows1:
+	// Load: the strip's vectors of this row, then step to the next row.
+	VLD1.P  (R6)(R3), [V0.H8]
+	VSUB    V11.H8, V0.H8, V0.H8
+	WORD    $0x6e603d80 // CMHS V0.8H, V12.8H, V0.8H
+	VSUB    V0.H8, V4.H8, V4.H8
+	SUBS    $1, R7, R7
+	BNE     rows1
+
+	// Widen each counter's lanes to 64 bits and add them to the strip's counts.
+	VUXTL   V4.H4, V17.S4
+	VUXTL2  V4.H8, V18.S4
+	VUXTL   V17.S2, V19.D2
+	VUXTL2  V17.S4, V20.D2
+	VUXTL   V18.S2, V21.D2
+	VUXTL2  V18.S4, V22.D2
+	VLD1    (R0), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VADD    V19.D2, V0.D2, V0.D2
+	VADD    V20.D2, V1.D2, V1.D2
+	VADD    V21.D2, V2.D2, V2.D2
+	VADD    V22.D2, V3.D2, V3.D2
+	VST1.P  [V0.D2, V1.D2, V2.D2, V3.D2], 64(R0)
+	ADD     $16, R2, R2
+	SUB     $1, R1, R1
+	B       vectors
+
+done:
+	RET
+
 // func addAboveColumnsFloat32NEON(counts []uint64, x []uint32, stride, rows int, lo, span uint32)
 //
 // addAboveColumnsFloat32NEON adds to counts[j] the number of rows r < rows whose lane
@@ -1276,6 +1433,132 @@ rows1:
 done:
 	RET
 
+// func addAboveColumnsNonNegativeFloat32NEON(counts []uint64, x []uint32, stride, rows int, lo, span uint32)
+//
+// addAboveColumnsNonNegativeFloat32NEON is addAboveColumnsFloat32NEON for a threshold >= 0, when
+// lo < 1<<31: then no lane with its sign bit set can count, and the lanes whose
+// sign bit is clear are their own keys, so it compares the bits without the key.
+// It requires ASIMD (NEON), and reads whole 16-byte vectors of each row only: it
+// ignores the last len(counts) % 4 columns, which the caller counts.
+//
+// R0: the next count; R1: whole vectors of a row not yet counted; R2: the strip's
+// first element; R3: the stride in bytes; R4: scratch; R5: the rows; R6: the strip's
+// element in the next row; R7: the rows left.
+// V0-V3: the strip's vectors of a row, then their test results; V4-V7: the lane
+// counters; V17-V30: the counters widened; V0-V3 again: counts to add to.
+// V11: lo; V12: span.
+TEXT ·addAboveColumnsNonNegativeFloat32NEON(SB), NOSPLIT, $0-72
+	MOVD    counts_base+0(FP), R0
+	MOVD    counts_len+8(FP), R1
+	MOVD    x_base+24(FP), R2
+	MOVD    stride+48(FP), R3
+	MOVD    rows+56(FP), R5
+	// No rows, nothing to add: the row loops below run at least once.
+	CBZ     R5, done
+	// R1: the whole vectors of a row's columns; R3: the stride in bytes.
+	LSR     $2, R1, R1
+	LSL     $2, R3, R3
+
+	// lo and span in every lane.
+	MOVWU   lo+64(FP), R4
+	VDUP    R4, V11.S4
+	MOVWU   span+68(FP), R4
+	VDUP    R4, V12.S4
+
+strips:
+	// A strip of four vectors: 64 bytes of each row, one counter each.
+	CMP     $4, R1
+	BLO     vectors
+	VEOR    V4.B16, V4.B16, V4.B16
+	VEOR    V5.B16, V5.B16, V5.B16
+	VEOR    V6.B16, V6.B16, V6.B16
+	VEOR    V7.B16, V7.B16, V7.B16
+	MOVD    R2, R6
+	MOVD    R5, R7
+	PCALIGN $16
+
+rows4:
+	// Load: the strip's vectors of this row, then step to the next row.
+	VLD1.P  (R6)(R3), [V0.S4, V1.S4, V2.S4, V3.S4]
+	// b - lo (b is its own key, or cannot count),
+	VSUB    V11.S4, V0.S4, V0.S4
+	VSUB    V11.S4, V1.S4, V1.S4
+	VSUB    V11.S4, V2.S4, V2.S4
+	VSUB    V11.S4, V3.S4, V3.S4
+	// Test: all ones where span >= b - lo, unsigned: b > threshold.
+	WORD    $0x6ea03d80 // CMHS V0.4S, V12.4S, V0.4S
+	WORD    $0x6ea13d81 // CMHS V1.4S, V12.4S, V1.4S
+	WORD    $0x6ea23d82 // CMHS V2.4S, V12.4S, V2.4S
+	WORD    $0x6ea33d83 // CMHS V3.4S, V12.4S, V3.4S
+	// Accumulate: counter - (-1) adds one for each lane that counts.
+	VSUB    V0.S4, V4.S4, V4.S4
+	VSUB    V1.S4, V5.S4, V5.S4
+	VSUB    V2.S4, V6.S4, V6.S4
+	VSUB    V3.S4, V7.S4, V7.S4
+	SUBS    $1, R7, R7
+	BNE     rows4
+
+	// Widen each counter's lanes to 64 bits and add them to the strip's counts.
+	VUXTL   V4.S2, V17.D2
+	VUXTL2  V4.S4, V18.D2
+	VLD1    (R0), [V0.D2, V1.D2]
+	VADD    V17.D2, V0.D2, V0.D2
+	VADD    V18.D2, V1.D2, V1.D2
+	VST1.P  [V0.D2, V1.D2], 32(R0)
+	VUXTL   V5.S2, V17.D2
+	VUXTL2  V5.S4, V18.D2
+	VLD1    (R0), [V0.D2, V1.D2]
+	VADD    V17.D2, V0.D2, V0.D2
+	VADD    V18.D2, V1.D2, V1.D2
+	VST1.P  [V0.D2, V1.D2], 32(R0)
+	VUXTL   V6.S2, V17.D2
+	VUXTL2  V6.S4, V18.D2
+	VLD1    (R0), [V0.D2, V1.D2]
+	VADD    V17.D2, V0.D2, V0.D2
+	VADD    V18.D2, V1.D2, V1.D2
+	VST1.P  [V0.D2, V1.D2], 32(R0)
+	VUXTL   V7.S2, V17.D2
+	VUXTL2  V7.S4, V18.D2
+	VLD1    (R0), [V0.D2, V1.D2]
+	VADD    V17.D2, V0.D2, V0.D2
+	VADD    V18.D2, V1.D2, V1.D2
+	VST1.P  [V0.D2, V1.D2], 32(R0)
+	ADD     $64, R2, R2
+	SUB     $4, R1, R1
+	B       strips
+
+vectors:
+	// The whole vectors left, one strip each.
+	CMP     $1, R1
+	BLO     done
+	VEOR    V4.B16, V4.B16, V4.B16
+	MOVD    R2, R6
+	MOVD    R5, R7
+	PCALIGN $16
+
+rows1:
+	// Load: the strip's vectors of this row, then step to the next row.
+	VLD1.P  (R6)(R3), [V0.S4]
+	VSUB    V11.S4, V0.S4, V0.S4
+	WORD    $0x6ea03d80 // CMHS V0.4S, V12.4S, V0.4S
+	VSUB    V0.S4, V4.S4, V4.S4
+	SUBS    $1, R7, R7
+	BNE     rows1
+
+	// Widen each counter's lanes to 64 bits and add them to the strip's counts.
+	VUXTL   V4.S2, V17.D2
+	VUXTL2  V4.S4, V18.D2
+	VLD1    (R0), [V0.D2, V1.D2]
+	VADD    V17.D2, V0.D2, V0.D2
+	VADD    V18.D2, V1.D2, V1.D2
+	VST1.P  [V0.D2, V1.D2], 32(R0)
+	ADD     $16, R2, R2
+	SUB     $1, R1, R1
+	B       vectors
+
+done:
+	RET
+
 // func addAboveColumnsFloat64NEON(counts []uint64, x []uint64, stride, rows int, lo, span uint64)
 //
 // addAboveColumnsFloat64NEON adds to counts[j] the number of rows r < rows whose lane
@@ -1389,6 +1672,117 @@ rows1:
 	VCMTST  V10.D2, V0.D2, V13.D2
 	VUSHR   $1, V13.D2, V13.D2
 	VEOR    V13.B16, V0.B16, V0.B16
+	VSUB    V11.D2, V0.D2, V0.D2
+	WORD    $0x6ee03d80 // CMHS V0.2D, V12.2D, V0.2D
+	VSUB    V0.D2, V4.D2, V4.D2
+	SUBS    $1, R7, R7
+	BNE     rows1
+
+	// Widen each counter's lanes to 64 bits and add them to the strip's counts.
+	VLD1    (R0), [V0.D2]
+	VADD    V4.D2, V0.D2, V0.D2
+	VST1.P  [V0.D2], 16(R0)
+	ADD     $16, R2, R2
+	SUB     $1, R1, R1
+	B       vectors
+
+done:
+	RET
+
+// func addAboveColumnsNonNegativeFloat64NEON(counts []uint64, x []uint64, stride, rows int, lo, span uint64)
+//
+// addAboveColumnsNonNegativeFloat64NEON is addAboveColumnsFloat64NEON for a threshold >= 0, when
+// lo < 1<<63: then no lane with its sign bit set can count, and the lanes whose
+// sign bit is clear are their own keys, so it compares the bits without the key.
+// It requires ASIMD (NEON), and reads whole 16-byte vectors of each row only: it
+// ignores the last len(counts) % 2 columns, which the caller counts.
+//
+// R0: the next count; R1: whole vectors of a row not yet counted; R2: the strip's
+// first element; R3: the stride in bytes; R4: scratch; R5: the rows; R6: the strip's
+// element in the next row; R7: the rows left.
+// V0-V3: the strip's vectors of a row, then their test results; V4-V7: the lane
+// counters; V17-V30: the counters widened; V0-V3 again: counts to add to.
+// V11: lo; V12: span.
+TEXT ·addAboveColumnsNonNegativeFloat64NEON(SB), NOSPLIT, $0-80
+	MOVD    counts_base+0(FP), R0
+	MOVD    counts_len+8(FP), R1
+	MOVD    x_base+24(FP), R2
+	MOVD    stride+48(FP), R3
+	MOVD    rows+56(FP), R5
+	// No rows, nothing to add: the row loops below run at least once.
+	CBZ     R5, done
+	// R1: the whole vectors of a row's columns; R3: the stride in bytes.
+	LSR     $1, R1, R1
+	LSL     $3, R3, R3
+
+	// lo and span in every lane.
+	MOVD    lo+64(FP), R4
+	VDUP    R4, V11.D2
+	MOVD    span+72(FP), R4
+	VDUP    R4, V12.D2
+
+strips:
+	// A strip of four vectors: 64 bytes of each row, one counter each.
+	CMP     $4, R1
+	BLO     vectors
+	VEOR    V4.B16, V4.B16, V4.B16
+	VEOR    V5.B16, V5.B16, V5.B16
+	VEOR    V6.B16, V6.B16, V6.B16
+	VEOR    V7.B16, V7.B16, V7.B16
+	MOVD    R2, R6
+	MOVD    R5, R7
+	PCALIGN $16
+
+rows4:
+	// Load: the strip's vectors of this row, then step to the next row.
+	VLD1.P  (R6)(R3), [V0.D2, V1.D2, V2.D2, V3.D2]
+	// b - lo (b is its own key, or cannot count),
+	VSUB    V11.D2, V0.D2, V0.D2
+	VSUB    V11.D2, V1.D2, V1.D2
+	VSUB    V11.D2, V2.D2, V2.D2
+	VSUB    V11.D2, V3.D2, V3.D2
+	// Test: all ones where span >= b - lo, unsigned: b > threshold.
+	WORD    $0x6ee03d80 // CMHS V0.2D, V12.2D, V0.2D
+	WORD    $0x6ee13d81 // CMHS V1.2D, V12.2D, V1.2D
+	WORD    $0x6ee23d82 // CMHS V2.2D, V12.2D, V2.2D
+	WORD    $0x6ee33d83 // CMHS V3.2D, V12.2D, V3.2D
+	// Accumulate: counter - (-1) adds one for each lane that counts.
+	VSUB    V0.D2, V4.D2, V4.D2
+	VSUB    V1.D2, V5.D2, V5.D2
+	VSUB    V2.D2, V6.D2, V6.D2
+	VSUB    V3.D2, V7.D2, V7.D2
+	SUBS    $1, R7, R7
+	BNE     rows4
+
+	// Widen each counter's lanes to 64 bits and add them to the strip's counts.
+	VLD1    (R0), [V0.D2]
+	VADD    V4.D2, V0.D2, V0.D2
+	VST1.P  [V0.D2], 16(R0)
+	VLD1    (R0), [V0.D2]
+	VADD    V5.D2, V0.D2, V0.D2
+	VST1.P  [V0.D2], 16(R0)
+	VLD1    (R0), [V0.D2]
+	VADD    V6.D2, V0.D2, V0.D2
+	VST1.P  [V0.D2], 16(R0)
+	VLD1    (R0), [V0.D2]
+	VADD    V7.D2, V0.D2, V0.D2
+	VST1.P  [V0.D2], 16(R0)
+	ADD     $64, R2, R2
+	SUB     $4, R1, R1
+	B       strips
+
+vectors:
+	// The whole vectors left, one strip each.
+	CMP     $1, R1
+	BLO     done
+	VEOR    V4.B16, V4.B16, V4.B16
+	MOVD    R2, R6
+	MOVD    R5, R7
+	PCALIGN $16
+
+rows1:
+	// Load: the strip's vectors of this row, then step to the next row.
+	VLD1.P  (R6)(R3), [V0.D2]
 	VSUB    V11.D2, V0.D2, V0.D2
 	WORD    $0x6ee03d80 // CMHS V0.2D, V12.2D, V0.2D
 	VSUB    V0.D2, V4.D2, V4.D2

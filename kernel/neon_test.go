@@ -131,13 +131,16 @@ func TestNEONBlockBoundaries(t *testing.T) {
 var aboveThresholds = []float64{0, math.Copysign(0, -1), 1, -1, 0.1, -0.1, 1e-50, -1e-50, 5e-324, -5e-324,
 	1e-40, 6e-8, 65504, 3e38, -3e38, math.MaxFloat64, -math.MaxFloat64, math.Inf(1), math.Inf(-1)}
 
-// neonAboveCase is one CountAbove kernel: the generated one called
-// directly, the NEON level's (with its generic tail) and the generic oracle.
+// neonAboveCase is one CountAbove width: the generated kernels called
+// directly, the NEON level's kernel (which picks one of them and adds the
+// generic tail) and the generic oracle.
 type neonAboveCase[W word] struct {
-	name              string
-	raw, neon, oracle func(x []W, lo, span W) int
-	floor             func(float64) floatBits[W]
-	patterns          typeCase // the element type's zero and non-zero edge values
+	name string
+	// raw and rawNonNegative are the generated kernels for any threshold
+	// and for thresholds >= 0.
+	raw, rawNonNegative, neon, oracle func(x []W, lo, span W) int
+	floor                             func(float64) floatBits[W]
+	patterns                          typeCase // the element type's zero and non-zero edge values
 }
 
 func (c neonAboveCase[W]) run(t *testing.T) {
@@ -173,27 +176,41 @@ func (c neonAboveCase[W]) run(t *testing.T) {
 				if got, want := c.neon(x, lo, span), c.oracle(x, lo, span); got != want {
 					t.Fatalf("threshold %g, offset %d, n=%d: NEON %d, generic %d", threshold, offset, n, got, want)
 				}
+				// Each generated kernel on its own, for every threshold it
+				// takes: the general one for all, the other for lo >= 0.
+				whole := x[:n-n%(16/width)]
+				want := c.oracle(whole, lo, span)
+				if got := c.raw(whole, lo, span); got != want {
+					t.Fatalf("threshold %g, offset %d, n=%d: general kernel %d, generic %d", threshold, offset, len(whole), got, want)
+				}
+				if lo>>(8*width-1) == 0 {
+					if got := c.rawNonNegative(whole, lo, span); got != want {
+						t.Fatalf("threshold %g, offset %d, n=%d: non-negative kernel %d, generic %d", threshold, offset, len(whole), got, want)
+					}
+				}
 			}
 		}
 	}
 
 	// The largest input of one call, every lane above the threshold: the
-	// lane counters must not overflow.
+	// lane counters of both kernels must not overflow.
 	lo, span, _ := thresholdKeys(c.floor(0))
 	x := elementsOf[W](alignedBytes(ChunkBytes, 0))
-	for _, bits := range []uint64{1, c.patterns.nonZeros[2]} { // the smallest subnormal, +Inf
+	for _, raw := range []func(x []W, lo, span W) int{c.raw, c.rawNonNegative} {
+		for _, bits := range []uint64{1, c.patterns.nonZeros[2]} { // the smallest subnormal, +Inf
+			for i := range x {
+				x[i] = W(bits)
+			}
+			if got := raw(x, lo, span); got != len(x) {
+				t.Fatalf("%d lanes of %#x above 0: got %d", len(x), bits, got)
+			}
+		}
 		for i := range x {
-			x[i] = W(bits)
+			x[i] = W(c.patterns.zeros[1]) // -0 is not above 0
 		}
-		if got := c.raw(x, lo, span); got != len(x) {
-			t.Fatalf("%d lanes of %#x above 0: got %d", len(x), bits, got)
+		if got := raw(x, lo, span); got != 0 {
+			t.Fatalf("%d lanes of -0 above 0: got %d", len(x), got)
 		}
-	}
-	for i := range x {
-		x[i] = W(c.patterns.zeros[1]) // -0 is not above 0
-	}
-	if got := c.raw(x, lo, span); got != 0 {
-		t.Fatalf("%d lanes of -0 above 0: got %d", len(x), got)
 	}
 }
 
@@ -217,8 +234,8 @@ func typeCaseNamed(name string) typeCase {
 // ones for every float type, threshold, length and lane offset, and their
 // lane counters at the largest input of one call.
 func TestNEONCountAbove(t *testing.T) {
-	t.Run("f16", neonAboveCase[uint16]{"f16", countAboveFloat16NEON, neonThreshold.float16, genericThreshold.float16, float16Floor, typeCaseNamed("f16")}.run)
-	t.Run("bf16", neonAboveCase[uint16]{"bf16", countAboveFloat16NEON, neonThreshold.float16, genericThreshold.float16, bfloat16Floor, typeCaseNamed("bf16")}.run)
-	t.Run("f32", neonAboveCase[uint32]{"f32", countAboveFloat32NEON, neonThreshold.float32, genericThreshold.float32, float32Floor, typeCaseNamed("f32")}.run)
-	t.Run("f64", neonAboveCase[uint64]{"f64", countAboveFloat64NEON, neonThreshold.float64, genericThreshold.float64, float64Floor, typeCaseNamed("f64")}.run)
+	t.Run("f16", neonAboveCase[uint16]{"f16", countAboveFloat16NEON, countAboveNonNegativeFloat16NEON, neonThreshold.float16, genericThreshold.float16, float16Floor, typeCaseNamed("f16")}.run)
+	t.Run("bf16", neonAboveCase[uint16]{"bf16", countAboveFloat16NEON, countAboveNonNegativeFloat16NEON, neonThreshold.float16, genericThreshold.float16, bfloat16Floor, typeCaseNamed("bf16")}.run)
+	t.Run("f32", neonAboveCase[uint32]{"f32", countAboveFloat32NEON, countAboveNonNegativeFloat32NEON, neonThreshold.float32, genericThreshold.float32, float32Floor, typeCaseNamed("f32")}.run)
+	t.Run("f64", neonAboveCase[uint64]{"f64", countAboveFloat64NEON, countAboveNonNegativeFloat64NEON, neonThreshold.float64, genericThreshold.float64, float64Floor, typeCaseNamed("f64")}.run)
 }

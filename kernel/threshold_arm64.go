@@ -11,6 +11,13 @@ package kernel
 //go:noescape
 func countAboveFloat16NEON(x []uint16, lo, span uint16) int
 
+// countAboveNonNegativeFloat16NEON is countAboveFloat16NEON for a threshold >= 0, when
+// lo < 1<<15: then no lane with its sign bit set can count, and the lanes whose
+// sign bit is clear are their own keys, so it compares the bits without the key.
+//
+//go:noescape
+func countAboveNonNegativeFloat16NEON(x []uint16, lo, span uint16) int
+
 // countAboveFloat32NEON returns the number of lanes b of x, 32-bit floats (float32), with
 // key(b)-lo <= span. It requires ASIMD (NEON), and reads whole 16-byte vectors only:
 // it ignores the last len(x) % 4 elements, which the caller counts.
@@ -18,9 +25,23 @@ func countAboveFloat16NEON(x []uint16, lo, span uint16) int
 //go:noescape
 func countAboveFloat32NEON(x []uint32, lo, span uint32) int
 
+// countAboveNonNegativeFloat32NEON is countAboveFloat32NEON for a threshold >= 0, when
+// lo < 1<<31: then no lane with its sign bit set can count, and the lanes whose
+// sign bit is clear are their own keys, so it compares the bits without the key.
+//
+//go:noescape
+func countAboveNonNegativeFloat32NEON(x []uint32, lo, span uint32) int
+
 // countAboveFloat64NEON returns the number of lanes b of x, 64-bit floats (float64), with
 // key(b)-lo <= span. It requires ASIMD (NEON), and reads whole 16-byte vectors only:
 // it ignores the last len(x) % 2 elements, which the caller counts.
 //
 //go:noescape
 func countAboveFloat64NEON(x []uint64, lo, span uint64) int
+
+// countAboveNonNegativeFloat64NEON is countAboveFloat64NEON for a threshold >= 0, when
+// lo < 1<<63: then no lane with its sign bit set can count, and the lanes whose
+// sign bit is clear are their own keys, so it compares the bits without the key.
+//
+//go:noescape
+func countAboveNonNegativeFloat64NEON(x []uint64, lo, span uint64) int

@@ -121,6 +121,103 @@ reduce:
 	MOVD    R4, ret+32(FP)
 	RET
 
+// func countAboveNonNegativeFloat16NEON(x []uint16, lo, span uint16) int
+//
+// countAboveNonNegativeFloat16NEON is countAboveFloat16NEON for a threshold >= 0, when
+// lo < 1<<15: then no lane with its sign bit set can count, and the lanes whose
+// sign bit is clear are their own keys, so it compares the bits without the key.
+//
+// R0: the next vector; R1: the lanes left; R2: main-loop iterations left;
+// R3: iterations left in this block; R4, R5: scratch and the result.
+// V0-V3: four vectors, then their test results; V4-V7: the lane counters;
+// V8: a block's widened sum; V9: the 64-bit total;
+// V11: lo; V12: span.
+TEXT ·countAboveNonNegativeFloat16NEON(SB), NOSPLIT, $0-40
+	MOVD    x_base+0(FP), R0
+	MOVD    x_len+8(FP), R1
+
+	// lo and span in every lane.
+	MOVHU   lo+24(FP), R4
+	VDUP    R4, V11.H8
+	MOVHU   span+26(FP), R4
+	VDUP    R4, V12.H8
+	// Clear the lane counters and the total.
+	VEOR    V4.B16, V4.B16, V4.B16
+	VEOR    V5.B16, V5.B16, V5.B16
+	VEOR    V6.B16, V6.B16, V6.B16
+	VEOR    V7.B16, V7.B16, V7.B16
+	VEOR    V9.B16, V9.B16, V9.B16
+
+	// R2: whole iterations of the main loop, 32 lanes each; R1: the lanes after them.
+	LSR     $5, R1, R2
+	AND     $31, R1, R1
+
+block:
+	// Run at most 16383 iterations, then widen the lane counters.
+	CBZ     R2, vectors
+	MOVD    $16383, R3
+	CMP     R3, R2
+	// R3 = min(R2, R3)
+	CSEL    LO, R2, R3, R3
+	SUB     R3, R2, R2
+	PCALIGN $16
+
+loop:
+	// Load: 64 bytes into four vectors.
+	VLD1.P  64(R0), [V0.H8, V1.H8, V2.H8, V3.H8]
+	// b - lo (b is its own key, or cannot count),
+	VSUB    V11.H8, V0.H8, V0.H8
+	VSUB    V11.H8, V1.H8, V1.H8
+	VSUB    V11.H8, V2.H8, V2.H8
+	VSUB    V11.H8, V3.H8, V3.H8
+	// Test: all ones where span >= b - lo, unsigned: b > threshold.
+	WORD    $0x6e603d80 // CMHS V0.8H, V12.8H, V0.8H
+	WORD    $0x6e613d81 // CMHS V1.8H, V12.8H, V1.8H
+	WORD    $0x6e623d82 // CMHS V2.8H, V12.8H, V2.8H
+	WORD    $0x6e633d83 // CMHS V3.8H, V12.8H, V3.8H
+	// Accumulate: counter - (-1) adds one for each lane that counts.
+	VSUB    V0.H8, V4.H8, V4.H8
+	VSUB    V1.H8, V5.H8, V5.H8
+	VSUB    V2.H8, V6.H8, V6.H8
+	VSUB    V3.H8, V7.H8, V7.H8
+	SUBS    $1, R3, R3
+	BNE     loop
+
+	// Widen: sum the four counters (at most 65532 in a lane), add their lanes
+	// into the 64-bit total, and clear them.
+	VADD    V5.H8, V4.H8, V4.H8
+	VADD    V6.H8, V4.H8, V4.H8
+	VADD    V7.H8, V4.H8, V4.H8
+	VUADDLV V4.H8, V8
+	VADD    V8.D2, V9.D2, V9.D2
+	VEOR    V4.B16, V4.B16, V4.B16
+	VEOR    V5.B16, V5.B16, V5.B16
+	VEOR    V6.B16, V6.B16, V6.B16
+	VEOR    V7.B16, V7.B16, V7.B16
+	B       block
+
+vectors:
+	// Whole vectors after the main loop, at most 3: load, test, accumulate.
+	CMP     $8, R1
+	BLO     reduce
+	VLD1.P  16(R0), [V0.H8]
+	VSUB    V11.H8, V0.H8, V0.H8
+	WORD    $0x6e603d80 // CMHS V0.8H, V12.8H, V0.8H
+	VSUB    V0.H8, V4.H8, V4.H8
+	SUB     $8, R1, R1
+	B       vectors
+
+reduce:
+	// Reduce: widen the last counts (at most 3 in a lane) into the total,
+	// then add the total's two 64-bit lanes.
+	VUADDLV V4.H8, V8
+	VADD    V8.D2, V9.D2, V9.D2
+	VMOV    V9.D[0], R4
+	VMOV    V9.D[1], R5
+	ADD     R5, R4, R4
+	MOVD    R4, ret+32(FP)
+	RET
+
 // func countAboveFloat32NEON(x []uint32, lo, span uint32) int
 //
 // countAboveFloat32NEON returns the number of lanes b of x, 32-bit floats (float32), with
@@ -238,6 +335,103 @@ reduce:
 	MOVD    R4, ret+32(FP)
 	RET
 
+// func countAboveNonNegativeFloat32NEON(x []uint32, lo, span uint32) int
+//
+// countAboveNonNegativeFloat32NEON is countAboveFloat32NEON for a threshold >= 0, when
+// lo < 1<<31: then no lane with its sign bit set can count, and the lanes whose
+// sign bit is clear are their own keys, so it compares the bits without the key.
+//
+// R0: the next vector; R1: the lanes left; R2: main-loop iterations left;
+// R3: iterations left in this block; R4, R5: scratch and the result.
+// V0-V3: four vectors, then their test results; V4-V7: the lane counters;
+// V8: a block's widened sum; V9: the 64-bit total;
+// V11: lo; V12: span.
+TEXT ·countAboveNonNegativeFloat32NEON(SB), NOSPLIT, $0-40
+	MOVD    x_base+0(FP), R0
+	MOVD    x_len+8(FP), R1
+
+	// lo and span in every lane.
+	MOVWU   lo+24(FP), R4
+	VDUP    R4, V11.S4
+	MOVWU   span+28(FP), R4
+	VDUP    R4, V12.S4
+	// Clear the lane counters and the total.
+	VEOR    V4.B16, V4.B16, V4.B16
+	VEOR    V5.B16, V5.B16, V5.B16
+	VEOR    V6.B16, V6.B16, V6.B16
+	VEOR    V7.B16, V7.B16, V7.B16
+	VEOR    V9.B16, V9.B16, V9.B16
+
+	// R2: whole iterations of the main loop, 16 lanes each; R1: the lanes after them.
+	LSR     $4, R1, R2
+	AND     $15, R1, R1
+
+block:
+	// Run at most 1073741823 iterations, then widen the lane counters.
+	CBZ     R2, vectors
+	MOVD    $1073741823, R3
+	CMP     R3, R2
+	// R3 = min(R2, R3)
+	CSEL    LO, R2, R3, R3
+	SUB     R3, R2, R2
+	PCALIGN $16
+
+loop:
+	// Load: 64 bytes into four vectors.
+	VLD1.P  64(R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	// b - lo (b is its own key, or cannot count),
+	VSUB    V11.S4, V0.S4, V0.S4
+	VSUB    V11.S4, V1.S4, V1.S4
+	VSUB    V11.S4, V2.S4, V2.S4
+	VSUB    V11.S4, V3.S4, V3.S4
+	// Test: all ones where span >= b - lo, unsigned: b > threshold.
+	WORD    $0x6ea03d80 // CMHS V0.4S, V12.4S, V0.4S
+	WORD    $0x6ea13d81 // CMHS V1.4S, V12.4S, V1.4S
+	WORD    $0x6ea23d82 // CMHS V2.4S, V12.4S, V2.4S
+	WORD    $0x6ea33d83 // CMHS V3.4S, V12.4S, V3.4S
+	// Accumulate: counter - (-1) adds one for each lane that counts.
+	VSUB    V0.S4, V4.S4, V4.S4
+	VSUB    V1.S4, V5.S4, V5.S4
+	VSUB    V2.S4, V6.S4, V6.S4
+	VSUB    V3.S4, V7.S4, V7.S4
+	SUBS    $1, R3, R3
+	BNE     loop
+
+	// Widen: sum the four counters (at most 4294967292 in a lane), add their lanes
+	// into the 64-bit total, and clear them.
+	VADD    V5.S4, V4.S4, V4.S4
+	VADD    V6.S4, V4.S4, V4.S4
+	VADD    V7.S4, V4.S4, V4.S4
+	VUADDLV V4.S4, V8
+	VADD    V8.D2, V9.D2, V9.D2
+	VEOR    V4.B16, V4.B16, V4.B16
+	VEOR    V5.B16, V5.B16, V5.B16
+	VEOR    V6.B16, V6.B16, V6.B16
+	VEOR    V7.B16, V7.B16, V7.B16
+	B       block
+
+vectors:
+	// Whole vectors after the main loop, at most 3: load, test, accumulate.
+	CMP     $4, R1
+	BLO     reduce
+	VLD1.P  16(R0), [V0.S4]
+	VSUB    V11.S4, V0.S4, V0.S4
+	WORD    $0x6ea03d80 // CMHS V0.4S, V12.4S, V0.4S
+	VSUB    V0.S4, V4.S4, V4.S4
+	SUB     $4, R1, R1
+	B       vectors
+
+reduce:
+	// Reduce: widen the last counts (at most 3 in a lane) into the total,
+	// then add the total's two 64-bit lanes.
+	VUADDLV V4.S4, V8
+	VADD    V8.D2, V9.D2, V9.D2
+	VMOV    V9.D[0], R4
+	VMOV    V9.D[1], R5
+	ADD     R5, R4, R4
+	MOVD    R4, ret+32(FP)
+	RET
+
 // func countAboveFloat64NEON(x []uint64, lo, span uint64) int
 //
 // countAboveFloat64NEON returns the number of lanes b of x, 64-bit floats (float64), with
@@ -337,6 +531,101 @@ vectors:
 	VCMTST  V10.D2, V0.D2, V13.D2
 	VUSHR   $1, V13.D2, V13.D2
 	VEOR    V13.B16, V0.B16, V0.B16
+	VSUB    V11.D2, V0.D2, V0.D2
+	WORD    $0x6ee03d80 // CMHS V0.2D, V12.2D, V0.2D
+	VSUB    V0.D2, V4.D2, V4.D2
+	SUB     $2, R1, R1
+	B       vectors
+
+reduce:
+	// Reduce: widen the last counts (at most 3 in a lane) into the total,
+	// then add the total's two 64-bit lanes.
+	VADD    V4.D2, V9.D2, V9.D2
+	VMOV    V9.D[0], R4
+	VMOV    V9.D[1], R5
+	ADD     R5, R4, R4
+	MOVD    R4, ret+40(FP)
+	RET
+
+// func countAboveNonNegativeFloat64NEON(x []uint64, lo, span uint64) int
+//
+// countAboveNonNegativeFloat64NEON is countAboveFloat64NEON for a threshold >= 0, when
+// lo < 1<<63: then no lane with its sign bit set can count, and the lanes whose
+// sign bit is clear are their own keys, so it compares the bits without the key.
+//
+// R0: the next vector; R1: the lanes left; R2: main-loop iterations left;
+// R3: iterations left in this block; R4, R5: scratch and the result.
+// V0-V3: four vectors, then their test results; V4-V7: the lane counters;
+// V8: a block's widened sum; V9: the 64-bit total;
+// V11: lo; V12: span.
+TEXT ·countAboveNonNegativeFloat64NEON(SB), NOSPLIT, $0-48
+	MOVD    x_base+0(FP), R0
+	MOVD    x_len+8(FP), R1
+
+	// lo and span in every lane.
+	MOVD    lo+24(FP), R4
+	VDUP    R4, V11.D2
+	MOVD    span+32(FP), R4
+	VDUP    R4, V12.D2
+	// Clear the lane counters and the total.
+	VEOR    V4.B16, V4.B16, V4.B16
+	VEOR    V5.B16, V5.B16, V5.B16
+	VEOR    V6.B16, V6.B16, V6.B16
+	VEOR    V7.B16, V7.B16, V7.B16
+	VEOR    V9.B16, V9.B16, V9.B16
+
+	// R2: whole iterations of the main loop, 8 lanes each; R1: the lanes after them.
+	LSR     $3, R1, R2
+	AND     $7, R1, R1
+
+block:
+	// Run at most 1073741823 iterations, then widen the lane counters.
+	CBZ     R2, vectors
+	MOVD    $1073741823, R3
+	CMP     R3, R2
+	// R3 = min(R2, R3)
+	CSEL    LO, R2, R3, R3
+	SUB     R3, R2, R2
+	PCALIGN $16
+
+loop:
+	// Load: 64 bytes into four vectors.
+	VLD1.P  64(R0), [V0.D2, V1.D2, V2.D2, V3.D2]
+	// b - lo (b is its own key, or cannot count),
+	VSUB    V11.D2, V0.D2, V0.D2
+	VSUB    V11.D2, V1.D2, V1.D2
+	VSUB    V11.D2, V2.D2, V2.D2
+	VSUB    V11.D2, V3.D2, V3.D2
+	// Test: all ones where span >= b - lo, unsigned: b > threshold.
+	WORD    $0x6ee03d80 // CMHS V0.2D, V12.2D, V0.2D
+	WORD    $0x6ee13d81 // CMHS V1.2D, V12.2D, V1.2D
+	WORD    $0x6ee23d82 // CMHS V2.2D, V12.2D, V2.2D
+	WORD    $0x6ee33d83 // CMHS V3.2D, V12.2D, V3.2D
+	// Accumulate: counter - (-1) adds one for each lane that counts.
+	VSUB    V0.D2, V4.D2, V4.D2
+	VSUB    V1.D2, V5.D2, V5.D2
+	VSUB    V2.D2, V6.D2, V6.D2
+	VSUB    V3.D2, V7.D2, V7.D2
+	SUBS    $1, R3, R3
+	BNE     loop
+
+	// Widen: sum the four counters (at most 4294967292 in a lane), add their lanes
+	// into the 64-bit total, and clear them.
+	VADD    V5.D2, V4.D2, V4.D2
+	VADD    V6.D2, V4.D2, V4.D2
+	VADD    V7.D2, V4.D2, V4.D2
+	VADD    V4.D2, V9.D2, V9.D2
+	VEOR    V4.B16, V4.B16, V4.B16
+	VEOR    V5.B16, V5.B16, V5.B16
+	VEOR    V6.B16, V6.B16, V6.B16
+	VEOR    V7.B16, V7.B16, V7.B16
+	B       block
+
+vectors:
+	// Whole vectors after the main loop, at most 3: load, test, accumulate.
+	CMP     $2, R1
+	BLO     reduce
+	VLD1.P  16(R0), [V0.D2]
 	VSUB    V11.D2, V0.D2, V0.D2
 	WORD    $0x6ee03d80 // CMHS V0.2D, V12.2D, V0.2D
 	VSUB    V0.D2, V4.D2, V4.D2

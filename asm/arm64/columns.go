@@ -26,7 +26,8 @@ func columnKernels(f *file) {
 	}
 	for _, k := range spec.Kernels() {
 		if k.Float {
-			columnKernel{k: k, above: true, test: aboveTest(k)}.emit(f)
+			columnKernel{k: k, above: true, test: aboveTest(k, false)}.emit(f)
+			columnKernel{k: k, above: true, nonNegative: true, test: aboveTest(k, true)}.emit(f)
 		}
 	}
 }
@@ -57,10 +58,15 @@ var columnRegisterDoc = []string{
 type columnKernel struct {
 	k     spec.Kernel
 	above bool // AddAboveColumns' tile, rather than AddNonZeroColumns'
-	test  test
+	// nonNegative: the above tile for lo < 1<<(n-1) only (see aboveTest).
+	nonNegative bool
+	test        test
 }
 
 func (c columnKernel) name() string {
+	if c.nonNegative {
+		return "addAboveColumnsNonNegative" + c.k.Name() + "NEON"
+	}
 	if c.above {
 		return "addAboveColumns" + c.k.Name() + "NEON"
 	}
@@ -85,6 +91,10 @@ func (c columnKernel) doc() []string {
 		fmt.Sprintf("b = x[r*stride+j] %s, for %s.", what, strings.Join(c.k.Types(), " and ")),
 		"It requires ASIMD (NEON), and reads whole 16-byte vectors of each row only: it",
 		fmt.Sprintf("ignores the last len(counts) %% %d columns, which the caller counts.", lanes),
+	}
+	if c.nonNegative {
+		general := columnKernel{k: c.k, above: true}.name()
+		doc = append(nonNegativeDoc(c.name(), general, c.k), doc[2:]...)
 	}
 	if c.k.Width <= 2 {
 		doc = append(doc, fmt.Sprintf("Its lane counters are %d-bit: rows must be at most %d.", c.k.Bits(), 1<<c.k.Bits()-1))
