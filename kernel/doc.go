@@ -1,0 +1,59 @@
+// Package kernel counts the elements of numeric slices that are not zero, or
+// that are above a threshold, with SIMD kernels generated for each
+// instruction set, at the memory read limit of the machine.
+//
+// # What is counted
+//
+// CountNonZero counts what numpy.count_nonzero and torch.count_nonzero count:
+//
+//   - float32, float64, Float16 (IEEE 754 half) and BFloat16: +0 and -0 are
+//     zero (the sign bit is ignored, so the 16-bit pattern 0x8000 is zero);
+//     NaN with any payload, ±Inf and subnormals are not;
+//   - int8 to int64 and uint8 to uint64: only the all-zero pattern is zero;
+//     the pattern with just the sign bit set is not.
+//
+// The kernels decide on the bits (bits & mask != 0), never with a
+// floating-point compare, so the answer does not depend on the FPU's
+// denormal modes. CountAbove counts x > threshold exactly (NaN never
+// counts); AddNonZeroColumns and AddAboveColumns count the same per column
+// of a row-major matrix, the per-feature firing counts of a batch of
+// activation vectors.
+//
+// # Levels
+//
+// One Level runs every call:
+//
+//	avx512   amd64 with AVX512F and AVX512BW
+//	avx2     amd64 with AVX2
+//	neon     arm64 with Advanced SIMD (every arm64 CPU)
+//	generic  portable Go, everywhere, and the only level with -tags purego
+//
+// It is chosen once, at start-up, from golang.org/x/sys/cpu: the best level
+// whose instructions the CPU and the operating system support. GODEBUG
+// switches steer it, as x/sys/cpu applies them first:
+// GODEBUG=cpu.avx512f=off selects avx2, GODEBUG=cpu.avx2=off,cpu.avx512f=off
+// generic, GODEBUG=cpu.asimd=off generic on arm64. The purego build tag
+// removes every assembly file and stub from the build. Active reports the
+// level in use, Levels those available, and SetLevel pins one for tests and
+// benchmarks, clamped to what the CPU has.
+//
+// On arm64 every family has NEON kernels: CountNonZero, CountAbove,
+// AddNonZeroColumns and AddAboveColumns. They read whole 16-byte vectors only
+// (of each row, for the column counts); the generic code counts the last
+// elements or columns.
+//
+// # Guarantees
+//
+// No kernel reads a byte outside the slice it is given, whatever its length
+// and alignment: AVX-512 reads the last partial vector with a masked,
+// zeroing load; AVX2 and NEON stop at the last whole vector and leave the
+// rest to Go. The tests place every length against PROT_NONE guard pages on
+// both sides.
+//
+// Counting allocates nothing and does no feature detection. Counts are exact
+// for any length: narrow lane counters are widened into 64-bit totals before
+// they can overflow. Assembly cannot be preempted, so long inputs are
+// processed ChunkBytes at a time, each chunk through a non-inlined Go
+// function that honours a pending preemption: a count over gigabytes does not
+// hold off the garbage collector's stop-the-world.
+package kernel
