@@ -102,11 +102,9 @@ func (m *L0Norm[T]) add(x []T, shape []int, value bool) ([]float64, error) {
 		}
 		return nil, nil
 	}
-	var stack [8]uint64
-	local := stack[:0]
-	if l.slots <= len(stack) {
-		local = stack[:l.slots]
-	} else {
+	var stack [8]uint64 // the per-component counts, without allocating
+	local := stack[:min(l.slots, len(stack))]
+	if l.slots > len(stack) {
 		b := getBuffer(l.slots)
 		defer putBuffer(b)
 		local = *b
@@ -123,7 +121,10 @@ func (m *L0Norm[T]) add(x []T, shape []int, value bool) ([]float64, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return out, m.addLocked(int64(l.batch), local)
+	if err := m.addLocked(int64(l.batch), local); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // addLocked adds vectors and counts to the state, or, if a counter would

@@ -247,6 +247,9 @@ func TestL0NormOverflow(t *testing.T) {
 	full := withVectors(t, m, math.MaxInt64, []uint64{5})
 	require.NoError(t, m.UnmarshalBinary(full))
 	require.ErrorIs(t, m.Update([]uint8{1}, 1, 1), ErrOverflow)
+	value, err := m.Forward([]uint8{1}, 1, 1)
+	require.ErrorIs(t, err, ErrOverflow)
+	require.True(t, value == nil, "Forward returned a value with its error")
 	require.Equal(t, full, stateOf(t, m))
 
 	other, err := NewL0Norm[uint8](0)
