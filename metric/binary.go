@@ -116,6 +116,9 @@ func checkConfig(got, want header) error {
 	if got.tag != want.tag {
 		return fmt.Errorf("%w: state of %s elements, metric of %s", ErrMismatch, elementName(got.tag), elementName(want.tag))
 	}
+	if got.components != want.components && got.features == want.features {
+		return fmt.Errorf("%w: state of %d components, metric of %d", ErrMismatch, got.components, want.components)
+	}
 	if got.components != want.components || got.features != want.features {
 		return fmt.Errorf("%w: state of %d components × %d features, metric of %d × %d", ErrMismatch, got.components, got.features, want.components, want.features)
 	}

@@ -116,7 +116,7 @@ func ExampleL0Norm_MarshalBinary() {
 	fmt.Println(wrong.UnmarshalBinary(state))
 	// Output:
 	// 60 bytes: [1.5 2]
-	// metric: configurations differ: state of 2 components × 0 features, metric of 3 × 0
+	// metric: configurations differ: state of 2 components, metric of 3
 }
 
 // Per-feature activity: which features fire how often.
