@@ -42,7 +42,7 @@ strip:
 	MOVQ   SI, R8
 
 stripRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMB (DI), Z0, K1
 	VPSUBB   Z0, Z1, K1, Z1
 	VPTESTMB 64(DI), Z0, K1
@@ -494,7 +494,7 @@ vector:
 	MOVQ   SI, R8
 
 vectorRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMB (DI), Z0, K1
 	VPSUBB   Z0, Z18, K1, Z18
 	ADDQ     BX, DI
@@ -645,7 +645,7 @@ strip:
 	MOVQ   SI, R8
 
 stripRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMW (DI), Z0, K1
 	VPSUBW   Z0, Z1, K1, Z1
 	VPTESTMW 64(DI), Z0, K1
@@ -905,7 +905,7 @@ vector:
 	MOVQ   SI, R8
 
 vectorRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMW (DI), Z0, K1
 	VPSUBW   Z0, Z18, K1, Z18
 	ADDQ     BX, DI
@@ -1023,7 +1023,7 @@ strip:
 	MOVQ   SI, R8
 
 stripRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMW (DI), Z1, K1
 	VPSUBW   Z0, Z2, K1, Z2
 	VPTESTMW 64(DI), Z1, K1
@@ -1283,7 +1283,7 @@ vector:
 	MOVQ   SI, R8
 
 vectorRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMW (DI), Z1, K1
 	VPSUBW   Z0, Z19, K1, Z19
 	ADDQ     BX, DI
@@ -1398,7 +1398,7 @@ strip:
 	MOVQ   SI, R8
 
 stripRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMD (DI), Z0, K1
 	VPSUBD   Z0, Z1, K1, Z1
 	VPTESTMD 64(DI), Z0, K1
@@ -1562,7 +1562,7 @@ vector:
 	MOVQ   SI, R8
 
 vectorRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMD (DI), Z0, K1
 	VPSUBD   Z0, Z18, K1, Z18
 	ADDQ     BX, DI
@@ -1662,7 +1662,7 @@ strip:
 	MOVQ   SI, R8
 
 stripRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMD (DI), Z1, K1
 	VPSUBD   Z0, Z2, K1, Z2
 	VPTESTMD 64(DI), Z1, K1
@@ -1826,7 +1826,7 @@ vector:
 	MOVQ   SI, R8
 
 vectorRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMD (DI), Z1, K1
 	VPSUBD   Z0, Z19, K1, Z19
 	ADDQ     BX, DI
@@ -1923,7 +1923,7 @@ strip:
 	MOVQ   SI, R8
 
 stripRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMQ (DI), Z0, K1
 	VPSUBQ   Z0, Z1, K1, Z1
 	VPTESTMQ 64(DI), Z0, K1
@@ -2007,7 +2007,7 @@ vector:
 	MOVQ   SI, R8
 
 vectorRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMQ (DI), Z0, K1
 	VPSUBQ   Z0, Z17, K1, Z17
 	ADDQ     BX, DI
@@ -2094,7 +2094,7 @@ strip:
 	MOVQ   SI, R8
 
 stripRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMQ (DI), Z1, K1
 	VPSUBQ   Z0, Z2, K1, Z2
 	VPTESTMQ 64(DI), Z1, K1
@@ -2178,7 +2178,7 @@ vector:
 	MOVQ   SI, R8
 
 vectorRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMQ (DI), Z1, K1
 	VPSUBQ   Z0, Z18, K1, Z18
 	ADDQ     BX, DI
@@ -2236,19 +2236,26 @@ TEXT ·addAboveColumnsFloat16AVX512(SB), NOSPLIT, $64-68
 	// ones: -1 in every lane, the increment of the lane counters
 	VPTERNLOGD $0xff, Z0, Z0, Z0
 
-	// lo, span: a lane counts when key(lane) - lo <= span, unsigned; magnitude: all bits but the sign
+	// hi, span: a lane x counts when hi - x <= span, unsigned; magnitude: all bits but the sign
 	MOVWLZX      lo+64(FP), DI
-	VPBROADCASTW DI, Z2
-	MOVWLZX      span+66(FP), DI
-	VPBROADCASTW DI, Z3
+	MOVWLZX      span+66(FP), R8
+	MOVL         DI, R9
+	ADDL         R8, R9
+	VPBROADCASTW R9, Z2
+	VPBROADCASTW R8, Z3
 	VPSRLW       $0x01, Z0, Z1
 	TESTQ        SI, SI
 	JZ           done
 
-strip:
+	// Mode: a threshold at or above +0 compares bits, one below +0 compares keys.
+	SHLQ  $0x30, DI
+	TESTQ DI, DI
+	JLE   keyStrip
+
+bitsStrip:
 	// Strips of 16 vector(s), 512 columns: one lane counter per column.
 	CMPQ   CX, $0x00000200
-	JB     vector
+	JB     bitsVector
 	VPXORQ Z4, Z4, Z4
 	VPXORQ Z5, Z5, Z5
 	VPXORQ Z6, Z6, Z6
@@ -2268,107 +2275,482 @@ strip:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
-stripRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+bitsStripRows:
+	// Down the rows: test and count each vector of the strip's row.
+	VPSUBW  (DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z4, K1, Z4
+	VPSUBW  64(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z5, K1, Z5
+	VPSUBW  128(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z6, K1, Z6
+	VPSUBW  192(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z7, K1, Z7
+	VPSUBW  256(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z8, K1, Z8
+	VPSUBW  320(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z9, K1, Z9
+	VPSUBW  384(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z10, K1, Z10
+	VPSUBW  448(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z11, K1, Z11
+	VPSUBW  512(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z12, K1, Z12
+	VPSUBW  576(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z13, K1, Z13
+	VPSUBW  640(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z14, K1, Z14
+	VPSUBW  704(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z15, K1, Z15
+	VPSUBW  768(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z16, K1, Z16
+	VPSUBW  832(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z17, K1, Z17
+	VPSUBW  896(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z18, K1, Z18
+	VPSUBW  960(DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z19, K1, Z19
+	ADDQ    BX, DI
+	DECQ    R8
+	JNZ     bitsStripRows
+
+	// Flush: widen the lane counters to quadwords and add them to the strip's counts.
+	VMOVDQU64 Z4, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    (AX), Z1, Z1
+	VMOVDQU64 Z1, (AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    64(AX), Z1, Z1
+	VMOVDQU64 Z1, 64(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    128(AX), Z1, Z1
+	VMOVDQU64 Z1, 128(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    192(AX), Z1, Z1
+	VMOVDQU64 Z1, 192(AX)
+	VMOVDQU64 Z5, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    256(AX), Z1, Z1
+	VMOVDQU64 Z1, 256(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    320(AX), Z1, Z1
+	VMOVDQU64 Z1, 320(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    384(AX), Z1, Z1
+	VMOVDQU64 Z1, 384(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    448(AX), Z1, Z1
+	VMOVDQU64 Z1, 448(AX)
+	VMOVDQU64 Z6, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    512(AX), Z1, Z1
+	VMOVDQU64 Z1, 512(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    576(AX), Z1, Z1
+	VMOVDQU64 Z1, 576(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    640(AX), Z1, Z1
+	VMOVDQU64 Z1, 640(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    704(AX), Z1, Z1
+	VMOVDQU64 Z1, 704(AX)
+	VMOVDQU64 Z7, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    768(AX), Z1, Z1
+	VMOVDQU64 Z1, 768(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    832(AX), Z1, Z1
+	VMOVDQU64 Z1, 832(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    896(AX), Z1, Z1
+	VMOVDQU64 Z1, 896(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    960(AX), Z1, Z1
+	VMOVDQU64 Z1, 960(AX)
+	VMOVDQU64 Z8, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    1024(AX), Z1, Z1
+	VMOVDQU64 Z1, 1024(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    1088(AX), Z1, Z1
+	VMOVDQU64 Z1, 1088(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    1152(AX), Z1, Z1
+	VMOVDQU64 Z1, 1152(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    1216(AX), Z1, Z1
+	VMOVDQU64 Z1, 1216(AX)
+	VMOVDQU64 Z9, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    1280(AX), Z1, Z1
+	VMOVDQU64 Z1, 1280(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    1344(AX), Z1, Z1
+	VMOVDQU64 Z1, 1344(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    1408(AX), Z1, Z1
+	VMOVDQU64 Z1, 1408(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    1472(AX), Z1, Z1
+	VMOVDQU64 Z1, 1472(AX)
+	VMOVDQU64 Z10, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    1536(AX), Z1, Z1
+	VMOVDQU64 Z1, 1536(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    1600(AX), Z1, Z1
+	VMOVDQU64 Z1, 1600(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    1664(AX), Z1, Z1
+	VMOVDQU64 Z1, 1664(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    1728(AX), Z1, Z1
+	VMOVDQU64 Z1, 1728(AX)
+	VMOVDQU64 Z11, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    1792(AX), Z1, Z1
+	VMOVDQU64 Z1, 1792(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    1856(AX), Z1, Z1
+	VMOVDQU64 Z1, 1856(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    1920(AX), Z1, Z1
+	VMOVDQU64 Z1, 1920(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    1984(AX), Z1, Z1
+	VMOVDQU64 Z1, 1984(AX)
+	VMOVDQU64 Z12, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    2048(AX), Z1, Z1
+	VMOVDQU64 Z1, 2048(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    2112(AX), Z1, Z1
+	VMOVDQU64 Z1, 2112(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    2176(AX), Z1, Z1
+	VMOVDQU64 Z1, 2176(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    2240(AX), Z1, Z1
+	VMOVDQU64 Z1, 2240(AX)
+	VMOVDQU64 Z13, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    2304(AX), Z1, Z1
+	VMOVDQU64 Z1, 2304(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    2368(AX), Z1, Z1
+	VMOVDQU64 Z1, 2368(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    2432(AX), Z1, Z1
+	VMOVDQU64 Z1, 2432(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    2496(AX), Z1, Z1
+	VMOVDQU64 Z1, 2496(AX)
+	VMOVDQU64 Z14, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    2560(AX), Z1, Z1
+	VMOVDQU64 Z1, 2560(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    2624(AX), Z1, Z1
+	VMOVDQU64 Z1, 2624(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    2688(AX), Z1, Z1
+	VMOVDQU64 Z1, 2688(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    2752(AX), Z1, Z1
+	VMOVDQU64 Z1, 2752(AX)
+	VMOVDQU64 Z15, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    2816(AX), Z1, Z1
+	VMOVDQU64 Z1, 2816(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    2880(AX), Z1, Z1
+	VMOVDQU64 Z1, 2880(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    2944(AX), Z1, Z1
+	VMOVDQU64 Z1, 2944(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    3008(AX), Z1, Z1
+	VMOVDQU64 Z1, 3008(AX)
+	VMOVDQU64 Z16, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    3072(AX), Z1, Z1
+	VMOVDQU64 Z1, 3072(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    3136(AX), Z1, Z1
+	VMOVDQU64 Z1, 3136(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    3200(AX), Z1, Z1
+	VMOVDQU64 Z1, 3200(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    3264(AX), Z1, Z1
+	VMOVDQU64 Z1, 3264(AX)
+	VMOVDQU64 Z17, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    3328(AX), Z1, Z1
+	VMOVDQU64 Z1, 3328(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    3392(AX), Z1, Z1
+	VMOVDQU64 Z1, 3392(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    3456(AX), Z1, Z1
+	VMOVDQU64 Z1, 3456(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    3520(AX), Z1, Z1
+	VMOVDQU64 Z1, 3520(AX)
+	VMOVDQU64 Z18, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    3584(AX), Z1, Z1
+	VMOVDQU64 Z1, 3584(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    3648(AX), Z1, Z1
+	VMOVDQU64 Z1, 3648(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    3712(AX), Z1, Z1
+	VMOVDQU64 Z1, 3712(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    3776(AX), Z1, Z1
+	VMOVDQU64 Z1, 3776(AX)
+	VMOVDQU64 Z19, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    3840(AX), Z1, Z1
+	VMOVDQU64 Z1, 3840(AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    3904(AX), Z1, Z1
+	VMOVDQU64 Z1, 3904(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    3968(AX), Z1, Z1
+	VMOVDQU64 Z1, 3968(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    4032(AX), Z1, Z1
+	VMOVDQU64 Z1, 4032(AX)
+	ADDQ      $0x00000400, DX
+	ADDQ      $0x00001000, AX
+	SUBQ      $0x00000200, CX
+	JMP       bitsStrip
+
+bitsVector:
+	// Strips of 1 vector(s), 32 columns: one lane counter per column.
+	CMPQ   CX, $0x00000020
+	JB     bitsPartial
+	VPXORQ Z20, Z20, Z20
+	MOVQ   DX, DI
+	MOVQ   SI, R8
+
+bitsVectorRows:
+	// Down the rows: test and count each vector of the strip's row.
+	VPSUBW  (DI), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z20, K1, Z20
+	ADDQ    BX, DI
+	DECQ    R8
+	JNZ     bitsVectorRows
+
+	// Flush: widen the lane counters to quadwords and add them to the strip's counts.
+	VMOVDQU64 Z20, (SP)
+	VPMOVZXWQ (SP), Z1
+	VPADDQ    (AX), Z1, Z1
+	VMOVDQU64 Z1, (AX)
+	VPMOVZXWQ 16(SP), Z1
+	VPADDQ    64(AX), Z1, Z1
+	VMOVDQU64 Z1, 64(AX)
+	VPMOVZXWQ 32(SP), Z1
+	VPADDQ    128(AX), Z1, Z1
+	VMOVDQU64 Z1, 128(AX)
+	VPMOVZXWQ 48(SP), Z1
+	VPADDQ    192(AX), Z1, Z1
+	VMOVDQU64 Z1, 192(AX)
+	ADDQ      $0x00000040, DX
+	ADDQ      $0x00000100, AX
+	SUBQ      $0x00000020, CX
+	JMP       bitsVector
+
+bitsPartial:
+	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	TESTQ  CX, CX
+	JZ     done
+	MOVQ   $0x00000001, DI
+	SHLQ   CL, DI
+	DECQ   DI
+	KMOVD  DI, K1
+	VPXORQ Z21, Z21, Z21
+
+bitsPartialRows:
+	// Down the rows: load the valid lanes, test and count them under the same mask.
+	VMOVDQU16.Z (DX), K1, Z1
+	VPSUBW      Z1, Z2, Z1
+	VPCMPUW     $0x02, Z3, Z1, K1, K2
+	VPSUBW      Z0, Z21, K2, Z21
+	ADDQ        BX, DX
+	DECQ        SI
+	JNZ         bitsPartialRows
+
+	// Flush the valid lanes only: masked loads and stores of counts.
+	VMOVDQU64   Z21, (SP)
+	VPMOVZXWQ   (SP), Z0
+	KMOVW       DI, K1
+	VMOVDQU64.Z (AX), K1, Z1
+	VPADDQ      Z0, Z1, Z1
+	VMOVDQU64   Z1, K1, (AX)
+	SHRQ        $0x08, DI
+	VPMOVZXWQ   16(SP), Z0
+	KMOVW       DI, K1
+	VMOVDQU64.Z 64(AX), K1, Z1
+	VPADDQ      Z0, Z1, Z1
+	VMOVDQU64   Z1, K1, 64(AX)
+	SHRQ        $0x08, DI
+	VPMOVZXWQ   32(SP), Z0
+	KMOVW       DI, K1
+	VMOVDQU64.Z 128(AX), K1, Z1
+	VPADDQ      Z0, Z1, Z1
+	VMOVDQU64   Z1, K1, 128(AX)
+	SHRQ        $0x08, DI
+	VPMOVZXWQ   48(SP), Z0
+	KMOVW       DI, K1
+	VMOVDQU64.Z 192(AX), K1, Z1
+	VPADDQ      Z0, Z1, Z1
+	VMOVDQU64   Z1, K1, 192(AX)
+	SHRQ        $0x08, DI
+	JMP         done
+
+keyStrip:
+	// Strips of 16 vector(s), 512 columns: one lane counter per column.
+	CMPQ   CX, $0x00000200
+	JB     keyVector
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	VPXORQ Z8, Z8, Z8
+	VPXORQ Z9, Z9, Z9
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z14, Z14, Z14
+	VPXORQ Z15, Z15, Z15
+	VPXORQ Z16, Z16, Z16
+	VPXORQ Z17, Z17, Z17
+	VPXORQ Z18, Z18, Z18
+	VPXORQ Z19, Z19, Z19
+	MOVQ   DX, DI
+	MOVQ   SI, R8
+
+keyStripRows:
+	// Down the rows: test and count each vector of the strip's row.
 	VMOVDQU64  (DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z4, K1, Z4
 	VMOVDQU64  64(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z5, K1, Z5
 	VMOVDQU64  128(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z6, K1, Z6
 	VMOVDQU64  192(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z7, K1, Z7
 	VMOVDQU64  256(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z8, K1, Z8
 	VMOVDQU64  320(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z9, K1, Z9
 	VMOVDQU64  384(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z10, K1, Z10
 	VMOVDQU64  448(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z11, K1, Z11
 	VMOVDQU64  512(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z12, K1, Z12
 	VMOVDQU64  576(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z13, K1, Z13
 	VMOVDQU64  640(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z14, K1, Z14
 	VMOVDQU64  704(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z15, K1, Z15
 	VMOVDQU64  768(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z16, K1, Z16
 	VMOVDQU64  832(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z17, K1, Z17
 	VMOVDQU64  896(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z18, K1, Z18
 	VMOVDQU64  960(DI), Z20
 	VPSRAW     $0x0f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBW     Z2, Z20, Z20
+	VPSUBW     Z20, Z2, Z20
 	VPCMPUW    $0x02, Z3, Z20, K1
 	VPSUBW     Z0, Z19, K1, Z19
 	ADDQ       BX, DI
 	DECQ       R8
-	JNZ        stripRows
+	JNZ        keyStripRows
 
 	// Flush: widen the lane counters to quadwords and add them to the strip's counts.
 	VMOVDQU64 Z4, (SP)
@@ -2582,27 +2964,27 @@ stripRows:
 	ADDQ      $0x00000400, DX
 	ADDQ      $0x00001000, AX
 	SUBQ      $0x00000200, CX
-	JMP       strip
+	JMP       keyStrip
 
-vector:
+keyVector:
 	// Strips of 1 vector(s), 32 columns: one lane counter per column.
 	CMPQ   CX, $0x00000020
-	JB     partial
+	JB     keyPartial
 	VPXORQ Z22, Z22, Z22
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
-vectorRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+keyVectorRows:
+	// Down the rows: test and count each vector of the strip's row.
 	VMOVDQU64  (DI), Z4
 	VPSRAW     $0x0f, Z4, Z5
 	VPTERNLOGD $0x78, Z1, Z5, Z4
-	VPSUBW     Z2, Z4, Z4
+	VPSUBW     Z4, Z2, Z4
 	VPCMPUW    $0x02, Z3, Z4, K1
 	VPSUBW     Z0, Z22, K1, Z22
 	ADDQ       BX, DI
 	DECQ       R8
-	JNZ        vectorRows
+	JNZ        keyVectorRows
 
 	// Flush: widen the lane counters to quadwords and add them to the strip's counts.
 	VMOVDQU64 Z22, (SP)
@@ -2621,9 +3003,9 @@ vectorRows:
 	ADDQ      $0x00000040, DX
 	ADDQ      $0x00000100, AX
 	SUBQ      $0x00000020, CX
-	JMP       vector
+	JMP       keyVector
 
-partial:
+keyPartial:
 	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
 	TESTQ  CX, CX
 	JZ     done
@@ -2633,17 +3015,17 @@ partial:
 	KMOVD  DI, K1
 	VPXORQ Z23, Z23, Z23
 
-partialRows:
+keyPartialRows:
 	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU16.Z (DX), K1, Z4
 	VPSRAW      $0x0f, Z4, Z5
 	VPTERNLOGD  $0x78, Z1, Z5, Z4
-	VPSUBW      Z2, Z4, Z4
+	VPSUBW      Z4, Z2, Z4
 	VPCMPUW     $0x02, Z3, Z4, K1, K2
 	VPSUBW      Z0, Z23, K2, Z23
 	ADDQ        BX, DX
 	DECQ        SI
-	JNZ         partialRows
+	JNZ         keyPartialRows
 
 	// Flush the valid lanes only: masked loads and stores of counts.
 	VMOVDQU64   Z23, (SP)
@@ -2689,19 +3071,26 @@ TEXT ·addAboveColumnsFloat32AVX512(SB), NOSPLIT, $64-72
 	// ones: -1 in every lane, the increment of the lane counters
 	VPTERNLOGD $0xff, Z0, Z0, Z0
 
-	// lo, span: a lane counts when key(lane) - lo <= span, unsigned; magnitude: all bits but the sign
+	// hi, span: a lane x counts when hi - x <= span, unsigned; magnitude: all bits but the sign
 	MOVL         lo+64(FP), DI
-	VPBROADCASTD DI, Z2
-	MOVL         span+68(FP), DI
-	VPBROADCASTD DI, Z3
+	MOVL         span+68(FP), R8
+	MOVL         DI, R9
+	ADDL         R8, R9
+	VPBROADCASTD R9, Z2
+	VPBROADCASTD R8, Z3
 	VPSRLD       $0x01, Z0, Z1
 	TESTQ        SI, SI
 	JZ           done
 
-strip:
+	// Mode: a threshold at or above +0 compares bits, one below +0 compares keys.
+	SHLQ  $0x20, DI
+	TESTQ DI, DI
+	JLE   keyStrip
+
+bitsStrip:
 	// Strips of 16 vector(s), 256 columns: one lane counter per column.
 	CMPQ   CX, $0x00000100
-	JB     vector
+	JB     bitsVector
 	VPXORQ Z4, Z4, Z4
 	VPXORQ Z5, Z5, Z5
 	VPXORQ Z6, Z6, Z6
@@ -2721,107 +3110,368 @@ strip:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
-stripRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+bitsStripRows:
+	// Down the rows: test and count each vector of the strip's row.
+	VPSUBD  (DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z4, K1, Z4
+	VPSUBD  64(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z5, K1, Z5
+	VPSUBD  128(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z6, K1, Z6
+	VPSUBD  192(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z7, K1, Z7
+	VPSUBD  256(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z8, K1, Z8
+	VPSUBD  320(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z9, K1, Z9
+	VPSUBD  384(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z10, K1, Z10
+	VPSUBD  448(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z11, K1, Z11
+	VPSUBD  512(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z12, K1, Z12
+	VPSUBD  576(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z13, K1, Z13
+	VPSUBD  640(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z14, K1, Z14
+	VPSUBD  704(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z15, K1, Z15
+	VPSUBD  768(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z16, K1, Z16
+	VPSUBD  832(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z17, K1, Z17
+	VPSUBD  896(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z18, K1, Z18
+	VPSUBD  960(DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z19, K1, Z19
+	ADDQ    BX, DI
+	DECQ    R8
+	JNZ     bitsStripRows
+
+	// Flush: widen the lane counters to quadwords and add them to the strip's counts.
+	VMOVDQU64 Z4, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    (AX), Z1, Z1
+	VMOVDQU64 Z1, (AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    64(AX), Z1, Z1
+	VMOVDQU64 Z1, 64(AX)
+	VMOVDQU64 Z5, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    128(AX), Z1, Z1
+	VMOVDQU64 Z1, 128(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    192(AX), Z1, Z1
+	VMOVDQU64 Z1, 192(AX)
+	VMOVDQU64 Z6, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    256(AX), Z1, Z1
+	VMOVDQU64 Z1, 256(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    320(AX), Z1, Z1
+	VMOVDQU64 Z1, 320(AX)
+	VMOVDQU64 Z7, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    384(AX), Z1, Z1
+	VMOVDQU64 Z1, 384(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    448(AX), Z1, Z1
+	VMOVDQU64 Z1, 448(AX)
+	VMOVDQU64 Z8, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    512(AX), Z1, Z1
+	VMOVDQU64 Z1, 512(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    576(AX), Z1, Z1
+	VMOVDQU64 Z1, 576(AX)
+	VMOVDQU64 Z9, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    640(AX), Z1, Z1
+	VMOVDQU64 Z1, 640(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    704(AX), Z1, Z1
+	VMOVDQU64 Z1, 704(AX)
+	VMOVDQU64 Z10, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    768(AX), Z1, Z1
+	VMOVDQU64 Z1, 768(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    832(AX), Z1, Z1
+	VMOVDQU64 Z1, 832(AX)
+	VMOVDQU64 Z11, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    896(AX), Z1, Z1
+	VMOVDQU64 Z1, 896(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    960(AX), Z1, Z1
+	VMOVDQU64 Z1, 960(AX)
+	VMOVDQU64 Z12, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    1024(AX), Z1, Z1
+	VMOVDQU64 Z1, 1024(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    1088(AX), Z1, Z1
+	VMOVDQU64 Z1, 1088(AX)
+	VMOVDQU64 Z13, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    1152(AX), Z1, Z1
+	VMOVDQU64 Z1, 1152(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    1216(AX), Z1, Z1
+	VMOVDQU64 Z1, 1216(AX)
+	VMOVDQU64 Z14, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    1280(AX), Z1, Z1
+	VMOVDQU64 Z1, 1280(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    1344(AX), Z1, Z1
+	VMOVDQU64 Z1, 1344(AX)
+	VMOVDQU64 Z15, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    1408(AX), Z1, Z1
+	VMOVDQU64 Z1, 1408(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    1472(AX), Z1, Z1
+	VMOVDQU64 Z1, 1472(AX)
+	VMOVDQU64 Z16, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    1536(AX), Z1, Z1
+	VMOVDQU64 Z1, 1536(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    1600(AX), Z1, Z1
+	VMOVDQU64 Z1, 1600(AX)
+	VMOVDQU64 Z17, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    1664(AX), Z1, Z1
+	VMOVDQU64 Z1, 1664(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    1728(AX), Z1, Z1
+	VMOVDQU64 Z1, 1728(AX)
+	VMOVDQU64 Z18, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    1792(AX), Z1, Z1
+	VMOVDQU64 Z1, 1792(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    1856(AX), Z1, Z1
+	VMOVDQU64 Z1, 1856(AX)
+	VMOVDQU64 Z19, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    1920(AX), Z1, Z1
+	VMOVDQU64 Z1, 1920(AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    1984(AX), Z1, Z1
+	VMOVDQU64 Z1, 1984(AX)
+	ADDQ      $0x00000400, DX
+	ADDQ      $0x00000800, AX
+	SUBQ      $0x00000100, CX
+	JMP       bitsStrip
+
+bitsVector:
+	// Strips of 1 vector(s), 16 columns: one lane counter per column.
+	CMPQ   CX, $0x00000010
+	JB     bitsPartial
+	VPXORQ Z20, Z20, Z20
+	MOVQ   DX, DI
+	MOVQ   SI, R8
+
+bitsVectorRows:
+	// Down the rows: test and count each vector of the strip's row.
+	VPSUBD  (DI), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z20, K1, Z20
+	ADDQ    BX, DI
+	DECQ    R8
+	JNZ     bitsVectorRows
+
+	// Flush: widen the lane counters to quadwords and add them to the strip's counts.
+	VMOVDQU64 Z20, (SP)
+	VPMOVZXDQ (SP), Z1
+	VPADDQ    (AX), Z1, Z1
+	VMOVDQU64 Z1, (AX)
+	VPMOVZXDQ 32(SP), Z1
+	VPADDQ    64(AX), Z1, Z1
+	VMOVDQU64 Z1, 64(AX)
+	ADDQ      $0x00000040, DX
+	ADDQ      $0x00000080, AX
+	SUBQ      $0x00000010, CX
+	JMP       bitsVector
+
+bitsPartial:
+	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	TESTQ  CX, CX
+	JZ     done
+	MOVQ   $0x00000001, DI
+	SHLQ   CL, DI
+	DECQ   DI
+	KMOVW  DI, K1
+	VPXORQ Z21, Z21, Z21
+
+bitsPartialRows:
+	// Down the rows: load the valid lanes, test and count them under the same mask.
+	VMOVDQU32.Z (DX), K1, Z1
+	VPSUBD      Z1, Z2, Z1
+	VPCMPUD     $0x02, Z3, Z1, K1, K2
+	VPSUBD      Z0, Z21, K2, Z21
+	ADDQ        BX, DX
+	DECQ        SI
+	JNZ         bitsPartialRows
+
+	// Flush the valid lanes only: masked loads and stores of counts.
+	VMOVDQU64   Z21, (SP)
+	VPMOVZXDQ   (SP), Z0
+	KMOVW       DI, K1
+	VMOVDQU64.Z (AX), K1, Z1
+	VPADDQ      Z0, Z1, Z1
+	VMOVDQU64   Z1, K1, (AX)
+	SHRQ        $0x08, DI
+	VPMOVZXDQ   32(SP), Z0
+	KMOVW       DI, K1
+	VMOVDQU64.Z 64(AX), K1, Z1
+	VPADDQ      Z0, Z1, Z1
+	VMOVDQU64   Z1, K1, 64(AX)
+	SHRQ        $0x08, DI
+	JMP         done
+
+keyStrip:
+	// Strips of 16 vector(s), 256 columns: one lane counter per column.
+	CMPQ   CX, $0x00000100
+	JB     keyVector
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	VPXORQ Z8, Z8, Z8
+	VPXORQ Z9, Z9, Z9
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z14, Z14, Z14
+	VPXORQ Z15, Z15, Z15
+	VPXORQ Z16, Z16, Z16
+	VPXORQ Z17, Z17, Z17
+	VPXORQ Z18, Z18, Z18
+	VPXORQ Z19, Z19, Z19
+	MOVQ   DX, DI
+	MOVQ   SI, R8
+
+keyStripRows:
+	// Down the rows: test and count each vector of the strip's row.
 	VMOVDQU64  (DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z4, K1, Z4
 	VMOVDQU64  64(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z5, K1, Z5
 	VMOVDQU64  128(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z6, K1, Z6
 	VMOVDQU64  192(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z7, K1, Z7
 	VMOVDQU64  256(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z8, K1, Z8
 	VMOVDQU64  320(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z9, K1, Z9
 	VMOVDQU64  384(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z10, K1, Z10
 	VMOVDQU64  448(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z11, K1, Z11
 	VMOVDQU64  512(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z12, K1, Z12
 	VMOVDQU64  576(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z13, K1, Z13
 	VMOVDQU64  640(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z14, K1, Z14
 	VMOVDQU64  704(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z15, K1, Z15
 	VMOVDQU64  768(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z16, K1, Z16
 	VMOVDQU64  832(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z17, K1, Z17
 	VMOVDQU64  896(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z18, K1, Z18
 	VMOVDQU64  960(DI), Z20
 	VPSRAD     $0x1f, Z20, Z21
 	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBD     Z2, Z20, Z20
+	VPSUBD     Z20, Z2, Z20
 	VPCMPUD    $0x02, Z3, Z20, K1
 	VPSUBD     Z0, Z19, K1, Z19
 	ADDQ       BX, DI
 	DECQ       R8
-	JNZ        stripRows
+	JNZ        keyStripRows
 
 	// Flush: widen the lane counters to quadwords and add them to the strip's counts.
 	VMOVDQU64 Z4, (SP)
@@ -2939,27 +3589,27 @@ stripRows:
 	ADDQ      $0x00000400, DX
 	ADDQ      $0x00000800, AX
 	SUBQ      $0x00000100, CX
-	JMP       strip
+	JMP       keyStrip
 
-vector:
+keyVector:
 	// Strips of 1 vector(s), 16 columns: one lane counter per column.
 	CMPQ   CX, $0x00000010
-	JB     partial
+	JB     keyPartial
 	VPXORQ Z22, Z22, Z22
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
-vectorRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+keyVectorRows:
+	// Down the rows: test and count each vector of the strip's row.
 	VMOVDQU64  (DI), Z4
 	VPSRAD     $0x1f, Z4, Z5
 	VPTERNLOGD $0x78, Z1, Z5, Z4
-	VPSUBD     Z2, Z4, Z4
+	VPSUBD     Z4, Z2, Z4
 	VPCMPUD    $0x02, Z3, Z4, K1
 	VPSUBD     Z0, Z22, K1, Z22
 	ADDQ       BX, DI
 	DECQ       R8
-	JNZ        vectorRows
+	JNZ        keyVectorRows
 
 	// Flush: widen the lane counters to quadwords and add them to the strip's counts.
 	VMOVDQU64 Z22, (SP)
@@ -2972,9 +3622,9 @@ vectorRows:
 	ADDQ      $0x00000040, DX
 	ADDQ      $0x00000080, AX
 	SUBQ      $0x00000010, CX
-	JMP       vector
+	JMP       keyVector
 
-partial:
+keyPartial:
 	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
 	TESTQ  CX, CX
 	JZ     done
@@ -2984,17 +3634,17 @@ partial:
 	KMOVW  DI, K1
 	VPXORQ Z23, Z23, Z23
 
-partialRows:
+keyPartialRows:
 	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU32.Z (DX), K1, Z4
 	VPSRAD      $0x1f, Z4, Z5
 	VPTERNLOGD  $0x78, Z1, Z5, Z4
-	VPSUBD      Z2, Z4, Z4
+	VPSUBD      Z4, Z2, Z4
 	VPCMPUD     $0x02, Z3, Z4, K1, K2
 	VPSUBD      Z0, Z23, K2, Z23
 	ADDQ        BX, DX
 	DECQ        SI
-	JNZ         partialRows
+	JNZ         keyPartialRows
 
 	// Flush the valid lanes only: masked loads and stores of counts.
 	VMOVDQU64   Z23, (SP)
@@ -3028,19 +3678,25 @@ TEXT ·addAboveColumnsFloat64AVX512(SB), NOSPLIT, $0-80
 	// ones: -1 in every lane, the increment of the lane counters
 	VPTERNLOGD $0xff, Z0, Z0, Z0
 
-	// lo, span: a lane counts when key(lane) - lo <= span, unsigned; magnitude: all bits but the sign
+	// hi, span: a lane x counts when hi - x <= span, unsigned; magnitude: all bits but the sign
 	MOVQ         lo+64(FP), DI
-	VPBROADCASTQ DI, Z2
-	MOVQ         span+72(FP), DI
-	VPBROADCASTQ DI, Z3
+	MOVQ         span+72(FP), R8
+	MOVQ         DI, R9
+	ADDQ         R8, R9
+	VPBROADCASTQ R9, Z2
+	VPBROADCASTQ R8, Z3
 	VPSRLQ       $0x01, Z0, Z1
 	TESTQ        SI, SI
 	JZ           done
 
-strip:
+	// Mode: a threshold at or above +0 compares bits, one below +0 compares keys.
+	TESTQ DI, DI
+	JLE   keyStrip
+
+bitsStrip:
 	// Strips of 16 vector(s), 128 columns: one lane counter per column.
 	CMPQ   CX, $0x00000080
-	JB     vector
+	JB     bitsVector
 	VPXORQ Z4, Z4, Z4
 	VPXORQ Z5, Z5, Z5
 	VPXORQ Z6, Z6, Z6
@@ -3060,107 +3716,59 @@ strip:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
-stripRows:
-	// Down the rows: load, test, count each vector of the strip's row.
-	VMOVDQU64  (DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z4, K1, Z4
-	VMOVDQU64  64(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z5, K1, Z5
-	VMOVDQU64  128(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z6, K1, Z6
-	VMOVDQU64  192(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z7, K1, Z7
-	VMOVDQU64  256(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z8, K1, Z8
-	VMOVDQU64  320(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z9, K1, Z9
-	VMOVDQU64  384(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z10, K1, Z10
-	VMOVDQU64  448(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z11, K1, Z11
-	VMOVDQU64  512(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z12, K1, Z12
-	VMOVDQU64  576(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z13, K1, Z13
-	VMOVDQU64  640(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z14, K1, Z14
-	VMOVDQU64  704(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z15, K1, Z15
-	VMOVDQU64  768(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z16, K1, Z16
-	VMOVDQU64  832(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z17, K1, Z17
-	VMOVDQU64  896(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z18, K1, Z18
-	VMOVDQU64  960(DI), Z20
-	VPSRAQ     $0x3f, Z20, Z21
-	VPTERNLOGD $0x78, Z1, Z21, Z20
-	VPSUBQ     Z2, Z20, Z20
-	VPCMPUQ    $0x02, Z3, Z20, K1
-	VPSUBQ     Z0, Z19, K1, Z19
-	ADDQ       BX, DI
-	DECQ       R8
-	JNZ        stripRows
+bitsStripRows:
+	// Down the rows: test and count each vector of the strip's row.
+	VPSUBQ  (DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z4, K1, Z4
+	VPSUBQ  64(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z5, K1, Z5
+	VPSUBQ  128(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z6, K1, Z6
+	VPSUBQ  192(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z7, K1, Z7
+	VPSUBQ  256(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z8, K1, Z8
+	VPSUBQ  320(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z9, K1, Z9
+	VPSUBQ  384(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z10, K1, Z10
+	VPSUBQ  448(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z11, K1, Z11
+	VPSUBQ  512(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z12, K1, Z12
+	VPSUBQ  576(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z13, K1, Z13
+	VPSUBQ  640(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z14, K1, Z14
+	VPSUBQ  704(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z15, K1, Z15
+	VPSUBQ  768(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z16, K1, Z16
+	VPSUBQ  832(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z17, K1, Z17
+	VPSUBQ  896(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z18, K1, Z18
+	VPSUBQ  960(DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z19, K1, Z19
+	ADDQ    BX, DI
+	DECQ    R8
+	JNZ     bitsStripRows
 
 	// Flush: widen the lane counters to quadwords and add them to the strip's counts.
 	VPADDQ    (AX), Z4, Z4
@@ -3198,27 +3806,243 @@ stripRows:
 	ADDQ      $0x00000400, DX
 	ADDQ      $0x00000400, AX
 	SUBQ      $0x00000080, CX
-	JMP       strip
+	JMP       bitsStrip
 
-vector:
+bitsVector:
 	// Strips of 1 vector(s), 8 columns: one lane counter per column.
 	CMPQ   CX, $0x00000008
-	JB     partial
+	JB     bitsPartial
+	VPXORQ Z20, Z20, Z20
+	MOVQ   DX, DI
+	MOVQ   SI, R8
+
+bitsVectorRows:
+	// Down the rows: test and count each vector of the strip's row.
+	VPSUBQ  (DI), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z20, K1, Z20
+	ADDQ    BX, DI
+	DECQ    R8
+	JNZ     bitsVectorRows
+
+	// Flush: widen the lane counters to quadwords and add them to the strip's counts.
+	VPADDQ    (AX), Z20, Z20
+	VMOVDQU64 Z20, (AX)
+	ADDQ      $0x00000040, DX
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x00000008, CX
+	JMP       bitsVector
+
+bitsPartial:
+	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	TESTQ  CX, CX
+	JZ     done
+	MOVQ   $0x00000001, DI
+	SHLQ   CL, DI
+	DECQ   DI
+	KMOVW  DI, K1
+	VPXORQ Z21, Z21, Z21
+
+bitsPartialRows:
+	// Down the rows: load the valid lanes, test and count them under the same mask.
+	VMOVDQU64.Z (DX), K1, Z1
+	VPSUBQ      Z1, Z2, Z1
+	VPCMPUQ     $0x02, Z3, Z1, K1, K2
+	VPSUBQ      Z0, Z21, K2, Z21
+	ADDQ        BX, DX
+	DECQ        SI
+	JNZ         bitsPartialRows
+
+	// Flush the valid lanes only: masked loads and stores of counts.
+	KMOVW       DI, K1
+	VMOVDQU64.Z (AX), K1, Z0
+	VPADDQ      Z21, Z0, Z0
+	VMOVDQU64   Z0, K1, (AX)
+	SHRQ        $0x08, DI
+	JMP         done
+
+keyStrip:
+	// Strips of 16 vector(s), 128 columns: one lane counter per column.
+	CMPQ   CX, $0x00000080
+	JB     keyVector
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	VPXORQ Z8, Z8, Z8
+	VPXORQ Z9, Z9, Z9
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z14, Z14, Z14
+	VPXORQ Z15, Z15, Z15
+	VPXORQ Z16, Z16, Z16
+	VPXORQ Z17, Z17, Z17
+	VPXORQ Z18, Z18, Z18
+	VPXORQ Z19, Z19, Z19
+	MOVQ   DX, DI
+	MOVQ   SI, R8
+
+keyStripRows:
+	// Down the rows: test and count each vector of the strip's row.
+	VMOVDQU64  (DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z4, K1, Z4
+	VMOVDQU64  64(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z5, K1, Z5
+	VMOVDQU64  128(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z6, K1, Z6
+	VMOVDQU64  192(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z7, K1, Z7
+	VMOVDQU64  256(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z8, K1, Z8
+	VMOVDQU64  320(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z9, K1, Z9
+	VMOVDQU64  384(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z10, K1, Z10
+	VMOVDQU64  448(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z11, K1, Z11
+	VMOVDQU64  512(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z12, K1, Z12
+	VMOVDQU64  576(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z13, K1, Z13
+	VMOVDQU64  640(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z14, K1, Z14
+	VMOVDQU64  704(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z15, K1, Z15
+	VMOVDQU64  768(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z16, K1, Z16
+	VMOVDQU64  832(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z17, K1, Z17
+	VMOVDQU64  896(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z18, K1, Z18
+	VMOVDQU64  960(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z19, K1, Z19
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        keyStripRows
+
+	// Flush: widen the lane counters to quadwords and add them to the strip's counts.
+	VPADDQ    (AX), Z4, Z4
+	VMOVDQU64 Z4, (AX)
+	VPADDQ    64(AX), Z5, Z5
+	VMOVDQU64 Z5, 64(AX)
+	VPADDQ    128(AX), Z6, Z6
+	VMOVDQU64 Z6, 128(AX)
+	VPADDQ    192(AX), Z7, Z7
+	VMOVDQU64 Z7, 192(AX)
+	VPADDQ    256(AX), Z8, Z8
+	VMOVDQU64 Z8, 256(AX)
+	VPADDQ    320(AX), Z9, Z9
+	VMOVDQU64 Z9, 320(AX)
+	VPADDQ    384(AX), Z10, Z10
+	VMOVDQU64 Z10, 384(AX)
+	VPADDQ    448(AX), Z11, Z11
+	VMOVDQU64 Z11, 448(AX)
+	VPADDQ    512(AX), Z12, Z12
+	VMOVDQU64 Z12, 512(AX)
+	VPADDQ    576(AX), Z13, Z13
+	VMOVDQU64 Z13, 576(AX)
+	VPADDQ    640(AX), Z14, Z14
+	VMOVDQU64 Z14, 640(AX)
+	VPADDQ    704(AX), Z15, Z15
+	VMOVDQU64 Z15, 704(AX)
+	VPADDQ    768(AX), Z16, Z16
+	VMOVDQU64 Z16, 768(AX)
+	VPADDQ    832(AX), Z17, Z17
+	VMOVDQU64 Z17, 832(AX)
+	VPADDQ    896(AX), Z18, Z18
+	VMOVDQU64 Z18, 896(AX)
+	VPADDQ    960(AX), Z19, Z19
+	VMOVDQU64 Z19, 960(AX)
+	ADDQ      $0x00000400, DX
+	ADDQ      $0x00000400, AX
+	SUBQ      $0x00000080, CX
+	JMP       keyStrip
+
+keyVector:
+	// Strips of 1 vector(s), 8 columns: one lane counter per column.
+	CMPQ   CX, $0x00000008
+	JB     keyPartial
 	VPXORQ Z22, Z22, Z22
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
-vectorRows:
-	// Down the rows: load, test, count each vector of the strip's row.
+keyVectorRows:
+	// Down the rows: test and count each vector of the strip's row.
 	VMOVDQU64  (DI), Z4
 	VPSRAQ     $0x3f, Z4, Z5
 	VPTERNLOGD $0x78, Z1, Z5, Z4
-	VPSUBQ     Z2, Z4, Z4
+	VPSUBQ     Z4, Z2, Z4
 	VPCMPUQ    $0x02, Z3, Z4, K1
 	VPSUBQ     Z0, Z22, K1, Z22
 	ADDQ       BX, DI
 	DECQ       R8
-	JNZ        vectorRows
+	JNZ        keyVectorRows
 
 	// Flush: widen the lane counters to quadwords and add them to the strip's counts.
 	VPADDQ    (AX), Z22, Z22
@@ -3226,9 +4050,9 @@ vectorRows:
 	ADDQ      $0x00000040, DX
 	ADDQ      $0x00000040, AX
 	SUBQ      $0x00000008, CX
-	JMP       vector
+	JMP       keyVector
 
-partial:
+keyPartial:
 	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
 	TESTQ  CX, CX
 	JZ     done
@@ -3238,17 +4062,17 @@ partial:
 	KMOVW  DI, K1
 	VPXORQ Z23, Z23, Z23
 
-partialRows:
+keyPartialRows:
 	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU64.Z (DX), K1, Z4
 	VPSRAQ      $0x3f, Z4, Z5
 	VPTERNLOGD  $0x78, Z1, Z5, Z4
-	VPSUBQ      Z2, Z4, Z4
+	VPSUBQ      Z4, Z2, Z4
 	VPCMPUQ     $0x02, Z3, Z4, K1, K2
 	VPSUBQ      Z0, Z23, K2, Z23
 	ADDQ        BX, DX
 	DECQ        SI
-	JNZ         partialRows
+	JNZ         keyPartialRows
 
 	// Flush the valid lanes only: masked loads and stores of counts.
 	KMOVW       DI, K1
@@ -4731,24 +5555,262 @@ TEXT ·addAboveColumnsFloat16AVX2(SB), NOSPLIT, $32-68
 	MOVQ  rows+56(FP), SI
 	VPXOR Y0, Y0, Y0
 
-	// loFlip, spanFlip: lo and span with the lane's top bit flipped; magnitude: all bits but the sign
+	// hiFlip, spanFlip: hi = lo + span and span with the lane's top bit flipped; magnitude: all bits but the sign
 	MOVWLZX      lo+64(FP), DI
-	XORL         $0x00008000, DI
-	VMOVD        DI, X0
+	MOVWLZX      span+66(FP), R8
+	MOVL         DI, R9
+	ADDL         R8, R9
+	XORL         $0x00008000, R9
+	VMOVD        R9, X0
 	VPBROADCASTW X0, Y1
-	MOVWLZX      span+66(FP), DI
-	XORL         $0x00008000, DI
-	VMOVD        DI, X0
+	XORL         $0x00008000, R8
+	VMOVD        R8, X0
 	VPBROADCASTW X0, Y2
 	VPCMPEQD     Y0, Y0, Y0
 	VPSRLW       $0x01, Y0, Y0
 	TESTQ        SI, SI
 	JZ           done
 
-strip:
+	// Mode: a threshold at or above +0 compares bits, one below +0 compares keys.
+	SHLQ  $0x30, DI
+	TESTQ DI, DI
+	JLE   keyStrip
+
+bitsStrip:
 	// Strips of 8 vector(s), 128 columns: one lane counter per column.
 	CMPQ  CX, $0x00000080
-	JB    vector
+	JB    bitsVector
+	VPXOR Y0, Y0, Y0
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	MOVQ  DX, DI
+	MOVQ  SI, R8
+
+bitsStripRows:
+	// Down the rows: count the lanes of each vector of the strip's row that do not count.
+	VPSUBW   (DI), Y1, Y10
+	VPCMPGTW Y2, Y10, Y10
+	VPSUBW   Y10, Y0, Y0
+	VPSUBW   32(DI), Y1, Y10
+	VPCMPGTW Y2, Y10, Y10
+	VPSUBW   Y10, Y3, Y3
+	VPSUBW   64(DI), Y1, Y10
+	VPCMPGTW Y2, Y10, Y10
+	VPSUBW   Y10, Y4, Y4
+	VPSUBW   96(DI), Y1, Y10
+	VPCMPGTW Y2, Y10, Y10
+	VPSUBW   Y10, Y5, Y5
+	VPSUBW   128(DI), Y1, Y10
+	VPCMPGTW Y2, Y10, Y10
+	VPSUBW   Y10, Y6, Y6
+	VPSUBW   160(DI), Y1, Y10
+	VPCMPGTW Y2, Y10, Y10
+	VPSUBW   Y10, Y7, Y7
+	VPSUBW   192(DI), Y1, Y10
+	VPCMPGTW Y2, Y10, Y10
+	VPSUBW   Y10, Y8, Y8
+	VPSUBW   224(DI), Y1, Y10
+	VPCMPGTW Y2, Y10, Y10
+	VPSUBW   Y10, Y9, Y9
+	ADDQ     BX, DI
+	DECQ     R8
+	JNZ      bitsStripRows
+
+	// Flush: rows less the lanes that did not count, widened, added to the strip's counts.
+	VMOVQ        SI, X10
+	VPBROADCASTQ X10, Y10
+	VMOVDQU      Y0, (SP)
+	VPMOVZXWQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       (AX), Y0, Y0
+	VMOVDQU      Y0, (AX)
+	VPMOVZXWQ    8(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       32(AX), Y0, Y0
+	VMOVDQU      Y0, 32(AX)
+	VPMOVZXWQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       64(AX), Y0, Y0
+	VMOVDQU      Y0, 64(AX)
+	VPMOVZXWQ    24(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       96(AX), Y0, Y0
+	VMOVDQU      Y0, 96(AX)
+	VMOVDQU      Y3, (SP)
+	VPMOVZXWQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       128(AX), Y0, Y0
+	VMOVDQU      Y0, 128(AX)
+	VPMOVZXWQ    8(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       160(AX), Y0, Y0
+	VMOVDQU      Y0, 160(AX)
+	VPMOVZXWQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       192(AX), Y0, Y0
+	VMOVDQU      Y0, 192(AX)
+	VPMOVZXWQ    24(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       224(AX), Y0, Y0
+	VMOVDQU      Y0, 224(AX)
+	VMOVDQU      Y4, (SP)
+	VPMOVZXWQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       256(AX), Y0, Y0
+	VMOVDQU      Y0, 256(AX)
+	VPMOVZXWQ    8(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       288(AX), Y0, Y0
+	VMOVDQU      Y0, 288(AX)
+	VPMOVZXWQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       320(AX), Y0, Y0
+	VMOVDQU      Y0, 320(AX)
+	VPMOVZXWQ    24(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       352(AX), Y0, Y0
+	VMOVDQU      Y0, 352(AX)
+	VMOVDQU      Y5, (SP)
+	VPMOVZXWQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       384(AX), Y0, Y0
+	VMOVDQU      Y0, 384(AX)
+	VPMOVZXWQ    8(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       416(AX), Y0, Y0
+	VMOVDQU      Y0, 416(AX)
+	VPMOVZXWQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       448(AX), Y0, Y0
+	VMOVDQU      Y0, 448(AX)
+	VPMOVZXWQ    24(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       480(AX), Y0, Y0
+	VMOVDQU      Y0, 480(AX)
+	VMOVDQU      Y6, (SP)
+	VPMOVZXWQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       512(AX), Y0, Y0
+	VMOVDQU      Y0, 512(AX)
+	VPMOVZXWQ    8(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       544(AX), Y0, Y0
+	VMOVDQU      Y0, 544(AX)
+	VPMOVZXWQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       576(AX), Y0, Y0
+	VMOVDQU      Y0, 576(AX)
+	VPMOVZXWQ    24(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       608(AX), Y0, Y0
+	VMOVDQU      Y0, 608(AX)
+	VMOVDQU      Y7, (SP)
+	VPMOVZXWQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       640(AX), Y0, Y0
+	VMOVDQU      Y0, 640(AX)
+	VPMOVZXWQ    8(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       672(AX), Y0, Y0
+	VMOVDQU      Y0, 672(AX)
+	VPMOVZXWQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       704(AX), Y0, Y0
+	VMOVDQU      Y0, 704(AX)
+	VPMOVZXWQ    24(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       736(AX), Y0, Y0
+	VMOVDQU      Y0, 736(AX)
+	VMOVDQU      Y8, (SP)
+	VPMOVZXWQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       768(AX), Y0, Y0
+	VMOVDQU      Y0, 768(AX)
+	VPMOVZXWQ    8(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       800(AX), Y0, Y0
+	VMOVDQU      Y0, 800(AX)
+	VPMOVZXWQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       832(AX), Y0, Y0
+	VMOVDQU      Y0, 832(AX)
+	VPMOVZXWQ    24(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       864(AX), Y0, Y0
+	VMOVDQU      Y0, 864(AX)
+	VMOVDQU      Y9, (SP)
+	VPMOVZXWQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       896(AX), Y0, Y0
+	VMOVDQU      Y0, 896(AX)
+	VPMOVZXWQ    8(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       928(AX), Y0, Y0
+	VMOVDQU      Y0, 928(AX)
+	VPMOVZXWQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       960(AX), Y0, Y0
+	VMOVDQU      Y0, 960(AX)
+	VPMOVZXWQ    24(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       992(AX), Y0, Y0
+	VMOVDQU      Y0, 992(AX)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000400, AX
+	SUBQ         $0x00000080, CX
+	JMP          bitsStrip
+
+bitsVector:
+	// Strips of 1 vector(s), 16 columns: one lane counter per column.
+	CMPQ  CX, $0x00000010
+	JB    done
+	VPXOR Y0, Y0, Y0
+	MOVQ  DX, DI
+	MOVQ  SI, R8
+
+bitsVectorRows:
+	// Down the rows: count the lanes of each vector of the strip's row that do not count.
+	VPSUBW   (DI), Y1, Y3
+	VPCMPGTW Y2, Y3, Y3
+	VPSUBW   Y3, Y0, Y0
+	ADDQ     BX, DI
+	DECQ     R8
+	JNZ      bitsVectorRows
+
+	// Flush: rows less the lanes that did not count, widened, added to the strip's counts.
+	VMOVQ        SI, X3
+	VPBROADCASTQ X3, Y3
+	VMOVDQU      Y0, (SP)
+	VPMOVZXWQ    (SP), Y0
+	VPSUBQ       Y0, Y3, Y0
+	VPADDQ       (AX), Y0, Y0
+	VMOVDQU      Y0, (AX)
+	VPMOVZXWQ    8(SP), Y0
+	VPSUBQ       Y0, Y3, Y0
+	VPADDQ       32(AX), Y0, Y0
+	VMOVDQU      Y0, 32(AX)
+	VPMOVZXWQ    16(SP), Y0
+	VPSUBQ       Y0, Y3, Y0
+	VPADDQ       64(AX), Y0, Y0
+	VMOVDQU      Y0, 64(AX)
+	VPMOVZXWQ    24(SP), Y0
+	VPSUBQ       Y0, Y3, Y0
+	VPADDQ       96(AX), Y0, Y0
+	VMOVDQU      Y0, 96(AX)
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000080, AX
+	SUBQ         $0x00000010, CX
+	JMP          bitsVector
+
+keyStrip:
+	// Strips of 8 vector(s), 128 columns: one lane counter per column.
+	CMPQ  CX, $0x00000080
+	JB    keyVector
 	VPXOR Y3, Y3, Y3
 	VPXOR Y4, Y4, Y4
 	VPXOR Y5, Y5, Y5
@@ -4760,67 +5822,67 @@ strip:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
-stripRows:
+keyStripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VMOVDQU  (DI), Y11
 	VPSRAW   $0x0f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBW   Y1, Y11, Y11
+	VPSUBW   Y11, Y1, Y11
 	VPCMPGTW Y2, Y11, Y11
 	VPSUBW   Y11, Y3, Y3
 	VMOVDQU  32(DI), Y11
 	VPSRAW   $0x0f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBW   Y1, Y11, Y11
+	VPSUBW   Y11, Y1, Y11
 	VPCMPGTW Y2, Y11, Y11
 	VPSUBW   Y11, Y4, Y4
 	VMOVDQU  64(DI), Y11
 	VPSRAW   $0x0f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBW   Y1, Y11, Y11
+	VPSUBW   Y11, Y1, Y11
 	VPCMPGTW Y2, Y11, Y11
 	VPSUBW   Y11, Y5, Y5
 	VMOVDQU  96(DI), Y11
 	VPSRAW   $0x0f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBW   Y1, Y11, Y11
+	VPSUBW   Y11, Y1, Y11
 	VPCMPGTW Y2, Y11, Y11
 	VPSUBW   Y11, Y6, Y6
 	VMOVDQU  128(DI), Y11
 	VPSRAW   $0x0f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBW   Y1, Y11, Y11
+	VPSUBW   Y11, Y1, Y11
 	VPCMPGTW Y2, Y11, Y11
 	VPSUBW   Y11, Y7, Y7
 	VMOVDQU  160(DI), Y11
 	VPSRAW   $0x0f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBW   Y1, Y11, Y11
+	VPSUBW   Y11, Y1, Y11
 	VPCMPGTW Y2, Y11, Y11
 	VPSUBW   Y11, Y8, Y8
 	VMOVDQU  192(DI), Y11
 	VPSRAW   $0x0f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBW   Y1, Y11, Y11
+	VPSUBW   Y11, Y1, Y11
 	VPCMPGTW Y2, Y11, Y11
 	VPSUBW   Y11, Y9, Y9
 	VMOVDQU  224(DI), Y11
 	VPSRAW   $0x0f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBW   Y1, Y11, Y11
+	VPSUBW   Y11, Y1, Y11
 	VPCMPGTW Y2, Y11, Y11
 	VPSUBW   Y11, Y10, Y10
 	ADDQ     BX, DI
 	DECQ     R8
-	JNZ      stripRows
+	JNZ      keyStripRows
 
 	// Flush: rows less the lanes that did not count, widened, added to the strip's counts.
 	VMOVQ        SI, X11
@@ -4964,9 +6026,9 @@ stripRows:
 	ADDQ         $0x00000100, DX
 	ADDQ         $0x00000400, AX
 	SUBQ         $0x00000080, CX
-	JMP          strip
+	JMP          keyStrip
 
-vector:
+keyVector:
 	// Strips of 1 vector(s), 16 columns: one lane counter per column.
 	CMPQ  CX, $0x00000010
 	JB    done
@@ -4974,18 +6036,18 @@ vector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
-vectorRows:
+keyVectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VMOVDQU  (DI), Y4
 	VPSRAW   $0x0f, Y4, Y5
 	VPAND    Y0, Y5, Y5
 	VPXOR    Y5, Y4, Y4
-	VPSUBW   Y1, Y4, Y4
+	VPSUBW   Y4, Y1, Y4
 	VPCMPGTW Y2, Y4, Y4
 	VPSUBW   Y4, Y3, Y3
 	ADDQ     BX, DI
 	DECQ     R8
-	JNZ      vectorRows
+	JNZ      keyVectorRows
 
 	// Flush: rows less the lanes that did not count, widened, added to the strip's counts.
 	VMOVQ        SI, X4
@@ -5010,7 +6072,7 @@ vectorRows:
 	ADDQ         $0x00000020, DX
 	ADDQ         $0x00000080, AX
 	SUBQ         $0x00000010, CX
-	JMP          vector
+	JMP          keyVector
 
 done:
 	VZEROUPPER
@@ -5027,24 +6089,190 @@ TEXT ·addAboveColumnsFloat32AVX2(SB), NOSPLIT, $32-72
 	MOVQ  rows+56(FP), SI
 	VPXOR Y0, Y0, Y0
 
-	// loFlip, spanFlip: lo and span with the lane's top bit flipped; magnitude: all bits but the sign
+	// hiFlip, spanFlip: hi = lo + span and span with the lane's top bit flipped; magnitude: all bits but the sign
 	MOVL         lo+64(FP), DI
-	XORL         $0x80000000, DI
-	VMOVD        DI, X0
+	MOVL         span+68(FP), R8
+	MOVL         DI, R9
+	ADDL         R8, R9
+	XORL         $0x80000000, R9
+	VMOVD        R9, X0
 	VPBROADCASTD X0, Y1
-	MOVL         span+68(FP), DI
-	XORL         $0x80000000, DI
-	VMOVD        DI, X0
+	XORL         $0x80000000, R8
+	VMOVD        R8, X0
 	VPBROADCASTD X0, Y2
 	VPCMPEQD     Y0, Y0, Y0
 	VPSRLD       $0x01, Y0, Y0
 	TESTQ        SI, SI
 	JZ           done
 
-strip:
+	// Mode: a threshold at or above +0 compares bits, one below +0 compares keys.
+	SHLQ  $0x20, DI
+	TESTQ DI, DI
+	JLE   keyStrip
+
+bitsStrip:
 	// Strips of 8 vector(s), 64 columns: one lane counter per column.
 	CMPQ  CX, $0x00000040
-	JB    vector
+	JB    bitsVector
+	VPXOR Y0, Y0, Y0
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	MOVQ  DX, DI
+	MOVQ  SI, R8
+
+bitsStripRows:
+	// Down the rows: count the lanes of each vector of the strip's row that do not count.
+	VPSUBD   (DI), Y1, Y10
+	VPCMPGTD Y2, Y10, Y10
+	VPSUBD   Y10, Y0, Y0
+	VPSUBD   32(DI), Y1, Y10
+	VPCMPGTD Y2, Y10, Y10
+	VPSUBD   Y10, Y3, Y3
+	VPSUBD   64(DI), Y1, Y10
+	VPCMPGTD Y2, Y10, Y10
+	VPSUBD   Y10, Y4, Y4
+	VPSUBD   96(DI), Y1, Y10
+	VPCMPGTD Y2, Y10, Y10
+	VPSUBD   Y10, Y5, Y5
+	VPSUBD   128(DI), Y1, Y10
+	VPCMPGTD Y2, Y10, Y10
+	VPSUBD   Y10, Y6, Y6
+	VPSUBD   160(DI), Y1, Y10
+	VPCMPGTD Y2, Y10, Y10
+	VPSUBD   Y10, Y7, Y7
+	VPSUBD   192(DI), Y1, Y10
+	VPCMPGTD Y2, Y10, Y10
+	VPSUBD   Y10, Y8, Y8
+	VPSUBD   224(DI), Y1, Y10
+	VPCMPGTD Y2, Y10, Y10
+	VPSUBD   Y10, Y9, Y9
+	ADDQ     BX, DI
+	DECQ     R8
+	JNZ      bitsStripRows
+
+	// Flush: rows less the lanes that did not count, widened, added to the strip's counts.
+	VMOVQ        SI, X10
+	VPBROADCASTQ X10, Y10
+	VMOVDQU      Y0, (SP)
+	VPMOVZXDQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       (AX), Y0, Y0
+	VMOVDQU      Y0, (AX)
+	VPMOVZXDQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       32(AX), Y0, Y0
+	VMOVDQU      Y0, 32(AX)
+	VMOVDQU      Y3, (SP)
+	VPMOVZXDQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       64(AX), Y0, Y0
+	VMOVDQU      Y0, 64(AX)
+	VPMOVZXDQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       96(AX), Y0, Y0
+	VMOVDQU      Y0, 96(AX)
+	VMOVDQU      Y4, (SP)
+	VPMOVZXDQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       128(AX), Y0, Y0
+	VMOVDQU      Y0, 128(AX)
+	VPMOVZXDQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       160(AX), Y0, Y0
+	VMOVDQU      Y0, 160(AX)
+	VMOVDQU      Y5, (SP)
+	VPMOVZXDQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       192(AX), Y0, Y0
+	VMOVDQU      Y0, 192(AX)
+	VPMOVZXDQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       224(AX), Y0, Y0
+	VMOVDQU      Y0, 224(AX)
+	VMOVDQU      Y6, (SP)
+	VPMOVZXDQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       256(AX), Y0, Y0
+	VMOVDQU      Y0, 256(AX)
+	VPMOVZXDQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       288(AX), Y0, Y0
+	VMOVDQU      Y0, 288(AX)
+	VMOVDQU      Y7, (SP)
+	VPMOVZXDQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       320(AX), Y0, Y0
+	VMOVDQU      Y0, 320(AX)
+	VPMOVZXDQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       352(AX), Y0, Y0
+	VMOVDQU      Y0, 352(AX)
+	VMOVDQU      Y8, (SP)
+	VPMOVZXDQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       384(AX), Y0, Y0
+	VMOVDQU      Y0, 384(AX)
+	VPMOVZXDQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       416(AX), Y0, Y0
+	VMOVDQU      Y0, 416(AX)
+	VMOVDQU      Y9, (SP)
+	VPMOVZXDQ    (SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       448(AX), Y0, Y0
+	VMOVDQU      Y0, 448(AX)
+	VPMOVZXDQ    16(SP), Y0
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       480(AX), Y0, Y0
+	VMOVDQU      Y0, 480(AX)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000200, AX
+	SUBQ         $0x00000040, CX
+	JMP          bitsStrip
+
+bitsVector:
+	// Strips of 1 vector(s), 8 columns: one lane counter per column.
+	CMPQ  CX, $0x00000008
+	JB    done
+	VPXOR Y0, Y0, Y0
+	MOVQ  DX, DI
+	MOVQ  SI, R8
+
+bitsVectorRows:
+	// Down the rows: count the lanes of each vector of the strip's row that do not count.
+	VPSUBD   (DI), Y1, Y3
+	VPCMPGTD Y2, Y3, Y3
+	VPSUBD   Y3, Y0, Y0
+	ADDQ     BX, DI
+	DECQ     R8
+	JNZ      bitsVectorRows
+
+	// Flush: rows less the lanes that did not count, widened, added to the strip's counts.
+	VMOVQ        SI, X3
+	VPBROADCASTQ X3, Y3
+	VMOVDQU      Y0, (SP)
+	VPMOVZXDQ    (SP), Y0
+	VPSUBQ       Y0, Y3, Y0
+	VPADDQ       (AX), Y0, Y0
+	VMOVDQU      Y0, (AX)
+	VPMOVZXDQ    16(SP), Y0
+	VPSUBQ       Y0, Y3, Y0
+	VPADDQ       32(AX), Y0, Y0
+	VMOVDQU      Y0, 32(AX)
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000008, CX
+	JMP          bitsVector
+
+keyStrip:
+	// Strips of 8 vector(s), 64 columns: one lane counter per column.
+	CMPQ  CX, $0x00000040
+	JB    keyVector
 	VPXOR Y3, Y3, Y3
 	VPXOR Y4, Y4, Y4
 	VPXOR Y5, Y5, Y5
@@ -5056,67 +6284,67 @@ strip:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
-stripRows:
+keyStripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VMOVDQU  (DI), Y11
 	VPSRAD   $0x1f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBD   Y1, Y11, Y11
+	VPSUBD   Y11, Y1, Y11
 	VPCMPGTD Y2, Y11, Y11
 	VPSUBD   Y11, Y3, Y3
 	VMOVDQU  32(DI), Y11
 	VPSRAD   $0x1f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBD   Y1, Y11, Y11
+	VPSUBD   Y11, Y1, Y11
 	VPCMPGTD Y2, Y11, Y11
 	VPSUBD   Y11, Y4, Y4
 	VMOVDQU  64(DI), Y11
 	VPSRAD   $0x1f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBD   Y1, Y11, Y11
+	VPSUBD   Y11, Y1, Y11
 	VPCMPGTD Y2, Y11, Y11
 	VPSUBD   Y11, Y5, Y5
 	VMOVDQU  96(DI), Y11
 	VPSRAD   $0x1f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBD   Y1, Y11, Y11
+	VPSUBD   Y11, Y1, Y11
 	VPCMPGTD Y2, Y11, Y11
 	VPSUBD   Y11, Y6, Y6
 	VMOVDQU  128(DI), Y11
 	VPSRAD   $0x1f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBD   Y1, Y11, Y11
+	VPSUBD   Y11, Y1, Y11
 	VPCMPGTD Y2, Y11, Y11
 	VPSUBD   Y11, Y7, Y7
 	VMOVDQU  160(DI), Y11
 	VPSRAD   $0x1f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBD   Y1, Y11, Y11
+	VPSUBD   Y11, Y1, Y11
 	VPCMPGTD Y2, Y11, Y11
 	VPSUBD   Y11, Y8, Y8
 	VMOVDQU  192(DI), Y11
 	VPSRAD   $0x1f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBD   Y1, Y11, Y11
+	VPSUBD   Y11, Y1, Y11
 	VPCMPGTD Y2, Y11, Y11
 	VPSUBD   Y11, Y9, Y9
 	VMOVDQU  224(DI), Y11
 	VPSRAD   $0x1f, Y11, Y12
 	VPAND    Y0, Y12, Y12
 	VPXOR    Y12, Y11, Y11
-	VPSUBD   Y1, Y11, Y11
+	VPSUBD   Y11, Y1, Y11
 	VPCMPGTD Y2, Y11, Y11
 	VPSUBD   Y11, Y10, Y10
 	ADDQ     BX, DI
 	DECQ     R8
-	JNZ      stripRows
+	JNZ      keyStripRows
 
 	// Flush: rows less the lanes that did not count, widened, added to the strip's counts.
 	VMOVQ        SI, X11
@@ -5196,9 +6424,9 @@ stripRows:
 	ADDQ         $0x00000100, DX
 	ADDQ         $0x00000200, AX
 	SUBQ         $0x00000040, CX
-	JMP          strip
+	JMP          keyStrip
 
-vector:
+keyVector:
 	// Strips of 1 vector(s), 8 columns: one lane counter per column.
 	CMPQ  CX, $0x00000008
 	JB    done
@@ -5206,18 +6434,18 @@ vector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
-vectorRows:
+keyVectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VMOVDQU  (DI), Y4
 	VPSRAD   $0x1f, Y4, Y5
 	VPAND    Y0, Y5, Y5
 	VPXOR    Y5, Y4, Y4
-	VPSUBD   Y1, Y4, Y4
+	VPSUBD   Y4, Y1, Y4
 	VPCMPGTD Y2, Y4, Y4
 	VPSUBD   Y4, Y3, Y3
 	ADDQ     BX, DI
 	DECQ     R8
-	JNZ      vectorRows
+	JNZ      keyVectorRows
 
 	// Flush: rows less the lanes that did not count, widened, added to the strip's counts.
 	VMOVQ        SI, X4
@@ -5234,7 +6462,7 @@ vectorRows:
 	ADDQ         $0x00000020, DX
 	ADDQ         $0x00000040, AX
 	SUBQ         $0x00000008, CX
-	JMP          vector
+	JMP          keyVector
 
 done:
 	VZEROUPPER
@@ -5251,24 +6479,135 @@ TEXT ·addAboveColumnsFloat64AVX2(SB), NOSPLIT, $0-80
 	MOVQ  rows+56(FP), SI
 	VPXOR Y0, Y0, Y0
 
-	// loFlip, spanFlip: lo and span with the lane's top bit flipped; magnitude: all bits but the sign
+	// hiFlip, spanFlip: hi = lo + span and span with the lane's top bit flipped; magnitude: all bits but the sign
 	MOVQ         lo+64(FP), DI
-	BTCQ         $0x3f, DI
-	VMOVQ        DI, X1
+	MOVQ         span+72(FP), R8
+	MOVQ         DI, R9
+	ADDQ         R8, R9
+	BTCQ         $0x3f, R9
+	VMOVQ        R9, X1
 	VPBROADCASTQ X1, Y2
-	MOVQ         span+72(FP), DI
-	BTCQ         $0x3f, DI
-	VMOVQ        DI, X1
+	BTCQ         $0x3f, R8
+	VMOVQ        R8, X1
 	VPBROADCASTQ X1, Y3
 	VPCMPEQD     Y1, Y1, Y1
 	VPSRLQ       $0x01, Y1, Y1
 	TESTQ        SI, SI
 	JZ           done
 
-strip:
+	// Mode: a threshold at or above +0 compares bits, one below +0 compares keys.
+	TESTQ DI, DI
+	JLE   keyStrip
+
+bitsStrip:
 	// Strips of 8 vector(s), 32 columns: one lane counter per column.
 	CMPQ  CX, $0x00000020
-	JB    vector
+	JB    bitsVector
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	MOVQ  DX, DI
+	MOVQ  SI, R8
+
+bitsStripRows:
+	// Down the rows: count the lanes of each vector of the strip's row that do not count.
+	VPSUBQ   (DI), Y2, Y10
+	VPCMPGTQ Y3, Y10, Y10
+	VPSUBQ   Y10, Y0, Y0
+	VPSUBQ   32(DI), Y2, Y10
+	VPCMPGTQ Y3, Y10, Y10
+	VPSUBQ   Y10, Y1, Y1
+	VPSUBQ   64(DI), Y2, Y10
+	VPCMPGTQ Y3, Y10, Y10
+	VPSUBQ   Y10, Y4, Y4
+	VPSUBQ   96(DI), Y2, Y10
+	VPCMPGTQ Y3, Y10, Y10
+	VPSUBQ   Y10, Y5, Y5
+	VPSUBQ   128(DI), Y2, Y10
+	VPCMPGTQ Y3, Y10, Y10
+	VPSUBQ   Y10, Y6, Y6
+	VPSUBQ   160(DI), Y2, Y10
+	VPCMPGTQ Y3, Y10, Y10
+	VPSUBQ   Y10, Y7, Y7
+	VPSUBQ   192(DI), Y2, Y10
+	VPCMPGTQ Y3, Y10, Y10
+	VPSUBQ   Y10, Y8, Y8
+	VPSUBQ   224(DI), Y2, Y10
+	VPCMPGTQ Y3, Y10, Y10
+	VPSUBQ   Y10, Y9, Y9
+	ADDQ     BX, DI
+	DECQ     R8
+	JNZ      bitsStripRows
+
+	// Flush: rows less the lanes that did not count, widened, added to the strip's counts.
+	VMOVQ        SI, X10
+	VPBROADCASTQ X10, Y10
+	VPSUBQ       Y0, Y10, Y0
+	VPADDQ       (AX), Y0, Y0
+	VMOVDQU      Y0, (AX)
+	VPSUBQ       Y1, Y10, Y1
+	VPADDQ       32(AX), Y1, Y1
+	VMOVDQU      Y1, 32(AX)
+	VPSUBQ       Y4, Y10, Y4
+	VPADDQ       64(AX), Y4, Y4
+	VMOVDQU      Y4, 64(AX)
+	VPSUBQ       Y5, Y10, Y5
+	VPADDQ       96(AX), Y5, Y5
+	VMOVDQU      Y5, 96(AX)
+	VPSUBQ       Y6, Y10, Y6
+	VPADDQ       128(AX), Y6, Y6
+	VMOVDQU      Y6, 128(AX)
+	VPSUBQ       Y7, Y10, Y7
+	VPADDQ       160(AX), Y7, Y7
+	VMOVDQU      Y7, 160(AX)
+	VPSUBQ       Y8, Y10, Y8
+	VPADDQ       192(AX), Y8, Y8
+	VMOVDQU      Y8, 192(AX)
+	VPSUBQ       Y9, Y10, Y9
+	VPADDQ       224(AX), Y9, Y9
+	VMOVDQU      Y9, 224(AX)
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, AX
+	SUBQ         $0x00000020, CX
+	JMP          bitsStrip
+
+bitsVector:
+	// Strips of 1 vector(s), 4 columns: one lane counter per column.
+	CMPQ  CX, $0x00000004
+	JB    done
+	VPXOR Y0, Y0, Y0
+	MOVQ  DX, DI
+	MOVQ  SI, R8
+
+bitsVectorRows:
+	// Down the rows: count the lanes of each vector of the strip's row that do not count.
+	VPSUBQ   (DI), Y2, Y1
+	VPCMPGTQ Y3, Y1, Y1
+	VPSUBQ   Y1, Y0, Y0
+	ADDQ     BX, DI
+	DECQ     R8
+	JNZ      bitsVectorRows
+
+	// Flush: rows less the lanes that did not count, widened, added to the strip's counts.
+	VMOVQ        SI, X1
+	VPBROADCASTQ X1, Y1
+	VPSUBQ       Y0, Y1, Y0
+	VPADDQ       (AX), Y0, Y0
+	VMOVDQU      Y0, (AX)
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, AX
+	SUBQ         $0x00000004, CX
+	JMP          bitsVector
+
+keyStrip:
+	// Strips of 8 vector(s), 32 columns: one lane counter per column.
+	CMPQ  CX, $0x00000020
+	JB    keyVector
 	VPXOR Y4, Y4, Y4
 	VPXOR Y5, Y5, Y5
 	VPXOR Y6, Y6, Y6
@@ -5280,67 +6619,67 @@ strip:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
-stripRows:
+keyStripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VMOVDQU  (DI), Y12
 	VPCMPGTQ Y12, Y0, Y13
 	VPAND    Y1, Y13, Y13
 	VPXOR    Y13, Y12, Y12
-	VPSUBQ   Y2, Y12, Y12
+	VPSUBQ   Y12, Y2, Y12
 	VPCMPGTQ Y3, Y12, Y12
 	VPSUBQ   Y12, Y4, Y4
 	VMOVDQU  32(DI), Y12
 	VPCMPGTQ Y12, Y0, Y13
 	VPAND    Y1, Y13, Y13
 	VPXOR    Y13, Y12, Y12
-	VPSUBQ   Y2, Y12, Y12
+	VPSUBQ   Y12, Y2, Y12
 	VPCMPGTQ Y3, Y12, Y12
 	VPSUBQ   Y12, Y5, Y5
 	VMOVDQU  64(DI), Y12
 	VPCMPGTQ Y12, Y0, Y13
 	VPAND    Y1, Y13, Y13
 	VPXOR    Y13, Y12, Y12
-	VPSUBQ   Y2, Y12, Y12
+	VPSUBQ   Y12, Y2, Y12
 	VPCMPGTQ Y3, Y12, Y12
 	VPSUBQ   Y12, Y6, Y6
 	VMOVDQU  96(DI), Y12
 	VPCMPGTQ Y12, Y0, Y13
 	VPAND    Y1, Y13, Y13
 	VPXOR    Y13, Y12, Y12
-	VPSUBQ   Y2, Y12, Y12
+	VPSUBQ   Y12, Y2, Y12
 	VPCMPGTQ Y3, Y12, Y12
 	VPSUBQ   Y12, Y7, Y7
 	VMOVDQU  128(DI), Y12
 	VPCMPGTQ Y12, Y0, Y13
 	VPAND    Y1, Y13, Y13
 	VPXOR    Y13, Y12, Y12
-	VPSUBQ   Y2, Y12, Y12
+	VPSUBQ   Y12, Y2, Y12
 	VPCMPGTQ Y3, Y12, Y12
 	VPSUBQ   Y12, Y8, Y8
 	VMOVDQU  160(DI), Y12
 	VPCMPGTQ Y12, Y0, Y13
 	VPAND    Y1, Y13, Y13
 	VPXOR    Y13, Y12, Y12
-	VPSUBQ   Y2, Y12, Y12
+	VPSUBQ   Y12, Y2, Y12
 	VPCMPGTQ Y3, Y12, Y12
 	VPSUBQ   Y12, Y9, Y9
 	VMOVDQU  192(DI), Y12
 	VPCMPGTQ Y12, Y0, Y13
 	VPAND    Y1, Y13, Y13
 	VPXOR    Y13, Y12, Y12
-	VPSUBQ   Y2, Y12, Y12
+	VPSUBQ   Y12, Y2, Y12
 	VPCMPGTQ Y3, Y12, Y12
 	VPSUBQ   Y12, Y10, Y10
 	VMOVDQU  224(DI), Y12
 	VPCMPGTQ Y12, Y0, Y13
 	VPAND    Y1, Y13, Y13
 	VPXOR    Y13, Y12, Y12
-	VPSUBQ   Y2, Y12, Y12
+	VPSUBQ   Y12, Y2, Y12
 	VPCMPGTQ Y3, Y12, Y12
 	VPSUBQ   Y12, Y11, Y11
 	ADDQ     BX, DI
 	DECQ     R8
-	JNZ      stripRows
+	JNZ      keyStripRows
 
 	// Flush: rows less the lanes that did not count, widened, added to the strip's counts.
 	VMOVQ        SI, X12
@@ -5372,9 +6711,9 @@ stripRows:
 	ADDQ         $0x00000100, DX
 	ADDQ         $0x00000100, AX
 	SUBQ         $0x00000020, CX
-	JMP          strip
+	JMP          keyStrip
 
-vector:
+keyVector:
 	// Strips of 1 vector(s), 4 columns: one lane counter per column.
 	CMPQ  CX, $0x00000004
 	JB    done
@@ -5382,18 +6721,18 @@ vector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
-vectorRows:
+keyVectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VMOVDQU  (DI), Y5
 	VPCMPGTQ Y5, Y0, Y6
 	VPAND    Y1, Y6, Y6
 	VPXOR    Y6, Y5, Y5
-	VPSUBQ   Y2, Y5, Y5
+	VPSUBQ   Y5, Y2, Y5
 	VPCMPGTQ Y3, Y5, Y5
 	VPSUBQ   Y5, Y4, Y4
 	ADDQ     BX, DI
 	DECQ     R8
-	JNZ      vectorRows
+	JNZ      keyVectorRows
 
 	// Flush: rows less the lanes that did not count, widened, added to the strip's counts.
 	VMOVQ        SI, X5
@@ -5404,7 +6743,7 @@ vectorRows:
 	ADDQ         $0x00000020, DX
 	ADDQ         $0x00000020, AX
 	SUBQ         $0x00000004, CX
-	JMP          vector
+	JMP          keyVector
 
 done:
 	VZEROUPPER

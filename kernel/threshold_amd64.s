@@ -13,11 +13,13 @@ TEXT ·countAboveFloat16AVX512(SB), NOSPLIT, $0-40
 	// ones: -1 in every lane, the increment of the lane counters
 	VPTERNLOGD $0xff, Z0, Z0, Z0
 
-	// lo, span: a lane counts when key(lane) - lo <= span, unsigned; magnitude: all bits but the sign
+	// hi, span: a lane x counts when hi - x <= span, unsigned; magnitude: all bits but the sign
 	MOVWLZX      lo+24(FP), DX
-	VPBROADCASTW DX, Z2
-	MOVWLZX      span+26(FP), DX
-	VPBROADCASTW DX, Z3
+	MOVWLZX      span+26(FP), BX
+	MOVL         DX, SI
+	ADDL         BX, SI
+	VPBROADCASTW SI, Z2
+	VPBROADCASTW BX, Z3
 	VPSRLW       $0x01, Z0, Z1
 	VPXORQ       Z4, Z4, Z4
 	VPXORQ       Z5, Z5, Z5
@@ -27,48 +29,131 @@ TEXT ·countAboveFloat16AVX512(SB), NOSPLIT, $0-40
 	VPXORQ       Z9, Z9, Z9
 
 	// blocks: the number of whole iterations of the main loop
-	MOVQ CX, DX
-	SHRQ $0x07, DX
+	MOVQ CX, BX
+	SHRQ $0x07, BX
 	ANDQ $0x0000007f, CX
 
-block:
-	// Run at most blockIterations iterations, then widen the lane counts.
-	TESTQ   DX, DX
-	JZ      vectors
-	MOVQ    $0x0000003f, BX
-	CMPQ    DX, BX
-	CMOVQLT DX, BX
-	SUBQ    BX, DX
+	// Mode: a threshold at or above +0 compares bits, one below +0 compares keys.
+	SHLQ  $0x30, DX
+	TESTQ DX, DX
+	JLE   keyBlock
 
-loop:
-	// Load 4 vectors, compare their keys, count the lanes above, each vector into its own accumulator.
+bitsBlock:
+	// Run at most blockIterations iterations, then widen the lane counts.
+	TESTQ   BX, BX
+	JZ      bitsVectors
+	MOVQ    $0x0000003f, DX
+	CMPQ    BX, DX
+	CMOVQLT BX, DX
+	SUBQ    DX, BX
+
+bitsLoop:
+	// Compare the bits of 4 vectors, count the lanes above, each vector into its own accumulator.
+	VPSUBW  (AX), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z6, K1, Z6
+	VPSUBW  64(AX), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z7, K1, Z7
+	VPSUBW  128(AX), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z8, K1, Z8
+	VPSUBW  192(AX), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z9, K1, Z9
+	ADDQ    $0x00000100, AX
+	DECQ    DX
+	JNZ     bitsLoop
+
+	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
+	VPADDW  Z7, Z6, Z6
+	VPXORQ  Z7, Z7, Z7
+	VPADDW  Z8, Z6, Z6
+	VPXORQ  Z8, Z8, Z8
+	VPADDW  Z9, Z6, Z6
+	VPXORQ  Z9, Z9, Z9
+	VPSADBW Z4, Z6, Z1
+	VPADDQ  Z1, Z5, Z5
+	VPXORQ  Z6, Z6, Z6
+	JMP     bitsBlock
+
+bitsVectors:
+	// Whole vectors left over: at most 3 of them.
+	CMPQ    CX, $0x00000020
+	JB      bitsTail
+	VPSUBW  (AX), Z2, Z1
+	VPCMPUW $0x02, Z3, Z1, K1
+	VPSUBW  Z0, Z6, K1, Z6
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000020, CX
+	JMP     bitsVectors
+
+bitsTail:
+	// The last partial vector: a masked, zeroing load of its n lanes, compared under the same mask.
+	TESTQ       CX, CX
+	JZ          bitsReduce
+	MOVQ        $0x00000001, DX
+	SHLQ        CL, DX
+	DECQ        DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z (AX), K1, Z1
+	VPSUBW      Z1, Z2, Z1
+	VPCMPUW     $0x02, Z3, Z1, K1, K1
+	VPSUBW      Z0, Z6, K1, Z6
+
+bitsReduce:
+	// Reduce: widen what the last block counted and add up the quadwords.
+	VPSADBW       Z4, Z6, Z1
+	VPADDQ        Z1, Z5, Z5
+	VEXTRACTI64X4 $0x01, Z5, Y0
+	VPADDQ        Y0, Y5, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X1
+	VPSHUFD       $0x4e, X1, X0
+	VPADDQ        X0, X1, X1
+	VMOVQ         X1, AX
+	MOVQ          AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+keyBlock:
+	// Run at most blockIterations iterations, then widen the lane counts.
+	TESTQ   BX, BX
+	JZ      keyVectors
+	MOVQ    $0x0000003f, DX
+	CMPQ    BX, DX
+	CMOVQLT BX, DX
+	SUBQ    DX, BX
+
+keyLoop:
+	// Compare the keys of 4 vectors, count the lanes above, each vector into its own accumulator.
 	VMOVDQU64  (AX), Z10
 	VPSRAW     $0x0f, Z10, Z11
 	VPTERNLOGD $0x78, Z1, Z11, Z10
-	VPSUBW     Z2, Z10, Z10
+	VPSUBW     Z10, Z2, Z10
 	VPCMPUW    $0x02, Z3, Z10, K1
 	VPSUBW     Z0, Z6, K1, Z6
 	VMOVDQU64  64(AX), Z10
 	VPSRAW     $0x0f, Z10, Z11
 	VPTERNLOGD $0x78, Z1, Z11, Z10
-	VPSUBW     Z2, Z10, Z10
+	VPSUBW     Z10, Z2, Z10
 	VPCMPUW    $0x02, Z3, Z10, K1
 	VPSUBW     Z0, Z7, K1, Z7
 	VMOVDQU64  128(AX), Z10
 	VPSRAW     $0x0f, Z10, Z11
 	VPTERNLOGD $0x78, Z1, Z11, Z10
-	VPSUBW     Z2, Z10, Z10
+	VPSUBW     Z10, Z2, Z10
 	VPCMPUW    $0x02, Z3, Z10, K1
 	VPSUBW     Z0, Z8, K1, Z8
 	VMOVDQU64  192(AX), Z10
 	VPSRAW     $0x0f, Z10, Z11
 	VPTERNLOGD $0x78, Z1, Z11, Z10
-	VPSUBW     Z2, Z10, Z10
+	VPSUBW     Z10, Z2, Z10
 	VPCMPUW    $0x02, Z3, Z10, K1
 	VPSUBW     Z0, Z9, K1, Z9
 	ADDQ       $0x00000100, AX
-	DECQ       BX
-	JNZ        loop
+	DECQ       DX
+	JNZ        keyLoop
 
 	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
 	VPADDW  Z7, Z6, Z6
@@ -80,26 +165,26 @@ loop:
 	VPSADBW Z4, Z6, Z10
 	VPADDQ  Z10, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
-	JMP     block
+	JMP     keyBlock
 
-vectors:
+keyVectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ       CX, $0x00000020
-	JB         tail
+	JB         keyTail
 	VMOVDQU64  (AX), Z7
 	VPSRAW     $0x0f, Z7, Z8
 	VPTERNLOGD $0x78, Z1, Z8, Z7
-	VPSUBW     Z2, Z7, Z7
+	VPSUBW     Z7, Z2, Z7
 	VPCMPUW    $0x02, Z3, Z7, K1
 	VPSUBW     Z0, Z6, K1, Z6
 	ADDQ       $0x00000040, AX
 	SUBQ       $0x00000020, CX
-	JMP        vectors
+	JMP        keyVectors
 
-tail:
+keyTail:
 	// The last partial vector: a masked, zeroing load of its n lanes, compared under the same mask.
 	TESTQ       CX, CX
-	JZ          reduce
+	JZ          keyReduce
 	MOVQ        $0x00000001, DX
 	SHLQ        CL, DX
 	DECQ        DX
@@ -107,11 +192,11 @@ tail:
 	VMOVDQU16.Z (AX), K1, Z7
 	VPSRAW      $0x0f, Z7, Z8
 	VPTERNLOGD  $0x78, Z1, Z8, Z7
-	VPSUBW      Z2, Z7, Z7
-	VPCMPUW     $0x02, Z3, Z7, K1, K1
+	VPSUBW      Z7, Z2, Z1
+	VPCMPUW     $0x02, Z3, Z1, K1, K1
 	VPSUBW      Z0, Z6, K1, Z6
 
-reduce:
+keyReduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
 	VPSADBW       Z4, Z6, Z10
 	VPADDQ        Z10, Z5, Z5
@@ -135,11 +220,13 @@ TEXT ·countAboveFloat32AVX512(SB), NOSPLIT, $0-40
 	// ones: -1 in every lane, the increment of the lane counters
 	VPTERNLOGD $0xff, Z0, Z0, Z0
 
-	// lo, span: a lane counts when key(lane) - lo <= span, unsigned; magnitude: all bits but the sign
+	// hi, span: a lane x counts when hi - x <= span, unsigned; magnitude: all bits but the sign
 	MOVL         lo+24(FP), DX
-	VPBROADCASTD DX, Z2
-	MOVL         span+28(FP), DX
-	VPBROADCASTD DX, Z3
+	MOVL         span+28(FP), BX
+	MOVL         DX, SI
+	ADDL         BX, SI
+	VPBROADCASTD SI, Z2
+	VPBROADCASTD BX, Z3
 	VPSRLD       $0x01, Z0, Z1
 	VPXORQ       Z4, Z4, Z4
 	VPXORQ       Z5, Z5, Z5
@@ -149,48 +236,131 @@ TEXT ·countAboveFloat32AVX512(SB), NOSPLIT, $0-40
 	VPXORQ       Z9, Z9, Z9
 
 	// blocks: the number of whole iterations of the main loop
-	MOVQ CX, DX
-	SHRQ $0x06, DX
+	MOVQ CX, BX
+	SHRQ $0x06, BX
 	ANDQ $0x0000003f, CX
 
-block:
-	// Run at most blockIterations iterations, then widen the lane counts.
-	TESTQ   DX, DX
-	JZ      vectors
-	MOVQ    $0x0000003f, BX
-	CMPQ    DX, BX
-	CMOVQLT DX, BX
-	SUBQ    BX, DX
+	// Mode: a threshold at or above +0 compares bits, one below +0 compares keys.
+	SHLQ  $0x20, DX
+	TESTQ DX, DX
+	JLE   keyBlock
 
-loop:
-	// Load 4 vectors, compare their keys, count the lanes above, each vector into its own accumulator.
+bitsBlock:
+	// Run at most blockIterations iterations, then widen the lane counts.
+	TESTQ   BX, BX
+	JZ      bitsVectors
+	MOVQ    $0x0000003f, DX
+	CMPQ    BX, DX
+	CMOVQLT BX, DX
+	SUBQ    DX, BX
+
+bitsLoop:
+	// Compare the bits of 4 vectors, count the lanes above, each vector into its own accumulator.
+	VPSUBD  (AX), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z6, K1, Z6
+	VPSUBD  64(AX), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z7, K1, Z7
+	VPSUBD  128(AX), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z8, K1, Z8
+	VPSUBD  192(AX), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z9, K1, Z9
+	ADDQ    $0x00000100, AX
+	DECQ    DX
+	JNZ     bitsLoop
+
+	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
+	VPADDD  Z7, Z6, Z6
+	VPXORQ  Z7, Z7, Z7
+	VPADDD  Z8, Z6, Z6
+	VPXORQ  Z8, Z8, Z8
+	VPADDD  Z9, Z6, Z6
+	VPXORQ  Z9, Z9, Z9
+	VPSADBW Z4, Z6, Z1
+	VPADDQ  Z1, Z5, Z5
+	VPXORQ  Z6, Z6, Z6
+	JMP     bitsBlock
+
+bitsVectors:
+	// Whole vectors left over: at most 3 of them.
+	CMPQ    CX, $0x00000010
+	JB      bitsTail
+	VPSUBD  (AX), Z2, Z1
+	VPCMPUD $0x02, Z3, Z1, K1
+	VPSUBD  Z0, Z6, K1, Z6
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, CX
+	JMP     bitsVectors
+
+bitsTail:
+	// The last partial vector: a masked, zeroing load of its n lanes, compared under the same mask.
+	TESTQ       CX, CX
+	JZ          bitsReduce
+	MOVQ        $0x00000001, DX
+	SHLQ        CL, DX
+	DECQ        DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z (AX), K1, Z1
+	VPSUBD      Z1, Z2, Z1
+	VPCMPUD     $0x02, Z3, Z1, K1, K1
+	VPSUBD      Z0, Z6, K1, Z6
+
+bitsReduce:
+	// Reduce: widen what the last block counted and add up the quadwords.
+	VPSADBW       Z4, Z6, Z1
+	VPADDQ        Z1, Z5, Z5
+	VEXTRACTI64X4 $0x01, Z5, Y0
+	VPADDQ        Y0, Y5, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X1
+	VPSHUFD       $0x4e, X1, X0
+	VPADDQ        X0, X1, X1
+	VMOVQ         X1, AX
+	MOVQ          AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+keyBlock:
+	// Run at most blockIterations iterations, then widen the lane counts.
+	TESTQ   BX, BX
+	JZ      keyVectors
+	MOVQ    $0x0000003f, DX
+	CMPQ    BX, DX
+	CMOVQLT BX, DX
+	SUBQ    DX, BX
+
+keyLoop:
+	// Compare the keys of 4 vectors, count the lanes above, each vector into its own accumulator.
 	VMOVDQU64  (AX), Z10
 	VPSRAD     $0x1f, Z10, Z11
 	VPTERNLOGD $0x78, Z1, Z11, Z10
-	VPSUBD     Z2, Z10, Z10
+	VPSUBD     Z10, Z2, Z10
 	VPCMPUD    $0x02, Z3, Z10, K1
 	VPSUBD     Z0, Z6, K1, Z6
 	VMOVDQU64  64(AX), Z10
 	VPSRAD     $0x1f, Z10, Z11
 	VPTERNLOGD $0x78, Z1, Z11, Z10
-	VPSUBD     Z2, Z10, Z10
+	VPSUBD     Z10, Z2, Z10
 	VPCMPUD    $0x02, Z3, Z10, K1
 	VPSUBD     Z0, Z7, K1, Z7
 	VMOVDQU64  128(AX), Z10
 	VPSRAD     $0x1f, Z10, Z11
 	VPTERNLOGD $0x78, Z1, Z11, Z10
-	VPSUBD     Z2, Z10, Z10
+	VPSUBD     Z10, Z2, Z10
 	VPCMPUD    $0x02, Z3, Z10, K1
 	VPSUBD     Z0, Z8, K1, Z8
 	VMOVDQU64  192(AX), Z10
 	VPSRAD     $0x1f, Z10, Z11
 	VPTERNLOGD $0x78, Z1, Z11, Z10
-	VPSUBD     Z2, Z10, Z10
+	VPSUBD     Z10, Z2, Z10
 	VPCMPUD    $0x02, Z3, Z10, K1
 	VPSUBD     Z0, Z9, K1, Z9
 	ADDQ       $0x00000100, AX
-	DECQ       BX
-	JNZ        loop
+	DECQ       DX
+	JNZ        keyLoop
 
 	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
 	VPADDD  Z7, Z6, Z6
@@ -202,26 +372,26 @@ loop:
 	VPSADBW Z4, Z6, Z10
 	VPADDQ  Z10, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
-	JMP     block
+	JMP     keyBlock
 
-vectors:
+keyVectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ       CX, $0x00000010
-	JB         tail
+	JB         keyTail
 	VMOVDQU64  (AX), Z7
 	VPSRAD     $0x1f, Z7, Z8
 	VPTERNLOGD $0x78, Z1, Z8, Z7
-	VPSUBD     Z2, Z7, Z7
+	VPSUBD     Z7, Z2, Z7
 	VPCMPUD    $0x02, Z3, Z7, K1
 	VPSUBD     Z0, Z6, K1, Z6
 	ADDQ       $0x00000040, AX
 	SUBQ       $0x00000010, CX
-	JMP        vectors
+	JMP        keyVectors
 
-tail:
+keyTail:
 	// The last partial vector: a masked, zeroing load of its n lanes, compared under the same mask.
 	TESTQ       CX, CX
-	JZ          reduce
+	JZ          keyReduce
 	MOVQ        $0x00000001, DX
 	SHLQ        CL, DX
 	DECQ        DX
@@ -229,11 +399,11 @@ tail:
 	VMOVDQU32.Z (AX), K1, Z7
 	VPSRAD      $0x1f, Z7, Z8
 	VPTERNLOGD  $0x78, Z1, Z8, Z7
-	VPSUBD      Z2, Z7, Z7
-	VPCMPUD     $0x02, Z3, Z7, K1, K1
+	VPSUBD      Z7, Z2, Z1
+	VPCMPUD     $0x02, Z3, Z1, K1, K1
 	VPSUBD      Z0, Z6, K1, Z6
 
-reduce:
+keyReduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
 	VPSADBW       Z4, Z6, Z10
 	VPADDQ        Z10, Z5, Z5
@@ -257,11 +427,13 @@ TEXT ·countAboveFloat64AVX512(SB), NOSPLIT, $0-48
 	// ones: -1 in every lane, the increment of the lane counters
 	VPTERNLOGD $0xff, Z0, Z0, Z0
 
-	// lo, span: a lane counts when key(lane) - lo <= span, unsigned; magnitude: all bits but the sign
+	// hi, span: a lane x counts when hi - x <= span, unsigned; magnitude: all bits but the sign
 	MOVQ         lo+24(FP), DX
-	VPBROADCASTQ DX, Z2
-	MOVQ         span+32(FP), DX
-	VPBROADCASTQ DX, Z3
+	MOVQ         span+32(FP), BX
+	MOVQ         DX, SI
+	ADDQ         BX, SI
+	VPBROADCASTQ SI, Z2
+	VPBROADCASTQ BX, Z3
 	VPSRLQ       $0x01, Z0, Z1
 	VPXORQ       Z4, Z4, Z4
 	VPXORQ       Z5, Z5, Z5
@@ -271,48 +443,130 @@ TEXT ·countAboveFloat64AVX512(SB), NOSPLIT, $0-48
 	VPXORQ       Z9, Z9, Z9
 
 	// blocks: the number of whole iterations of the main loop
-	MOVQ CX, DX
-	SHRQ $0x05, DX
+	MOVQ CX, BX
+	SHRQ $0x05, BX
 	ANDQ $0x0000001f, CX
 
-block:
-	// Run at most blockIterations iterations, then widen the lane counts.
-	TESTQ   DX, DX
-	JZ      vectors
-	MOVQ    $0x0000003f, BX
-	CMPQ    DX, BX
-	CMOVQLT DX, BX
-	SUBQ    BX, DX
+	// Mode: a threshold at or above +0 compares bits, one below +0 compares keys.
+	TESTQ DX, DX
+	JLE   keyBlock
 
-loop:
-	// Load 4 vectors, compare their keys, count the lanes above, each vector into its own accumulator.
+bitsBlock:
+	// Run at most blockIterations iterations, then widen the lane counts.
+	TESTQ   BX, BX
+	JZ      bitsVectors
+	MOVQ    $0x0000003f, DX
+	CMPQ    BX, DX
+	CMOVQLT BX, DX
+	SUBQ    DX, BX
+
+bitsLoop:
+	// Compare the bits of 4 vectors, count the lanes above, each vector into its own accumulator.
+	VPSUBQ  (AX), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z6, K1, Z6
+	VPSUBQ  64(AX), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z7, K1, Z7
+	VPSUBQ  128(AX), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z8, K1, Z8
+	VPSUBQ  192(AX), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z9, K1, Z9
+	ADDQ    $0x00000100, AX
+	DECQ    DX
+	JNZ     bitsLoop
+
+	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
+	VPADDQ  Z7, Z6, Z6
+	VPXORQ  Z7, Z7, Z7
+	VPADDQ  Z8, Z6, Z6
+	VPXORQ  Z8, Z8, Z8
+	VPADDQ  Z9, Z6, Z6
+	VPXORQ  Z9, Z9, Z9
+	VPSADBW Z4, Z6, Z1
+	VPADDQ  Z1, Z5, Z5
+	VPXORQ  Z6, Z6, Z6
+	JMP     bitsBlock
+
+bitsVectors:
+	// Whole vectors left over: at most 3 of them.
+	CMPQ    CX, $0x00000008
+	JB      bitsTail
+	VPSUBQ  (AX), Z2, Z1
+	VPCMPUQ $0x02, Z3, Z1, K1
+	VPSUBQ  Z0, Z6, K1, Z6
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000008, CX
+	JMP     bitsVectors
+
+bitsTail:
+	// The last partial vector: a masked, zeroing load of its n lanes, compared under the same mask.
+	TESTQ       CX, CX
+	JZ          bitsReduce
+	MOVQ        $0x00000001, DX
+	SHLQ        CL, DX
+	DECQ        DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z (AX), K1, Z1
+	VPSUBQ      Z1, Z2, Z1
+	VPCMPUQ     $0x02, Z3, Z1, K1, K1
+	VPSUBQ      Z0, Z6, K1, Z6
+
+bitsReduce:
+	// Reduce: widen what the last block counted and add up the quadwords.
+	VPSADBW       Z4, Z6, Z1
+	VPADDQ        Z1, Z5, Z5
+	VEXTRACTI64X4 $0x01, Z5, Y0
+	VPADDQ        Y0, Y5, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDQ        X1, X0, X1
+	VPSHUFD       $0x4e, X1, X0
+	VPADDQ        X0, X1, X1
+	VMOVQ         X1, AX
+	MOVQ          AX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+keyBlock:
+	// Run at most blockIterations iterations, then widen the lane counts.
+	TESTQ   BX, BX
+	JZ      keyVectors
+	MOVQ    $0x0000003f, DX
+	CMPQ    BX, DX
+	CMOVQLT BX, DX
+	SUBQ    DX, BX
+
+keyLoop:
+	// Compare the keys of 4 vectors, count the lanes above, each vector into its own accumulator.
 	VMOVDQU64  (AX), Z10
 	VPSRAQ     $0x3f, Z10, Z11
 	VPTERNLOGD $0x78, Z1, Z11, Z10
-	VPSUBQ     Z2, Z10, Z10
+	VPSUBQ     Z10, Z2, Z10
 	VPCMPUQ    $0x02, Z3, Z10, K1
 	VPSUBQ     Z0, Z6, K1, Z6
 	VMOVDQU64  64(AX), Z10
 	VPSRAQ     $0x3f, Z10, Z11
 	VPTERNLOGD $0x78, Z1, Z11, Z10
-	VPSUBQ     Z2, Z10, Z10
+	VPSUBQ     Z10, Z2, Z10
 	VPCMPUQ    $0x02, Z3, Z10, K1
 	VPSUBQ     Z0, Z7, K1, Z7
 	VMOVDQU64  128(AX), Z10
 	VPSRAQ     $0x3f, Z10, Z11
 	VPTERNLOGD $0x78, Z1, Z11, Z10
-	VPSUBQ     Z2, Z10, Z10
+	VPSUBQ     Z10, Z2, Z10
 	VPCMPUQ    $0x02, Z3, Z10, K1
 	VPSUBQ     Z0, Z8, K1, Z8
 	VMOVDQU64  192(AX), Z10
 	VPSRAQ     $0x3f, Z10, Z11
 	VPTERNLOGD $0x78, Z1, Z11, Z10
-	VPSUBQ     Z2, Z10, Z10
+	VPSUBQ     Z10, Z2, Z10
 	VPCMPUQ    $0x02, Z3, Z10, K1
 	VPSUBQ     Z0, Z9, K1, Z9
 	ADDQ       $0x00000100, AX
-	DECQ       BX
-	JNZ        loop
+	DECQ       DX
+	JNZ        keyLoop
 
 	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
 	VPADDQ  Z7, Z6, Z6
@@ -324,26 +578,26 @@ loop:
 	VPSADBW Z4, Z6, Z10
 	VPADDQ  Z10, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
-	JMP     block
+	JMP     keyBlock
 
-vectors:
+keyVectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ       CX, $0x00000008
-	JB         tail
+	JB         keyTail
 	VMOVDQU64  (AX), Z7
 	VPSRAQ     $0x3f, Z7, Z8
 	VPTERNLOGD $0x78, Z1, Z8, Z7
-	VPSUBQ     Z2, Z7, Z7
+	VPSUBQ     Z7, Z2, Z7
 	VPCMPUQ    $0x02, Z3, Z7, K1
 	VPSUBQ     Z0, Z6, K1, Z6
 	ADDQ       $0x00000040, AX
 	SUBQ       $0x00000008, CX
-	JMP        vectors
+	JMP        keyVectors
 
-tail:
+keyTail:
 	// The last partial vector: a masked, zeroing load of its n lanes, compared under the same mask.
 	TESTQ       CX, CX
-	JZ          reduce
+	JZ          keyReduce
 	MOVQ        $0x00000001, DX
 	SHLQ        CL, DX
 	DECQ        DX
@@ -351,11 +605,11 @@ tail:
 	VMOVDQU64.Z (AX), K1, Z7
 	VPSRAQ      $0x3f, Z7, Z8
 	VPTERNLOGD  $0x78, Z1, Z8, Z7
-	VPSUBQ      Z2, Z7, Z7
-	VPCMPUQ     $0x02, Z3, Z7, K1, K1
+	VPSUBQ      Z7, Z2, Z1
+	VPCMPUQ     $0x02, Z3, Z1, K1, K1
 	VPSUBQ      Z0, Z6, K1, Z6
 
-reduce:
+keyReduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
 	VPSADBW       Z4, Z6, Z10
 	VPADDQ        Z10, Z5, Z5
@@ -382,14 +636,16 @@ TEXT ·countAboveFloat16AVX2(SB), NOSPLIT, $0-40
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 
-	// loFlip, spanFlip: lo and span with the lane's top bit flipped; magnitude: all bits but the sign
+	// hiFlip, spanFlip: hi = lo + span and span with the lane's top bit flipped; magnitude: all bits but the sign
 	MOVWLZX      lo+24(FP), BX
-	XORL         $0x00008000, BX
-	VMOVD        BX, X2
+	MOVWLZX      span+26(FP), SI
+	MOVL         BX, DI
+	ADDL         SI, DI
+	XORL         $0x00008000, DI
+	VMOVD        DI, X2
 	VPBROADCASTW X2, Y3
-	MOVWLZX      span+26(FP), BX
-	XORL         $0x00008000, BX
-	VMOVD        BX, X2
+	XORL         $0x00008000, SI
+	VMOVD        SI, X2
 	VPBROADCASTW X2, Y4
 	VPCMPEQD     Y2, Y2, Y2
 	VPSRLW       $0x01, Y2, Y2
@@ -397,52 +653,122 @@ TEXT ·countAboveFloat16AVX2(SB), NOSPLIT, $0-40
 	VPXOR        Y6, Y6, Y6
 	VPXOR        Y7, Y7, Y7
 	VPXOR        Y8, Y8, Y8
-	MOVQ         CX, BX
-	SHRQ         $0x06, BX
+	MOVQ         CX, SI
+	SHRQ         $0x06, SI
 	ANDQ         $0x0000003f, CX
 
-block:
-	// Run at most blockIterations iterations, then widen the lane counts.
-	TESTQ   BX, BX
-	JZ      vectors
-	MOVQ    $0x0000003f, SI
-	CMPQ    BX, SI
-	CMOVQLT BX, SI
-	SUBQ    SI, BX
+	// Mode: a threshold at or above +0 compares bits, one below +0 compares keys.
+	SHLQ  $0x30, BX
+	TESTQ BX, BX
+	JLE   keyBlock
 
-loop:
-	// Load 4 vectors, compare their keys, count the lanes not above, each into its own accumulator.
+bitsBlock:
+	// Run at most blockIterations iterations, then widen the lane counts.
+	TESTQ   SI, SI
+	JZ      bitsVectors
+	MOVQ    $0x0000003f, BX
+	CMPQ    SI, BX
+	CMOVQLT SI, BX
+	SUBQ    BX, SI
+
+bitsLoop:
+	// Compare the bits of 4 vectors, count the lanes not above, each into its own accumulator.
+	VPSUBW   (AX), Y3, Y2
+	VPCMPGTW Y4, Y2, Y2
+	VPSUBW   Y2, Y5, Y5
+	VPSUBW   32(AX), Y3, Y2
+	VPCMPGTW Y4, Y2, Y2
+	VPSUBW   Y2, Y6, Y6
+	VPSUBW   64(AX), Y3, Y2
+	VPCMPGTW Y4, Y2, Y2
+	VPSUBW   Y2, Y7, Y7
+	VPSUBW   96(AX), Y3, Y2
+	VPCMPGTW Y4, Y2, Y2
+	VPSUBW   Y2, Y8, Y8
+	ADDQ     $0x00000080, AX
+	DECQ     BX
+	JNZ      bitsLoop
+
+	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
+	VPADDW  Y6, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPADDW  Y7, Y5, Y5
+	VPXOR   Y7, Y7, Y7
+	VPADDW  Y8, Y5, Y5
+	VPXOR   Y8, Y8, Y8
+	VPSADBW Y0, Y5, Y2
+	VPADDQ  Y2, Y1, Y1
+	VPXOR   Y5, Y5, Y5
+	JMP     bitsBlock
+
+bitsVectors:
+	// Whole vectors left over: at most 3 of them.
+	CMPQ     CX, $0x00000010
+	JB       bitsReduce
+	VPSUBW   (AX), Y3, Y2
+	VPCMPGTW Y4, Y2, Y2
+	VPSUBW   Y2, Y5, Y5
+	ADDQ     $0x00000020, AX
+	SUBQ     $0x00000010, CX
+	JMP      bitsVectors
+
+bitsReduce:
+	// Reduce: lanes above are the lanes processed less the lanes not above.
+	VPSADBW      Y0, Y5, Y2
+	VPADDQ       Y2, Y1, Y1
+	VEXTRACTI128 $0x01, Y1, X0
+	VPADDQ       X0, X1, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDQ       X1, X0, X0
+	VMOVQ        X0, AX
+	MOVQ         DX, CX
+	SUBQ         AX, CX
+	MOVQ         CX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+keyBlock:
+	// Run at most blockIterations iterations, then widen the lane counts.
+	TESTQ   SI, SI
+	JZ      keyVectors
+	MOVQ    $0x0000003f, BX
+	CMPQ    SI, BX
+	CMOVQLT SI, BX
+	SUBQ    BX, SI
+
+keyLoop:
+	// Compare the keys of 4 vectors, count the lanes not above, each into its own accumulator.
 	VMOVDQU  (AX), Y9
 	VPSRAW   $0x0f, Y9, Y10
 	VPAND    Y2, Y10, Y10
 	VPXOR    Y10, Y9, Y9
-	VPSUBW   Y3, Y9, Y9
+	VPSUBW   Y9, Y3, Y9
 	VPCMPGTW Y4, Y9, Y9
 	VPSUBW   Y9, Y5, Y5
 	VMOVDQU  32(AX), Y9
 	VPSRAW   $0x0f, Y9, Y10
 	VPAND    Y2, Y10, Y10
 	VPXOR    Y10, Y9, Y9
-	VPSUBW   Y3, Y9, Y9
+	VPSUBW   Y9, Y3, Y9
 	VPCMPGTW Y4, Y9, Y9
 	VPSUBW   Y9, Y6, Y6
 	VMOVDQU  64(AX), Y9
 	VPSRAW   $0x0f, Y9, Y10
 	VPAND    Y2, Y10, Y10
 	VPXOR    Y10, Y9, Y9
-	VPSUBW   Y3, Y9, Y9
+	VPSUBW   Y9, Y3, Y9
 	VPCMPGTW Y4, Y9, Y9
 	VPSUBW   Y9, Y7, Y7
 	VMOVDQU  96(AX), Y9
 	VPSRAW   $0x0f, Y9, Y10
 	VPAND    Y2, Y10, Y10
 	VPXOR    Y10, Y9, Y9
-	VPSUBW   Y3, Y9, Y9
+	VPSUBW   Y9, Y3, Y9
 	VPCMPGTW Y4, Y9, Y9
 	VPSUBW   Y9, Y8, Y8
 	ADDQ     $0x00000080, AX
-	DECQ     SI
-	JNZ      loop
+	DECQ     BX
+	JNZ      keyLoop
 
 	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
 	VPADDW  Y6, Y5, Y5
@@ -454,24 +780,24 @@ loop:
 	VPSADBW Y0, Y5, Y5
 	VPADDQ  Y5, Y1, Y1
 	VPXOR   Y5, Y5, Y5
-	JMP     block
+	JMP     keyBlock
 
-vectors:
+keyVectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ     CX, $0x00000010
-	JB       reduce
+	JB       keyReduce
 	VMOVDQU  (AX), Y6
 	VPSRAW   $0x0f, Y6, Y7
 	VPAND    Y2, Y7, Y7
 	VPXOR    Y7, Y6, Y6
-	VPSUBW   Y3, Y6, Y6
+	VPSUBW   Y6, Y3, Y6
 	VPCMPGTW Y4, Y6, Y6
 	VPSUBW   Y6, Y5, Y5
 	ADDQ     $0x00000020, AX
 	SUBQ     $0x00000010, CX
-	JMP      vectors
+	JMP      keyVectors
 
-reduce:
+keyReduce:
 	// Reduce: lanes above are the lanes processed less the lanes not above.
 	VPSADBW      Y0, Y5, Y5
 	VPADDQ       Y5, Y1, Y1
@@ -480,8 +806,9 @@ reduce:
 	VPSHUFD      $0x4e, X0, X1
 	VPADDQ       X1, X0, X0
 	VMOVQ        X0, AX
-	SUBQ         AX, DX
-	MOVQ         DX, ret+32(FP)
+	MOVQ         DX, CX
+	SUBQ         AX, CX
+	MOVQ         CX, ret+32(FP)
 	VZEROUPPER
 	RET
 
@@ -497,14 +824,16 @@ TEXT ·countAboveFloat32AVX2(SB), NOSPLIT, $0-40
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 
-	// loFlip, spanFlip: lo and span with the lane's top bit flipped; magnitude: all bits but the sign
+	// hiFlip, spanFlip: hi = lo + span and span with the lane's top bit flipped; magnitude: all bits but the sign
 	MOVL         lo+24(FP), BX
-	XORL         $0x80000000, BX
-	VMOVD        BX, X2
+	MOVL         span+28(FP), SI
+	MOVL         BX, DI
+	ADDL         SI, DI
+	XORL         $0x80000000, DI
+	VMOVD        DI, X2
 	VPBROADCASTD X2, Y3
-	MOVL         span+28(FP), BX
-	XORL         $0x80000000, BX
-	VMOVD        BX, X2
+	XORL         $0x80000000, SI
+	VMOVD        SI, X2
 	VPBROADCASTD X2, Y4
 	VPCMPEQD     Y2, Y2, Y2
 	VPSRLD       $0x01, Y2, Y2
@@ -512,52 +841,122 @@ TEXT ·countAboveFloat32AVX2(SB), NOSPLIT, $0-40
 	VPXOR        Y6, Y6, Y6
 	VPXOR        Y7, Y7, Y7
 	VPXOR        Y8, Y8, Y8
-	MOVQ         CX, BX
-	SHRQ         $0x05, BX
+	MOVQ         CX, SI
+	SHRQ         $0x05, SI
 	ANDQ         $0x0000001f, CX
 
-block:
-	// Run at most blockIterations iterations, then widen the lane counts.
-	TESTQ   BX, BX
-	JZ      vectors
-	MOVQ    $0x0000003f, SI
-	CMPQ    BX, SI
-	CMOVQLT BX, SI
-	SUBQ    SI, BX
+	// Mode: a threshold at or above +0 compares bits, one below +0 compares keys.
+	SHLQ  $0x20, BX
+	TESTQ BX, BX
+	JLE   keyBlock
 
-loop:
-	// Load 4 vectors, compare their keys, count the lanes not above, each into its own accumulator.
+bitsBlock:
+	// Run at most blockIterations iterations, then widen the lane counts.
+	TESTQ   SI, SI
+	JZ      bitsVectors
+	MOVQ    $0x0000003f, BX
+	CMPQ    SI, BX
+	CMOVQLT SI, BX
+	SUBQ    BX, SI
+
+bitsLoop:
+	// Compare the bits of 4 vectors, count the lanes not above, each into its own accumulator.
+	VPSUBD   (AX), Y3, Y2
+	VPCMPGTD Y4, Y2, Y2
+	VPSUBD   Y2, Y5, Y5
+	VPSUBD   32(AX), Y3, Y2
+	VPCMPGTD Y4, Y2, Y2
+	VPSUBD   Y2, Y6, Y6
+	VPSUBD   64(AX), Y3, Y2
+	VPCMPGTD Y4, Y2, Y2
+	VPSUBD   Y2, Y7, Y7
+	VPSUBD   96(AX), Y3, Y2
+	VPCMPGTD Y4, Y2, Y2
+	VPSUBD   Y2, Y8, Y8
+	ADDQ     $0x00000080, AX
+	DECQ     BX
+	JNZ      bitsLoop
+
+	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
+	VPADDD  Y6, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPADDD  Y7, Y5, Y5
+	VPXOR   Y7, Y7, Y7
+	VPADDD  Y8, Y5, Y5
+	VPXOR   Y8, Y8, Y8
+	VPSADBW Y0, Y5, Y2
+	VPADDQ  Y2, Y1, Y1
+	VPXOR   Y5, Y5, Y5
+	JMP     bitsBlock
+
+bitsVectors:
+	// Whole vectors left over: at most 3 of them.
+	CMPQ     CX, $0x00000008
+	JB       bitsReduce
+	VPSUBD   (AX), Y3, Y2
+	VPCMPGTD Y4, Y2, Y2
+	VPSUBD   Y2, Y5, Y5
+	ADDQ     $0x00000020, AX
+	SUBQ     $0x00000008, CX
+	JMP      bitsVectors
+
+bitsReduce:
+	// Reduce: lanes above are the lanes processed less the lanes not above.
+	VPSADBW      Y0, Y5, Y2
+	VPADDQ       Y2, Y1, Y1
+	VEXTRACTI128 $0x01, Y1, X0
+	VPADDQ       X0, X1, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDQ       X1, X0, X0
+	VMOVQ        X0, AX
+	MOVQ         DX, CX
+	SUBQ         AX, CX
+	MOVQ         CX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+keyBlock:
+	// Run at most blockIterations iterations, then widen the lane counts.
+	TESTQ   SI, SI
+	JZ      keyVectors
+	MOVQ    $0x0000003f, BX
+	CMPQ    SI, BX
+	CMOVQLT SI, BX
+	SUBQ    BX, SI
+
+keyLoop:
+	// Compare the keys of 4 vectors, count the lanes not above, each into its own accumulator.
 	VMOVDQU  (AX), Y9
 	VPSRAD   $0x1f, Y9, Y10
 	VPAND    Y2, Y10, Y10
 	VPXOR    Y10, Y9, Y9
-	VPSUBD   Y3, Y9, Y9
+	VPSUBD   Y9, Y3, Y9
 	VPCMPGTD Y4, Y9, Y9
 	VPSUBD   Y9, Y5, Y5
 	VMOVDQU  32(AX), Y9
 	VPSRAD   $0x1f, Y9, Y10
 	VPAND    Y2, Y10, Y10
 	VPXOR    Y10, Y9, Y9
-	VPSUBD   Y3, Y9, Y9
+	VPSUBD   Y9, Y3, Y9
 	VPCMPGTD Y4, Y9, Y9
 	VPSUBD   Y9, Y6, Y6
 	VMOVDQU  64(AX), Y9
 	VPSRAD   $0x1f, Y9, Y10
 	VPAND    Y2, Y10, Y10
 	VPXOR    Y10, Y9, Y9
-	VPSUBD   Y3, Y9, Y9
+	VPSUBD   Y9, Y3, Y9
 	VPCMPGTD Y4, Y9, Y9
 	VPSUBD   Y9, Y7, Y7
 	VMOVDQU  96(AX), Y9
 	VPSRAD   $0x1f, Y9, Y10
 	VPAND    Y2, Y10, Y10
 	VPXOR    Y10, Y9, Y9
-	VPSUBD   Y3, Y9, Y9
+	VPSUBD   Y9, Y3, Y9
 	VPCMPGTD Y4, Y9, Y9
 	VPSUBD   Y9, Y8, Y8
 	ADDQ     $0x00000080, AX
-	DECQ     SI
-	JNZ      loop
+	DECQ     BX
+	JNZ      keyLoop
 
 	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
 	VPADDD  Y6, Y5, Y5
@@ -569,24 +968,24 @@ loop:
 	VPSADBW Y0, Y5, Y5
 	VPADDQ  Y5, Y1, Y1
 	VPXOR   Y5, Y5, Y5
-	JMP     block
+	JMP     keyBlock
 
-vectors:
+keyVectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ     CX, $0x00000008
-	JB       reduce
+	JB       keyReduce
 	VMOVDQU  (AX), Y6
 	VPSRAD   $0x1f, Y6, Y7
 	VPAND    Y2, Y7, Y7
 	VPXOR    Y7, Y6, Y6
-	VPSUBD   Y3, Y6, Y6
+	VPSUBD   Y6, Y3, Y6
 	VPCMPGTD Y4, Y6, Y6
 	VPSUBD   Y6, Y5, Y5
 	ADDQ     $0x00000020, AX
 	SUBQ     $0x00000008, CX
-	JMP      vectors
+	JMP      keyVectors
 
-reduce:
+keyReduce:
 	// Reduce: lanes above are the lanes processed less the lanes not above.
 	VPSADBW      Y0, Y5, Y5
 	VPADDQ       Y5, Y1, Y1
@@ -595,8 +994,9 @@ reduce:
 	VPSHUFD      $0x4e, X0, X1
 	VPADDQ       X1, X0, X0
 	VMOVQ        X0, AX
-	SUBQ         AX, DX
-	MOVQ         DX, ret+32(FP)
+	MOVQ         DX, CX
+	SUBQ         AX, CX
+	MOVQ         CX, ret+32(FP)
 	VZEROUPPER
 	RET
 
@@ -612,14 +1012,16 @@ TEXT ·countAboveFloat64AVX2(SB), NOSPLIT, $0-48
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 
-	// loFlip, spanFlip: lo and span with the lane's top bit flipped; magnitude: all bits but the sign
+	// hiFlip, spanFlip: hi = lo + span and span with the lane's top bit flipped; magnitude: all bits but the sign
 	MOVQ         lo+24(FP), BX
-	BTCQ         $0x3f, BX
-	VMOVQ        BX, X2
+	MOVQ         span+32(FP), SI
+	MOVQ         BX, DI
+	ADDQ         SI, DI
+	BTCQ         $0x3f, DI
+	VMOVQ        DI, X2
 	VPBROADCASTQ X2, Y3
-	MOVQ         span+32(FP), BX
-	BTCQ         $0x3f, BX
-	VMOVQ        BX, X2
+	BTCQ         $0x3f, SI
+	VMOVQ        SI, X2
 	VPBROADCASTQ X2, Y4
 	VPCMPEQD     Y2, Y2, Y2
 	VPSRLQ       $0x01, Y2, Y2
@@ -627,52 +1029,121 @@ TEXT ·countAboveFloat64AVX2(SB), NOSPLIT, $0-48
 	VPXOR        Y6, Y6, Y6
 	VPXOR        Y7, Y7, Y7
 	VPXOR        Y8, Y8, Y8
-	MOVQ         CX, BX
-	SHRQ         $0x04, BX
+	MOVQ         CX, SI
+	SHRQ         $0x04, SI
 	ANDQ         $0x0000000f, CX
 
-block:
-	// Run at most blockIterations iterations, then widen the lane counts.
-	TESTQ   BX, BX
-	JZ      vectors
-	MOVQ    $0x0000003f, SI
-	CMPQ    BX, SI
-	CMOVQLT BX, SI
-	SUBQ    SI, BX
+	// Mode: a threshold at or above +0 compares bits, one below +0 compares keys.
+	TESTQ BX, BX
+	JLE   keyBlock
 
-loop:
-	// Load 4 vectors, compare their keys, count the lanes not above, each into its own accumulator.
+bitsBlock:
+	// Run at most blockIterations iterations, then widen the lane counts.
+	TESTQ   SI, SI
+	JZ      bitsVectors
+	MOVQ    $0x0000003f, BX
+	CMPQ    SI, BX
+	CMOVQLT SI, BX
+	SUBQ    BX, SI
+
+bitsLoop:
+	// Compare the bits of 4 vectors, count the lanes not above, each into its own accumulator.
+	VPSUBQ   (AX), Y3, Y2
+	VPCMPGTQ Y4, Y2, Y2
+	VPSUBQ   Y2, Y5, Y5
+	VPSUBQ   32(AX), Y3, Y2
+	VPCMPGTQ Y4, Y2, Y2
+	VPSUBQ   Y2, Y6, Y6
+	VPSUBQ   64(AX), Y3, Y2
+	VPCMPGTQ Y4, Y2, Y2
+	VPSUBQ   Y2, Y7, Y7
+	VPSUBQ   96(AX), Y3, Y2
+	VPCMPGTQ Y4, Y2, Y2
+	VPSUBQ   Y2, Y8, Y8
+	ADDQ     $0x00000080, AX
+	DECQ     BX
+	JNZ      bitsLoop
+
+	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
+	VPADDQ  Y6, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPADDQ  Y7, Y5, Y5
+	VPXOR   Y7, Y7, Y7
+	VPADDQ  Y8, Y5, Y5
+	VPXOR   Y8, Y8, Y8
+	VPSADBW Y0, Y5, Y2
+	VPADDQ  Y2, Y1, Y1
+	VPXOR   Y5, Y5, Y5
+	JMP     bitsBlock
+
+bitsVectors:
+	// Whole vectors left over: at most 3 of them.
+	CMPQ     CX, $0x00000004
+	JB       bitsReduce
+	VPSUBQ   (AX), Y3, Y2
+	VPCMPGTQ Y4, Y2, Y2
+	VPSUBQ   Y2, Y5, Y5
+	ADDQ     $0x00000020, AX
+	SUBQ     $0x00000004, CX
+	JMP      bitsVectors
+
+bitsReduce:
+	// Reduce: lanes above are the lanes processed less the lanes not above.
+	VPSADBW      Y0, Y5, Y2
+	VPADDQ       Y2, Y1, Y1
+	VEXTRACTI128 $0x01, Y1, X0
+	VPADDQ       X0, X1, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDQ       X1, X0, X0
+	VMOVQ        X0, AX
+	MOVQ         DX, CX
+	SUBQ         AX, CX
+	MOVQ         CX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+keyBlock:
+	// Run at most blockIterations iterations, then widen the lane counts.
+	TESTQ   SI, SI
+	JZ      keyVectors
+	MOVQ    $0x0000003f, BX
+	CMPQ    SI, BX
+	CMOVQLT SI, BX
+	SUBQ    BX, SI
+
+keyLoop:
+	// Compare the keys of 4 vectors, count the lanes not above, each into its own accumulator.
 	VMOVDQU  (AX), Y9
 	VPCMPGTQ Y9, Y0, Y10
 	VPAND    Y2, Y10, Y10
 	VPXOR    Y10, Y9, Y9
-	VPSUBQ   Y3, Y9, Y9
+	VPSUBQ   Y9, Y3, Y9
 	VPCMPGTQ Y4, Y9, Y9
 	VPSUBQ   Y9, Y5, Y5
 	VMOVDQU  32(AX), Y9
 	VPCMPGTQ Y9, Y0, Y10
 	VPAND    Y2, Y10, Y10
 	VPXOR    Y10, Y9, Y9
-	VPSUBQ   Y3, Y9, Y9
+	VPSUBQ   Y9, Y3, Y9
 	VPCMPGTQ Y4, Y9, Y9
 	VPSUBQ   Y9, Y6, Y6
 	VMOVDQU  64(AX), Y9
 	VPCMPGTQ Y9, Y0, Y10
 	VPAND    Y2, Y10, Y10
 	VPXOR    Y10, Y9, Y9
-	VPSUBQ   Y3, Y9, Y9
+	VPSUBQ   Y9, Y3, Y9
 	VPCMPGTQ Y4, Y9, Y9
 	VPSUBQ   Y9, Y7, Y7
 	VMOVDQU  96(AX), Y9
 	VPCMPGTQ Y9, Y0, Y10
 	VPAND    Y2, Y10, Y10
 	VPXOR    Y10, Y9, Y9
-	VPSUBQ   Y3, Y9, Y9
+	VPSUBQ   Y9, Y3, Y9
 	VPCMPGTQ Y4, Y9, Y9
 	VPSUBQ   Y9, Y8, Y8
 	ADDQ     $0x00000080, AX
-	DECQ     SI
-	JNZ      loop
+	DECQ     BX
+	JNZ      keyLoop
 
 	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
 	VPADDQ  Y6, Y5, Y5
@@ -684,24 +1155,24 @@ loop:
 	VPSADBW Y0, Y5, Y5
 	VPADDQ  Y5, Y1, Y1
 	VPXOR   Y5, Y5, Y5
-	JMP     block
+	JMP     keyBlock
 
-vectors:
+keyVectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ     CX, $0x00000004
-	JB       reduce
+	JB       keyReduce
 	VMOVDQU  (AX), Y6
 	VPCMPGTQ Y6, Y0, Y7
 	VPAND    Y2, Y7, Y7
 	VPXOR    Y7, Y6, Y6
-	VPSUBQ   Y3, Y6, Y6
+	VPSUBQ   Y6, Y3, Y6
 	VPCMPGTQ Y4, Y6, Y6
 	VPSUBQ   Y6, Y5, Y5
 	ADDQ     $0x00000020, AX
 	SUBQ     $0x00000004, CX
-	JMP      vectors
+	JMP      keyVectors
 
-reduce:
+keyReduce:
 	// Reduce: lanes above are the lanes processed less the lanes not above.
 	VPSADBW      Y0, Y5, Y5
 	VPADDQ       Y5, Y1, Y1
@@ -710,7 +1181,8 @@ reduce:
 	VPSHUFD      $0x4e, X0, X1
 	VPADDQ       X1, X0, X0
 	VMOVQ        X0, AX
-	SUBQ         AX, DX
-	MOVQ         DX, ret+40(FP)
+	MOVQ         DX, CX
+	SUBQ         AX, CX
+	MOVQ         CX, ret+40(FP)
 	VZEROUPPER
 	RET

@@ -117,12 +117,14 @@ func columnsAVX512(k spec.Kernel, above bool) {
 	ones := ZMM()
 	VPTERNLOGD(Imm(0xff), ones, ones, ones)
 
-	// count sets hit for the lanes of t that count, among valid if not nil;
-	// t is a register, or for the non-zero test also a vector in memory.
-	var count func(t Op, valid, hit Op)
+	// count sets hit for the lanes of src (in memory, or a register it may
+	// overwrite) that count, among valid if not nil.
+	var count func(src, valid, hit Op, keyed bool)
+	var lo reg.Register
 	if above {
 		c := loadAboveZMM(k, ones)
-		count = func(t Op, valid, hit Op) { c.above(t.(reg.VecVirtual), valid, hit) }
+		lo = c.lo
+		count = c.above
 	} else {
 		counted := ones
 		if k.Float {
@@ -130,7 +132,7 @@ func columnsAVX512(k spec.Kernel, above bool) {
 			counted = ZMM()
 			l.srl(Imm(1), ones, counted)
 		}
-		count = func(t Op, valid, hit Op) { l.testm(t, counted, hit) }
+		count = func(src, valid, hit Op, keyed bool) { l.testm(src, counted, hit) }
 	}
 	TESTQ(rows, rows)
 	JZ(LabelRef("done"))
@@ -163,7 +165,7 @@ func columnsAVX512(k spec.Kernel, above bool) {
 		}
 	}
 
-	strip := func(label, next string, vectors int) {
+	strip := func(label, next string, vectors int, keyed bool) {
 		Label(label)
 		Commentf("Strips of %d vector(s), %d columns: one lane counter per column.", vectors, vectors*lanes)
 		CMPQ(cols, U32(vectors*lanes))
@@ -177,16 +179,10 @@ func columnsAVX512(k spec.Kernel, above bool) {
 		MOVQ(ptr, p)
 		MOVQ(rows, r)
 		Label(label + "Rows")
-		Comment("Down the rows: load, test, count each vector of the strip's row.")
+		Comment("Down the rows: test and count each vector of the strip's row.")
 		for i := range acc {
-			m, hit := Mem{Base: p, Disp: 64 * i}, K()
-			if above {
-				t := ZMM()
-				VMOVDQU64(m, t)
-				count(t, nil, hit)
-			} else {
-				count(m, nil, hit)
-			}
+			hit := K()
+			count(Mem{Base: p, Disp: 64 * i}, nil, hit, keyed)
 			l.sub(ones, acc[i], hit, acc[i])
 		}
 		ADDQ(stride, p)
@@ -201,41 +197,68 @@ func columnsAVX512(k spec.Kernel, above bool) {
 		SUBQ(U32(lanes*vectors), cols)
 		JMP(LabelRef(label))
 	}
-	strip("strip", "vector", stripZMM)
-	strip("vector", "partial", 1)
 
-	Label("partial")
-	Comment("The last cols < lanes columns: masked, zeroing loads of those lanes of each row.")
-	TESTQ(cols, cols)
-	JZ(LabelRef("done"))
-	keep := GP64()
-	MOVQ(U32(1), keep)
-	MOVQ(cols, reg.RCX)
-	SHLQ(reg.CL, keep)
-	DECQ(keep)
-	valid := K()
-	if k.Width == 1 {
-		l.kmov(keep, valid)
-	} else {
-		l.kmov(keep.As32(), valid)
+	partial := func(label string, keyed bool) {
+		Label(label)
+		Comment("The last cols < lanes columns: masked, zeroing loads of those lanes of each row.")
+		TESTQ(cols, cols)
+		JZ(LabelRef("done"))
+		keep := GP64()
+		MOVQ(U32(1), keep)
+		MOVQ(cols, reg.RCX)
+		SHLQ(reg.CL, keep)
+		DECQ(keep)
+		valid := K()
+		if k.Width == 1 {
+			l.kmov(keep, valid)
+		} else {
+			l.kmov(keep.As32(), valid)
+		}
+		acc := ZMM()
+		VPXORQ(acc, acc, acc)
+		Label(label + "Rows")
+		Comment("Down the rows: load the valid lanes, test and count them under the same mask.")
+		t, hit := ZMM(), K()
+		l.loadz(Mem{Base: ptr}, valid, t)
+		count(t, valid, hit, keyed)
+		l.sub(ones, acc, hit, acc)
+		ADDQ(stride, ptr)
+		DECQ(rows)
+		JNZ(LabelRef(label + "Rows"))
+		Comment("Flush the valid lanes only: masked loads and stores of counts.")
+		flush(acc, Mem{Base: counts}, keep)
 	}
-	acc := ZMM()
-	VPXORQ(acc, acc, acc)
-	Label("partialRows")
-	Comment("Down the rows: load the valid lanes, test and count them under the same mask.")
-	t, hit := ZMM(), K()
-	l.loadz(Mem{Base: ptr}, valid, t)
-	count(t, valid, hit)
-	l.sub(ones, acc, hit, acc)
-	ADDQ(stride, ptr)
-	DECQ(rows)
-	JNZ(LabelRef("partialRows"))
-	Comment("Flush the valid lanes only: masked loads and stores of counts.")
-	flush(acc, Mem{Base: counts}, keep)
+
+	for _, keyed := range columnModes(k, above, lo) {
+		label := columnLabels(above, keyed)
+		strip(label("Strip"), label("Vector"), stripZMM, keyed)
+		strip(label("Vector"), label("Partial"), 1, keyed)
+		partial(label("Partial"), keyed)
+		JMP(LabelRef("done"))
+	}
 
 	Label("done")
 	VZEROUPPER()
 	RET()
+}
+
+// columnModes returns the modes a column kernel emits: for the threshold,
+// bits then keys, after the branch to the keys; otherwise one.
+func columnModes(k spec.Kernel, above bool, lo reg.Register) []bool {
+	if !above {
+		return []bool{false}
+	}
+	keyedBranch(k, lo, "keyStrip")
+	return []bool{false, true}
+}
+
+// columnLabels returns the label maker of one mode of a column kernel.
+func columnLabels(above, keyed bool) func(string) string {
+	if above {
+		label, _ := modeLabels(keyed)
+		return label
+	}
+	return func(s string) string { return strings.ToLower(s[:1]) + s[1:] }
 }
 
 // columnsAVX2 writes the AVX2 column kernel of k. Without mask registers,
@@ -266,26 +289,32 @@ func columnsAVX2(k spec.Kernel, above bool) {
 
 	zero := YMM()
 	VPXOR(zero, zero, zero)
-	// skip sets each lane of t, loaded from m, to -1 where it does not count.
-	var skip func(m Mem, t reg.VecVirtual)
+	// skip returns a register with each lane of the vector at m set to -1
+	// where it does not count.
+	var skip func(m Mem, keyed bool) reg.VecVirtual
+	var lo reg.Register
 	switch {
 	case above:
 		c := loadAboveYMM(k, zero)
-		skip = func(m Mem, t reg.VecVirtual) {
-			VMOVDQU(m, t)
-			c.notAbove(t)
-		}
+		lo = c.lo
+		skip = c.notAbove
 	case k.Float:
 		Comment("counted: every bit but the sign bit of each lane")
 		counted := YMM()
 		VPCMPEQD(counted, counted, counted)
 		l.srl(Imm(1), counted, counted)
-		skip = func(m Mem, t reg.VecVirtual) {
+		skip = func(m Mem, keyed bool) reg.VecVirtual {
+			t := YMM()
 			VPAND(m, counted, t)
 			l.cmpeq(t, zero, t)
+			return t
 		}
 	default:
-		skip = func(m Mem, t reg.VecVirtual) { l.cmpeq(m, zero, t) }
+		skip = func(m Mem, keyed bool) reg.VecVirtual {
+			t := YMM()
+			l.cmpeq(m, zero, t)
+			return t
+		}
 	}
 	TESTQ(rows, rows)
 	JZ(LabelRef("done"))
@@ -309,7 +338,7 @@ func columnsAVX2(k spec.Kernel, above bool) {
 		}
 	}
 
-	strip := func(label, next string, vectors int) {
+	strip := func(label, next string, vectors int, keyed bool) {
 		Label(label)
 		Commentf("Strips of %d vector(s), %d columns: one lane counter per column.", vectors, vectors*lanes)
 		CMPQ(cols, U32(vectors*lanes))
@@ -325,8 +354,7 @@ func columnsAVX2(k spec.Kernel, above bool) {
 		Label(label + "Rows")
 		Comment("Down the rows: count the lanes of each vector of the strip's row that do not count.")
 		for i := range acc {
-			t := YMM()
-			skip(Mem{Base: p, Disp: 32 * i}, t)
+			t := skip(Mem{Base: p, Disp: 32 * i}, keyed)
 			l.sub(t, acc[i], acc[i])
 		}
 		ADDQ(stride, p)
@@ -344,8 +372,11 @@ func columnsAVX2(k spec.Kernel, above bool) {
 		SUBQ(U32(lanes*vectors), cols)
 		JMP(LabelRef(label))
 	}
-	strip("strip", "vector", stripYMM)
-	strip("vector", "done", 1)
+	for _, keyed := range columnModes(k, above, lo) {
+		label := columnLabels(above, keyed)
+		strip(label("Strip"), label("Vector"), stripYMM, keyed)
+		strip(label("Vector"), "done", 1, keyed)
+	}
 
 	Label("done")
 	VZEROUPPER()

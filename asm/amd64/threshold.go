@@ -67,75 +67,124 @@ const predicateLE = 2
 // destination: it applies the sign mask B to the magnitude bits C.
 const ternXorAnd = 0x78
 
-// aboveZMM holds the AVX-512 threshold constants.
-type aboveZMM struct {
-	k                     spec.Kernel
-	magnitude, lo, span   reg.VecVirtual
-	sra, cmpu, sub, loadz func(ops ...Op)
+// A kernel compares in one of two modes, chosen once per call from lo:
+//
+//   - bits: when round-down(t) >= +0 (lo >= 1 as a signed lane), a negative
+//     pattern is never above, and the bits themselves do: a negative b,
+//     read unsigned, is at least 2^(n-1) > infBits, so b - lo > span as
+//     for its key. One subtraction and one compare per vector.
+//   - keys: below +0, the key of each lane, two more operations.
+//
+// Both test hi - x <= span, unsigned, with hi = lo + span = infBits: the
+// same interval as x - lo <= span, and the subtraction can take the vector
+// straight from memory.
+
+// keyedBranch jumps to label when the threshold needs keys: when lo, as a
+// signed lane, is not positive.
+func keyedBranch(k spec.Kernel, lo reg.Register, label string) {
+	Comment("Mode: a threshold at or above +0 compares bits, one below +0 compares keys.")
+	t := GP64()
+	MOVQ(lo.(reg.GPVirtual).As64(), t)
+	if k.Width < 8 {
+		SHLQ(U8(64-k.Bits()), t)
+	}
+	TESTQ(t, t)
+	JLE(LabelRef(label))
 }
 
-// loadAboveZMM broadcasts the lo and span parameters and derives the
+// aboveZMM holds the AVX-512 threshold constants.
+type aboveZMM struct {
+	k                   spec.Kernel
+	lo                  reg.Register // the lo parameter, for keyedBranch
+	magnitude, hi, span reg.VecVirtual
+	sra, cmpu, sub      func(ops ...Op)
+}
+
+// loadAboveZMM broadcasts hi = lo + span and span, and derives the
 // magnitude mask (every bit but the sign bit of a lane) from ones.
 func loadAboveZMM(k spec.Kernel, ones reg.VecVirtual) aboveZMM {
 	l, kl := lanesOf(k.Width), keyLanesOf(k.Width)
-	c := aboveZMM{k: k, magnitude: ZMM(), lo: ZMM(), span: ZMM(), sra: kl.sra, cmpu: kl.cmpu, sub: l.sub}
-	Comment("lo, span: a lane counts when key(lane) - lo <= span, unsigned; magnitude: all bits but the sign")
-	for _, p := range []struct {
-		name string
-		v    reg.VecVirtual
-	}{{"lo", c.lo}, {"span", c.span}} {
-		if k.Width == 8 {
-			kl.broadcast(Load(Param(p.name), GP64()), p.v)
-		} else {
-			kl.broadcast(Load(Param(p.name), GP32()), p.v)
-		}
-	}
+	c := aboveZMM{k: k, magnitude: ZMM(), hi: ZMM(), span: ZMM(), sra: kl.sra, cmpu: kl.cmpu, sub: l.sub}
+	Comment("hi, span: a lane x counts when hi - x <= span, unsigned; magnitude: all bits but the sign")
+	lo, span, hi := loadLoSpan(k)
+	c.lo = lo
+	kl.broadcast(hi, c.hi)
+	kl.broadcast(span, c.span)
 	l.srl(Imm(1), ones, c.magnitude)
 	return c
 }
 
-// above sets a bit of hit for each lane of t above the threshold, among the
-// lanes of valid if it is not nil. It overwrites t.
-func (c aboveZMM) above(t reg.VecVirtual, valid, hit Op) {
-	sign := ZMM()
-	c.sra(Imm(uint64(c.k.Bits()-1)), t, sign)
-	VPTERNLOGD(Imm(ternXorAnd), c.magnitude, sign, t)
-	c.sub(c.lo, t, t)
+// loadLoSpan loads the lo and span parameters and computes hi = lo + span.
+func loadLoSpan(k spec.Kernel) (lo, span, hi reg.Register) {
+	gp := GP32
+	if k.Width == 8 {
+		gp = GP64
+	}
+	lo, span, hi = Load(Param("lo"), gp()), Load(Param("span"), gp()), gp()
+	if k.Width == 8 {
+		MOVQ(lo, hi)
+		ADDQ(span, hi)
+	} else {
+		MOVL(lo, hi)
+		ADDL(span, hi)
+	}
+	return lo, span, hi
+}
+
+// above sets a bit of hit for each lane of the vector src (in memory, or a
+// register it may overwrite) that is above the threshold, among the lanes
+// of valid if it is not nil.
+func (c aboveZMM) above(src Op, valid, hit Op, keyed bool) {
+	if keyed {
+		v, ok := src.(reg.VecVirtual)
+		if !ok {
+			v = ZMM()
+			VMOVDQU64(src, v)
+		}
+		sign := ZMM()
+		c.sra(Imm(uint64(c.k.Bits()-1)), v, sign)
+		VPTERNLOGD(Imm(ternXorAnd), c.magnitude, sign, v)
+		src = v
+	}
+	d := ZMM()
+	c.sub(src, c.hi, d)
 	if valid != nil {
-		c.cmpu(Imm(predicateLE), c.span, t, valid, hit)
+		c.cmpu(Imm(predicateLE), c.span, d, valid, hit)
 		return
 	}
-	c.cmpu(Imm(predicateLE), c.span, t, hit)
+	c.cmpu(Imm(predicateLE), c.span, d, hit)
 }
 
 // aboveYMM holds the AVX2 threshold constants. AVX2 has neither unsigned
-// compares nor mask registers: key - lo <= span, unsigned, is
-// (key - lo) ^ msb <= span ^ msb, signed, and (key - lo) ^ msb is
-// key - (lo ^ msb); the kernels count the lanes that are NOT above, where
+// compares nor mask registers: hi - x <= span, unsigned, is
+// (hi - x) ^ msb <= span ^ msb, signed, and (hi - x) ^ msb is
+// (hi ^ msb) - x; the kernels count the lanes that are NOT above, where
 // that signed compare is false, as -1 from VPCMPGT.
 type aboveYMM struct {
 	k                                 spec.Kernel
-	magnitude, loFlip, spanFlip, zero reg.VecVirtual
+	lo                                reg.Register
+	magnitude, hiFlip, spanFlip, zero reg.VecVirtual
 	sra, cmpgt, sub                   func(ops ...Op)
 }
 
 func loadAboveYMM(k spec.Kernel, zero reg.VecVirtual) aboveYMM {
 	l, kl := lanesOf(k.Width), keyLanesOf(k.Width)
-	c := aboveYMM{k: k, magnitude: YMM(), loFlip: YMM(), spanFlip: YMM(), zero: zero, sra: kl.sra, cmpgt: kl.cmpgt, sub: l.sub}
-	Comment("loFlip, spanFlip: lo and span with the lane's top bit flipped; magnitude: all bits but the sign")
+	c := aboveYMM{k: k, magnitude: YMM(), hiFlip: YMM(), spanFlip: YMM(), zero: zero, sra: kl.sra, cmpgt: kl.cmpgt, sub: l.sub}
+	Comment("hiFlip, spanFlip: hi = lo + span and span with the lane's top bit flipped; magnitude: all bits but the sign")
+	lo, span, hi := loadLoSpan(k)
+	c.lo = lo
 	for _, p := range []struct {
-		name string
-		v    reg.VecVirtual
-	}{{"lo", c.loFlip}, {"span", c.spanFlip}} {
-		x := XMM()
+		g reg.Register
+		v reg.VecVirtual
+	}{{hi, c.hiFlip}, {span, c.spanFlip}} {
+		x, g := XMM(), GP64()
+		MOVQ(p.g.(reg.GPVirtual).As64(), g)
 		if k.Width == 8 {
-			g := Load(Param(p.name), GP64())
 			BTCQ(Imm(63), g)
 			VMOVQ(g, x)
 		} else {
-			g := Load(Param(p.name), GP32())
-			XORL(U32(uint64(1)<<(k.Bits()-1)), g)
-			VMOVD(g, x)
+			XORL(U32(uint64(1)<<(k.Bits()-1)), g.As32())
+			VMOVD(g.As32(), x)
 		}
 		kl.broadcast(x, p.v)
 	}
@@ -144,19 +193,26 @@ func loadAboveYMM(k spec.Kernel, zero reg.VecVirtual) aboveYMM {
 	return c
 }
 
-// notAbove sets each lane of t to -1 where it is not above the threshold,
-// and to 0 where it is.
-func (c aboveYMM) notAbove(t reg.VecVirtual) {
-	sign := YMM()
-	if c.k.Width == 8 { // no VPSRAQ in AVX2: 0 > t is the sign, spread
-		c.cmpgt(t, c.zero, sign)
-	} else {
-		c.sra(Imm(uint64(c.k.Bits()-1)), t, sign)
+// notAbove returns a register with each lane of the vector at m set to -1
+// where it is not above the threshold, and to 0 where it is.
+func (c aboveYMM) notAbove(m Mem, keyed bool) reg.VecVirtual {
+	var src Op = m
+	if keyed {
+		v, sign := YMM(), YMM()
+		VMOVDQU(m, v)
+		if c.k.Width == 8 { // no VPSRAQ in AVX2: 0 > v is the sign, spread
+			c.cmpgt(v, c.zero, sign)
+		} else {
+			c.sra(Imm(uint64(c.k.Bits()-1)), v, sign)
+		}
+		VPAND(c.magnitude, sign, sign)
+		VPXOR(sign, v, v)
+		src = v
 	}
-	VPAND(c.magnitude, sign, sign)
-	VPXOR(sign, t, t)
-	c.sub(c.loFlip, t, t)
+	t := YMM()
+	c.sub(src, c.hiFlip, t)
 	c.cmpgt(c.spanFlip, t, t)
+	return t
 }
 
 func thresholdKernels() {
@@ -211,79 +267,91 @@ func countAboveAVX512(k spec.Kernel) {
 	MOVQ(n, blocks)
 	SHRQ(U8(log2(unroll*lanesPerVector)), blocks)
 	ANDQ(U32(unroll*lanesPerVector-1), n)
+	keyedBranch(k, c.lo, "keyBlock")
 
-	Label("block")
-	Comment("Run at most blockIterations iterations, then widen the lane counts.")
-	TESTQ(blocks, blocks)
-	JZ(LabelRef("vectors"))
-	iterations := GP64()
-	MOVQ(U32(blockIterations), iterations)
-	CMPQ(blocks, iterations)
-	CMOVQLT(blocks, iterations)
-	SUBQ(iterations, blocks)
+	for _, keyed := range []bool{false, true} {
+		label, what := modeLabels(keyed)
+		Label(label("Block"))
+		Comment("Run at most blockIterations iterations, then widen the lane counts.")
+		TESTQ(blocks, blocks)
+		JZ(LabelRef(label("Vectors")))
+		iterations := GP64()
+		MOVQ(U32(blockIterations), iterations)
+		CMPQ(blocks, iterations)
+		CMOVQLT(blocks, iterations)
+		SUBQ(iterations, blocks)
 
-	Label("loop")
-	Commentf("Load %d vectors, compare their keys, count the lanes above, each vector into its own accumulator.", unroll)
-	for i := 0; i < unroll; i++ {
-		t, hit := ZMM(), K()
-		VMOVDQU64(Mem{Base: ptr, Disp: 64 * i}, t)
-		c.above(t, nil, hit)
-		l.sub(ones, acc[i], hit, acc[i])
+		Label(label("Loop"))
+		Commentf("Compare the %s of %d vectors, count the lanes above, each vector into its own accumulator.", what, unroll)
+		for i := 0; i < unroll; i++ {
+			hit := K()
+			c.above(Mem{Base: ptr, Disp: 64 * i}, nil, hit, keyed)
+			l.sub(ones, acc[i], hit, acc[i])
+		}
+		ADDQ(U32(64*unroll), ptr)
+		DECQ(iterations)
+		JNZ(LabelRef(label("Loop")))
+
+		Commentf("Widen: sum the accumulators (at most %d per lane) into quadwords.", unroll*blockIterations)
+		for i := 1; i < unroll; i++ {
+			l.add(acc[i], acc[0], acc[0])
+			VPXORQ(acc[i], acc[i], acc[i])
+		}
+		sums := ZMM()
+		VPSADBW(zero, acc[0], sums)
+		VPADDQ(sums, wide, wide)
+		VPXORQ(acc[0], acc[0], acc[0])
+		JMP(LabelRef(label("Block")))
+
+		Label(label("Vectors"))
+		Commentf("Whole vectors left over: at most %d of them.", unroll-1)
+		CMPQ(n, U32(lanesPerVector))
+		JB(LabelRef(label("Tail")))
+		hit := K()
+		c.above(Mem{Base: ptr}, nil, hit, keyed)
+		l.sub(ones, acc[0], hit, acc[0])
+		ADDQ(U32(64), ptr)
+		SUBQ(U32(lanesPerVector), n)
+		JMP(LabelRef(label("Vectors")))
+
+		Label(label("Tail"))
+		Comment("The last partial vector: a masked, zeroing load of its n lanes, compared under the same mask.")
+		TESTQ(n, n)
+		JZ(LabelRef(label("Reduce")))
+		keep := GP64()
+		MOVQ(U32(1), keep)
+		MOVQ(n, reg.RCX)
+		SHLQ(reg.CL, keep)
+		DECQ(keep)
+		valid := K()
+		if k.Width == 1 {
+			l.kmov(keep, valid)
+		} else {
+			l.kmov(keep.As32(), valid)
+		}
+		t := ZMM()
+		l.loadz(Mem{Base: ptr}, valid, t)
+		c.above(t, valid, hit, keyed)
+		l.sub(ones, acc[0], hit, acc[0])
+
+		Label(label("Reduce"))
+		Comment("Reduce: widen what the last block counted and add up the quadwords.")
+		VPSADBW(zero, acc[0], sums)
+		VPADDQ(sums, wide, wide)
+		total := sumQuadwordsZMM(wide)
+		Store(total, ReturnIndex(0))
+		VZEROUPPER()
+		RET()
 	}
-	ADDQ(U32(64*unroll), ptr)
-	DECQ(iterations)
-	JNZ(LabelRef("loop"))
+}
 
-	Commentf("Widen: sum the accumulators (at most %d per lane) into quadwords.", unroll*blockIterations)
-	for i := 1; i < unroll; i++ {
-		l.add(acc[i], acc[0], acc[0])
-		VPXORQ(acc[i], acc[i], acc[i])
+// modeLabels returns the label maker and the name of what is compared of
+// one mode of a threshold kernel.
+func modeLabels(keyed bool) (label func(string) string, what string) {
+	if keyed {
+		return func(s string) string { return "key" + s }, "keys"
 	}
-	sums := ZMM()
-	VPSADBW(zero, acc[0], sums)
-	VPADDQ(sums, wide, wide)
-	VPXORQ(acc[0], acc[0], acc[0])
-	JMP(LabelRef("block"))
-
-	Label("vectors")
-	Commentf("Whole vectors left over: at most %d of them.", unroll-1)
-	CMPQ(n, U32(lanesPerVector))
-	JB(LabelRef("tail"))
-	t, hit := ZMM(), K()
-	VMOVDQU64(Mem{Base: ptr}, t)
-	c.above(t, nil, hit)
-	l.sub(ones, acc[0], hit, acc[0])
-	ADDQ(U32(64), ptr)
-	SUBQ(U32(lanesPerVector), n)
-	JMP(LabelRef("vectors"))
-
-	Label("tail")
-	Comment("The last partial vector: a masked, zeroing load of its n lanes, compared under the same mask.")
-	TESTQ(n, n)
-	JZ(LabelRef("reduce"))
-	keep := GP64()
-	MOVQ(U32(1), keep)
-	MOVQ(n, reg.RCX)
-	SHLQ(reg.CL, keep)
-	DECQ(keep)
-	valid := K()
-	if k.Width == 1 {
-		l.kmov(keep, valid)
-	} else {
-		l.kmov(keep.As32(), valid)
-	}
-	l.loadz(Mem{Base: ptr}, valid, t)
-	c.above(t, valid, hit)
-	l.sub(ones, acc[0], hit, acc[0])
-
-	Label("reduce")
-	Comment("Reduce: widen what the last block counted and add up the quadwords.")
-	VPSADBW(zero, acc[0], sums)
-	VPADDQ(sums, wide, wide)
-	total := sumQuadwordsZMM(wide)
-	Store(total, ReturnIndex(0))
-	VZEROUPPER()
-	RET()
+	return func(s string) string { return "bits" + s }, "bits"
 }
 
 // countAboveAVX2 writes the AVX2 CountAbove kernel of k. It counts the lanes
@@ -319,59 +387,61 @@ func countAboveAVX2(k spec.Kernel) {
 	MOVQ(n, blocks)
 	SHRQ(U8(log2(unroll*lanesPerVector)), blocks)
 	ANDQ(U32(unroll*lanesPerVector-1), n)
+	keyedBranch(k, c.lo, "keyBlock")
 
-	Label("block")
-	Comment("Run at most blockIterations iterations, then widen the lane counts.")
-	TESTQ(blocks, blocks)
-	JZ(LabelRef("vectors"))
-	iterations := GP64()
-	MOVQ(U32(blockIterations), iterations)
-	CMPQ(blocks, iterations)
-	CMOVQLT(blocks, iterations)
-	SUBQ(iterations, blocks)
+	for _, keyed := range []bool{false, true} {
+		label, what := modeLabels(keyed)
+		Label(label("Block"))
+		Comment("Run at most blockIterations iterations, then widen the lane counts.")
+		TESTQ(blocks, blocks)
+		JZ(LabelRef(label("Vectors")))
+		iterations := GP64()
+		MOVQ(U32(blockIterations), iterations)
+		CMPQ(blocks, iterations)
+		CMOVQLT(blocks, iterations)
+		SUBQ(iterations, blocks)
 
-	Label("loop")
-	Commentf("Load %d vectors, compare their keys, count the lanes not above, each into its own accumulator.", unroll)
-	for i := 0; i < unroll; i++ {
-		t := YMM()
-		VMOVDQU(Mem{Base: ptr, Disp: 32 * i}, t)
-		c.notAbove(t)
-		l.sub(t, acc[i], acc[i])
+		Label(label("Loop"))
+		Commentf("Compare the %s of %d vectors, count the lanes not above, each into its own accumulator.", what, unroll)
+		for i := 0; i < unroll; i++ {
+			t := c.notAbove(Mem{Base: ptr, Disp: 32 * i}, keyed)
+			l.sub(t, acc[i], acc[i])
+		}
+		ADDQ(U32(32*unroll), ptr)
+		DECQ(iterations)
+		JNZ(LabelRef(label("Loop")))
+
+		Commentf("Widen: sum the accumulators (at most %d per lane) into quadwords.", unroll*blockIterations)
+		for i := 1; i < unroll; i++ {
+			l.add(acc[i], acc[0], acc[0])
+			VPXOR(acc[i], acc[i], acc[i])
+		}
+		sums := YMM()
+		VPSADBW(zero, acc[0], sums)
+		VPADDQ(sums, wide, wide)
+		VPXOR(acc[0], acc[0], acc[0])
+		JMP(LabelRef(label("Block")))
+
+		Label(label("Vectors"))
+		Commentf("Whole vectors left over: at most %d of them.", unroll-1)
+		CMPQ(n, U32(lanesPerVector))
+		JB(LabelRef(label("Reduce")))
+		t := c.notAbove(Mem{Base: ptr}, keyed)
+		l.sub(t, acc[0], acc[0])
+		ADDQ(U32(32), ptr)
+		SUBQ(U32(lanesPerVector), n)
+		JMP(LabelRef(label("Vectors")))
+
+		Label(label("Reduce"))
+		Comment("Reduce: lanes above are the lanes processed less the lanes not above.")
+		VPSADBW(zero, acc[0], sums)
+		VPADDQ(sums, wide, wide)
+		notAbove := sumQuadwordsYMM(wide)
+		total := GP64()
+		MOVQ(processed, total)
+		SUBQ(notAbove, total)
+		Store(total, ReturnIndex(0))
+		VZEROUPPER()
+		RET()
 	}
-	ADDQ(U32(32*unroll), ptr)
-	DECQ(iterations)
-	JNZ(LabelRef("loop"))
-
-	Commentf("Widen: sum the accumulators (at most %d per lane) into quadwords.", unroll*blockIterations)
-	for i := 1; i < unroll; i++ {
-		l.add(acc[i], acc[0], acc[0])
-		VPXOR(acc[i], acc[i], acc[i])
-	}
-	sums := YMM()
-	VPSADBW(zero, acc[0], sums)
-	VPADDQ(sums, wide, wide)
-	VPXOR(acc[0], acc[0], acc[0])
-	JMP(LabelRef("block"))
-
-	Label("vectors")
-	Commentf("Whole vectors left over: at most %d of them.", unroll-1)
-	CMPQ(n, U32(lanesPerVector))
-	JB(LabelRef("reduce"))
-	t := YMM()
-	VMOVDQU(Mem{Base: ptr}, t)
-	c.notAbove(t)
-	l.sub(t, acc[0], acc[0])
-	ADDQ(U32(32), ptr)
-	SUBQ(U32(lanesPerVector), n)
-	JMP(LabelRef("vectors"))
-
-	Label("reduce")
-	Comment("Reduce: lanes above are the lanes processed less the lanes not above.")
-	VPSADBW(zero, acc[0], sums)
-	VPADDQ(sums, wide, wide)
-	notAbove := sumQuadwordsYMM(wide)
-	SUBQ(notAbove, processed)
-	Store(processed, ReturnIndex(0))
-	VZEROUPPER()
-	RET()
 }
