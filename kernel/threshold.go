@@ -107,8 +107,11 @@ func countAboveChunks[W word](x []W, lo, span W, count func(x []W, lo, span W) i
 // key(x) - lo <= span, in n-bit wrapping arithmetic: the interval [lo,
 // infBits] is shorter than 2^n, so no key outside it wraps into it. This is
 // exact, independent of the FPU's denormal and rounding modes, and the same
-// three operations for every float type, which is why the kernels use it
-// for float32 and float64 too rather than a native compare.
+// integer operations for every float type, which is why the kernels use it
+// for float32 and float64 too rather than a native compare. When
+// round-down(t) >= +0 (lo >= 1) the key is not even needed: a negative
+// pattern b, read unsigned, is at least 2^(n-1) > infBits, so b-lo > span
+// as for its key, and the amd64 kernels then compare the bits themselves.
 
 // floatBits is a floor threshold: the bit pattern of round-down(t) in the
 // element type, the pattern of +Inf, and whether t was a number at all.

@@ -19,9 +19,9 @@ import (
 // convention: lo = key(round-down(t)) + 1, span = key(+Inf) - lo, so NaNs,
 // -0 = +0 and a threshold between two representable values all come out
 // exact). The decision is on integers: it does not depend on MXCSR's
-// denormal modes, costs the same three operations for every float width,
-// and serves Float16 and BFloat16, which this CPU cannot compare natively
-// (no AVX512-FP16), with the same code as float32 and float64.
+// denormal modes, costs the same operations for every float width, and
+// serves Float16 and BFloat16, which this CPU cannot compare natively (no
+// AVX512-FP16), with the same code as float32 and float64.
 
 // keyLanes holds the per-width instructions of the key comparison.
 type keyLanes struct {
