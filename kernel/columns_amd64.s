@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func addNonZeroColumnsBits8AVX512(counts []uint64, x []uint8, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F
+// Requires: AVX, AVX512BW, AVX512F, MMX+
 TEXT ·addNonZeroColumnsBits8AVX512(SB), NOSPLIT, $64-64
 	MOVQ counts_base+0(FP), AX
 	MOVQ counts_len+8(FP), CX
@@ -40,6 +40,67 @@ strip:
 	VPXORQ Z16, Z16, Z16
 	MOVQ   DX, DI
 	MOVQ   SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  stripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+stripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	PREFETCHT0 256(DI)(R9*1)
+	PREFETCHT0 320(DI)(R9*1)
+	PREFETCHT0 384(DI)(R9*1)
+	PREFETCHT0 448(DI)(R9*1)
+	PREFETCHT0 512(DI)(R9*1)
+	PREFETCHT0 576(DI)(R9*1)
+	PREFETCHT0 640(DI)(R9*1)
+	PREFETCHT0 704(DI)(R9*1)
+	PREFETCHT0 768(DI)(R9*1)
+	PREFETCHT0 832(DI)(R9*1)
+	PREFETCHT0 896(DI)(R9*1)
+	PREFETCHT0 960(DI)(R9*1)
+	VPTESTMB   (DI), Z0, K1
+	VPSUBB     Z0, Z1, K1, Z1
+	VPTESTMB   64(DI), Z0, K1
+	VPSUBB     Z0, Z2, K1, Z2
+	VPTESTMB   128(DI), Z0, K1
+	VPSUBB     Z0, Z3, K1, Z3
+	VPTESTMB   192(DI), Z0, K1
+	VPSUBB     Z0, Z4, K1, Z4
+	VPTESTMB   256(DI), Z0, K1
+	VPSUBB     Z0, Z5, K1, Z5
+	VPTESTMB   320(DI), Z0, K1
+	VPSUBB     Z0, Z6, K1, Z6
+	VPTESTMB   384(DI), Z0, K1
+	VPSUBB     Z0, Z7, K1, Z7
+	VPTESTMB   448(DI), Z0, K1
+	VPSUBB     Z0, Z8, K1, Z8
+	VPTESTMB   512(DI), Z0, K1
+	VPSUBB     Z0, Z9, K1, Z9
+	VPTESTMB   576(DI), Z0, K1
+	VPSUBB     Z0, Z10, K1, Z10
+	VPTESTMB   640(DI), Z0, K1
+	VPSUBB     Z0, Z11, K1, Z11
+	VPTESTMB   704(DI), Z0, K1
+	VPSUBB     Z0, Z12, K1, Z12
+	VPTESTMB   768(DI), Z0, K1
+	VPSUBB     Z0, Z13, K1, Z13
+	VPTESTMB   832(DI), Z0, K1
+	VPSUBB     Z0, Z14, K1, Z14
+	VPTESTMB   896(DI), Z0, K1
+	VPSUBB     Z0, Z15, K1, Z15
+	VPTESTMB   960(DI), Z0, K1
+	VPSUBB     Z0, Z16, K1, Z16
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        stripAhead
+	MOVQ       $0x00000004, R8
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -493,6 +554,22 @@ vector:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  vectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+vectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPTESTMB   (DI), Z0, K1
+	VPSUBB     Z0, Z18, K1, Z18
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        vectorAhead
+	MOVQ       $0x00000004, R8
+
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMB (DI), Z0, K1
@@ -607,7 +684,7 @@ done:
 	RET
 
 // func addNonZeroColumnsBits16AVX512(counts []uint64, x []uint16, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F
+// Requires: AVX, AVX512BW, AVX512F, MMX+
 TEXT ·addNonZeroColumnsBits16AVX512(SB), NOSPLIT, $64-64
 	MOVQ counts_base+0(FP), AX
 	MOVQ counts_len+8(FP), CX
@@ -643,6 +720,67 @@ strip:
 	VPXORQ Z16, Z16, Z16
 	MOVQ   DX, DI
 	MOVQ   SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  stripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+stripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	PREFETCHT0 256(DI)(R9*1)
+	PREFETCHT0 320(DI)(R9*1)
+	PREFETCHT0 384(DI)(R9*1)
+	PREFETCHT0 448(DI)(R9*1)
+	PREFETCHT0 512(DI)(R9*1)
+	PREFETCHT0 576(DI)(R9*1)
+	PREFETCHT0 640(DI)(R9*1)
+	PREFETCHT0 704(DI)(R9*1)
+	PREFETCHT0 768(DI)(R9*1)
+	PREFETCHT0 832(DI)(R9*1)
+	PREFETCHT0 896(DI)(R9*1)
+	PREFETCHT0 960(DI)(R9*1)
+	VPTESTMW   (DI), Z0, K1
+	VPSUBW     Z0, Z1, K1, Z1
+	VPTESTMW   64(DI), Z0, K1
+	VPSUBW     Z0, Z2, K1, Z2
+	VPTESTMW   128(DI), Z0, K1
+	VPSUBW     Z0, Z3, K1, Z3
+	VPTESTMW   192(DI), Z0, K1
+	VPSUBW     Z0, Z4, K1, Z4
+	VPTESTMW   256(DI), Z0, K1
+	VPSUBW     Z0, Z5, K1, Z5
+	VPTESTMW   320(DI), Z0, K1
+	VPSUBW     Z0, Z6, K1, Z6
+	VPTESTMW   384(DI), Z0, K1
+	VPSUBW     Z0, Z7, K1, Z7
+	VPTESTMW   448(DI), Z0, K1
+	VPSUBW     Z0, Z8, K1, Z8
+	VPTESTMW   512(DI), Z0, K1
+	VPSUBW     Z0, Z9, K1, Z9
+	VPTESTMW   576(DI), Z0, K1
+	VPSUBW     Z0, Z10, K1, Z10
+	VPTESTMW   640(DI), Z0, K1
+	VPSUBW     Z0, Z11, K1, Z11
+	VPTESTMW   704(DI), Z0, K1
+	VPSUBW     Z0, Z12, K1, Z12
+	VPTESTMW   768(DI), Z0, K1
+	VPSUBW     Z0, Z13, K1, Z13
+	VPTESTMW   832(DI), Z0, K1
+	VPSUBW     Z0, Z14, K1, Z14
+	VPTESTMW   896(DI), Z0, K1
+	VPSUBW     Z0, Z15, K1, Z15
+	VPTESTMW   960(DI), Z0, K1
+	VPSUBW     Z0, Z16, K1, Z16
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        stripAhead
+	MOVQ       $0x00000004, R8
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -904,6 +1042,22 @@ vector:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  vectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+vectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPTESTMW   (DI), Z0, K1
+	VPSUBW     Z0, Z18, K1, Z18
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        vectorAhead
+	MOVQ       $0x00000004, R8
+
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMW (DI), Z0, K1
@@ -982,7 +1136,7 @@ done:
 	RET
 
 // func addNonZeroColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F
+// Requires: AVX, AVX512BW, AVX512F, MMX+
 TEXT ·addNonZeroColumnsFloat16AVX512(SB), NOSPLIT, $64-64
 	MOVQ counts_base+0(FP), AX
 	MOVQ counts_len+8(FP), CX
@@ -1021,6 +1175,67 @@ strip:
 	VPXORQ Z17, Z17, Z17
 	MOVQ   DX, DI
 	MOVQ   SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  stripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+stripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	PREFETCHT0 256(DI)(R9*1)
+	PREFETCHT0 320(DI)(R9*1)
+	PREFETCHT0 384(DI)(R9*1)
+	PREFETCHT0 448(DI)(R9*1)
+	PREFETCHT0 512(DI)(R9*1)
+	PREFETCHT0 576(DI)(R9*1)
+	PREFETCHT0 640(DI)(R9*1)
+	PREFETCHT0 704(DI)(R9*1)
+	PREFETCHT0 768(DI)(R9*1)
+	PREFETCHT0 832(DI)(R9*1)
+	PREFETCHT0 896(DI)(R9*1)
+	PREFETCHT0 960(DI)(R9*1)
+	VPTESTMW   (DI), Z1, K1
+	VPSUBW     Z0, Z2, K1, Z2
+	VPTESTMW   64(DI), Z1, K1
+	VPSUBW     Z0, Z3, K1, Z3
+	VPTESTMW   128(DI), Z1, K1
+	VPSUBW     Z0, Z4, K1, Z4
+	VPTESTMW   192(DI), Z1, K1
+	VPSUBW     Z0, Z5, K1, Z5
+	VPTESTMW   256(DI), Z1, K1
+	VPSUBW     Z0, Z6, K1, Z6
+	VPTESTMW   320(DI), Z1, K1
+	VPSUBW     Z0, Z7, K1, Z7
+	VPTESTMW   384(DI), Z1, K1
+	VPSUBW     Z0, Z8, K1, Z8
+	VPTESTMW   448(DI), Z1, K1
+	VPSUBW     Z0, Z9, K1, Z9
+	VPTESTMW   512(DI), Z1, K1
+	VPSUBW     Z0, Z10, K1, Z10
+	VPTESTMW   576(DI), Z1, K1
+	VPSUBW     Z0, Z11, K1, Z11
+	VPTESTMW   640(DI), Z1, K1
+	VPSUBW     Z0, Z12, K1, Z12
+	VPTESTMW   704(DI), Z1, K1
+	VPSUBW     Z0, Z13, K1, Z13
+	VPTESTMW   768(DI), Z1, K1
+	VPSUBW     Z0, Z14, K1, Z14
+	VPTESTMW   832(DI), Z1, K1
+	VPSUBW     Z0, Z15, K1, Z15
+	VPTESTMW   896(DI), Z1, K1
+	VPSUBW     Z0, Z16, K1, Z16
+	VPTESTMW   960(DI), Z1, K1
+	VPSUBW     Z0, Z17, K1, Z17
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        stripAhead
+	MOVQ       $0x00000004, R8
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1282,6 +1497,22 @@ vector:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  vectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+vectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPTESTMW   (DI), Z1, K1
+	VPSUBW     Z0, Z19, K1, Z19
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        vectorAhead
+	MOVQ       $0x00000004, R8
+
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMW (DI), Z1, K1
@@ -1360,7 +1591,7 @@ done:
 	RET
 
 // func addNonZeroColumnsBits32AVX512(counts []uint64, x []uint32, stride int, rows int)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·addNonZeroColumnsBits32AVX512(SB), NOSPLIT, $64-64
 	MOVQ counts_base+0(FP), AX
 	MOVQ counts_len+8(FP), CX
@@ -1396,6 +1627,67 @@ strip:
 	VPXORQ Z16, Z16, Z16
 	MOVQ   DX, DI
 	MOVQ   SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  stripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+stripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	PREFETCHT0 256(DI)(R9*1)
+	PREFETCHT0 320(DI)(R9*1)
+	PREFETCHT0 384(DI)(R9*1)
+	PREFETCHT0 448(DI)(R9*1)
+	PREFETCHT0 512(DI)(R9*1)
+	PREFETCHT0 576(DI)(R9*1)
+	PREFETCHT0 640(DI)(R9*1)
+	PREFETCHT0 704(DI)(R9*1)
+	PREFETCHT0 768(DI)(R9*1)
+	PREFETCHT0 832(DI)(R9*1)
+	PREFETCHT0 896(DI)(R9*1)
+	PREFETCHT0 960(DI)(R9*1)
+	VPTESTMD   (DI), Z0, K1
+	VPSUBD     Z0, Z1, K1, Z1
+	VPTESTMD   64(DI), Z0, K1
+	VPSUBD     Z0, Z2, K1, Z2
+	VPTESTMD   128(DI), Z0, K1
+	VPSUBD     Z0, Z3, K1, Z3
+	VPTESTMD   192(DI), Z0, K1
+	VPSUBD     Z0, Z4, K1, Z4
+	VPTESTMD   256(DI), Z0, K1
+	VPSUBD     Z0, Z5, K1, Z5
+	VPTESTMD   320(DI), Z0, K1
+	VPSUBD     Z0, Z6, K1, Z6
+	VPTESTMD   384(DI), Z0, K1
+	VPSUBD     Z0, Z7, K1, Z7
+	VPTESTMD   448(DI), Z0, K1
+	VPSUBD     Z0, Z8, K1, Z8
+	VPTESTMD   512(DI), Z0, K1
+	VPSUBD     Z0, Z9, K1, Z9
+	VPTESTMD   576(DI), Z0, K1
+	VPSUBD     Z0, Z10, K1, Z10
+	VPTESTMD   640(DI), Z0, K1
+	VPSUBD     Z0, Z11, K1, Z11
+	VPTESTMD   704(DI), Z0, K1
+	VPSUBD     Z0, Z12, K1, Z12
+	VPTESTMD   768(DI), Z0, K1
+	VPSUBD     Z0, Z13, K1, Z13
+	VPTESTMD   832(DI), Z0, K1
+	VPSUBD     Z0, Z14, K1, Z14
+	VPTESTMD   896(DI), Z0, K1
+	VPSUBD     Z0, Z15, K1, Z15
+	VPTESTMD   960(DI), Z0, K1
+	VPSUBD     Z0, Z16, K1, Z16
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        stripAhead
+	MOVQ       $0x00000004, R8
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1561,6 +1853,22 @@ vector:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  vectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+vectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPTESTMD   (DI), Z0, K1
+	VPSUBD     Z0, Z18, K1, Z18
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        vectorAhead
+	MOVQ       $0x00000004, R8
+
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMD (DI), Z0, K1
@@ -1621,7 +1929,7 @@ done:
 	RET
 
 // func addNonZeroColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·addNonZeroColumnsFloat32AVX512(SB), NOSPLIT, $64-64
 	MOVQ counts_base+0(FP), AX
 	MOVQ counts_len+8(FP), CX
@@ -1660,6 +1968,67 @@ strip:
 	VPXORQ Z17, Z17, Z17
 	MOVQ   DX, DI
 	MOVQ   SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  stripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+stripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	PREFETCHT0 256(DI)(R9*1)
+	PREFETCHT0 320(DI)(R9*1)
+	PREFETCHT0 384(DI)(R9*1)
+	PREFETCHT0 448(DI)(R9*1)
+	PREFETCHT0 512(DI)(R9*1)
+	PREFETCHT0 576(DI)(R9*1)
+	PREFETCHT0 640(DI)(R9*1)
+	PREFETCHT0 704(DI)(R9*1)
+	PREFETCHT0 768(DI)(R9*1)
+	PREFETCHT0 832(DI)(R9*1)
+	PREFETCHT0 896(DI)(R9*1)
+	PREFETCHT0 960(DI)(R9*1)
+	VPTESTMD   (DI), Z1, K1
+	VPSUBD     Z0, Z2, K1, Z2
+	VPTESTMD   64(DI), Z1, K1
+	VPSUBD     Z0, Z3, K1, Z3
+	VPTESTMD   128(DI), Z1, K1
+	VPSUBD     Z0, Z4, K1, Z4
+	VPTESTMD   192(DI), Z1, K1
+	VPSUBD     Z0, Z5, K1, Z5
+	VPTESTMD   256(DI), Z1, K1
+	VPSUBD     Z0, Z6, K1, Z6
+	VPTESTMD   320(DI), Z1, K1
+	VPSUBD     Z0, Z7, K1, Z7
+	VPTESTMD   384(DI), Z1, K1
+	VPSUBD     Z0, Z8, K1, Z8
+	VPTESTMD   448(DI), Z1, K1
+	VPSUBD     Z0, Z9, K1, Z9
+	VPTESTMD   512(DI), Z1, K1
+	VPSUBD     Z0, Z10, K1, Z10
+	VPTESTMD   576(DI), Z1, K1
+	VPSUBD     Z0, Z11, K1, Z11
+	VPTESTMD   640(DI), Z1, K1
+	VPSUBD     Z0, Z12, K1, Z12
+	VPTESTMD   704(DI), Z1, K1
+	VPSUBD     Z0, Z13, K1, Z13
+	VPTESTMD   768(DI), Z1, K1
+	VPSUBD     Z0, Z14, K1, Z14
+	VPTESTMD   832(DI), Z1, K1
+	VPSUBD     Z0, Z15, K1, Z15
+	VPTESTMD   896(DI), Z1, K1
+	VPSUBD     Z0, Z16, K1, Z16
+	VPTESTMD   960(DI), Z1, K1
+	VPSUBD     Z0, Z17, K1, Z17
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        stripAhead
+	MOVQ       $0x00000004, R8
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1825,6 +2194,22 @@ vector:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  vectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+vectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPTESTMD   (DI), Z1, K1
+	VPSUBD     Z0, Z19, K1, Z19
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        vectorAhead
+	MOVQ       $0x00000004, R8
+
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMD (DI), Z1, K1
@@ -1885,7 +2270,7 @@ done:
 	RET
 
 // func addNonZeroColumnsBits64AVX512(counts []uint64, x []uint64, stride int, rows int)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·addNonZeroColumnsBits64AVX512(SB), NOSPLIT, $0-64
 	MOVQ counts_base+0(FP), AX
 	MOVQ counts_len+8(FP), CX
@@ -1921,6 +2306,67 @@ strip:
 	VPXORQ Z16, Z16, Z16
 	MOVQ   DX, DI
 	MOVQ   SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  stripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+stripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	PREFETCHT0 256(DI)(R9*1)
+	PREFETCHT0 320(DI)(R9*1)
+	PREFETCHT0 384(DI)(R9*1)
+	PREFETCHT0 448(DI)(R9*1)
+	PREFETCHT0 512(DI)(R9*1)
+	PREFETCHT0 576(DI)(R9*1)
+	PREFETCHT0 640(DI)(R9*1)
+	PREFETCHT0 704(DI)(R9*1)
+	PREFETCHT0 768(DI)(R9*1)
+	PREFETCHT0 832(DI)(R9*1)
+	PREFETCHT0 896(DI)(R9*1)
+	PREFETCHT0 960(DI)(R9*1)
+	VPTESTMQ   (DI), Z0, K1
+	VPSUBQ     Z0, Z1, K1, Z1
+	VPTESTMQ   64(DI), Z0, K1
+	VPSUBQ     Z0, Z2, K1, Z2
+	VPTESTMQ   128(DI), Z0, K1
+	VPSUBQ     Z0, Z3, K1, Z3
+	VPTESTMQ   192(DI), Z0, K1
+	VPSUBQ     Z0, Z4, K1, Z4
+	VPTESTMQ   256(DI), Z0, K1
+	VPSUBQ     Z0, Z5, K1, Z5
+	VPTESTMQ   320(DI), Z0, K1
+	VPSUBQ     Z0, Z6, K1, Z6
+	VPTESTMQ   384(DI), Z0, K1
+	VPSUBQ     Z0, Z7, K1, Z7
+	VPTESTMQ   448(DI), Z0, K1
+	VPSUBQ     Z0, Z8, K1, Z8
+	VPTESTMQ   512(DI), Z0, K1
+	VPSUBQ     Z0, Z9, K1, Z9
+	VPTESTMQ   576(DI), Z0, K1
+	VPSUBQ     Z0, Z10, K1, Z10
+	VPTESTMQ   640(DI), Z0, K1
+	VPSUBQ     Z0, Z11, K1, Z11
+	VPTESTMQ   704(DI), Z0, K1
+	VPSUBQ     Z0, Z12, K1, Z12
+	VPTESTMQ   768(DI), Z0, K1
+	VPSUBQ     Z0, Z13, K1, Z13
+	VPTESTMQ   832(DI), Z0, K1
+	VPSUBQ     Z0, Z14, K1, Z14
+	VPTESTMQ   896(DI), Z0, K1
+	VPSUBQ     Z0, Z15, K1, Z15
+	VPTESTMQ   960(DI), Z0, K1
+	VPSUBQ     Z0, Z16, K1, Z16
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        stripAhead
+	MOVQ       $0x00000004, R8
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2006,6 +2452,22 @@ vector:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  vectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+vectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPTESTMQ   (DI), Z0, K1
+	VPSUBQ     Z0, Z17, K1, Z17
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        vectorAhead
+	MOVQ       $0x00000004, R8
+
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMQ (DI), Z0, K1
@@ -2053,7 +2515,7 @@ done:
 	RET
 
 // func addNonZeroColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·addNonZeroColumnsFloat64AVX512(SB), NOSPLIT, $0-64
 	MOVQ counts_base+0(FP), AX
 	MOVQ counts_len+8(FP), CX
@@ -2092,6 +2554,67 @@ strip:
 	VPXORQ Z17, Z17, Z17
 	MOVQ   DX, DI
 	MOVQ   SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  stripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+stripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	PREFETCHT0 256(DI)(R9*1)
+	PREFETCHT0 320(DI)(R9*1)
+	PREFETCHT0 384(DI)(R9*1)
+	PREFETCHT0 448(DI)(R9*1)
+	PREFETCHT0 512(DI)(R9*1)
+	PREFETCHT0 576(DI)(R9*1)
+	PREFETCHT0 640(DI)(R9*1)
+	PREFETCHT0 704(DI)(R9*1)
+	PREFETCHT0 768(DI)(R9*1)
+	PREFETCHT0 832(DI)(R9*1)
+	PREFETCHT0 896(DI)(R9*1)
+	PREFETCHT0 960(DI)(R9*1)
+	VPTESTMQ   (DI), Z1, K1
+	VPSUBQ     Z0, Z2, K1, Z2
+	VPTESTMQ   64(DI), Z1, K1
+	VPSUBQ     Z0, Z3, K1, Z3
+	VPTESTMQ   128(DI), Z1, K1
+	VPSUBQ     Z0, Z4, K1, Z4
+	VPTESTMQ   192(DI), Z1, K1
+	VPSUBQ     Z0, Z5, K1, Z5
+	VPTESTMQ   256(DI), Z1, K1
+	VPSUBQ     Z0, Z6, K1, Z6
+	VPTESTMQ   320(DI), Z1, K1
+	VPSUBQ     Z0, Z7, K1, Z7
+	VPTESTMQ   384(DI), Z1, K1
+	VPSUBQ     Z0, Z8, K1, Z8
+	VPTESTMQ   448(DI), Z1, K1
+	VPSUBQ     Z0, Z9, K1, Z9
+	VPTESTMQ   512(DI), Z1, K1
+	VPSUBQ     Z0, Z10, K1, Z10
+	VPTESTMQ   576(DI), Z1, K1
+	VPSUBQ     Z0, Z11, K1, Z11
+	VPTESTMQ   640(DI), Z1, K1
+	VPSUBQ     Z0, Z12, K1, Z12
+	VPTESTMQ   704(DI), Z1, K1
+	VPSUBQ     Z0, Z13, K1, Z13
+	VPTESTMQ   768(DI), Z1, K1
+	VPSUBQ     Z0, Z14, K1, Z14
+	VPTESTMQ   832(DI), Z1, K1
+	VPSUBQ     Z0, Z15, K1, Z15
+	VPTESTMQ   896(DI), Z1, K1
+	VPSUBQ     Z0, Z16, K1, Z16
+	VPTESTMQ   960(DI), Z1, K1
+	VPSUBQ     Z0, Z17, K1, Z17
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        stripAhead
+	MOVQ       $0x00000004, R8
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2177,6 +2700,22 @@ vector:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  vectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+vectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPTESTMQ   (DI), Z1, K1
+	VPSUBQ     Z0, Z18, K1, Z18
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        vectorAhead
+	MOVQ       $0x00000004, R8
+
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
 	VPTESTMQ (DI), Z1, K1
@@ -2224,7 +2763,7 @@ done:
 	RET
 
 // func addAboveColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX512BW, AVX512F
+// Requires: AVX, AVX512BW, AVX512F, MMX+
 TEXT ·addAboveColumnsFloat16AVX512(SB), NOSPLIT, $64-68
 	MOVQ counts_base+0(FP), AX
 	MOVQ counts_len+8(FP), CX
@@ -2274,6 +2813,83 @@ bitsStrip:
 	VPXORQ Z19, Z19, Z19
 	MOVQ   DX, DI
 	MOVQ   SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  bitsStripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+bitsStripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	PREFETCHT0 256(DI)(R9*1)
+	PREFETCHT0 320(DI)(R9*1)
+	PREFETCHT0 384(DI)(R9*1)
+	PREFETCHT0 448(DI)(R9*1)
+	PREFETCHT0 512(DI)(R9*1)
+	PREFETCHT0 576(DI)(R9*1)
+	PREFETCHT0 640(DI)(R9*1)
+	PREFETCHT0 704(DI)(R9*1)
+	PREFETCHT0 768(DI)(R9*1)
+	PREFETCHT0 832(DI)(R9*1)
+	PREFETCHT0 896(DI)(R9*1)
+	PREFETCHT0 960(DI)(R9*1)
+	VPSUBW     (DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z4, K1, Z4
+	VPSUBW     64(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z5, K1, Z5
+	VPSUBW     128(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z6, K1, Z6
+	VPSUBW     192(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z7, K1, Z7
+	VPSUBW     256(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z8, K1, Z8
+	VPSUBW     320(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z9, K1, Z9
+	VPSUBW     384(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z10, K1, Z10
+	VPSUBW     448(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z11, K1, Z11
+	VPSUBW     512(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z12, K1, Z12
+	VPSUBW     576(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z13, K1, Z13
+	VPSUBW     640(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z14, K1, Z14
+	VPSUBW     704(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z15, K1, Z15
+	VPSUBW     768(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z16, K1, Z16
+	VPSUBW     832(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z17, K1, Z17
+	VPSUBW     896(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z18, K1, Z18
+	VPSUBW     960(DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z19, K1, Z19
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        bitsStripAhead
+	MOVQ       $0x00000004, R8
 
 bitsStripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2551,6 +3167,23 @@ bitsVector:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  bitsVectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+bitsVectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPSUBW     (DI), Z2, Z1
+	VPCMPUW    $0x02, Z3, Z1, K1
+	VPSUBW     Z0, Z20, K1, Z20
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        bitsVectorAhead
+	MOVQ       $0x00000004, R8
+
 bitsVectorRows:
 	// Down the rows: test and count each vector of the strip's row.
 	VPSUBW  (DI), Z2, Z1
@@ -2649,6 +3282,131 @@ keyStrip:
 	VPXORQ Z19, Z19, Z19
 	MOVQ   DX, DI
 	MOVQ   SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  keyStripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+keyStripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	PREFETCHT0 256(DI)(R9*1)
+	PREFETCHT0 320(DI)(R9*1)
+	PREFETCHT0 384(DI)(R9*1)
+	PREFETCHT0 448(DI)(R9*1)
+	PREFETCHT0 512(DI)(R9*1)
+	PREFETCHT0 576(DI)(R9*1)
+	PREFETCHT0 640(DI)(R9*1)
+	PREFETCHT0 704(DI)(R9*1)
+	PREFETCHT0 768(DI)(R9*1)
+	PREFETCHT0 832(DI)(R9*1)
+	PREFETCHT0 896(DI)(R9*1)
+	PREFETCHT0 960(DI)(R9*1)
+	VMOVDQU64  (DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z4, K1, Z4
+	VMOVDQU64  64(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z5, K1, Z5
+	VMOVDQU64  128(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z6, K1, Z6
+	VMOVDQU64  192(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z7, K1, Z7
+	VMOVDQU64  256(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z8, K1, Z8
+	VMOVDQU64  320(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z9, K1, Z9
+	VMOVDQU64  384(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z10, K1, Z10
+	VMOVDQU64  448(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z11, K1, Z11
+	VMOVDQU64  512(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z12, K1, Z12
+	VMOVDQU64  576(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z13, K1, Z13
+	VMOVDQU64  640(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z14, K1, Z14
+	VMOVDQU64  704(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z15, K1, Z15
+	VMOVDQU64  768(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z16, K1, Z16
+	VMOVDQU64  832(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z17, K1, Z17
+	VMOVDQU64  896(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z18, K1, Z18
+	VMOVDQU64  960(DI), Z20
+	VPSRAW     $0x0f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBW     Z20, Z2, Z20
+	VPCMPUW    $0x02, Z3, Z20, K1
+	VPSUBW     Z0, Z19, K1, Z19
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        keyStripAhead
+	MOVQ       $0x00000004, R8
 
 keyStripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2974,6 +3732,26 @@ keyVector:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  keyVectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+keyVectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VMOVDQU64  (DI), Z4
+	VPSRAW     $0x0f, Z4, Z5
+	VPTERNLOGD $0x78, Z1, Z5, Z4
+	VPSUBW     Z4, Z2, Z4
+	VPCMPUW    $0x02, Z3, Z4, K1
+	VPSUBW     Z0, Z22, K1, Z22
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        keyVectorAhead
+	MOVQ       $0x00000004, R8
+
 keyVectorRows:
 	// Down the rows: test and count each vector of the strip's row.
 	VMOVDQU64  (DI), Z4
@@ -3059,7 +3837,7 @@ done:
 	RET
 
 // func addAboveColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·addAboveColumnsFloat32AVX512(SB), NOSPLIT, $64-72
 	MOVQ counts_base+0(FP), AX
 	MOVQ counts_len+8(FP), CX
@@ -3109,6 +3887,83 @@ bitsStrip:
 	VPXORQ Z19, Z19, Z19
 	MOVQ   DX, DI
 	MOVQ   SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  bitsStripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+bitsStripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	PREFETCHT0 256(DI)(R9*1)
+	PREFETCHT0 320(DI)(R9*1)
+	PREFETCHT0 384(DI)(R9*1)
+	PREFETCHT0 448(DI)(R9*1)
+	PREFETCHT0 512(DI)(R9*1)
+	PREFETCHT0 576(DI)(R9*1)
+	PREFETCHT0 640(DI)(R9*1)
+	PREFETCHT0 704(DI)(R9*1)
+	PREFETCHT0 768(DI)(R9*1)
+	PREFETCHT0 832(DI)(R9*1)
+	PREFETCHT0 896(DI)(R9*1)
+	PREFETCHT0 960(DI)(R9*1)
+	VPSUBD     (DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z4, K1, Z4
+	VPSUBD     64(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z5, K1, Z5
+	VPSUBD     128(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z6, K1, Z6
+	VPSUBD     192(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z7, K1, Z7
+	VPSUBD     256(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z8, K1, Z8
+	VPSUBD     320(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z9, K1, Z9
+	VPSUBD     384(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z10, K1, Z10
+	VPSUBD     448(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z11, K1, Z11
+	VPSUBD     512(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z12, K1, Z12
+	VPSUBD     576(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z13, K1, Z13
+	VPSUBD     640(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z14, K1, Z14
+	VPSUBD     704(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z15, K1, Z15
+	VPSUBD     768(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z16, K1, Z16
+	VPSUBD     832(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z17, K1, Z17
+	VPSUBD     896(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z18, K1, Z18
+	VPSUBD     960(DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z19, K1, Z19
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        bitsStripAhead
+	MOVQ       $0x00000004, R8
 
 bitsStripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -3290,6 +4145,23 @@ bitsVector:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  bitsVectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+bitsVectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPSUBD     (DI), Z2, Z1
+	VPCMPUD    $0x02, Z3, Z1, K1
+	VPSUBD     Z0, Z20, K1, Z20
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        bitsVectorAhead
+	MOVQ       $0x00000004, R8
+
 bitsVectorRows:
 	// Down the rows: test and count each vector of the strip's row.
 	VPSUBD  (DI), Z2, Z1
@@ -3370,6 +4242,131 @@ keyStrip:
 	VPXORQ Z19, Z19, Z19
 	MOVQ   DX, DI
 	MOVQ   SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  keyStripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+keyStripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	PREFETCHT0 256(DI)(R9*1)
+	PREFETCHT0 320(DI)(R9*1)
+	PREFETCHT0 384(DI)(R9*1)
+	PREFETCHT0 448(DI)(R9*1)
+	PREFETCHT0 512(DI)(R9*1)
+	PREFETCHT0 576(DI)(R9*1)
+	PREFETCHT0 640(DI)(R9*1)
+	PREFETCHT0 704(DI)(R9*1)
+	PREFETCHT0 768(DI)(R9*1)
+	PREFETCHT0 832(DI)(R9*1)
+	PREFETCHT0 896(DI)(R9*1)
+	PREFETCHT0 960(DI)(R9*1)
+	VMOVDQU64  (DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z4, K1, Z4
+	VMOVDQU64  64(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z5, K1, Z5
+	VMOVDQU64  128(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z6, K1, Z6
+	VMOVDQU64  192(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z7, K1, Z7
+	VMOVDQU64  256(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z8, K1, Z8
+	VMOVDQU64  320(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z9, K1, Z9
+	VMOVDQU64  384(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z10, K1, Z10
+	VMOVDQU64  448(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z11, K1, Z11
+	VMOVDQU64  512(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z12, K1, Z12
+	VMOVDQU64  576(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z13, K1, Z13
+	VMOVDQU64  640(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z14, K1, Z14
+	VMOVDQU64  704(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z15, K1, Z15
+	VMOVDQU64  768(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z16, K1, Z16
+	VMOVDQU64  832(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z17, K1, Z17
+	VMOVDQU64  896(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z18, K1, Z18
+	VMOVDQU64  960(DI), Z20
+	VPSRAD     $0x1f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBD     Z20, Z2, Z20
+	VPCMPUD    $0x02, Z3, Z20, K1
+	VPSUBD     Z0, Z19, K1, Z19
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        keyStripAhead
+	MOVQ       $0x00000004, R8
 
 keyStripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -3599,6 +4596,26 @@ keyVector:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  keyVectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+keyVectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VMOVDQU64  (DI), Z4
+	VPSRAD     $0x1f, Z4, Z5
+	VPTERNLOGD $0x78, Z1, Z5, Z4
+	VPSUBD     Z4, Z2, Z4
+	VPCMPUD    $0x02, Z3, Z4, K1
+	VPSUBD     Z0, Z22, K1, Z22
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        keyVectorAhead
+	MOVQ       $0x00000004, R8
+
 keyVectorRows:
 	// Down the rows: test and count each vector of the strip's row.
 	VMOVDQU64  (DI), Z4
@@ -3666,7 +4683,7 @@ done:
 	RET
 
 // func addAboveColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·addAboveColumnsFloat64AVX512(SB), NOSPLIT, $0-80
 	MOVQ counts_base+0(FP), AX
 	MOVQ counts_len+8(FP), CX
@@ -3715,6 +4732,83 @@ bitsStrip:
 	VPXORQ Z19, Z19, Z19
 	MOVQ   DX, DI
 	MOVQ   SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  bitsStripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+bitsStripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	PREFETCHT0 256(DI)(R9*1)
+	PREFETCHT0 320(DI)(R9*1)
+	PREFETCHT0 384(DI)(R9*1)
+	PREFETCHT0 448(DI)(R9*1)
+	PREFETCHT0 512(DI)(R9*1)
+	PREFETCHT0 576(DI)(R9*1)
+	PREFETCHT0 640(DI)(R9*1)
+	PREFETCHT0 704(DI)(R9*1)
+	PREFETCHT0 768(DI)(R9*1)
+	PREFETCHT0 832(DI)(R9*1)
+	PREFETCHT0 896(DI)(R9*1)
+	PREFETCHT0 960(DI)(R9*1)
+	VPSUBQ     (DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z4, K1, Z4
+	VPSUBQ     64(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z5, K1, Z5
+	VPSUBQ     128(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z6, K1, Z6
+	VPSUBQ     192(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z7, K1, Z7
+	VPSUBQ     256(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z8, K1, Z8
+	VPSUBQ     320(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z9, K1, Z9
+	VPSUBQ     384(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z10, K1, Z10
+	VPSUBQ     448(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z11, K1, Z11
+	VPSUBQ     512(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z12, K1, Z12
+	VPSUBQ     576(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z13, K1, Z13
+	VPSUBQ     640(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z14, K1, Z14
+	VPSUBQ     704(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z15, K1, Z15
+	VPSUBQ     768(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z16, K1, Z16
+	VPSUBQ     832(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z17, K1, Z17
+	VPSUBQ     896(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z18, K1, Z18
+	VPSUBQ     960(DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z19, K1, Z19
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        bitsStripAhead
+	MOVQ       $0x00000004, R8
 
 bitsStripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -3816,6 +4910,23 @@ bitsVector:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  bitsVectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+bitsVectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPSUBQ     (DI), Z2, Z1
+	VPCMPUQ    $0x02, Z3, Z1, K1
+	VPSUBQ     Z0, Z20, K1, Z20
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        bitsVectorAhead
+	MOVQ       $0x00000004, R8
+
 bitsVectorRows:
 	// Down the rows: test and count each vector of the strip's row.
 	VPSUBQ  (DI), Z2, Z1
@@ -3883,6 +4994,131 @@ keyStrip:
 	VPXORQ Z19, Z19, Z19
 	MOVQ   DX, DI
 	MOVQ   SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  keyStripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+keyStripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	PREFETCHT0 256(DI)(R9*1)
+	PREFETCHT0 320(DI)(R9*1)
+	PREFETCHT0 384(DI)(R9*1)
+	PREFETCHT0 448(DI)(R9*1)
+	PREFETCHT0 512(DI)(R9*1)
+	PREFETCHT0 576(DI)(R9*1)
+	PREFETCHT0 640(DI)(R9*1)
+	PREFETCHT0 704(DI)(R9*1)
+	PREFETCHT0 768(DI)(R9*1)
+	PREFETCHT0 832(DI)(R9*1)
+	PREFETCHT0 896(DI)(R9*1)
+	PREFETCHT0 960(DI)(R9*1)
+	VMOVDQU64  (DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z4, K1, Z4
+	VMOVDQU64  64(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z5, K1, Z5
+	VMOVDQU64  128(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z6, K1, Z6
+	VMOVDQU64  192(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z7, K1, Z7
+	VMOVDQU64  256(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z8, K1, Z8
+	VMOVDQU64  320(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z9, K1, Z9
+	VMOVDQU64  384(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z10, K1, Z10
+	VMOVDQU64  448(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z11, K1, Z11
+	VMOVDQU64  512(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z12, K1, Z12
+	VMOVDQU64  576(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z13, K1, Z13
+	VMOVDQU64  640(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z14, K1, Z14
+	VMOVDQU64  704(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z15, K1, Z15
+	VMOVDQU64  768(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z16, K1, Z16
+	VMOVDQU64  832(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z17, K1, Z17
+	VMOVDQU64  896(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z18, K1, Z18
+	VMOVDQU64  960(DI), Z20
+	VPSRAQ     $0x3f, Z20, Z21
+	VPTERNLOGD $0x78, Z1, Z21, Z20
+	VPSUBQ     Z20, Z2, Z20
+	VPCMPUQ    $0x02, Z3, Z20, K1
+	VPSUBQ     Z0, Z19, K1, Z19
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        keyStripAhead
+	MOVQ       $0x00000004, R8
 
 keyStripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -4032,6 +5268,26 @@ keyVector:
 	MOVQ   DX, DI
 	MOVQ   SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
+	CMPQ R8, $0x00000004
+	JBE  keyVectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+keyVectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VMOVDQU64  (DI), Z4
+	VPSRAQ     $0x3f, Z4, Z5
+	VPTERNLOGD $0x78, Z1, Z5, Z4
+	VPSUBQ     Z4, Z2, Z4
+	VPCMPUQ    $0x02, Z3, Z4, K1
+	VPSUBQ     Z0, Z22, K1, Z22
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        keyVectorAhead
+	MOVQ       $0x00000004, R8
+
 keyVectorRows:
 	// Down the rows: test and count each vector of the strip's row.
 	VMOVDQU64  (DI), Z4
@@ -4086,7 +5342,7 @@ done:
 	RET
 
 // func addNonZeroColumnsBits8AVX2(counts []uint64, x []uint8, stride int, rows int)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, MMX+
 TEXT ·addNonZeroColumnsBits8AVX2(SB), NOSPLIT, $32-64
 	MOVQ  counts_base+0(FP), AX
 	MOVQ  counts_len+8(FP), CX
@@ -4111,6 +5367,39 @@ strip:
 	VPXOR Y8, Y8, Y8
 	MOVQ  DX, DI
 	MOVQ  SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  stripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+stripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	VPCMPEQB   (DI), Y0, Y9
+	VPSUBB     Y9, Y1, Y1
+	VPCMPEQB   32(DI), Y0, Y9
+	VPSUBB     Y9, Y2, Y2
+	VPCMPEQB   64(DI), Y0, Y9
+	VPSUBB     Y9, Y3, Y3
+	VPCMPEQB   96(DI), Y0, Y9
+	VPSUBB     Y9, Y4, Y4
+	VPCMPEQB   128(DI), Y0, Y9
+	VPSUBB     Y9, Y5, Y5
+	VPCMPEQB   160(DI), Y0, Y9
+	VPSUBB     Y9, Y6, Y6
+	VPCMPEQB   192(DI), Y0, Y9
+	VPSUBB     Y9, Y7, Y7
+	VPCMPEQB   224(DI), Y0, Y9
+	VPSUBB     Y9, Y8, Y8
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        stripAhead
+	MOVQ       $0x00000004, R8
 
 stripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
@@ -4414,6 +5703,22 @@ vector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  vectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+vectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPCMPEQB   (DI), Y0, Y2
+	VPSUBB     Y2, Y1, Y1
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        vectorAhead
+	MOVQ       $0x00000004, R8
+
 vectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VPCMPEQB (DI), Y0, Y2
@@ -4468,7 +5773,7 @@ done:
 	RET
 
 // func addNonZeroColumnsBits16AVX2(counts []uint64, x []uint16, stride int, rows int)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, MMX+
 TEXT ·addNonZeroColumnsBits16AVX2(SB), NOSPLIT, $32-64
 	MOVQ  counts_base+0(FP), AX
 	MOVQ  counts_len+8(FP), CX
@@ -4494,6 +5799,39 @@ strip:
 	VPXOR Y8, Y8, Y8
 	MOVQ  DX, DI
 	MOVQ  SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  stripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+stripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	VPCMPEQW   (DI), Y0, Y9
+	VPSUBW     Y9, Y1, Y1
+	VPCMPEQW   32(DI), Y0, Y9
+	VPSUBW     Y9, Y2, Y2
+	VPCMPEQW   64(DI), Y0, Y9
+	VPSUBW     Y9, Y3, Y3
+	VPCMPEQW   96(DI), Y0, Y9
+	VPSUBW     Y9, Y4, Y4
+	VPCMPEQW   128(DI), Y0, Y9
+	VPSUBW     Y9, Y5, Y5
+	VPCMPEQW   160(DI), Y0, Y9
+	VPSUBW     Y9, Y6, Y6
+	VPCMPEQW   192(DI), Y0, Y9
+	VPSUBW     Y9, Y7, Y7
+	VPCMPEQW   224(DI), Y0, Y9
+	VPSUBW     Y9, Y8, Y8
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        stripAhead
+	MOVQ       $0x00000004, R8
 
 stripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
@@ -4669,6 +6007,22 @@ vector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  vectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+vectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPCMPEQW   (DI), Y0, Y2
+	VPSUBW     Y2, Y1, Y1
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        vectorAhead
+	MOVQ       $0x00000004, R8
+
 vectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VPCMPEQW (DI), Y0, Y2
@@ -4707,7 +6061,7 @@ done:
 	RET
 
 // func addNonZeroColumnsFloat16AVX2(counts []uint64, x []uint16, stride int, rows int)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, MMX+
 TEXT ·addNonZeroColumnsFloat16AVX2(SB), NOSPLIT, $32-64
 	MOVQ  counts_base+0(FP), AX
 	MOVQ  counts_len+8(FP), CX
@@ -4737,6 +6091,47 @@ strip:
 	VPXOR Y9, Y9, Y9
 	MOVQ  DX, DI
 	MOVQ  SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  stripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+stripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	VPAND      (DI), Y1, Y10
+	VPCMPEQW   Y10, Y0, Y10
+	VPSUBW     Y10, Y2, Y2
+	VPAND      32(DI), Y1, Y10
+	VPCMPEQW   Y10, Y0, Y10
+	VPSUBW     Y10, Y3, Y3
+	VPAND      64(DI), Y1, Y10
+	VPCMPEQW   Y10, Y0, Y10
+	VPSUBW     Y10, Y4, Y4
+	VPAND      96(DI), Y1, Y10
+	VPCMPEQW   Y10, Y0, Y10
+	VPSUBW     Y10, Y5, Y5
+	VPAND      128(DI), Y1, Y10
+	VPCMPEQW   Y10, Y0, Y10
+	VPSUBW     Y10, Y6, Y6
+	VPAND      160(DI), Y1, Y10
+	VPCMPEQW   Y10, Y0, Y10
+	VPSUBW     Y10, Y7, Y7
+	VPAND      192(DI), Y1, Y10
+	VPCMPEQW   Y10, Y0, Y10
+	VPSUBW     Y10, Y8, Y8
+	VPAND      224(DI), Y1, Y10
+	VPCMPEQW   Y10, Y0, Y10
+	VPSUBW     Y10, Y9, Y9
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        stripAhead
+	MOVQ       $0x00000004, R8
 
 stripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
@@ -4920,6 +6315,23 @@ vector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  vectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+vectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPAND      (DI), Y1, Y3
+	VPCMPEQW   Y3, Y0, Y3
+	VPSUBW     Y3, Y2, Y2
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        vectorAhead
+	MOVQ       $0x00000004, R8
+
 vectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VPAND    (DI), Y1, Y3
@@ -4959,7 +6371,7 @@ done:
 	RET
 
 // func addNonZeroColumnsBits32AVX2(counts []uint64, x []uint32, stride int, rows int)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, MMX+
 TEXT ·addNonZeroColumnsBits32AVX2(SB), NOSPLIT, $32-64
 	MOVQ  counts_base+0(FP), AX
 	MOVQ  counts_len+8(FP), CX
@@ -4985,6 +6397,39 @@ strip:
 	VPXOR Y8, Y8, Y8
 	MOVQ  DX, DI
 	MOVQ  SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  stripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+stripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	VPCMPEQD   (DI), Y0, Y9
+	VPSUBD     Y9, Y1, Y1
+	VPCMPEQD   32(DI), Y0, Y9
+	VPSUBD     Y9, Y2, Y2
+	VPCMPEQD   64(DI), Y0, Y9
+	VPSUBD     Y9, Y3, Y3
+	VPCMPEQD   96(DI), Y0, Y9
+	VPSUBD     Y9, Y4, Y4
+	VPCMPEQD   128(DI), Y0, Y9
+	VPSUBD     Y9, Y5, Y5
+	VPCMPEQD   160(DI), Y0, Y9
+	VPSUBD     Y9, Y6, Y6
+	VPCMPEQD   192(DI), Y0, Y9
+	VPSUBD     Y9, Y7, Y7
+	VPCMPEQD   224(DI), Y0, Y9
+	VPSUBD     Y9, Y8, Y8
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        stripAhead
+	MOVQ       $0x00000004, R8
 
 stripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
@@ -5096,6 +6541,22 @@ vector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  vectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+vectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPCMPEQD   (DI), Y0, Y2
+	VPSUBD     Y2, Y1, Y1
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        vectorAhead
+	MOVQ       $0x00000004, R8
+
 vectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VPCMPEQD (DI), Y0, Y2
@@ -5126,7 +6587,7 @@ done:
 	RET
 
 // func addNonZeroColumnsFloat32AVX2(counts []uint64, x []uint32, stride int, rows int)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, MMX+
 TEXT ·addNonZeroColumnsFloat32AVX2(SB), NOSPLIT, $32-64
 	MOVQ  counts_base+0(FP), AX
 	MOVQ  counts_len+8(FP), CX
@@ -5156,6 +6617,47 @@ strip:
 	VPXOR Y9, Y9, Y9
 	MOVQ  DX, DI
 	MOVQ  SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  stripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+stripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	VPAND      (DI), Y1, Y10
+	VPCMPEQD   Y10, Y0, Y10
+	VPSUBD     Y10, Y2, Y2
+	VPAND      32(DI), Y1, Y10
+	VPCMPEQD   Y10, Y0, Y10
+	VPSUBD     Y10, Y3, Y3
+	VPAND      64(DI), Y1, Y10
+	VPCMPEQD   Y10, Y0, Y10
+	VPSUBD     Y10, Y4, Y4
+	VPAND      96(DI), Y1, Y10
+	VPCMPEQD   Y10, Y0, Y10
+	VPSUBD     Y10, Y5, Y5
+	VPAND      128(DI), Y1, Y10
+	VPCMPEQD   Y10, Y0, Y10
+	VPSUBD     Y10, Y6, Y6
+	VPAND      160(DI), Y1, Y10
+	VPCMPEQD   Y10, Y0, Y10
+	VPSUBD     Y10, Y7, Y7
+	VPAND      192(DI), Y1, Y10
+	VPCMPEQD   Y10, Y0, Y10
+	VPSUBD     Y10, Y8, Y8
+	VPAND      224(DI), Y1, Y10
+	VPCMPEQD   Y10, Y0, Y10
+	VPSUBD     Y10, Y9, Y9
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        stripAhead
+	MOVQ       $0x00000004, R8
 
 stripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
@@ -5275,6 +6777,23 @@ vector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  vectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+vectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPAND      (DI), Y1, Y3
+	VPCMPEQD   Y3, Y0, Y3
+	VPSUBD     Y3, Y2, Y2
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        vectorAhead
+	MOVQ       $0x00000004, R8
+
 vectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VPAND    (DI), Y1, Y3
@@ -5306,7 +6825,7 @@ done:
 	RET
 
 // func addNonZeroColumnsBits64AVX2(counts []uint64, x []uint64, stride int, rows int)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, MMX+
 TEXT ·addNonZeroColumnsBits64AVX2(SB), NOSPLIT, $0-64
 	MOVQ  counts_base+0(FP), AX
 	MOVQ  counts_len+8(FP), CX
@@ -5332,6 +6851,39 @@ strip:
 	VPXOR Y8, Y8, Y8
 	MOVQ  DX, DI
 	MOVQ  SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  stripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+stripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	VPCMPEQQ   (DI), Y0, Y9
+	VPSUBQ     Y9, Y1, Y1
+	VPCMPEQQ   32(DI), Y0, Y9
+	VPSUBQ     Y9, Y2, Y2
+	VPCMPEQQ   64(DI), Y0, Y9
+	VPSUBQ     Y9, Y3, Y3
+	VPCMPEQQ   96(DI), Y0, Y9
+	VPSUBQ     Y9, Y4, Y4
+	VPCMPEQQ   128(DI), Y0, Y9
+	VPSUBQ     Y9, Y5, Y5
+	VPCMPEQQ   160(DI), Y0, Y9
+	VPSUBQ     Y9, Y6, Y6
+	VPCMPEQQ   192(DI), Y0, Y9
+	VPSUBQ     Y9, Y7, Y7
+	VPCMPEQQ   224(DI), Y0, Y9
+	VPSUBQ     Y9, Y8, Y8
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        stripAhead
+	MOVQ       $0x00000004, R8
 
 stripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
@@ -5395,6 +6947,22 @@ vector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  vectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+vectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPCMPEQQ   (DI), Y0, Y2
+	VPSUBQ     Y2, Y1, Y1
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        vectorAhead
+	MOVQ       $0x00000004, R8
+
 vectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VPCMPEQQ (DI), Y0, Y2
@@ -5419,7 +6987,7 @@ done:
 	RET
 
 // func addNonZeroColumnsFloat64AVX2(counts []uint64, x []uint64, stride int, rows int)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, MMX+
 TEXT ·addNonZeroColumnsFloat64AVX2(SB), NOSPLIT, $0-64
 	MOVQ  counts_base+0(FP), AX
 	MOVQ  counts_len+8(FP), CX
@@ -5449,6 +7017,47 @@ strip:
 	VPXOR Y9, Y9, Y9
 	MOVQ  DX, DI
 	MOVQ  SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  stripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+stripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	VPAND      (DI), Y1, Y10
+	VPCMPEQQ   Y10, Y0, Y10
+	VPSUBQ     Y10, Y2, Y2
+	VPAND      32(DI), Y1, Y10
+	VPCMPEQQ   Y10, Y0, Y10
+	VPSUBQ     Y10, Y3, Y3
+	VPAND      64(DI), Y1, Y10
+	VPCMPEQQ   Y10, Y0, Y10
+	VPSUBQ     Y10, Y4, Y4
+	VPAND      96(DI), Y1, Y10
+	VPCMPEQQ   Y10, Y0, Y10
+	VPSUBQ     Y10, Y5, Y5
+	VPAND      128(DI), Y1, Y10
+	VPCMPEQQ   Y10, Y0, Y10
+	VPSUBQ     Y10, Y6, Y6
+	VPAND      160(DI), Y1, Y10
+	VPCMPEQQ   Y10, Y0, Y10
+	VPSUBQ     Y10, Y7, Y7
+	VPAND      192(DI), Y1, Y10
+	VPCMPEQQ   Y10, Y0, Y10
+	VPSUBQ     Y10, Y8, Y8
+	VPAND      224(DI), Y1, Y10
+	VPCMPEQQ   Y10, Y0, Y10
+	VPSUBQ     Y10, Y9, Y9
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        stripAhead
+	MOVQ       $0x00000004, R8
 
 stripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
@@ -5520,6 +7129,23 @@ vector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  vectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+vectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPAND      (DI), Y1, Y3
+	VPCMPEQQ   Y3, Y0, Y3
+	VPSUBQ     Y3, Y2, Y2
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        vectorAhead
+	MOVQ       $0x00000004, R8
+
 vectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VPAND    (DI), Y1, Y3
@@ -5545,7 +7171,7 @@ done:
 	RET
 
 // func addAboveColumnsFloat16AVX2(counts []uint64, x []uint16, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, MMX+
 TEXT ·addAboveColumnsFloat16AVX2(SB), NOSPLIT, $32-68
 	MOVQ  counts_base+0(FP), AX
 	MOVQ  counts_len+8(FP), CX
@@ -5590,6 +7216,47 @@ bitsStrip:
 	VPXOR Y9, Y9, Y9
 	MOVQ  DX, DI
 	MOVQ  SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  bitsStripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+bitsStripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	VPSUBW     (DI), Y1, Y10
+	VPCMPGTW   Y2, Y10, Y10
+	VPSUBW     Y10, Y0, Y0
+	VPSUBW     32(DI), Y1, Y10
+	VPCMPGTW   Y2, Y10, Y10
+	VPSUBW     Y10, Y3, Y3
+	VPSUBW     64(DI), Y1, Y10
+	VPCMPGTW   Y2, Y10, Y10
+	VPSUBW     Y10, Y4, Y4
+	VPSUBW     96(DI), Y1, Y10
+	VPCMPGTW   Y2, Y10, Y10
+	VPSUBW     Y10, Y5, Y5
+	VPSUBW     128(DI), Y1, Y10
+	VPCMPGTW   Y2, Y10, Y10
+	VPSUBW     Y10, Y6, Y6
+	VPSUBW     160(DI), Y1, Y10
+	VPCMPGTW   Y2, Y10, Y10
+	VPSUBW     Y10, Y7, Y7
+	VPSUBW     192(DI), Y1, Y10
+	VPCMPGTW   Y2, Y10, Y10
+	VPSUBW     Y10, Y8, Y8
+	VPSUBW     224(DI), Y1, Y10
+	VPCMPGTW   Y2, Y10, Y10
+	VPSUBW     Y10, Y9, Y9
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        bitsStripAhead
+	MOVQ       $0x00000004, R8
 
 bitsStripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
@@ -5773,6 +7440,23 @@ bitsVector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  bitsVectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+bitsVectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPSUBW     (DI), Y1, Y3
+	VPCMPGTW   Y2, Y3, Y3
+	VPSUBW     Y3, Y0, Y0
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        bitsVectorAhead
+	MOVQ       $0x00000004, R8
+
 bitsVectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VPSUBW   (DI), Y1, Y3
@@ -5821,6 +7505,79 @@ keyStrip:
 	VPXOR Y10, Y10, Y10
 	MOVQ  DX, DI
 	MOVQ  SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  keyStripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+keyStripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	VMOVDQU    (DI), Y11
+	VPSRAW     $0x0f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBW     Y11, Y1, Y11
+	VPCMPGTW   Y2, Y11, Y11
+	VPSUBW     Y11, Y3, Y3
+	VMOVDQU    32(DI), Y11
+	VPSRAW     $0x0f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBW     Y11, Y1, Y11
+	VPCMPGTW   Y2, Y11, Y11
+	VPSUBW     Y11, Y4, Y4
+	VMOVDQU    64(DI), Y11
+	VPSRAW     $0x0f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBW     Y11, Y1, Y11
+	VPCMPGTW   Y2, Y11, Y11
+	VPSUBW     Y11, Y5, Y5
+	VMOVDQU    96(DI), Y11
+	VPSRAW     $0x0f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBW     Y11, Y1, Y11
+	VPCMPGTW   Y2, Y11, Y11
+	VPSUBW     Y11, Y6, Y6
+	VMOVDQU    128(DI), Y11
+	VPSRAW     $0x0f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBW     Y11, Y1, Y11
+	VPCMPGTW   Y2, Y11, Y11
+	VPSUBW     Y11, Y7, Y7
+	VMOVDQU    160(DI), Y11
+	VPSRAW     $0x0f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBW     Y11, Y1, Y11
+	VPCMPGTW   Y2, Y11, Y11
+	VPSUBW     Y11, Y8, Y8
+	VMOVDQU    192(DI), Y11
+	VPSRAW     $0x0f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBW     Y11, Y1, Y11
+	VPCMPGTW   Y2, Y11, Y11
+	VPSUBW     Y11, Y9, Y9
+	VMOVDQU    224(DI), Y11
+	VPSRAW     $0x0f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBW     Y11, Y1, Y11
+	VPCMPGTW   Y2, Y11, Y11
+	VPSUBW     Y11, Y10, Y10
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        keyStripAhead
+	MOVQ       $0x00000004, R8
 
 keyStripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
@@ -6036,6 +7793,27 @@ keyVector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  keyVectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+keyVectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VMOVDQU    (DI), Y4
+	VPSRAW     $0x0f, Y4, Y5
+	VPAND      Y0, Y5, Y5
+	VPXOR      Y5, Y4, Y4
+	VPSUBW     Y4, Y1, Y4
+	VPCMPGTW   Y2, Y4, Y4
+	VPSUBW     Y4, Y3, Y3
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        keyVectorAhead
+	MOVQ       $0x00000004, R8
+
 keyVectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VMOVDQU  (DI), Y4
@@ -6079,7 +7857,7 @@ done:
 	RET
 
 // func addAboveColumnsFloat32AVX2(counts []uint64, x []uint32, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, MMX+
 TEXT ·addAboveColumnsFloat32AVX2(SB), NOSPLIT, $32-72
 	MOVQ  counts_base+0(FP), AX
 	MOVQ  counts_len+8(FP), CX
@@ -6124,6 +7902,47 @@ bitsStrip:
 	VPXOR Y9, Y9, Y9
 	MOVQ  DX, DI
 	MOVQ  SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  bitsStripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+bitsStripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	VPSUBD     (DI), Y1, Y10
+	VPCMPGTD   Y2, Y10, Y10
+	VPSUBD     Y10, Y0, Y0
+	VPSUBD     32(DI), Y1, Y10
+	VPCMPGTD   Y2, Y10, Y10
+	VPSUBD     Y10, Y3, Y3
+	VPSUBD     64(DI), Y1, Y10
+	VPCMPGTD   Y2, Y10, Y10
+	VPSUBD     Y10, Y4, Y4
+	VPSUBD     96(DI), Y1, Y10
+	VPCMPGTD   Y2, Y10, Y10
+	VPSUBD     Y10, Y5, Y5
+	VPSUBD     128(DI), Y1, Y10
+	VPCMPGTD   Y2, Y10, Y10
+	VPSUBD     Y10, Y6, Y6
+	VPSUBD     160(DI), Y1, Y10
+	VPCMPGTD   Y2, Y10, Y10
+	VPSUBD     Y10, Y7, Y7
+	VPSUBD     192(DI), Y1, Y10
+	VPCMPGTD   Y2, Y10, Y10
+	VPSUBD     Y10, Y8, Y8
+	VPSUBD     224(DI), Y1, Y10
+	VPCMPGTD   Y2, Y10, Y10
+	VPSUBD     Y10, Y9, Y9
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        bitsStripAhead
+	MOVQ       $0x00000004, R8
 
 bitsStripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
@@ -6243,6 +8062,23 @@ bitsVector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  bitsVectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+bitsVectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPSUBD     (DI), Y1, Y3
+	VPCMPGTD   Y2, Y3, Y3
+	VPSUBD     Y3, Y0, Y0
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        bitsVectorAhead
+	MOVQ       $0x00000004, R8
+
 bitsVectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VPSUBD   (DI), Y1, Y3
@@ -6283,6 +8119,79 @@ keyStrip:
 	VPXOR Y10, Y10, Y10
 	MOVQ  DX, DI
 	MOVQ  SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  keyStripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+keyStripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	VMOVDQU    (DI), Y11
+	VPSRAD     $0x1f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBD     Y11, Y1, Y11
+	VPCMPGTD   Y2, Y11, Y11
+	VPSUBD     Y11, Y3, Y3
+	VMOVDQU    32(DI), Y11
+	VPSRAD     $0x1f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBD     Y11, Y1, Y11
+	VPCMPGTD   Y2, Y11, Y11
+	VPSUBD     Y11, Y4, Y4
+	VMOVDQU    64(DI), Y11
+	VPSRAD     $0x1f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBD     Y11, Y1, Y11
+	VPCMPGTD   Y2, Y11, Y11
+	VPSUBD     Y11, Y5, Y5
+	VMOVDQU    96(DI), Y11
+	VPSRAD     $0x1f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBD     Y11, Y1, Y11
+	VPCMPGTD   Y2, Y11, Y11
+	VPSUBD     Y11, Y6, Y6
+	VMOVDQU    128(DI), Y11
+	VPSRAD     $0x1f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBD     Y11, Y1, Y11
+	VPCMPGTD   Y2, Y11, Y11
+	VPSUBD     Y11, Y7, Y7
+	VMOVDQU    160(DI), Y11
+	VPSRAD     $0x1f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBD     Y11, Y1, Y11
+	VPCMPGTD   Y2, Y11, Y11
+	VPSUBD     Y11, Y8, Y8
+	VMOVDQU    192(DI), Y11
+	VPSRAD     $0x1f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBD     Y11, Y1, Y11
+	VPCMPGTD   Y2, Y11, Y11
+	VPSUBD     Y11, Y9, Y9
+	VMOVDQU    224(DI), Y11
+	VPSRAD     $0x1f, Y11, Y12
+	VPAND      Y0, Y12, Y12
+	VPXOR      Y12, Y11, Y11
+	VPSUBD     Y11, Y1, Y11
+	VPCMPGTD   Y2, Y11, Y11
+	VPSUBD     Y11, Y10, Y10
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        keyStripAhead
+	MOVQ       $0x00000004, R8
 
 keyStripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
@@ -6434,6 +8343,27 @@ keyVector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  keyVectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+keyVectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VMOVDQU    (DI), Y4
+	VPSRAD     $0x1f, Y4, Y5
+	VPAND      Y0, Y5, Y5
+	VPXOR      Y5, Y4, Y4
+	VPSUBD     Y4, Y1, Y4
+	VPCMPGTD   Y2, Y4, Y4
+	VPSUBD     Y4, Y3, Y3
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        keyVectorAhead
+	MOVQ       $0x00000004, R8
+
 keyVectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VMOVDQU  (DI), Y4
@@ -6469,7 +8399,7 @@ done:
 	RET
 
 // func addAboveColumnsFloat64AVX2(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX2
+// Requires: AVX, AVX2, MMX+
 TEXT ·addAboveColumnsFloat64AVX2(SB), NOSPLIT, $0-80
 	MOVQ  counts_base+0(FP), AX
 	MOVQ  counts_len+8(FP), CX
@@ -6513,6 +8443,47 @@ bitsStrip:
 	VPXOR Y9, Y9, Y9
 	MOVQ  DX, DI
 	MOVQ  SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  bitsStripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+bitsStripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	VPSUBQ     (DI), Y2, Y10
+	VPCMPGTQ   Y3, Y10, Y10
+	VPSUBQ     Y10, Y0, Y0
+	VPSUBQ     32(DI), Y2, Y10
+	VPCMPGTQ   Y3, Y10, Y10
+	VPSUBQ     Y10, Y1, Y1
+	VPSUBQ     64(DI), Y2, Y10
+	VPCMPGTQ   Y3, Y10, Y10
+	VPSUBQ     Y10, Y4, Y4
+	VPSUBQ     96(DI), Y2, Y10
+	VPCMPGTQ   Y3, Y10, Y10
+	VPSUBQ     Y10, Y5, Y5
+	VPSUBQ     128(DI), Y2, Y10
+	VPCMPGTQ   Y3, Y10, Y10
+	VPSUBQ     Y10, Y6, Y6
+	VPSUBQ     160(DI), Y2, Y10
+	VPCMPGTQ   Y3, Y10, Y10
+	VPSUBQ     Y10, Y7, Y7
+	VPSUBQ     192(DI), Y2, Y10
+	VPCMPGTQ   Y3, Y10, Y10
+	VPSUBQ     Y10, Y8, Y8
+	VPSUBQ     224(DI), Y2, Y10
+	VPCMPGTQ   Y3, Y10, Y10
+	VPSUBQ     Y10, Y9, Y9
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        bitsStripAhead
+	MOVQ       $0x00000004, R8
 
 bitsStripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
@@ -6584,6 +8555,23 @@ bitsVector:
 	MOVQ  DX, DI
 	MOVQ  SI, R8
 
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  bitsVectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+bitsVectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VPSUBQ     (DI), Y2, Y1
+	VPCMPGTQ   Y3, Y1, Y1
+	VPSUBQ     Y1, Y0, Y0
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        bitsVectorAhead
+	MOVQ       $0x00000004, R8
+
 bitsVectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
 	VPSUBQ   (DI), Y2, Y1
@@ -6618,6 +8606,79 @@ keyStrip:
 	VPXOR Y11, Y11, Y11
 	MOVQ  DX, DI
 	MOVQ  SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  keyStripRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+keyStripAhead:
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	VMOVDQU    (DI), Y12
+	VPCMPGTQ   Y12, Y0, Y13
+	VPAND      Y1, Y13, Y13
+	VPXOR      Y13, Y12, Y12
+	VPSUBQ     Y12, Y2, Y12
+	VPCMPGTQ   Y3, Y12, Y12
+	VPSUBQ     Y12, Y4, Y4
+	VMOVDQU    32(DI), Y12
+	VPCMPGTQ   Y12, Y0, Y13
+	VPAND      Y1, Y13, Y13
+	VPXOR      Y13, Y12, Y12
+	VPSUBQ     Y12, Y2, Y12
+	VPCMPGTQ   Y3, Y12, Y12
+	VPSUBQ     Y12, Y5, Y5
+	VMOVDQU    64(DI), Y12
+	VPCMPGTQ   Y12, Y0, Y13
+	VPAND      Y1, Y13, Y13
+	VPXOR      Y13, Y12, Y12
+	VPSUBQ     Y12, Y2, Y12
+	VPCMPGTQ   Y3, Y12, Y12
+	VPSUBQ     Y12, Y6, Y6
+	VMOVDQU    96(DI), Y12
+	VPCMPGTQ   Y12, Y0, Y13
+	VPAND      Y1, Y13, Y13
+	VPXOR      Y13, Y12, Y12
+	VPSUBQ     Y12, Y2, Y12
+	VPCMPGTQ   Y3, Y12, Y12
+	VPSUBQ     Y12, Y7, Y7
+	VMOVDQU    128(DI), Y12
+	VPCMPGTQ   Y12, Y0, Y13
+	VPAND      Y1, Y13, Y13
+	VPXOR      Y13, Y12, Y12
+	VPSUBQ     Y12, Y2, Y12
+	VPCMPGTQ   Y3, Y12, Y12
+	VPSUBQ     Y12, Y8, Y8
+	VMOVDQU    160(DI), Y12
+	VPCMPGTQ   Y12, Y0, Y13
+	VPAND      Y1, Y13, Y13
+	VPXOR      Y13, Y12, Y12
+	VPSUBQ     Y12, Y2, Y12
+	VPCMPGTQ   Y3, Y12, Y12
+	VPSUBQ     Y12, Y9, Y9
+	VMOVDQU    192(DI), Y12
+	VPCMPGTQ   Y12, Y0, Y13
+	VPAND      Y1, Y13, Y13
+	VPXOR      Y13, Y12, Y12
+	VPSUBQ     Y12, Y2, Y12
+	VPCMPGTQ   Y3, Y12, Y12
+	VPSUBQ     Y12, Y10, Y10
+	VMOVDQU    224(DI), Y12
+	VPCMPGTQ   Y12, Y0, Y13
+	VPAND      Y1, Y13, Y13
+	VPXOR      Y13, Y12, Y12
+	VPSUBQ     Y12, Y2, Y12
+	VPCMPGTQ   Y3, Y12, Y12
+	VPSUBQ     Y12, Y11, Y11
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        keyStripAhead
+	MOVQ       $0x00000004, R8
 
 keyStripRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.
@@ -6720,6 +8781,27 @@ keyVector:
 	VPXOR Y4, Y4, Y4
 	MOVQ  DX, DI
 	MOVQ  SI, R8
+
+	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then count the lanes of each vector of the strip's row that do not count.
+	CMPQ R8, $0x00000004
+	JBE  keyVectorRows
+	SUBQ $0x00000004, R8
+	MOVQ BX, R9
+	SHLQ $0x02, R9
+
+keyVectorAhead:
+	PREFETCHT0 (DI)(R9*1)
+	VMOVDQU    (DI), Y5
+	VPCMPGTQ   Y5, Y0, Y6
+	VPAND      Y1, Y6, Y6
+	VPXOR      Y6, Y5, Y5
+	VPSUBQ     Y5, Y2, Y5
+	VPCMPGTQ   Y3, Y5, Y5
+	VPSUBQ     Y5, Y4, Y4
+	ADDQ       BX, DI
+	DECQ       R8
+	JNZ        keyVectorAhead
+	MOVQ       $0x00000004, R8
 
 keyVectorRows:
 	// Down the rows: count the lanes of each vector of the strip's row that do not count.

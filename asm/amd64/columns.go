@@ -87,6 +87,48 @@ func widen(width int) func(ops ...Op) {
 	return map[int]func(ops ...Op){1: VPMOVZXBQ, 2: VPMOVZXWQ, 4: VPMOVZXDQ}[width]
 }
 
+// prefetchRows is how far below the current row a strip prefetches, in
+// rows. A strip reads a short run of each row and jumps a whole row ahead:
+// the hardware prefetchers, which follow runs within a page, do not see
+// that stream, and the reorder window holds only a few rows of loads.
+// Measured on [4096, 16384] float32 from DRAM (Zen 5): about +10% (AVX-512
+// 26 -> 29 GB/s); 4, 8 and 16 rows do about the same there, 4 is best on
+// matrices that fit in cache. It must be a power of two.
+const prefetchRows = 4
+
+// downRows emits the loop that runs body once per row of a strip, p
+// pointing at the row's first byte, advancing p by stride. The first
+// rows-prefetchRows rows also prefetch the strip's bytes prefetchRows rows
+// further down (inside the slice: the last rows prefetch nothing).
+func downRows(label string, p, rows, stride reg.Register, stripBytes int, what string, body func()) {
+	r := GP64()
+	MOVQ(rows, r)
+	if prefetchRows > 0 {
+		Commentf("Rows with %d more below: prefetch the strip's bytes %d rows down, then %s.", prefetchRows, prefetchRows, what)
+		CMPQ(r, U32(prefetchRows))
+		JBE(LabelRef(label + "Rows"))
+		SUBQ(U32(prefetchRows), r)
+		ahead := GP64()
+		MOVQ(stride, ahead)
+		SHLQ(U8(log2(prefetchRows)), ahead)
+		Label(label + "Ahead")
+		for off := 0; off < stripBytes; off += 64 {
+			PREFETCHT0(Mem{Base: p, Index: ahead, Scale: 1, Disp: off})
+		}
+		body()
+		ADDQ(stride, p)
+		DECQ(r)
+		JNZ(LabelRef(label + "Ahead"))
+		MOVQ(U32(prefetchRows), r)
+	}
+	Label(label + "Rows")
+	Commentf("Down the rows: %s.", what)
+	body()
+	ADDQ(stride, p)
+	DECQ(r)
+	JNZ(LabelRef(label + "Rows"))
+}
+
 // columnsAVX512 writes the AVX-512 column kernel of k: per vector of a row
 // of the strip one VPTESTM (or the key compare of the threshold) into a
 // mask, and a merge-masked VPSUB of -1 into the column's lane counter. The
@@ -175,19 +217,15 @@ func columnsAVX512(k spec.Kernel, above bool) {
 			acc[i] = ZMM()
 			VPXORQ(acc[i], acc[i], acc[i])
 		}
-		p, r := GP64(), GP64()
+		p := GP64()
 		MOVQ(ptr, p)
-		MOVQ(rows, r)
-		Label(label + "Rows")
-		Comment("Down the rows: test and count each vector of the strip's row.")
-		for i := range acc {
-			hit := K()
-			count(Mem{Base: p, Disp: 64 * i}, nil, hit, keyed)
-			l.sub(ones, acc[i], hit, acc[i])
-		}
-		ADDQ(stride, p)
-		DECQ(r)
-		JNZ(LabelRef(label + "Rows"))
+		downRows(label, p, rows, stride, 64*vectors, "test and count each vector of the strip's row", func() {
+			for i := range acc {
+				hit := K()
+				count(Mem{Base: p, Disp: 64 * i}, nil, hit, keyed)
+				l.sub(ones, acc[i], hit, acc[i])
+			}
+		})
 		Comment("Flush: widen the lane counters to quadwords and add them to the strip's counts.")
 		for i := range acc {
 			flush(acc[i], Mem{Base: counts, Disp: 8 * lanes * i}, nil)
@@ -348,18 +386,14 @@ func columnsAVX2(k spec.Kernel, above bool) {
 			acc[i] = YMM()
 			VPXOR(acc[i], acc[i], acc[i])
 		}
-		p, r := GP64(), GP64()
+		p := GP64()
 		MOVQ(ptr, p)
-		MOVQ(rows, r)
-		Label(label + "Rows")
-		Comment("Down the rows: count the lanes of each vector of the strip's row that do not count.")
-		for i := range acc {
-			t := skip(Mem{Base: p, Disp: 32 * i}, keyed)
-			l.sub(t, acc[i], acc[i])
-		}
-		ADDQ(stride, p)
-		DECQ(r)
-		JNZ(LabelRef(label + "Rows"))
+		downRows(label, p, rows, stride, 32*vectors, "count the lanes of each vector of the strip's row that do not count", func() {
+			for i := range acc {
+				t := skip(Mem{Base: p, Disp: 32 * i}, keyed)
+				l.sub(t, acc[i], acc[i])
+			}
+		})
 		Comment("Flush: rows less the lanes that did not count, widened, added to the strip's counts.")
 		total, x := YMM(), XMM()
 		VMOVQ(rows, x)
