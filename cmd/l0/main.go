@@ -10,8 +10,7 @@
 //
 // A 2-D array is [batch, feature]; a 3-D array is [batch, component,
 // feature]. Without files, l0 reports on a built-in sample. Each file is
-// streamed in whole vectors through two buffers of 2 MiB, one being read
-// while the other is counted, never loaded whole. A file l0 cannot read is an error on stderr that names it;
+// streamed in whole vectors through a buffer of 2 MiB, never loaded whole. A file l0 cannot read is an error on stderr that names it;
 // the other files are still reported, and the exit status is 1.
 package main
 
