@@ -119,9 +119,11 @@ type columnKernels struct {
 	aboveFloat64 aboveTile[uint64]
 }
 
-// columnTileBytes is the width of a tile, in bytes of each row: the kernels
-// run down a tile's rows in strips of a few vectors, and the next strip
-// finds the rest of these rows' bytes in cache.
+// columnTileBytes is the width of a tile, in bytes of each row. A tile is
+// one assembly call of at most ChunkBytes (256 rows of 4 KiB), short enough
+// for the garbage collector; the kernels run down its rows in strips of a
+// few vectors. Tiles from 1 KiB to 64 KiB wide measured the same, within
+// noise, on [4096, 16384] float32 from DRAM.
 const columnTileBytes = 4096
 
 // maxTileRows bounds the rows of a tile so that the assembly kernels'
