@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/sparsekit/l0/kernel"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // testActivityOracle checks a FeatureActivity's counts, densities and L0

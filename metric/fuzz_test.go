@@ -14,6 +14,8 @@ import (
 	"unsafe"
 
 	"github.com/sparsekit/l0/kernel"
+
+	"github.com/stretchr/testify/require"
 )
 
 // fuzzTargets returns fresh metrics of the configurations FuzzUnmarshal

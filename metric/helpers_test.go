@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"github.com/sparsekit/l0/kernel"
+
+	"github.com/stretchr/testify/require"
 )
 
 // The test oracle: element by element, from the definitions, sharing no

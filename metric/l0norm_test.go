@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/sparsekit/l0/kernel"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // seedCases are the sparse_autoencoder doctests, as 0/1 patterns that every
