@@ -400,8 +400,17 @@ func TestHalfFloors(t *testing.T) {
 		}
 		ths := c.thresholds()
 		for bits := uint64(0); bits < 1<<16; bits++ {
-			if v := c.value(bits); !math.IsNaN(v) {
-				ths = append(ths, v, math.Nextafter(v, math.Inf(1)), math.Nextafter(v, math.Inf(-1)))
+			v := c.value(bits)
+			if math.IsNaN(v) {
+				continue
+			}
+			// Either side of v in float64 and in float32 (the floors go
+			// through float32), and halfway to the next pattern.
+			f := float32(v)
+			ths = append(ths, v, math.Nextafter(v, math.Inf(1)), math.Nextafter(v, math.Inf(-1)),
+				float64(math.Nextafter32(f, float32(math.Inf(1)))), float64(math.Nextafter32(f, float32(math.Inf(-1)))))
+			if next := c.value(bits + 1); !math.IsNaN(next) && !math.IsInf(next, 0) && !math.IsInf(v, 0) {
+				ths = append(ths, v+(next-v)/2)
 			}
 		}
 		for _, v := range []float64{65504.5, 65519.999, 65520, 65535.9, 65536, 0x1p-25, 0x1.8p-24, 0x1p-149, 0x1p-150, 3.4e38, 3.5e38} {
