@@ -40,9 +40,18 @@ func histogramEdges() (edges [HistogramBins + 1]float64) {
 	return edges
 }
 
+// histogramLowers holds the densities of the edges, 10^Edges[k], computed
+// once: add runs once per feature, tens of thousands of times a report.
+var histogramLowers = func() (lowers [HistogramBins + 1]float64) {
+	for k, e := range histogramEdges() {
+		lowers[k] = math.Pow(10, e)
+	}
+	return lowers
+}()
+
 // add counts a feature of density d, 0 <= d <= 1.
 func (h *Histogram) add(d float64) {
-	lower := func(k int) float64 { return math.Pow(10, h.Edges[k]) }
+	lower := func(k int) float64 { return histogramLowers[k] }
 	switch {
 	case d <= 0:
 		h.Dead++
