@@ -80,10 +80,10 @@ func BenchmarkCountAbove(b *testing.B) {
 	}
 }
 
-// columnShapes are [rows, cols] matrices: an SAE batch of 4096 vectors of
+// matrixShapes are [rows, cols] matrices: an SAE batch of 4096 vectors of
 // 16384 features (256 MiB of float32, DRAM), one of 64 vectors (4 MiB,
 // L3), a narrow one and a small one in L2.
-var columnShapes = [][2]int{{4096, 16384}, {64, 16384}, {16384, 16}, {256, 1024}}
+var matrixShapes = [][2]int{{4096, 16384}, {64, 16384}, {16384, 16}, {256, 1024}}
 
 // BenchmarkAddNonZeroColumns: per-column counts at each level, on the
 // half-zero random data; MB/s is matrix bytes per second.
@@ -101,7 +101,7 @@ func benchColumns(b *testing.B, add func(t floatBench, counts []uint64, data []b
 		b.Run("type="+t.name, func(b *testing.B) {
 			for _, level := range kernel.Levels() {
 				b.Run("impl="+level.String(), func(b *testing.B) {
-					for _, shape := range columnShapes {
+					for _, shape := range matrixShapes {
 						rows, cols := shape[0], shape[1]
 						b.Run(fmt.Sprintf("shape=%dx%d", rows, cols), func(b *testing.B) {
 							n := rows * cols * t.width
