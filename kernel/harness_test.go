@@ -100,6 +100,7 @@ type typeCase struct {
 	zeros    []uint64 // bit patterns that are zero
 	nonZeros []uint64 // bit patterns that are not
 	count    func(b []byte) int
+	rows     func(counts []uint64, b []byte, width int) error
 	naive    func(b []byte) int // an oracle independent of the kernels
 	fill     func(b []byte, bits uint64)
 }
@@ -112,6 +113,9 @@ func newCase[T Element](name string, isZero func(T) bool, zeros, nonZeros []uint
 		zeros:    zeros,
 		nonZeros: nonZeros,
 		count:    func(b []byte) int { return CountNonZero(elements[T](b)) },
+		rows: func(counts []uint64, b []byte, width int) error {
+			return CountNonZeroRows(counts, elements[T](b), width)
+		},
 		naive: func(b []byte) int {
 			n := 0
 			for _, v := range elements[T](b) {

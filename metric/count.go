@@ -17,6 +17,9 @@ type counter[T kernel.Element] struct {
 	// a zero metric) means the non-zero ones.
 	count      func(x []T) int
 	addColumns func(counts []uint64, x []T) error
+	// countRows is kernel.CountNonZeroRows for T, or nil: the thresholded
+	// count has no row kernel and calls count row by row.
+	countRows func(counts []uint64, x []T, width int) error
 }
 
 // aboveCounter returns the counter of the elements x > threshold.
@@ -33,7 +36,7 @@ func aboveCounter[T kernel.Float](threshold float64) (counter[T], error) {
 // nonZeroCounter returns the counter of the non-zero elements.
 func nonZeroCounter[T kernel.Element]() counter[T] {
 	var c counter[T]
-	c.count, c.addColumns = nonZeroKernels[T]()
+	c.count, c.addColumns, c.countRows = nonZeroKernels[T]()
 	return c
 }
 
@@ -82,6 +85,11 @@ func (c *counter[T]) countSlots(slots []uint64, x []T, l layout) error {
 		// One component or none: the batch is one run of elements.
 		slots[0] = uint64(c.countAll(x))
 		return nil
+	case l.features >= minRowFeatures && c.count == nil:
+		// A zero metric counts non-zero elements.
+		return kernel.CountNonZeroRows(slots, x, l.features)
+	case l.features >= minRowFeatures && c.countRows != nil:
+		return c.countRows(slots, x, l.features)
 	case l.features >= minRowFeatures:
 		for len(x) > 0 {
 			for s := range slots {
