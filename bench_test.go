@@ -166,9 +166,10 @@ func BenchmarkGenericVsNaive(b *testing.B) {
 }
 
 // BenchmarkStopTheWorld measures how long the garbage collector waits to
-// stop the world while 1 GiB counts run back to back on another goroutine:
-// runtime.ReadMemStats stops the world, so its latency is the pause a
-// program would see. Reports the largest and the median, in milliseconds.
+// stop the world while 1 GiB of float32 is counted back to back on another
+// goroutine, by each kernel family at each level: runtime.ReadMemStats
+// stops the world, so its latency is the pause a program would see.
+// Reports the largest and the median, in milliseconds.
 func BenchmarkStopTheWorld(b *testing.B) {
 	x := make([]float32, 1<<28)
 	for i := range x {
@@ -176,40 +177,52 @@ func BenchmarkStopTheWorld(b *testing.B) {
 			x[i] = 1
 		}
 	}
-	for _, level := range kernel.Levels() {
-		b.Run("impl="+level.String(), func(b *testing.B) {
-			restore := kernel.SetLevel(level)
-			defer restore()
-			stop := make(chan struct{})
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-						sink += kernel.CountNonZero(x)
+	counts := make([]uint64, 16384)
+	families := []struct {
+		name  string
+		count func()
+	}{
+		{"CountNonZero", func() { sink += kernel.CountNonZero(x) }},
+		{"CountAbove", func() { sink += kernel.CountAbove(x, 0.5) }},
+		{"AddNonZeroColumns", func() { _ = kernel.AddNonZeroColumns(counts, x) }},
+		{"CountNonZeroRows", func() { _ = kernel.CountNonZeroRows(counts[:4], x, 512) }},
+	}
+	for _, f := range families {
+		for _, level := range kernel.Levels() {
+			b.Run("family="+f.name+"/impl="+level.String(), func(b *testing.B) {
+				restore := kernel.SetLevel(level)
+				defer restore()
+				stop := make(chan struct{})
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+							f.count()
+						}
+					}
+				}()
+				var pauses []time.Duration
+				var ms runtime.MemStats
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					for j := 0; j < 50; j++ {
+						start := time.Now()
+						runtime.ReadMemStats(&ms)
+						pauses = append(pauses, time.Since(start))
+						time.Sleep(100 * time.Microsecond)
 					}
 				}
-			}()
-			var pauses []time.Duration
-			var ms runtime.MemStats
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				for j := 0; j < 50; j++ {
-					start := time.Now()
-					runtime.ReadMemStats(&ms)
-					pauses = append(pauses, time.Since(start))
-					time.Sleep(100 * time.Microsecond)
-				}
-			}
-			b.StopTimer()
-			close(stop)
-			<-done
-			slices.Sort(pauses)
-			b.ReportMetric(float64(pauses[len(pauses)-1])/1e6, "max-ms")
-			b.ReportMetric(float64(pauses[len(pauses)/2])/1e6, "p50-ms")
-		})
+				b.StopTimer()
+				close(stop)
+				<-done
+				slices.Sort(pauses)
+				b.ReportMetric(float64(pauses[len(pauses)-1])/1e6, "max-ms")
+				b.ReportMetric(float64(pauses[len(pauses)/2])/1e6, "p50-ms")
+			})
+		}
 	}
 }

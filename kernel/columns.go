@@ -155,7 +155,7 @@ func addColumnTiles[W word](counts []uint64, x []W, tile columnTile[W]) {
 			tc := min(tileCols, cols-c0)
 			start := r0*cols + c0
 			end := start + (tr-1)*cols + tc
-			tile(counts[c0:c0+tc:c0+tc], x[start:end:end], cols, tr)
+			addColumnTile(counts[c0:c0+tc:c0+tc], x[start:end:end], cols, tr, tile)
 		}
 	}
 }
@@ -169,4 +169,13 @@ func addAboveTiles[W word](counts []uint64, x []W, f floatBits[W], tile aboveTil
 	addColumnTiles(counts, x, func(counts []uint64, x []W, stride, rows int) {
 		tile(counts, x, stride, rows, lo, span)
 	})
+}
+
+// addColumnTile is a Go function that is never inlined, so its prologue
+// honours a pending preemption before every tile (see countChunk): a loop
+// calling the assembly directly could not be preempted while it runs.
+//
+//go:noinline
+func addColumnTile[W word](counts []uint64, x []W, stride, rows int, tile columnTile[W]) {
+	tile(counts, x, stride, rows)
 }

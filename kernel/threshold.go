@@ -79,10 +79,20 @@ func countAboveChunks[W word](x []W, lo, span W, count func(x []W, lo, span W) i
 	chunk := ChunkBytes / int(unsafe.Sizeof(lo))
 	total := 0
 	for len(x) > chunk {
-		total += count(x[:chunk:chunk], lo, span)
+		total += countAboveChunk(x[:chunk:chunk], lo, span, count)
 		x = x[chunk:]
 	}
-	return total + count(x, lo, span)
+	return total + countAboveChunk(x, lo, span, count)
+}
+
+// countAboveChunk is a Go function that is never inlined, so its prologue
+// honours a pending preemption before every chunk (see countChunk): the
+// loop above calling the assembly directly could not be preempted at all
+// while the assembly runs, which is nearly always.
+//
+//go:noinline
+func countAboveChunk[W word](x []W, lo, span W, count func(x []W, lo, span W) int) int {
+	return count(x, lo, span)
 }
 
 // Threshold comparison on bits.
