@@ -239,36 +239,39 @@ TEXT ·countNonZeroFloat16AVX512(SB), NOSPLIT, $0-32
 	VPXORQ     Z7, Z7, Z7
 	VPXORQ     Z8, Z8, Z8
 	VPXORQ     Z9, Z9, Z9
+	VPXORQ     Z10, Z10, Z10
 
 block:
-	// Run at most 51 iterations of 5 vectors, then widen the lane counts.
-	CMPQ CX, $0x000000a0
+	// Run at most 42 iterations of 6 vectors, then widen the lane counts.
+	CMPQ CX, $0x000000c0
 	JB   vectors
-	MOVQ $0x00000033, DX
+	MOVQ $0x0000002a, DX
 
 loop:
-	// Count 5 vectors, each into its own accumulator (t: test, m: min): ttmtm.
+	// Count 6 vectors, each into its own accumulator (t: test, m: min): ttmttm.
 	VPTESTMW (AX), Z2, K1
 	VPSUBW   Z0, Z5, K1, Z5
 	VPTESTMW 64(AX), Z2, K1
 	VPSUBW   Z0, Z6, K1, Z6
-	VPSLLW   $0x01, 128(AX), Z10
-	VPMINUW  Z1, Z10, Z10
-	VPADDW   Z10, Z7, Z7
+	VPSLLW   $0x01, 128(AX), Z11
+	VPMINUW  Z1, Z11, Z11
+	VPADDW   Z11, Z7, Z7
 	VPTESTMW 192(AX), Z2, K1
 	VPSUBW   Z0, Z8, K1, Z8
-	VPSLLW   $0x01, 256(AX), Z10
-	VPMINUW  Z1, Z10, Z10
-	VPADDW   Z10, Z9, Z9
-	ADDQ     $0x00000140, AX
-	SUBQ     $0x000000a0, CX
-	CMPQ     CX, $0x000000a0
+	VPTESTMW 256(AX), Z2, K1
+	VPSUBW   Z0, Z9, K1, Z9
+	VPSLLW   $0x01, 320(AX), Z11
+	VPMINUW  Z1, Z11, Z11
+	VPADDW   Z11, Z10, Z10
+	ADDQ     $0x00000180, AX
+	SUBQ     $0x000000c0, CX
+	CMPQ     CX, $0x000000c0
 	JB       widen
 	DECQ     DX
 	JNZ      loop
 
 widen:
-	// Widen: sum the accumulators (at most 255 per lane) into quadwords.
+	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
 	VPADDW  Z6, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
 	VPADDW  Z7, Z5, Z5
@@ -277,13 +280,15 @@ widen:
 	VPXORQ  Z8, Z8, Z8
 	VPADDW  Z9, Z5, Z5
 	VPXORQ  Z9, Z9, Z9
-	VPSADBW Z3, Z5, Z10
-	VPADDQ  Z10, Z4, Z4
+	VPADDW  Z10, Z5, Z5
+	VPXORQ  Z10, Z10, Z10
+	VPSADBW Z3, Z5, Z11
+	VPADDQ  Z11, Z4, Z4
 	VPXORQ  Z5, Z5, Z5
 	JMP     block
 
 vectors:
-	// Whole vectors left over: at most 4 of them.
+	// Whole vectors left over: at most 5 of them.
 	CMPQ     CX, $0x00000020
 	JB       tail
 	VPTESTMW (AX), Z2, K1
@@ -306,8 +311,8 @@ tail:
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z3, Z5, Z10
-	VPADDQ        Z10, Z4, Z4
+	VPSADBW       Z3, Z5, Z11
+	VPADDQ        Z11, Z4, Z4
 	VEXTRACTI64X4 $0x01, Z4, Y0
 	VPADDQ        Y0, Y4, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -445,36 +450,39 @@ TEXT ·countNonZeroFloat32AVX512(SB), NOSPLIT, $0-32
 	VPXORQ     Z7, Z7, Z7
 	VPXORQ     Z8, Z8, Z8
 	VPXORQ     Z9, Z9, Z9
+	VPXORQ     Z10, Z10, Z10
 
 block:
-	// Run at most 51 iterations of 5 vectors, then widen the lane counts.
-	CMPQ CX, $0x00000050
+	// Run at most 42 iterations of 6 vectors, then widen the lane counts.
+	CMPQ CX, $0x00000060
 	JB   vectors
-	MOVQ $0x00000033, DX
+	MOVQ $0x0000002a, DX
 
 loop:
-	// Count 5 vectors, each into its own accumulator (t: test, m: min): ttmtm.
+	// Count 6 vectors, each into its own accumulator (t: test, m: min): ttmttm.
 	VPTESTMD (AX), Z2, K1
 	VPSUBD   Z0, Z5, K1, Z5
 	VPTESTMD 64(AX), Z2, K1
 	VPSUBD   Z0, Z6, K1, Z6
-	VPSLLD   $0x01, 128(AX), Z10
-	VPMINUD  Z1, Z10, Z10
-	VPADDD   Z10, Z7, Z7
+	VPSLLD   $0x01, 128(AX), Z11
+	VPMINUD  Z1, Z11, Z11
+	VPADDD   Z11, Z7, Z7
 	VPTESTMD 192(AX), Z2, K1
 	VPSUBD   Z0, Z8, K1, Z8
-	VPSLLD   $0x01, 256(AX), Z10
-	VPMINUD  Z1, Z10, Z10
-	VPADDD   Z10, Z9, Z9
-	ADDQ     $0x00000140, AX
-	SUBQ     $0x00000050, CX
-	CMPQ     CX, $0x00000050
+	VPTESTMD 256(AX), Z2, K1
+	VPSUBD   Z0, Z9, K1, Z9
+	VPSLLD   $0x01, 320(AX), Z11
+	VPMINUD  Z1, Z11, Z11
+	VPADDD   Z11, Z10, Z10
+	ADDQ     $0x00000180, AX
+	SUBQ     $0x00000060, CX
+	CMPQ     CX, $0x00000060
 	JB       widen
 	DECQ     DX
 	JNZ      loop
 
 widen:
-	// Widen: sum the accumulators (at most 255 per lane) into quadwords.
+	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
 	VPADDD  Z6, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
 	VPADDD  Z7, Z5, Z5
@@ -483,13 +491,15 @@ widen:
 	VPXORQ  Z8, Z8, Z8
 	VPADDD  Z9, Z5, Z5
 	VPXORQ  Z9, Z9, Z9
-	VPSADBW Z3, Z5, Z10
-	VPADDQ  Z10, Z4, Z4
+	VPADDD  Z10, Z5, Z5
+	VPXORQ  Z10, Z10, Z10
+	VPSADBW Z3, Z5, Z11
+	VPADDQ  Z11, Z4, Z4
 	VPXORQ  Z5, Z5, Z5
 	JMP     block
 
 vectors:
-	// Whole vectors left over: at most 4 of them.
+	// Whole vectors left over: at most 5 of them.
 	CMPQ     CX, $0x00000010
 	JB       tail
 	VPTESTMD (AX), Z2, K1
@@ -512,8 +522,8 @@ tail:
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z3, Z5, Z10
-	VPADDQ        Z10, Z4, Z4
+	VPSADBW       Z3, Z5, Z11
+	VPADDQ        Z11, Z4, Z4
 	VEXTRACTI64X4 $0x01, Z4, Y0
 	VPADDQ        Y0, Y4, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -651,36 +661,39 @@ TEXT ·countNonZeroFloat64AVX512(SB), NOSPLIT, $0-32
 	VPXORQ     Z7, Z7, Z7
 	VPXORQ     Z8, Z8, Z8
 	VPXORQ     Z9, Z9, Z9
+	VPXORQ     Z10, Z10, Z10
 
 block:
-	// Run at most 51 iterations of 5 vectors, then widen the lane counts.
-	CMPQ CX, $0x00000028
+	// Run at most 42 iterations of 6 vectors, then widen the lane counts.
+	CMPQ CX, $0x00000030
 	JB   vectors
-	MOVQ $0x00000033, DX
+	MOVQ $0x0000002a, DX
 
 loop:
-	// Count 5 vectors, each into its own accumulator (t: test, m: min): ttmtm.
+	// Count 6 vectors, each into its own accumulator (t: test, m: min): ttmttm.
 	VPTESTMQ (AX), Z2, K1
 	VPSUBQ   Z0, Z5, K1, Z5
 	VPTESTMQ 64(AX), Z2, K1
 	VPSUBQ   Z0, Z6, K1, Z6
-	VPSLLQ   $0x01, 128(AX), Z10
-	VPMINUQ  Z1, Z10, Z10
-	VPADDQ   Z10, Z7, Z7
+	VPSLLQ   $0x01, 128(AX), Z11
+	VPMINUQ  Z1, Z11, Z11
+	VPADDQ   Z11, Z7, Z7
 	VPTESTMQ 192(AX), Z2, K1
 	VPSUBQ   Z0, Z8, K1, Z8
-	VPSLLQ   $0x01, 256(AX), Z10
-	VPMINUQ  Z1, Z10, Z10
-	VPADDQ   Z10, Z9, Z9
-	ADDQ     $0x00000140, AX
-	SUBQ     $0x00000028, CX
-	CMPQ     CX, $0x00000028
+	VPTESTMQ 256(AX), Z2, K1
+	VPSUBQ   Z0, Z9, K1, Z9
+	VPSLLQ   $0x01, 320(AX), Z11
+	VPMINUQ  Z1, Z11, Z11
+	VPADDQ   Z11, Z10, Z10
+	ADDQ     $0x00000180, AX
+	SUBQ     $0x00000030, CX
+	CMPQ     CX, $0x00000030
 	JB       widen
 	DECQ     DX
 	JNZ      loop
 
 widen:
-	// Widen: sum the accumulators (at most 255 per lane) into quadwords.
+	// Widen: sum the accumulators (at most 252 per lane) into quadwords.
 	VPADDQ  Z6, Z5, Z5
 	VPXORQ  Z6, Z6, Z6
 	VPADDQ  Z7, Z5, Z5
@@ -689,13 +702,15 @@ widen:
 	VPXORQ  Z8, Z8, Z8
 	VPADDQ  Z9, Z5, Z5
 	VPXORQ  Z9, Z9, Z9
-	VPSADBW Z3, Z5, Z10
-	VPADDQ  Z10, Z4, Z4
+	VPADDQ  Z10, Z5, Z5
+	VPXORQ  Z10, Z10, Z10
+	VPSADBW Z3, Z5, Z11
+	VPADDQ  Z11, Z4, Z4
 	VPXORQ  Z5, Z5, Z5
 	JMP     block
 
 vectors:
-	// Whole vectors left over: at most 4 of them.
+	// Whole vectors left over: at most 5 of them.
 	CMPQ     CX, $0x00000008
 	JB       tail
 	VPTESTMQ (AX), Z2, K1
@@ -718,8 +733,8 @@ tail:
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z3, Z5, Z10
-	VPADDQ        Z10, Z4, Z4
+	VPSADBW       Z3, Z5, Z11
+	VPADDQ        Z11, Z4, Z4
 	VEXTRACTI64X4 $0x01, Z4, Y0
 	VPADDQ        Y0, Y4, Y0
 	VEXTRACTI128  $0x01, Y0, X1
