@@ -6,9 +6,11 @@ import (
 	"unsafe"
 )
 
-// ErrShape is the error, wrapped with the details, of a column count whose
-// slice is not a matrix with len(counts) columns.
-var ErrShape = errors.New("kernel: x is not a matrix with len(counts) columns")
+// ErrShape is the error, wrapped with the details, of a column or row count
+// whose slice is not a matrix of the shape its counts describe: len(counts)
+// columns for AddNonZeroColumns and AddAboveColumns, whole rows of width
+// elements for CountNonZeroRows.
+var ErrShape = errors.New("kernel: x does not have the shape the counts need")
 
 // AddNonZeroColumns treats x as a row-major matrix with len(counts) columns
 // and adds to counts[j] the number of rows whose element in column j is not
