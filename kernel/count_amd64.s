@@ -100,8 +100,8 @@ tail:
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z1, Z3, Z11
-	VPADDQ        Z11, Z2, Z2
+	VPSADBW       Z1, Z3, Z0
+	VPADDQ        Z0, Z2, Z2
 	VEXTRACTI64X4 $0x01, Z2, Y0
 	VPADDQ        Y0, Y2, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -209,8 +209,8 @@ tail:
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z1, Z3, Z11
-	VPADDQ        Z11, Z2, Z2
+	VPSADBW       Z1, Z3, Z0
+	VPADDQ        Z0, Z2, Z2
 	VEXTRACTI64X4 $0x01, Z2, Y0
 	VPADDQ        Y0, Y2, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -311,8 +311,8 @@ tail:
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z3, Z5, Z11
-	VPADDQ        Z11, Z4, Z4
+	VPSADBW       Z3, Z5, Z0
+	VPADDQ        Z0, Z4, Z4
 	VEXTRACTI64X4 $0x01, Z4, Y0
 	VPADDQ        Y0, Y4, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -420,8 +420,8 @@ tail:
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z1, Z3, Z11
-	VPADDQ        Z11, Z2, Z2
+	VPSADBW       Z1, Z3, Z0
+	VPADDQ        Z0, Z2, Z2
 	VEXTRACTI64X4 $0x01, Z2, Y0
 	VPADDQ        Y0, Y2, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -522,8 +522,8 @@ tail:
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z3, Z5, Z11
-	VPADDQ        Z11, Z4, Z4
+	VPSADBW       Z3, Z5, Z0
+	VPADDQ        Z0, Z4, Z4
 	VEXTRACTI64X4 $0x01, Z4, Y0
 	VPADDQ        Y0, Y4, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -631,8 +631,8 @@ tail:
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z1, Z3, Z11
-	VPADDQ        Z11, Z2, Z2
+	VPSADBW       Z1, Z3, Z0
+	VPADDQ        Z0, Z2, Z2
 	VEXTRACTI64X4 $0x01, Z2, Y0
 	VPADDQ        Y0, Y2, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -733,8 +733,8 @@ tail:
 
 reduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z3, Z5, Z11
-	VPADDQ        Z11, Z4, Z4
+	VPSADBW       Z3, Z5, Z0
+	VPADDQ        Z0, Z4, Z4
 	VEXTRACTI64X4 $0x01, Z4, Y0
 	VPADDQ        Y0, Y4, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -812,8 +812,8 @@ vectors:
 
 reduce:
 	// Reduce: non-zero lanes are the lanes processed less the zero lanes.
-	VPSADBW      Y0, Y2, Y2
-	VPADDQ       Y2, Y1, Y1
+	VPSADBW      Y0, Y2, Y0
+	VPADDQ       Y0, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDQ       X0, X1, X0
 	VPSHUFD      $0x4e, X0, X1
@@ -890,8 +890,8 @@ vectors:
 
 reduce:
 	// Reduce: non-zero lanes are the lanes processed less the zero lanes.
-	VPSADBW      Y0, Y2, Y2
-	VPADDQ       Y2, Y1, Y1
+	VPSADBW      Y0, Y2, Y0
+	VPADDQ       Y0, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDQ       X0, X1, X0
 	VPSHUFD      $0x4e, X0, X1
@@ -977,8 +977,8 @@ vectors:
 
 reduce:
 	// Reduce: non-zero lanes are the lanes processed less the zero lanes.
-	VPSADBW      Y0, Y3, Y3
-	VPADDQ       Y3, Y1, Y1
+	VPSADBW      Y0, Y3, Y0
+	VPADDQ       Y0, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDQ       X0, X1, X0
 	VPSHUFD      $0x4e, X0, X1
@@ -1055,8 +1055,8 @@ vectors:
 
 reduce:
 	// Reduce: non-zero lanes are the lanes processed less the zero lanes.
-	VPSADBW      Y0, Y2, Y2
-	VPADDQ       Y2, Y1, Y1
+	VPSADBW      Y0, Y2, Y0
+	VPADDQ       Y0, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDQ       X0, X1, X0
 	VPSHUFD      $0x4e, X0, X1
@@ -1142,8 +1142,8 @@ vectors:
 
 reduce:
 	// Reduce: non-zero lanes are the lanes processed less the zero lanes.
-	VPSADBW      Y0, Y3, Y3
-	VPADDQ       Y3, Y1, Y1
+	VPSADBW      Y0, Y3, Y0
+	VPADDQ       Y0, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDQ       X0, X1, X0
 	VPSHUFD      $0x4e, X0, X1
@@ -1220,8 +1220,8 @@ vectors:
 
 reduce:
 	// Reduce: non-zero lanes are the lanes processed less the zero lanes.
-	VPSADBW      Y0, Y2, Y2
-	VPADDQ       Y2, Y1, Y1
+	VPSADBW      Y0, Y2, Y0
+	VPADDQ       Y0, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDQ       X0, X1, X0
 	VPSHUFD      $0x4e, X0, X1
@@ -1307,8 +1307,8 @@ vectors:
 
 reduce:
 	// Reduce: non-zero lanes are the lanes processed less the zero lanes.
-	VPSADBW      Y0, Y3, Y3
-	VPADDQ       Y3, Y1, Y1
+	VPSADBW      Y0, Y3, Y0
+	VPADDQ       Y0, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDQ       X0, X1, X0
 	VPSHUFD      $0x4e, X0, X1

@@ -103,8 +103,8 @@ bitsTail:
 
 bitsReduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z4, Z6, Z1
-	VPADDQ        Z1, Z5, Z5
+	VPSADBW       Z4, Z6, Z0
+	VPADDQ        Z0, Z5, Z5
 	VEXTRACTI64X4 $0x01, Z5, Y0
 	VPADDQ        Y0, Y5, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -198,8 +198,8 @@ keyTail:
 
 keyReduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z4, Z6, Z10
-	VPADDQ        Z10, Z5, Z5
+	VPSADBW       Z4, Z6, Z0
+	VPADDQ        Z0, Z5, Z5
 	VEXTRACTI64X4 $0x01, Z5, Y0
 	VPADDQ        Y0, Y5, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -310,8 +310,8 @@ bitsTail:
 
 bitsReduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z4, Z6, Z1
-	VPADDQ        Z1, Z5, Z5
+	VPSADBW       Z4, Z6, Z0
+	VPADDQ        Z0, Z5, Z5
 	VEXTRACTI64X4 $0x01, Z5, Y0
 	VPADDQ        Y0, Y5, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -405,8 +405,8 @@ keyTail:
 
 keyReduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z4, Z6, Z10
-	VPADDQ        Z10, Z5, Z5
+	VPSADBW       Z4, Z6, Z0
+	VPADDQ        Z0, Z5, Z5
 	VEXTRACTI64X4 $0x01, Z5, Y0
 	VPADDQ        Y0, Y5, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -516,8 +516,8 @@ bitsTail:
 
 bitsReduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z4, Z6, Z1
-	VPADDQ        Z1, Z5, Z5
+	VPSADBW       Z4, Z6, Z0
+	VPADDQ        Z0, Z5, Z5
 	VEXTRACTI64X4 $0x01, Z5, Y0
 	VPADDQ        Y0, Y5, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -611,8 +611,8 @@ keyTail:
 
 keyReduce:
 	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z4, Z6, Z10
-	VPADDQ        Z10, Z5, Z5
+	VPSADBW       Z4, Z6, Z0
+	VPADDQ        Z0, Z5, Z5
 	VEXTRACTI64X4 $0x01, Z5, Y0
 	VPADDQ        Y0, Y5, Y0
 	VEXTRACTI128  $0x01, Y0, X1
@@ -714,8 +714,8 @@ bitsVectors:
 
 bitsReduce:
 	// Reduce: lanes above are the lanes processed less the lanes not above.
-	VPSADBW      Y0, Y5, Y2
-	VPADDQ       Y2, Y1, Y1
+	VPSADBW      Y0, Y5, Y0
+	VPADDQ       Y0, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDQ       X0, X1, X0
 	VPSHUFD      $0x4e, X0, X1
@@ -799,8 +799,8 @@ keyVectors:
 
 keyReduce:
 	// Reduce: lanes above are the lanes processed less the lanes not above.
-	VPSADBW      Y0, Y5, Y5
-	VPADDQ       Y5, Y1, Y1
+	VPSADBW      Y0, Y5, Y0
+	VPADDQ       Y0, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDQ       X0, X1, X0
 	VPSHUFD      $0x4e, X0, X1
@@ -902,8 +902,8 @@ bitsVectors:
 
 bitsReduce:
 	// Reduce: lanes above are the lanes processed less the lanes not above.
-	VPSADBW      Y0, Y5, Y2
-	VPADDQ       Y2, Y1, Y1
+	VPSADBW      Y0, Y5, Y0
+	VPADDQ       Y0, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDQ       X0, X1, X0
 	VPSHUFD      $0x4e, X0, X1
@@ -987,8 +987,8 @@ keyVectors:
 
 keyReduce:
 	// Reduce: lanes above are the lanes processed less the lanes not above.
-	VPSADBW      Y0, Y5, Y5
-	VPADDQ       Y5, Y1, Y1
+	VPSADBW      Y0, Y5, Y0
+	VPADDQ       Y0, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDQ       X0, X1, X0
 	VPSHUFD      $0x4e, X0, X1
@@ -1089,8 +1089,8 @@ bitsVectors:
 
 bitsReduce:
 	// Reduce: lanes above are the lanes processed less the lanes not above.
-	VPSADBW      Y0, Y5, Y2
-	VPADDQ       Y2, Y1, Y1
+	VPSADBW      Y0, Y5, Y0
+	VPADDQ       Y0, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDQ       X0, X1, X0
 	VPSHUFD      $0x4e, X0, X1
@@ -1174,8 +1174,8 @@ keyVectors:
 
 keyReduce:
 	// Reduce: lanes above are the lanes processed less the lanes not above.
-	VPSADBW      Y0, Y5, Y5
-	VPADDQ       Y5, Y1, Y1
+	VPSADBW      Y0, Y5, Y0
+	VPADDQ       Y0, Y1, Y1
 	VEXTRACTI128 $0x01, Y1, X0
 	VPADDQ       X0, X1, X0
 	VPSHUFD      $0x4e, X0, X1

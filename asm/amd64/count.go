@@ -97,14 +97,8 @@ func countAVX512(k spec.Kernel) {
 		counted = ZMM()
 		l.srl(Imm(1), minusOne, counted)
 	}
-	zero, wide := ZMM(), ZMM()
-	VPXORQ(zero, zero, zero)
-	VPXORQ(wide, wide, wide)
-	acc := make([]reg.VecVirtual, unrolled)
-	for i := range acc {
-		acc[i] = ZMM()
-		VPXORQ(acc[i], acc[i], acc[i])
-	}
+	counters := newLaneCountersZMM(l)
+	acc := counters.clear(unrolled)
 
 	// count adds one to the lanes of a that are non-zero in the vector v (a
 	// memory operand, or a register), the way step says.
@@ -147,15 +141,7 @@ func countAVX512(k spec.Kernel) {
 	JNZ(LabelRef("loop"))
 
 	Label("widen")
-	Commentf("Widen: sum the accumulators (at most %d per lane) into quadwords.", unrolled*blockIterations)
-	for i := 1; i < unrolled; i++ {
-		l.add(acc[i], acc[0], acc[0])
-		VPXORQ(acc[i], acc[i], acc[i])
-	}
-	sums := ZMM()
-	VPSADBW(zero, acc[0], sums)
-	VPADDQ(sums, wide, wide)
-	VPXORQ(acc[0], acc[0], acc[0])
+	counters.widen(unrolled * blockIterations)
 	JMP(LabelRef("block"))
 
 	Label("vectors")
@@ -171,26 +157,14 @@ func countAVX512(k spec.Kernel) {
 	Comment("The last partial vector: a masked, zeroing load of its n lanes only.")
 	TESTQ(n, n)
 	JZ(LabelRef("reduce"))
-	keep := GP64()
-	MOVQ(U32(1), keep)
-	MOVQ(n, reg.RCX)
-	SHLQ(reg.CL, keep)
-	DECQ(keep)
-	loadMask := K()
-	if k.Width == 1 {
-		l.kmov(keep, loadMask)
-	} else {
-		l.kmov(keep.As32(), loadMask)
-	}
+	loadMask := tailMask(l, n)
 	last := ZMM()
 	l.loadz(Mem{Base: ptr}, loadMask, last)
 	count(steps[0], last, acc[0])
 
 	Label("reduce")
 	Comment("Reduce: widen what the last block counted and add up the quadwords.")
-	VPSADBW(zero, acc[0], sums)
-	VPADDQ(sums, wide, wide)
-	total := sumQuadwordsZMM(wide)
+	total := counters.total()
 	Store(total, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
@@ -215,9 +189,8 @@ func countAVX2(k spec.Kernel) {
 	MOVQ(n, processed)
 	ANDQ(I32(-lanesPerVector), processed)
 
-	zero, wide := YMM(), YMM()
-	VPXOR(zero, zero, zero)
-	VPXOR(wide, wide, wide)
+	counters := newLaneCountersYMM(l)
+	zero := counters.zero
 	var counted reg.VecVirtual
 	if k.Float {
 		Comment("counted: every bit but the sign bit of each lane")
@@ -225,11 +198,7 @@ func countAVX2(k spec.Kernel) {
 		VPCMPEQD(counted, counted, counted)
 		l.srl(Imm(1), counted, counted)
 	}
-	acc := make([]reg.VecVirtual, unroll)
-	for i := range acc {
-		acc[i] = YMM()
-		VPXOR(acc[i], acc[i], acc[i])
-	}
+	acc := counters.clear(unroll)
 
 	// zeroLanes sets t to -1 in each lane of the vector at m that is zero.
 	zeroLanes := func(m Mem, t reg.VecVirtual) {
@@ -241,20 +210,10 @@ func countAVX2(k spec.Kernel) {
 		l.cmpeq(m, zero, t)
 	}
 
-	blocks := GP64()
-	MOVQ(n, blocks)
-	SHRQ(U8(log2(unroll*lanesPerVector)), blocks)
-	ANDQ(U32(unroll*lanesPerVector-1), n)
+	blocks := splitBlocks(n, unroll*lanesPerVector)
 
 	Label("block")
-	Comment("Run at most blockIterations iterations, then widen the lane counts.")
-	TESTQ(blocks, blocks)
-	JZ(LabelRef("vectors"))
-	iterations := GP64()
-	MOVQ(U32(blockIterations), iterations)
-	CMPQ(blocks, iterations)
-	CMOVQLT(blocks, iterations)
-	SUBQ(iterations, blocks)
+	iterations := startBlock(blocks, "vectors")
 
 	Label("loop")
 	Commentf("Count the zero lanes of %d vectors, each into its own accumulator.", unroll)
@@ -267,15 +226,7 @@ func countAVX2(k spec.Kernel) {
 	DECQ(iterations)
 	JNZ(LabelRef("loop"))
 
-	Commentf("Widen: sum the accumulators (at most %d per lane) into quadwords.", unroll*blockIterations)
-	for i := 1; i < unroll; i++ {
-		l.add(acc[i], acc[0], acc[0])
-		VPXOR(acc[i], acc[i], acc[i])
-	}
-	sums := YMM()
-	VPSADBW(zero, acc[0], sums)
-	VPADDQ(sums, wide, wide)
-	VPXOR(acc[0], acc[0], acc[0])
+	counters.widen(unroll * blockIterations)
 	JMP(LabelRef("block"))
 
 	Label("vectors")
@@ -291,9 +242,7 @@ func countAVX2(k spec.Kernel) {
 
 	Label("reduce")
 	Comment("Reduce: non-zero lanes are the lanes processed less the zero lanes.")
-	VPSADBW(zero, acc[0], sums)
-	VPADDQ(sums, wide, wide)
-	zeros := sumQuadwordsYMM(wide)
+	zeros := counters.total()
 	SUBQ(zeros, processed)
 	Store(processed, ReturnIndex(0))
 	VZEROUPPER()

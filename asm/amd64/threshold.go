@@ -253,33 +253,17 @@ func countAboveAVX512(k spec.Kernel) {
 	ones := ZMM()
 	VPTERNLOGD(Imm(0xff), ones, ones, ones)
 	c := loadAboveZMM(k, ones)
-	zero, wide := ZMM(), ZMM()
-	VPXORQ(zero, zero, zero)
-	VPXORQ(wide, wide, wide)
-	acc := make([]reg.VecVirtual, unroll)
-	for i := range acc {
-		acc[i] = ZMM()
-		VPXORQ(acc[i], acc[i], acc[i])
-	}
+	counters := newLaneCountersZMM(l)
+	acc := counters.clear(unroll)
 
 	Comment("blocks: the number of whole iterations of the main loop")
-	blocks := GP64()
-	MOVQ(n, blocks)
-	SHRQ(U8(log2(unroll*lanesPerVector)), blocks)
-	ANDQ(U32(unroll*lanesPerVector-1), n)
+	blocks := splitBlocks(n, unroll*lanesPerVector)
 	keyedBranch(k, c.lo, "keyBlock")
 
 	for _, keyed := range []bool{false, true} {
 		label, what := modeLabels(keyed)
 		Label(label("Block"))
-		Comment("Run at most blockIterations iterations, then widen the lane counts.")
-		TESTQ(blocks, blocks)
-		JZ(LabelRef(label("Vectors")))
-		iterations := GP64()
-		MOVQ(U32(blockIterations), iterations)
-		CMPQ(blocks, iterations)
-		CMOVQLT(blocks, iterations)
-		SUBQ(iterations, blocks)
+		iterations := startBlock(blocks, label("Vectors"))
 
 		Label(label("Loop"))
 		Commentf("Compare the %s of %d vectors, count the lanes above, each vector into its own accumulator.", what, unroll)
@@ -292,15 +276,7 @@ func countAboveAVX512(k spec.Kernel) {
 		DECQ(iterations)
 		JNZ(LabelRef(label("Loop")))
 
-		Commentf("Widen: sum the accumulators (at most %d per lane) into quadwords.", unroll*blockIterations)
-		for i := 1; i < unroll; i++ {
-			l.add(acc[i], acc[0], acc[0])
-			VPXORQ(acc[i], acc[i], acc[i])
-		}
-		sums := ZMM()
-		VPSADBW(zero, acc[0], sums)
-		VPADDQ(sums, wide, wide)
-		VPXORQ(acc[0], acc[0], acc[0])
+		counters.widen(unroll * blockIterations)
 		JMP(LabelRef(label("Block")))
 
 		Label(label("Vectors"))
@@ -318,17 +294,7 @@ func countAboveAVX512(k spec.Kernel) {
 		Comment("The last partial vector: a masked, zeroing load of its n lanes, compared under the same mask.")
 		TESTQ(n, n)
 		JZ(LabelRef(label("Reduce")))
-		keep := GP64()
-		MOVQ(U32(1), keep)
-		MOVQ(n, reg.RCX)
-		SHLQ(reg.CL, keep)
-		DECQ(keep)
-		valid := K()
-		if k.Width == 1 {
-			l.kmov(keep, valid)
-		} else {
-			l.kmov(keep.As32(), valid)
-		}
+		valid := tailMask(l, n)
 		t := ZMM()
 		l.loadz(Mem{Base: ptr}, valid, t)
 		c.above(t, valid, hit, keyed)
@@ -336,9 +302,7 @@ func countAboveAVX512(k spec.Kernel) {
 
 		Label(label("Reduce"))
 		Comment("Reduce: widen what the last block counted and add up the quadwords.")
-		VPSADBW(zero, acc[0], sums)
-		VPADDQ(sums, wide, wide)
-		total := sumQuadwordsZMM(wide)
+		total := counters.total()
 		Store(total, ReturnIndex(0))
 		VZEROUPPER()
 		RET()
@@ -373,33 +337,17 @@ func countAboveAVX2(k spec.Kernel) {
 	MOVQ(n, processed)
 	ANDQ(I32(-lanesPerVector), processed)
 
-	zero, wide := YMM(), YMM()
-	VPXOR(zero, zero, zero)
-	VPXOR(wide, wide, wide)
-	c := loadAboveYMM(k, zero)
-	acc := make([]reg.VecVirtual, unroll)
-	for i := range acc {
-		acc[i] = YMM()
-		VPXOR(acc[i], acc[i], acc[i])
-	}
+	counters := newLaneCountersYMM(l)
+	c := loadAboveYMM(k, counters.zero)
+	acc := counters.clear(unroll)
 
-	blocks := GP64()
-	MOVQ(n, blocks)
-	SHRQ(U8(log2(unroll*lanesPerVector)), blocks)
-	ANDQ(U32(unroll*lanesPerVector-1), n)
+	blocks := splitBlocks(n, unroll*lanesPerVector)
 	keyedBranch(k, c.lo, "keyBlock")
 
 	for _, keyed := range []bool{false, true} {
 		label, what := modeLabels(keyed)
 		Label(label("Block"))
-		Comment("Run at most blockIterations iterations, then widen the lane counts.")
-		TESTQ(blocks, blocks)
-		JZ(LabelRef(label("Vectors")))
-		iterations := GP64()
-		MOVQ(U32(blockIterations), iterations)
-		CMPQ(blocks, iterations)
-		CMOVQLT(blocks, iterations)
-		SUBQ(iterations, blocks)
+		iterations := startBlock(blocks, label("Vectors"))
 
 		Label(label("Loop"))
 		Commentf("Compare the %s of %d vectors, count the lanes not above, each into its own accumulator.", what, unroll)
@@ -411,15 +359,7 @@ func countAboveAVX2(k spec.Kernel) {
 		DECQ(iterations)
 		JNZ(LabelRef(label("Loop")))
 
-		Commentf("Widen: sum the accumulators (at most %d per lane) into quadwords.", unroll*blockIterations)
-		for i := 1; i < unroll; i++ {
-			l.add(acc[i], acc[0], acc[0])
-			VPXOR(acc[i], acc[i], acc[i])
-		}
-		sums := YMM()
-		VPSADBW(zero, acc[0], sums)
-		VPADDQ(sums, wide, wide)
-		VPXOR(acc[0], acc[0], acc[0])
+		counters.widen(unroll * blockIterations)
 		JMP(LabelRef(label("Block")))
 
 		Label(label("Vectors"))
@@ -434,9 +374,7 @@ func countAboveAVX2(k spec.Kernel) {
 
 		Label(label("Reduce"))
 		Comment("Reduce: lanes above are the lanes processed less the lanes not above.")
-		VPSADBW(zero, acc[0], sums)
-		VPADDQ(sums, wide, wide)
-		notAbove := sumQuadwordsYMM(wide)
+		notAbove := counters.total()
 		total := GP64()
 		MOVQ(processed, total)
 		SUBQ(notAbove, total)
