@@ -17,7 +17,8 @@
 // denormal modes. CountAbove counts x > threshold exactly (NaN never
 // counts); AddNonZeroColumns and AddAboveColumns count the same per column
 // of a row-major matrix, the per-feature firing counts of a batch of
-// activation vectors.
+// activation vectors; CountNonZeroRows counts per row, into one count per
+// component, the state of the L0 norm.
 //
 // # Levels
 //
