@@ -110,7 +110,8 @@ func analyze(name string, r io.Reader, size int64, s settings, progress *progres
 }
 
 // checkShape checks the array is [batch, feature] or [batch, component,
-// feature] with at least one of each, sizes a metric can take.
+// feature] with at least one vector and one component, sizes a metric can
+// take.
 func (rep *report) checkShape() error {
 	shape := rep.header.Shape
 	if len(shape) != 2 && len(shape) != 3 {
@@ -132,10 +133,9 @@ func (rep *report) checkShape() error {
 			return fmt.Errorf("the shape %s has no components", rep.header.ShapeString())
 		}
 	}
-	switch {
-	case rep.features == 0:
-		return fmt.Errorf("the shape %s has no features", rep.header.ShapeString())
-	case shape[0] == 0:
+	// Vectors of no features are valid (their L0 is 0, as the metric has
+	// it); a batch of no vectors has no L0.
+	if shape[0] == 0 {
 		return fmt.Errorf("the shape %s has no vectors (batch size 0): its L0 is undefined", rep.header.ShapeString())
 	}
 	return nil
@@ -201,7 +201,7 @@ func stream[T kernel.Element](newActivity func() (*metric.FeatureActivity[T], er
 	if rep.components > 0 {
 		shape = []int{0, rep.components, rep.features}
 	}
-	var first []uint64
+	var first []uint64 // the first row, read before anything is allocated: nil for rows of no bytes
 	if !sized {
 		var err error
 		if first, err = rd.ReadRow(nil); err != nil {
@@ -220,12 +220,15 @@ func stream[T kernel.Element](newActivity func() (*metric.FeatureActivity[T], er
 		p.add(int64(rows * rowBytes))
 		return nil
 	}
-	if first != nil {
+	if !sized {
 		if err := update(first, 1); err != nil {
 			return nil, err
 		}
 	}
-	rows := max(1, min(int64(bufferBytes/rowBytes), rd.RowsLeft()))
+	rows := int64(1) // rows of no bytes all come in one ReadRows
+	if rowBytes > 0 {
+		rows = max(1, min(int64(bufferBytes/rowBytes), rd.RowsLeft()))
+	}
 	buf := make([]uint64, (int(rows)*rowBytes+7)/8)
 	for {
 		n, err := rd.ReadRows(asBytes(buf))

@@ -30,8 +30,12 @@ func writeText(w io.Writer, rep *report) error {
 	if rep.components > 0 {
 		shape = fmt.Sprintf("%d components × %d", rep.components, rep.features)
 	}
+	deadShare := 0.0 // of no features, none is dead
+	if features > 0 {
+		deadShare = 100 * float64(sum(rep.dead)) / float64(features)
+	}
 	fmt.Fprintf(&b, "  features   %s: %d dead (%.1f%%), %d dense (density > %g)\n",
-		shape, sum(rep.dead), 100*float64(sum(rep.dead))/float64(features), sum(rep.dense), rep.settings.dense)
+		shape, sum(rep.dead), deadShare, sum(rep.dense), rep.settings.dense)
 	if rep.components > 0 {
 		fmt.Fprintf(&b, "             per component: dead %s, dense %s\n", joinInts(rep.dead), joinInts(rep.dense))
 	}

@@ -155,6 +155,9 @@ def main():
     save("one_feature.npy", sparse((12, 2, 1), "<u2"))
     save("dense_all.npy", np.full((5, 4), 7, "<i4"))
     save("zeros.npy", np.zeros((6, 2, 3), "<f8"))
+    # Vectors of no features are vectors: their L0 is 0, as the metric has it.
+    save("zero_features.npy", np.zeros((5, 0), "<f4"))
+    save("zero_features_3d.npy", np.zeros((4, 2, 0), "<i2"))
     # Many vectors of few features, and few of many: more rows than a
     # small buffer holds, and rows longer than one.
     save("tall_u1.npy", sparse((3000, 2, 3), "|u1", density=0.02))
@@ -195,7 +198,6 @@ def main():
     bad_array("structured.npy", np.zeros((3, 2), [("x", "<f4"), ("y", "<i4")]), "structured")
     bad_array("object.npy", np.array([[1, None]], dtype=object), '"|O"', allow_pickle=True)
     bad_array("zero_vectors.npy", np.zeros((0, 5), "<f4"), "no vectors")
-    bad_array("zero_features.npy", np.zeros((5, 0), "<f4"), "no features")
     bad_array("zero_components.npy", np.zeros((5, 0, 3), "<f4"), "no components")
 
     good = open(os.path.join(OUT, "float32_2d.npy"), "rb").read()
