@@ -95,3 +95,38 @@ func countRowsChunk[W word](counts []uint64, x []W, width, slot int, count func(
 	}
 	return slot
 }
+
+// CountAboveRows is CountNonZeroRows with CountAbove's meaning of counting:
+// it adds to counts[i % len(counts)] the number of elements of row i that
+// are greater than threshold (NaN never counts; a NaN threshold counts
+// nothing). The threshold is converted to the element type's keys once per
+// call, not once per row.
+func CountAboveRows[T Float](counts []uint64, x []T, width int, threshold float64) error {
+	if err := checkRows(len(counts), len(x), width); err != nil || len(x) == 0 {
+		return err
+	}
+	k := thresholdKernelsFor(Active())
+	switch s := any(x).(type) {
+	case []float32:
+		countAboveRows(counts, words[uint32](s), width, float32Floor(threshold), k.float32)
+	case []float64:
+		countAboveRows(counts, words[uint64](s), width, float64Floor(threshold), k.float64)
+	case []Float16:
+		countAboveRows(counts, words[uint16](s), width, float16Floor(threshold), k.float16)
+	case []BFloat16:
+		countAboveRows(counts, words[uint16](s), width, bfloat16Floor(threshold), k.float16)
+	default:
+		panic("unreachable: Float has no other types")
+	}
+	return nil
+}
+
+// countAboveRows counts the rows of x with the threshold kernel count, its
+// keys made once from floor, the threshold rounded down to the type.
+func countAboveRows[W word](counts []uint64, x []W, width int, floor floatBits[W], count func(x []W, lo, span W) int) {
+	lo, span, ok := thresholdKeys[W](floor)
+	if !ok {
+		return // nothing is above a NaN threshold, or above the largest value
+	}
+	countRows(counts, x, width, func(x []W) int { return count(x, lo, span) })
+}

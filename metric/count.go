@@ -17,8 +17,7 @@ type counter[T kernel.Element] struct {
 	// a zero metric) means the non-zero ones.
 	count      func(x []T) int
 	addColumns func(counts []uint64, x []T) error
-	// countRows is kernel.CountNonZeroRows for T, or nil: the thresholded
-	// count has no row kernel and calls count row by row.
+	// countRows is kernel.CountNonZeroRows or CountAboveRows for T.
 	countRows func(counts []uint64, x []T, width int) error
 }
 
@@ -29,7 +28,7 @@ func aboveCounter[T kernel.Float](threshold float64) (counter[T], error) {
 	}
 	threshold += 0 // -0 is +0: one threshold, one binary state
 	c := counter[T]{above: true, threshold: threshold}
-	c.count, c.addColumns = aboveKernels[T](threshold)
+	c.count, c.addColumns, c.countRows = aboveKernels[T](threshold)
 	return c, nil
 }
 
@@ -60,6 +59,13 @@ func (c *counter[T]) countAll(x []T) int {
 	return c.count(x)
 }
 
+func (c *counter[T]) countAllRows(counts []uint64, x []T, width int) error {
+	if c.countRows == nil {
+		return kernel.CountNonZeroRows(counts, x, width)
+	}
+	return c.countRows(counts, x, width)
+}
+
 func (c *counter[T]) addAllColumns(counts []uint64, x []T) error {
 	if c.addColumns == nil {
 		return kernel.AddNonZeroColumns(counts, x)
@@ -88,19 +94,9 @@ func (c *counter[T]) countSlots(slots []uint64, x []T, l layout) error {
 		// One component or none: the batch is one run of elements.
 		slots[0] = uint64(c.countAll(x))
 		return nil
-	case l.features >= minRowFeatures && c.count == nil:
-		// A zero metric counts non-zero elements.
-		return kernel.CountNonZeroRows(slots, x, l.features)
-	case l.features >= minRowFeatures && c.countRows != nil:
-		return c.countRows(slots, x, l.features)
 	case l.features >= minRowFeatures:
-		for len(x) > 0 {
-			for s := range slots {
-				slots[s] += uint64(c.countAll(x[:l.features:l.features]))
-				x = x[l.features:]
-			}
-		}
-		return nil
+		// Long rows: one call counts each row into its component's slot.
+		return c.countAllRows(slots, x, l.features)
 	}
 	// Short rows: one call counts every (component, feature) column, then
 	// each component sums its features.

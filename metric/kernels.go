@@ -40,23 +40,25 @@ func nonZeroKernels[T kernel.Element]() (func([]T) int, func([]uint64, []T) erro
 	return count.(func([]T) int), add.(func([]uint64, []T) error), rows.(func([]uint64, []T, int) error)
 }
 
-// aboveKernels returns CountAbove and AddAboveColumns for T and threshold.
-func aboveKernels[T kernel.Float](threshold float64) (func([]T) int, func([]uint64, []T) error) {
-	var count, add any
+// aboveKernels returns CountAbove, AddAboveColumns and CountAboveRows for
+// T and threshold.
+func aboveKernels[T kernel.Float](threshold float64) (func([]T) int, func([]uint64, []T) error, func([]uint64, []T, int) error) {
+	var count, add, rows any
 	switch any(*new(T)).(type) {
 	case float32:
-		count, add = above[float32](threshold)
+		count, add, rows = above[float32](threshold)
 	case float64:
-		count, add = above[float64](threshold)
+		count, add, rows = above[float64](threshold)
 	case kernel.Float16:
-		count, add = above[kernel.Float16](threshold)
+		count, add, rows = above[kernel.Float16](threshold)
 	case kernel.BFloat16:
-		count, add = above[kernel.BFloat16](threshold)
+		count, add, rows = above[kernel.BFloat16](threshold)
 	}
-	return count.(func([]T) int), add.(func([]uint64, []T) error)
+	return count.(func([]T) int), add.(func([]uint64, []T) error), rows.(func([]uint64, []T, int) error)
 }
 
-func above[T kernel.Float](threshold float64) (func([]T) int, func([]uint64, []T) error) {
+func above[T kernel.Float](threshold float64) (func([]T) int, func([]uint64, []T) error, func([]uint64, []T, int) error) {
 	return func(x []T) int { return kernel.CountAbove(x, threshold) },
-		func(c []uint64, x []T) error { return kernel.AddAboveColumns(c, x, threshold) }
+		func(c []uint64, x []T) error { return kernel.AddAboveColumns(c, x, threshold) },
+		func(c []uint64, x []T, width int) error { return kernel.CountAboveRows(c, x, width, threshold) }
 }
