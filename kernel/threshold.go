@@ -34,29 +34,13 @@ func CountAbove[T Float](x []T, threshold float64) int {
 	k := thresholdKernelsFor(Active())
 	switch s := any(x).(type) {
 	case []float32:
-		lo, span, ok := thresholdKeys[uint32](float32Floor(threshold))
-		if !ok {
-			return 0
-		}
-		return countAboveChunks(words[uint32](s), lo, span, k.float32)
+		return countAbove(words[uint32](s), float32Floor(threshold), k.float32)
 	case []float64:
-		lo, span, ok := thresholdKeys[uint64](float64Floor(threshold))
-		if !ok {
-			return 0
-		}
-		return countAboveChunks(words[uint64](s), lo, span, k.float64)
+		return countAbove(words[uint64](s), float64Floor(threshold), k.float64)
 	case []Float16:
-		lo, span, ok := thresholdKeys[uint16](float16Floor(threshold))
-		if !ok {
-			return 0
-		}
-		return countAboveChunks(words[uint16](s), lo, span, k.float16)
+		return countAbove(words[uint16](s), float16Floor(threshold), k.float16)
 	case []BFloat16:
-		lo, span, ok := thresholdKeys[uint16](bfloat16Floor(threshold))
-		if !ok {
-			return 0
-		}
-		return countAboveChunks(words[uint16](s), lo, span, k.float16)
+		return countAbove(words[uint16](s), bfloat16Floor(threshold), k.float16)
 	}
 	panic("unreachable: Float has no other types")
 }
@@ -71,28 +55,15 @@ type thresholdKernels struct {
 	float64 func(x []uint64, lo, span uint64) int
 }
 
-// countAboveChunks is countChunks for the threshold kernels: ChunkBytes at a
-// time, from a Go loop that the scheduler can preempt between chunks.
-//
-//go:noinline
-func countAboveChunks[W word](x []W, lo, span W, count func(x []W, lo, span W) int) int {
-	chunk := ChunkBytes / int(unsafe.Sizeof(lo))
-	total := 0
-	for len(x) > chunk {
-		total += countAboveChunk(x[:chunk:chunk], lo, span, count)
-		x = x[chunk:]
+// countAbove counts the lanes of x above the threshold rounded down to
+// floor with the threshold kernel count, its keys made once per call,
+// ChunkBytes at a time through countChunks.
+func countAbove[W word](x []W, floor floatBits[W], count func(x []W, lo, span W) int) int {
+	lo, span, ok := thresholdKeys[W](floor)
+	if !ok {
+		return 0 // nothing is above a NaN threshold, or above the largest value
 	}
-	return total + countAboveChunk(x, lo, span, count)
-}
-
-// countAboveChunk is a Go function that is never inlined, so its prologue
-// honours a pending preemption before every chunk (see countChunk): the
-// loop above calling the assembly directly could not be preempted at all
-// while the assembly runs, which is nearly always.
-//
-//go:noinline
-func countAboveChunk[W word](x []W, lo, span W, count func(x []W, lo, span W) int) int {
-	return count(x, lo, span)
+	return countChunks(x, func(x []W) int { return count(x, lo, span) })
 }
 
 // Threshold comparison on bits.
