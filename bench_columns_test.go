@@ -56,26 +56,12 @@ var floatBenches = []floatBench{
 // half-zero random data (about a quarter of the elements are above).
 func BenchmarkCountAbove(b *testing.B) {
 	for _, t := range floatBenches {
-		b.Run("type="+t.name, func(b *testing.B) {
-			for _, level := range kernel.Levels() {
-				b.Run("impl="+level.String(), func(b *testing.B) {
-					for _, n := range benchSizes {
-						b.Run("n="+sizeName(n), func(b *testing.B) {
-							data := sharedData(n, t.width)
-							restore := kernel.SetLevel(level)
-							defer restore()
-							b.SetBytes(int64(n))
-							b.ReportAllocs()
-							b.ResetTimer()
-							start := time.Now()
-							for i := 0; i < b.N; i++ {
-								sink += t.above(data, 0)
-							}
-							reportReadLimit(b, data, time.Since(start))
-						})
-					}
-				})
+		sweepLevelsSizes(b, t.name, t.width, func(b *testing.B, data []byte) {
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				sink += t.above(data, 0)
 			}
+			reportReadLimit(b, data, time.Since(start))
 		})
 	}
 }

@@ -93,26 +93,36 @@ var sink int
 // n is the input size in bytes; MB/s is input bytes per second.
 func BenchmarkCountNonZero(b *testing.B) {
 	for _, t := range benchTypes {
-		b.Run("type="+t.name, func(b *testing.B) {
-			for _, level := range kernel.Levels() {
-				b.Run("impl="+level.String(), func(b *testing.B) {
-					for _, n := range benchSizes {
-						b.Run("n="+sizeName(n), func(b *testing.B) {
-							data := sharedData(n, t.width)
-							restore := kernel.SetLevel(level)
-							defer restore()
-							b.SetBytes(int64(n))
-							b.ReportAllocs()
-							b.ResetTimer()
-							for i := 0; i < b.N; i++ {
-								sink += t.count(data)
-							}
-						})
-					}
-				})
+		sweepLevelsSizes(b, t.name, t.width, func(b *testing.B, data []byte) {
+			for i := 0; i < b.N; i++ {
+				sink += t.count(data)
 			}
 		})
 	}
+}
+
+// sweepLevelsSizes runs body as the sub-benchmarks type=name/impl=LEVEL/n=SIZE,
+// for every level the CPU has (pinned) and every size of benchSizes, on
+// shared random data of elements of width bytes, with SetBytes, ReportAllocs
+// and the timer reset.
+func sweepLevelsSizes(b *testing.B, name string, width int, body func(b *testing.B, data []byte)) {
+	b.Run("type="+name, func(b *testing.B) {
+		for _, level := range kernel.Levels() {
+			b.Run("impl="+level.String(), func(b *testing.B) {
+				for _, n := range benchSizes {
+					b.Run("n="+sizeName(n), func(b *testing.B) {
+						data := sharedData(n, width)
+						restore := kernel.SetLevel(level)
+						defer restore()
+						b.SetBytes(int64(n))
+						b.ReportAllocs()
+						b.ResetTimer()
+						body(b, data)
+					})
+				}
+			})
+		}
+	})
 }
 
 // BenchmarkReadLimit is the roofline: the same sizes, read with one load and
