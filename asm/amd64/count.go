@@ -182,12 +182,7 @@ func countAVX2(k spec.Kernel) {
 		fmt.Sprintf("last len(x) %% %d elements, which the caller counts.", lanesPerVector))
 	l := lanesOf(k.Width)
 
-	ptr := Load(Param("x").Base(), GP64())
-	n := Load(Param("x").Len(), GP64())
-	Comment("processed: the elements of whole vectors, the most this kernel can count")
-	processed := GP64()
-	MOVQ(n, processed)
-	ANDQ(I32(-lanesPerVector), processed)
+	ptr, n, processed := wholeVectors(lanesPerVector)
 
 	counters := newLaneCountersYMM(l)
 	zero := counters.zero

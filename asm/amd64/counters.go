@@ -113,3 +113,16 @@ func startBlock(blocks reg.Register, done string) reg.GPVirtual {
 	SUBQ(iterations, blocks)
 	return iterations
 }
+
+// wholeVectors loads the slice argument x of an AVX2 kernel that reads
+// whole vectors only, and returns its pointer, its length and the number of
+// lanes of its whole vectors, the most the kernel counts.
+func wholeVectors(lanesPerVector int) (ptr, n, processed reg.GPVirtual) {
+	ptr = Load(Param("x").Base(), GP64()).(reg.GPVirtual)
+	n = Load(Param("x").Len(), GP64()).(reg.GPVirtual)
+	Comment("processed: the elements of whole vectors, the most this kernel can count")
+	processed = GP64()
+	MOVQ(n, processed)
+	ANDQ(I32(-lanesPerVector), processed)
+	return ptr, n, processed
+}
