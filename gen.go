@@ -12,13 +12,11 @@
 //   - cmd/l0: the report of NumPy .npy files.
 //
 // This file holds every go:generate line of the module. The generators live
-// in ./asm, a module of its own, so that avo never enters a user's build.
+// in ./asm, a module of its own, so that avo never enters a user's build:
+// each writes every kernel family it registers (nonzero, above, abs, ...)
+// to kernel/z<family>_<arch>.s and its Go stubs to the .go file beside it.
 package l0
 
-//go:generate go -C asm run ./amd64 -family count -out ../kernel/count_amd64.s -stubs ../kernel/count_amd64.go -pkg kernel
-//go:generate go -C asm run ./amd64 -family threshold -out ../kernel/threshold_amd64.s -stubs ../kernel/threshold_amd64.go -pkg kernel
-//go:generate go -C asm run ./amd64 -family columns -out ../kernel/columns_amd64.s -stubs ../kernel/columns_amd64.go -pkg kernel
-//go:generate go -C asm run ./arm64 -family count -out ../kernel/count_arm64.s -stubs ../kernel/count_arm64.go -pkg kernel
-//go:generate go -C asm run ./arm64 -family threshold -out ../kernel/threshold_arm64.s -stubs ../kernel/threshold_arm64.go -pkg kernel
-//go:generate go -C asm run ./arm64 -family columns -out ../kernel/columns_arm64.s -stubs ../kernel/columns_arm64.go -pkg kernel
-//go:generate go -C asm run ./amd64 -family roofline -out ../internal/roofline/read_amd64.s -stubs ../internal/roofline/read_amd64.go -pkg roofline
+//go:generate go -C asm run ./amd64 -kernels ../kernel -pkg kernel
+//go:generate go -C asm run ./arm64 -kernels ../kernel -pkg kernel
+//go:generate go -C asm run ./amd64 -family roofline -out ../internal/roofline/zread_amd64.s -stubs ../internal/roofline/zread_amd64.go -pkg roofline

@@ -50,17 +50,21 @@ func FuzzAddNonZeroColumns(f *testing.F) {
 }
 
 // FuzzAddAboveColumns is FuzzAddNonZeroColumns for AddAboveColumns, with
-// the fuzzer's threshold, against the naive float64 comparison.
-func FuzzAddAboveColumns(f *testing.F) {
+// the fuzzer's threshold, against the naive float64 comparison;
+// FuzzAddAbsAboveColumns the same for AddAbsAboveColumns.
+func FuzzAddAboveColumns(f *testing.F)    { fuzzRangeColumns(f, ruleAbove) }
+func FuzzAddAbsAboveColumns(f *testing.F) { fuzzRangeColumns(f, ruleAbsAbove) }
+
+func fuzzRangeColumns(f *testing.F, r floatRule) {
 	f.Add([]byte{}, uint16(0), 0.0, uint8(0))
 	f.Add([]byte{0, 0, 0, 0x80, 1, 0, 0x80, 0x7f, 0, 0, 0xc0, 0x7f, 0, 0, 0x80, 0xbf}, uint16(1), -1.0, uint8(2))
 	f.Fuzz(func(t *testing.T, data []byte, cols16 uint16, threshold float64, offset uint8) {
 		for _, c := range floatCases {
 			b, cols := fuzzShape(data, c.width, cols16, offset)
-			want := naiveColumns(c.width, cols, b, func(col []byte) int { return c.naive(col, threshold) })
+			want := naiveColumns(c.width, cols, b, func(col []byte) int { return c.naive(r, col, threshold) })
 			for _, l := range Levels() {
 				got := make([]uint64, cols)
-				if err := atLevel(l, func() error { return c.addAbove(got, b, threshold) }); err != nil {
+				if err := atLevel(l, func() error { return c.add(r, got, b, threshold) }); err != nil {
 					t.Fatalf("%s at %s, %d columns: %v", c.name, l, cols, err)
 				}
 				if !slices.Equal(got, want) {

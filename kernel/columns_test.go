@@ -246,9 +246,14 @@ func TestColumnsGuardPages(t *testing.T) {
 					size := 3 * cols * c.width
 					b := mem[len(mem)-size:]
 					counts := uint64s(countsMem[len(countsMem)-8*cols:])
-					clear(counts)
-					if err := catchFault(func() { _ = f.addAbove(counts, b, -0.5) }); err != nil {
-						t.Fatalf("%s above 3x%d: access outside the slices: %v", f.name, cols, err)
+					for _, r := range floatRules {
+						clear(counts)
+						if err := catchFault(func() { _ = f.add(r, counts, b, -0.5) }); err != nil {
+							t.Fatalf("%s %s 3x%d: access outside the slices: %v", f.name, r.name, cols, err)
+						}
+						if want := naiveColumns(f.width, cols, b, func(col []byte) int { return f.naive(r, col, -0.5) }); !slices.Equal(counts, want) {
+							t.Fatalf("%s %s 3x%d: got %v, want %v", f.name, r.name, cols, counts, want)
+						}
 					}
 				}
 			}
@@ -279,6 +284,9 @@ func TestColumnsErrors(t *testing.T) {
 			if err := AddAboveColumns(counts, x, math.NaN()); !errors.Is(err, ErrShape) {
 				t.Fatalf("AddAboveColumns NaN %d cols, %d elements: error %v, want ErrShape", tc.cols, tc.n, err)
 			}
+			if err := AddAbsAboveColumns(counts, x, -1); !errors.Is(err, ErrShape) {
+				t.Fatalf("AddAbsAboveColumns %d cols, %d elements: error %v, want ErrShape", tc.cols, tc.n, err)
+			}
 			if !slices.Equal(counts, before) {
 				t.Fatalf("%d cols, %d elements: counts changed to %v", tc.cols, tc.n, counts)
 			}
@@ -291,33 +299,39 @@ func TestColumnsErrors(t *testing.T) {
 			if err := AddAboveColumns(counts, []float64(nil), 0); err != nil {
 				t.Fatalf("empty x, %d cols: %v", cols, err)
 			}
+			if err := AddAbsAboveColumns(counts, []BFloat16(nil), 0); err != nil {
+				t.Fatalf("empty x, %d cols: %v", cols, err)
+			}
 		}
 	})
 }
 
-// TestAddAboveColumnsNaiveOracle: every float type, every threshold of the
-// table, against the float64 comparison per column, at every level.
+// TestAddAboveColumnsNaiveOracle: AddAboveColumns and AddAbsAboveColumns,
+// every float type, every threshold of the table, against the float64
+// comparison per column, at every level.
 func TestAddAboveColumnsNaiveOracle(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(29, 30))
-		for _, c := range floatCases {
-			lanes := 64 / c.width
-			for _, cols := range []int{1, 5, lanes - 1, lanes + 2, 17*lanes + 3} {
-				rows := 7
-				b := alignedBytes(rows*cols*c.width, c.width)
-				c.random(rng, b)
-				for _, th := range c.thresholds() {
-					counts := make([]uint64, cols)
-					if err := c.addAbove(counts, b, th); err != nil {
-						t.Fatal(err)
-					}
-					want := naiveColumns(c.width, cols, b, func(col []byte) int { return c.naive(col, th) })
-					if !slices.Equal(counts, want) {
-						t.Fatalf("%s %dx%d > %v: got %v, want %v", c.name, rows, cols, th, counts, want)
+		forEachRule(t, func(t *testing.T, r floatRule) {
+			rng := rand.New(rand.NewPCG(29, 30))
+			for _, c := range floatCases {
+				lanes := 64 / c.width
+				for _, cols := range []int{1, 5, lanes - 1, lanes + 2, 17*lanes + 3} {
+					rows := 7
+					b := alignedBytes(rows*cols*c.width, c.width)
+					c.random(rng, b)
+					for _, th := range c.thresholds() {
+						counts := make([]uint64, cols)
+						if err := c.add(r, counts, b, th); err != nil {
+							t.Fatal(err)
+						}
+						want := naiveColumns(c.width, cols, b, func(col []byte) int { return c.naive(r, col, th) })
+						if !slices.Equal(counts, want) {
+							t.Fatalf("%s %dx%d against %v: got %v, want %v", c.name, rows, cols, th, counts, want)
+						}
 					}
 				}
 			}
-		}
+		})
 	})
 }
 
@@ -325,54 +339,58 @@ func TestAddAboveColumnsNaiveOracle(t *testing.T) {
 // of each sign, against the generic path.
 func TestAddAboveColumnsShapes(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(31, 32))
-		for _, c := range floatCases {
-			for _, cols := range columnShapes(c.width) {
-				for _, rows := range []int{1, 2, 3, 70000 / cols / 8} {
-					if rows == 0 {
-						continue
+		forEachRule(t, func(t *testing.T, r floatRule) {
+			rng := rand.New(rand.NewPCG(31, 32))
+			for _, c := range floatCases {
+				for _, cols := range columnShapes(c.width) {
+					for _, rows := range []int{1, 2, 3, 70000 / cols / 8} {
+						if rows == 0 {
+							continue
+						}
+						b := alignedBytes(rows*cols*c.width, 0)
+						c.random(rng, b)
+						th := []float64{0, -0.75, 1.25, math.Inf(-1)}[cols%4]
+						checkColumnsAgainstGeneric(t, c.name, cols, rows, b, func(counts []uint64) error { return c.add(r, counts, b, th) })
 					}
-					b := alignedBytes(rows*cols*c.width, 0)
-					c.random(rng, b)
-					th := []float64{0, -0.75, 1.25, math.Inf(-1)}[cols%4]
-					checkColumnsAgainstGeneric(t, c.name, cols, rows, b, func(counts []uint64) error { return c.addAbove(counts, b, th) })
 				}
 			}
-		}
+		})
 	})
 }
 
-// TestAddAboveColumnsAllAbove: every element above (+Inf), rows past the
-// lane counters' bound and a tile.
+// TestAddAboveColumnsAllAbove: every element counting (+Inf), rows past
+// the lane counters' bound and a tile.
 func TestAddAboveColumnsAllAbove(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
-		for _, c := range floatCases {
-			lanes := 64 / c.width
-			colsList := []int{3, 17*lanes + 3}
-			if c.width == 2 {
-				colsList = []int{3, lanes + 1}
-			}
-			for _, cols := range colsList {
-				rows := maxTileRows(c.width) + 2
-				if c.width > 2 {
-					rows = ChunkBytes/(min(cols, columnTileBytes/c.width)*c.width) + 3
+		forEachRule(t, func(t *testing.T, r floatRule) {
+			for _, c := range floatCases {
+				lanes := 64 / c.width
+				colsList := []int{3, 17*lanes + 3}
+				if c.width == 2 {
+					colsList = []int{3, lanes + 1}
 				}
-				b := alignedBytes(rows*cols*c.width, 0)
-				inf := c.edgeOf(math.Inf(1))
-				for i := 0; i < rows*cols; i++ {
-					c.put(b, i, inf)
-				}
-				counts := make([]uint64, cols)
-				if err := c.addAbove(counts, b, math.MaxFloat64); err != nil {
-					t.Fatal(err)
-				}
-				for j, n := range counts {
-					if n != uint64(rows) {
-						t.Fatalf("%s %dx%d: column %d counted %d", c.name, rows, cols, j, n)
+				for _, cols := range colsList {
+					rows := maxTileRows(c.width) + 2
+					if c.width > 2 {
+						rows = ChunkBytes/(min(cols, columnTileBytes/c.width)*c.width) + 3
+					}
+					b := alignedBytes(rows*cols*c.width, 0)
+					inf := c.edgeOf(math.Inf(1))
+					for i := 0; i < rows*cols; i++ {
+						c.put(b, i, inf)
+					}
+					counts := make([]uint64, cols)
+					if err := c.add(r, counts, b, math.MaxFloat64); err != nil {
+						t.Fatal(err)
+					}
+					for j, n := range counts {
+						if n != uint64(rows) {
+							t.Fatalf("%s %dx%d: column %d counted %d", c.name, rows, cols, j, n)
+						}
 					}
 				}
 			}
-		}
+		})
 	})
 }
 
@@ -386,6 +404,9 @@ func TestColumnsAllocs(t *testing.T) {
 		}
 		if allocs := testing.AllocsPerRun(10, func() { _ = AddAboveColumns(counts, x, 0.5) }); allocs != 0 {
 			t.Fatalf("AddAboveColumns: %v allocations", allocs)
+		}
+		if allocs := testing.AllocsPerRun(10, func() { _ = AddAbsAboveColumns(counts, x, 0.5) }); allocs != 0 {
+			t.Fatalf("AddAbsAboveColumns: %v allocations", allocs)
 		}
 	})
 }

@@ -14,11 +14,21 @@
 //
 // The kernels decide on the bits (bits & mask != 0), never with a
 // floating-point compare, so the answer does not depend on the FPU's
-// denormal modes. CountAbove counts x > threshold exactly (NaN never
-// counts); AddNonZeroColumns and AddAboveColumns count the same per column
-// of a row-major matrix, the per-feature firing counts of a batch of
-// activation vectors; CountNonZeroRows counts per row, into one count per
-// component, the state of the L0 norm.
+// denormal modes.
+//
+// Three rules of counting, each a family of functions in three shapes:
+//
+//	rule         a run of elements   per row (into counts)   per column
+//	x != 0       CountNonZero        CountNonZeroRows        AddNonZeroColumns
+//	x > t        CountAbove          CountAboveRows          AddAboveColumns
+//	|x| > t      CountAbsAbove       CountAbsAboveRows       AddAbsAboveColumns
+//
+// The thresholded rules are for the float types and exact: the threshold is
+// a float64 compared with each element as real numbers, and NaN never
+// counts. The column counts of a batch of activation vectors [batch,
+// feature] are the per-feature firing counts; the row counts of [batch,
+// component, feature] into one count per component are the state of the
+// L0 norm.
 //
 // # Levels
 //
@@ -38,10 +48,11 @@
 // level in use, Levels those available, and SetLevel pins one for tests and
 // benchmarks, clamped to what the CPU has.
 //
-// On arm64 every family has NEON kernels: CountNonZero, CountAbove,
-// AddNonZeroColumns and AddAboveColumns. They read whole 16-byte vectors only
-// (of each row, for the column counts); the generic code counts the last
-// elements or columns.
+// Every family has AVX-512 and AVX2 kernels on amd64 and NEON kernels on
+// arm64. AVX2 and NEON read whole vectors only (of each row, for the column
+// counts); the generic code counts the last elements or columns. Each level
+// is one table of every family's kernels (impl.go), and a call reads the
+// active table once.
 //
 // # Guarantees
 //

@@ -6,25 +6,15 @@ import (
 )
 
 // The generic kernels: portable Go, no build tag, the fallback on every
-// platform and the oracle of every test. They are branch-free: on random
-// data a branch per element mispredicts half the time.
+// platform and the oracle of every test (genericImpl in impl.go holds
+// them). They are branch-free: on random data a branch per element
+// mispredicts half the time.
 //
 // Narrow lanes are counted eight bytes at a time (SWAR): for each lane of a
 // 64-bit word, ((v & low) + low) | v has the lane's top bit set exactly
 // when some bit of v's lane is set, where low is every bit but the lane's
 // top one; masking with the top bits and a population count gives the
 // number of non-zero lanes.
-
-var genericKernels = kernelSet{
-	level:   Generic,
-	bits8:   func(x []uint8) int { return countSWAR(x, 0xff) },
-	bits16:  func(x []uint16) int { return countSWAR(x, 0xffff) },
-	float16: func(x []uint16) int { return countSWAR(x, 0x7fff) },
-	bits32:  func(x []uint32) int { return countSWAR(x, 0xffffffff) },
-	float32: func(x []uint32) int { return countSWAR(x, 0x7fffffff) },
-	bits64:  func(x []uint64) int { return countWide(x, ^uint64(0)) },
-	float64: func(x []uint64) int { return countWide(x, ^uint64(0)>>1) },
-}
 
 // countSWAR returns the number of lanes of x with a bit of mask set, eight
 // bytes at a time between an unaligned head and tail.
@@ -128,4 +118,91 @@ func replicate[W uint8 | uint16 | uint32](v W) uint64 {
 func laneTops[W uint8 | uint16 | uint32]() uint64 {
 	var top W = 1 << (8*unsafe.Sizeof(W(0)) - 1)
 	return replicate(top)
+}
+
+// nonZeroColumnsGeneric returns the tile that counts, per column, the
+// elements with a bit of mask set, branch-free.
+func nonZeroColumnsGeneric[W word](mask W) columnKernel[W] {
+	return func(counts []uint64, x []W, stride, rows int) {
+		for r := 0; r < rows; r++ {
+			row := x[r*stride:][:len(counts)]
+			for j, v := range row {
+				counts[j] += uint64(nonZero(v & mask))
+			}
+		}
+	}
+}
+
+// laneValue says what a range rule compares of a float lane b with lo and
+// span: b itself (the above family's bits mode), its order key (keys
+// mode), or b without its sign bit (the abs family).
+type laneValue uint8
+
+const (
+	bitsValue laneValue = iota
+	keyValue
+	absValue
+)
+
+// valueMasks returns the masks of value v: a lane's value is
+// (b & keep) ^ (spread(b) & flip), where spread(b) is every bit but the
+// sign set when b is negative. Bits keep everything and flip nothing; keys
+// flip the magnitude of the negative lanes; abs keeps the magnitude only.
+func valueMasks[W uint16 | uint32 | uint64](v laneValue) (keep, flip W) {
+	magnitude := ^W(0) >> 1
+	switch v {
+	case keyValue:
+		return ^W(0), magnitude
+	case absValue:
+		return magnitude, 0
+	}
+	return ^W(0), 0
+}
+
+// laneValueOf is a lane's value under the masks of valueMasks.
+func laneValueOf[W uint16 | uint32 | uint64](b, keep, flip W) W {
+	top := 8*unsafe.Sizeof(b) - 1
+	return b&keep ^ -(b>>top)>>1&flip
+}
+
+// countRangeGeneric returns the kernel that counts the lanes b of x whose
+// value minus lo is at most span, branch-free: it sums the borrows of
+// span-(value-lo), one per lane that does not count, in four sums.
+func countRangeGeneric[W uint16 | uint32 | uint64](v laneValue) rangeKernel[W] {
+	keep, flip := valueMasks[W](v)
+	return func(x []W, lo, span W) int {
+		total := len(x)
+		s := uint64(span)
+		var a, b, c, d uint64
+		for len(x) >= 4 {
+			_, b0 := bits.Sub64(s, uint64(laneValueOf(x[0], keep, flip)-lo), 0)
+			_, b1 := bits.Sub64(s, uint64(laneValueOf(x[1], keep, flip)-lo), 0)
+			_, b2 := bits.Sub64(s, uint64(laneValueOf(x[2], keep, flip)-lo), 0)
+			_, b3 := bits.Sub64(s, uint64(laneValueOf(x[3], keep, flip)-lo), 0)
+			a, b, c, d = a+b0, b+b1, c+b2, d+b3
+			x = x[4:]
+		}
+		for _, e := range x {
+			_, borrow := bits.Sub64(s, uint64(laneValueOf(e, keep, flip)-lo), 0)
+			a += borrow
+		}
+		return total - int(a+b+c+d)
+	}
+}
+
+// rangeColumnsGeneric returns the tile that counts, per column, the lanes
+// whose value minus lo is at most span, branch-free: one less the borrow
+// of span-(value-lo).
+func rangeColumnsGeneric[W uint16 | uint32 | uint64](v laneValue) rangeColumnKernel[W] {
+	keep, flip := valueMasks[W](v)
+	return func(counts []uint64, x []W, stride, rows int, lo, span W) {
+		s := uint64(span)
+		for r := 0; r < rows; r++ {
+			row := x[r*stride:][:len(counts)]
+			for j, e := range row {
+				_, borrow := bits.Sub64(s, uint64(laneValueOf(e, keep, flip)-lo), 0)
+				counts[j] += 1 - borrow
+			}
+		}
+	}
 }

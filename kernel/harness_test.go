@@ -101,12 +101,8 @@ type typeCase struct {
 	nonZeros []uint64 // bit patterns that are not
 	count    func(b []byte) int
 	rows     func(counts []uint64, b []byte, width int) error
-	// above and aboveRows are CountAbove and CountAboveRows, for the float
-	// types only.
-	above     func(b []byte, threshold float64) int
-	aboveRows func(counts []uint64, b []byte, width int, threshold float64) error
-	naive     func(b []byte) int // an oracle independent of the kernels
-	fill      func(b []byte, bits uint64)
+	naive    func(b []byte) int // an oracle independent of the kernels
+	fill     func(b []byte, bits uint64)
 }
 
 func newCase[T Element](name string, isZero func(T) bool, zeros, nonZeros []uint64) typeCase {
@@ -136,15 +132,6 @@ func newCase[T Element](name string, isZero func(T) bool, zeros, nonZeros []uint
 			}
 		},
 	}
-}
-
-// withAbove adds the threshold operations of a float type to its case.
-func withAbove[T Float](c typeCase) typeCase {
-	c.above = func(b []byte, threshold float64) int { return CountAbove(elements[T](b), threshold) }
-	c.aboveRows = func(counts []uint64, b []byte, width int, threshold float64) error {
-		return CountAboveRows(counts, elements[T](b), width, threshold)
-	}
-	return c
 }
 
 // put writes the element of bits at index i of b.
@@ -178,18 +165,18 @@ func half16IsZero(v uint16) bool { return v&0x7fff == 0 }
 // subnormal of each sign, and for integers the patterns with only the top
 // bit set, which count there.
 var typeCases = []typeCase{
-	withAbove[float32](newCase[float32]("f32", func(v float32) bool { return v == 0 },
+	newCase[float32]("f32", func(v float32) bool { return v == 0 },
 		[]uint64{0, 0x80000000},
-		[]uint64{1, 0x80000001, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffc00001, 0xffffffff, 0x3f800000, 0x00800000, 0x40000000})),
-	withAbove[float64](newCase[float64]("f64", func(v float64) bool { return v == 0 },
+		[]uint64{1, 0x80000001, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffc00001, 0xffffffff, 0x3f800000, 0x00800000, 0x40000000}),
+	newCase[float64]("f64", func(v float64) bool { return v == 0 },
 		[]uint64{0, 1 << 63},
-		[]uint64{1, 1<<63 | 1, 0x7ff0000000000000, 0xfff0000000000000, 0x7ff8000000000000, 0x7ff0000000000001, 0xffffffffffffffff, 0x3ff0000000000000, 1 << 32, 1 << 62})),
-	withAbove[Float16](newCase[Float16]("f16", func(v Float16) bool { return half16IsZero(uint16(v)) },
+		[]uint64{1, 1<<63 | 1, 0x7ff0000000000000, 0xfff0000000000000, 0x7ff8000000000000, 0x7ff0000000000001, 0xffffffffffffffff, 0x3ff0000000000000, 1 << 32, 1 << 62}),
+	newCase[Float16]("f16", func(v Float16) bool { return half16IsZero(uint16(v)) },
 		[]uint64{0, 0x8000},
-		[]uint64{1, 0x8001, 0x7c00, 0xfc00, 0x7e00, 0x7c01, 0xffff, 0x3c00, 0x0400, 0x4000})),
-	withAbove[BFloat16](newCase[BFloat16]("bf16", func(v BFloat16) bool { return half16IsZero(uint16(v)) },
+		[]uint64{1, 0x8001, 0x7c00, 0xfc00, 0x7e00, 0x7c01, 0xffff, 0x3c00, 0x0400, 0x4000}),
+	newCase[BFloat16]("bf16", func(v BFloat16) bool { return half16IsZero(uint16(v)) },
 		[]uint64{0, 0x8000},
-		[]uint64{1, 0x8001, 0x7f80, 0xff80, 0x7fc0, 0x7f81, 0xffff, 0x3f80, 0x0080, 0x4000})),
+		[]uint64{1, 0x8001, 0x7f80, 0xff80, 0x7fc0, 0x7f81, 0xffff, 0x3f80, 0x0080, 0x4000}),
 	newCase[int8]("i8", func(v int8) bool { return v == 0 }, []uint64{0}, []uint64{1, 0x80, 0xff, 0x7f, 0x40}),
 	newCase[int16]("i16", func(v int16) bool { return v == 0 }, []uint64{0}, []uint64{1, 0x8000, 0xffff, 0x7fff, 0x0100}),
 	newCase[int32]("i32", func(v int32) bool { return v == 0 }, []uint64{0}, []uint64{1, 0x80000000, 0xffffffff, 0x7fffffff, 0x00010000}),

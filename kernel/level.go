@@ -56,11 +56,12 @@ func (l Level) fallback() Level {
 // system's support for the wide registers.
 var available = detectLevels()
 
-// active is the kernel set in use: the best available level, unless a test
-// or benchmark pinned another with SetLevel.
-var active atomic.Pointer[kernelSet]
+// active is the table of kernels in use (impl.go): the best available
+// level's, unless a test or benchmark pinned another with SetLevel. Every
+// family reads it the same way, once per call.
+var active atomic.Pointer[impl]
 
-func init() { active.Store(kernelsFor(Best())) }
+func init() { active.Store(implFor(Best())) }
 
 // Levels returns the levels this CPU and build can run, ascending; Generic is
 // always first. The slice is a copy.
@@ -93,6 +94,6 @@ func SetLevel(l Level) (restore func()) {
 	for !Supported(l) {
 		l = l.fallback()
 	}
-	previous := active.Swap(kernelsFor(l))
+	previous := active.Swap(implFor(l))
 	return func() { active.Store(previous) }
 }

@@ -132,15 +132,19 @@ var aboveThresholds = []float64{0, math.Copysign(0, -1), 1, -1, 0.1, -0.1, 1e-50
 	1e-40, 6e-8, 65504, 3e38, -3e38, math.MaxFloat64, -math.MaxFloat64, math.Inf(1), math.Inf(-1)}
 
 // neonAboveCase is one CountAbove width: the generated kernels called
-// directly, the NEON level's kernel (which picks one of them and adds the
-// generic tail) and the generic oracle.
+// directly, the NEON table's kernels (which add the generic tail), the one
+// kernels.above picks per threshold, and the generic oracle.
 type neonAboveCase[W word] struct {
 	name string
 	// raw and rawNonNegative are the generated kernels for any threshold
-	// and for thresholds >= 0.
-	raw, rawNonNegative, neon, oracle func(x []W, lo, span W) int
-	floor                             func(float64) floatBits[W]
-	patterns                          typeCase // the element type's zero and non-zero edge values
+	// (keys) and for thresholds >= 0 (bits).
+	raw, rawNonNegative func(x []W, lo, span W) int
+	// neon returns the NEON table's kernel for a threshold that needs keys
+	// or not.
+	neon     func(keys bool) rangeKernel[W]
+	oracle   rangeKernel[W]
+	floor    func(float64) floatBits[W]
+	patterns typeCase // the element type's zero and non-zero edge values
 }
 
 func (c neonAboveCase[W]) run(t *testing.T) {
@@ -152,8 +156,9 @@ func (c neonAboveCase[W]) run(t *testing.T) {
 	edges := append(append([]uint64{}, c.patterns.zeros...), c.patterns.nonZeros...)
 	rng := rand.New(rand.NewPCG(9, uint64(width)))
 	for _, threshold := range aboveThresholds {
-		lo, span, ok := thresholdKeys(c.floor(threshold))
-		if !ok {
+		r := aboveRange(c.floor(threshold))
+		lo, span := r.lo, r.span
+		if !r.ok {
 			continue
 		}
 		// Every length through the main loop, its blocks of four vectors,
@@ -173,7 +178,7 @@ func (c neonAboveCase[W]) run(t *testing.T) {
 						x[i] = W(rng.Uint64())
 					}
 				}
-				if got, want := c.neon(x, lo, span), c.oracle(x, lo, span); got != want {
+				if got, want := c.neon(r.keys)(x, lo, span), c.oracle(x, lo, span); got != want {
 					t.Fatalf("threshold %g, offset %d, n=%d: NEON %d, generic %d", threshold, offset, n, got, want)
 				}
 				// Each generated kernel on its own, for every threshold it
@@ -234,8 +239,12 @@ func typeCaseNamed(name string) typeCase {
 // ones for every float type, threshold, length and lane offset, and their
 // lane counters at the largest input of one call.
 func TestNEONCountAbove(t *testing.T) {
-	t.Run("f16", neonAboveCase[uint16]{"f16", countAboveFloat16NEON, countAboveNonNegativeFloat16NEON, neonThreshold.float16, genericThreshold.float16, float16Floor, typeCaseNamed("f16")}.run)
-	t.Run("bf16", neonAboveCase[uint16]{"bf16", countAboveFloat16NEON, countAboveNonNegativeFloat16NEON, neonThreshold.float16, genericThreshold.float16, bfloat16Floor, typeCaseNamed("bf16")}.run)
-	t.Run("f32", neonAboveCase[uint32]{"f32", countAboveFloat32NEON, countAboveNonNegativeFloat32NEON, neonThreshold.float32, genericThreshold.float32, float32Floor, typeCaseNamed("f32")}.run)
-	t.Run("f64", neonAboveCase[uint64]{"f64", countAboveFloat64NEON, countAboveNonNegativeFloat64NEON, neonThreshold.float64, genericThreshold.float64, float64Floor, typeCaseNamed("f64")}.run)
+	k, g := implFor(NEON), &genericImpl
+	k16 := func(keys bool) rangeKernel[uint16] { return k.above(keys).count.f16 }
+	k32 := func(keys bool) rangeKernel[uint32] { return k.above(keys).count.f32 }
+	k64 := func(keys bool) rangeKernel[uint64] { return k.above(keys).count.f64 }
+	t.Run("f16", neonAboveCase[uint16]{"f16", countAboveKeysFloat16NEON, countAboveBitsFloat16NEON, k16, g.aboveKeys.count.f16, float16Floor, typeCaseNamed("f16")}.run)
+	t.Run("bf16", neonAboveCase[uint16]{"bf16", countAboveKeysFloat16NEON, countAboveBitsFloat16NEON, k16, g.aboveKeys.count.f16, bfloat16Floor, typeCaseNamed("bf16")}.run)
+	t.Run("f32", neonAboveCase[uint32]{"f32", countAboveKeysFloat32NEON, countAboveBitsFloat32NEON, k32, g.aboveKeys.count.f32, float32Floor, typeCaseNamed("f32")}.run)
+	t.Run("f64", neonAboveCase[uint64]{"f64", countAboveKeysFloat64NEON, countAboveBitsFloat64NEON, k64, g.aboveKeys.count.f64, float64Floor, typeCaseNamed("f64")}.run)
 }

@@ -67,37 +67,39 @@ func TestCountNonZeroRowsErrors(t *testing.T) {
 	}
 }
 
-// TestCountAboveRows: every level, every float type, thresholds below,
-// at and above zero and NaN, against CountAbove row by row at the generic
-// level (itself checked against a float64 oracle by the threshold tests).
+// TestCountAboveRows: CountAboveRows and CountAbsAboveRows at every level,
+// every float type, thresholds below, at and above zero and NaN, against
+// the rule's count row by row at the generic level (itself checked against
+// a float64 oracle by the threshold tests).
 func TestCountAboveRows(t *testing.T) {
 	thresholds := []float64{-1, 0, 0.5, 1e-40, math.Inf(1), math.NaN()}
 	forEachLevel(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(13, 14))
-		for _, c := range typeCases[:4] { // the float types
-			for _, s := range [][3]int{{1, 1, 1}, {3, 2, 5}, {7, 3, 17}, {64, 4, 33}, {5, 1, 129}} {
-				rows, slots, width := s[0]*s[1], s[1], s[2]
-				b := alignedBytes(rows*width*c.width, 0)
-				c.random(rng, b)
-				for _, th := range thresholds {
-					want := make([]uint64, slots)
-					restore := SetLevel(Generic)
-					for r := 0; r < rows; r++ {
-						want[r%slots] += uint64(c.above(b[r*width*c.width:(r+1)*width*c.width], th))
-					}
-					restore()
-					got := make([]uint64, slots)
-					if err := c.aboveRows(got, b, width, th); err != nil {
-						t.Fatalf("%s %v t=%v: %v", c.name, s, th, err)
-					}
-					if !slices.Equal(got, want) {
-						t.Fatalf("%s rows=%d slots=%d width=%d t=%v: got %v, want %v", c.name, rows, slots, width, th, got, want)
+		forEachRule(t, func(t *testing.T, r floatRule) {
+			rng := rand.New(rand.NewPCG(13, 14))
+			for _, c := range floatCases {
+				for _, s := range [][3]int{{1, 1, 1}, {3, 2, 5}, {7, 3, 17}, {64, 4, 33}, {5, 1, 129}} {
+					rows, slots, width := s[0]*s[1], s[1], s[2]
+					b := alignedBytes(rows*width*c.width, 0)
+					c.random(rng, b)
+					for _, th := range thresholds {
+						want := make([]uint64, slots)
+						for i := 0; i < rows; i++ {
+							row := b[i*width*c.width : (i+1)*width*c.width]
+							want[i%slots] += uint64(atLevel(Generic, func() int { return c.count(r, row, th) }))
+						}
+						got := make([]uint64, slots)
+						if err := c.rows(r, got, b, width, th); err != nil {
+							t.Fatalf("%s %v t=%v: %v", c.name, s, th, err)
+						}
+						if !slices.Equal(got, want) {
+							t.Fatalf("%s rows=%d slots=%d width=%d t=%v: got %v, want %v", c.name, rows, slots, width, th, got, want)
+						}
 					}
 				}
+				if err := c.rows(r, []uint64{1}, alignedBytes(3*c.width, 0), 2, 0); !errors.Is(err, ErrShape) {
+					t.Fatalf("%s: 3 elements in rows of 2: err %v, want ErrShape", c.name, err)
+				}
 			}
-		}
+		})
 	})
-	if err := CountAboveRows([]uint64{1}, []float32{1, 2, 3}, 2, 0); !errors.Is(err, ErrShape) {
-		t.Fatalf("3 elements in rows of 2: err %v, want ErrShape", err)
-	}
 }

@@ -2,12 +2,45 @@ package kernel
 
 import "unsafe"
 
-// withTail completes a kernel that reads whole vectors of vectorBytes only:
-// the lanes after the last whole vector go to the kernel tail (a generic one).
-func withTail[W word](vectorBytes int, vectors, tail func([]W) int) func([]W) int {
+// The AVX2 and NEON kernels read whole vectors only (of each row, for the
+// column tiles): one adapter per shape of kernel completes them with a
+// kernel of the same shape, a generic one, for the lanes after the last
+// whole vector of vectorBytes.
+
+func countWithTail[W word](vectorBytes int, vectors, tail countKernel[W]) countKernel[W] {
 	lanes := vectorBytes / int(unsafe.Sizeof(W(0)))
 	return func(x []W) int {
 		whole := len(x) - len(x)%lanes
 		return vectors(x) + tail(x[whole:])
+	}
+}
+
+func rangeWithTail[W word](vectorBytes int, vectors, tail rangeKernel[W]) rangeKernel[W] {
+	lanes := vectorBytes / int(unsafe.Sizeof(W(0)))
+	return func(x []W, lo, span W) int {
+		whole := len(x) - len(x)%lanes
+		return vectors(x, lo, span) + tail(x[whole:], lo, span)
+	}
+}
+
+func columnsWithTail[W word](vectorBytes int, vectors, tail columnKernel[W]) columnKernel[W] {
+	lanes := vectorBytes / int(unsafe.Sizeof(W(0)))
+	return func(counts []uint64, x []W, stride, rows int) {
+		whole := len(counts) - len(counts)%lanes
+		vectors(counts, x, stride, rows)
+		if whole < len(counts) {
+			tail(counts[whole:], x[whole:], stride, rows)
+		}
+	}
+}
+
+func rangeColumnsWithTail[W word](vectorBytes int, vectors, tail rangeColumnKernel[W]) rangeColumnKernel[W] {
+	lanes := vectorBytes / int(unsafe.Sizeof(W(0)))
+	return func(counts []uint64, x []W, stride, rows int, lo, span W) {
+		whole := len(counts) - len(counts)%lanes
+		vectors(counts, x, stride, rows, lo, span)
+		if whole < len(counts) {
+			tail(counts[whole:], x[whole:], stride, rows, lo, span)
+		}
 	}
 }

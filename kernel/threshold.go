@@ -5,67 +5,6 @@ import (
 	"unsafe"
 )
 
-// Float is the set of floating-point element types.
-type Float interface {
-	float32 | float64 | Float16 | BFloat16
-}
-
-// CountAbove returns the number of elements of x whose value is greater
-// than threshold: x > threshold compared exactly as real numbers, the way
-// the sparse_autoencoder library decides that a feature fired.
-//
-// NaN elements never count, and a NaN threshold counts nothing; -0 and +0
-// are equal, so with threshold 0 neither counts; +Inf counts for every
-// finite threshold and -Inf for none. Float16 is IEEE 754 half precision,
-// BFloat16 the top half of a float32.
-//
-// The threshold is a float64 and need not be representable in the element
-// type: since no element lies strictly between a threshold t and the largest
-// value of the type not above it, round-down(t), x > t exactly when
-// x > round-down(t), and that is what the kernels compare. For example, with
-// float32 elements and t = 0.1 (not a float32), the float32 0.1 (slightly
-// above the real 0.1) counts; with t = 1e-50, the smallest subnormal counts.
-//
-// The comparison is made on the bits (see thresholdKeys), so it does not
-// depend on the FPU's denormal modes. It reads no byte outside x, allocates
-// nothing, runs the level that Active reports, and counts long inputs in
-// chunks of at most ChunkBytes.
-func CountAbove[T Float](x []T, threshold float64) int {
-	k := thresholdKernelsFor(Active())
-	switch s := any(x).(type) {
-	case []float32:
-		return countAbove(words[uint32](s), float32Floor(threshold), k.float32)
-	case []float64:
-		return countAbove(words[uint64](s), float64Floor(threshold), k.float64)
-	case []Float16:
-		return countAbove(words[uint16](s), float16Floor(threshold), k.float16)
-	case []BFloat16:
-		return countAbove(words[uint16](s), bfloat16Floor(threshold), k.float16)
-	}
-	panic("unreachable: Float has no other types")
-}
-
-// thresholdKernels is one level's CountAbove kernel for each float width.
-// Each counts the lanes b of x with key(b) - lo <= span, in the lanes'
-// unsigned arithmetic (see thresholdKeys), for any length.
-type thresholdKernels struct {
-	level   Level
-	float16 func(x []uint16, lo, span uint16) int
-	float32 func(x []uint32, lo, span uint32) int
-	float64 func(x []uint64, lo, span uint64) int
-}
-
-// countAbove counts the lanes of x above the threshold rounded down to
-// floor with the threshold kernel count, its keys made once per call,
-// ChunkBytes at a time through countChunks.
-func countAbove[W word](x []W, floor floatBits[W], count func(x []W, lo, span W) int) int {
-	lo, span, ok := thresholdKeys[W](floor)
-	if !ok {
-		return 0 // nothing is above a NaN threshold, or above the largest value
-	}
-	return countChunks(x, func(x []W) int { return count(x, lo, span) })
-}
-
 // Threshold comparison on bits.
 //
 // The four float types are sign-magnitude: a sign bit on top of a magnitude
@@ -92,7 +31,8 @@ func countAbove[W word](x []W, floor floatBits[W], count func(x []W, lo, span W)
 // for float32 and float64 too rather than a native compare. When
 // round-down(t) >= +0 (lo >= 1) the key is not even needed: a negative
 // pattern b, read unsigned, is at least 2^(n-1) > infBits, so b-lo > span
-// as for its key, and the amd64 kernels then compare the bits themselves.
+// as for its key, and the kernels then compare the bits themselves (the
+// aboveBits family); below +0 they compare keys (aboveKeys).
 
 // floatBits is a floor threshold: the bit pattern of round-down(t) in the
 // element type, the pattern of +Inf, and whether t was a number at all.
@@ -108,20 +48,38 @@ func key[W word](b W) W {
 	return b ^ negative>>1
 }
 
-// thresholdKeys returns lo and span such that a pattern b is above the
-// threshold exactly when key(b)-lo <= span; ok is false when nothing can be
-// above it (a NaN threshold, or round-down(t) = +Inf).
-func thresholdKeys[W word](f floatBits[W]) (lo, span W, ok bool) {
+// keyRange is the range of lane values that count for one threshold: a
+// lane's value v (its bits, its key, or its bits without the sign,
+// depending on the family) counts when v - lo <= span, in the lanes'
+// unsigned arithmetic. ok is false when no lane can count; keys is true
+// when CountAbove must compare keys rather than bits (a threshold below
+// +0).
+type keyRange[W word] struct {
+	lo, span W
+	ok, keys bool
+}
+
+// aboveRange is the range of CountAbove for a threshold whose round-down
+// in the element type is f: key(b) - lo <= span exactly when b > t (see
+// above). Its keys are not needed when lo > 0 as a signed lane: then the
+// bits themselves compare as their keys do.
+func aboveRange[W word](f floatBits[W]) keyRange[W] {
 	if !f.ok || f.bits == f.inf {
-		return 0, 0, false
+		return keyRange[W]{} // nothing is above a NaN threshold, or above +Inf
 	}
-	sign := W(1) << (8*unsafe.Sizeof(lo) - 1)
+	sign := W(1) << (8*unsafe.Sizeof(f.bits) - 1)
 	b := f.bits
 	if b == sign { // -0 is +0
 		b = 0
 	}
-	lo = key(b) + 1
-	return lo, f.inf - lo, true
+	lo := key(b) + 1
+	return keyRange[W]{lo: lo, span: f.inf - lo, ok: true, keys: lo == 0 || lo&sign != 0}
+}
+
+// thresholdKeys returns aboveRange's lo and span and ok, for the tests.
+func thresholdKeys[W word](f floatBits[W]) (lo, span W, ok bool) {
+	r := aboveRange(f)
+	return r.lo, r.span, r.ok
 }
 
 // float64Floor is round-down(t) for float64 elements: t itself.

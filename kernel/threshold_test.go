@@ -3,33 +3,75 @@ package kernel
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"unsafe"
 )
 
+// floatRule is a rule of counting by threshold, with its oracle on float64
+// values: x > t (CountAbove, CountAboveRows, AddAboveColumns) or |x| > t
+// (CountAbsAbove, CountAbsAboveRows, AddAbsAboveColumns).
+type floatRule struct {
+	name  string
+	holds func(v, t float64) bool
+}
+
+var (
+	ruleAbove    = floatRule{"above", func(v, t float64) bool { return v > t }}
+	ruleAbsAbove = floatRule{"abs", func(v, t float64) bool { return math.Abs(v) > t }}
+	floatRules   = []floatRule{ruleAbove, ruleAbsAbove}
+)
+
 // floatCase describes one float type for the threshold tests: its value in
 // float64 computed independently of the kernels' keys, its edge patterns,
-// and CountAbove and AddAboveColumns on bytes.
+// and each rule's functions on bytes.
 type floatCase struct {
-	name     string
-	width    int
-	value    func(bits uint64) float64
-	edges    []uint64
-	above    func(b []byte, t float64) int
-	addAbove func(counts []uint64, b []byte, t float64) error
-	addCols  func(counts []uint64, b []byte) error
+	name    string
+	width   int
+	value   func(bits uint64) float64
+	edges   []uint64
+	addCols func(counts []uint64, b []byte) error
+	funcs   map[string]ruleFuncs
+}
+
+// ruleFuncs are one rule's functions, on bytes.
+type ruleFuncs struct {
+	count func(b []byte, t float64) int
+	rows  func(counts []uint64, b []byte, width int, t float64) error
+	add   func(counts []uint64, b []byte, t float64) error
 }
 
 func newFloatCase[T Float](name string, value func(uint64) float64, edges []uint64) floatCase {
 	return floatCase{
-		name:     name,
-		width:    int(unsafe.Sizeof(T(0))),
-		value:    value,
-		edges:    edges,
-		above:    func(b []byte, t float64) int { return CountAbove(elements[T](b), t) },
-		addAbove: func(c []uint64, b []byte, t float64) error { return AddAboveColumns(c, elements[T](b), t) },
-		addCols:  func(c []uint64, b []byte) error { return AddNonZeroColumns(c, elements[T](b)) },
+		name:    name,
+		width:   int(unsafe.Sizeof(T(0))),
+		value:   value,
+		edges:   edges,
+		addCols: func(c []uint64, b []byte) error { return AddNonZeroColumns(c, elements[T](b)) },
+		funcs: map[string]ruleFuncs{
+			ruleAbove.name: {
+				count: func(b []byte, t float64) int { return CountAbove(elements[T](b), t) },
+				rows:  func(c []uint64, b []byte, w int, t float64) error { return CountAboveRows(c, elements[T](b), w, t) },
+				add:   func(c []uint64, b []byte, t float64) error { return AddAboveColumns(c, elements[T](b), t) },
+			},
+			ruleAbsAbove.name: {
+				count: func(b []byte, t float64) int { return CountAbsAbove(elements[T](b), t) },
+				rows:  func(c []uint64, b []byte, w int, t float64) error { return CountAbsAboveRows(c, elements[T](b), w, t) },
+				add:   func(c []uint64, b []byte, t float64) error { return AddAbsAboveColumns(c, elements[T](b), t) },
+			},
+		},
 	}
+}
+
+// count, rows and add are rule r's functions on b.
+func (c floatCase) count(r floatRule, b []byte, t float64) int { return c.funcs[r.name].count(b, t) }
+
+func (c floatCase) rows(r floatRule, counts []uint64, b []byte, width int, t float64) error {
+	return c.funcs[r.name].rows(counts, b, width, t)
+}
+
+func (c floatCase) add(r floatRule, counts []uint64, b []byte, t float64) error {
+	return c.funcs[r.name].add(counts, b, t)
 }
 
 // halfValue is the value of an IEEE half pattern: math.Ldexp on the
@@ -97,16 +139,33 @@ func (c floatCase) edgeOf(v float64) uint64 {
 	panic("no edge pattern of this value")
 }
 
-// naive counts the elements of b whose float64 value is > t: Go's own
-// comparison, exact since every element is exact in float64.
-func (c floatCase) naive(b []byte, t float64) int {
+// naive counts the elements of b whose float64 value holds rule r with t:
+// Go's own comparison, exact since every element is exact in float64.
+func (c floatCase) naive(r floatRule, b []byte, t float64) int {
 	n := 0
 	for i := 0; i < len(b)/c.width; i++ {
-		if c.value(c.get(b, i)) > t {
+		if r.holds(c.value(c.get(b, i)), t) {
 			n++
 		}
 	}
 	return n
+}
+
+// nan returns the first NaN pattern among c's edges: it counts by no rule.
+func (c floatCase) nan() uint64 {
+	for _, e := range c.edges {
+		if math.IsNaN(c.value(e)) {
+			return e
+		}
+	}
+	panic("no NaN edge")
+}
+
+// forEachRule runs f as a subtest per rule.
+func forEachRule(t *testing.T, f func(t *testing.T, r floatRule)) {
+	for _, r := range floatRules {
+		t.Run(r.name, func(t *testing.T) { f(t, r) })
+	}
 }
 
 // random fills b with edge patterns, random bits, and values near the
@@ -165,41 +224,44 @@ func (c floatCase) thresholds() []float64 {
 	return ts
 }
 
-// TestCountAboveNaiveOracle checks CountAbove at every level against the
-// plain float64 comparison, on every edge pattern against every threshold
-// and on random data.
+// TestCountAboveNaiveOracle checks CountAbove and CountAbsAbove at every
+// level against the plain float64 comparison, on every edge pattern
+// against every threshold and on random data.
 func TestCountAboveNaiveOracle(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(11, 12))
-		for _, c := range floatCases {
-			edges := alignedBytes(len(c.edges)*c.width, 0)
-			for i, e := range c.edges {
-				c.put(edges, i, e)
-			}
-			random := alignedBytes(1000*c.width, 0)
-			c.random(rng, random)
-			for _, th := range c.thresholds() {
-				for _, b := range [][]byte{edges, random} {
-					if got, want := c.above(b, th), c.naive(b, th); got != want {
-						t.Fatalf("%s threshold %v (%#x), %d elements: got %d, want %d", c.name, th, math.Float64bits(th), len(b)/c.width, got, want)
+		forEachRule(t, func(t *testing.T, r floatRule) {
+			rng := rand.New(rand.NewPCG(11, 12))
+			for _, c := range floatCases {
+				edges := alignedBytes(len(c.edges)*c.width, 0)
+				for i, e := range c.edges {
+					c.put(edges, i, e)
+				}
+				random := alignedBytes(1000*c.width, 0)
+				c.random(rng, random)
+				for _, th := range c.thresholds() {
+					for _, b := range [][]byte{edges, random} {
+						if got, want := c.count(r, b, th), c.naive(r, b, th); got != want {
+							t.Fatalf("%s threshold %v (%#x), %d elements: got %d, want %d", c.name, th, math.Float64bits(th), len(b)/c.width, got, want)
+						}
+					}
+					for _, e := range c.edges {
+						one := alignedBytes(c.width, 0)
+						c.put(one, 0, e)
+						if got, want := c.count(r, one, th), c.naive(r, one, th); got != want {
+							t.Fatalf("%s: %#x against %v: got %d, want %d", c.name, e, th, got, want)
+						}
 					}
 				}
-				for _, e := range c.edges {
-					one := alignedBytes(c.width, 0)
-					c.put(one, 0, e)
-					if got, want := c.above(one, th), c.naive(one, th); got != want {
-						t.Fatalf("%s: %#x > %v: got %d, want %d", c.name, e, th, got, want)
-					}
-				}
 			}
-		}
+		})
 	})
 }
 
-// TestThresholdKeysExhaustive16 decides x > t for every 16-bit pattern x of
-// Float16 and BFloat16 by the key comparison the kernels use, against the
-// float64 comparison, for every threshold of the table and for thresholds at
-// and between many representable values.
+// TestThresholdKeysExhaustive16 decides x > t and |x| > t for every 16-bit
+// pattern x of Float16 and BFloat16 by the range comparisons the kernels
+// use (the key, or the bits without the sign), against the float64
+// comparison, for every threshold of the table and for thresholds at and
+// between many representable values.
 func TestThresholdKeysExhaustive16(t *testing.T) {
 	for _, c := range floatCases {
 		if c.width != 2 {
@@ -216,11 +278,18 @@ func TestThresholdKeysExhaustive16(t *testing.T) {
 			}
 		}
 		for _, th := range ths {
-			lo, span, ok := thresholdKeys(floor(th))
+			above, abs := aboveRange(floor(th)), absRange(floor(th))
 			for bits := 0; bits < 1<<16; bits++ {
-				got := ok && key(uint16(bits))-lo <= span
-				if want := c.value(uint64(bits)) > th; got != want {
+				b := uint16(bits)
+				v := c.value(uint64(bits))
+				if got, want := above.ok && key(b)-above.lo <= above.span, v > th; got != want {
 					t.Fatalf("%s: %#04x > %v (%#x): keys say %v", c.name, bits, th, math.Float64bits(th), got)
+				}
+				if !above.keys && above.ok && (b-above.lo <= above.span) != (v > th) {
+					t.Fatalf("%s: %#04x > %v (%#x): bits mode is wrong", c.name, bits, th, math.Float64bits(th))
+				}
+				if got, want := abs.ok && b&0x7fff-abs.lo <= abs.span, math.Abs(v) > th; got != want {
+					t.Fatalf("%s: |%#04x| > %v (%#x): the range says %v", c.name, bits, th, math.Float64bits(th), got)
 				}
 			}
 		}
@@ -232,55 +301,62 @@ func TestThresholdKeysExhaustive16(t *testing.T) {
 // checked against the naive oracle above).
 func TestCountAboveLengthsOffsets(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(13, 14))
-		ths := []float64{0, -0.5, 1, math.Inf(-1)}
-		for _, c := range floatCases {
-			for offset := 0; offset < 64; offset += c.width {
-				for n := 0; n <= maxSweepBytes/c.width; n++ {
-					b := alignedBytes(n*c.width, offset)
-					c.random(rng, b)
-					th := ths[n%len(ths)]
-					got := c.above(b, th)
-					restore := SetLevel(Generic)
-					want := c.above(b, th)
-					restore()
-					if got != want {
-						t.Fatalf("%s offset=%d n=%d threshold %v: got %d, generic %d", c.name, offset, n, th, got, want)
+		forEachRule(t, func(t *testing.T, r floatRule) {
+			rng := rand.New(rand.NewPCG(13, 14))
+			ths := []float64{0, -0.5, 1, math.Inf(-1)}
+			for _, c := range floatCases {
+				for offset := 0; offset < 64; offset += c.width {
+					for n := 0; n <= maxSweepBytes/c.width; n++ {
+						b := alignedBytes(n*c.width, offset)
+						c.random(rng, b)
+						th := ths[n%len(ths)]
+						got := c.count(r, b, th)
+						if want := atLevel(Generic, func() int { return c.count(r, b, th) }); got != want {
+							t.Fatalf("%s offset=%d n=%d threshold %v: got %d, generic %d", c.name, offset, n, th, got, want)
+						}
 					}
 				}
 			}
-		}
+		})
 	})
 }
 
 // TestCountAbovePatterns: all lanes one pattern (every lane or none
-// counts), and a single different lane at each index.
+// counts), and a single lane that counts at each index among NaNs.
 func TestCountAbovePatterns(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
-		for _, c := range floatCases {
-			maxN := maxSweepBytes / c.width
-			b := alignedBytes(maxN*c.width, 0)
-			inf, negInf := c.edgeOf(math.Inf(1)), c.edgeOf(math.Inf(-1))
-			for _, th := range []float64{0, -1, 1e-50} {
-				for n := 0; n <= maxN; n++ {
-					for i := 0; i < n; i++ {
+		forEachRule(t, func(t *testing.T, r floatRule) {
+			for _, c := range floatCases {
+				maxN := maxSweepBytes / c.width
+				b := alignedBytes(maxN*c.width, 0)
+				inf, nan := c.edgeOf(math.Inf(1)), c.nan()
+				for _, th := range []float64{0, -1, 1e-50} {
+					for n := 0; n <= maxN; n++ {
+						for i := 0; i < n; i++ {
+							c.put(b, i, inf)
+						}
+						if got := c.count(r, b[:n*c.width], th); got != n {
+							t.Fatalf("%s n=%d all +Inf against %v: got %d", c.name, n, th, got)
+						}
+						for i := 0; i < n; i++ {
+							c.put(b, i, nan)
+						}
+						if got := c.count(r, b[:n*c.width], th); got != 0 {
+							t.Fatalf("%s n=%d all NaN against %v: got %d", c.name, n, th, got)
+						}
+					}
+					for i := 0; i < maxN; i++ {
+						for j := 0; j < maxN; j++ {
+							c.put(b, j, nan)
+						}
 						c.put(b, i, inf)
-					}
-					if got := c.above(b[:n*c.width], th); got != n {
-						t.Fatalf("%s n=%d all +Inf > %v: got %d", c.name, n, th, got)
-					}
-				}
-				for i := 0; i < maxN; i++ {
-					for j := 0; j < maxN; j++ {
-						c.put(b, j, negInf)
-					}
-					c.put(b, i, inf)
-					if got := c.above(b, th); got != 1 {
-						t.Fatalf("%s: one +Inf at %d of %d: got %d", c.name, i, maxN, got)
+						if got := c.count(r, b, th); got != 1 {
+							t.Fatalf("%s: one +Inf at %d of %d: got %d", c.name, i, maxN, got)
+						}
 					}
 				}
 			}
-		}
+		})
 	})
 }
 
@@ -288,23 +364,27 @@ func TestCountAbovePatterns(t *testing.T) {
 // after its end and before its start.
 func TestCountAboveGuardPages(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
-		mem := guardedPages(t, 2*maxSweepBytes)
-		rng := rand.New(rand.NewPCG(15, 16))
-		floatCases[0].random(rng, mem[:len(mem)/4*4])
-		for _, c := range floatCases {
-			for n := 0; n <= maxSweepBytes/c.width; n++ {
-				size := n * c.width
-				for _, b := range [][]byte{mem[len(mem)-size:], mem[:size:size]} {
-					var got int
-					if err := catchFault(func() { got = c.above(b, -0.25) }); err != nil {
-						t.Fatalf("%s n=%d: read outside the slice: %v", c.name, n, err)
-					}
-					if want := c.naive(b, -0.25); got != want {
-						t.Fatalf("%s n=%d: got %d, want %d", c.name, n, got, want)
+		forEachRule(t, func(t *testing.T, r floatRule) {
+			mem := guardedPages(t, 2*maxSweepBytes)
+			rng := rand.New(rand.NewPCG(15, 16))
+			floatCases[0].random(rng, mem[:len(mem)/4*4])
+			for _, c := range floatCases {
+				for n := 0; n <= maxSweepBytes/c.width; n++ {
+					size := n * c.width
+					for _, b := range [][]byte{mem[len(mem)-size:], mem[:size:size]} {
+						for _, th := range []float64{-0.25, 0.25} {
+							var got int
+							if err := catchFault(func() { got = c.count(r, b, th) }); err != nil {
+								t.Fatalf("%s n=%d: read outside the slice: %v", c.name, n, err)
+							}
+							if want := c.naive(r, b, th); got != want {
+								t.Fatalf("%s n=%d: got %d, want %d", c.name, n, got, want)
+							}
+						}
 					}
 				}
 			}
-		}
+		})
 	})
 }
 
@@ -315,51 +395,68 @@ func TestCountAbovePastChunks(t *testing.T) {
 		t.Skip("long inputs")
 	}
 	forEachLevel(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(17, 18))
-		for _, c := range floatCases {
-			chunk := ChunkBytes / c.width
-			b := alignedBytes((2*chunk+131)*c.width, 0)
-			for i := 0; i < len(b)/c.width; i++ {
-				c.put(b, i, c.edgeOf(math.Inf(1)))
-			}
-			for _, n := range []int{chunk - 1, chunk, chunk + 1, 2*chunk + 131} {
-				if got := c.above(b[:n*c.width], 1e300); got != n {
-					t.Fatalf("%s n=%d all +Inf: got %d", c.name, n, got)
+		forEachRule(t, func(t *testing.T, r floatRule) {
+			rng := rand.New(rand.NewPCG(17, 18))
+			for _, c := range floatCases {
+				chunk := ChunkBytes / c.width
+				b := alignedBytes((2*chunk+131)*c.width, 0)
+				for i := 0; i < len(b)/c.width; i++ {
+					c.put(b, i, c.edgeOf(math.Inf(1)))
+				}
+				for _, n := range []int{chunk - 1, chunk, chunk + 1, 2*chunk + 131} {
+					if got := c.count(r, b[:n*c.width], 1e300); got != n {
+						t.Fatalf("%s n=%d all +Inf: got %d", c.name, n, got)
+					}
+				}
+				c.random(rng, b)
+				if got, want := c.count(r, b, 0.25), c.naive(r, b, 0.25); got != want {
+					t.Fatalf("%s n=%d random: got %d, want %d", c.name, len(b)/c.width, got, want)
 				}
 			}
-			c.random(rng, b)
-			if got, want := c.above(b, 0.25), c.naive(b, 0.25); got != want {
-				t.Fatalf("%s n=%d random: got %d, want %d", c.name, len(b)/c.width, got, want)
-			}
-		}
+		})
 	})
 }
 
-// TestCountAboveAllocs: CountAbove allocates nothing, at any level.
+// TestCountAboveAllocs: CountAbove and CountAbsAbove allocate nothing, at
+// any level.
 func TestCountAboveAllocs(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
-		for _, c := range floatCases {
-			b := alignedBytes(4096, 0)
-			if allocs := testing.AllocsPerRun(10, func() { c.above(b, 0.5) }); allocs != 0 {
-				t.Fatalf("%s: %v allocations", c.name, allocs)
+		for _, r := range floatRules {
+			for _, c := range floatCases {
+				b := alignedBytes(4096, 0)
+				for _, th := range []float64{-0.5, 0.5} {
+					if allocs := testing.AllocsPerRun(10, func() { c.count(r, b, th) }); allocs != 0 {
+						t.Fatalf("%s %s: %v allocations", r.name, c.name, allocs)
+					}
+				}
 			}
 		}
 	})
 }
 
-// TestFamiliesFollowLevel: SetLevel steers CountAbove and the column counts
-// too, so every subtest above ran the kernels of its level.
-func TestFamiliesFollowLevel(t *testing.T) {
+// TestTablesComplete: the table of every level this CPU has holds a
+// kernel for every family, shape and lane (a missing one would be a nil
+// function called at run time), and SetLevel makes it the active one.
+func TestTablesComplete(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
-		l := Active()
-		if got := thresholdKernelsFor(l).level; got != l {
-			t.Fatalf("CountAbove runs %s at level %s", got, l)
+		table := active.Load()
+		if table.level != Active() {
+			t.Fatalf("the active table is %s's, Active says %s", table.level, Active())
 		}
-		// The column family may have no NEON kernels on arm64; it has AVX2
-		// and AVX-512 kernels on amd64.
-		if got := columnKernelsFor(l).level; got != l && !(l == NEON && got == Generic) {
-			t.Fatalf("the column counts run %s at level %s", got, l)
+		var check func(path string, v reflect.Value)
+		check = func(path string, v reflect.Value) {
+			switch v.Kind() {
+			case reflect.Struct:
+				for i := 0; i < v.NumField(); i++ {
+					check(path+"."+v.Type().Field(i).Name, v.Field(i))
+				}
+			case reflect.Func:
+				if v.IsNil() {
+					t.Errorf("%s has no kernel at %s", table.level, path)
+				}
+			}
 		}
+		check("impl", reflect.ValueOf(*table))
 	})
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -11,8 +10,8 @@ import (
 	"github.com/sparsekit/l0/asm/internal/spec"
 )
 
-// The columns family: per-column counts of a row-major matrix tile, for
-// AddNonZeroColumns and AddAboveColumns.
+// The columns shape: per-column counts of a row-major matrix tile, for
+// AddNonZeroColumns, AddAboveColumns and AddAbsAboveColumns.
 //
 // A kernel takes the tile's counts (one uint64 per column), its first
 // element x, the row stride in elements and the number of rows. It walks
@@ -32,47 +31,14 @@ const (
 	stripYMM = 8
 )
 
-func columnKernels() {
-	for _, k := range spec.Kernels() {
-		columnsAVX512(k, false)
-	}
-	for _, k := range floatKernels() {
-		columnsAVX512(k, true)
-	}
-	for _, k := range spec.Kernels() {
-		columnsAVX2(k, false)
-	}
-	for _, k := range floatKernels() {
-		columnsAVX2(k, true)
-	}
+func columnsSignature(r rule, k spec.Kernel) string {
+	return fmt.Sprintf("func(counts []uint64, x []%s, stride, rows int%s)", k.GoWord(), r.params(k))
 }
 
-func columnsName(k spec.Kernel, above bool, isa string) string {
-	if above {
-		return "addAboveColumns" + k.Name() + isa
-	}
-	return "addNonZeroColumns" + k.Name() + isa
-}
-
-func columnsSignature(k spec.Kernel, above bool) string {
-	sig := fmt.Sprintf("func(counts []uint64, x []%s, stride, rows int", k.GoWord())
-	if above {
-		sig += fmt.Sprintf(", lo, span %s", k.GoWord())
-	}
-	return sig + ")"
-}
-
-func columnsDoc(name string, k spec.Kernel, above bool, rest ...string) {
-	what := "is not zero"
-	switch {
-	case above:
-		what = "has key(b)-lo <= span (is above the threshold)"
-	case k.Float:
-		what = "is not zero once its sign bit is cleared"
-	}
+func columnsDoc(name string, r rule, k spec.Kernel, rest ...string) {
 	lines := []string{
 		fmt.Sprintf("%s adds to counts[j] the number of rows r < rows whose lane", name),
-		fmt.Sprintf("x[r*stride+j] %s, for %s.", what, strings.Join(k.Types(), " and ")),
+		fmt.Sprintf("b = x[r*stride+j] counts: the lanes %s, for %s.", r.counts(k), types(k)),
 	}
 	if k.Width <= 2 {
 		lines = append(lines, fmt.Sprintf("Its lane counters are %d-bit: rows must be at most %d.", k.Bits(), 1<<k.Bits()-1))
@@ -129,18 +95,23 @@ func downRows(label string, p, rows, stride reg.Register, stripBytes int, what s
 	JNZ(LabelRef(label + "Rows"))
 }
 
-// columnsAVX512 writes the AVX-512 column kernel of k: per vector of a row
-// of the strip one VPTESTM (or the key compare of the threshold) into a
-// mask, and a merge-masked VPSUB of -1 into the column's lane counter. The
+// columnsAVX512 writes the AVX-512 column kernel of rule r and element
+// kernel k: per vector of a row of the strip the rule's test into a mask,
+// and a merge-masked VPSUB of -1 into the column's lane counter. The
 // columns after the last whole vector are one partial strip, read with
 // masked, zeroing loads, counted under the same mask and flushed with
 // masked loads and stores of counts.
-func columnsAVX512(k spec.Kernel, above bool) {
-	name := columnsName(k, above, "AVX512")
-	TEXT(name, NOSPLIT, columnsSignature(k, above))
-	columnsDoc(name, k, above, "It requires AVX512F and AVX512BW.")
+func columnsAVX512(r rule, k spec.Kernel) {
+	name := r.columnsName(k, "AVX512")
+	TEXT(name, NOSPLIT, columnsSignature(r, k))
+	columnsDoc(name, r, k, "It requires AVX512F and AVX512BW.")
 	l := lanesOf(k.Width)
 	lanes := 64 / k.Width
+	t := r.zmm(k)
+	kernelRoles([]string{
+		fmt.Sprintf("%s-%s: the lane counters of a strip, one lane per column;", zCounters[0].Asm(), zCounters[stripZMM-1].Asm()),
+		fmt.Sprintf("%s: -1 in every lane, the counters' increment;", zMinusOne.Asm()),
+	}, t.roles)
 	var spill Mem
 	if k.Width < 8 {
 		spill = AllocLocal(64)
@@ -154,35 +125,15 @@ func columnsAVX512(k spec.Kernel, above bool) {
 		SHLQ(U8(log2(k.Width)), stride)
 	}
 	rows := Load(Param("rows"), GP64())
-
-	Comment("ones: -1 in every lane, the increment of the lane counters")
-	ones := ZMM()
-	VPTERNLOGD(Imm(0xff), ones, ones, ones)
-
-	// count sets hit for the lanes of src (in memory, or a register it may
-	// overwrite) that count, among valid if not nil.
-	var count func(src, valid, hit Op, keyed bool)
-	var lo reg.Register
-	if above {
-		c := loadAboveZMM(k, ones)
-		lo = c.lo
-		count = c.above
-	} else {
-		counted := ones
-		if k.Float {
-			Comment("counted: every bit but the sign bit of each lane")
-			counted = ZMM()
-			l.srl(Imm(1), ones, counted)
-		}
-		count = func(src, valid, hit Op, keyed bool) { l.testm(src, counted, hit) }
-	}
+	VPTERNLOGD(Imm(0xff), zMinusOne, zMinusOne, zMinusOne)
+	t.setup()
 	TESTQ(rows, rows)
 	JZ(LabelRef("done"))
 
 	// flush adds the lane counters of acc to the counts at dst, the lanes
 	// of keep only if it is not nil (keep is then shifted out).
-	flush := func(acc reg.VecVirtual, dst Mem, keep reg.GPVirtual) {
-		add := func(v reg.VecVirtual, d Mem) {
+	flush := func(acc vec, dst Mem, keep reg.GPVirtual) {
+		add := func(v vec, d Mem) {
 			if keep == nil {
 				VPADDQ(d, v, v)
 				VMOVDQU64(v, d)
@@ -207,28 +158,27 @@ func columnsAVX512(k spec.Kernel, above bool) {
 		}
 	}
 
-	strip := func(label, next string, vectors int, keyed bool) {
+	strip := func(label, next string, vectors int) {
 		Label(label)
 		Commentf("Strips of %d vector(s), %d columns: one lane counter per column.", vectors, vectors*lanes)
 		CMPQ(cols, U32(vectors*lanes))
 		JB(LabelRef(next))
-		acc := make([]reg.VecVirtual, vectors)
-		for i := range acc {
-			acc[i] = ZMM()
-			VPXORQ(acc[i], acc[i], acc[i])
+		acc := zCounters[:vectors]
+		for _, a := range acc {
+			VPXORQ(a, a, a)
 		}
 		p := GP64()
 		MOVQ(ptr, p)
 		downRows(label, p, rows, stride, 64*vectors, "test and count each vector of the strip's row", func() {
-			for i := range acc {
+			for i, a := range acc {
 				hit := K()
-				count(Mem{Base: p, Disp: 64 * i}, nil, hit, keyed)
-				l.sub(ones, acc[i], hit, acc[i])
+				t.test(Mem{Base: p, Disp: 64 * i}, nil, hit)
+				l.sub(zMinusOne, a, hit, a)
 			}
 		})
 		Comment("Flush: widen the lane counters to quadwords and add them to the strip's counts.")
-		for i := range acc {
-			flush(acc[i], Mem{Base: counts, Disp: 8 * lanes * i}, nil)
+		for i, a := range acc {
+			flush(a, Mem{Base: counts, Disp: 8 * lanes * i}, nil)
 		}
 		ADDQ(U32(64*vectors), ptr)
 		ADDQ(U32(8*lanes*vectors), counts)
@@ -236,81 +186,60 @@ func columnsAVX512(k spec.Kernel, above bool) {
 		JMP(LabelRef(label))
 	}
 
-	partial := func(label string, keyed bool) {
-		Label(label)
-		Comment("The last cols < lanes columns: masked, zeroing loads of those lanes of each row.")
-		TESTQ(cols, cols)
-		JZ(LabelRef("done"))
-		keep := GP64()
-		MOVQ(U32(1), keep)
-		MOVQ(cols, reg.RCX)
-		SHLQ(reg.CL, keep)
-		DECQ(keep)
-		valid := K()
-		if k.Width == 1 {
-			l.kmov(keep, valid)
-		} else {
-			l.kmov(keep.As32(), valid)
-		}
-		acc := ZMM()
-		VPXORQ(acc, acc, acc)
-		Label(label + "Rows")
-		Comment("Down the rows: load the valid lanes, test and count them under the same mask.")
-		t, hit := ZMM(), K()
-		l.loadz(Mem{Base: ptr}, valid, t)
-		count(t, valid, hit, keyed)
-		l.sub(ones, acc, hit, acc)
-		ADDQ(stride, ptr)
-		DECQ(rows)
-		JNZ(LabelRef(label + "Rows"))
-		Comment("Flush the valid lanes only: masked loads and stores of counts.")
-		flush(acc, Mem{Base: counts}, keep)
-	}
+	strip("strip", "vector", stripZMM)
+	strip("vector", "partial", 1)
 
-	for _, keyed := range columnModes(k, above, lo) {
-		label := columnLabels(above, keyed)
-		strip(label("Strip"), label("Vector"), stripZMM, keyed)
-		strip(label("Vector"), label("Partial"), 1, keyed)
-		partial(label("Partial"), keyed)
-		JMP(LabelRef("done"))
+	Label("partial")
+	Comment("The last cols < lanes columns: masked, zeroing loads of those lanes of each row.")
+	TESTQ(cols, cols)
+	JZ(LabelRef("done"))
+	keep := GP64()
+	MOVQ(U32(1), keep)
+	MOVQ(cols, reg.RCX)
+	SHLQ(reg.CL, keep)
+	DECQ(keep)
+	valid := K()
+	if k.Width == 1 {
+		l.kmov(keep, valid)
+	} else {
+		l.kmov(keep.As32(), valid)
 	}
+	acc := zCounters[0]
+	VPXORQ(acc, acc, acc)
+	Label("partialRows")
+	Comment("Down the rows: load the valid lanes, test and count them under the same mask.")
+	v, hit := ZMM(), K()
+	l.loadz(Mem{Base: ptr}, valid, v)
+	t.test(v, valid, hit)
+	l.sub(zMinusOne, acc, hit, acc)
+	ADDQ(stride, ptr)
+	DECQ(rows)
+	JNZ(LabelRef("partialRows"))
+	Comment("Flush the valid lanes only: masked loads and stores of counts.")
+	flush(acc, Mem{Base: counts}, keep)
 
 	Label("done")
 	VZEROUPPER()
 	RET()
 }
 
-// columnModes returns the modes a column kernel emits: for the threshold,
-// bits then keys, after the branch to the keys; otherwise one.
-func columnModes(k spec.Kernel, above bool, lo reg.Register) []bool {
-	if !above {
-		return []bool{false}
-	}
-	keyedBranch(k, lo, "keyStrip")
-	return []bool{false, true}
-}
-
-// columnLabels returns the label maker of one mode of a column kernel.
-func columnLabels(above, keyed bool) func(string) string {
-	if above {
-		label, _ := modeLabels(keyed)
-		return label
-	}
-	return func(s string) string { return strings.ToLower(s[:1]) + s[1:] }
-}
-
-// columnsAVX2 writes the AVX2 column kernel of k. Without mask registers,
-// a compare gives -1 in each lane that does NOT count (zero, or not above
-// the threshold), subtracted from the lane counters; the flush adds rows
-// less those to counts. It reads whole vectors only: the caller counts the
-// last len(counts) % lanes columns in Go.
-func columnsAVX2(k spec.Kernel, above bool) {
-	name := columnsName(k, above, "AVX2")
-	TEXT(name, NOSPLIT, columnsSignature(k, above))
+// columnsAVX2 writes the AVX2 column kernel of rule r and element kernel
+// k. Without mask registers, the rule gives -1 in each lane that does NOT
+// count, subtracted from the lane counters; the flush adds rows less those
+// to counts. It reads whole vectors only: the caller counts the last
+// len(counts) % lanes columns in Go.
+func columnsAVX2(r rule, k spec.Kernel) {
+	name := r.columnsName(k, "AVX2")
+	TEXT(name, NOSPLIT, columnsSignature(r, k))
 	lanes := 32 / k.Width
-	columnsDoc(name, k, above, "It requires AVX2, and reads whole 32-byte vectors of each row only: it",
+	columnsDoc(name, r, k, "It requires AVX2, and reads whole 32-byte vectors of each row only: it",
 		fmt.Sprintf("ignores the last len(counts) %% %d columns, which the caller counts.", lanes))
 	l := lanesOf(k.Width)
+	t := r.ymm(k)
+	kernelRoles([]string{
+		fmt.Sprintf("%s-%s: the lane counters of a strip, one lane per column,", yCounters[0].Asm(), yCounters[stripYMM-1].Asm()),
+		fmt.Sprintf("counting the lanes that do not count; %s: zero", yZero.Asm()),
+	}, t.roles)
 	var spill Mem
 	if k.Width < 8 {
 		spill = AllocLocal(32)
@@ -324,42 +253,14 @@ func columnsAVX2(k spec.Kernel, above bool) {
 		SHLQ(U8(log2(k.Width)), stride)
 	}
 	rows := Load(Param("rows"), GP64())
-
-	zero := YMM()
-	VPXOR(zero, zero, zero)
-	// skip returns a register with each lane of the vector at m set to -1
-	// where it does not count.
-	var skip func(m Mem, keyed bool) reg.VecVirtual
-	var lo reg.Register
-	switch {
-	case above:
-		c := loadAboveYMM(k, zero)
-		lo = c.lo
-		skip = c.notAbove
-	case k.Float:
-		Comment("counted: every bit but the sign bit of each lane")
-		counted := YMM()
-		VPCMPEQD(counted, counted, counted)
-		l.srl(Imm(1), counted, counted)
-		skip = func(m Mem, keyed bool) reg.VecVirtual {
-			t := YMM()
-			VPAND(m, counted, t)
-			l.cmpeq(t, zero, t)
-			return t
-		}
-	default:
-		skip = func(m Mem, keyed bool) reg.VecVirtual {
-			t := YMM()
-			l.cmpeq(m, zero, t)
-			return t
-		}
-	}
+	VPXOR(yZero, yZero, yZero)
+	t.setup()
 	TESTQ(rows, rows)
 	JZ(LabelRef("done"))
 
 	// flush adds rows less the lane counters of acc to the counts at dst.
-	flush := func(acc reg.VecVirtual, dst Mem, total reg.VecVirtual) {
-		add := func(v reg.VecVirtual, d Mem) {
+	flush := func(acc vec, dst Mem, total reg.VecVirtual) {
+		add := func(v vec, d Mem) {
 			VPSUBQ(v, total, v)
 			VPADDQ(d, v, v)
 			VMOVDQU(v, d)
@@ -376,41 +277,36 @@ func columnsAVX2(k spec.Kernel, above bool) {
 		}
 	}
 
-	strip := func(label, next string, vectors int, keyed bool) {
+	strip := func(label, next string, vectors int) {
 		Label(label)
 		Commentf("Strips of %d vector(s), %d columns: one lane counter per column.", vectors, vectors*lanes)
 		CMPQ(cols, U32(vectors*lanes))
 		JB(LabelRef(next))
-		acc := make([]reg.VecVirtual, vectors)
-		for i := range acc {
-			acc[i] = YMM()
-			VPXOR(acc[i], acc[i], acc[i])
+		acc := yCounters[:vectors]
+		for _, a := range acc {
+			VPXOR(a, a, a)
 		}
 		p := GP64()
 		MOVQ(ptr, p)
 		downRows(label, p, rows, stride, 32*vectors, "count the lanes of each vector of the strip's row that do not count", func() {
-			for i := range acc {
-				t := skip(Mem{Base: p, Disp: 32 * i}, keyed)
-				l.sub(t, acc[i], acc[i])
+			for i, a := range acc {
+				l.sub(t.skip(Mem{Base: p, Disp: 32 * i}), a, a)
 			}
 		})
 		Comment("Flush: rows less the lanes that did not count, widened, added to the strip's counts.")
 		total, x := YMM(), XMM()
 		VMOVQ(rows, x)
 		VPBROADCASTQ(x, total)
-		for i := range acc {
-			flush(acc[i], Mem{Base: counts, Disp: 8 * lanes * i}, total)
+		for i, a := range acc {
+			flush(a, Mem{Base: counts, Disp: 8 * lanes * i}, total)
 		}
 		ADDQ(U32(32*vectors), ptr)
 		ADDQ(U32(8*lanes*vectors), counts)
 		SUBQ(U32(lanes*vectors), cols)
 		JMP(LabelRef(label))
 	}
-	for _, keyed := range columnModes(k, above, lo) {
-		label := columnLabels(above, keyed)
-		strip(label("Strip"), label("Vector"), stripYMM, keyed)
-		strip(label("Vector"), "done", 1, keyed)
-	}
+	strip("strip", "vector", stripYMM)
+	strip("vector", "done", 1)
 
 	Label("done")
 	VZEROUPPER()

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
@@ -11,46 +13,47 @@ import (
 // into a vector of quadword totals, so that no lane counter can overflow.
 type laneCounters struct {
 	l    lanes
-	vec  func() reg.VecVirtual              // ZMM or YMM
-	xor  func(mxyz, xyz, xyz1 Op)           // VPXORQ or VPXOR, to clear a register
-	sumQ func(reg.VecVirtual) reg.GPVirtual // adds up the quadwords of a vector
-	zero reg.VecVirtual                     // all zero: VPSADBW's other operand
-	wide reg.VecVirtual                     // the quadword totals
-	acc  []reg.VecVirtual                   // the lane counters
+	vec  func() reg.VecVirtual    // ZMM or YMM, for scratch
+	xor  func(mxyz, xyz, xyz1 Op) // VPXORQ or VPXOR, to clear a register
+	sumQ func(vec) reg.GPVirtual
+	zero reg.VecPhysical   // all zero: VPSADBW's other operand
+	wide reg.VecPhysical   // the quadword totals
+	acc  []reg.VecPhysical // the lane counters
 }
 
-// newLaneCountersZMM clears the zero and total registers of an AVX-512
-// kernel; newLaneCountersYMM those of an AVX2 kernel.
-func newLaneCountersZMM(l lanes) *laneCounters {
-	return newLaneCounters(l, ZMM, func(a, b, c Op) { VPXORQ(a, b, c) }, sumQuadwordsZMM)
+// newLaneCountersZMM returns the n lane counters of an AVX-512 kernel,
+// newLaneCountersYMM those of an AVX2 kernel; clear clears them.
+func newLaneCountersZMM(l lanes, n int) *laneCounters {
+	return &laneCounters{l: l, vec: ZMM, xor: func(a, b, c Op) { VPXORQ(a, b, c) }, sumQ: sumQuadwordsZMM,
+		zero: zZero, wide: zTotals, acc: zCounters[:n]}
 }
 
-func newLaneCountersYMM(l lanes) *laneCounters {
-	return newLaneCounters(l, YMM, func(a, b, c Op) { VPXOR(a, b, c) }, sumQuadwordsYMM)
+func newLaneCountersYMM(l lanes, n int) *laneCounters {
+	return &laneCounters{l: l, vec: YMM, xor: func(a, b, c Op) { VPXOR(a, b, c) }, sumQ: sumQuadwordsYMM,
+		zero: yZero, wide: yTotals, acc: yCounters[:n]}
 }
 
-func newLaneCounters(l lanes, vec func() reg.VecVirtual, xor func(a, b, c Op), sumQ func(reg.VecVirtual) reg.GPVirtual) *laneCounters {
-	c := &laneCounters{l: l, vec: vec, xor: xor, sumQ: sumQ, zero: vec(), wide: vec()}
-	xor(c.zero, c.zero, c.zero)
-	xor(c.wide, c.wide, c.wide)
-	return c
-}
-
-// clear allocates and clears n lane counters.
-func (c *laneCounters) clear(n int) []reg.VecVirtual {
-	c.acc = make([]reg.VecVirtual, n)
-	for i := range c.acc {
-		c.acc[i] = c.vec()
-		c.xor(c.acc[i], c.acc[i], c.acc[i])
+// roles names the counters' registers for the comment at the top of a
+// kernel.
+func (c *laneCounters) roles() []string {
+	return []string{
+		fmt.Sprintf("%s-%s: the lane counters, one per vector of an iteration;", c.acc[0].Asm(), c.acc[len(c.acc)-1].Asm()),
+		fmt.Sprintf("%s: their quadword totals; %s: zero", c.wide.Asm(), c.zero.Asm()),
 	}
-	return c.acc
+}
+
+// clear clears the counters, the totals and the zero register.
+func (c *laneCounters) clear() {
+	for _, r := range append([]reg.VecPhysical{c.zero, c.wide}, c.acc...) {
+		c.xor(r, r, r)
+	}
 }
 
 // widen adds the lane counters together (their sum must fit a byte per
 // lane, at most most), adds the sum's bytes into the quadword totals with
 // VPSADBW, and clears the counters.
 func (c *laneCounters) widen(most int) {
-	Commentf("Widen: sum the accumulators (at most %d per lane) into quadwords.", most)
+	Commentf("Widen: sum the counters (at most %d per lane) into quadwords.", most)
 	for i := 1; i < len(c.acc); i++ {
 		c.l.add(c.acc[i], c.acc[0], c.acc[0])
 		c.xor(c.acc[i], c.acc[i], c.acc[i])
@@ -99,30 +102,17 @@ func splitBlocks(n reg.Register, perIteration int) reg.GPVirtual {
 	return blocks
 }
 
-// startBlock begins a block of at most blockIterations main-loop
-// iterations, taken from blocks, or jumps to done when none is left. It
-// returns the block's iteration counter.
-func startBlock(blocks reg.Register, done string) reg.GPVirtual {
+// startBlock begins a block of at most iterations main-loop iterations,
+// taken from blocks, or jumps to done when none is left. It returns the
+// block's iteration counter.
+func startBlock(blocks reg.Register, most int, done string) reg.GPVirtual {
 	Comment("Run at most blockIterations iterations, then widen the lane counts.")
 	TESTQ(blocks, blocks)
 	JZ(LabelRef(done))
 	iterations := GP64()
-	MOVQ(U32(blockIterations), iterations)
+	MOVQ(U32(most), iterations)
 	CMPQ(blocks, iterations)
 	CMOVQLT(blocks, iterations)
 	SUBQ(iterations, blocks)
 	return iterations
-}
-
-// wholeVectors loads the slice argument x of an AVX2 kernel that reads
-// whole vectors only, and returns its pointer, its length and the number of
-// lanes of its whole vectors, the most the kernel counts.
-func wholeVectors(lanesPerVector int) (ptr, n, processed reg.GPVirtual) {
-	ptr = Load(Param("x").Base(), GP64()).(reg.GPVirtual)
-	n = Load(Param("x").Len(), GP64()).(reg.GPVirtual)
-	Comment("processed: the elements of whole vectors, the most this kernel can count")
-	processed = GP64()
-	MOVQ(n, processed)
-	ANDQ(I32(-lanesPerVector), processed)
-	return ptr, n, processed
 }

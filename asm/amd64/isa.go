@@ -48,7 +48,7 @@ func lanesOf(width int) lanes {
 }
 
 // sumQuadwordsZMM adds the eight quadwords of z into one general register.
-func sumQuadwordsZMM(z reg.VecVirtual) reg.GPVirtual {
+func sumQuadwordsZMM(z vec) reg.GPVirtual {
 	hi := YMM()
 	VEXTRACTI64X4(operand.Imm(1), z, hi)
 	VPADDQ(hi, z.AsY(), hi)
@@ -56,7 +56,7 @@ func sumQuadwordsZMM(z reg.VecVirtual) reg.GPVirtual {
 }
 
 // sumQuadwordsYMM adds the four quadwords of y into one general register.
-func sumQuadwordsYMM(y reg.VecVirtual) reg.GPVirtual {
+func sumQuadwordsYMM(y vec) reg.GPVirtual {
 	hi := XMM()
 	VEXTRACTI128(operand.Imm(1), y, hi)
 	VPADDQ(hi, y.AsX(), hi)
@@ -66,4 +66,36 @@ func sumQuadwordsYMM(y reg.VecVirtual) reg.GPVirtual {
 	total := GP64()
 	VMOVQ(hi, total)
 	return total
+}
+
+// keyLanes holds the per-width instructions of the threshold rules, which
+// exist for the float widths only.
+type keyLanes struct {
+	// sra shifts each lane right by an immediate, copying the sign bit.
+	sra func(ops ...operand.Op)
+	// cmpu compares unsigned lanes into a mask register (AVX-512).
+	cmpu func(ops ...operand.Op)
+	// cmpgt sets a lane to all ones where a > b, signed (AVX2).
+	cmpgt func(ops ...operand.Op)
+	// broadcast copies a general register (AVX-512) or the low lane of
+	// an XMM register (AVX2) into every lane.
+	broadcast func(ops ...operand.Op)
+}
+
+func keyLanesOf(width int) keyLanes {
+	switch width {
+	case 2:
+		return keyLanes{VPSRAW, VPCMPUW, VPCMPGTW, VPBROADCASTW}
+	case 4:
+		return keyLanes{VPSRAD, VPCMPUD, VPCMPGTD, VPBROADCASTD}
+	case 8:
+		return keyLanes{VPSRAQ, VPCMPUQ, VPCMPGTQ, VPBROADCASTQ}
+	}
+	panic("no float kernel of this width")
+}
+
+// vec is a vector register, physical or virtual.
+type vec interface {
+	reg.Register
+	reg.Vec
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/sparsekit/l0/asm/internal/spec"
 )
 
-// columnKernels writes the tiles of AddNonZeroColumns, one per kernel of
-// the element table, and of AddAboveColumns, one per float kernel.
+// The column shape: the tiles of AddNonZeroColumns, AddAboveColumns and
+// AddAbsAboveColumns.
 //
 // A tile kernel takes the tile's counts (one uint64 per column), its first
 // element x, the row stride in elements and the number of rows. It walks
@@ -20,17 +20,6 @@ import (
 // the caller bounds the rows of a tile (255 for bytes, 65535 for 16-bit
 // lanes). It reads whole vectors of each row only; the caller counts the
 // columns after the last whole vector.
-func columnKernels(f *file) {
-	for _, k := range spec.Kernels() {
-		columnKernel{k: k, test: nonZeroTest(k)}.emit(f)
-	}
-	for _, k := range spec.Kernels() {
-		if k.Float {
-			columnKernel{k: k, above: true, test: aboveTest(k, false)}.emit(f)
-			columnKernel{k: k, above: true, nonNegative: true, test: aboveTest(k, true)}.emit(f)
-		}
-	}
-}
 
 // Register roles of the column kernels, besides the constants of the test
 // (V10 and on, with R4 to load them) and the data vectors V0-V3.
@@ -53,48 +42,25 @@ var columnRegisterDoc = []string{
 	"counters; V17-V30: the counters widened; V0-V3 again: counts to add to.",
 }
 
-// columnKernel is the tile kernel of k, counting the lanes that test
-// leaves all ones.
+// columnKernel is the tile kernel of rule r for element kernel k.
 type columnKernel struct {
-	k     spec.Kernel
-	above bool // AddAboveColumns' tile, rather than AddNonZeroColumns'
-	// nonNegative: the above tile for lo < 1<<(n-1) only (see aboveTest).
-	nonNegative bool
-	test        test
+	r rule
+	k spec.Kernel
 }
 
-func (c columnKernel) name() string {
-	if c.nonNegative {
-		return "addAboveColumnsNonNegative" + c.k.Name() + "NEON"
-	}
-	if c.above {
-		return "addAboveColumns" + c.k.Name() + "NEON"
-	}
-	return "addNonZeroColumns" + c.k.Name() + "NEON"
-}
+func (c columnKernel) name() string { return "add" + c.r.name + "Columns" + c.k.Name() + "NEON" }
 
-func (c columnKernel) signature() string {
-	return fmt.Sprintf("(counts []uint64, x []%s, stride, rows int%s)", c.k.GoWord(), paramList(c.test.params, c.k.Width))
+func (c columnKernel) signature(t test) string {
+	return fmt.Sprintf("(counts []uint64, x []%s, stride, rows int%s)", c.k.GoWord(), paramList(t.params, c.k.Width))
 }
 
 func (c columnKernel) doc() []string {
-	what := "is not zero"
-	if c.k.Float {
-		what = "is not zero once its sign bit is cleared"
-	}
-	if c.above {
-		what = "has key(b)-lo <= span (is above the threshold)"
-	}
 	lanes := vectorBytes / c.k.Width
 	doc := []string{
 		fmt.Sprintf("%s adds to counts[j] the number of rows r < rows whose lane", c.name()),
-		fmt.Sprintf("b = x[r*stride+j] %s, for %s.", what, strings.Join(c.k.Types(), " and ")),
+		fmt.Sprintf("b = x[r*stride+j] counts: the lanes %s, for %s.", c.r.counts(c.k), types(c.k)),
 		"It requires ASIMD (NEON), and reads whole 16-byte vectors of each row only: it",
 		fmt.Sprintf("ignores the last len(counts) %% %d columns, which the caller counts.", lanes),
-	}
-	if c.nonNegative {
-		general := columnKernel{k: c.k, above: true}.name()
-		doc = append(nonNegativeDoc(c.name(), general, c.k), doc[2:]...)
 	}
 	if c.k.Width <= 2 {
 		doc = append(doc, fmt.Sprintf("Its lane counters are %d-bit: rows must be at most %d.", c.k.Bits(), 1<<c.k.Bits()-1))
@@ -104,10 +70,11 @@ func (c columnKernel) doc() []string {
 
 func (c columnKernel) emit(f *file) {
 	a := arrangementOf(c.k.Width)
-	f.stub(c.name(), c.signature(), c.doc()...)
-	offsets, _, argBytes := frame(64, c.test.params, false)
-	roles := append(append([]string{}, columnRegisterDoc...), strings.Join(c.test.consts, "; ")+".")
-	comment := append(append([]string{"func " + c.name() + c.signature(), ""}, c.doc()...), "")
+	t := c.r.test(c.k)
+	f.stub(c.name(), c.signature(t), c.doc()...)
+	offsets, _, argBytes := frame(64, t.params, false)
+	roles := append(append([]string{}, columnRegisterDoc...), strings.Join(t.consts, "; ")+".")
+	comment := append(append([]string{"func " + c.name() + c.signature(t), ""}, c.doc()...), "")
 	f.text(c.name(), argBytes, append(comment, roles...)...)
 	f.inst("MOVD", "counts_base+0(FP)", countsPtr)
 	f.inst("MOVD", "counts_len+8(FP)", vectorsLeft)
@@ -121,7 +88,7 @@ func (c columnKernel) emit(f *file) {
 	if c.k.Width > 1 {
 		f.inst("LSL", fmt.Sprintf("$%d", log2(c.k.Width)), strideBytes, strideBytes)
 	}
-	c.test.setup(f, a, offsets)
+	t.setup(f, a, offsets)
 
 	for _, strip := range []int{unroll, 1} {
 		label, rows := "strips", "rows4"
@@ -151,7 +118,7 @@ func (c columnKernel) emit(f *file) {
 			loaded[i] = a.v(firstData + i)
 		}
 		f.inst("VLD1.P", fmt.Sprintf("(%s)(%s)", rowPtr, strideBytes), "["+strings.Join(loaded, ", ")+"]")
-		c.test.emit(f, a, strip, strip == unroll)
+		t.emit(f, a, strip, strip == unroll)
 		if strip == unroll {
 			f.comment("Accumulate: counter - (-1) adds one for each lane that counts.")
 		}

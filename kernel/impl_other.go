@@ -6,4 +6,4 @@ package kernel
 // generic kernels run.
 func detectLevels() []Level { return []Level{Generic} }
 
-func kernelsFor(Level) *kernelSet { return &genericKernels }
+func implFor(Level) *impl { return &genericImpl }

@@ -1,0 +1,142 @@
+package kernel
+
+// The nonzero family: x != 0, for every element type.
+
+// CountNonZero returns the number of elements of x that are not zero.
+//
+// For the float types (float32, float64, Float16, BFloat16) zero means +0
+// or -0: the sign bit is ignored, and NaN, ±Inf and subnormals are not
+// zero, exactly as numpy.count_nonzero and torch.count_nonzero count them.
+// The decision is made on the bits, so it does not depend on the FPU's
+// denormal modes. For the integer types every non-zero bit pattern counts.
+//
+// It reads no byte outside x, allocates nothing, and runs the level that
+// Active reports. Long inputs are counted in chunks of at most ChunkBytes,
+// so a count over gigabytes never holds off the garbage collector.
+func CountNonZero[T Element](x []T) int {
+	k := &active.Load().nonZero.count
+	switch s := any(x).(type) {
+	case []float32:
+		return countChunks(words[uint32](s), k.float32)
+	case []float64:
+		return countChunks(words[uint64](s), k.float64)
+	case []Float16:
+		return countChunks(words[uint16](s), k.float16)
+	case []BFloat16:
+		return countChunks(words[uint16](s), k.float16)
+	case []int8:
+		return countChunks(words[uint8](s), k.bits8)
+	case []uint8:
+		return countChunks(s, k.bits8)
+	case []int16:
+		return countChunks(words[uint16](s), k.bits16)
+	case []uint16:
+		return countChunks(s, k.bits16)
+	case []int32:
+		return countChunks(words[uint32](s), k.bits32)
+	case []uint32:
+		return countChunks(s, k.bits32)
+	case []int64:
+		return countChunks(words[uint64](s), k.bits64)
+	case []uint64:
+		return countChunks(s, k.bits64)
+	}
+	panic("unreachable: Element has no other types")
+}
+
+// CountNonZeroRows treats x as a row-major matrix of rows of width elements
+// and adds to counts[i % len(counts)] the number of non-zero elements of row
+// i (CountNonZero's meaning of zero). With x the activations of a batch
+// [batch, component, feature] and len(counts) the number of components,
+// width the number of features, counts[c] gains the active features of
+// component c summed over the batch: the L0 norm's state.
+//
+// It is CountNonZero row by row, without the dispatch of a call per row,
+// which matters for rows of a few KiB. It returns an error wrapping
+// ErrShape, and changes nothing, if x is not empty and len(counts) == 0,
+// width <= 0, or len(x) is not a multiple of width. It reads no byte
+// outside x, allocates nothing, and counts long inputs in pieces of at most
+// ChunkBytes per assembly call.
+func CountNonZeroRows[T Element](counts []uint64, x []T, width int) error {
+	if err := checkRows(len(counts), len(x), width); err != nil || len(x) == 0 {
+		return err
+	}
+	k := &active.Load().nonZero.count
+	switch s := any(x).(type) {
+	case []float32:
+		countRows(counts, words[uint32](s), width, k.float32)
+	case []float64:
+		countRows(counts, words[uint64](s), width, k.float64)
+	case []Float16:
+		countRows(counts, words[uint16](s), width, k.float16)
+	case []BFloat16:
+		countRows(counts, words[uint16](s), width, k.float16)
+	case []int8:
+		countRows(counts, words[uint8](s), width, k.bits8)
+	case []uint8:
+		countRows(counts, s, width, k.bits8)
+	case []int16:
+		countRows(counts, words[uint16](s), width, k.bits16)
+	case []uint16:
+		countRows(counts, s, width, k.bits16)
+	case []int32:
+		countRows(counts, words[uint32](s), width, k.bits32)
+	case []uint32:
+		countRows(counts, s, width, k.bits32)
+	case []int64:
+		countRows(counts, words[uint64](s), width, k.bits64)
+	case []uint64:
+		countRows(counts, s, width, k.bits64)
+	default:
+		panic("unreachable: Element has no other types")
+	}
+	return nil
+}
+
+// AddNonZeroColumns treats x as a row-major matrix with len(counts) columns
+// and adds to counts[j] the number of rows whose element in column j is not
+// zero, with CountNonZero's meaning of zero (for floats, +0 and -0 are zero
+// and NaN, ±Inf and subnormals are not). With x the activations of a batch,
+// [batch, feature], counts[j] gains the number of vectors in which feature
+// j fired.
+//
+// It returns an error wrapping ErrShape, and changes nothing, if
+// len(counts) == 0 while len(x) > 0, or if len(x) is not a multiple of
+// len(counts). It reads no byte outside x and no count outside counts,
+// allocates nothing, runs the level that Active reports, and works through
+// long inputs in tiles of at most ChunkBytes per assembly call.
+func AddNonZeroColumns[T Element](counts []uint64, x []T) error {
+	if err := checkColumns(len(counts), len(x)); err != nil || len(x) == 0 {
+		return err
+	}
+	k := &active.Load().nonZero.columns
+	switch s := any(x).(type) {
+	case []float32:
+		addColumnTiles(counts, words[uint32](s), k.float32)
+	case []float64:
+		addColumnTiles(counts, words[uint64](s), k.float64)
+	case []Float16:
+		addColumnTiles(counts, words[uint16](s), k.float16)
+	case []BFloat16:
+		addColumnTiles(counts, words[uint16](s), k.float16)
+	case []int8:
+		addColumnTiles(counts, words[uint8](s), k.bits8)
+	case []uint8:
+		addColumnTiles(counts, s, k.bits8)
+	case []int16:
+		addColumnTiles(counts, words[uint16](s), k.bits16)
+	case []uint16:
+		addColumnTiles(counts, s, k.bits16)
+	case []int32:
+		addColumnTiles(counts, words[uint32](s), k.bits32)
+	case []uint32:
+		addColumnTiles(counts, s, k.bits32)
+	case []int64:
+		addColumnTiles(counts, words[uint64](s), k.bits64)
+	case []uint64:
+		addColumnTiles(counts, s, k.bits64)
+	default:
+		panic("unreachable: Element has no other types")
+	}
+	return nil
+}
