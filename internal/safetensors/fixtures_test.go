@@ -266,8 +266,9 @@ func orElse(a, b string) string {
 	return b
 }
 
-// firstError reads every tensor of a file, as a file of known size or as
-// streams of unknown size (one per tensor), and returns the first error.
+// firstError reads every tensor of a file but scalars (which have no
+// rows), as a file of known size or as streams of unknown size (one per
+// tensor), and returns the first error.
 func firstError(data []byte, sized bool) error {
 	if !sized {
 		h, err := ReadHeader(bytes.NewReader(data), -1)
@@ -275,6 +276,9 @@ func firstError(data []byte, sized bool) error {
 			return err
 		}
 		for _, tensor := range h.Tensors {
+			if len(tensor.Shape) == 0 {
+				continue
+			}
 			if _, err := readStream(bytes.NewReader(data), -1, tensor.Name); err != nil {
 				return err
 			}
@@ -286,11 +290,10 @@ func firstError(data []byte, sized bool) error {
 		return err
 	}
 	for _, tensor := range h.Tensors {
-		rows := int64(0)
-		if len(tensor.Shape) > 0 {
-			rows = tensor.Shape[0]
+		if len(tensor.Shape) == 0 {
+			continue
 		}
-		rd, err := h.NewRangeReader(bytes.NewReader(data), tensor.Name, 0, rows)
+		rd, err := h.NewRangeReader(bytes.NewReader(data), tensor.Name, 0, tensor.Shape[0])
 		if err != nil {
 			return err
 		}

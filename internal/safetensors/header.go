@@ -56,9 +56,11 @@
 //     bytes mean, so it is an error here);
 //   - an unknown dtype;
 //   - a shape that is not a list of non-negative integers below 2^63, or
-//     whose non-zero dimensions multiply, with the element size, to 2^63
-//     bytes or more (so a shape such as [2^62, 0] is valid, and any part of
-//     a valid shape has a byte size that fits in an int64);
+//     whose rows (the dimensions after the first, zeros aside, times the
+//     element size) or whole are 2^63 bytes or more: so [2^62, 0] and
+//     [2^62, 3, 0] are valid (rows of no bytes), and [0, 2^62, 2^62] is
+//     not, where the reference takes the product from the left and accepts
+//     it;
 //   - data_offsets that are not two non-negative integers below 2^63, with
 //     begin after end, or holding other than the bytes the shape and dtype
 //     need (sub-byte dtypes must fill whole bytes);
@@ -132,6 +134,9 @@ type Tensor struct {
 func (t Tensor) Elements() int64 {
 	n := int64(1)
 	for _, d := range t.Shape {
+		if d == 0 {
+			return 0 // before a product of the others could wrap
+		}
 		n *= d
 	}
 	return n
@@ -324,48 +329,49 @@ func (t *Tensor) checkSize() error {
 }
 
 // size returns the size in bytes the shape and dtype need, or an error
-// when it is 2^63 or more, or not whole bytes.
+// when a row (the dimensions after the first, zeros aside, times the
+// element size) or the whole tensor is 2^63 bytes or more, or when the
+// elements of a sub-byte dtype do not fill whole bytes. Bounding a row with
+// its zeros aside bounds every partial product the Reader computes, while
+// 2^62 empty rows, [1<<62, 0], stay valid.
 func (t *Tensor) size() (int64, error) {
-	// The product of the non-zero dimensions and the element size:
-	// bounding it bounds every partial product, whatever the order of the
-	// dimensions and wherever a zero is.
-	tooLarge := func() error {
-		return fmt.Errorf("%w: tensor %s: the shape %s of %s is 2^63 bytes or more", ErrFormat, quote(t.Name), t.shapeText(), t.DType)
+	mul := func(a, b uint64) (uint64, bool) {
+		hi, lo := bits.Mul64(a, b)
+		return lo, hi == 0 && lo <= math.MaxInt64
 	}
-	elements, empty := uint64(1), false
-	for _, d := range t.Shape {
+	// Sizes are in bytes, or in bits for the sub-byte dtypes.
+	unit, subByte := uint64(t.DType.Bits()/8), t.DType.Bits()%8 != 0
+	if subByte {
+		unit = uint64(t.DType.Bits())
+	}
+	rows, rest := uint64(1), t.Shape
+	if len(t.Shape) > 0 {
+		rows, rest = uint64(t.Shape[0]), t.Shape[1:]
+	}
+	row, empty, ok := unit, false, true
+	for _, d := range rest {
 		if d == 0 {
 			empty = true
 			continue
 		}
-		hi, lo := bits.Mul64(elements, uint64(d))
-		if hi != 0 || lo > math.MaxInt64 {
-			return 0, tooLarge()
+		if row, ok = mul(row, uint64(d)); !ok {
+			return 0, fmt.Errorf("%w: tensor %s: the rows of the shape %s of %s are 2^63 bytes or more", ErrFormat, quote(t.Name), t.shapeText(), t.DType)
 		}
-		elements = lo
 	}
-	b := uint64(t.DType.Bits())
-	if b%8 == 0 {
-		hi, size := bits.Mul64(elements, b/8)
-		if hi != 0 || size > math.MaxInt64 {
-			return 0, tooLarge()
+	if empty {
+		row = 0
+	}
+	size, ok := mul(rows, row)
+	if !ok {
+		return 0, fmt.Errorf("%w: tensor %s: the shape %s of %s is 2^63 bytes or more", ErrFormat, quote(t.Name), t.shapeText(), t.DType)
+	}
+	if subByte {
+		if size%8 != 0 {
+			return 0, fmt.Errorf("%w: tensor %s: the %d elements of %s (%d bits each) do not fill whole bytes", ErrFormat, quote(t.Name), t.Elements(), t.DType, unit)
 		}
-		if empty {
-			return 0, nil
-		}
-		return int64(size), nil
+		size /= 8
 	}
-	// 4 or 6 bits: the elements must fill whole bytes.
-	hi, lo := bits.Mul64(elements, b)
-	switch {
-	case hi != 0:
-		return 0, tooLarge()
-	case empty:
-		return 0, nil
-	case lo%8 != 0:
-		return 0, fmt.Errorf("%w: tensor %s: the %d elements of %s (%d bits each) do not fill whole bytes", ErrFormat, quote(t.Name), elements, t.DType, b)
-	}
-	return int64(lo / 8), nil
+	return int64(size), nil
 }
 
 // shapeText is the shape in an error message: at most 16 dimensions of a

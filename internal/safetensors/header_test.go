@@ -151,7 +151,7 @@ func TestReadHeaderErrors(t *testing.T) {
 		{padded(f32(`[2,2305843009213693952]`, `[0,16]`), nil), ErrFormat, `2^63 bytes or more`},
 		{padded(f32(`[4611686018427387904,4611686018427387904,0]`, `[0,0]`), nil), ErrFormat, `2^63 bytes or more`},
 		{padded(f32(`[0,4611686018427387904,4611686018427387904]`, `[0,0]`), nil), ErrFormat, `2^63 bytes or more`},
-		{padded(f32(`[`+strings.Repeat("2,", 99)+`2]`, `[0,0]`), nil), ErrFormat, `2, 2, ...] (100 dimensions) of F32 is 2^63 bytes or more`},
+		{padded(f32(`[`+strings.Repeat("2,", 99)+`2]`, `[0,0]`), nil), ErrFormat, `2, 2, ...] (100 dimensions) of F32 are 2^63 bytes or more`},
 		{padded(`{"x":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}}`, []byte{0, 0}), ErrFormat, `tensor "x": the 3 elements of F4 (4 bits each) do not fill whole bytes`},
 		{padded(`{"x":{"dtype":"F6_E2M3","shape":[2],"data_offsets":[0,2]}}`, []byte{0, 0}), ErrFormat, `do not fill whole bytes`},
 		{padded(f32(`[2,2]`, `[0,12]`), make([]byte, 12)), ErrFormat, `tensor "x": data_offsets [0, 12] hold 12 bytes, the shape [2, 2] of F32 needs 16`},
