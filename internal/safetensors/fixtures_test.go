@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -252,6 +253,9 @@ func TestBadFixtures(t *testing.T) {
 			sentinel  string
 			substring string
 		}{{"sized", sized, want.Error, want.Contains}, {"stream", stream, streamErr, streamText}} {
+			if strconv.IntSize == 32 && errors.Is(c.err, ErrUnsupported) && strings.Contains(c.err.Error(), "too large for this machine") {
+				continue // a row claimed past 2 GiB, which a 32-bit machine refuses before reading it
+			}
 			if !errors.Is(c.err, sentinels[c.sentinel]) || !strings.Contains(c.err.Error(), c.substring) || strings.Contains(c.err.Error(), "\n") {
 				t.Errorf("%s, %s: %v\n want %s containing %q", name, c.how, c.err, c.sentinel, c.substring)
 			}
