@@ -16,33 +16,52 @@
 //
 // # Reading
 //
-// ReadHeader reads and validates the header; its Tensors are in the order
-// of their data. A Reader then delivers one tensor's rows (a row is one
-// index of the first dimension), in the machine's byte order, either from a
-// stream (Header.NewReader: the bytes before the tensor are discarded, and
-// when its size was unknown, those after it too, to check where the stream
-// ends) or from an io.ReaderAt (Header.NewRangeReader: any range of rows, at
-// offsets, so that several goroutines can read one tensor at once). Data
-// need not be aligned. A Header is not modified after ReadHeader, and may be
+// ReadHeader(r, size) reads and validates the header, leaving r at the
+// first byte of the data buffer; size is the file's size, or -1 for a
+// stream of unknown size. The Header's Tensors (Name, DType, Shape, and
+// Begin and End in the data buffer, which starts at DataOffset) are in the
+// order of their data; Lookup and Tensor find one by name; Metadata holds
+// "__metadata__". A Header is not modified after ReadHeader, and may be
 // shared by goroutines.
+//
+// A Reader delivers one tensor's rows (a row is one index of the first
+// dimension, RowBytes bytes), in the machine's byte order, from one of two
+// sources:
+//
+//   - Header.NewReader(r, name): a sequential stream, r where ReadHeader left
+//     it. The bytes before the tensor are discarded; when the size was -1,
+//     those after it are too, after its last row, and the stream must end
+//     exactly there. The work is proportional to the bytes the stream holds.
+//   - Header.NewRangeReader(ra, name, from, to): the rows [from, to) of a file
+//     of known size, read at offsets from an io.ReaderAt, so that several
+//     goroutines can each read a range of one large tensor.
+//
+// ReadRows(p) reads as many whole rows as fit in p and returns how many, as
+// an int64: rows of no bytes (a shape such as [2^62, 0]) all come in one
+// call. ReadRow(buf) reads one row into a buffer that grows as the row's
+// bytes arrive, for the first row of a stream whose header is not yet
+// proven by its bytes. RowsLeft and FirstRow say where a Reader is. Data
+// need not be aligned in the file.
 //
 // Rows are read for the dtypes F64 F32 F16 BF16 I64 I32 I16 I8 U64 U32 U16
 // U8 BOOL. The other dtypes of the format (C64, the F8, F6 and F4 variants)
 // are known by name and size, so a file holding them is validated like any
-// other and its other tensors read; asking for their rows is an
-// ErrUnsupported error that names the dtype.
+// other and its other tensors are read; asking for their rows is an
+// ErrUnsupported error that names the dtype, as is asking for the rows of
+// a rank-0 tensor.
 //
 // # What the reader rejects
 //
-// Every error wraps one of the package's sentinel errors and names the
-// rule that failed. ReadHeader rejects:
+// Every error wraps one of the package's sentinel errors (ErrFormat unless
+// another is named here) and names the rule that failed. ReadHeader
+// rejects:
 //
 //   - a header length N above MaxHeaderBytes (ErrFormat) or past the end of
 //     the file (ErrTruncated); the header is then read into memory that
 //     grows with the bytes actually present, never N bytes up front;
 //   - a header that is not valid UTF-8, holds an escaped lone surrogate,
 //     does not start with '{' (the format's rule; the reference reader also
-//     takes leading white space, l0 does not), is not valid JSON, or has
+//     takes leading white space, this one does not), is not valid JSON, or has
 //     anything but JSON white space after the object (writers pad with
 //     spaces);
 //   - a key that appears twice anywhere: a tensor name, "__metadata__", a
@@ -51,9 +70,9 @@
 //   - a "__metadata__" that is not an object of string values (null
 //     included);
 //   - a tensor entry that is not an object of exactly the keys dtype, shape
-//     and data_offsets (the reference ignores unknown keys; no writer adds
-//     any, and a key this reader does not understand may change what the
-//     bytes mean, so it is an error here);
+//     and data_offsets (the reference reader ignores unknown keys, and its
+//     writer writes none; a key this reader does not understand may change
+//     what the bytes mean, so it is an error here);
 //   - an unknown dtype;
 //   - a shape that is not a list of non-negative integers below 2^63, or
 //     whose rows (the dimensions after the first, zeros aside, times the
@@ -75,11 +94,12 @@
 //
 // # Writing
 //
-// Write lays a file out exactly as the reference writer does: the header
-// JSON without spaces, __metadata__ first, tensors sorted by dtype
-// (descending, in the order of the DType constants) then by name, the
-// header padded with spaces to a multiple of 8 bytes, and the data in the
-// same order. It is what writes SAELens' sparsity.safetensors.
+// Write(w, tensors, metadata) lays a file out exactly as the reference
+// writer does: the header JSON without spaces, __metadata__ first, tensors
+// sorted by dtype (descending, in the order of the DType constants) then by
+// name, the header padded with spaces to a multiple of 8 bytes, and the
+// data in the same order. With Float32Tensor it writes SAELens'
+// sparsity.safetensors.
 package safetensors
 
 import (
