@@ -289,6 +289,13 @@ func truncated(err error, format string, args ...any) error {
 // by offset, checks they tile the data buffer, and, when the file's size
 // is known, that the buffer ends with the file.
 func (h *Header) layout() error {
+	h.index = make(map[string]int, len(h.Tensors))
+	for i, t := range h.Tensors {
+		if _, dup := h.index[t.Name]; dup {
+			return fmt.Errorf("%w: the key %s appears twice in the header", ErrFormat, quote(t.Name))
+		}
+		h.index[t.Name] = i
+	}
 	for i := range h.Tensors {
 		if err := h.Tensors[i].checkSize(); err != nil {
 			return err
@@ -315,9 +322,8 @@ func (h *Header) layout() error {
 	if end > math.MaxInt64-h.DataOffset() {
 		return fmt.Errorf("%w: a data buffer of %d bytes after a header of %d makes a file of 2^63 bytes or more", ErrFormat, end, h.HeaderBytes)
 	}
-	h.index = make(map[string]int, len(h.Tensors))
 	for i, t := range h.Tensors {
-		h.index[t.Name] = i
+		h.index[t.Name] = i // in the sorted order
 	}
 	if h.size < 0 {
 		return nil

@@ -2,19 +2,18 @@ package safetensors
 
 import (
 	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
-// The header is parsed token by token with encoding/json's Decoder, not
-// unmarshalled: Unmarshal keeps the last of two equal keys without a word,
-// and a token stream lets every unexpected value be rejected where it
-// starts, without decoding it, so that no nesting or size in the header
-// costs more than reading its bytes.
+// The header is parsed token by token, not unmarshalled: encoding/json's
+// Unmarshal keeps the last of two equal keys without a word, and a token
+// stream lets every unexpected value be rejected where it starts, without
+// decoding it, so that no nesting or size in the header costs more than
+// reading its bytes. The tokens come from lexer (lexer.go).
 
 // parseHeader parses the header text: a JSON object of tensor entries and
 // an optional __metadata__, followed only by white space.
@@ -25,98 +24,93 @@ func parseHeader(text []byte) ([]Tensor, map[string]string, error) {
 	if len(text) == 0 || text[0] != '{' {
 		return nil, nil, fmt.Errorf("%w: the header does not start with '{' (it starts %s)", ErrFormat, quote(string(text[:min(len(text), 8)])))
 	}
-	if i := loneSurrogate(text); i >= 0 {
-		return nil, nil, fmt.Errorf("%w: the header escapes a lone UTF-16 surrogate (%s at byte %d), which is no character", ErrFormat, text[i:i+6], i)
-	}
-	p := &parser{dec: json.NewDecoder(bytes.NewReader(text))}
-	p.dec.UseNumber()
-	if err := p.delim('{', func(v json.Token) error {
-		return fmt.Errorf("%w: the header is %s, not an object", ErrFormat, describe(v))
-	}); err != nil {
+	p := &parser{lx: &lexer{text: text}, dims: make([]int64, 0, 64)}
+	if _, err := p.token(); err != nil { // the '{'
 		return nil, nil, err
 	}
-	var (
-		tensors  []Tensor
-		metadata map[string]string
-		seen     = map[string]struct{}{}
-	)
-	for p.dec.More() {
+	var metadata map[string]string
+	// A capacity that spares a header of many tensors the slice's growth,
+	// and that a hostile header cannot inflate: a tensor takes one
+	// "data_offsets" and at least minEntryBytes.
+	tensors := make([]Tensor, 0, min(bytes.Count(text, []byte(`"data_offsets"`)), len(text)/minEntryBytes))
+	for p.lx.More() {
 		key, err := p.key()
 		if err != nil {
 			return nil, nil, err
 		}
-		if _, dup := seen[key]; dup {
-			return nil, nil, fmt.Errorf("%w: the key %s appears twice in the header", ErrFormat, quote(key))
-		}
-		seen[key] = struct{}{}
 		if key == "__metadata__" {
+			if metadata != nil {
+				return nil, nil, fmt.Errorf("%w: the key %s appears twice in the header", ErrFormat, quote(key))
+			}
 			if metadata, err = p.metadata(); err != nil {
 				return nil, nil, err
 			}
 			continue
 		}
-		t, err := p.entry(key)
-		if err != nil {
+		// Two tensors of one name are found by Header.layout, which
+		// indexes the names anyway.
+		tensors = append(tensors, Tensor{Name: key})
+		if err := p.entry(&tensors[len(tensors)-1]); err != nil {
 			return nil, nil, err
 		}
-		tensors = append(tensors, t)
 	}
 	if err := p.end(); err != nil {
 		return nil, nil, err
 	}
-	rest := p.dec.InputOffset()
+	rest := p.lx.Offset()
 	for i, c := range text[rest:] {
 		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			at := text[rest+i:]
 			return nil, nil, fmt.Errorf("%w: the header goes on after its object (%s at byte %d); only white space may pad it",
-				ErrFormat, quote(string(text[rest+int64(i):][:min(8, len(text)-int(rest)-i)])), rest+int64(i))
+				ErrFormat, quote(string(at[:min(8, len(at))])), rest+i)
 		}
 	}
 	return tensors, metadata, nil
 }
 
+// minEntryBytes is the length of the shortest tensor entry, as in
+// "":{"dtype":"U8","shape":[],"data_offsets":[0,0]}.
+const minEntryBytes = 49
+
 // parser reads the header's tokens.
 type parser struct {
-	dec *json.Decoder
+	lx   *lexer
+	dims []int64 // the shapes, one after the other: an allocation for many
 }
 
-// token returns the next token, calling a syntax error or an early end a
-// malformed header.
-func (p *parser) token() (json.Token, error) {
-	tok, err := p.dec.Token()
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return nil, fmt.Errorf("%w: the header is not valid JSON: it ends inside the object (at byte %d)", ErrFormat, p.dec.InputOffset())
-	}
+// token returns the next token, calling a syntax error a malformed header.
+func (p *parser) token() (token, error) {
+	tok, err := p.lx.Token()
 	if err != nil {
-		return nil, fmt.Errorf("%w: the header is not valid JSON: %v (at byte %d)", ErrFormat, err, p.dec.InputOffset())
+		return tok, fmt.Errorf("%w: the header is not valid JSON: %v", ErrFormat, err)
 	}
 	return tok, nil
 }
 
 // delim reads the opening delimiter want, or returns the error wrong makes
 // of the token found instead.
-func (p *parser) delim(want json.Delim, wrong func(json.Token) error) error {
+func (p *parser) delim(want tokenKind, wrong func(token) error) error {
 	tok, err := p.token()
 	if err != nil {
 		return err
 	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
+	if tok.kind != want {
 		return wrong(tok)
 	}
 	return nil
 }
 
-// key reads an object's key. (The Decoder allows nothing but a string
+// key reads an object's key. (The lexer allows nothing but a string
 // there.)
 func (p *parser) key() (string, error) {
 	tok, err := p.token()
 	if err != nil {
 		return "", err
 	}
-	key, ok := tok.(string)
-	if !ok {
-		return "", fmt.Errorf("%w: the header is not valid JSON: %s where a key belongs", ErrFormat, describe(tok))
+	if tok.kind != tokenString {
+		return "", errors.New("safetensors: internal error: a key that is not a string")
 	}
-	return key, nil
+	return tok.text, nil
 }
 
 // end reads the closing delimiter of the object or list whose items
@@ -128,13 +122,13 @@ func (p *parser) end() error {
 
 // metadata reads the __metadata__ object of string values.
 func (p *parser) metadata() (map[string]string, error) {
-	if err := p.delim('{', func(v json.Token) error {
+	if err := p.delim('{', func(v token) error {
 		return fmt.Errorf("%w: __metadata__ is %s, not an object of strings", ErrFormat, describe(v))
 	}); err != nil {
 		return nil, err
 	}
 	metadata := map[string]string{}
-	for p.dec.More() {
+	for p.lx.More() {
 		key, err := p.key()
 		if err != nil {
 			return nil, err
@@ -146,62 +140,69 @@ func (p *parser) metadata() (map[string]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		value, ok := tok.(string)
-		if !ok {
+		if tok.kind != tokenString {
 			return nil, fmt.Errorf("%w: __metadata__: the value of %s is %s, not a string", ErrFormat, quote(key), describe(tok))
 		}
-		metadata[key] = value
+		metadata[key] = tok.text
 	}
 	return metadata, p.end()
 }
 
 // entry reads a tensor's entry: exactly the keys dtype, shape and
 // data_offsets, in any order.
-func (p *parser) entry(name string) (Tensor, error) {
-	t := Tensor{Name: name}
-	if err := p.delim('{', func(v json.Token) error {
-		return fmt.Errorf("%w: tensor %s: its entry is %s, not an object", ErrFormat, quote(name), describe(v))
-	}); err != nil {
-		return t, err
+func (p *parser) entry(t *Tensor) error {
+	tok, err := p.token()
+	if err != nil {
+		return err
+	}
+	if tok.kind != '{' {
+		return fmt.Errorf("%w: tensor %s: its entry is %s, not an object", ErrFormat, quote(t.Name), describe(tok))
 	}
 	var has struct{ dtype, shape, offsets bool }
-	for p.dec.More() {
+	for p.lx.More() {
 		key, err := p.key()
 		if err != nil {
-			return t, err
+			return err
 		}
 		var seen *bool
-		var parse func(*Tensor) error
 		switch key {
 		case "dtype":
-			seen, parse = &has.dtype, p.dtype
+			seen = &has.dtype
 		case "shape":
-			seen, parse = &has.shape, p.shape
+			seen = &has.shape
 		case "data_offsets":
-			seen, parse = &has.offsets, p.offsets
+			seen = &has.offsets
 		default:
-			return t, fmt.Errorf("%w: tensor %s: unknown key %s in its entry (want dtype, shape and data_offsets)", ErrFormat, quote(name), quote(key))
+			return fmt.Errorf("%w: tensor %s: unknown key %s in its entry (want dtype, shape and data_offsets)", ErrFormat, quote(t.Name), quote(key))
 		}
 		if *seen {
-			return t, fmt.Errorf("%w: tensor %s: the key %q appears twice in its entry", ErrFormat, quote(name), key)
+			return fmt.Errorf("%w: tensor %s: the key %q appears twice in its entry", ErrFormat, quote(t.Name), key)
 		}
 		*seen = true
-		if err := parse(&t); err != nil {
-			return t, err
+		switch key {
+		case "dtype":
+			err = p.dtype(t)
+		case "shape":
+			err = p.shape(t)
+		default:
+			err = p.offsets(t)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	if err := p.end(); err != nil {
-		return t, err
+		return err
 	}
-	for _, k := range []struct {
+	for _, k := range [...]struct {
 		has  bool
 		name string
 	}{{has.dtype, "dtype"}, {has.shape, "shape"}, {has.offsets, "data_offsets"}} {
 		if !k.has {
-			return t, fmt.Errorf("%w: tensor %s: its entry has no %q", ErrFormat, quote(name), k.name)
+			return fmt.Errorf("%w: tensor %s: its entry has no %q", ErrFormat, quote(t.Name), k.name)
 		}
 	}
-	return t, nil
+	return nil
 }
 
 func (p *parser) dtype(t *Tensor) error {
@@ -209,107 +210,101 @@ func (p *parser) dtype(t *Tensor) error {
 	if err != nil {
 		return err
 	}
-	name, ok := tok.(string)
-	if !ok {
+	if tok.kind != tokenString {
 		return fmt.Errorf("%w: tensor %s: dtype is %s, not a string", ErrFormat, quote(t.Name), describe(tok))
 	}
-	if t.DType, ok = parseDType(name); !ok {
-		return fmt.Errorf("%w: tensor %s: unknown dtype %s", ErrFormat, quote(t.Name), quote(name))
+	var ok bool
+	if t.DType, ok = parseDType(tok.text); !ok {
+		return fmt.Errorf("%w: tensor %s: unknown dtype %s", ErrFormat, quote(t.Name), quote(tok.text))
 	}
 	return nil
 }
 
 func (p *parser) shape(t *Tensor) error {
-	t.Shape = []int64{}
-	return p.integers(func(i int, n int64) error {
-		t.Shape = append(t.Shape, n)
-		return nil
-	}, func() string {
-		return fmt.Sprintf("tensor %s: dimension %d of the shape", quote(t.Name), len(t.Shape))
-	}, func() string {
-		return fmt.Sprintf("tensor %s: the shape", quote(t.Name))
-	})
-}
-
-func (p *parser) offsets(t *Tensor) error {
-	var offsets [2]int64
-	n := 0
-	err := p.integers(func(i int, v int64) error {
-		if i >= 2 {
-			return fmt.Errorf("%w: tensor %s: data_offsets has more than two values (begin and end)", ErrFormat, quote(t.Name))
-		}
-		offsets[i] = v
-		n++
-		return nil
-	}, func() string {
-		if n < 2 {
-			return fmt.Sprintf("tensor %s: %s of data_offsets", quote(t.Name), [...]string{"begin", "end"}[n])
-		}
-		return fmt.Sprintf("tensor %s: value %d of data_offsets", quote(t.Name), n+1)
-	}, func() string {
-		return fmt.Sprintf("tensor %s: data_offsets", quote(t.Name))
-	})
-	if err != nil {
+	start := len(p.dims)
+	if err := p.integers(t, "shape", -1); err != nil {
 		return err
 	}
-	if n != 2 {
-		return fmt.Errorf("%w: tensor %s: data_offsets has %d values, not two (begin and end)", ErrFormat, quote(t.Name), n)
-	}
-	t.Begin, t.End = offsets[0], offsets[1]
+	t.Shape = p.dims[start:len(p.dims):len(p.dims)]
 	return nil
 }
 
-// integers reads a list of integers in [0, 2^63), passing each to add.
-// item and list name them in errors.
-func (p *parser) integers(add func(i int, n int64) error, item, list func() string) error {
-	if err := p.delim('[', func(v json.Token) error {
-		return fmt.Errorf("%w: %s is %s, not a list of integers", ErrFormat, list(), describe(v))
-	}); err != nil {
+func (p *parser) offsets(t *Tensor) error {
+	start := len(p.dims)
+	if err := p.integers(t, "data_offsets", 2); err != nil {
 		return err
 	}
-	for i := 0; p.dec.More(); i++ {
+	if n := len(p.dims) - start; n != 2 {
+		return fmt.Errorf("%w: tensor %s: data_offsets has %d values, not two (begin and end)", ErrFormat, quote(t.Name), n)
+	}
+	t.Begin, t.End = p.dims[start], p.dims[start+1]
+	p.dims = p.dims[:start]
+	return nil
+}
+
+// integers reads the list of integers in [0, 2^63) that is the part of
+// tensor t's entry under key, shape or data_offsets, appending them to
+// p.dims; most, if not -1, bounds their number (data_offsets has two).
+func (p *parser) integers(t *Tensor, key string, most int) error {
+	tok, err := p.token()
+	if err != nil {
+		return err
+	}
+	if tok.kind != '[' {
+		list := map[string]string{"shape": "the shape", "data_offsets": "data_offsets"}[key]
+		return fmt.Errorf("%w: tensor %s: %s is %s, not a list of integers", ErrFormat, quote(t.Name), list, describe(tok))
+	}
+	for i := 0; p.lx.More(); i++ {
+		if i == most {
+			return fmt.Errorf("%w: tensor %s: data_offsets has more than two values (begin and end)", ErrFormat, quote(t.Name))
+		}
 		tok, err := p.token()
 		if err != nil {
 			return err
 		}
-		num, ok := tok.(json.Number)
-		text := string(num)
 		switch {
-		case !ok || strings.ContainsAny(text, ".eE"):
-			return fmt.Errorf("%w: %s is %s, not an integer", ErrFormat, item(), describe(tok))
-		case text[0] == '-':
-			return fmt.Errorf("%w: %s is negative (%s)", ErrFormat, item(), clip(text))
+		case tok.kind != tokenNumber || strings.ContainsAny(tok.text, ".eE"):
+			return fmt.Errorf("%w: tensor %s: %s is %s, not an integer", ErrFormat, quote(t.Name), item(key, i), describe(tok))
+		case tok.text[0] == '-':
+			return fmt.Errorf("%w: tensor %s: %s is negative (%s)", ErrFormat, quote(t.Name), item(key, i), clip(tok.text))
 		}
-		n, err := strconv.ParseInt(text, 10, 64)
+		n, err := strconv.ParseInt(tok.text, 10, 64)
 		if err != nil {
-			return fmt.Errorf("%w: %s is %s, 2^63 or more", ErrFormat, item(), clip(text))
+			return fmt.Errorf("%w: tensor %s: %s is %s, 2^63 or more", ErrFormat, quote(t.Name), item(key, i), clip(tok.text))
 		}
-		if err := add(i, n); err != nil {
-			return err
-		}
+		p.dims = append(p.dims, n)
 	}
 	return p.end()
 }
 
+// item names the i-th integer of a shape or data_offsets.
+func item(key string, i int) string {
+	if key == "shape" {
+		return fmt.Sprintf("dimension %d of the shape", i)
+	}
+	return [...]string{"begin", "end"}[i] + " of data_offsets"
+}
+
 // describe names a token's kind, and its value if short, in an error
 // message.
-func describe(tok json.Token) string {
-	switch v := tok.(type) {
-	case json.Delim:
-		if v == '{' {
-			return "an object"
-		}
+func describe(tok token) string {
+	switch tok.kind {
+	case '{':
+		return "an object"
+	case '[':
 		return "a list"
-	case string:
-		return "the string " + quote(v)
-	case json.Number:
-		return "the number " + clip(string(v))
-	case bool:
-		return strconv.FormatBool(v)
-	case nil:
+	case tokenString:
+		return "the string " + quote(tok.text)
+	case tokenNumber:
+		return "the number " + clip(tok.text)
+	case tokenTrue:
+		return "true"
+	case tokenFalse:
+		return "false"
+	case tokenNull:
 		return "null"
 	}
-	return fmt.Sprintf("%T", tok)
+	return fmt.Sprintf("%q", rune(tok.kind))
 }
 
 // maxQuoted bounds the bytes of a name or value from the file an error
@@ -351,38 +346,4 @@ func invalidUTF8(text []byte) int {
 		i += n
 	}
 	return -1
-}
-
-// loneSurrogate returns the index of the first \u escape of a UTF-16
-// surrogate that is not half of a pair, or -1. encoding/json would decode
-// it as U+FFFD, so that two different names could read as one; the
-// reference reader rejects it.
-func loneSurrogate(text []byte) int {
-	for i := 0; i < len(text); i++ {
-		if text[i] != '\\' {
-			continue
-		}
-		i++ // the escaped character: a backslash here escapes nothing further
-		r, ok := escapedUnit(text, i-1)
-		if !ok || r < 0xd800 || r > 0xdfff {
-			continue
-		}
-		if r < 0xdc00 {
-			if low, ok := escapedUnit(text, i+5); ok && 0xdc00 <= low && low <= 0xdfff {
-				i += 10 // to the last hex digit of the pair
-				continue
-			}
-		}
-		return i - 1
-	}
-	return -1
-}
-
-// escapedUnit decodes the \uXXXX escape at text[i:], if there is one.
-func escapedUnit(text []byte, i int) (rune, bool) {
-	if i+6 > len(text) || text[i] != '\\' || text[i+1] != 'u' {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(string(text[i+2:i+6]), 16, 16)
-	return rune(n), err == nil
 }
