@@ -35,8 +35,9 @@ type Reader struct {
 // data buffer (else ErrTruncated or ErrTrailing). The work done is
 // proportional to the bytes the stream holds, whatever the header claims.
 //
-// One tensor per stream: a second NewReader on the same stream would
-// start where the first stopped.
+// One Reader per stream: it counts its offsets from where ReadHeader left
+// the stream, so a second would read the wrong bytes. Reading several
+// tensors of one file takes NewRangeReader.
 func (h *Header) NewReader(r io.Reader, name string) (*Reader, error) {
 	rd, err := h.newReader(name)
 	if err != nil {
