@@ -31,16 +31,18 @@ type FeatureActivity[T kernel.Element] struct {
 
 // NewFeatureActivity returns a FeatureActivity of non-zero elements over
 // inputs of the given number of components (0: no component dimension)
-// and features. Negative sizes are an ErrConfig error.
+// and features. Negative sizes, more than MaxComponents components and
+// more than MaxCounters counters (components × features) are an ErrConfig
+// error.
 func NewFeatureActivity[T kernel.Element](components, features int) (*FeatureActivity[T], error) {
 	if components < 0 || features < 0 {
 		return nil, fmt.Errorf("%w: %d components, %d features; want 0 or more", ErrConfig, components, features)
 	}
-	hi, n := bits.Mul64(uint64(max(components, 1)), uint64(features))
-	if hi != 0 || n > math.MaxInt/8 {
-		return nil, fmt.Errorf("%w: %d components × %d features is too many counters", ErrConfig, components, features)
+	if err := checkSizes(components, features); err != nil {
+		return nil, err
 	}
-	return &FeatureActivity[T]{components: components, features: features, counter: nonZeroCounter[T](), counts: make([]uint64, n)}, nil
+	counts := make([]uint64, max(components, 1)*features)
+	return &FeatureActivity[T]{components: components, features: features, counter: nonZeroCounter[T](), counts: counts}, nil
 }
 
 // NewFeatureActivityAbove returns a FeatureActivity in which a feature
@@ -271,8 +273,7 @@ func (a *FeatureActivity[T]) MarshalBinary() ([]byte, error) {
 // ErrMismatch error and leaves a unchanged.
 func (a *FeatureActivity[T]) UnmarshalBinary(b []byte) error {
 	h, counts, err := parseState(b, magicActivity, func(h header) (int, bool) {
-		hi, n := bits.Mul64(uint64(max(h.components, 1)), uint64(h.features))
-		return int(n), hi == 0 && n <= math.MaxInt/8
+		return max(h.components, 1) * h.features, checkSizes(h.components, h.features) == nil
 	})
 	if err != nil {
 		return err

@@ -43,14 +43,20 @@
 //
 //   - A batch of zero vectors is valid and changes nothing (Forward returns
 //     ErrNoVectors for it: its value is undefined).
-//   - Vectors of zero features are valid: they count as vectors, of L0 0.
+//   - Vectors of zero features are valid: they count as vectors, of L0 0,
+//     however many (a batch of 2^62 of them is one Update).
 //   - A wrong rank, a component or feature count other than the metric's,
 //     a negative size, a size product that overflows int or that is not
 //     len(x) is an ErrShape error.
+//   - A metric takes at most MaxComponents components and a FeatureActivity
+//     at most MaxCounters counters (components × features); larger sizes
+//     are an ErrConfig error from the constructors and an ErrFormat error
+//     from UnmarshalBinary. Every result then costs memory in proportion
+//     to the metric's own state or its components, whatever the inputs.
 //   - Any rejected call returns an error wrapping one of the sentinels
 //     (ErrShape, ErrConfig, ErrMismatch, ErrFormat, ErrOverflow,
 //     ErrNoVectors) and leaves the metric exactly as it was. Nothing panics
-//     on bad input.
+//     on bad input: no size, shape, state or threshold.
 //
 // # Concurrency
 //

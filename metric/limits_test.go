@@ -1,0 +1,126 @@
+package metric
+
+import (
+	"encoding/binary"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestLimits checks the sizes the constructors refuse: the ones that used
+// to panic (NewL0Norm(1<<62) and NewFeatureActivity(0, MaxInt/8) in the
+// constructor, NewFeatureActivity(1<<62, 0) in L0) and those just past
+// MaxComponents and MaxCounters.
+func TestLimits(t *testing.T) {
+	for _, components := range []int{MaxComponents + 1, math.MaxInt32, 1 << 62, math.MaxInt} {
+		_, err := NewL0Norm[float32](components)
+		require.ErrorIs(t, err, ErrConfig, "NewL0Norm(%d)", components)
+		_, err = NewL0NormAbove[float32](components, 0.5)
+		require.ErrorIs(t, err, ErrConfig, "NewL0NormAbove(%d)", components)
+		for _, features := range []int{0, 1} {
+			_, err = NewFeatureActivity[float32](components, features)
+			require.ErrorIs(t, err, ErrConfig, "NewFeatureActivity(%d, %d)", components, features)
+			_, err = NewFeatureActivityAbove[float32](components, features, 0.5)
+			require.ErrorIs(t, err, ErrConfig, "NewFeatureActivityAbove(%d, %d)", components, features)
+		}
+	}
+	for _, c := range [][2]int{
+		{0, MaxCounters + 1}, {1, MaxCounters + 1}, {2, MaxCounters/2 + 1},
+		{MaxComponents, MaxCounters/MaxComponents + 1}, {0, math.MaxInt / 8}, {0, math.MaxInt}, {3, math.MaxInt / 2},
+	} {
+		_, err := NewFeatureActivity[int8](c[0], c[1])
+		require.ErrorIs(t, err, ErrConfig, "NewFeatureActivity(%d, %d)", c[0], c[1])
+	}
+
+	// At the limit: the per-component results of vectors of no features.
+	if !testing.Short() {
+		a, err := NewFeatureActivity[float32](MaxComponents, 0)
+		require.NoError(t, err)
+		require.NoError(t, a.Update(nil, 1<<40, MaxComponents, 0))
+		l0, err := a.L0()
+		require.NoError(t, err)
+		assert.Len(t, l0, MaxComponents)
+		h, err := a.Histogram()
+		require.NoError(t, err)
+		assert.Equal(t, Histogram{Edges: histogramEdges()}, h)
+	}
+	m, err := NewL0Norm[uint8](1 << 20)
+	require.NoError(t, err)
+	require.NoError(t, m.Update(nil, 1<<62, 1<<20, 0))
+	l0, err := m.Compute()
+	require.NoError(t, err)
+	assert.Len(t, l0, 1<<20)
+}
+
+// TestLimitsUnmarshal checks a serialized state past the limits is an
+// ErrFormat error, whatever its length, and changes nothing.
+func TestLimitsUnmarshal(t *testing.T) {
+	a, err := NewFeatureActivity[float32](3, 0)
+	require.NoError(t, err)
+	require.NoError(t, a.Update(nil, 5, 3, 0))
+	before := stateOf(t, a)
+	for _, c := range [][2]uint64{{MaxComponents + 1, 0}, {1 << 62, 0}, {0, MaxCounters + 1}, {2, MaxCounters/2 + 1}} {
+		b := append([]byte(nil), before...)
+		binary.LittleEndian.PutUint64(b[8:], c[0])
+		binary.LittleEndian.PutUint64(b[16:], c[1])
+		require.ErrorIs(t, a.UnmarshalBinary(withChecksum(b)), ErrFormat, "components %d, features %d", c[0], c[1])
+		require.Equal(t, before, stateOf(t, a))
+	}
+	m, err := NewL0Norm[float32](0)
+	require.NoError(t, err)
+	b := stateOf(t, m)
+	binary.LittleEndian.PutUint64(b[8:], MaxComponents+1)
+	require.ErrorIs(t, m.UnmarshalBinary(withChecksum(b)), ErrFormat)
+}
+
+// TestNoPanics calls every method of metrics of hostile sizes, the
+// accepted ones with vectors of no features, and requires errors, never
+// a panic.
+func TestNoPanics(t *testing.T) {
+	sizes := []int{-1 << 62, -1, 0, 1, 3, 1 << 16, MaxComponents, MaxComponents + 1, MaxCounters, MaxCounters + 1, math.MaxInt32, math.MaxInt / 8, math.MaxInt/8 + 1, 1 << 62, math.MaxInt}
+	for _, components := range sizes {
+		for _, features := range sizes {
+			// Only the sizes that allocate little: an accepted metric takes the
+			// memory its sizes ask for.
+			small := components <= 1<<16 && (features == 0 || components*features <= 1<<16 && features <= 1<<16)
+			valid := components >= 0 && features >= 0 && checkSizes(components, features) == nil
+			if valid && !small {
+				continue
+			}
+			a, err := NewFeatureActivity[float32](components, features)
+			if err != nil {
+				require.ErrorIs(t, err, ErrConfig)
+			} else {
+				shape := []int{1 << 50, components, features}
+				if components == 0 {
+					shape = []int{1 << 50, features}
+				}
+				x := make([]float32, max(components, 1)*features)
+				_ = a.Update(x, shape...)
+				_ = a.Update(x, 1, components+1, features)
+				_, _ = a.L0()
+				_, _ = a.Histogram()
+				_, _ = a.Dense(0.5)
+				_ = a.Dead()
+				_, _ = a.Density()
+				require.NoError(t, a.UnmarshalBinary(stateOf(t, a)))
+			}
+			if features != 0 {
+				continue
+			}
+			m, err := NewL0Norm[float32](components)
+			if err != nil {
+				require.ErrorIs(t, err, ErrConfig)
+				continue
+			}
+			if components <= 1<<16 {
+				_ = m.Update(nil, 1<<50, components, 0)
+				_, _ = m.Forward(nil, 1<<50, components, 0)
+				_, _ = m.Compute()
+				require.NoError(t, m.UnmarshalBinary(stateOf(t, m)))
+			}
+		}
+	}
+}
