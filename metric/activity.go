@@ -75,19 +75,33 @@ func (a *FeatureActivity[T]) Threshold() (threshold float64, ok bool) {
 // Update adds a batch of activation vectors, with the shapes of
 // L0Norm.Update; the feature size must be the metric's. A batch of zero
 // vectors changes nothing; a rejected call (ErrShape, ErrOverflow) leaves
-// the metric as it was. The batch is counted with one kernel call, outside
-// the lock.
+// the metric as it was. The batch is counted with one kernel call: outside
+// the lock into scratch counters the size of the state, or, for a batch of
+// fewer than 8 vectors, straight into the state under the lock, so that
+// the scratch never exceeds the batch's own bytes.
 func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	l, err := parseShape(shape, len(x), a.components, a.features)
 	if err != nil || l.batch == 0 {
 		return err
 	}
-	local := getBuffer(len(a.counts))
-	defer putBuffer(local)
-	if len(x) > 0 {
-		if err := a.counter.addAllColumns(*local, x); err != nil {
+	if l.batch < minColumnBatch {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if int64(l.batch) > math.MaxInt64-a.vectors {
+			return fmt.Errorf("%w: %d + %d vectors", ErrOverflow, a.vectors, l.batch)
+		}
+		// No count overflows: each stays at most the vector count. On error
+		// the kernel adds nothing.
+		if err := a.counter.addAllColumns(a.counts, x); err != nil {
 			return err
 		}
+		a.vectors += int64(l.batch)
+		return nil
+	}
+	local := activityScratch.get(len(a.counts))
+	defer activityScratch.put(local)
+	if err := a.counter.addAllColumns(*local, x); err != nil {
+		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -62,7 +62,12 @@
 //
 // Both metrics are safe for concurrent use. Update counts its batch outside
 // the metric's lock and adds the counts under it, so goroutines updating
-// one metric count in parallel and the totals stay exact. Merge reads the
+// one metric count in parallel and the totals stay exact. (A
+// FeatureActivity counts a batch of fewer than 8 vectors in place, under
+// the lock: its scratch would be the size of the state, larger than the
+// batch.) The scratch counters an Update takes are never more than the
+// batch's own bytes plus 8 bytes per component, and come from pools, so
+// that a steady stream of Updates does not allocate. Merge reads the
 // other metric under its lock and adds under the receiver's, never holding
 // both: merges in opposite directions cannot deadlock, and merging a metric
 // with itself doubles it.

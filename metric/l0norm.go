@@ -106,13 +106,11 @@ func (m *L0Norm[T]) add(x []T, shape []int, value bool) ([]float64, error) {
 		}
 		return nil, nil
 	}
-	var stack [8]uint64 // the per-component counts, without allocating
-	local := stack[:min(l.slots, len(stack))]
-	if l.slots > len(stack) {
-		b := getBuffer(l.slots)
-		defer putBuffer(b)
-		local = *b
-	}
+	// The per-component counts, from a pool: an array on the stack escaped
+	// through the kernels' function values, 64 bytes a call.
+	b := slotScratch.get(l.slots)
+	defer slotScratch.put(b)
+	local := *b
 	if err := m.counter.countSlots(local, x, l); err != nil {
 		return nil, err
 	}

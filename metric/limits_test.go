@@ -3,6 +3,7 @@ package metric
 import (
 	"encoding/binary"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -123,4 +124,64 @@ func TestNoPanics(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestScratchFollowsTheBatch checks the memory an Update takes beyond the
+// state, from empty pools, for many components of short rows: at most the
+// batch's own bytes. An L0Norm used to take a column scratch of 8 bytes
+// per (component, feature), 8 times an int8 batch of one vector, and keep
+// it alive beside the per-component one; a FeatureActivity a scratch the
+// size of its state for a single vector.
+func TestScratchFollowsTheBatch(t *testing.T) {
+	const components, features = 5_000, 100
+	for _, batch := range []int{1, 3, 7, 8, 16} {
+		shape := []int{batch, components, features}
+		x := make([]int8, batch*components*features)
+		for i := range x {
+			x[i] = int8(i % 3)
+		}
+		m, err := NewL0Norm[int8](components)
+		require.NoError(t, err)
+		a, err := NewFeatureActivity[int8](components, features)
+		require.NoError(t, err)
+		for _, c := range []struct {
+			name   string
+			update func() error
+			limit  int // bytes a cold Update may allocate
+		}{
+			{"L0Norm", func() error { return m.Update(x, shape...) }, len(x) + 8*components + 64<<10},
+			{"FeatureActivity", func() error { return a.Update(x, shape...) }, 8*components*features + 64<<10},
+		} {
+			if c.name == "FeatureActivity" && batch < minColumnBatch {
+				c.limit = 64 << 10 // counted in place
+			}
+			for round := range 2 {
+				grew := allocated(func() { require.NoError(t, c.update()) })
+				assert.LessOrEqual(t, grew, uint64(c.limit), "%s, batch %d, round %d: allocated %d bytes for a batch of %d", c.name, batch, round, grew, len(x))
+			}
+		}
+		want := make([]uint64, components)
+		for s := range want {
+			for v := range batch {
+				for _, e := range x[(v*components+s)*features : (v*components+s+1)*features] {
+					if e != 0 {
+						want[s]++
+					}
+				}
+			}
+			want[s] *= 2
+		}
+		assert.Equal(t, want, m.Counts(), "batch %d", batch)
+	}
+}
+
+// allocated returns the bytes f allocates, from empty pools.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.GC() // a pool's buffers survive one collection
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }
