@@ -147,30 +147,32 @@ func (a *FeatureActivity[T]) Counts() []uint64 {
 	return copyOf(a.counts)
 }
 
-// snapshot returns a copy of the counts and the vector count, or
-// ErrNoVectors before any vector.
-func (a *FeatureActivity[T]) snapshot() ([]uint64, int64, error) {
+// read calls f with the counts and the vector count under the lock, or
+// returns ErrNoVectors before any vector. The results are computed from
+// the state in place, not from a copy of it: a report costs the memory of
+// its results only.
+func (a *FeatureActivity[T]) read(f func(counts []uint64, vectors int64)) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.vectors == 0 {
-		return nil, 0, fmt.Errorf("%w: no Update since reset", ErrNoVectors)
+		return fmt.Errorf("%w: no Update since reset", ErrNoVectors)
 	}
-	return copyOf(a.counts), a.vectors, nil
+	f(a.counts, a.vectors)
+	return nil
 }
 
 // Density returns, per (component, feature) as Counts orders them, the
 // fraction of activation vectors in which the feature fired, from 0 to 1.
 // Before any vector it returns ErrNoVectors.
 func (a *FeatureActivity[T]) Density() ([]float64, error) {
-	counts, vectors, err := a.snapshot()
-	if err != nil {
-		return nil, err
-	}
-	density := make([]float64, len(counts))
-	for i, c := range counts {
-		density[i] = float64(c) / float64(vectors)
-	}
-	return density, nil
+	var density []float64
+	err := a.read(func(counts []uint64, vectors int64) {
+		density = make([]float64, len(counts))
+		for i, c := range counts {
+			density[i] = float64(c) / float64(vectors)
+		}
+	})
+	return density, err
 }
 
 // Dead returns the indices, as Counts orders them, of the features that
@@ -196,17 +198,16 @@ func (a *FeatureActivity[T]) Dense(threshold float64) ([]int, error) {
 	if math.IsNaN(threshold) {
 		return nil, fmt.Errorf("%w: density threshold is NaN", ErrConfig)
 	}
-	density, err := a.Density()
-	if err != nil {
-		return nil, err
-	}
-	dense := []int{}
-	for i, d := range density {
-		if d > threshold {
-			dense = append(dense, i)
+	var dense []int
+	err := a.read(func(counts []uint64, vectors int64) {
+		dense = []int{}
+		for i, c := range counts {
+			if float64(c)/float64(vectors) > threshold {
+				dense = append(dense, i)
+			}
 		}
-	}
-	return dense, nil
+	})
+	return dense, err
 }
 
 // L0 returns, per component (one value without a component dimension), the
@@ -215,21 +216,20 @@ func (a *FeatureActivity[T]) Dense(threshold float64) ([]int, error) {
 // configuration computes over the same inputs. Before any vector it returns
 // ErrNoVectors.
 func (a *FeatureActivity[T]) L0() ([]float64, error) {
-	counts, vectors, err := a.snapshot()
-	if err != nil {
-		return nil, err
-	}
-	l0 := make([]float64, max(a.components, 1))
-	for c := range l0 {
-		var hi, lo uint64 // a 128-bit sum: features × 2^63 can exceed 2^64
-		for _, v := range counts[c*a.features : (c+1)*a.features] {
-			var carry uint64
-			lo, carry = bits.Add64(lo, v, 0)
-			hi += carry
+	var l0 []float64
+	err := a.read(func(counts []uint64, vectors int64) {
+		l0 = make([]float64, max(a.components, 1))
+		for c := range l0 {
+			var hi, lo uint64 // a 128-bit sum: features × 2^63 can exceed 2^64
+			for _, v := range counts[c*a.features : (c+1)*a.features] {
+				var carry uint64
+				lo, carry = bits.Add64(lo, v, 0)
+				hi += carry
+			}
+			l0[c] = (float64(hi)*(1<<64) + float64(lo)) / float64(vectors)
 		}
-		l0[c] = (float64(hi)*(1<<64) + float64(lo)) / float64(vectors)
-	}
-	return l0, nil
+	})
+	return l0, err
 }
 
 // Merge adds other's state to a's, so that a describes both metrics'

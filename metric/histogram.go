@@ -96,14 +96,15 @@ func (h *Histogram) add(c uint64, floors *[HistogramBins + 1]uint64) {
 // component, each feature's bin decided exactly from its count and the
 // number of vectors. Before any vector it returns ErrNoVectors.
 func (a *FeatureActivity[T]) Histogram() (Histogram, error) {
-	counts, vectors, err := a.snapshot()
+	h := Histogram{Edges: histogramEdges()}
+	err := a.read(func(counts []uint64, vectors int64) {
+		floors := histogramFloors(vectors)
+		for _, c := range counts {
+			h.add(c, &floors)
+		}
+	})
 	if err != nil {
 		return Histogram{}, err
-	}
-	h := Histogram{Edges: histogramEdges()}
-	floors := histogramFloors(vectors)
-	for _, c := range counts {
-		h.add(c, &floors)
 	}
 	return h, nil
 }
