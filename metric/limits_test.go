@@ -10,12 +10,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// Sizes far past the limits that an int holds on any machine.
+const (
+	hugeInt  = math.MaxInt/2 + 1   // 2^62 on 64-bit machines, 2^30 on 32-bit ones
+	largeInt = math.MaxInt>>13 + 1 // 2^50, 2^18
+)
+
 // TestLimits checks the sizes the constructors refuse: the ones that used
 // to panic (NewL0Norm(1<<62) and NewFeatureActivity(0, MaxInt/8) in the
 // constructor, NewFeatureActivity(1<<62, 0) in L0) and those just past
 // MaxComponents and MaxCounters.
 func TestLimits(t *testing.T) {
-	for _, components := range []int{MaxComponents + 1, math.MaxInt32, 1 << 62, math.MaxInt} {
+	for _, components := range []int{MaxComponents + 1, math.MaxInt32, hugeInt, math.MaxInt} {
 		_, err := NewL0Norm[float32](components)
 		require.ErrorIs(t, err, ErrConfig, "NewL0Norm(%d)", components)
 		_, err = NewL0NormAbove[float32](components, 0.5)
@@ -39,7 +45,7 @@ func TestLimits(t *testing.T) {
 	if !testing.Short() {
 		a, err := NewFeatureActivity[float32](MaxComponents, 0)
 		require.NoError(t, err)
-		require.NoError(t, a.Update(nil, 1<<40, MaxComponents, 0))
+		require.NoError(t, a.Update(nil, largeInt, MaxComponents, 0))
 		l0, err := a.L0()
 		require.NoError(t, err)
 		assert.Len(t, l0, MaxComponents)
@@ -49,7 +55,7 @@ func TestLimits(t *testing.T) {
 	}
 	m, err := NewL0Norm[uint8](1 << 20)
 	require.NoError(t, err)
-	require.NoError(t, m.Update(nil, 1<<62, 1<<20, 0))
+	require.NoError(t, m.Update(nil, hugeInt, 1<<20, 0))
 	l0, err := m.Compute()
 	require.NoError(t, err)
 	assert.Len(t, l0, 1<<20)
@@ -62,7 +68,7 @@ func TestLimitsUnmarshal(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, a.Update(nil, 5, 3, 0))
 	before := stateOf(t, a)
-	for _, c := range [][2]uint64{{MaxComponents + 1, 0}, {1 << 62, 0}, {0, MaxCounters + 1}, {2, MaxCounters/2 + 1}} {
+	for _, c := range [][2]uint64{{MaxComponents + 1, 0}, {hugeInt, 0}, {0, MaxCounters + 1}, {2, MaxCounters/2 + 1}} {
 		b := append([]byte(nil), before...)
 		binary.LittleEndian.PutUint64(b[8:], c[0])
 		binary.LittleEndian.PutUint64(b[16:], c[1])
@@ -80,12 +86,12 @@ func TestLimitsUnmarshal(t *testing.T) {
 // accepted ones with vectors of no features, and requires errors, never
 // a panic.
 func TestNoPanics(t *testing.T) {
-	sizes := []int{-1 << 62, -1, 0, 1, 3, 1 << 16, MaxComponents, MaxComponents + 1, MaxCounters, MaxCounters + 1, math.MaxInt32, math.MaxInt / 8, math.MaxInt/8 + 1, 1 << 62, math.MaxInt}
+	sizes := []int{-hugeInt, -1, 0, 1, 3, 1 << 16, MaxComponents, MaxComponents + 1, MaxCounters, MaxCounters + 1, math.MaxInt32, math.MaxInt / 8, math.MaxInt/8 + 1, hugeInt, math.MaxInt}
 	for _, components := range sizes {
 		for _, features := range sizes {
 			// Only the sizes that allocate little: an accepted metric takes the
 			// memory its sizes ask for.
-			small := components <= 1<<16 && (features == 0 || components*features <= 1<<16 && features <= 1<<16)
+			small := components <= 1<<16 && (features == 0 || features <= 1<<16 && components*features <= 1<<16)
 			valid := components >= 0 && features >= 0 && checkSizes(components, features) == nil
 			if valid && !small {
 				continue
@@ -94,9 +100,9 @@ func TestNoPanics(t *testing.T) {
 			if err != nil {
 				require.ErrorIs(t, err, ErrConfig)
 			} else {
-				shape := []int{1 << 50, components, features}
+				shape := []int{largeInt, components, features}
 				if components == 0 {
-					shape = []int{1 << 50, features}
+					shape = []int{largeInt, features}
 				}
 				x := make([]float32, max(components, 1)*features)
 				_ = a.Update(x, shape...)
@@ -117,8 +123,8 @@ func TestNoPanics(t *testing.T) {
 				continue
 			}
 			if components <= 1<<16 {
-				_ = m.Update(nil, 1<<50, components, 0)
-				_, _ = m.Forward(nil, 1<<50, components, 0)
+				_ = m.Update(nil, largeInt, components, 0)
+				_, _ = m.Forward(nil, largeInt, components, 0)
 				_, _ = m.Compute()
 				require.NoError(t, m.UnmarshalBinary(stateOf(t, m)))
 			}
