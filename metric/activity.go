@@ -31,16 +31,18 @@ type FeatureActivity[T kernel.Element] struct {
 
 // NewFeatureActivity returns a FeatureActivity of non-zero elements over
 // inputs of the given number of components (0: no component dimension)
-// and features. Negative sizes are an ErrConfig error.
+// and features. Negative sizes, more than MaxComponents components and
+// more than MaxCounters counters (components × features) are an ErrConfig
+// error.
 func NewFeatureActivity[T kernel.Element](components, features int) (*FeatureActivity[T], error) {
 	if components < 0 || features < 0 {
 		return nil, fmt.Errorf("%w: %d components, %d features; want 0 or more", ErrConfig, components, features)
 	}
-	hi, n := bits.Mul64(uint64(max(components, 1)), uint64(features))
-	if hi != 0 || n > math.MaxInt/8 {
-		return nil, fmt.Errorf("%w: %d components × %d features is too many counters", ErrConfig, components, features)
+	if err := checkSizes(components, features); err != nil {
+		return nil, err
 	}
-	return &FeatureActivity[T]{components: components, features: features, counter: nonZeroCounter[T](), counts: make([]uint64, n)}, nil
+	counts := make([]uint64, max(components, 1)*features)
+	return &FeatureActivity[T]{components: components, features: features, counter: nonZeroCounter[T](), counts: counts}, nil
 }
 
 // NewFeatureActivityAbove returns a FeatureActivity in which a feature
@@ -73,19 +75,33 @@ func (a *FeatureActivity[T]) Threshold() (threshold float64, ok bool) {
 // Update adds a batch of activation vectors, with the shapes of
 // L0Norm.Update; the feature size must be the metric's. A batch of zero
 // vectors changes nothing; a rejected call (ErrShape, ErrOverflow) leaves
-// the metric as it was. The batch is counted with one kernel call, outside
-// the lock.
+// the metric as it was. The batch is counted with one kernel call: outside
+// the lock into scratch counters the size of the state, or, for a batch of
+// fewer than 8 vectors, straight into the state under the lock, so that
+// the scratch never exceeds the batch's own bytes.
 func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	l, err := parseShape(shape, len(x), a.components, a.features)
 	if err != nil || l.batch == 0 {
 		return err
 	}
-	local := getBuffer(len(a.counts))
-	defer putBuffer(local)
-	if len(x) > 0 {
-		if err := a.counter.addAllColumns(*local, x); err != nil {
+	if l.batch < minColumnBatch {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if int64(l.batch) > math.MaxInt64-a.vectors {
+			return fmt.Errorf("%w: %d + %d vectors", ErrOverflow, a.vectors, l.batch)
+		}
+		// No count overflows: each stays at most the vector count. On error
+		// the kernel adds nothing.
+		if err := a.counter.addAllColumns(a.counts, x); err != nil {
 			return err
 		}
+		a.vectors += int64(l.batch)
+		return nil
+	}
+	local := activityScratch.get(len(a.counts))
+	defer activityScratch.put(local)
+	if err := a.counter.addAllColumns(*local, x); err != nil {
+		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -131,30 +147,32 @@ func (a *FeatureActivity[T]) Counts() []uint64 {
 	return copyOf(a.counts)
 }
 
-// snapshot returns a copy of the counts and the vector count, or
-// ErrNoVectors before any vector.
-func (a *FeatureActivity[T]) snapshot() ([]uint64, int64, error) {
+// read calls f with the counts and the vector count under the lock, or
+// returns ErrNoVectors before any vector. The results are computed from
+// the state in place, not from a copy of it: a report costs the memory of
+// its results only.
+func (a *FeatureActivity[T]) read(f func(counts []uint64, vectors int64)) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.vectors == 0 {
-		return nil, 0, fmt.Errorf("%w: no Update since reset", ErrNoVectors)
+		return fmt.Errorf("%w: no Update since reset", ErrNoVectors)
 	}
-	return copyOf(a.counts), a.vectors, nil
+	f(a.counts, a.vectors)
+	return nil
 }
 
 // Density returns, per (component, feature) as Counts orders them, the
 // fraction of activation vectors in which the feature fired, from 0 to 1.
 // Before any vector it returns ErrNoVectors.
 func (a *FeatureActivity[T]) Density() ([]float64, error) {
-	counts, vectors, err := a.snapshot()
-	if err != nil {
-		return nil, err
-	}
-	density := make([]float64, len(counts))
-	for i, c := range counts {
-		density[i] = float64(c) / float64(vectors)
-	}
-	return density, nil
+	var density []float64
+	err := a.read(func(counts []uint64, vectors int64) {
+		density = make([]float64, len(counts))
+		for i, c := range counts {
+			density[i] = float64(c) / float64(vectors)
+		}
+	})
+	return density, err
 }
 
 // Dead returns the indices, as Counts orders them, of the features that
@@ -180,17 +198,16 @@ func (a *FeatureActivity[T]) Dense(threshold float64) ([]int, error) {
 	if math.IsNaN(threshold) {
 		return nil, fmt.Errorf("%w: density threshold is NaN", ErrConfig)
 	}
-	density, err := a.Density()
-	if err != nil {
-		return nil, err
-	}
-	dense := []int{}
-	for i, d := range density {
-		if d > threshold {
-			dense = append(dense, i)
+	var dense []int
+	err := a.read(func(counts []uint64, vectors int64) {
+		dense = []int{}
+		for i, c := range counts {
+			if float64(c)/float64(vectors) > threshold {
+				dense = append(dense, i)
+			}
 		}
-	}
-	return dense, nil
+	})
+	return dense, err
 }
 
 // L0 returns, per component (one value without a component dimension), the
@@ -199,21 +216,20 @@ func (a *FeatureActivity[T]) Dense(threshold float64) ([]int, error) {
 // configuration computes over the same inputs. Before any vector it returns
 // ErrNoVectors.
 func (a *FeatureActivity[T]) L0() ([]float64, error) {
-	counts, vectors, err := a.snapshot()
-	if err != nil {
-		return nil, err
-	}
-	l0 := make([]float64, max(a.components, 1))
-	for c := range l0 {
-		var hi, lo uint64 // a 128-bit sum: features × 2^63 can exceed 2^64
-		for _, v := range counts[c*a.features : (c+1)*a.features] {
-			var carry uint64
-			lo, carry = bits.Add64(lo, v, 0)
-			hi += carry
+	var l0 []float64
+	err := a.read(func(counts []uint64, vectors int64) {
+		l0 = make([]float64, max(a.components, 1))
+		for c := range l0 {
+			var hi, lo uint64 // a 128-bit sum: features × 2^63 can exceed 2^64
+			for _, v := range counts[c*a.features : (c+1)*a.features] {
+				var carry uint64
+				lo, carry = bits.Add64(lo, v, 0)
+				hi += carry
+			}
+			l0[c] = (float64(hi)*(1<<64) + float64(lo)) / float64(vectors)
 		}
-		l0[c] = (float64(hi)*(1<<64) + float64(lo)) / float64(vectors)
-	}
-	return l0, nil
+	})
+	return l0, err
 }
 
 // Merge adds other's state to a's, so that a describes both metrics'
@@ -271,8 +287,7 @@ func (a *FeatureActivity[T]) MarshalBinary() ([]byte, error) {
 // ErrMismatch error and leaves a unchanged.
 func (a *FeatureActivity[T]) UnmarshalBinary(b []byte) error {
 	h, counts, err := parseState(b, magicActivity, func(h header) (int, bool) {
-		hi, n := bits.Mul64(uint64(max(h.components, 1)), uint64(h.features))
-		return int(n), hi == 0 && n <= math.MaxInt/8
+		return max(h.components, 1) * h.features, checkSizes(h.components, h.features) == nil
 	})
 	if err != nil {
 		return err

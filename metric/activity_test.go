@@ -169,33 +169,35 @@ func TestHistogramBins(t *testing.T) {
 	assert.Equal(t, -8.0, h.Edges[0])
 	assert.Equal(t, -7.5, h.Edges[1])
 	assert.Equal(t, 0.0, h.Edges[HistogramBins])
+	const vectors = 1_000_000_000
+	floors := histogramFloors(vectors)
 	cases := []struct {
-		density float64
-		bin     int // -1 dead, -2 underflow
+		count uint64
+		bin   int // -1 dead, -2 underflow
 	}{
 		{0, -1},
-		{5e-324, -2},
-		{9.99e-9, -2},
-		{1e-8, 0},
-		{math.Pow(10, -7.5), 1},
-		{math.Nextafter(math.Pow(10, -7.5), 0), 0},
-		{0.001, 10},
-		{math.Nextafter(0.001, 0), 9},
-		{1.0 / 3, 15},
-		{0.1, 14},
-		{math.Nextafter(0.1, 0), 13},
-		{1, 15},
+		{1, -2},
+		{9, -2},
+		{10, 0}, // 1e-8
+		{31, 0}, // 10^-7.5 is 31.62... vectors in 10^9
+		{32, 1},
+		{999_999, 9},
+		{1_000_000, 10}, // 0.001
+		{vectors / 3, 15},
+		{99_999_999, 13},
+		{100_000_000, 14}, // 0.1
+		{vectors, 15},     // density 1: the last bin is closed
 	}
 	for _, c := range cases {
 		h := Histogram{Edges: histogramEdges()}
-		h.add(c.density)
+		h.add(c.count, &floors)
 		switch c.bin {
 		case -1:
-			assert.Equal(t, 1, h.Dead, "density %v", c.density)
+			assert.Equal(t, 1, h.Dead, "count %v", c.count)
 		case -2:
-			assert.Equal(t, 1, h.Underflow, "density %v", c.density)
+			assert.Equal(t, 1, h.Underflow, "count %v", c.count)
 		default:
-			assert.Equal(t, 1, h.Counts[c.bin], "density %v: bins %v", c.density, h.Counts)
+			assert.Equal(t, 1, h.Counts[c.bin], "count %v: bins %v", c.count, h.Counts)
 		}
 	}
 

@@ -3,6 +3,7 @@ package metric
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/sparsekit/l0/kernel"
@@ -169,4 +170,46 @@ func BenchmarkRowsOrColumnsAt(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkScratch measures the memory an Update takes beyond the metric's
+// state, for many components of short rows: cold-B is what one Update
+// allocates when the scratch pools are empty (after two collections), and
+// B/op the average over the run, in which the pools are warm. The scratch
+// must stay in proportion to the batch: at most its bytes (int8 here) and
+// the per-component counts.
+func BenchmarkScratch(b *testing.B) {
+	for _, shape := range [][]int{{1, 100_000, 100}, {4, 100_000, 100}, {64, 10_000, 100}} {
+		x := make([]int8, product(shape))
+		for i := range x {
+			x[i] = int8(i % 3)
+		}
+		b.Run("metric=l0norm/shape="+shapeName(shape), func(b *testing.B) {
+			m, _ := NewL0Norm[int8](shape[1])
+			benchScratch(b, len(x), func() error { return m.Update(x, shape...) })
+		})
+		b.Run("metric=activity/shape="+shapeName(shape), func(b *testing.B) {
+			a, _ := NewFeatureActivity[int8](shape[1], shape[2])
+			benchScratch(b, len(x), func() error { return a.Update(x, shape...) })
+		})
+	}
+}
+
+func benchScratch(b *testing.B, bytes int, update func() error) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.GC() // a pool's buffers survive one collection
+	runtime.ReadMemStats(&before)
+	if err := update(); err != nil {
+		b.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	b.SetBytes(int64(bytes))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := update(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc), "cold-B")
 }

@@ -93,7 +93,7 @@ func parseState(b []byte, magic string, slotsOf func(header) (int, bool)) (heade
 		return h, nil, fmt.Errorf("%w: threshold is NaN", ErrFormat)
 	case !h.above && thresholdBits != 0:
 		return h, nil, fmt.Errorf("%w: a threshold without the threshold flag", ErrFormat)
-	case components > math.MaxInt32 || features > math.MaxInt:
+	case components > MaxComponents || features > MaxCounters:
 		return h, nil, fmt.Errorf("%w: %d components, %d features out of range", ErrFormat, components, features)
 	case vectors > math.MaxInt64:
 		return h, nil, fmt.Errorf("%w: vector count %d is negative as an int64", ErrFormat, vectors)

@@ -43,20 +43,31 @@
 //
 //   - A batch of zero vectors is valid and changes nothing (Forward returns
 //     ErrNoVectors for it: its value is undefined).
-//   - Vectors of zero features are valid: they count as vectors, of L0 0.
+//   - Vectors of zero features are valid: they count as vectors, of L0 0,
+//     however many (a batch of 2^62 of them is one Update).
 //   - A wrong rank, a component or feature count other than the metric's,
 //     a negative size, a size product that overflows int or that is not
 //     len(x) is an ErrShape error.
+//   - A metric takes at most MaxComponents components and a FeatureActivity
+//     at most MaxCounters counters (components × features); larger sizes
+//     are an ErrConfig error from the constructors and an ErrFormat error
+//     from UnmarshalBinary. Every result then costs memory in proportion
+//     to the metric's own state or its components, whatever the inputs.
 //   - Any rejected call returns an error wrapping one of the sentinels
 //     (ErrShape, ErrConfig, ErrMismatch, ErrFormat, ErrOverflow,
 //     ErrNoVectors) and leaves the metric exactly as it was. Nothing panics
-//     on bad input.
+//     on bad input: no size, shape, state or threshold.
 //
 // # Concurrency
 //
 // Both metrics are safe for concurrent use. Update counts its batch outside
 // the metric's lock and adds the counts under it, so goroutines updating
-// one metric count in parallel and the totals stay exact. Merge reads the
+// one metric count in parallel and the totals stay exact. (A
+// FeatureActivity counts a batch of fewer than 8 vectors in place, under
+// the lock: its scratch would be the size of the state, larger than the
+// batch.) The scratch counters an Update takes are never more than the
+// batch's own bytes plus 8 bytes per component, and come from pools, so
+// that a steady stream of Updates does not allocate. Merge reads the
 // other metric under its lock and adds under the receiver's, never holding
 // both: merges in opposite directions cannot deadlock, and merging a metric
 // with itself doubles it.

@@ -18,7 +18,8 @@ var (
 	ErrShape = errors.New("metric: bad shape")
 
 	// ErrConfig: a constructor argument is invalid (a negative number of
-	// components or features, a NaN threshold, a nil metric to merge).
+	// components or features, more than MaxComponents components or
+	// MaxCounters counters, a NaN threshold, a nil metric to merge).
 	ErrConfig = errors.New("metric: bad configuration")
 
 	// ErrMismatch: two metrics (or a metric and a serialized state) differ

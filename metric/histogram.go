@@ -1,6 +1,9 @@
 package metric
 
-import "math"
+import (
+	"math/big"
+	"sort"
+)
 
 // The fixed bins of the log10 feature density histogram: HistogramBins
 // bins of HistogramBinWidth from 10^HistogramMinLog10 to 1. Fixed bins make
@@ -24,7 +27,10 @@ const (
 //     holds d == 1 (a feature that fired in every vector).
 //
 // Every feature of every component is counted once, so Dead + Underflow +
-// the sum of Counts is max(components, 1) × features.
+// the sum of Counts is max(components, 1) × features. The bin is decided
+// exactly, on the feature's count and the number of vectors, never on a
+// rounded density: a count just below 10^-3.5 of the vectors is in
+// [-4, -3.5), however close.
 type Histogram struct {
 	Edges     [HistogramBins + 1]float64 // log10 density: -8, -7.5, ..., 0
 	Counts    [HistogramBins]int
@@ -40,48 +46,65 @@ func histogramEdges() (edges [HistogramBins + 1]float64) {
 	return edges
 }
 
-// histogramLowers holds the densities of the edges, 10^Edges[k], computed
-// once: add runs once per feature, tens of thousands of times a report.
-var histogramLowers = func() (lowers [HistogramBins + 1]float64) {
+// histogramFloors returns, for vectors > 0, the smallest count whose
+// density reaches each edge: floors[k] is the least c with c/vectors >=
+// 10^Edges[k]. The edges are whole or half powers of ten, irrational in
+// general, and float64 puts some of them one ulp low (10^-3.5 among them),
+// so the floors are decided in integers: with p = -2·Edges[k], a whole
+// number,
+//
+//	c/N >= 10^(-p/2)  <=>  c² · 10^p >= N²
+//
+// and floors[k] is the ceiling of the square root of ceil(N² / 10^p).
+func histogramFloors(vectors int64) (floors [HistogramBins + 1]uint64) {
+	n := new(big.Int).SetInt64(vectors)
+	n2 := new(big.Int).Mul(n, n)
+	ten := big.NewInt(10)
+	var q, r, c, c2 big.Int
 	for k, e := range histogramEdges() {
-		lowers[k] = math.Pow(10, e)
+		scale := new(big.Int).Exp(ten, big.NewInt(int64(-2*e)), nil) // 10^p
+		q.QuoRem(n2, scale, &r)
+		if r.Sign() != 0 {
+			q.Add(&q, big.NewInt(1))
+		}
+		c.Sqrt(&q)
+		if c2.Mul(&c, &c).Cmp(&q) < 0 {
+			c.Add(&c, big.NewInt(1))
+		}
+		floors[k] = c.Uint64() // at most vectors
 	}
-	return lowers
-}()
+	return floors
+}
 
-// add counts a feature of density d, 0 <= d <= 1.
-func (h *Histogram) add(d float64) {
-	lower := func(k int) float64 { return histogramLowers[k] }
+// add counts a feature that fired in c of the vectors whose floors are
+// given, c <= vectors.
+func (h *Histogram) add(c uint64, floors *[HistogramBins + 1]uint64) {
 	switch {
-	case d <= 0:
+	case c == 0:
 		h.Dead++
-		return
-	case d < lower(0):
+	case c < floors[0]:
 		h.Underflow++
-		return
+	default:
+		// The first bin whose upper edge c does not reach; the last bin
+		// also holds c == vectors.
+		k := sort.Search(HistogramBins-1, func(k int) bool { return c < floors[k+1] })
+		h.Counts[k]++
 	}
-	k := int(math.Floor((math.Log10(d) - HistogramMinLog10) / HistogramBinWidth))
-	k = min(max(k, 0), HistogramBins-1)
-	// The logarithm can round across an edge; the edges' powers decide.
-	for k > 0 && d < lower(k) {
-		k--
-	}
-	for k < HistogramBins-1 && d >= lower(k+1) {
-		k++
-	}
-	h.Counts[k]++
 }
 
 // Histogram returns the log10 density histogram of every feature of every
-// component. Before any vector it returns ErrNoVectors.
+// component, each feature's bin decided exactly from its count and the
+// number of vectors. Before any vector it returns ErrNoVectors.
 func (a *FeatureActivity[T]) Histogram() (Histogram, error) {
-	density, err := a.Density()
+	h := Histogram{Edges: histogramEdges()}
+	err := a.read(func(counts []uint64, vectors int64) {
+		floors := histogramFloors(vectors)
+		for _, c := range counts {
+			h.add(c, &floors)
+		}
+	})
 	if err != nil {
 		return Histogram{}, err
-	}
-	h := Histogram{Edges: histogramEdges()}
-	for _, d := range density {
-		h.add(d)
 	}
 	return h, nil
 }

@@ -33,10 +33,14 @@ type L0Norm[T kernel.Element] struct {
 // NewL0Norm returns an L0Norm of elements that are not zero (+0 and -0 are
 // zero for the float types; NaN, ±Inf and subnormals are not). components
 // is the size of the component dimension of its inputs, or 0 for inputs
-// without one; a negative value is an error.
+// without one; a negative value, or one above MaxComponents, is an
+// ErrConfig error.
 func NewL0Norm[T kernel.Element](components int) (*L0Norm[T], error) {
 	if components < 0 {
 		return nil, fmt.Errorf("%w: %d components; want 0 (none) or more", ErrConfig, components)
+	}
+	if err := checkSizes(components, -1); err != nil {
+		return nil, err
 	}
 	return &L0Norm[T]{components: components, counter: nonZeroCounter[T](), counts: make([]uint64, max(components, 1))}, nil
 }
@@ -102,13 +106,11 @@ func (m *L0Norm[T]) add(x []T, shape []int, value bool) ([]float64, error) {
 		}
 		return nil, nil
 	}
-	var stack [8]uint64 // the per-component counts, without allocating
-	local := stack[:min(l.slots, len(stack))]
-	if l.slots > len(stack) {
-		b := getBuffer(l.slots)
-		defer putBuffer(b)
-		local = *b
-	}
+	// The per-component counts, from a pool: an array on the stack escaped
+	// through the kernels' function values, 64 bytes a call.
+	b := slotScratch.get(l.slots)
+	defer slotScratch.put(b)
+	local := *b
 	if err := m.counter.countSlots(local, x, l); err != nil {
 		return nil, err
 	}
@@ -250,7 +252,7 @@ func (m *L0Norm[T]) MarshalBinary() ([]byte, error) {
 // ErrFormat or ErrMismatch error and leaves m unchanged.
 func (m *L0Norm[T]) UnmarshalBinary(b []byte) error {
 	h, counts, err := parseState(b, magicL0Norm, func(h header) (int, bool) {
-		return max(h.components, 1), h.features == 0
+		return max(h.components, 1), h.features == 0 && checkSizes(h.components, -1) == nil
 	})
 	if err != nil {
 		return err

@@ -26,11 +26,18 @@ func parseShape(shape []int, n, components, features int) (layout, error) {
 	if len(shape) != rank {
 		return layout{}, fmt.Errorf("%w: shape %v has rank %d, want %s", ErrShape, shape, len(shape), want)
 	}
+	// The product is exact: with a size 0 it is 0, however large the
+	// others (2^62 vectors of 3 components of no features are no elements).
 	product := uint64(1)
 	for _, d := range shape {
 		if d < 0 {
 			return layout{}, fmt.Errorf("%w: shape %v has a negative size", ErrShape, shape)
 		}
+		if d == 0 {
+			product = 0
+		}
+	}
+	for _, d := range shape {
 		hi, lo := bits.Mul64(product, uint64(d))
 		if hi != 0 || lo > math.MaxInt {
 			return layout{}, fmt.Errorf("%w: shape %v has more elements than an int can count", ErrShape, shape)

@@ -44,14 +44,14 @@ type report struct {
 	histogram  metric.Histogram
 	level      kernel.Level
 	elapsed    time.Duration
+	batches    int // the Updates the counting took, which the bytes bound, not the shape
 }
 
 // activity is the part of metric.FeatureActivity that does not depend on
 // the element type.
 type activity interface {
 	Vectors() int64
-	Dead() []int
-	Dense(threshold float64) ([]int, error)
+	Counts() []uint64
 	Histogram() (metric.Histogram, error)
 	L0() ([]float64, error)
 }
@@ -66,7 +66,7 @@ func analyze(name string, r io.Reader, size int64, s settings, progress *progres
 		return nil, err
 	}
 	rep := &report{name: name, header: rd.Header, settings: s, level: kernel.Active()}
-	if err := rep.checkShape(); err != nil {
+	if err := rep.checkShape(rd.RowBytes()); err != nil {
 		return nil, err
 	}
 	if s.hasThreshold && !rd.DType.IsFloat() {
@@ -109,29 +109,37 @@ func analyze(name string, r io.Reader, size int64, s settings, progress *progres
 	return rep, rep.summarize(act)
 }
 
+// maxFeaturelessComponents bounds the components of an array whose
+// vectors have no features. Its data is no bytes, whatever the shape, but
+// its report is a few numbers per component; with at least one feature the
+// data holds a byte per component per vector, and pays for them.
+const maxFeaturelessComponents = 1 << 16
+
 // checkShape checks the array is [batch, feature] or [batch, component,
 // feature] with at least one vector and one component, sizes a metric can
 // take.
-func (rep *report) checkShape() error {
+func (rep *report) checkShape(rowBytes int64) error {
 	shape := rep.header.Shape
 	if len(shape) != 2 && len(shape) != 3 {
 		return fmt.Errorf("the shape %s has rank %d; want [batch, feature] or [batch, component, feature]", rep.header.ShapeString(), len(shape))
 	}
-	for _, d := range shape {
-		if int64(int(d)) != d {
-			return fmt.Errorf("the shape %s is too large for this machine", rep.header.ShapeString())
-		}
-	}
-	rowElements := rep.header.Elements() / max(shape[0], 1)
-	if shape[0] > 0 && rowElements*int64(rep.header.DType.Size()) > math.MaxInt-7 {
+	if rowBytes > math.MaxInt-7 {
 		return fmt.Errorf("the rows of the shape %s are too large for this machine", rep.header.ShapeString())
 	}
-	rep.features = int(shape[len(shape)-1])
+	rep.features = int(shape[len(shape)-1]) // an int: npy.Open checked
 	if len(shape) == 3 {
 		rep.components = int(shape[1])
-		if rep.components == 0 {
+		switch {
+		case rep.components == 0:
 			return fmt.Errorf("the shape %s has no components", rep.header.ShapeString())
+		case rep.components > metric.MaxComponents:
+			return fmt.Errorf("the shape %s has %d components; l0 takes at most %d", rep.header.ShapeString(), rep.components, metric.MaxComponents)
+		case rep.features == 0 && rep.components > maxFeaturelessComponents:
+			return fmt.Errorf("the shape %s has %d components of no features; l0 takes at most %d components without features", rep.header.ShapeString(), rep.components, maxFeaturelessComponents)
 		}
+	}
+	if rep.features > metric.MaxCounters/max(rep.components, 1) {
+		return fmt.Errorf("the shape %s has more (component, feature) pairs than l0 counts, %d", rep.header.ShapeString(), int64(metric.MaxCounters))
 	}
 	// Vectors of no features are valid (their L0 is 0, as the metric has
 	// it); a batch of no vectors has no L0.
@@ -141,7 +149,8 @@ func (rep *report) checkShape() error {
 	return nil
 }
 
-// summarize fills the report from the counted activity.
+// summarize fills the report from the counted activity: its memory is the
+// report's own, a copy of the counts and a few numbers per component.
 func (rep *report) summarize(act activity) error {
 	var err error
 	rep.vectors = act.Vectors()
@@ -151,23 +160,18 @@ func (rep *report) summarize(act activity) error {
 	if rep.histogram, err = act.Histogram(); err != nil {
 		return err
 	}
-	dense, err := act.Dense(rep.settings.dense)
-	if err != nil {
-		return err
-	}
 	slots := max(rep.components, 1)
-	rep.dead = perComponent(act.Dead(), slots, rep.features)
-	rep.dense = perComponent(dense, slots, rep.features)
-	return nil
-}
-
-// perComponent counts the feature indices (c*features + f) per component.
-func perComponent(indices []int, slots, features int) []int {
-	counts := make([]int, slots)
-	for _, i := range indices {
-		counts[i/features]++
+	rep.dead, rep.dense = make([]int, slots), make([]int, slots)
+	vectors := float64(rep.vectors)
+	for i, c := range act.Counts() {
+		switch {
+		case c == 0:
+			rep.dead[i/rep.features]++
+		case float64(c)/vectors > rep.settings.dense: // as metric's Dense decides
+			rep.dense[i/rep.features]++
+		}
 	}
-	return counts
+	return nil
 }
 
 func count[T kernel.Element](rep *report, rd *npy.Reader, sized bool, p *progress) (activity, error) {
@@ -193,7 +197,9 @@ func countFloat[T kernel.Float](rep *report, rd *npy.Reader, sized bool, p *prog
 // size of a sized file was checked against its header by npy.Open, and
 // otherwise the first row is read, into a buffer that grows as its bytes
 // arrive, before the buffer of many rows and the activity's counters (8
-// bytes per feature and component) are allocated.
+// bytes per feature and component) are allocated. The Updates a file takes
+// are at most one per row (one per buffer of rows, all rows of no bytes in
+// one), so the work follows the bytes too.
 func stream[T kernel.Element](newActivity func() (*metric.FeatureActivity[T], error), rep *report, rd *npy.Reader, sized bool, p *progress) (activity, error) {
 	rowBytes := int(rd.RowBytes())
 	rowElements := rowBytes / rd.DType.Size()
@@ -217,7 +223,8 @@ func stream[T kernel.Element](newActivity func() (*metric.FeatureActivity[T], er
 		if err := act.Update(asElements[T](words, rows*rowElements), shape...); err != nil {
 			return err
 		}
-		p.add(int64(rows * rowBytes))
+		rep.batches++
+		p.add(int64(rows) * int64(rowBytes))
 		return nil
 	}
 	if !sized {
@@ -225,11 +232,17 @@ func stream[T kernel.Element](newActivity func() (*metric.FeatureActivity[T], er
 			return nil, err
 		}
 	}
-	rows := int64(1) // rows of no bytes all come in one ReadRows
+	// Rows of no bytes all come in one ReadRows, whatever their number;
+	// others as many as the buffer holds, at least one. A buffer of one row
+	// is the first row's, when it was read.
+	rows := int64(1)
 	if rowBytes > 0 {
 		rows = max(1, min(int64(bufferBytes/rowBytes), rd.RowsLeft()))
 	}
-	buf := make([]uint64, (int(rows)*rowBytes+7)/8)
+	buf := first
+	if need := (int(rows)*rowBytes + 7) / 8; len(buf) < need {
+		buf = make([]uint64, need)
+	}
 	for {
 		n, err := rd.ReadRows(asBytes(buf))
 		if errors.Is(err, io.EOF) {

@@ -10,8 +10,25 @@
 //
 // A 2-D array is [batch, feature]; a 3-D array is [batch, component,
 // feature]. Without files, l0 reports on a built-in sample. Each file is
-// streamed in whole vectors through a buffer of 2 MiB, never loaded whole. A file l0 cannot read is an error on stderr that names it;
-// the other files are still reported, and the exit status is 1.
+// streamed in whole vectors through a buffer of 2 MiB, never loaded whole;
+// a path that is not a regular file (a pipe, /dev/stdin) is read as a
+// stream of unknown size. A file l0 cannot read is an error on stderr that
+// names it; the other files are still reported, and the exit status is 1.
+//
+// Work and memory follow the bytes a file holds, not the shape its header
+// claims: rows of no bytes (shape (2^62, 0)) are counted at once; a stream
+// is read a row before anything is sized by its shape, and costs at most
+// k × the bytes read + 4 MiB, k = 18 for a 1-byte dtype of one component
+// (6 for float32: the counters are 8 bytes a feature, and the report takes
+// a copy), up to 42 (101 with -json) when each component has one 1-byte
+// feature, whose per-component values then dominate.
+//
+// A 3-D array may have up to 16,777,216 components (metric.MaxComponents),
+// and up to 65,536 when its vectors have no features (no bytes pay for
+// their values). The text report lists the per-component values of up to
+// 16 components, and their range (min, mean, max) for more; -json lists
+// every one. In -json an infinite -threshold is the string "inf" or
+// "-inf"; -threshold 1e400 is inf, as Python's float() reads it.
 package main
 
 import (
@@ -39,7 +56,10 @@ norm (mean number of non-zero features per vector), dead and dense features,
 the log10 feature density histogram, the kernel used and the throughput.
 A 2-D array is [batch, feature], a 3-D array [batch, component, feature];
 dtypes <f2 <f4 <f8 |i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8 |b1, C order.
-Without files, it reports on a built-in sample.
+Without files, it reports on a built-in sample. A pipe (/dev/stdin) is
+read as a stream. Past 16 components the text report gives the range of
+the per-component values; -json lists each (an infinite threshold is
+"inf" or "-inf" there).
 
 The kernel level is chosen from the CPU at start-up; GODEBUG=cpu.avx512f=off
 (or cpu.avx2=off) steers it down.
@@ -60,15 +80,17 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 	kernels := flags.Bool("kernels", false, "list, per element type, the kernel level chosen and the levels available, and exit")
 	var threshold thresholdFlag
 	flags.Var(&threshold, "threshold", "count the elements x > `T` instead of x != 0 (float dtypes only)")
-	dense := flags.Float64("dense", 0.1, "a feature is dense when it fires in more than this fraction `D` of vectors")
+	dense := new(fractionFlag)
+	*dense = 0.1
+	flags.Var(dense, "dense", "a feature is dense when it fires in more than this fraction `D` of vectors")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if math.IsNaN(*dense) || *dense < 0 || *dense > 1 {
-		fmt.Fprintf(stderr, "l0: -dense %v: want a fraction from 0 to 1\n", *dense)
+	if d := float64(*dense); math.IsNaN(d) || d < 0 || d > 1 {
+		fmt.Fprintf(stderr, "l0: -dense %v: want a fraction from 0 to 1\n", d)
 		return 2
 	}
 	if *kernels {
@@ -78,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 		}
 		return writeOrFail(stderr, writeKernels(stdout))
 	}
-	s := settings{threshold: threshold.value, hasThreshold: threshold.set, dense: *dense}
+	s := settings{threshold: threshold.value, hasThreshold: threshold.set, dense: float64(*dense)}
 	write := writeText
 	if *asJSON {
 		write = writeJSON
@@ -110,6 +132,11 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 			fmt.Fprintln(stdout)
 		}
 		if err := write(stdout, rep); err != nil {
+			if errors.As(err, new(reportError)) {
+				fmt.Fprintf(stderr, "l0: %s: %v\n", name, err)
+				status = 1
+				continue
+			}
 			return writeOrFail(stderr, err)
 		}
 	}
@@ -199,10 +226,43 @@ func (t *thresholdFlag) String() string {
 }
 
 func (t *thresholdFlag) Set(s string) error {
-	v, err := strconv.ParseFloat(s, 64)
+	v, err := parseNumber(s)
 	if err != nil || math.IsNaN(v) {
 		return fmt.Errorf("want a number")
 	}
 	t.value, t.set = v, true
+	return nil
+}
+
+// parseNumber parses a float64 flag as Python's float() reads it: a number
+// beyond the float64 range is the infinity it rounds to, so 1e400 is the
+// same threshold as inf (x > +Inf: nothing counts) and -1e400 as -inf
+// (everything but NaN counts), as 1e-400 is 0 (strconv.ParseFloat's
+// ErrRange is for overflow only).
+func parseNumber(s string) (float64, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return v, nil // ±Inf
+	}
+	return v, err
+}
+
+// fractionFlag is a float flag read as parseNumber reads numbers; run
+// checks its range.
+type fractionFlag float64
+
+func (f *fractionFlag) String() string {
+	if f == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(float64(*f), 'g', -1, 64)
+}
+
+func (f *fractionFlag) Set(s string) error {
+	v, err := parseNumber(s)
+	if err != nil {
+		return fmt.Errorf("want a number")
+	}
+	*f = fractionFlag(v)
 	return nil
 }

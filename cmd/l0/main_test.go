@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sparsekit/l0/internal/npy"
 	"github.com/sparsekit/l0/kernel"
 )
 
@@ -57,6 +58,24 @@ func loadExpectations(t testing.TB) expectations {
 	}
 	if len(e.Files) < 40 {
 		t.Fatalf("expected.json lists %d files", len(e.Files))
+	}
+	// On a 32-bit machine a file of the size its header says with a
+	// dimension above MaxInt, good or bad on a 64-bit one, is too large:
+	// rows are counted in ints.
+	for name := range e.Files {
+		data, err := os.ReadFile(filepath.Join(fixtureDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := npy.ReadHeader(bytes.NewReader(data))
+		if err != nil || h.DataOffset+h.DataBytes() != int64(len(data)) {
+			continue
+		}
+		for _, d := range h.Shape {
+			if int64(int(d)) != d {
+				e.Files[name] = expectation{Error: "too large for this machine"}
+			}
+		}
 	}
 	return e
 }

@@ -5,10 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/sparsekit/l0/metric"
 )
+
+// maxListedComponents is the most components whose values the text report
+// lists one by one; past it, it gives their range (and -json lists each).
+const maxListedComponents = 16
 
 // writeText writes the report for people.
 func writeText(w io.Writer, rep *report) error {
@@ -25,7 +31,15 @@ func writeText(w io.Writer, rep *report) error {
 	if rep.components > 0 {
 		what += ", per component"
 	}
-	fmt.Fprintf(&b, "  L0         %s   (mean %s)\n", joinFloats(rep.l0), what)
+	var l0 string
+	if rep.components > maxListedComponents {
+		low, mean, high := spread(rep.l0)
+		l0 = fmt.Sprintf("min %.2f, mean %.2f, max %.2f", low, mean, high)
+		what += "; -json lists each"
+	} else {
+		l0 = joinFloats(rep.l0)
+	}
+	fmt.Fprintf(&b, "  L0         %s   (mean %s)\n", l0, what)
 	shape := fmt.Sprint(rep.features)
 	if rep.components > 0 {
 		shape = fmt.Sprintf("%d components × %d", rep.components, rep.features)
@@ -36,7 +50,10 @@ func writeText(w io.Writer, rep *report) error {
 	}
 	fmt.Fprintf(&b, "  features   %s: %d dead (%.1f%%), %d dense (density > %g)\n",
 		shape, sum(rep.dead), deadShare, sum(rep.dense), rep.settings.dense)
-	if rep.components > 0 {
+	switch {
+	case rep.components > maxListedComponents:
+		fmt.Fprintf(&b, "             per component: dead %s, dense %s\n", intRange(rep.dead), intRange(rep.dense))
+	case rep.components > 0:
 		fmt.Fprintf(&b, "             per component: dead %s, dense %s\n", joinInts(rep.dead), joinInts(rep.dense))
 	}
 	fmt.Fprintf(&b, "  density    log10 of the fraction of vectors a feature fires in:\n")
@@ -91,7 +108,7 @@ type jsonReport struct {
 	Vectors        int64         `json:"vectors"`
 	Components     int           `json:"components"`
 	Features       int           `json:"features"`
-	Threshold      *float64      `json:"threshold"`
+	Threshold      *jsonNumber   `json:"threshold"`
 	L0             any           `json:"l0"`
 	Dead           any           `json:"dead"`
 	Dense          any           `json:"dense"`
@@ -138,16 +155,57 @@ func writeJSON(w io.Writer, rep *report) error {
 		j.L0, j.Dead, j.Dense = rep.l0[0], rep.dead[0], rep.dense[0]
 	}
 	if rep.settings.hasThreshold {
-		j.Threshold = &rep.settings.threshold
+		t := jsonNumber(rep.settings.threshold)
+		j.Threshold = &t
 	}
 	// One Write per line, so that lines never interleave.
 	var line bytes.Buffer
 	enc := json.NewEncoder(&line)
 	enc.SetEscapeHTML(false) // "<f4", not "\u003cf4"
 	if err := enc.Encode(j); err != nil {
-		return err
+		return reportError{err} // this file's report, not the output
 	}
 	_, err := w.Write(line.Bytes())
+	return err
+}
+
+// reportError is an error in making one file's report, after which the
+// other files are still reported; any other error of a write function is
+// the output's, which ends the run.
+type reportError struct{ error }
+
+func (e reportError) Unwrap() error { return e.error }
+
+// jsonNumber is a float64 that JSON can hold whatever its value: a number
+// when it is finite, else the string "inf", "-inf" or "nan" (JSON has no
+// infinities; Python's float() reads all three strings back).
+type jsonNumber float64
+
+func (n jsonNumber) MarshalJSON() ([]byte, error) {
+	switch f := float64(n); {
+	case math.IsInf(f, 1):
+		return []byte(`"inf"`), nil
+	case math.IsInf(f, -1):
+		return []byte(`"-inf"`), nil
+	case math.IsNaN(f):
+		return []byte(`"nan"`), nil
+	}
+	return json.Marshal(float64(n))
+}
+
+func (n *jsonNumber) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return fmt.Errorf("the string %q is not inf, -inf or nan", s)
+		}
+		*n = jsonNumber(f)
+		return nil
+	}
+	var f float64
+	err := json.Unmarshal(b, &f)
+	*n = jsonNumber(f)
 	return err
 }
 
@@ -165,6 +223,29 @@ func joinInts(v []int) string {
 		s[i] = fmt.Sprint(x)
 	}
 	return strings.Join(s, " ")
+}
+
+// spread returns the least, mean and greatest of v, not empty.
+func spread(v []float64) (low, mean, high float64) {
+	low, high = v[0], v[0]
+	for _, x := range v {
+		low, high = min(low, x), max(high, x)
+		mean += x
+	}
+	return low, mean / float64(len(v)), high
+}
+
+// intRange returns "a to b", the least and greatest of v, not empty, or
+// "a" when they are equal.
+func intRange(v []int) string {
+	low, high := v[0], v[0]
+	for _, x := range v {
+		low, high = min(low, x), max(high, x)
+	}
+	if low == high {
+		return fmt.Sprint(low)
+	}
+	return fmt.Sprintf("%d to %d", low, high)
 }
 
 func sum(v []int) int {

@@ -206,18 +206,50 @@ func (h *Header) parseShape(v any) error {
 	return nil
 }
 
-// checkSize checks that the data's byte size, and the file's, fit in an
-// int64.
+// checkSize checks that a row (an index of the first dimension), counting
+// its non-zero dimensions, spans less than 2^63 bytes, and that the data
+// ends before byte 2^63 of the file. A row of no bytes is valid whatever
+// its other dimensions and the batch size: (2^62, 3, 0) is 2^62 vectors of
+// 3 components of no features. (numpy refuses that one, as it refuses any
+// shape whose non-zero dimensions multiply past 2^63 elements; the rows
+// of the arrays it does load are within the rule.)
 func (h *Header) checkSize() error {
-	size := uint64(h.DType.Size())
-	for _, d := range h.Shape {
-		hi, lo := bits.Mul64(size, uint64(d))
-		if hi != 0 || lo > math.MaxInt64-uint64(h.DataOffset) {
-			return fmt.Errorf("%w: the shape %s of %s elements is more than 2^63 bytes", ErrFormat, h.ShapeString(), h.Descr)
+	rowBytes, batch := int64(h.DType.Size()), int64(1)
+	if len(h.Shape) > 0 {
+		var ok bool
+		if rowBytes, ok = spanBytes(h.DType.Size(), h.Shape[1:]); !ok {
+			return fmt.Errorf("%w: the rows of the shape %s of %s elements are more than 2^63 bytes, counting their non-zero dimensions", ErrFormat, h.ShapeString(), h.Descr)
 		}
-		size = lo
+		batch = h.Shape[0]
+	}
+	hi, data := bits.Mul64(uint64(batch), uint64(rowBytes))
+	if hi != 0 || data > math.MaxInt64-uint64(h.DataOffset) {
+		return fmt.Errorf("%w: the shape %s of %s elements is more than 2^63 bytes", ErrFormat, h.ShapeString(), h.Descr)
 	}
 	return nil
+}
+
+// spanBytes returns the bytes of an array of dims of size-byte elements, 0
+// if a dimension is 0. It reports false when the product of size and the
+// non-zero dimensions does not fit in an int64, even if a zero dimension
+// makes the array empty.
+func spanBytes(size int, dims []int64) (int64, bool) {
+	product, empty := uint64(size), false
+	for _, d := range dims {
+		if d == 0 {
+			empty = true
+			continue
+		}
+		hi, lo := bits.Mul64(product, uint64(d))
+		if d < 0 || hi != 0 || lo > math.MaxInt64 {
+			return 0, false
+		}
+		product = lo
+	}
+	if empty {
+		return 0, true
+	}
+	return int64(product), true
 }
 
 // describe names a literal's type in an error message.

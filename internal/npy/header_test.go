@@ -37,6 +37,15 @@ func TestReadHeader(t *testing.T) {
 		{"{'descr': 'i8', 'fortran_order': False, 'shape': (+1, 9223372036854775807 ), }", 1, Int64, nil},
 		{"{'descr': '>i1', 'fortran_order': False, 'shape': (1, 1)}", 1, Int8, []int64{1, 1}},
 		{"{'descr': '<u1', 'fortran_order': False, 'shape': (1, 1)}", 1, Uint8, []int64{1, 1}},
+		// Zeros alone are Python's zero, as numpy reads them.
+		{"{'descr': '<f4', 'fortran_order': False, 'shape': (00, 3, -000)}", 1, Float32, []int64{0, 3, 0}},
+		// Rows of no bytes: any batch, any other dimension.
+		{"{'descr': '|i1', 'fortran_order': False, 'shape': (4611686018427387904, 0)}", 1, Int8, []int64{1 << 62, 0}},
+		{"{'descr': '|i1', 'fortran_order': False, 'shape': (4611686018427387904, 3, 0)}", 1, Int8, []int64{1 << 62, 3, 0}},
+		{"{'descr': '<f8', 'fortran_order': False, 'shape': (9223372036854775807, 0, 1152921504606846975)}", 1, Float64, []int64{1<<63 - 1, 0, 1<<60 - 1}},
+		// Rows of more than 2^63 bytes, though the array is empty.
+		{"{'descr': '<f4', 'fortran_order': False, 'shape': (0, 2305843009213693953, 4)}", 1, Float32, nil},
+		{"{'descr': '<f8', 'fortran_order': False, 'shape': (1, 0, 1152921504606846976)}", 1, Float64, nil},
 	} {
 		h, err := ReadHeader(bytes.NewReader(file(c.major, c.header, nil)))
 		if c.shape == nil { // more than 2^63 bytes
@@ -107,6 +116,11 @@ func TestReadHeaderErrors(t *testing.T) {
 		{file(3, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)}\xc3\xa9", nil), ErrFormat, "printable"},
 		{file(1, "{'a': "+strings.Repeat("[", 9)+"}", nil), ErrFormat, "nested"},
 		{file(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1152921504606846976, 2)}", nil), ErrFormat, "2^63"},
+		// Python (and so numpy) refuses leading zeros: "Cannot parse header".
+		{file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (02, 3)}", nil), ErrFormat, "the integer 02 has a leading zero"},
+		{file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (00002, 0003)}", nil), ErrFormat, "00002 has a leading zero"},
+		{file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, -03)}", nil), ErrFormat, "leading zero"},
+		{file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'x': 010}", nil), ErrFormat, "leading zero"},
 	} {
 		_, err := ReadHeader(bytes.NewReader(c.data))
 		if !errors.Is(err, c.err) || !strings.Contains(err.Error(), c.text) || strings.Contains(err.Error(), "\n") {

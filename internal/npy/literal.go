@@ -3,6 +3,7 @@ package npy
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // The header of a .npy file is the text of a Python dict literal, which
@@ -233,6 +234,12 @@ func (p *literalParser) integer() (any, error) {
 	}
 	if c := p.peek(); c == '.' || c == 'e' || c == 'E' || c == 'x' || c == 'X' || c == '_' || c == 'j' || c == 'J' || c == 'L' || c == 'l' {
 		return nil, p.errorf("only decimal integers are supported")
+	}
+	// Python 3 reads 0, 00 and 000 as zero but refuses 02 (Python 2's
+	// octal), and so does numpy's header parser: so must this one.
+	if text := p.text[digits:p.pos]; text[0] == '0' && strings.Trim(text, "0") != "" {
+		p.pos = digits
+		return nil, p.errorf("the integer %s has a leading zero, which Python does not allow", text)
 	}
 	n, err := strconv.ParseInt(p.text[digits:p.pos], 10, 64)
 	if err != nil {

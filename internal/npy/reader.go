@@ -34,10 +34,11 @@ func Open(r io.Reader, size int64) (*Reader, error) {
 		return nil, fmt.Errorf("%w: a scalar (shape ())", ErrUnsupported)
 	}
 	rd := &Reader{Header: h, r: r, rowsLeft: h.Shape[0], dataLeft: h.DataBytes()}
-	rd.rowBytes = int64(h.DType.Size())
-	for _, d := range h.Shape[1:] {
-		rd.rowBytes *= d
+	rowBytes, ok := spanBytes(h.DType.Size(), h.Shape[1:])
+	if !ok { // ReadHeader checked a larger product
+		return nil, fmt.Errorf("%w: the rows of the shape %s of %s are more than 2^63 bytes", ErrFormat, h.ShapeString(), h.Descr)
 	}
+	rd.rowBytes = rowBytes
 	if size >= 0 {
 		rd.sized = true
 		switch have := size - h.DataOffset; {
@@ -45,6 +46,13 @@ func Open(r io.Reader, size int64) (*Reader, error) {
 			return nil, fmt.Errorf("%w: the shape %s of %s needs %d bytes of data, the file has %d", ErrTruncated, h.ShapeString(), h.Descr, rd.dataLeft, have)
 		case have > rd.dataLeft:
 			return nil, fmt.Errorf("%w: %d bytes follow the %d bytes of data the shape %s of %s needs", ErrTrailing, have-rd.dataLeft, rd.dataLeft, h.ShapeString(), h.Descr)
+		}
+	}
+	// Rows are counted in ints (ReadRows returns them all at once when
+	// they hold no bytes), and a caller sizes slices by the dimensions.
+	for _, d := range h.Shape {
+		if int64(int(d)) != d {
+			return nil, fmt.Errorf("%w: the shape %s is too large for this machine (a dimension above %d)", ErrUnsupported, h.ShapeString(), math.MaxInt)
 		}
 	}
 	return rd, nil
@@ -61,12 +69,14 @@ func (rd *Reader) RowsLeft() int64 { return rd.rowsLeft }
 // the last row it returns 0, io.EOF; when the file's size was not known it
 // checks then that nothing follows the data (ErrTrailing). A file that ends
 // early is an ErrTruncated error. A p shorter than a row is an error, unless
-// rows are empty, when all the rows left are returned at once.
+// rows are empty: then all the rows left are returned at once, whatever p,
+// so that the calls a file takes grow with its bytes, never with a batch
+// size its header claims.
 func (rd *Reader) ReadRows(p []byte) (int, error) {
 	if rd.rowsLeft == 0 {
 		return 0, rd.checkEnd()
 	}
-	rows := min(rd.rowsLeft, 1<<30) // rows of no bytes, so an int on any machine
+	rows := rd.rowsLeft // an int: Open checked every dimension is one
 	if rd.rowBytes > 0 {
 		rows = min(rows, int64(len(p))/rd.rowBytes)
 	}
@@ -88,7 +98,8 @@ func (rd *Reader) ReadRows(p []byte) (int, error) {
 // buf. When buf is shorter than a row it grows, doubling, as the row's
 // bytes arrive, so that a header claiming enormous rows costs no more
 // memory than the input actually holds. It is meant for inputs of unknown
-// size; ReadRows serves the rest. After the last row it returns io.EOF.
+// size; ReadRows serves the rest (and takes rows of no bytes all at once).
+// After the last row it returns io.EOF.
 func (rd *Reader) ReadRow(buf []uint64) ([]uint64, error) {
 	if rd.rowsLeft == 0 {
 		return buf, rd.checkEnd()
