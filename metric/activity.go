@@ -29,35 +29,37 @@ type FeatureActivity[T kernel.Element] struct {
 	counts  []uint64 // [max(components, 1)][features], row-major
 }
 
-// NewFeatureActivity returns a FeatureActivity of non-zero elements over
-// inputs of the given number of components (0: no component dimension)
-// and features. Negative sizes, more than MaxComponents components and
-// more than MaxCounters counters (components × features) are an ErrConfig
-// error.
-func NewFeatureActivity[T kernel.Element](components, features int) (*FeatureActivity[T], error) {
+// NewFeatureActivity returns a FeatureActivity over inputs of the given
+// number of components (0: no component dimension) and features. Negative
+// sizes, more than MaxComponents components and more than MaxCounters
+// counters (components × features) are an ErrConfig error. rule, at most
+// one, is when a feature fires, as for NewL0Norm: NonZero without one,
+// Above(t) or AbsAbove(t) for the float types.
+func NewFeatureActivity[T kernel.Element](components, features int, rule ...Rule) (*FeatureActivity[T], error) {
 	if components < 0 || features < 0 {
 		return nil, fmt.Errorf("%w: %d components, %d features; want 0 or more", ErrConfig, components, features)
 	}
 	if err := checkSizes(components, features); err != nil {
 		return nil, err
 	}
+	r, err := oneRule(rule)
+	if err != nil {
+		return nil, err
+	}
+	c, err := newCounter[T](r)
+	if err != nil {
+		return nil, err
+	}
 	counts := make([]uint64, max(components, 1)*features)
-	return &FeatureActivity[T]{components: components, features: features, counter: nonZeroCounter[T](), counts: counts}, nil
+	return &FeatureActivity[T]{components: components, features: features, counter: c, counts: counts}, nil
 }
 
 // NewFeatureActivityAbove returns a FeatureActivity in which a feature
 // fires when it is strictly greater than threshold (the
-// TrainBatchFeatureDensity definition of the sparse_autoencoder library).
-// NaN elements never fire; a NaN threshold is an ErrConfig error.
+// TrainBatchFeatureDensity definition of the sparse_autoencoder library):
+// NewFeatureActivity(components, features, Above(threshold)).
 func NewFeatureActivityAbove[T kernel.Float](components, features int, threshold float64) (*FeatureActivity[T], error) {
-	a, err := NewFeatureActivity[T](components, features)
-	if err != nil {
-		return nil, err
-	}
-	if a.counter, err = aboveCounter[T](threshold); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return NewFeatureActivity[T](components, features, Above(threshold))
 }
 
 // Components returns the size of the component dimension, 0 for none.
@@ -66,10 +68,14 @@ func (a *FeatureActivity[T]) Components() int { return a.components }
 // Features returns the number of features per component.
 func (a *FeatureActivity[T]) Features() int { return a.features }
 
-// Threshold returns the threshold a feature fires above, and whether there
-// is one; without one a feature fires when it is not zero.
+// Rule returns when a feature fires.
+func (a *FeatureActivity[T]) Rule() Rule { return a.counter.rule }
+
+// Threshold returns the threshold of the metric's rule (Above or AbsAbove),
+// and whether there is one; without one a feature fires when it is not
+// zero.
 func (a *FeatureActivity[T]) Threshold() (threshold float64, ok bool) {
-	return a.counter.threshold, a.counter.above
+	return a.counter.rule.Threshold()
 }
 
 // Update adds a batch of activation vectors, with the shapes of
@@ -233,7 +239,7 @@ func (a *FeatureActivity[T]) L0() ([]float64, error) {
 }
 
 // Merge adds other's state to a's, so that a describes both metrics'
-// vectors. other must have the same components, features and threshold
+// vectors. other must have the same components, features and rule
 // (ErrMismatch) and must not be nil (ErrConfig). As with L0Norm.Merge, the
 // two locks are never held together: a.Merge(b) and b.Merge(a) can run at
 // once, and a.Merge(a) doubles a's state.
@@ -258,8 +264,7 @@ func (a *FeatureActivity[T]) Merge(other *FeatureActivity[T]) error {
 func (a *FeatureActivity[T]) config() header {
 	return header{
 		tag:        elementTag[T](),
-		above:      a.counter.above,
-		threshold:  a.counter.threshold,
+		rule:       a.counter.rule,
 		components: a.components,
 		features:   a.features,
 	}

@@ -1,7 +1,6 @@
 package metric
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -59,17 +58,24 @@ func testActivityOracle[T kernel.Element](t *testing.T,
 }
 
 func testActivityTypes[T kernel.Element](t *testing.T) {
-	testActivityOracle(t, NewFeatureActivity[T], NewL0Norm[T], isNonZero[T])
+	testActivityOracle(t,
+		func(c, f int) (*FeatureActivity[T], error) { return NewFeatureActivity[T](c, f) },
+		func(c int) (*L0Norm[T], error) { return NewL0Norm[T](c) },
+		isNonZero[T])
 }
 
+// testActivityAboveTypes tests the thresholded rules, Above and AbsAbove,
+// against the float64 comparison of each element.
 func testActivityAboveTypes[T kernel.Float](t *testing.T) {
 	for _, threshold := range thresholds {
-		t.Run(fmt.Sprint("above=", threshold), func(t *testing.T) {
-			testActivityOracle(t,
-				func(c, f int) (*FeatureActivity[T], error) { return NewFeatureActivityAbove[T](c, f, threshold) },
-				func(c int) (*L0Norm[T], error) { return NewL0NormAbove[T](c, threshold) },
-				func(v T) bool { return value(v) > threshold })
-		})
+		for _, r := range thresholdRules(threshold) {
+			t.Run(r.rule.String(), func(t *testing.T) {
+				testActivityOracle(t,
+					func(c, f int) (*FeatureActivity[T], error) { return NewFeatureActivity[T](c, f, r.rule) },
+					func(c int) (*L0Norm[T], error) { return NewL0Norm[T](c, r.rule) },
+					func(v T) bool { return r.holds(value(v)) })
+			})
+		}
 	}
 }
 

@@ -16,7 +16,6 @@ const (
 	formatVersion = 1
 	headerSize    = 40
 	checksumSize  = 4
-	flagAbove     = 1
 )
 
 const (
@@ -29,8 +28,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // header is a serialized state's configuration and vector count.
 type header struct {
 	tag                  byte
-	above                bool
-	threshold            float64
+	rule                 Rule
 	components, features int
 	vectors              int64
 }
@@ -39,12 +37,8 @@ type header struct {
 func appendState(b []byte, magic string, h header, counts []uint64) []byte {
 	start := len(b)
 	b = append(b, magic...)
-	flags := byte(0)
-	threshold := 0.0
-	if h.above {
-		flags, threshold = flagAbove, h.threshold
-	}
-	b = append(b, formatVersion, h.tag, flags, 0)
+	threshold, _ := h.rule.Threshold()
+	b = append(b, formatVersion, h.tag, h.rule.flags(), 0)
 	b = binary.LittleEndian.AppendUint64(b, uint64(h.components))
 	b = binary.LittleEndian.AppendUint64(b, uint64(h.features))
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(threshold))
@@ -79,19 +73,18 @@ func parseState(b []byte, magic string, slotsOf func(header) (int, bool)) (heade
 		return h, nil, fmt.Errorf("%w: unknown element type %d", ErrFormat, h.tag)
 	}
 	flags := b[6]
-	if flags&^flagAbove != 0 || b[7] != 0 {
-		return h, nil, fmt.Errorf("%w: unknown flags %#x/%#x", ErrFormat, flags, b[7])
-	}
-	h.above = flags&flagAbove != 0
 	components := binary.LittleEndian.Uint64(b[8:])
 	features := binary.LittleEndian.Uint64(b[16:])
 	thresholdBits := binary.LittleEndian.Uint64(b[24:])
 	vectors := binary.LittleEndian.Uint64(b[32:])
-	h.threshold = math.Float64frombits(thresholdBits)
+	rule, ok := ruleOf(flags, math.Float64frombits(thresholdBits))
+	h.rule = rule
 	switch {
-	case h.above && math.IsNaN(h.threshold):
+	case !ok || b[7] != 0:
+		return h, nil, fmt.Errorf("%w: unknown flags %#x/%#x", ErrFormat, flags, b[7])
+	case rule.check() != nil:
 		return h, nil, fmt.Errorf("%w: threshold is NaN", ErrFormat)
-	case !h.above && thresholdBits != 0:
+	case rule.kind == ruleNonZero && thresholdBits != 0:
 		return h, nil, fmt.Errorf("%w: a threshold without the threshold flag", ErrFormat)
 	case components > MaxComponents || features > MaxCounters:
 		return h, nil, fmt.Errorf("%w: %d components, %d features out of range", ErrFormat, components, features)
@@ -122,15 +115,8 @@ func checkConfig(got, want header) error {
 	if got.components != want.components || got.features != want.features {
 		return fmt.Errorf("%w: state of %d components × %d features, metric of %d × %d", ErrMismatch, got.components, got.features, want.components, want.features)
 	}
-	if got.above != want.above || math.Float64bits(got.threshold) != math.Float64bits(want.threshold) {
-		return fmt.Errorf("%w: state counts %s, metric %s", ErrMismatch, describeHeader(got), describeHeader(want))
+	if !got.rule.same(want.rule) {
+		return fmt.Errorf("%w: state counts %s, metric %s", ErrMismatch, got.rule, want.rule)
 	}
 	return nil
-}
-
-func describeHeader(h header) string {
-	if h.above {
-		return fmt.Sprintf("x > %v", h.threshold)
-	}
-	return "x != 0"
 }

@@ -1,55 +1,37 @@
 package metric
 
 import (
-	"fmt"
-	"math"
 	"sync"
 
 	"github.com/sparsekit/l0/kernel"
 )
 
-// counter is what a metric counts: the non-zero elements (the zero value),
-// or the elements strictly above a threshold.
+// counter is what a metric counts, by its rule, and the kernels that count
+// it. The zero value counts the non-zero elements.
 type counter[T kernel.Element] struct {
-	above     bool
-	threshold float64
-	// count and addColumns are the kernels, instantiated for T; nil (in
-	// a zero metric) means the non-zero ones.
+	rule Rule
+	// count, addColumns and countRows are the rule's kernels, instantiated
+	// for T; nil (in a zero metric) means the non-zero ones.
 	count      func(x []T) int
 	addColumns func(counts []uint64, x []T) error
-	// countRows is kernel.CountNonZeroRows or CountAboveRows for T.
-	countRows func(counts []uint64, x []T, width int) error
+	countRows  func(counts []uint64, x []T, width int) error
 }
 
-// aboveCounter returns the counter of the elements x > threshold.
-func aboveCounter[T kernel.Float](threshold float64) (counter[T], error) {
-	if math.IsNaN(threshold) {
-		return counter[T]{}, fmt.Errorf("%w: threshold is NaN", ErrConfig)
+// newCounter returns the counter of rule r for T, or an ErrConfig error if
+// r cannot count T (a thresholded rule of an integer type, a NaN
+// threshold).
+func newCounter[T kernel.Element](r Rule) (counter[T], error) {
+	c := counter[T]{rule: r}
+	if err := r.check(); err != nil {
+		return c, err
 	}
-	threshold += 0 // -0 is +0: one threshold, one binary state
-	c := counter[T]{above: true, threshold: threshold}
-	c.count, c.addColumns, c.countRows = aboveKernels[T](threshold)
-	return c, nil
-}
-
-// nonZeroCounter returns the counter of the non-zero elements.
-func nonZeroCounter[T kernel.Element]() counter[T] {
-	var c counter[T]
-	c.count, c.addColumns, c.countRows = nonZeroKernels[T]()
-	return c
-}
-
-// sameAs reports whether c and o count the same elements.
-func (c *counter[T]) sameAs(o *counter[T]) bool {
-	return c.above == o.above && math.Float64bits(c.threshold) == math.Float64bits(o.threshold)
-}
-
-// describe names what c counts, for error messages.
-func (c *counter[T]) describe() string {
-	if c.above {
-		return fmt.Sprintf("x > %v", c.threshold)
+	if r.kind == ruleNonZero {
+		c.count, c.addColumns, c.countRows = nonZeroKernels[T]()
+		return c, nil
 	}
-	return "x != 0"
+	var err error
+	c.count, c.addColumns, c.countRows, err = thresholdKernels[T](r)
+	return c, err
 }
 
 func (c *counter[T]) countAll(x []T) int {

@@ -11,11 +11,19 @@
 // element type is any kernel.Element: float32, float64, kernel.Float16,
 // kernel.BFloat16, and the signed and unsigned integers of 8 to 64 bits.
 //
-// An element counts when it is not zero: for the float types +0 and -0 are
-// zero and NaN, ±Inf and subnormals are not, as torch.count_nonzero and
-// numpy.count_nonzero decide, on the bits. The thresholded metrics
-// (NewL0NormAbove, NewFeatureActivityAbove; float types only) count instead
-// the elements x > threshold; NaN never counts.
+// What counts is the metric's Rule, given once at construction:
+//
+//	NonZero()      x != 0   (the default) for the float types +0 and -0 are
+//	                        zero and NaN, ±Inf and subnormals are not, as
+//	                        torch.count_nonzero and numpy.count_nonzero
+//	                        decide, on the bits
+//	Above(t)       x > t    float types; sparse_autoencoder's "fired"
+//	AbsAbove(t)    |x| > t  float types; delphi's |x| > 1e-5
+//
+// as in NewFeatureActivity[float32](0, 16384, metric.AbsAbove(1e-5)). The
+// thresholds are compared exactly, on the bits; NaN never counts.
+// NewL0NormAbove and NewFeatureActivityAbove are the Above constructors of
+// earlier releases.
 //
 // # L0Norm
 //
@@ -86,11 +94,13 @@
 //	5       1     element type: 1 float32, 2 float64, 3 float16, 4 bfloat16,
 //	              5 int8, 6 int16, 7 int32, 8 int64,
 //	              9 uint8, 10 uint16, 11 uint32, 12 uint64
-//	6       1     flags: bit 0 set when the metric counts x > threshold
+//	6       1     flags, the rule: 0 NonZero, 1 Above, 3 AbsAbove (bit 0:
+//	              a threshold; bit 1: of |x|)
 //	7       1     reserved, zero
 //	8       8     components (0: no component dimension)
 //	16      8     features (FeatureActivity; 0 for L0Norm)
-//	24      8     threshold, float64 bits (zero without flag bit 0)
+//	24      8     threshold, float64 bits (zero without flag bit 0; -0 is
+//	              written as +0)
 //	32      8     N, the number of activation vectors (< 2^63)
 //	40      8×n   counts: n = max(components, 1) for L0Norm (A),
 //	              max(components, 1) × features for FeatureActivity (F)
@@ -101,5 +111,6 @@
 // unknown flags, a bad checksum, or counts that cannot be (counts without
 // vectors; a feature firing in more vectors than there are); and, with
 // ErrMismatch, a state of another element type, components, features or
-// threshold.
+// rule. States written before AbsAbove existed (flags 0 and 1) load as they
+// always did.
 package metric

@@ -82,6 +82,23 @@ func ExampleNewL0NormAbove() {
 }
 
 // The metrics of two workers merge into the metric of all their vectors.
+// A metric's rule is given once, at construction: here |x| > 1e-5, the
+// rule of EleutherAI's delphi, for which -2 is as active as 2 and a value
+// closer to zero than 1e-5 is not.
+func ExampleAbsAbove() {
+	a, _ := metric.NewFeatureActivity[float32](0, 3, metric.AbsAbove(1e-5))
+	_ = a.Update([]float32{
+		-2, 1e-6, 0,
+		3, -1e-6, 0.5,
+	}, 2, 3)
+	fmt.Println(a.Rule(), a.Counts())
+	l0, _ := a.L0()
+	fmt.Println(l0)
+	// Output:
+	// |x| > 1e-05 [2 0 1]
+	// [1.5]
+}
+
 func ExampleL0Norm_Merge() {
 	a, _ := metric.NewL0Norm[float32](0)
 	b, _ := metric.NewL0Norm[float32](0)

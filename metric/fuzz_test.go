@@ -30,7 +30,9 @@ func fuzzTargets(t testing.TB) []stateful {
 	a0, _ := NewFeatureActivity[float32](0, 4)
 	a2, _ := NewFeatureActivity[float32](2, 3)
 	aAbove, _ := NewFeatureActivityAbove[kernel.BFloat16](0, 4, 0.5)
-	return []stateful{m0, m2, mAbove, mInt, a0, a2, aAbove}
+	mAbs, _ := NewL0Norm[float64](2, AbsAbove(1e-5))
+	aAbs, _ := NewFeatureActivity[kernel.Float16](1, 3, AbsAbove(0.25))
+	return []stateful{m0, m2, mAbove, mInt, a0, a2, aAbove, mAbs, aAbs}
 }
 
 // FuzzUnmarshal decodes arbitrary bytes, as they are and with their
@@ -96,22 +98,26 @@ func fuzzUpdate[T kernel.Float](t *testing.T, x []T, batch, components, features
 	}
 	m, _ := NewL0Norm[T](components)
 	above, _ := NewL0NormAbove[T](components, 0.5)
+	abs, _ := NewL0Norm[T](components, AbsAbove(0.5))
 	a, _ := NewFeatureActivity[T](components, features)
-	errM, errAbove, errA := m.Update(x, shape...), above.Update(x, shape...), a.Update(x, shape...)
+	aAbs, _ := NewFeatureActivity[T](components, features, AbsAbove(-0.5))
+	errs := []error{m.Update(x, shape...), above.Update(x, shape...), abs.Update(x, shape...), a.Update(x, shape...), aAbs.Update(x, shape...)}
 	if len(x) != product(shape) {
-		require.ErrorIs(t, errM, ErrShape)
-		require.ErrorIs(t, errAbove, ErrShape)
-		require.ErrorIs(t, errA, ErrShape)
-		require.Equal(t, int64(0), m.Vectors()+above.Vectors()+a.Vectors())
+		for _, err := range errs {
+			require.ErrorIs(t, err, ErrShape)
+		}
+		require.Equal(t, int64(0), m.Vectors()+above.Vectors()+abs.Vectors()+a.Vectors()+aAbs.Vectors())
 		return
 	}
-	require.NoError(t, errM)
-	require.NoError(t, errAbove)
-	require.NoError(t, errA)
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
 	l := layoutOf(shape)
 	require.Equal(t, oracleSlots(x, l, isNonZero[T]), m.Counts())
 	require.Equal(t, oracleSlots(x, l, func(v T) bool { return value(v) > 0.5 }), above.Counts())
+	require.Equal(t, oracleSlots(x, l, func(v T) bool { return math.Abs(value(v)) > 0.5 }), abs.Counts())
 	require.Equal(t, oracleColumns(x, l, isNonZero[T]), a.Counts())
+	require.Equal(t, oracleColumns(x, l, func(v T) bool { return math.Abs(value(v)) > -0.5 }), aAbs.Counts())
 }
 
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite the FuzzUnmarshal seed corpus in testdata/fuzz")

@@ -1,6 +1,10 @@
 package metric
 
-import "github.com/sparsekit/l0/kernel"
+import (
+	"fmt"
+
+	"github.com/sparsekit/l0/kernel"
+)
 
 // The kernels a metric calls, instantiated for its concrete element type
 // once, at construction: a call from the generic metric code to
@@ -40,25 +44,33 @@ func nonZeroKernels[T kernel.Element]() (func([]T) int, func([]uint64, []T) erro
 	return count.(func([]T) int), add.(func([]uint64, []T) error), rows.(func([]uint64, []T, int) error)
 }
 
-// aboveKernels returns CountAbove, AddAboveColumns and CountAboveRows for
-// T and threshold.
-func aboveKernels[T kernel.Float](threshold float64) (func([]T) int, func([]uint64, []T) error, func([]uint64, []T, int) error) {
+// thresholdKernels returns the kernels of a thresholded rule (Above or
+// AbsAbove) for T, or an ErrConfig error if T is not a float type.
+func thresholdKernels[T kernel.Element](r Rule) (func([]T) int, func([]uint64, []T) error, func([]uint64, []T, int) error, error) {
 	var count, add, rows any
 	switch any(*new(T)).(type) {
 	case float32:
-		count, add, rows = above[float32](threshold)
+		count, add, rows = floatKernels[float32](r)
 	case float64:
-		count, add, rows = above[float64](threshold)
+		count, add, rows = floatKernels[float64](r)
 	case kernel.Float16:
-		count, add, rows = above[kernel.Float16](threshold)
+		count, add, rows = floatKernels[kernel.Float16](r)
 	case kernel.BFloat16:
-		count, add, rows = above[kernel.BFloat16](threshold)
+		count, add, rows = floatKernels[kernel.BFloat16](r)
+	default:
+		return nil, nil, nil, fmt.Errorf("%w: %s counts float elements only, not %s", ErrConfig, r, elementName(elementTag[T]()))
 	}
-	return count.(func([]T) int), add.(func([]uint64, []T) error), rows.(func([]uint64, []T, int) error)
+	return count.(func([]T) int), add.(func([]uint64, []T) error), rows.(func([]uint64, []T, int) error), nil
 }
 
-func above[T kernel.Float](threshold float64) (func([]T) int, func([]uint64, []T) error, func([]uint64, []T, int) error) {
-	return func(x []T) int { return kernel.CountAbove(x, threshold) },
-		func(c []uint64, x []T) error { return kernel.AddAboveColumns(c, x, threshold) },
-		func(c []uint64, x []T, width int) error { return kernel.CountAboveRows(c, x, width, threshold) }
+func floatKernels[T kernel.Float](r Rule) (func([]T) int, func([]uint64, []T) error, func([]uint64, []T, int) error) {
+	t := r.threshold
+	if r.Abs() {
+		return func(x []T) int { return kernel.CountAbsAbove(x, t) },
+			func(c []uint64, x []T) error { return kernel.AddAbsAboveColumns(c, x, t) },
+			func(c []uint64, x []T, width int) error { return kernel.CountAbsAboveRows(c, x, width, t) }
+	}
+	return func(x []T) int { return kernel.CountAbove(x, t) },
+		func(c []uint64, x []T) error { return kernel.AddAboveColumns(c, x, t) },
+		func(c []uint64, x []T, width int) error { return kernel.CountAboveRows(c, x, width, t) }
 }

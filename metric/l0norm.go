@@ -30,46 +30,46 @@ type L0Norm[T kernel.Element] struct {
 	counts  []uint64 // max(components, 1); nil in the zero value until first used
 }
 
-// NewL0Norm returns an L0Norm of elements that are not zero (+0 and -0 are
-// zero for the float types; NaN, ±Inf and subnormals are not). components
-// is the size of the component dimension of its inputs, or 0 for inputs
-// without one; a negative value, or one above MaxComponents, is an
-// ErrConfig error.
-func NewL0Norm[T kernel.Element](components int) (*L0Norm[T], error) {
+// NewL0Norm returns an L0Norm. components is the size of the component
+// dimension of its inputs, or 0 for inputs without one; a negative value,
+// or one above MaxComponents, is an ErrConfig error. rule, at most one, is
+// what it counts: NonZero without one (+0 and -0 are zero for the float
+// types; NaN, ±Inf and subnormals are not), or Above(t) or AbsAbove(t) for
+// the float types; another rule for an integer type, a NaN threshold or
+// more than one rule is an ErrConfig error.
+func NewL0Norm[T kernel.Element](components int, rule ...Rule) (*L0Norm[T], error) {
 	if components < 0 {
 		return nil, fmt.Errorf("%w: %d components; want 0 (none) or more", ErrConfig, components)
 	}
 	if err := checkSizes(components, -1); err != nil {
 		return nil, err
 	}
-	return &L0Norm[T]{components: components, counter: nonZeroCounter[T](), counts: make([]uint64, max(components, 1))}, nil
-}
-
-// NewL0NormAbove returns an L0Norm that counts the elements strictly
-// greater than threshold, the sparse_autoencoder library's definition of a
-// feature that fired (x > 0 for NeuronFiredCountMetric). NaN elements never
-// count; a NaN threshold is an error. A threshold of -Inf counts every
-// element but NaN. For Float16 and BFloat16 the comparison is made on the
-// elements' exact values.
-func NewL0NormAbove[T kernel.Float](components int, threshold float64) (*L0Norm[T], error) {
-	m, err := NewL0Norm[T](components)
+	r, err := oneRule(rule)
 	if err != nil {
 		return nil, err
 	}
-	if m.counter, err = aboveCounter[T](threshold); err != nil {
+	c, err := newCounter[T](r)
+	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	return &L0Norm[T]{components: components, counter: c, counts: make([]uint64, max(components, 1))}, nil
+}
+
+// NewL0NormAbove returns an L0Norm that counts the elements strictly
+// greater than threshold: NewL0Norm(components, Above(threshold)).
+func NewL0NormAbove[T kernel.Float](components int, threshold float64) (*L0Norm[T], error) {
+	return NewL0Norm[T](components, Above(threshold))
 }
 
 // Components returns the size of the component dimension, 0 for none.
 func (m *L0Norm[T]) Components() int { return m.components }
 
-// Threshold returns the threshold the metric counts above, and whether it
-// has one; without one it counts non-zero elements.
-func (m *L0Norm[T]) Threshold() (threshold float64, ok bool) {
-	return m.counter.threshold, m.counter.above
-}
+// Rule returns what the metric counts.
+func (m *L0Norm[T]) Rule() Rule { return m.counter.rule }
+
+// Threshold returns the threshold of the metric's rule (Above or AbsAbove),
+// and whether it has one; without one it counts non-zero elements.
+func (m *L0Norm[T]) Threshold() (threshold float64, ok bool) { return m.counter.rule.Threshold() }
 
 // Update adds a batch of activation vectors: x is row-major, of shape
 // [batch, feature], or [batch, components, feature] when the metric has
@@ -198,7 +198,7 @@ func (m *L0Norm[T]) Reset() {
 
 // Merge adds other's state to m's, as torchmetrics reduces the state of
 // many processes: afterwards m computes the metric over both metrics'
-// vectors. other must have the same components and threshold (ErrMismatch)
+// vectors. other must have the same components and rule (ErrMismatch)
 // and must not be nil (ErrConfig). other is read under its own lock and
 // then added under m's, never both at once, so a.Merge(b) and b.Merge(a)
 // can run together; m.Merge(m) doubles m's state.
@@ -206,9 +206,9 @@ func (m *L0Norm[T]) Merge(other *L0Norm[T]) error {
 	if other == nil {
 		return fmt.Errorf("%w: Merge with a nil *L0Norm", ErrConfig)
 	}
-	if m.components != other.components || !m.counter.sameAs(&other.counter) {
+	if m.components != other.components || !m.counter.rule.same(other.counter.rule) {
 		return fmt.Errorf("%w: merging %d components counting %s into %d components counting %s", ErrMismatch,
-			other.components, other.counter.describe(), m.components, m.counter.describe())
+			other.components, other.counter.rule, m.components, m.counter.rule)
 	}
 	other.mu.Lock()
 	vectors := other.vectors
@@ -224,8 +224,7 @@ func (m *L0Norm[T]) Merge(other *L0Norm[T]) error {
 func (m *L0Norm[T]) config() header {
 	return header{
 		tag:        elementTag[T](),
-		above:      m.counter.above,
-		threshold:  m.counter.threshold,
+		rule:       m.counter.rule,
 		components: m.components,
 	}
 }

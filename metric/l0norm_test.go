@@ -111,12 +111,35 @@ func testL0NormOracle[T kernel.Element](t *testing.T, newMetric func(components 
 var thresholds = []float64{0, -0.5, 0.5, 1, 1.25, -1, math.Inf(-1), math.Inf(1), 5e-324, 1e30}
 
 func testL0NormTypes[T kernel.Element](t *testing.T) {
-	testL0NormOracle(t, NewL0Norm[T], isNonZero[T])
+	testL0NormOracle(t, func(c int) (*L0Norm[T], error) { return NewL0Norm[T](c) }, isNonZero[T])
 }
 
+// thresholdRule is a thresholded rule with its oracle on float64 values.
+type thresholdRule struct {
+	rule  Rule
+	holds func(v float64) bool
+}
+
+// thresholdRules returns Above(t) and AbsAbove(t) with their oracles.
+func thresholdRules(t float64) []thresholdRule {
+	return []thresholdRule{
+		{Above(t), func(v float64) bool { return v > t }},
+		{AbsAbove(t), func(v float64) bool { return math.Abs(v) > t }},
+	}
+}
+
+// testL0NormAboveTypes tests the thresholded rules, Above and AbsAbove,
+// and NewL0NormAbove, against the float64 comparison of each element.
 func testL0NormAboveTypes[T kernel.Float](t *testing.T) {
 	for _, threshold := range thresholds {
-		t.Run(fmt.Sprint("above=", threshold), func(t *testing.T) {
+		for _, r := range thresholdRules(threshold) {
+			t.Run(r.rule.String(), func(t *testing.T) {
+				testL0NormOracle(t,
+					func(c int) (*L0Norm[T], error) { return NewL0Norm[T](c, r.rule) },
+					func(v T) bool { return r.holds(value(v)) })
+			})
+		}
+		t.Run(fmt.Sprint("NewL0NormAbove=", threshold), func(t *testing.T) {
 			testL0NormOracle(t,
 				func(c int) (*L0Norm[T], error) { return NewL0NormAbove[T](c, threshold) },
 				func(v T) bool { return value(v) > threshold })
