@@ -25,8 +25,7 @@ var bufferBytes = 2 << 20
 
 // settings are the options that change what is counted.
 type settings struct {
-	threshold    float64 // count x > threshold ...
-	hasThreshold bool    // ... when set; otherwise x != 0
+	rule         metric.Rule // x != 0, x > t or |x| > t
 	dense        float64 // a feature is dense above this density
 }
 
@@ -69,8 +68,8 @@ func analyze(name string, r io.Reader, size int64, s settings, progress *progres
 	if err := rep.checkShape(rd.RowBytes()); err != nil {
 		return nil, err
 	}
-	if s.hasThreshold && !rd.DType.IsFloat() {
-		return nil, fmt.Errorf("-threshold needs a float array, this one is %s (%s)", rd.DType.Name(), rd.Descr)
+	if _, ok := s.rule.Threshold(); ok && !rd.DType.IsFloat() {
+		return nil, fmt.Errorf("%s needs a float array, this one is %s (%s)", s.ruleFlag(), rd.DType.Name(), rd.Descr)
 	}
 	progress.start(name, rd.DataBytes())
 	defer progress.done()
@@ -78,11 +77,11 @@ func analyze(name string, r io.Reader, size int64, s settings, progress *progres
 	var act activity
 	switch rd.DType {
 	case npy.Float16:
-		act, err = countFloat[kernel.Float16](rep, rd, size >= 0, progress)
+		act, err = count[kernel.Float16](rep, rd, size >= 0, progress)
 	case npy.Float32:
-		act, err = countFloat[float32](rep, rd, size >= 0, progress)
+		act, err = count[float32](rep, rd, size >= 0, progress)
 	case npy.Float64:
-		act, err = countFloat[float64](rep, rd, size >= 0, progress)
+		act, err = count[float64](rep, rd, size >= 0, progress)
 	case npy.Int8:
 		act, err = count[int8](rep, rd, size >= 0, progress)
 	case npy.Int16:
@@ -176,17 +175,16 @@ func (rep *report) summarize(act activity) error {
 
 func count[T kernel.Element](rep *report, rd *npy.Reader, sized bool, p *progress) (activity, error) {
 	return stream(func() (*metric.FeatureActivity[T], error) {
-		return metric.NewFeatureActivity[T](rep.components, rep.features)
+		return metric.NewFeatureActivity[T](rep.components, rep.features, rep.settings.rule)
 	}, rep, rd, sized, p)
 }
 
-func countFloat[T kernel.Float](rep *report, rd *npy.Reader, sized bool, p *progress) (activity, error) {
-	if !rep.settings.hasThreshold {
-		return count[T](rep, rd, sized, p)
+// ruleFlag names the flag that set the rule of counting.
+func (s settings) ruleFlag() string {
+	if s.rule.Abs() {
+		return "-abs-threshold"
 	}
-	return stream(func() (*metric.FeatureActivity[T], error) {
-		return metric.NewFeatureActivityAbove[T](rep.components, rep.features, rep.settings.threshold)
-	}, rep, rd, sized, p)
+	return "-threshold"
 }
 
 // stream reads the data in whole rows into one reused buffer and counts

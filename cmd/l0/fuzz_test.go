@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/sparsekit/l0/internal/npy"
+	"github.com/sparsekit/l0/metric"
 )
 
 // FuzzAnalyze feeds arbitrary bytes to the header parser and the payload
@@ -36,10 +37,14 @@ func FuzzAnalyze(f *testing.F) {
 		f.Add(data, 0.5, false)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, threshold float64, hasThreshold bool) {
-		if math.IsNaN(threshold) {
-			hasThreshold = false
+		s := settings{dense: 0.1}
+		switch {
+		case math.IsNaN(threshold) || !hasThreshold:
+		case len(data)%2 == 0: // both rules, from the seeds on
+			s.rule = metric.Above(threshold)
+		default:
+			s.rule = metric.AbsAbove(threshold)
 		}
-		s := settings{threshold: threshold, hasThreshold: hasThreshold, dense: 0.1}
 		defer func(b int) { bufferBytes = b }(bufferBytes)
 		bufferBytes = 64 // many reads even of small files
 		sized, errSized := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s, nil)
@@ -98,26 +103,30 @@ func countByHand(t *testing.T, data []byte, h npy.Header, s settings) []float64 
 // counts1 decides one element, from its little-endian bits.
 func counts1(d npy.DType, bits uint64, s settings) bool {
 	var value float64
+	threshold, thresholded := s.rule.Threshold()
 	switch d {
 	case npy.Float16:
-		if !s.hasThreshold {
+		if !thresholded {
 			return bits&0x7fff != 0
 		}
 		value = float16Value(uint16(bits))
 	case npy.Float32:
-		if !s.hasThreshold {
+		if !thresholded {
 			return bits&0x7fffffff != 0
 		}
 		value = float64(math.Float32frombits(uint32(bits)))
 	case npy.Float64:
-		if !s.hasThreshold {
+		if !thresholded {
 			return bits&^(1<<63) != 0
 		}
 		value = math.Float64frombits(bits)
 	default:
 		return bits != 0
 	}
-	return value > s.threshold
+	if s.rule.Abs() {
+		value = math.Abs(value)
+	}
+	return value > threshold
 }
 
 // float16Value decodes an IEEE half-precision number exactly.

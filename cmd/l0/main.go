@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	l0 [-json] [-threshold T] [-dense D] [FILE.npy ...]
+//	l0 [-json] [-threshold T | -abs-threshold T] [-dense D] [FILE.npy ...]
 //	l0 -kernels
 //
 // A 2-D array is [batch, feature]; a 3-D array is [batch, component,
@@ -43,6 +43,7 @@ import (
 	"strconv"
 
 	"github.com/sparsekit/l0/kernel"
+	"github.com/sparsekit/l0/metric"
 )
 
 func main() {
@@ -78,8 +79,9 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 	}
 	asJSON := flags.Bool("json", false, "write one JSON object per file per line")
 	kernels := flags.Bool("kernels", false, "list, per element type, the kernel level chosen and the levels available, and exit")
-	var threshold thresholdFlag
+	var threshold, absThreshold thresholdFlag
 	flags.Var(&threshold, "threshold", "count the elements x > `T` instead of x != 0 (float dtypes only)")
+	flags.Var(&absThreshold, "abs-threshold", "count the elements |x| > `T` instead of x != 0 (float dtypes only; delphi keeps |x| > 1e-5)")
 	dense := new(fractionFlag)
 	*dense = 0.1
 	flags.Var(dense, "dense", "a feature is dense when it fires in more than this fraction `D` of vectors")
@@ -100,7 +102,16 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 		}
 		return writeOrFail(stderr, writeKernels(stdout))
 	}
-	s := settings{threshold: threshold.value, hasThreshold: threshold.set, dense: float64(*dense)}
+	s := settings{dense: float64(*dense)}
+	switch {
+	case threshold.set && absThreshold.set:
+		fmt.Fprintln(stderr, "l0: -threshold and -abs-threshold: give one rule of counting, not both")
+		return 2
+	case threshold.set:
+		s.rule = metric.Above(threshold.value)
+	case absThreshold.set:
+		s.rule = metric.AbsAbove(absThreshold.value)
+	}
 	write := writeText
 	if *asJSON {
 		write = writeJSON

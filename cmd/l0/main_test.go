@@ -31,6 +31,7 @@ type expectation struct {
 	Vectors   int64           `json:"vectors"`
 	L0        json.RawMessage `json:"l0"`
 	L0Above   json.RawMessage `json:"l0_above"`
+	L0Abs     json.RawMessage `json:"l0_abs_above"`
 	Dead      json.RawMessage `json:"dead"`
 	Dense     json.RawMessage `json:"dense"`
 	Histogram struct {
@@ -167,13 +168,19 @@ func asList(v any) []float64 {
 }
 
 // checkReport compares one -json report with numpy's expectation.
-func checkReport(t *testing.T, r jsonReport, want expectation, threshold bool) {
+// rule is the flag of the report: "" (x != 0), "-threshold" or
+// "-abs-threshold".
+func checkReport(t *testing.T, r jsonReport, want expectation, rule string) {
 	t.Helper()
 	if !equalInts(r.Shape, want.Shape) || r.DType != want.DType || r.Vectors != want.Vectors {
 		t.Errorf("shape %v dtype %s vectors %d, numpy %v %s %d", r.Shape, r.DType, r.Vectors, want.Shape, want.DType, want.Vectors)
 	}
-	if threshold {
+	switch rule {
+	case "-threshold":
 		sameNumbers(t, "l0 above", r.L0, want.L0Above)
+		return
+	case "-abs-threshold":
+		sameNumbers(t, "l0 abs above", r.L0, want.L0Abs)
 		return
 	}
 	sameNumbers(t, "l0", r.L0, want.L0)
@@ -221,13 +228,15 @@ func TestFixtures(t *testing.T) {
 						if len(reports) != 1 || reports[0].File != path || reports[0].Kernel != level.String() {
 							t.Fatalf("%s: %q", name, out)
 						}
-						checkReport(t, reports[0], want, false)
+						checkReport(t, reports[0], want, "")
 						if want.L0Above != nil {
-							out, errs, status = runL0("-json", "-threshold", "0.5", path)
-							if status != 0 || errs != "" {
-								t.Fatalf("%s -threshold: status %d, stderr %q", name, status, errs)
+							for _, rule := range []string{"-threshold", "-abs-threshold"} {
+								out, errs, status = runL0("-json", rule, "0.5", path)
+								if status != 0 || errs != "" {
+									t.Fatalf("%s %s: status %d, stderr %q", name, rule, status, errs)
+								}
+								checkReport(t, decodeLines(t, out)[0], want, rule)
 							}
-							checkReport(t, decodeLines(t, out)[0], want, true)
 						}
 					}()
 				}
@@ -246,7 +255,7 @@ func TestFixtures(t *testing.T) {
 				if err := writeJSON(&out, rep); err != nil {
 					t.Fatal(err)
 				}
-				checkReport(t, decodeLines(t, out.String())[0], e.Files[name], false)
+				checkReport(t, decodeLines(t, out.String())[0], e.Files[name], "")
 			}
 		})
 	}
@@ -301,7 +310,7 @@ func TestMixedFiles(t *testing.T) {
 		t.Fatalf("%d reports for %d good files", len(reports), len(good))
 	}
 	for i, r := range reports {
-		checkReport(t, r, e.Files[good[i]], false)
+		checkReport(t, r, e.Files[good[i]], "")
 	}
 	lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
 	if len(lines) != len(bad)+2 {
@@ -530,5 +539,34 @@ func TestProgress(t *testing.T) {
 		if runtime.GOOS == "linux" && isTerminal(null) {
 			t.Error("/dev/null taken for a terminal")
 		}
+	}
+}
+
+// TestAbsThreshold checks -abs-threshold: the rule in -json, |x| > T
+// counted (more than x > T for activations of both signs), both flags at
+// once a command-line error, and an integer file an error naming the flag.
+func TestAbsThreshold(t *testing.T) {
+	ints, floats := filepath.Join(fixtureDir, "int32_2d.npy"), filepath.Join(fixtureDir, "float32_2d.npy")
+	out, errs, status := runL0("-json", "-abs-threshold", "0.5", floats)
+	if status != 0 || errs != "" {
+		t.Fatalf("status %d, stderr %q", status, errs)
+	}
+	abs := decodeLines(t, out)[0]
+	out, _, _ = runL0("-json", "-threshold", "0.5", floats)
+	above := decodeLines(t, out)[0]
+	if abs.Rule != "|x| > 0.5" || above.Rule != "x > 0.5" || abs.Threshold == nil || *abs.Threshold != 0.5 ||
+		asList(jsonValue(t, abs.L0))[0] <= asList(jsonValue(t, above.L0))[0] {
+		t.Errorf("-abs-threshold: %+v; -threshold: %+v", abs, above)
+	}
+	if _, errs, status := runL0("-threshold", "0.5", "-abs-threshold", "0.5", floats); status != 2 || !strings.Contains(errs, "not both") {
+		t.Errorf("both rules: status %d, stderr %q", status, errs)
+	}
+	_, errs, status = runL0("-abs-threshold", "1e-5", ints)
+	if status != 1 || errs != "l0: "+ints+": -abs-threshold needs a float array, this one is int32 (<i4)\n" {
+		t.Errorf("integers: status %d, stderr %q", status, errs)
+	}
+	out, _, _ = runL0("-json", floats)
+	if r := decodeLines(t, out)[0]; r.Rule != "x != 0" {
+		t.Errorf("default rule %q", r.Rule)
 	}
 }

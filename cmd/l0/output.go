@@ -25,8 +25,11 @@ func writeText(w io.Writer, rep *report) error {
 	fmt.Fprintf(&b, "  array      %s %s (%s), .npy format %d.%d\n", h.ShapeString(), h.DType.Name(), h.Descr, h.Major, h.Minor)
 	fmt.Fprintf(&b, "  vectors    %d\n", rep.vectors)
 	what := "non-zero features per vector"
-	if rep.settings.hasThreshold {
-		what = fmt.Sprintf("features > %g per vector", rep.settings.threshold)
+	if t, ok := rep.settings.rule.Threshold(); ok {
+		what = fmt.Sprintf("features > %g per vector", t)
+		if rep.settings.rule.Abs() {
+			what = fmt.Sprintf("features with |x| > %g per vector", t)
+		}
 	}
 	if rep.components > 0 {
 		what += ", per component"
@@ -108,6 +111,7 @@ type jsonReport struct {
 	Vectors        int64         `json:"vectors"`
 	Components     int           `json:"components"`
 	Features       int           `json:"features"`
+	Rule           string        `json:"rule"`
 	Threshold      *jsonNumber   `json:"threshold"`
 	L0             any           `json:"l0"`
 	Dead           any           `json:"dead"`
@@ -137,6 +141,7 @@ func writeJSON(w io.Writer, rep *report) error {
 		Vectors:        rep.vectors,
 		Components:     rep.components,
 		Features:       rep.features,
+		Rule:           rep.settings.rule.String(),
 		L0:             rep.l0,
 		Dead:           rep.dead,
 		Dense:          rep.dense,
@@ -154,9 +159,9 @@ func writeJSON(w io.Writer, rep *report) error {
 	if rep.components == 0 {
 		j.L0, j.Dead, j.Dense = rep.l0[0], rep.dead[0], rep.dense[0]
 	}
-	if rep.settings.hasThreshold {
-		t := jsonNumber(rep.settings.threshold)
-		j.Threshold = &t
+	if t, ok := rep.settings.rule.Threshold(); ok {
+		jt := jsonNumber(t)
+		j.Threshold = &jt
 	}
 	// One Write per line, so that lines never interleave.
 	var line bytes.Buffer

@@ -8,7 +8,8 @@ Run it from anywhere with Debian's numpy (apt-get install python3-numpy):
 Every good fixture is written by numpy itself (np.save, or
 np.lib.format.write_array for the 2.0 and 3.0 formats), and its expected
 report is computed by numpy: the L0 norm as np.count_nonzero(a, axis=-1)
-.sum(0) / batch (and (a > T) for the thresholded L0), the feature counts as
+.sum(0) / batch (and (a > T), (np.abs(a) > T) for the thresholded L0s), the
+feature counts as
 np.count_nonzero(a, axis=0), from which the dead and dense features and the
 log10 density histogram follow with l0's fixed bins. The bad fixtures are
 numpy files with something l0 must reject, or hand-made byte strings, each
@@ -23,7 +24,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "npy")
-THRESHOLD = 0.5  # the -threshold of the thresholded expectations
+THRESHOLD = 0.5  # the -threshold and -abs-threshold of the thresholded expectations
 DENSE = 0.1  # the default -dense
 HIST_MIN, HIST_WIDTH, HIST_BINS = -8.0, 0.5, 16  # metric.Histogram's bins
 
@@ -102,8 +103,9 @@ def expect(a):
     }
     if a.dtype.kind == "f":
         e["l0_above"] = (np.count_nonzero(a > THRESHOLD, axis=-1).sum(0) / batch).tolist()
+        e["l0_abs_above"] = (np.count_nonzero(np.abs(a) > THRESHOLD, axis=-1).sum(0) / batch).tolist()
     if a.ndim == 2:
-        for key in ("l0", "l0_above", "dead", "dense"):
+        for key in ("l0", "l0_above", "l0_abs_above", "dead", "dense"):
             if key in e and isinstance(e[key], list):
                 e[key] = e[key][0] if key in ("dead", "dense") else e[key]
     return e
@@ -138,6 +140,7 @@ def empty_expectation(shape, descr, components):
     }
     if descr[1] == "f":
         e["l0_above"] = zero(0.0)
+        e["l0_abs_above"] = zero(0.0)
     return e
 
 
