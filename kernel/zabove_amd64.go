@@ -6,6 +6,7 @@ package kernel
 
 // countAboveBitsFloat16AVX512 returns the number of lanes of x b with b-lo <= span, unsigned: b above a threshold at or above +0 (lo >= 1 as a signed lane), for Float16 and BFloat16.
 // It requires AVX512F and AVX512BW.
+// Its lane counters are 16-bit: len(x) must be at most 2097120 (4 MiB).
 //
 //go:noescape
 func countAboveBitsFloat16AVX512(x []uint16, lo uint16, span uint16) int
@@ -92,6 +93,7 @@ func addAboveBitsColumnsFloat64AVX2(counts []uint64, x []uint64, stride int, row
 
 // countAboveKeysFloat16AVX512 returns the number of lanes of x b with key(b)-lo <= span, unsigned: b above the threshold, any threshold, for Float16 and BFloat16.
 // It requires AVX512F and AVX512BW.
+// Its lane counters are 16-bit: len(x) must be at most 2097120 (4 MiB).
 //
 //go:noescape
 func countAboveKeysFloat16AVX512(x []uint16, lo uint16, span uint16) int

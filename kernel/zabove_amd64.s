@@ -5,10 +5,10 @@
 #include "textflag.h"
 
 // func countAboveBitsFloat16AVX512(x []uint16, lo uint16, span uint16) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countAboveBitsFloat16AVX512(SB), NOSPLIT, $0-40
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z3: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -21,21 +21,65 @@ TEXT ·countAboveBitsFloat16AVX512(SB), NOSPLIT, $0-40
 	ADDL         CX, AX
 	VPBROADCASTW AX, Z27
 	VPBROADCASTW CX, Z26
-	VPXORQ       Z25, Z25, Z25
-	VPXORQ       Z24, Z24, Z24
-	VPXORQ       Z0, Z0, Z0
-	VPXORQ       Z1, Z1, Z1
-	VPXORQ       Z2, Z2, Z2
-	VPXORQ       Z3, Z3, Z3
+	XORL         AX, AX
 
-block:
-	// Run at most 63 iterations of 4 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000080
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000020
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVD       CX, K1
+	VMOVDQU16.Z (SI), K1, Z0
+	VPSUBW      Z0, Z27, Z0
+	VPCMPUW     $0x02, Z26, Z0, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 2 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000001, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x01, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVD       BX, K1
+	VMOVDQU16.Z (SI), K1, Z4
+	VPSUBW      Z4, Z27, Z4
+	VPCMPUW     $0x02, Z26, Z4, K1, K1
+	KMOVD       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x01, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000080, CX
 	JB   vectors
-	MOVQ $0x0000003f, AX
+	SHLQ $0x01, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 4 vectors, each into its own counter (t: test, m: min): tttt.
+	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
 	VPSUBW  (SI), Z27, Z4
 	VPCMPUW $0x02, Z26, Z4, K1
 	VPSUBW  Z31, Z0, K1, Z0
@@ -49,70 +93,69 @@ loop:
 	VPCMPUW $0x02, Z26, Z4, K1
 	VPSUBW  Z31, Z3, K1, Z3
 	ADDQ    $0x00000100, SI
-	SUBQ    $0x00000080, DX
-	CMPQ    DX, $0x00000080
-	JB      widen
-	DECQ    AX
-	JNZ     loop
+	CMPQ    SI, CX
+	JBE     loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDW  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDW  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDW  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPSADBW Z25, Z0, Z4
-	VPADDQ  Z4, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000100, CX
+	SUBQ SI, CX
+	SHRQ $0x01, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ    DX, $0x00000020
 	JB      tail
-	VPSUBW  (SI), Z27, Z1
-	VPCMPUW $0x02, Z26, Z1, K1
-	VPSUBW  Z31, Z0, K1, Z0
+	VPSUBW  (SI), Z27, Z4
+	VPCMPUW $0x02, Z26, Z4, K1
+	KMOVD   K1, CX
+	POPCNTQ CX, CX
+	ADDQ    CX, AX
 	ADDQ    $0x00000040, SI
 	SUBQ    $0x00000020, DX
 	JMP     vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVD       AX, K1
-	VMOVDQU16.Z (SI), K1, Z1
-	VPSUBW      Z1, Z27, Z1
-	VPCMPUW     $0x02, Z26, Z1, K1, K1
-	VPSUBW      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVD       CX, K1
+	VMOVDQU16.Z (SI), K1, Z4
+	VPSUBW      Z4, Z27, Z4
+	VPCMPUW     $0x02, Z26, Z4, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDW Z2, Z0, Z0
+	VPADDW Z3, Z1, Z1
+	VPADDW Z1, Z0, Z0
+
+	// 16-bit lanes to 32, unsigned: the low and the high word of each doubleword, added.
+	VPSRLD        $0x10, Z31, Z1
+	VPANDD        Z0, Z1, Z1
+	VPSRLD        $0x10, Z0, Z0
+	VPADDD        Z0, Z1, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func countAboveBitsFloat32AVX512(x []uint32, lo uint32, span uint32) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAboveBitsFloat32AVX512(SB), NOSPLIT, $0-40
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z3: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -125,21 +168,65 @@ TEXT ·countAboveBitsFloat32AVX512(SB), NOSPLIT, $0-40
 	ADDL         CX, AX
 	VPBROADCASTD AX, Z27
 	VPBROADCASTD CX, Z26
-	VPXORQ       Z25, Z25, Z25
-	VPXORQ       Z24, Z24, Z24
-	VPXORQ       Z0, Z0, Z0
-	VPXORQ       Z1, Z1, Z1
-	VPXORQ       Z2, Z2, Z2
-	VPXORQ       Z3, Z3, Z3
+	XORL         AX, AX
 
-block:
-	// Run at most 63 iterations of 4 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000040
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000010
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU32.Z (SI), K1, Z0
+	VPSUBD      Z0, Z27, Z0
+	VPCMPUD     $0x02, Z26, Z0, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 4 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000003, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x02, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVW       BX, K1
+	VMOVDQU32.Z (SI), K1, Z4
+	VPSUBD      Z4, Z27, Z4
+	VPCMPUD     $0x02, Z26, Z4, K1, K1
+	KMOVW       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x02, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000040, CX
 	JB   vectors
-	MOVQ $0x0000003f, AX
+	SHLQ $0x02, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 4 vectors, each into its own counter (t: test, m: min): tttt.
+	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
 	VPSUBD  (SI), Z27, Z4
 	VPCMPUD $0x02, Z26, Z4, K1
 	VPSUBD  Z31, Z0, K1, Z0
@@ -153,70 +240,63 @@ loop:
 	VPCMPUD $0x02, Z26, Z4, K1
 	VPSUBD  Z31, Z3, K1, Z3
 	ADDQ    $0x00000100, SI
-	SUBQ    $0x00000040, DX
-	CMPQ    DX, $0x00000040
-	JB      widen
-	DECQ    AX
-	JNZ     loop
+	CMPQ    SI, CX
+	JBE     loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDD  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDD  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDD  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPSADBW Z25, Z0, Z4
-	VPADDQ  Z4, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000100, CX
+	SUBQ SI, CX
+	SHRQ $0x02, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ    DX, $0x00000010
 	JB      tail
-	VPSUBD  (SI), Z27, Z1
-	VPCMPUD $0x02, Z26, Z1, K1
-	VPSUBD  Z31, Z0, K1, Z0
+	VPSUBD  (SI), Z27, Z4
+	VPCMPUD $0x02, Z26, Z4, K1
+	KMOVW   K1, CX
+	POPCNTQ CX, CX
+	ADDQ    CX, AX
 	ADDQ    $0x00000040, SI
 	SUBQ    $0x00000010, DX
 	JMP     vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVW       AX, K1
-	VMOVDQU32.Z (SI), K1, Z1
-	VPSUBD      Z1, Z27, Z1
-	VPCMPUD     $0x02, Z26, Z1, K1, K1
-	VPSUBD      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU32.Z (SI), K1, Z4
+	VPSUBD      Z4, Z27, Z4
+	VPCMPUD     $0x02, Z26, Z4, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDD        Z2, Z0, Z0
+	VPADDD        Z3, Z1, Z1
+	VPADDD        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func countAboveBitsFloat64AVX512(x []uint64, lo uint64, span uint64) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAboveBitsFloat64AVX512(SB), NOSPLIT, $0-48
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z3: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -229,21 +309,65 @@ TEXT ·countAboveBitsFloat64AVX512(SB), NOSPLIT, $0-48
 	ADDQ         CX, AX
 	VPBROADCASTQ AX, Z27
 	VPBROADCASTQ CX, Z26
-	VPXORQ       Z25, Z25, Z25
-	VPXORQ       Z24, Z24, Z24
-	VPXORQ       Z0, Z0, Z0
-	VPXORQ       Z1, Z1, Z1
-	VPXORQ       Z2, Z2, Z2
-	VPXORQ       Z3, Z3, Z3
+	XORL         AX, AX
 
-block:
-	// Run at most 63 iterations of 4 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000020
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000008
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU64.Z (SI), K1, Z0
+	VPSUBQ      Z0, Z27, Z0
+	VPCMPUQ     $0x02, Z26, Z0, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 8 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000007, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x03, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVW       BX, K1
+	VMOVDQU64.Z (SI), K1, Z4
+	VPSUBQ      Z4, Z27, Z4
+	VPCMPUQ     $0x02, Z26, Z4, K1, K1
+	KMOVW       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x03, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000020, CX
 	JB   vectors
-	MOVQ $0x0000003f, AX
+	SHLQ $0x03, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 4 vectors, each into its own counter (t: test, m: min): tttt.
+	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
 	VPSUBQ  (SI), Z27, Z4
 	VPCMPUQ $0x02, Z26, Z4, K1
 	VPSUBQ  Z31, Z0, K1, Z0
@@ -257,61 +381,52 @@ loop:
 	VPCMPUQ $0x02, Z26, Z4, K1
 	VPSUBQ  Z31, Z3, K1, Z3
 	ADDQ    $0x00000100, SI
-	SUBQ    $0x00000020, DX
-	CMPQ    DX, $0x00000020
-	JB      widen
-	DECQ    AX
-	JNZ     loop
+	CMPQ    SI, CX
+	JBE     loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDQ  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDQ  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDQ  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPSADBW Z25, Z0, Z4
-	VPADDQ  Z4, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000100, CX
+	SUBQ SI, CX
+	SHRQ $0x03, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ    DX, $0x00000008
 	JB      tail
-	VPSUBQ  (SI), Z27, Z1
-	VPCMPUQ $0x02, Z26, Z1, K1
-	VPSUBQ  Z31, Z0, K1, Z0
+	VPSUBQ  (SI), Z27, Z4
+	VPCMPUQ $0x02, Z26, Z4, K1
+	KMOVW   K1, CX
+	POPCNTQ CX, CX
+	ADDQ    CX, AX
 	ADDQ    $0x00000040, SI
 	SUBQ    $0x00000008, DX
 	JMP     vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVW       AX, K1
-	VMOVDQU64.Z (SI), K1, Z1
-	VPSUBQ      Z1, Z27, Z1
-	VPCMPUQ     $0x02, Z26, Z1, K1, K1
-	VPSUBQ      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU64.Z (SI), K1, Z4
+	VPSUBQ      Z4, Z27, Z4
+	VPCMPUQ     $0x02, Z26, Z4, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDQ        Z2, Z0, Z0
+	VPADDQ        Z3, Z1, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDQ        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+40(FP)
 	VZEROUPPER
 	RET
@@ -2540,10 +2655,10 @@ done:
 	RET
 
 // func countAboveKeysFloat16AVX512(x []uint16, lo uint16, span uint16) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countAboveKeysFloat16AVX512(SB), NOSPLIT, $0-40
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z3: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -2558,21 +2673,73 @@ TEXT ·countAboveKeysFloat16AVX512(SB), NOSPLIT, $0-40
 	ADDL         CX, AX
 	VPBROADCASTW AX, Z27
 	VPBROADCASTW CX, Z26
-	VPXORQ       Z25, Z25, Z25
-	VPXORQ       Z24, Z24, Z24
-	VPXORQ       Z0, Z0, Z0
-	VPXORQ       Z1, Z1, Z1
-	VPXORQ       Z2, Z2, Z2
-	VPXORQ       Z3, Z3, Z3
+	XORL         AX, AX
 
-block:
-	// Run at most 63 iterations of 4 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000080
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000020
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVD       CX, K1
+	VMOVDQU16.Z (SI), K1, Z0
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW     $0x0f, Z0, Z1
+	VPTERNLOGD $0x78, Z28, Z1, Z0
+	VPSUBW     Z0, Z27, Z0
+	VPCMPUW    $0x02, Z26, Z0, K1, K1
+	KMOVD      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
+	MOVQ       AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 2 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000001, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x01, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVD       BX, K1
+	VMOVDQU16.Z (SI), K1, Z4
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW     $0x0f, Z4, Z5
+	VPTERNLOGD $0x78, Z28, Z5, Z4
+	VPSUBW     Z4, Z27, Z4
+	VPCMPUW    $0x02, Z26, Z4, K1, K1
+	KMOVD      K1, BX
+	POPCNTQ    BX, BX
+	ADDQ       BX, AX
+	SUBQ       CX, DX
+	SHLQ       $0x01, CX
+	ADDQ       CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000080, CX
 	JB   vectors
-	MOVQ $0x0000003f, AX
+	SHLQ $0x01, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 4 vectors, each into its own counter (t: test, m: min): tttt.
+	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
 	VMOVDQU64 (SI), Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
@@ -2606,79 +2773,78 @@ loop:
 	VPCMPUW    $0x02, Z26, Z4, K1
 	VPSUBW     Z31, Z3, K1, Z3
 	ADDQ       $0x00000100, SI
-	SUBQ       $0x00000080, DX
-	CMPQ       DX, $0x00000080
-	JB         widen
-	DECQ       AX
-	JNZ        loop
+	CMPQ       SI, CX
+	JBE        loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDW  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDW  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDW  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPSADBW Z25, Z0, Z4
-	VPADDQ  Z4, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000100, CX
+	SUBQ SI, CX
+	SHRQ $0x01, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ      DX, $0x00000020
 	JB        tail
-	VMOVDQU64 (SI), Z1
+	VMOVDQU64 (SI), Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
-	VPSRAW     $0x0f, Z1, Z2
-	VPTERNLOGD $0x78, Z28, Z2, Z1
-	VPSUBW     Z1, Z27, Z1
-	VPCMPUW    $0x02, Z26, Z1, K1
-	VPSUBW     Z31, Z0, K1, Z0
+	VPSRAW     $0x0f, Z4, Z5
+	VPTERNLOGD $0x78, Z28, Z5, Z4
+	VPSUBW     Z4, Z27, Z4
+	VPCMPUW    $0x02, Z26, Z4, K1
+	KMOVD      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
 	ADDQ       $0x00000040, SI
 	SUBQ       $0x00000020, DX
 	JMP        vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVD       AX, K1
-	VMOVDQU16.Z (SI), K1, Z1
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVD       CX, K1
+	VMOVDQU16.Z (SI), K1, Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
-	VPSRAW     $0x0f, Z1, Z2
-	VPTERNLOGD $0x78, Z28, Z2, Z1
-	VPSUBW     Z1, Z27, Z1
-	VPCMPUW    $0x02, Z26, Z1, K1, K1
-	VPSUBW     Z31, Z0, K1, Z0
+	VPSRAW     $0x0f, Z4, Z5
+	VPTERNLOGD $0x78, Z28, Z5, Z4
+	VPSUBW     Z4, Z27, Z4
+	VPCMPUW    $0x02, Z26, Z4, K1, K1
+	KMOVD      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDW Z2, Z0, Z0
+	VPADDW Z3, Z1, Z1
+	VPADDW Z1, Z0, Z0
+
+	// 16-bit lanes to 32, unsigned: the low and the high word of each doubleword, added.
+	VPSRLD        $0x10, Z31, Z1
+	VPANDD        Z0, Z1, Z1
+	VPSRLD        $0x10, Z0, Z0
+	VPADDD        Z0, Z1, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func countAboveKeysFloat32AVX512(x []uint32, lo uint32, span uint32) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAboveKeysFloat32AVX512(SB), NOSPLIT, $0-40
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z3: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -2693,21 +2859,73 @@ TEXT ·countAboveKeysFloat32AVX512(SB), NOSPLIT, $0-40
 	ADDL         CX, AX
 	VPBROADCASTD AX, Z27
 	VPBROADCASTD CX, Z26
-	VPXORQ       Z25, Z25, Z25
-	VPXORQ       Z24, Z24, Z24
-	VPXORQ       Z0, Z0, Z0
-	VPXORQ       Z1, Z1, Z1
-	VPXORQ       Z2, Z2, Z2
-	VPXORQ       Z3, Z3, Z3
+	XORL         AX, AX
 
-block:
-	// Run at most 63 iterations of 4 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000040
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000010
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU32.Z (SI), K1, Z0
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD     $0x1f, Z0, Z1
+	VPTERNLOGD $0x78, Z28, Z1, Z0
+	VPSUBD     Z0, Z27, Z0
+	VPCMPUD    $0x02, Z26, Z0, K1, K1
+	KMOVW      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
+	MOVQ       AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 4 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000003, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x02, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVW       BX, K1
+	VMOVDQU32.Z (SI), K1, Z4
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD     $0x1f, Z4, Z5
+	VPTERNLOGD $0x78, Z28, Z5, Z4
+	VPSUBD     Z4, Z27, Z4
+	VPCMPUD    $0x02, Z26, Z4, K1, K1
+	KMOVW      K1, BX
+	POPCNTQ    BX, BX
+	ADDQ       BX, AX
+	SUBQ       CX, DX
+	SHLQ       $0x02, CX
+	ADDQ       CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000040, CX
 	JB   vectors
-	MOVQ $0x0000003f, AX
+	SHLQ $0x02, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 4 vectors, each into its own counter (t: test, m: min): tttt.
+	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
 	VMOVDQU64 (SI), Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
@@ -2741,79 +2959,72 @@ loop:
 	VPCMPUD    $0x02, Z26, Z4, K1
 	VPSUBD     Z31, Z3, K1, Z3
 	ADDQ       $0x00000100, SI
-	SUBQ       $0x00000040, DX
-	CMPQ       DX, $0x00000040
-	JB         widen
-	DECQ       AX
-	JNZ        loop
+	CMPQ       SI, CX
+	JBE        loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDD  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDD  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDD  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPSADBW Z25, Z0, Z4
-	VPADDQ  Z4, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000100, CX
+	SUBQ SI, CX
+	SHRQ $0x02, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ      DX, $0x00000010
 	JB        tail
-	VMOVDQU64 (SI), Z1
+	VMOVDQU64 (SI), Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
-	VPSRAD     $0x1f, Z1, Z2
-	VPTERNLOGD $0x78, Z28, Z2, Z1
-	VPSUBD     Z1, Z27, Z1
-	VPCMPUD    $0x02, Z26, Z1, K1
-	VPSUBD     Z31, Z0, K1, Z0
+	VPSRAD     $0x1f, Z4, Z5
+	VPTERNLOGD $0x78, Z28, Z5, Z4
+	VPSUBD     Z4, Z27, Z4
+	VPCMPUD    $0x02, Z26, Z4, K1
+	KMOVW      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
 	ADDQ       $0x00000040, SI
 	SUBQ       $0x00000010, DX
 	JMP        vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVW       AX, K1
-	VMOVDQU32.Z (SI), K1, Z1
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU32.Z (SI), K1, Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
-	VPSRAD     $0x1f, Z1, Z2
-	VPTERNLOGD $0x78, Z28, Z2, Z1
-	VPSUBD     Z1, Z27, Z1
-	VPCMPUD    $0x02, Z26, Z1, K1, K1
-	VPSUBD     Z31, Z0, K1, Z0
+	VPSRAD     $0x1f, Z4, Z5
+	VPTERNLOGD $0x78, Z28, Z5, Z4
+	VPSUBD     Z4, Z27, Z4
+	VPCMPUD    $0x02, Z26, Z4, K1, K1
+	KMOVW      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDD        Z2, Z0, Z0
+	VPADDD        Z3, Z1, Z1
+	VPADDD        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func countAboveKeysFloat64AVX512(x []uint64, lo uint64, span uint64) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAboveKeysFloat64AVX512(SB), NOSPLIT, $0-48
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z3: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -2828,21 +3039,73 @@ TEXT ·countAboveKeysFloat64AVX512(SB), NOSPLIT, $0-48
 	ADDQ         CX, AX
 	VPBROADCASTQ AX, Z27
 	VPBROADCASTQ CX, Z26
-	VPXORQ       Z25, Z25, Z25
-	VPXORQ       Z24, Z24, Z24
-	VPXORQ       Z0, Z0, Z0
-	VPXORQ       Z1, Z1, Z1
-	VPXORQ       Z2, Z2, Z2
-	VPXORQ       Z3, Z3, Z3
+	XORL         AX, AX
 
-block:
-	// Run at most 63 iterations of 4 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000020
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000008
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU64.Z (SI), K1, Z0
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ     $0x3f, Z0, Z1
+	VPTERNLOGD $0x78, Z28, Z1, Z0
+	VPSUBQ     Z0, Z27, Z0
+	VPCMPUQ    $0x02, Z26, Z0, K1, K1
+	KMOVW      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
+	MOVQ       AX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 8 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000007, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x03, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVW       BX, K1
+	VMOVDQU64.Z (SI), K1, Z4
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ     $0x3f, Z4, Z5
+	VPTERNLOGD $0x78, Z28, Z5, Z4
+	VPSUBQ     Z4, Z27, Z4
+	VPCMPUQ    $0x02, Z26, Z4, K1, K1
+	KMOVW      K1, BX
+	POPCNTQ    BX, BX
+	ADDQ       BX, AX
+	SUBQ       CX, DX
+	SHLQ       $0x03, CX
+	ADDQ       CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000020, CX
 	JB   vectors
-	MOVQ $0x0000003f, AX
+	SHLQ $0x03, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 4 vectors, each into its own counter (t: test, m: min): tttt.
+	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
 	VMOVDQU64 (SI), Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
@@ -2876,70 +3139,61 @@ loop:
 	VPCMPUQ    $0x02, Z26, Z4, K1
 	VPSUBQ     Z31, Z3, K1, Z3
 	ADDQ       $0x00000100, SI
-	SUBQ       $0x00000020, DX
-	CMPQ       DX, $0x00000020
-	JB         widen
-	DECQ       AX
-	JNZ        loop
+	CMPQ       SI, CX
+	JBE        loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDQ  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDQ  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDQ  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPSADBW Z25, Z0, Z4
-	VPADDQ  Z4, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000100, CX
+	SUBQ SI, CX
+	SHRQ $0x03, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ      DX, $0x00000008
 	JB        tail
-	VMOVDQU64 (SI), Z1
+	VMOVDQU64 (SI), Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
-	VPSRAQ     $0x3f, Z1, Z2
-	VPTERNLOGD $0x78, Z28, Z2, Z1
-	VPSUBQ     Z1, Z27, Z1
-	VPCMPUQ    $0x02, Z26, Z1, K1
-	VPSUBQ     Z31, Z0, K1, Z0
+	VPSRAQ     $0x3f, Z4, Z5
+	VPTERNLOGD $0x78, Z28, Z5, Z4
+	VPSUBQ     Z4, Z27, Z4
+	VPCMPUQ    $0x02, Z26, Z4, K1
+	KMOVW      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
 	ADDQ       $0x00000040, SI
 	SUBQ       $0x00000008, DX
 	JMP        vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVW       AX, K1
-	VMOVDQU64.Z (SI), K1, Z1
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU64.Z (SI), K1, Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
-	VPSRAQ     $0x3f, Z1, Z2
-	VPTERNLOGD $0x78, Z28, Z2, Z1
-	VPSUBQ     Z1, Z27, Z1
-	VPCMPUQ    $0x02, Z26, Z1, K1, K1
-	VPSUBQ     Z31, Z0, K1, Z0
+	VPSRAQ     $0x3f, Z4, Z5
+	VPTERNLOGD $0x78, Z28, Z5, Z4
+	VPSUBQ     Z4, Z27, Z4
+	VPCMPUQ    $0x02, Z26, Z4, K1, K1
+	KMOVW      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDQ        Z2, Z0, Z0
+	VPADDQ        Z3, Z1, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDQ        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+40(FP)
 	VZEROUPPER
 	RET

@@ -6,6 +6,7 @@ package kernel
 
 // countAbsAboveFloat16AVX512 returns the number of lanes of x b with |b|-lo <= span, unsigned, |b| being b without its sign bit: |b| above the threshold, for Float16 and BFloat16.
 // It requires AVX512F and AVX512BW.
+// Its lane counters are 16-bit: len(x) must be at most 2097120 (4 MiB).
 //
 //go:noescape
 func countAbsAboveFloat16AVX512(x []uint16, lo uint16, span uint16) int

@@ -12,12 +12,14 @@ func countNonZeroBits8AVX512(x []uint8) int
 
 // countNonZeroBits16AVX512 returns the number of lanes of x that are not zero, for int16 and uint16.
 // It requires AVX512F and AVX512BW.
+// Its lane counters are 16-bit: len(x) must be at most 2097120 (4 MiB).
 //
 //go:noescape
 func countNonZeroBits16AVX512(x []uint16) int
 
 // countNonZeroFloat16AVX512 returns the number of lanes of x that are not zero once their sign bit is cleared, for Float16 and BFloat16.
 // It requires AVX512F and AVX512BW.
+// Its lane counters are 16-bit: len(x) must be at most 2097120 (4 MiB).
 //
 //go:noescape
 func countNonZeroFloat16AVX512(x []uint16) int

@@ -5,10 +5,10 @@
 #include "textflag.h"
 
 // func countNonZeroBits8AVX512(x []uint8) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits8AVX512(SB), NOSPLIT, $0-32
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z7: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -18,6 +18,39 @@ TEXT ·countNonZeroBits8AVX512(SB), NOSPLIT, $0-32
 	MOVQ       x_len+8(FP), DX
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSB     Z31, Z29
+	XORL       AX, AX
+
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ       DX, $0x00000040
+	JA         long
+	MOVQ       $-1, CX
+	BZHIQ      DX, CX, CX
+	KMOVQ      CX, K1
+	VMOVDQU8.Z (SI), K1, Z0
+	VPTESTMB   Z0, Z31, K1, K1
+	KMOVQ      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
+	MOVQ       AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ       CX
+	ANDQ       $0x0000003f, CX
+	MOVQ       $-1, BX
+	BZHIQ      CX, BX, BX
+	KMOVQ      BX, K1
+	VMOVDQU8.Z (SI), K1, Z8
+	VPTESTMB   Z8, Z31, K1, K1
+	KMOVQ      K1, BX
+	POPCNTQ    BX, BX
+	ADDQ       BX, AX
+	SUBQ       CX, DX
+	ADDQ       CX, SI
 	VPXORQ     Z25, Z25, Z25
 	VPXORQ     Z24, Z24, Z24
 	VPXORQ     Z0, Z0, Z0
@@ -29,14 +62,18 @@ TEXT ·countNonZeroBits8AVX512(SB), NOSPLIT, $0-32
 	VPXORQ     Z6, Z6, Z6
 	VPXORQ     Z7, Z7, Z7
 
-block:
-	// Run at most 31 iterations of 8 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000200
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000200, CX
 	JB   vectors
-	MOVQ $0x0000001f, AX
+	ADDQ SI, CX
+
+block:
+	// Run at most 31 iterations, then widen the lane counters.
+	MOVQ $0x0000001f, DX
 
 loop:
-	// Count 8 vectors, each into its own counter (t: test, m: min): mmmmmmmm.
+	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
 	VPMINUB (SI), Z29, Z8
 	VPADDB  Z8, Z0, Z0
 	VPMINUB 64(SI), Z29, Z8
@@ -54,13 +91,11 @@ loop:
 	VPMINUB 448(SI), Z29, Z8
 	VPADDB  Z8, Z7, Z7
 	ADDQ    $0x00000200, SI
-	SUBQ    $0x00000200, DX
-	CMPQ    DX, $0x00000200
-	JB      widen
-	DECQ    AX
+	CMPQ    SI, CX
+	JA      widen
+	DECQ    DX
 	JNZ     loop
 
-widen:
 	// Widen: sum the counters (at most 248 per lane) into quadwords.
 	VPADDB  Z1, Z0, Z0
 	VPXORQ  Z1, Z1, Z1
@@ -81,49 +116,90 @@ widen:
 	VPXORQ  Z0, Z0, Z0
 	JMP     block
 
+widen:
+	// Widen: sum the counters (at most 248 per lane) into quadwords.
+	VPADDB  Z1, Z0, Z0
+	VPXORQ  Z1, Z1, Z1
+	VPADDB  Z2, Z0, Z0
+	VPXORQ  Z2, Z2, Z2
+	VPADDB  Z3, Z0, Z0
+	VPXORQ  Z3, Z3, Z3
+	VPADDB  Z4, Z0, Z0
+	VPXORQ  Z4, Z4, Z4
+	VPADDB  Z5, Z0, Z0
+	VPXORQ  Z5, Z5, Z5
+	VPADDB  Z6, Z0, Z0
+	VPXORQ  Z6, Z6, Z6
+	VPADDB  Z7, Z0, Z0
+	VPXORQ  Z7, Z7, Z7
+	VPSADBW Z25, Z0, Z8
+	VPADDQ  Z8, Z24, Z24
+	VPXORQ  Z0, Z0, Z0
+
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000200, CX
+	SUBQ SI, CX
+	MOVQ CX, DX
+
 vectors:
 	// Whole vectors left over: at most 7 of them.
-	CMPQ    DX, $0x00000040
-	JB      tail
-	VPMINUB (SI), Z29, Z1
-	VPADDB  Z1, Z0, Z0
-	ADDQ    $0x00000040, SI
-	SUBQ    $0x00000040, DX
-	JMP     vectors
+	CMPQ     DX, $0x00000040
+	JB       tail
+	VPTESTMB (SI), Z31, K1
+	KMOVQ    K1, CX
+	POPCNTQ  CX, CX
+	ADDQ     CX, AX
+	ADDQ     $0x00000040, SI
+	SUBQ     $0x00000040, DX
+	JMP      vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ      DX, DX
-	JZ         reduce
-	MOVQ       $0x00000001, AX
-	MOVQ       DX, CX
-	SHLQ       CL, AX
-	DECQ       AX
-	KMOVQ      AX, K1
-	VMOVDQU8.Z (SI), K1, Z1
-	VPTESTMB   Z1, Z31, K1, K1
-	VPSUBB     Z31, Z0, K1, Z0
+	MOVQ       $-1, CX
+	BZHIQ      DX, CX, CX
+	KMOVQ      CX, K1
+	VMOVDQU8.Z (SI), K1, Z8
+	VPTESTMB   Z8, Z31, K1, K1
+	KMOVQ      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	// Widen: sum the counters (at most 8 per lane) into quadwords.
+	VPADDB        Z1, Z0, Z0
+	VPXORQ        Z1, Z1, Z1
+	VPADDB        Z2, Z0, Z0
+	VPXORQ        Z2, Z2, Z2
+	VPADDB        Z3, Z0, Z0
+	VPXORQ        Z3, Z3, Z3
+	VPADDB        Z4, Z0, Z0
+	VPXORQ        Z4, Z4, Z4
+	VPADDB        Z5, Z0, Z0
+	VPXORQ        Z5, Z5, Z5
+	VPADDB        Z6, Z0, Z0
+	VPXORQ        Z6, Z6, Z6
+	VPADDB        Z7, Z0, Z0
+	VPXORQ        Z7, Z7, Z7
+	VPSADBW       Z25, Z0, Z1
+	VPADDQ        Z1, Z24, Z24
+	VPXORQ        Z0, Z0, Z0
 	VEXTRACTI64X4 $0x01, Z24, Y0
 	VPADDQ        Y0, Y24, Y0
 	VEXTRACTI128  $0x01, Y0, X1
 	VPADDQ        X1, X0, X1
 	VPSHUFD       $0x4e, X1, X0
 	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	VMOVQ         X1, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroBits16AVX512(x []uint16) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits16AVX512(SB), NOSPLIT, $0-32
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z7: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -133,25 +209,67 @@ TEXT ·countNonZeroBits16AVX512(SB), NOSPLIT, $0-32
 	MOVQ       x_len+8(FP), DX
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSW     Z31, Z29
-	VPXORQ     Z25, Z25, Z25
-	VPXORQ     Z24, Z24, Z24
-	VPXORQ     Z0, Z0, Z0
-	VPXORQ     Z1, Z1, Z1
-	VPXORQ     Z2, Z2, Z2
-	VPXORQ     Z3, Z3, Z3
-	VPXORQ     Z4, Z4, Z4
-	VPXORQ     Z5, Z5, Z5
-	VPXORQ     Z6, Z6, Z6
-	VPXORQ     Z7, Z7, Z7
+	XORL       AX, AX
 
-block:
-	// Run at most 31 iterations of 8 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000100
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000020
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVD       CX, K1
+	VMOVDQU16.Z (SI), K1, Z0
+	VPTESTMW    Z0, Z31, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 2 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000001, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x01, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVD       BX, K1
+	VMOVDQU16.Z (SI), K1, Z8
+	VPTESTMW    Z8, Z31, K1, K1
+	KMOVD       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x01, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000100, CX
 	JB   vectors
-	MOVQ $0x0000001f, AX
+	SHLQ $0x01, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 8 vectors, each into its own counter (t: test, m: min): mmmmmmmm.
+	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
 	VPMINUW (SI), Z29, Z8
 	VPADDW  Z8, Z0, Z0
 	VPMINUW 64(SI), Z29, Z8
@@ -169,76 +287,71 @@ loop:
 	VPMINUW 448(SI), Z29, Z8
 	VPADDW  Z8, Z7, Z7
 	ADDQ    $0x00000200, SI
-	SUBQ    $0x00000100, DX
-	CMPQ    DX, $0x00000100
-	JB      widen
-	DECQ    AX
-	JNZ     loop
+	CMPQ    SI, CX
+	JBE     loop
 
-widen:
-	// Widen: sum the counters (at most 248 per lane) into quadwords.
-	VPADDW  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDW  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDW  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPADDW  Z4, Z0, Z0
-	VPXORQ  Z4, Z4, Z4
-	VPADDW  Z5, Z0, Z0
-	VPXORQ  Z5, Z5, Z5
-	VPADDW  Z6, Z0, Z0
-	VPXORQ  Z6, Z6, Z6
-	VPADDW  Z7, Z0, Z0
-	VPXORQ  Z7, Z7, Z7
-	VPSADBW Z25, Z0, Z8
-	VPADDQ  Z8, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000200, CX
+	SUBQ SI, CX
+	SHRQ $0x01, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 7 of them.
-	CMPQ    DX, $0x00000020
-	JB      tail
-	VPMINUW (SI), Z29, Z1
-	VPADDW  Z1, Z0, Z0
-	ADDQ    $0x00000040, SI
-	SUBQ    $0x00000020, DX
-	JMP     vectors
+	CMPQ     DX, $0x00000020
+	JB       tail
+	VPTESTMW (SI), Z31, K1
+	KMOVD    K1, CX
+	POPCNTQ  CX, CX
+	ADDQ     CX, AX
+	ADDQ     $0x00000040, SI
+	SUBQ     $0x00000020, DX
+	JMP      vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVD       AX, K1
-	VMOVDQU16.Z (SI), K1, Z1
-	VPTESTMW    Z1, Z31, K1, K1
-	VPSUBW      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVD       CX, K1
+	VMOVDQU16.Z (SI), K1, Z8
+	VPTESTMW    Z8, Z31, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDW Z4, Z0, Z0
+	VPADDW Z5, Z1, Z1
+	VPADDW Z6, Z2, Z2
+	VPADDW Z7, Z3, Z3
+	VPADDW Z2, Z0, Z0
+	VPADDW Z3, Z1, Z1
+	VPADDW Z1, Z0, Z0
+
+	// 16-bit lanes to 32, unsigned: the low and the high word of each doubleword, added.
+	VPSRLD        $0x10, Z31, Z1
+	VPANDD        Z0, Z1, Z1
+	VPSRLD        $0x10, Z0, Z0
+	VPADDD        Z0, Z1, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroFloat16AVX512(x []uint16) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroFloat16AVX512(SB), NOSPLIT, $0-32
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z5: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -249,104 +362,145 @@ TEXT ·countNonZeroFloat16AVX512(SB), NOSPLIT, $0-32
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSW     Z31, Z29
 	VPSRLW     $0x01, Z31, Z28
-	VPXORQ     Z25, Z25, Z25
-	VPXORQ     Z24, Z24, Z24
-	VPXORQ     Z0, Z0, Z0
-	VPXORQ     Z1, Z1, Z1
-	VPXORQ     Z2, Z2, Z2
-	VPXORQ     Z3, Z3, Z3
-	VPXORQ     Z4, Z4, Z4
-	VPXORQ     Z5, Z5, Z5
+	XORL       AX, AX
 
-block:
-	// Run at most 42 iterations of 6 vectors, then widen the lane counts.
-	CMPQ DX, $0x000000c0
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000020
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVD       CX, K1
+	VMOVDQU16.Z (SI), K1, Z0
+	VPTESTMW    Z0, Z28, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 2 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000001, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x01, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVD       BX, K1
+	VMOVDQU16.Z (SI), K1, Z6
+	VPTESTMW    Z6, Z28, K1, K1
+	KMOVD       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x01, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x000000c0, CX
 	JB   vectors
-	MOVQ $0x0000002a, AX
+	SHLQ $0x01, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 6 vectors, each into its own counter (t: test, m: min): ttmttm.
-	VPTESTMW (SI), Z28, K1
-	VPSUBW   Z31, Z0, K1, Z0
-	VPTESTMW 64(SI), Z28, K1
-	VPSUBW   Z31, Z1, K1, Z1
-	VPSLLW   $0x01, 128(SI), Z6
+	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmtmmt.
+	VPANDD   (SI), Z28, Z6
 	VPMINUW  Z29, Z6, Z6
-	VPADDW   Z6, Z2, Z2
-	VPTESTMW 192(SI), Z28, K1
-	VPSUBW   Z31, Z3, K1, Z3
-	VPTESTMW 256(SI), Z28, K1
-	VPSUBW   Z31, Z4, K1, Z4
-	VPSLLW   $0x01, 320(SI), Z6
+	VPADDW   Z6, Z0, Z0
+	VPANDD   64(SI), Z28, Z6
 	VPMINUW  Z29, Z6, Z6
-	VPADDW   Z6, Z5, Z5
+	VPADDW   Z6, Z1, Z1
+	VPTESTMW 128(SI), Z28, K1
+	VPSUBW   Z31, Z2, K1, Z2
+	VPANDD   192(SI), Z28, Z6
+	VPMINUW  Z29, Z6, Z6
+	VPADDW   Z6, Z3, Z3
+	VPANDD   256(SI), Z28, Z6
+	VPMINUW  Z29, Z6, Z6
+	VPADDW   Z6, Z4, Z4
+	VPTESTMW 320(SI), Z28, K1
+	VPSUBW   Z31, Z5, K1, Z5
 	ADDQ     $0x00000180, SI
-	SUBQ     $0x000000c0, DX
-	CMPQ     DX, $0x000000c0
-	JB       widen
-	DECQ     AX
-	JNZ      loop
+	CMPQ     SI, CX
+	JBE      loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDW  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDW  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDW  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPADDW  Z4, Z0, Z0
-	VPXORQ  Z4, Z4, Z4
-	VPADDW  Z5, Z0, Z0
-	VPXORQ  Z5, Z5, Z5
-	VPSADBW Z25, Z0, Z6
-	VPADDQ  Z6, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000180, CX
+	SUBQ SI, CX
+	SHRQ $0x01, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 5 of them.
 	CMPQ     DX, $0x00000020
 	JB       tail
 	VPTESTMW (SI), Z28, K1
-	VPSUBW   Z31, Z0, K1, Z0
+	KMOVD    K1, CX
+	POPCNTQ  CX, CX
+	ADDQ     CX, AX
 	ADDQ     $0x00000040, SI
 	SUBQ     $0x00000020, DX
 	JMP      vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVD       AX, K1
-	VMOVDQU16.Z (SI), K1, Z1
-	VPTESTMW    Z1, Z28, K1, K1
-	VPSUBW      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVD       CX, K1
+	VMOVDQU16.Z (SI), K1, Z6
+	VPTESTMW    Z6, Z28, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDW Z3, Z0, Z0
+	VPADDW Z4, Z1, Z1
+	VPADDW Z5, Z2, Z2
+	VPADDW Z2, Z0, Z0
+	VPADDW Z1, Z0, Z0
+
+	// 16-bit lanes to 32, unsigned: the low and the high word of each doubleword, added.
+	VPSRLD        $0x10, Z31, Z1
+	VPANDD        Z0, Z1, Z1
+	VPSRLD        $0x10, Z0, Z0
+	VPADDD        Z0, Z1, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroBits32AVX512(x []uint32) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits32AVX512(SB), NOSPLIT, $0-32
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z7: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -356,25 +510,67 @@ TEXT ·countNonZeroBits32AVX512(SB), NOSPLIT, $0-32
 	MOVQ       x_len+8(FP), DX
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSD     Z31, Z29
-	VPXORQ     Z25, Z25, Z25
-	VPXORQ     Z24, Z24, Z24
-	VPXORQ     Z0, Z0, Z0
-	VPXORQ     Z1, Z1, Z1
-	VPXORQ     Z2, Z2, Z2
-	VPXORQ     Z3, Z3, Z3
-	VPXORQ     Z4, Z4, Z4
-	VPXORQ     Z5, Z5, Z5
-	VPXORQ     Z6, Z6, Z6
-	VPXORQ     Z7, Z7, Z7
+	XORL       AX, AX
 
-block:
-	// Run at most 31 iterations of 8 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000080
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000010
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU32.Z (SI), K1, Z0
+	VPTESTMD    Z0, Z31, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 4 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000003, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x02, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVW       BX, K1
+	VMOVDQU32.Z (SI), K1, Z8
+	VPTESTMD    Z8, Z31, K1, K1
+	KMOVW       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x02, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000080, CX
 	JB   vectors
-	MOVQ $0x0000001f, AX
+	SHLQ $0x02, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 8 vectors, each into its own counter (t: test, m: min): mmmmmmmm.
+	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
 	VPMINUD (SI), Z29, Z8
 	VPADDD  Z8, Z0, Z0
 	VPMINUD 64(SI), Z29, Z8
@@ -392,76 +588,65 @@ loop:
 	VPMINUD 448(SI), Z29, Z8
 	VPADDD  Z8, Z7, Z7
 	ADDQ    $0x00000200, SI
-	SUBQ    $0x00000080, DX
-	CMPQ    DX, $0x00000080
-	JB      widen
-	DECQ    AX
-	JNZ     loop
+	CMPQ    SI, CX
+	JBE     loop
 
-widen:
-	// Widen: sum the counters (at most 248 per lane) into quadwords.
-	VPADDD  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDD  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDD  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPADDD  Z4, Z0, Z0
-	VPXORQ  Z4, Z4, Z4
-	VPADDD  Z5, Z0, Z0
-	VPXORQ  Z5, Z5, Z5
-	VPADDD  Z6, Z0, Z0
-	VPXORQ  Z6, Z6, Z6
-	VPADDD  Z7, Z0, Z0
-	VPXORQ  Z7, Z7, Z7
-	VPSADBW Z25, Z0, Z8
-	VPADDQ  Z8, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000200, CX
+	SUBQ SI, CX
+	SHRQ $0x02, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 7 of them.
-	CMPQ    DX, $0x00000010
-	JB      tail
-	VPMINUD (SI), Z29, Z1
-	VPADDD  Z1, Z0, Z0
-	ADDQ    $0x00000040, SI
-	SUBQ    $0x00000010, DX
-	JMP     vectors
+	CMPQ     DX, $0x00000010
+	JB       tail
+	VPTESTMD (SI), Z31, K1
+	KMOVW    K1, CX
+	POPCNTQ  CX, CX
+	ADDQ     CX, AX
+	ADDQ     $0x00000040, SI
+	SUBQ     $0x00000010, DX
+	JMP      vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVW       AX, K1
-	VMOVDQU32.Z (SI), K1, Z1
-	VPTESTMD    Z1, Z31, K1, K1
-	VPSUBD      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU32.Z (SI), K1, Z8
+	VPTESTMD    Z8, Z31, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDD        Z4, Z0, Z0
+	VPADDD        Z5, Z1, Z1
+	VPADDD        Z6, Z2, Z2
+	VPADDD        Z7, Z3, Z3
+	VPADDD        Z2, Z0, Z0
+	VPADDD        Z3, Z1, Z1
+	VPADDD        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroFloat32AVX512(x []uint32) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroFloat32AVX512(SB), NOSPLIT, $0-32
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z5: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -472,104 +657,139 @@ TEXT ·countNonZeroFloat32AVX512(SB), NOSPLIT, $0-32
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSD     Z31, Z29
 	VPSRLD     $0x01, Z31, Z28
-	VPXORQ     Z25, Z25, Z25
-	VPXORQ     Z24, Z24, Z24
-	VPXORQ     Z0, Z0, Z0
-	VPXORQ     Z1, Z1, Z1
-	VPXORQ     Z2, Z2, Z2
-	VPXORQ     Z3, Z3, Z3
-	VPXORQ     Z4, Z4, Z4
-	VPXORQ     Z5, Z5, Z5
+	XORL       AX, AX
 
-block:
-	// Run at most 42 iterations of 6 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000060
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000010
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU32.Z (SI), K1, Z0
+	VPTESTMD    Z0, Z28, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 4 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000003, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x02, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVW       BX, K1
+	VMOVDQU32.Z (SI), K1, Z6
+	VPTESTMD    Z6, Z28, K1, K1
+	KMOVW       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x02, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000060, CX
 	JB   vectors
-	MOVQ $0x0000002a, AX
+	SHLQ $0x02, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 6 vectors, each into its own counter (t: test, m: min): ttmttm.
-	VPTESTMD (SI), Z28, K1
-	VPSUBD   Z31, Z0, K1, Z0
-	VPTESTMD 64(SI), Z28, K1
-	VPSUBD   Z31, Z1, K1, Z1
-	VPSLLD   $0x01, 128(SI), Z6
+	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmtmmt.
+	VPANDD   (SI), Z28, Z6
 	VPMINUD  Z29, Z6, Z6
-	VPADDD   Z6, Z2, Z2
-	VPTESTMD 192(SI), Z28, K1
-	VPSUBD   Z31, Z3, K1, Z3
-	VPTESTMD 256(SI), Z28, K1
-	VPSUBD   Z31, Z4, K1, Z4
-	VPSLLD   $0x01, 320(SI), Z6
+	VPADDD   Z6, Z0, Z0
+	VPANDD   64(SI), Z28, Z6
 	VPMINUD  Z29, Z6, Z6
-	VPADDD   Z6, Z5, Z5
+	VPADDD   Z6, Z1, Z1
+	VPTESTMD 128(SI), Z28, K1
+	VPSUBD   Z31, Z2, K1, Z2
+	VPANDD   192(SI), Z28, Z6
+	VPMINUD  Z29, Z6, Z6
+	VPADDD   Z6, Z3, Z3
+	VPANDD   256(SI), Z28, Z6
+	VPMINUD  Z29, Z6, Z6
+	VPADDD   Z6, Z4, Z4
+	VPTESTMD 320(SI), Z28, K1
+	VPSUBD   Z31, Z5, K1, Z5
 	ADDQ     $0x00000180, SI
-	SUBQ     $0x00000060, DX
-	CMPQ     DX, $0x00000060
-	JB       widen
-	DECQ     AX
-	JNZ      loop
+	CMPQ     SI, CX
+	JBE      loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDD  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDD  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDD  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPADDD  Z4, Z0, Z0
-	VPXORQ  Z4, Z4, Z4
-	VPADDD  Z5, Z0, Z0
-	VPXORQ  Z5, Z5, Z5
-	VPSADBW Z25, Z0, Z6
-	VPADDQ  Z6, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000180, CX
+	SUBQ SI, CX
+	SHRQ $0x02, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 5 of them.
 	CMPQ     DX, $0x00000010
 	JB       tail
 	VPTESTMD (SI), Z28, K1
-	VPSUBD   Z31, Z0, K1, Z0
+	KMOVW    K1, CX
+	POPCNTQ  CX, CX
+	ADDQ     CX, AX
 	ADDQ     $0x00000040, SI
 	SUBQ     $0x00000010, DX
 	JMP      vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVW       AX, K1
-	VMOVDQU32.Z (SI), K1, Z1
-	VPTESTMD    Z1, Z28, K1, K1
-	VPSUBD      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU32.Z (SI), K1, Z6
+	VPTESTMD    Z6, Z28, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDD        Z3, Z0, Z0
+	VPADDD        Z4, Z1, Z1
+	VPADDD        Z5, Z2, Z2
+	VPADDD        Z2, Z0, Z0
+	VPADDD        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroBits64AVX512(x []uint64) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits64AVX512(SB), NOSPLIT, $0-32
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z7: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -579,25 +799,67 @@ TEXT ·countNonZeroBits64AVX512(SB), NOSPLIT, $0-32
 	MOVQ       x_len+8(FP), DX
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSQ     Z31, Z29
-	VPXORQ     Z25, Z25, Z25
-	VPXORQ     Z24, Z24, Z24
-	VPXORQ     Z0, Z0, Z0
-	VPXORQ     Z1, Z1, Z1
-	VPXORQ     Z2, Z2, Z2
-	VPXORQ     Z3, Z3, Z3
-	VPXORQ     Z4, Z4, Z4
-	VPXORQ     Z5, Z5, Z5
-	VPXORQ     Z6, Z6, Z6
-	VPXORQ     Z7, Z7, Z7
+	XORL       AX, AX
 
-block:
-	// Run at most 31 iterations of 8 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000040
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000008
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU64.Z (SI), K1, Z0
+	VPTESTMQ    Z0, Z31, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 8 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000007, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x03, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVW       BX, K1
+	VMOVDQU64.Z (SI), K1, Z8
+	VPTESTMQ    Z8, Z31, K1, K1
+	KMOVW       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x03, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000040, CX
 	JB   vectors
-	MOVQ $0x0000001f, AX
+	SHLQ $0x03, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 8 vectors, each into its own counter (t: test, m: min): mmmmmmmm.
+	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
 	VPMINUQ (SI), Z29, Z8
 	VPADDQ  Z8, Z0, Z0
 	VPMINUQ 64(SI), Z29, Z8
@@ -615,76 +877,63 @@ loop:
 	VPMINUQ 448(SI), Z29, Z8
 	VPADDQ  Z8, Z7, Z7
 	ADDQ    $0x00000200, SI
-	SUBQ    $0x00000040, DX
-	CMPQ    DX, $0x00000040
-	JB      widen
-	DECQ    AX
-	JNZ     loop
+	CMPQ    SI, CX
+	JBE     loop
 
-widen:
-	// Widen: sum the counters (at most 248 per lane) into quadwords.
-	VPADDQ  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDQ  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDQ  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPADDQ  Z4, Z0, Z0
-	VPXORQ  Z4, Z4, Z4
-	VPADDQ  Z5, Z0, Z0
-	VPXORQ  Z5, Z5, Z5
-	VPADDQ  Z6, Z0, Z0
-	VPXORQ  Z6, Z6, Z6
-	VPADDQ  Z7, Z0, Z0
-	VPXORQ  Z7, Z7, Z7
-	VPSADBW Z25, Z0, Z8
-	VPADDQ  Z8, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000200, CX
+	SUBQ SI, CX
+	SHRQ $0x03, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 7 of them.
-	CMPQ    DX, $0x00000008
-	JB      tail
-	VPMINUQ (SI), Z29, Z1
-	VPADDQ  Z1, Z0, Z0
-	ADDQ    $0x00000040, SI
-	SUBQ    $0x00000008, DX
-	JMP     vectors
+	CMPQ     DX, $0x00000008
+	JB       tail
+	VPTESTMQ (SI), Z31, K1
+	KMOVW    K1, CX
+	POPCNTQ  CX, CX
+	ADDQ     CX, AX
+	ADDQ     $0x00000040, SI
+	SUBQ     $0x00000008, DX
+	JMP      vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVW       AX, K1
-	VMOVDQU64.Z (SI), K1, Z1
-	VPTESTMQ    Z1, Z31, K1, K1
-	VPSUBQ      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU64.Z (SI), K1, Z8
+	VPTESTMQ    Z8, Z31, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDQ        Z4, Z0, Z0
+	VPADDQ        Z5, Z1, Z1
+	VPADDQ        Z6, Z2, Z2
+	VPADDQ        Z7, Z3, Z3
+	VPADDQ        Z2, Z0, Z0
+	VPADDQ        Z3, Z1, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDQ        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroFloat64AVX512(x []uint64) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroFloat64AVX512(SB), NOSPLIT, $0-32
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z5: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -695,95 +944,128 @@ TEXT ·countNonZeroFloat64AVX512(SB), NOSPLIT, $0-32
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSQ     Z31, Z29
 	VPSRLQ     $0x01, Z31, Z28
-	VPXORQ     Z25, Z25, Z25
-	VPXORQ     Z24, Z24, Z24
-	VPXORQ     Z0, Z0, Z0
-	VPXORQ     Z1, Z1, Z1
-	VPXORQ     Z2, Z2, Z2
-	VPXORQ     Z3, Z3, Z3
-	VPXORQ     Z4, Z4, Z4
-	VPXORQ     Z5, Z5, Z5
+	XORL       AX, AX
 
-block:
-	// Run at most 42 iterations of 6 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000030
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000008
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU64.Z (SI), K1, Z0
+	VPTESTMQ    Z0, Z28, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 8 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000007, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x03, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVW       BX, K1
+	VMOVDQU64.Z (SI), K1, Z6
+	VPTESTMQ    Z6, Z28, K1, K1
+	KMOVW       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x03, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000030, CX
 	JB   vectors
-	MOVQ $0x0000002a, AX
+	SHLQ $0x03, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 6 vectors, each into its own counter (t: test, m: min): ttmttm.
-	VPTESTMQ (SI), Z28, K1
-	VPSUBQ   Z31, Z0, K1, Z0
-	VPTESTMQ 64(SI), Z28, K1
-	VPSUBQ   Z31, Z1, K1, Z1
-	VPSLLQ   $0x01, 128(SI), Z6
+	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmtmmt.
+	VPANDD   (SI), Z28, Z6
 	VPMINUQ  Z29, Z6, Z6
-	VPADDQ   Z6, Z2, Z2
-	VPTESTMQ 192(SI), Z28, K1
-	VPSUBQ   Z31, Z3, K1, Z3
-	VPTESTMQ 256(SI), Z28, K1
-	VPSUBQ   Z31, Z4, K1, Z4
-	VPSLLQ   $0x01, 320(SI), Z6
+	VPADDQ   Z6, Z0, Z0
+	VPANDD   64(SI), Z28, Z6
 	VPMINUQ  Z29, Z6, Z6
-	VPADDQ   Z6, Z5, Z5
+	VPADDQ   Z6, Z1, Z1
+	VPTESTMQ 128(SI), Z28, K1
+	VPSUBQ   Z31, Z2, K1, Z2
+	VPANDD   192(SI), Z28, Z6
+	VPMINUQ  Z29, Z6, Z6
+	VPADDQ   Z6, Z3, Z3
+	VPANDD   256(SI), Z28, Z6
+	VPMINUQ  Z29, Z6, Z6
+	VPADDQ   Z6, Z4, Z4
+	VPTESTMQ 320(SI), Z28, K1
+	VPSUBQ   Z31, Z5, K1, Z5
 	ADDQ     $0x00000180, SI
-	SUBQ     $0x00000030, DX
-	CMPQ     DX, $0x00000030
-	JB       widen
-	DECQ     AX
-	JNZ      loop
+	CMPQ     SI, CX
+	JBE      loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDQ  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDQ  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDQ  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPADDQ  Z4, Z0, Z0
-	VPXORQ  Z4, Z4, Z4
-	VPADDQ  Z5, Z0, Z0
-	VPXORQ  Z5, Z5, Z5
-	VPSADBW Z25, Z0, Z6
-	VPADDQ  Z6, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000180, CX
+	SUBQ SI, CX
+	SHRQ $0x03, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 5 of them.
 	CMPQ     DX, $0x00000008
 	JB       tail
 	VPTESTMQ (SI), Z28, K1
-	VPSUBQ   Z31, Z0, K1, Z0
+	KMOVW    K1, CX
+	POPCNTQ  CX, CX
+	ADDQ     CX, AX
 	ADDQ     $0x00000040, SI
 	SUBQ     $0x00000008, DX
 	JMP      vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVW       AX, K1
-	VMOVDQU64.Z (SI), K1, Z1
-	VPTESTMQ    Z1, Z28, K1, K1
-	VPSUBQ      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU64.Z (SI), K1, Z6
+	VPTESTMQ    Z6, Z28, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDQ        Z3, Z0, Z0
+	VPADDQ        Z4, Z1, Z1
+	VPADDQ        Z5, Z2, Z2
+	VPADDQ        Z2, Z0, Z0
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDQ        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET
