@@ -219,7 +219,6 @@ func (c neonAboveCase[W]) run(t *testing.T) {
 	}
 }
 
-
 // typeCaseNamed returns the harness's edge values of one element type.
 func typeCaseNamed(name string) typeCase {
 	for _, c := range typeCases {
