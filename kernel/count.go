@@ -147,32 +147,33 @@ func AddNonZeroColumns[T Element](counts []uint64, x []T) error {
 	if err := checkColumns(len(counts), len(x)); err != nil || len(x) == 0 {
 		return err
 	}
-	k := &active.Load().nonZero.columns
+	f := &active.Load().nonZero
+	k, st := &f.columns, &f.stream
 	switch s := any(x).(type) {
 	case []float32:
-		addColumnTiles(counts, words[uint32](s), k.float32)
+		addColumns(counts, words[uint32](s), k.float32, st.float32)
 	case []float64:
-		addColumnTiles(counts, words[uint64](s), k.float64)
+		addColumns(counts, words[uint64](s), k.float64, st.float64)
 	case []Float16:
-		addColumnTiles(counts, words[uint16](s), k.float16)
+		addColumns(counts, words[uint16](s), k.float16, st.float16)
 	case []BFloat16:
-		addColumnTiles(counts, words[uint16](s), k.float16)
+		addColumns(counts, words[uint16](s), k.float16, st.float16)
 	case []int8:
-		addColumnTiles(counts, words[uint8](s), k.bits8)
+		addColumns(counts, words[uint8](s), k.bits8, st.bits8)
 	case []uint8:
-		addColumnTiles(counts, s, k.bits8)
+		addColumns(counts, s, k.bits8, st.bits8)
 	case []int16:
-		addColumnTiles(counts, words[uint16](s), k.bits16)
+		addColumns(counts, words[uint16](s), k.bits16, st.bits16)
 	case []uint16:
-		addColumnTiles(counts, s, k.bits16)
+		addColumns(counts, s, k.bits16, st.bits16)
 	case []int32:
-		addColumnTiles(counts, words[uint32](s), k.bits32)
+		addColumns(counts, words[uint32](s), k.bits32, st.bits32)
 	case []uint32:
-		addColumnTiles(counts, s, k.bits32)
+		addColumns(counts, s, k.bits32, st.bits32)
 	case []int64:
-		addColumnTiles(counts, words[uint64](s), k.bits64)
+		addColumns(counts, words[uint64](s), k.bits64, st.bits64)
 	case []uint64:
-		addColumnTiles(counts, s, k.bits64)
+		addColumns(counts, s, k.bits64, st.bits64)
 	default:
 		panic("unreachable: Element has no other types")
 	}

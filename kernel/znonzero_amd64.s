@@ -6294,3 +6294,910 @@ vectorRows:
 done:
 	VZEROUPPER
 	RET
+
+// func addNonZeroStreamBits8AVX512(counts []uint8, x []uint8, cols int, stride int, rows int)
+// Requires: AVX, AVX512BW, AVX512F, BMI2, MMX+
+TEXT ·addNonZeroStreamBits8AVX512(SB), NOSPLIT, $0-72
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z29: 1 in every lane, for the min steps
+	// Z31 is also the counted bits: every bit of a lane
+	MOVQ       counts_base+0(FP), AX
+	MOVQ       x_base+24(FP), CX
+	MOVQ       cols+48(FP), DX
+	MOVQ       stride+56(FP), BX
+	MOVQ       rows+64(FP), SI
+	VPTERNLOGD $0xff, Z31, Z31, Z31
+	VPABSB     Z31, Z29
+	TESTQ      SI, SI
+	JZ         done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 256 counters.
+	CMPQ       R9, $0x00000100
+	JB         vectors
+	PREFETCHT0 1024(DI)
+	VPTESTMB   (DI), Z31, K1
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	PREFETCHT0 1088(DI)
+	VPTESTMB   64(DI), Z31, K1
+	VMOVDQU8   64(R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, 64(R8)
+	PREFETCHT0 1152(DI)
+	VPTESTMB   128(DI), Z31, K1
+	VMOVDQU8   128(R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, 128(R8)
+	PREFETCHT0 1216(DI)
+	VPTESTMB   192(DI), Z31, K1
+	VMOVDQU8   192(R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, 192(R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000100, R8
+	SUBQ       $0x00000100, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000040
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPTESTMB   (DI), Z31, K1
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000040, R8
+	SUBQ       $0x00000040, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ      R9, R9
+	JZ         next
+	MOVQ       $-1, R10
+	BZHIQ      R9, R10, R10
+	KMOVQ      R10, K1
+	VMOVDQU8.Z (DI), K1, Z0
+	VPTESTMB   Z0, Z31, K1, K1
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamBits16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addNonZeroStreamBits16AVX512(SB), NOSPLIT, $0-72
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z29: 1 in every lane, for the min steps
+	// Z31 is also the counted bits: every bit of a lane
+	MOVQ       counts_base+0(FP), AX
+	MOVQ       x_base+24(FP), CX
+	MOVQ       cols+48(FP), DX
+	MOVQ       stride+56(FP), BX
+	MOVQ       rows+64(FP), SI
+	SHLQ       $0x01, BX
+	VPTERNLOGD $0xff, Z31, Z31, Z31
+	VPABSW     Z31, Z29
+	TESTQ      SI, SI
+	JZ         done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 128 counters.
+	CMPQ       R9, $0x00000080
+	JB         vectors
+	PREFETCHT0 1024(DI)
+	VPTESTMW   (DI), Z31, K1
+	VMOVDQU8   (R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
+	PREFETCHT0 1088(DI)
+	VPTESTMW   64(DI), Z31, K1
+	VMOVDQU8   32(R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, 32(R8)
+	PREFETCHT0 1152(DI)
+	VPTESTMW   128(DI), Z31, K1
+	VMOVDQU8   64(R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, 64(R8)
+	PREFETCHT0 1216(DI)
+	VPTESTMW   192(DI), Z31, K1
+	VMOVDQU8   96(R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, 96(R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000080, R8
+	SUBQ       $0x00000080, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000020
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPTESTMW   (DI), Z31, K1
+	VMOVDQU8   (R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000020, R8
+	SUBQ       $0x00000020, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU16.Z (DI), K1, Z0
+	VPTESTMW    Z0, Z31, K1, K1
+	VMOVDQU8    (R8), Y0
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addNonZeroStreamFloat16AVX512(SB), NOSPLIT, $0-72
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z29: 1 in every lane, for the min steps
+	// Z28: the counted bits, every bit of a lane but its sign bit
+	MOVQ       counts_base+0(FP), AX
+	MOVQ       x_base+24(FP), CX
+	MOVQ       cols+48(FP), DX
+	MOVQ       stride+56(FP), BX
+	MOVQ       rows+64(FP), SI
+	SHLQ       $0x01, BX
+	VPTERNLOGD $0xff, Z31, Z31, Z31
+	VPABSW     Z31, Z29
+	VPSRLW     $0x01, Z31, Z28
+	TESTQ      SI, SI
+	JZ         done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 128 counters.
+	CMPQ       R9, $0x00000080
+	JB         vectors
+	PREFETCHT0 1024(DI)
+	VPTESTMW   (DI), Z28, K1
+	VMOVDQU8   (R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
+	PREFETCHT0 1088(DI)
+	VPTESTMW   64(DI), Z28, K1
+	VMOVDQU8   32(R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, 32(R8)
+	PREFETCHT0 1152(DI)
+	VPTESTMW   128(DI), Z28, K1
+	VMOVDQU8   64(R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, 64(R8)
+	PREFETCHT0 1216(DI)
+	VPTESTMW   192(DI), Z28, K1
+	VMOVDQU8   96(R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, 96(R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000080, R8
+	SUBQ       $0x00000080, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000020
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPTESTMW   (DI), Z28, K1
+	VMOVDQU8   (R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000020, R8
+	SUBQ       $0x00000020, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU16.Z (DI), K1, Z0
+	VPTESTMW    Z0, Z28, K1, K1
+	VMOVDQU8    (R8), Y0
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamBits32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addNonZeroStreamBits32AVX512(SB), NOSPLIT, $0-72
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z29: 1 in every lane, for the min steps
+	// Z31 is also the counted bits: every bit of a lane
+	MOVQ       counts_base+0(FP), AX
+	MOVQ       x_base+24(FP), CX
+	MOVQ       cols+48(FP), DX
+	MOVQ       stride+56(FP), BX
+	MOVQ       rows+64(FP), SI
+	SHLQ       $0x02, BX
+	VPTERNLOGD $0xff, Z31, Z31, Z31
+	VPABSD     Z31, Z29
+	TESTQ      SI, SI
+	JZ         done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 64 counters.
+	CMPQ       R9, $0x00000040
+	JB         vectors
+	PREFETCHT0 1024(DI)
+	VPTESTMD   (DI), Z31, K1
+	VMOVDQU8   (R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, (R8)
+	PREFETCHT0 1088(DI)
+	VPTESTMD   64(DI), Z31, K1
+	VMOVDQU8   16(R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, 16(R8)
+	PREFETCHT0 1152(DI)
+	VPTESTMD   128(DI), Z31, K1
+	VMOVDQU8   32(R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, 32(R8)
+	PREFETCHT0 1216(DI)
+	VPTESTMD   192(DI), Z31, K1
+	VMOVDQU8   48(R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, 48(R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000040, R8
+	SUBQ       $0x00000040, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000010
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPTESTMD   (DI), Z31, K1
+	VMOVDQU8   (R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000010, R8
+	SUBQ       $0x00000010, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU32.Z (DI), K1, Z0
+	VPTESTMD    Z0, Z31, K1, K1
+	VMOVDQU8    (R8), X0
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addNonZeroStreamFloat32AVX512(SB), NOSPLIT, $0-72
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z29: 1 in every lane, for the min steps
+	// Z28: the counted bits, every bit of a lane but its sign bit
+	MOVQ       counts_base+0(FP), AX
+	MOVQ       x_base+24(FP), CX
+	MOVQ       cols+48(FP), DX
+	MOVQ       stride+56(FP), BX
+	MOVQ       rows+64(FP), SI
+	SHLQ       $0x02, BX
+	VPTERNLOGD $0xff, Z31, Z31, Z31
+	VPABSD     Z31, Z29
+	VPSRLD     $0x01, Z31, Z28
+	TESTQ      SI, SI
+	JZ         done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 64 counters.
+	CMPQ       R9, $0x00000040
+	JB         vectors
+	PREFETCHT0 1024(DI)
+	VPTESTMD   (DI), Z28, K1
+	VMOVDQU8   (R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, (R8)
+	PREFETCHT0 1088(DI)
+	VPTESTMD   64(DI), Z28, K1
+	VMOVDQU8   16(R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, 16(R8)
+	PREFETCHT0 1152(DI)
+	VPTESTMD   128(DI), Z28, K1
+	VMOVDQU8   32(R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, 32(R8)
+	PREFETCHT0 1216(DI)
+	VPTESTMD   192(DI), Z28, K1
+	VMOVDQU8   48(R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, 48(R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000040, R8
+	SUBQ       $0x00000040, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000010
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPTESTMD   (DI), Z28, K1
+	VMOVDQU8   (R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000010, R8
+	SUBQ       $0x00000010, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU32.Z (DI), K1, Z0
+	VPTESTMD    Z0, Z28, K1, K1
+	VMOVDQU8    (R8), X0
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamBits64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addNonZeroStreamBits64AVX512(SB), NOSPLIT, $0-72
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z29: 1 in every lane, for the min steps
+	// Z31 is also the counted bits: every bit of a lane
+	MOVQ       counts_base+0(FP), AX
+	MOVQ       x_base+24(FP), CX
+	MOVQ       cols+48(FP), DX
+	MOVQ       stride+56(FP), BX
+	MOVQ       rows+64(FP), SI
+	SHLQ       $0x03, BX
+	VPTERNLOGD $0xff, Z31, Z31, Z31
+	VPABSQ     Z31, Z29
+	TESTQ      SI, SI
+	JZ         done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 32 counters.
+	CMPQ       R9, $0x00000020
+	JB         vectors
+	PREFETCHT0 1024(DI)
+	VPTESTMQ   (DI), Z31, K1
+	VMOVQ      (R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, (R8)
+	PREFETCHT0 1088(DI)
+	VPTESTMQ   64(DI), Z31, K1
+	VMOVQ      8(R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, 8(R8)
+	PREFETCHT0 1152(DI)
+	VPTESTMQ   128(DI), Z31, K1
+	VMOVQ      16(R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, 16(R8)
+	PREFETCHT0 1216(DI)
+	VPTESTMQ   192(DI), Z31, K1
+	VMOVQ      24(R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, 24(R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000020, R8
+	SUBQ       $0x00000020, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000008
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPTESTMQ   (DI), Z31, K1
+	VMOVQ      (R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000008, R8
+	SUBQ       $0x00000008, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU64.Z (DI), K1, Z0
+	VPTESTMQ    Z0, Z31, K1, K1
+	VMOVQ       (R8), X0
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addNonZeroStreamFloat64AVX512(SB), NOSPLIT, $0-72
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z29: 1 in every lane, for the min steps
+	// Z28: the counted bits, every bit of a lane but its sign bit
+	MOVQ       counts_base+0(FP), AX
+	MOVQ       x_base+24(FP), CX
+	MOVQ       cols+48(FP), DX
+	MOVQ       stride+56(FP), BX
+	MOVQ       rows+64(FP), SI
+	SHLQ       $0x03, BX
+	VPTERNLOGD $0xff, Z31, Z31, Z31
+	VPABSQ     Z31, Z29
+	VPSRLQ     $0x01, Z31, Z28
+	TESTQ      SI, SI
+	JZ         done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 32 counters.
+	CMPQ       R9, $0x00000020
+	JB         vectors
+	PREFETCHT0 1024(DI)
+	VPTESTMQ   (DI), Z28, K1
+	VMOVQ      (R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, (R8)
+	PREFETCHT0 1088(DI)
+	VPTESTMQ   64(DI), Z28, K1
+	VMOVQ      8(R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, 8(R8)
+	PREFETCHT0 1152(DI)
+	VPTESTMQ   128(DI), Z28, K1
+	VMOVQ      16(R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, 16(R8)
+	PREFETCHT0 1216(DI)
+	VPTESTMQ   192(DI), Z28, K1
+	VMOVQ      24(R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, 24(R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000020, R8
+	SUBQ       $0x00000020, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000008
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPTESTMQ   (DI), Z28, K1
+	VMOVQ      (R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000008, R8
+	SUBQ       $0x00000008, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU64.Z (DI), K1, Z0
+	VPTESTMQ    Z0, Z28, K1, K1
+	VMOVQ       (R8), X0
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamBits8AVX2(counts []uint8, x []uint8, cols int, stride int, rows int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamBits8AVX2(SB), NOSPLIT, $0-72
+	// Registers:
+	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+24(FP), CX
+	MOVQ     cols+48(FP), DX
+	MOVQ     stride+56(FP), BX
+	MOVQ     rows+64(FP), SI
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+	ANDQ     $-32, DX
+	TESTQ    SI, SI
+	JZ       done
+	TESTQ    DX, DX
+	JZ       done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPCMPEQB (DI), Y12, Y0
+	VPANDN   Y10, Y0, Y0
+	VPADDB   (R8), Y0, Y0
+	VMOVDQU  Y0, (R8)
+	ADDQ     $0x00000020, DI
+	ADDQ     $0x00000020, R8
+	SUBQ     $0x00000020, R9
+	JNZ      runs
+
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamBits16AVX2(counts []uint8, x []uint16, cols int, stride int, rows int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamBits16AVX2(SB), NOSPLIT, $0-72
+	// Registers:
+	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+24(FP), CX
+	MOVQ     cols+48(FP), DX
+	MOVQ     stride+56(FP), BX
+	MOVQ     rows+64(FP), SI
+	SHLQ     $0x01, BX
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+	ANDQ     $-32, DX
+	TESTQ    SI, SI
+	JZ       done
+	TESTQ    DX, DX
+	JZ       done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPCMPEQW  (DI), Y12, Y0
+	VPCMPEQW  32(DI), Y12, Y1
+	VPACKSSWB Y1, Y0, Y0
+	VPERMQ    $0xd8, Y0, Y0
+	VPANDN    Y10, Y0, Y0
+	VPADDB    (R8), Y0, Y0
+	VMOVDQU   Y0, (R8)
+	ADDQ      $0x00000040, DI
+	ADDQ      $0x00000020, R8
+	SUBQ      $0x00000020, R9
+	JNZ       runs
+
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamFloat16AVX2(counts []uint8, x []uint16, cols int, stride int, rows int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamFloat16AVX2(SB), NOSPLIT, $0-72
+	// Registers:
+	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	// Y15: the counted bits, every bit of a lane but its sign bit
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+24(FP), CX
+	MOVQ     cols+48(FP), DX
+	MOVQ     stride+56(FP), BX
+	MOVQ     rows+64(FP), SI
+	SHLQ     $0x01, BX
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+	VPCMPEQD Y15, Y15, Y15
+	VPSRLW   $0x01, Y15, Y15
+	ANDQ     $-32, DX
+	TESTQ    SI, SI
+	JZ       done
+	TESTQ    DX, DX
+	JZ       done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPAND     (DI), Y15, Y0
+	VPCMPEQW  Y0, Y12, Y0
+	VPAND     32(DI), Y15, Y1
+	VPCMPEQW  Y1, Y12, Y1
+	VPACKSSWB Y1, Y0, Y0
+	VPERMQ    $0xd8, Y0, Y0
+	VPANDN    Y10, Y0, Y0
+	VPADDB    (R8), Y0, Y0
+	VMOVDQU   Y0, (R8)
+	ADDQ      $0x00000040, DI
+	ADDQ      $0x00000020, R8
+	SUBQ      $0x00000020, R9
+	JNZ       runs
+
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamBits32AVX2(counts []uint8, x []uint32, cols int, stride int, rows int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamBits32AVX2(SB), NOSPLIT, $0-72
+	// Registers:
+	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+24(FP), CX
+	MOVQ     cols+48(FP), DX
+	MOVQ     stride+56(FP), BX
+	MOVQ     rows+64(FP), SI
+	SHLQ     $0x02, BX
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+
+	// The doublewords of two packs of four vectors, back in column order.
+	VMOVDQU streamOrderaddNonZeroStreamBits32AVX2<>+0(SB), Y9
+	ANDQ    $-32, DX
+	TESTQ   SI, SI
+	JZ      done
+	TESTQ   DX, DX
+	JZ      done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPCMPEQD  (DI), Y12, Y0
+	VPCMPEQD  32(DI), Y12, Y1
+	VPCMPEQD  64(DI), Y12, Y2
+	VPCMPEQD  96(DI), Y12, Y3
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD    Y0, Y9, Y0
+	VPANDN    Y10, Y0, Y0
+	VPADDB    (R8), Y0, Y0
+	VMOVDQU   Y0, (R8)
+	ADDQ      $0x00000080, DI
+	ADDQ      $0x00000020, R8
+	SUBQ      $0x00000020, R9
+	JNZ       runs
+
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+0(SB)/4, $0x00000000
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+4(SB)/4, $0x00000004
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+8(SB)/4, $0x00000001
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+12(SB)/4, $0x00000005
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+16(SB)/4, $0x00000002
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+20(SB)/4, $0x00000006
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+24(SB)/4, $0x00000003
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+28(SB)/4, $0x00000007
+GLOBL streamOrderaddNonZeroStreamBits32AVX2<>(SB), RODATA|NOPTR, $32
+
+// func addNonZeroStreamFloat32AVX2(counts []uint8, x []uint32, cols int, stride int, rows int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamFloat32AVX2(SB), NOSPLIT, $0-72
+	// Registers:
+	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	// Y15: the counted bits, every bit of a lane but its sign bit
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+24(FP), CX
+	MOVQ     cols+48(FP), DX
+	MOVQ     stride+56(FP), BX
+	MOVQ     rows+64(FP), SI
+	SHLQ     $0x02, BX
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+
+	// The doublewords of two packs of four vectors, back in column order.
+	VMOVDQU  streamOrderaddNonZeroStreamFloat32AVX2<>+0(SB), Y9
+	VPCMPEQD Y15, Y15, Y15
+	VPSRLD   $0x01, Y15, Y15
+	ANDQ     $-32, DX
+	TESTQ    SI, SI
+	JZ       done
+	TESTQ    DX, DX
+	JZ       done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPAND     (DI), Y15, Y0
+	VPCMPEQD  Y0, Y12, Y0
+	VPAND     32(DI), Y15, Y1
+	VPCMPEQD  Y1, Y12, Y1
+	VPAND     64(DI), Y15, Y2
+	VPCMPEQD  Y2, Y12, Y2
+	VPAND     96(DI), Y15, Y3
+	VPCMPEQD  Y3, Y12, Y3
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD    Y0, Y9, Y0
+	VPANDN    Y10, Y0, Y0
+	VPADDB    (R8), Y0, Y0
+	VMOVDQU   Y0, (R8)
+	ADDQ      $0x00000080, DI
+	ADDQ      $0x00000020, R8
+	SUBQ      $0x00000020, R9
+	JNZ       runs
+
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+0(SB)/4, $0x00000000
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+4(SB)/4, $0x00000004
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+8(SB)/4, $0x00000001
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+12(SB)/4, $0x00000005
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+16(SB)/4, $0x00000002
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+20(SB)/4, $0x00000006
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+24(SB)/4, $0x00000003
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+28(SB)/4, $0x00000007
+GLOBL streamOrderaddNonZeroStreamFloat32AVX2<>(SB), RODATA|NOPTR, $32

@@ -26,6 +26,14 @@ func writeFamily(r rule) {
 	for _, k := range r.kernels {
 		columnsAVX2(r, k)
 	}
+	for _, k := range r.kernels {
+		streamAVX512(r, k)
+	}
+	for _, k := range r.kernels {
+		if k.Width <= 4 {
+			streamAVX2(r, k)
+		}
+	}
 }
 
 // unroll is the number of vectors, each with its own counter, that one
