@@ -2682,32 +2682,30 @@ row:
 
 runs:
 	// Runs of 4 vectors of the row, and their 128 counters.
-	CMPQ       R9, $0x00000080
-	JB         vectors
+	CMPQ R9, $0x00000080
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
 	PREFETCHT0 1024(DI)
 	VPSUBW     (DI), Z27, Z0
 	VPCMPUW    $0x02, Z26, Z0, K1
-	VMOVDQU8   (R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, (R8)
 	PREFETCHT0 1088(DI)
 	VPSUBW     64(DI), Z27, Z0
-	VPCMPUW    $0x02, Z26, Z0, K1
-	VMOVDQU8   32(R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, 32(R8)
+	VPCMPUW    $0x02, Z26, Z0, K2
 	PREFETCHT0 1152(DI)
 	VPSUBW     128(DI), Z27, Z0
-	VPCMPUW    $0x02, Z26, Z0, K1
-	VMOVDQU8   64(R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, 64(R8)
+	VPCMPUW    $0x02, Z26, Z0, K3
 	PREFETCHT0 1216(DI)
 	VPSUBW     192(DI), Z27, Z0
-	VPCMPUW    $0x02, Z26, Z0, K1
-	VMOVDQU8   96(R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, 96(R8)
+	VPCMPUW    $0x02, Z26, Z0, K4
+	KUNPCKDQ   K1, K2, K1
+	KUNPCKDQ   K3, K4, K2
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	VMOVDQU8   64(R8), Z0
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8   Z0, 64(R8)
 	ADDQ       $0x00000100, DI
 	ADDQ       $0x00000080, R8
 	SUBQ       $0x00000080, R9
@@ -2780,32 +2778,28 @@ row:
 
 runs:
 	// Runs of 4 vectors of the row, and their 64 counters.
-	CMPQ       R9, $0x00000040
-	JB         vectors
+	CMPQ R9, $0x00000040
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
 	PREFETCHT0 1024(DI)
 	VPSUBD     (DI), Z27, Z0
 	VPCMPUD    $0x02, Z26, Z0, K1
-	VMOVDQU8   (R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, (R8)
 	PREFETCHT0 1088(DI)
 	VPSUBD     64(DI), Z27, Z0
-	VPCMPUD    $0x02, Z26, Z0, K1
-	VMOVDQU8   16(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, 16(R8)
+	VPCMPUD    $0x02, Z26, Z0, K2
 	PREFETCHT0 1152(DI)
 	VPSUBD     128(DI), Z27, Z0
-	VPCMPUD    $0x02, Z26, Z0, K1
-	VMOVDQU8   32(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, 32(R8)
+	VPCMPUD    $0x02, Z26, Z0, K3
 	PREFETCHT0 1216(DI)
 	VPSUBD     192(DI), Z27, Z0
-	VPCMPUD    $0x02, Z26, Z0, K1
-	VMOVDQU8   48(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, 48(R8)
+	VPCMPUD    $0x02, Z26, Z0, K4
+	KUNPCKWD   K1, K2, K1
+	KUNPCKWD   K3, K4, K2
+	KUNPCKDQ   K1, K2, K1
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
 	ADDQ       $0x00000100, DI
 	ADDQ       $0x00000040, R8
 	SUBQ       $0x00000040, R9
@@ -2878,32 +2872,28 @@ row:
 
 runs:
 	// Runs of 4 vectors of the row, and their 32 counters.
-	CMPQ       R9, $0x00000020
-	JB         vectors
+	CMPQ R9, $0x00000020
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
 	PREFETCHT0 1024(DI)
 	VPSUBQ     (DI), Z27, Z0
 	VPCMPUQ    $0x02, Z26, Z0, K1
-	VMOVQ      (R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, (R8)
 	PREFETCHT0 1088(DI)
 	VPSUBQ     64(DI), Z27, Z0
-	VPCMPUQ    $0x02, Z26, Z0, K1
-	VMOVQ      8(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, 8(R8)
+	VPCMPUQ    $0x02, Z26, Z0, K2
 	PREFETCHT0 1152(DI)
 	VPSUBQ     128(DI), Z27, Z0
-	VPCMPUQ    $0x02, Z26, Z0, K1
-	VMOVQ      16(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, 16(R8)
+	VPCMPUQ    $0x02, Z26, Z0, K3
 	PREFETCHT0 1216(DI)
 	VPSUBQ     192(DI), Z27, Z0
-	VPCMPUQ    $0x02, Z26, Z0, K1
-	VMOVQ      24(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, 24(R8)
+	VPCMPUQ    $0x02, Z26, Z0, K4
+	KUNPCKBW   K1, K2, K1
+	KUNPCKBW   K3, K4, K2
+	KUNPCKWD   K1, K2, K1
+	VMOVDQU8   (R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
 	ADDQ       $0x00000100, DI
 	ADDQ       $0x00000020, R8
 	SUBQ       $0x00000020, R9
@@ -6710,8 +6700,10 @@ row:
 
 runs:
 	// Runs of 4 vectors of the row, and their 128 counters.
-	CMPQ       R9, $0x00000080
-	JB         vectors
+	CMPQ R9, $0x00000080
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
 	PREFETCHT0 1024(DI)
 	VMOVDQU64  (DI), Z0
 
@@ -6720,9 +6712,6 @@ runs:
 	VPTERNLOGD $0x78, Z28, Z1, Z0
 	VPSUBW     Z0, Z27, Z0
 	VPCMPUW    $0x02, Z26, Z0, K1
-	VMOVDQU8   (R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, (R8)
 	PREFETCHT0 1088(DI)
 	VMOVDQU64  64(DI), Z0
 
@@ -6730,10 +6719,7 @@ runs:
 	VPSRAW     $0x0f, Z0, Z1
 	VPTERNLOGD $0x78, Z28, Z1, Z0
 	VPSUBW     Z0, Z27, Z0
-	VPCMPUW    $0x02, Z26, Z0, K1
-	VMOVDQU8   32(R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, 32(R8)
+	VPCMPUW    $0x02, Z26, Z0, K2
 	PREFETCHT0 1152(DI)
 	VMOVDQU64  128(DI), Z0
 
@@ -6741,10 +6727,7 @@ runs:
 	VPSRAW     $0x0f, Z0, Z1
 	VPTERNLOGD $0x78, Z28, Z1, Z0
 	VPSUBW     Z0, Z27, Z0
-	VPCMPUW    $0x02, Z26, Z0, K1
-	VMOVDQU8   64(R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, 64(R8)
+	VPCMPUW    $0x02, Z26, Z0, K3
 	PREFETCHT0 1216(DI)
 	VMOVDQU64  192(DI), Z0
 
@@ -6752,10 +6735,15 @@ runs:
 	VPSRAW     $0x0f, Z0, Z1
 	VPTERNLOGD $0x78, Z28, Z1, Z0
 	VPSUBW     Z0, Z27, Z0
-	VPCMPUW    $0x02, Z26, Z0, K1
-	VMOVDQU8   96(R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, 96(R8)
+	VPCMPUW    $0x02, Z26, Z0, K4
+	KUNPCKDQ   K1, K2, K1
+	KUNPCKDQ   K3, K4, K2
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	VMOVDQU8   64(R8), Z0
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8   Z0, 64(R8)
 	ADDQ       $0x00000100, DI
 	ADDQ       $0x00000080, R8
 	SUBQ       $0x00000080, R9
@@ -6839,8 +6827,10 @@ row:
 
 runs:
 	// Runs of 4 vectors of the row, and their 64 counters.
-	CMPQ       R9, $0x00000040
-	JB         vectors
+	CMPQ R9, $0x00000040
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
 	PREFETCHT0 1024(DI)
 	VMOVDQU64  (DI), Z0
 
@@ -6849,9 +6839,6 @@ runs:
 	VPTERNLOGD $0x78, Z28, Z1, Z0
 	VPSUBD     Z0, Z27, Z0
 	VPCMPUD    $0x02, Z26, Z0, K1
-	VMOVDQU8   (R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, (R8)
 	PREFETCHT0 1088(DI)
 	VMOVDQU64  64(DI), Z0
 
@@ -6859,10 +6846,7 @@ runs:
 	VPSRAD     $0x1f, Z0, Z1
 	VPTERNLOGD $0x78, Z28, Z1, Z0
 	VPSUBD     Z0, Z27, Z0
-	VPCMPUD    $0x02, Z26, Z0, K1
-	VMOVDQU8   16(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, 16(R8)
+	VPCMPUD    $0x02, Z26, Z0, K2
 	PREFETCHT0 1152(DI)
 	VMOVDQU64  128(DI), Z0
 
@@ -6870,10 +6854,7 @@ runs:
 	VPSRAD     $0x1f, Z0, Z1
 	VPTERNLOGD $0x78, Z28, Z1, Z0
 	VPSUBD     Z0, Z27, Z0
-	VPCMPUD    $0x02, Z26, Z0, K1
-	VMOVDQU8   32(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, 32(R8)
+	VPCMPUD    $0x02, Z26, Z0, K3
 	PREFETCHT0 1216(DI)
 	VMOVDQU64  192(DI), Z0
 
@@ -6881,10 +6862,13 @@ runs:
 	VPSRAD     $0x1f, Z0, Z1
 	VPTERNLOGD $0x78, Z28, Z1, Z0
 	VPSUBD     Z0, Z27, Z0
-	VPCMPUD    $0x02, Z26, Z0, K1
-	VMOVDQU8   48(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, 48(R8)
+	VPCMPUD    $0x02, Z26, Z0, K4
+	KUNPCKWD   K1, K2, K1
+	KUNPCKWD   K3, K4, K2
+	KUNPCKDQ   K1, K2, K1
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
 	ADDQ       $0x00000100, DI
 	ADDQ       $0x00000040, R8
 	SUBQ       $0x00000040, R9
@@ -6968,8 +6952,10 @@ row:
 
 runs:
 	// Runs of 4 vectors of the row, and their 32 counters.
-	CMPQ       R9, $0x00000020
-	JB         vectors
+	CMPQ R9, $0x00000020
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
 	PREFETCHT0 1024(DI)
 	VMOVDQU64  (DI), Z0
 
@@ -6978,9 +6964,6 @@ runs:
 	VPTERNLOGD $0x78, Z28, Z1, Z0
 	VPSUBQ     Z0, Z27, Z0
 	VPCMPUQ    $0x02, Z26, Z0, K1
-	VMOVQ      (R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, (R8)
 	PREFETCHT0 1088(DI)
 	VMOVDQU64  64(DI), Z0
 
@@ -6988,10 +6971,7 @@ runs:
 	VPSRAQ     $0x3f, Z0, Z1
 	VPTERNLOGD $0x78, Z28, Z1, Z0
 	VPSUBQ     Z0, Z27, Z0
-	VPCMPUQ    $0x02, Z26, Z0, K1
-	VMOVQ      8(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, 8(R8)
+	VPCMPUQ    $0x02, Z26, Z0, K2
 	PREFETCHT0 1152(DI)
 	VMOVDQU64  128(DI), Z0
 
@@ -6999,10 +6979,7 @@ runs:
 	VPSRAQ     $0x3f, Z0, Z1
 	VPTERNLOGD $0x78, Z28, Z1, Z0
 	VPSUBQ     Z0, Z27, Z0
-	VPCMPUQ    $0x02, Z26, Z0, K1
-	VMOVQ      16(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, 16(R8)
+	VPCMPUQ    $0x02, Z26, Z0, K3
 	PREFETCHT0 1216(DI)
 	VMOVDQU64  192(DI), Z0
 
@@ -7010,10 +6987,13 @@ runs:
 	VPSRAQ     $0x3f, Z0, Z1
 	VPTERNLOGD $0x78, Z28, Z1, Z0
 	VPSUBQ     Z0, Z27, Z0
-	VPCMPUQ    $0x02, Z26, Z0, K1
-	VMOVQ      24(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, 24(R8)
+	VPCMPUQ    $0x02, Z26, Z0, K4
+	KUNPCKBW   K1, K2, K1
+	KUNPCKBW   K3, K4, K2
+	KUNPCKWD   K1, K2, K1
+	VMOVDQU8   (R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
 	ADDQ       $0x00000100, DI
 	ADDQ       $0x00000020, R8
 	SUBQ       $0x00000020, R9

@@ -6408,28 +6408,26 @@ row:
 
 runs:
 	// Runs of 4 vectors of the row, and their 128 counters.
-	CMPQ       R9, $0x00000080
-	JB         vectors
+	CMPQ R9, $0x00000080
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
 	PREFETCHT0 1024(DI)
 	VPTESTMW   (DI), Z31, K1
-	VMOVDQU8   (R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, (R8)
 	PREFETCHT0 1088(DI)
-	VPTESTMW   64(DI), Z31, K1
-	VMOVDQU8   32(R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, 32(R8)
+	VPTESTMW   64(DI), Z31, K2
 	PREFETCHT0 1152(DI)
-	VPTESTMW   128(DI), Z31, K1
-	VMOVDQU8   64(R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, 64(R8)
+	VPTESTMW   128(DI), Z31, K3
 	PREFETCHT0 1216(DI)
-	VPTESTMW   192(DI), Z31, K1
-	VMOVDQU8   96(R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, 96(R8)
+	VPTESTMW   192(DI), Z31, K4
+	KUNPCKDQ   K1, K2, K1
+	KUNPCKDQ   K3, K4, K2
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	VMOVDQU8   64(R8), Z0
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8   Z0, 64(R8)
 	ADDQ       $0x00000100, DI
 	ADDQ       $0x00000080, R8
 	SUBQ       $0x00000080, R9
@@ -6498,28 +6496,26 @@ row:
 
 runs:
 	// Runs of 4 vectors of the row, and their 128 counters.
-	CMPQ       R9, $0x00000080
-	JB         vectors
+	CMPQ R9, $0x00000080
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
 	PREFETCHT0 1024(DI)
 	VPTESTMW   (DI), Z28, K1
-	VMOVDQU8   (R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, (R8)
 	PREFETCHT0 1088(DI)
-	VPTESTMW   64(DI), Z28, K1
-	VMOVDQU8   32(R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, 32(R8)
+	VPTESTMW   64(DI), Z28, K2
 	PREFETCHT0 1152(DI)
-	VPTESTMW   128(DI), Z28, K1
-	VMOVDQU8   64(R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, 64(R8)
+	VPTESTMW   128(DI), Z28, K3
 	PREFETCHT0 1216(DI)
-	VPTESTMW   192(DI), Z28, K1
-	VMOVDQU8   96(R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, 96(R8)
+	VPTESTMW   192(DI), Z28, K4
+	KUNPCKDQ   K1, K2, K1
+	KUNPCKDQ   K3, K4, K2
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	VMOVDQU8   64(R8), Z0
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8   Z0, 64(R8)
 	ADDQ       $0x00000100, DI
 	ADDQ       $0x00000080, R8
 	SUBQ       $0x00000080, R9
@@ -6587,28 +6583,24 @@ row:
 
 runs:
 	// Runs of 4 vectors of the row, and their 64 counters.
-	CMPQ       R9, $0x00000040
-	JB         vectors
+	CMPQ R9, $0x00000040
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
 	PREFETCHT0 1024(DI)
 	VPTESTMD   (DI), Z31, K1
-	VMOVDQU8   (R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, (R8)
 	PREFETCHT0 1088(DI)
-	VPTESTMD   64(DI), Z31, K1
-	VMOVDQU8   16(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, 16(R8)
+	VPTESTMD   64(DI), Z31, K2
 	PREFETCHT0 1152(DI)
-	VPTESTMD   128(DI), Z31, K1
-	VMOVDQU8   32(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, 32(R8)
+	VPTESTMD   128(DI), Z31, K3
 	PREFETCHT0 1216(DI)
-	VPTESTMD   192(DI), Z31, K1
-	VMOVDQU8   48(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, 48(R8)
+	VPTESTMD   192(DI), Z31, K4
+	KUNPCKWD   K1, K2, K1
+	KUNPCKWD   K3, K4, K2
+	KUNPCKDQ   K1, K2, K1
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
 	ADDQ       $0x00000100, DI
 	ADDQ       $0x00000040, R8
 	SUBQ       $0x00000040, R9
@@ -6677,28 +6669,24 @@ row:
 
 runs:
 	// Runs of 4 vectors of the row, and their 64 counters.
-	CMPQ       R9, $0x00000040
-	JB         vectors
+	CMPQ R9, $0x00000040
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
 	PREFETCHT0 1024(DI)
 	VPTESTMD   (DI), Z28, K1
-	VMOVDQU8   (R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, (R8)
 	PREFETCHT0 1088(DI)
-	VPTESTMD   64(DI), Z28, K1
-	VMOVDQU8   16(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, 16(R8)
+	VPTESTMD   64(DI), Z28, K2
 	PREFETCHT0 1152(DI)
-	VPTESTMD   128(DI), Z28, K1
-	VMOVDQU8   32(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, 32(R8)
+	VPTESTMD   128(DI), Z28, K3
 	PREFETCHT0 1216(DI)
-	VPTESTMD   192(DI), Z28, K1
-	VMOVDQU8   48(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, 48(R8)
+	VPTESTMD   192(DI), Z28, K4
+	KUNPCKWD   K1, K2, K1
+	KUNPCKWD   K3, K4, K2
+	KUNPCKDQ   K1, K2, K1
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
 	ADDQ       $0x00000100, DI
 	ADDQ       $0x00000040, R8
 	SUBQ       $0x00000040, R9
@@ -6766,28 +6754,24 @@ row:
 
 runs:
 	// Runs of 4 vectors of the row, and their 32 counters.
-	CMPQ       R9, $0x00000020
-	JB         vectors
+	CMPQ R9, $0x00000020
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
 	PREFETCHT0 1024(DI)
 	VPTESTMQ   (DI), Z31, K1
-	VMOVQ      (R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, (R8)
 	PREFETCHT0 1088(DI)
-	VPTESTMQ   64(DI), Z31, K1
-	VMOVQ      8(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, 8(R8)
+	VPTESTMQ   64(DI), Z31, K2
 	PREFETCHT0 1152(DI)
-	VPTESTMQ   128(DI), Z31, K1
-	VMOVQ      16(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, 16(R8)
+	VPTESTMQ   128(DI), Z31, K3
 	PREFETCHT0 1216(DI)
-	VPTESTMQ   192(DI), Z31, K1
-	VMOVQ      24(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, 24(R8)
+	VPTESTMQ   192(DI), Z31, K4
+	KUNPCKBW   K1, K2, K1
+	KUNPCKBW   K3, K4, K2
+	KUNPCKWD   K1, K2, K1
+	VMOVDQU8   (R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
 	ADDQ       $0x00000100, DI
 	ADDQ       $0x00000020, R8
 	SUBQ       $0x00000020, R9
@@ -6856,28 +6840,24 @@ row:
 
 runs:
 	// Runs of 4 vectors of the row, and their 32 counters.
-	CMPQ       R9, $0x00000020
-	JB         vectors
+	CMPQ R9, $0x00000020
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
 	PREFETCHT0 1024(DI)
 	VPTESTMQ   (DI), Z28, K1
-	VMOVQ      (R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, (R8)
 	PREFETCHT0 1088(DI)
-	VPTESTMQ   64(DI), Z28, K1
-	VMOVQ      8(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, 8(R8)
+	VPTESTMQ   64(DI), Z28, K2
 	PREFETCHT0 1152(DI)
-	VPTESTMQ   128(DI), Z28, K1
-	VMOVQ      16(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, 16(R8)
+	VPTESTMQ   128(DI), Z28, K3
 	PREFETCHT0 1216(DI)
-	VPTESTMQ   192(DI), Z28, K1
-	VMOVQ      24(R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, 24(R8)
+	VPTESTMQ   192(DI), Z28, K4
+	KUNPCKBW   K1, K2, K1
+	KUNPCKBW   K3, K4, K2
+	KUNPCKWD   K1, K2, K1
+	VMOVDQU8   (R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
 	ADDQ       $0x00000100, DI
 	ADDQ       $0x00000020, R8
 	SUBQ       $0x00000020, R9

@@ -68,7 +68,7 @@ func loadStream(k spec.Kernel) streamRegisters {
 // streamRows emits the row loop: for each row, p pointing at its first
 // element and c at the first counter, whole runs of unroll vectors, then
 // whole vectors, then tail (which may be nil) with the lanes left, n.
-func streamRows(s streamRegisters, lanes, unroll int, vector func(p, c reg.Register, i int), tail func(p, c, n reg.Register)) {
+func streamRows(s streamRegisters, lanes, unroll int, run func(p, c reg.Register), vector func(p, c reg.Register, i int), tail func(p, c, n reg.Register)) {
 	TESTQ(s.rows, s.rows)
 	JZ(LabelRef("done"))
 	Label("row")
@@ -80,9 +80,7 @@ func streamRows(s streamRegisters, lanes, unroll int, vector func(p, c reg.Regis
 	Commentf("Runs of %d vectors of the row, and their %d counters.", unroll, unroll*lanes)
 	CMPQ(n, U32(unroll*lanes))
 	JB(LabelRef("vectors"))
-	for i := 0; i < unroll; i++ {
-		vector(p, c, i)
-	}
+	run(p, c)
 	ADDQ(U32(64*unroll), p)
 	ADDQ(U32(lanes*unroll), c)
 	SUBQ(U32(lanes*unroll), n)
@@ -127,23 +125,7 @@ func streamAVX512(r rule, k spec.Kernel) {
 	VPTERNLOGD(Imm(0xff), zMinusOne, zMinusOne, zMinusOne)
 	t.setup()
 
-	// counters are the byte counters of one vector's lanes, as a register
-	// of the right size.
-	counters := func() (v reg.Register, load, store func(m Mem)) {
-		switch lanes {
-		case 8:
-			x := XMM()
-			return x, func(m Mem) { VMOVQ(m, x) }, func(m Mem) { VMOVQ(x, m) }
-		case 16:
-			x := XMM()
-			return x, func(m Mem) { VMOVDQU8(m, x) }, func(m Mem) { VMOVDQU8(x, m) }
-		case 32:
-			y := YMM()
-			return y, func(m Mem) { VMOVDQU8(m, y) }, func(m Mem) { VMOVDQU8(y, m) }
-		}
-		z := ZMM()
-		return z, func(m Mem) { VMOVDQU8(m, z) }, func(m Mem) { VMOVDQU8(z, m) }
-	}
+	counters := func() (v reg.Register, load, store func(m Mem)) { return counterRegister(lanes) }
 	minusOne := map[int]Op{8: zMinusOne.AsX(), 16: zMinusOne.AsX(), 32: zMinusOne.AsY(), 64: zMinusOne}[lanes]
 	add := func(hit reg.Register, c Mem) {
 		v, load, store := counters()
@@ -151,14 +133,51 @@ func streamAVX512(r rule, k spec.Kernel) {
 		VPSUBB(minusOne, v, hit, v)
 		store(c)
 	}
-	streamRows(s, lanes, 4, func(p, c reg.Register, i int) {
+	vector := func(p, c reg.Register, i int) {
 		if streamPrefetch > 0 {
 			PREFETCHT0(Mem{Base: p, Disp: 64*i + streamPrefetch})
 		}
 		hit := K()
 		t.test(Mem{Base: p, Disp: 64 * i}, nil, hit)
 		add(hit, Mem{Base: c, Disp: lanes * i})
-	}, func(p, c, n reg.Register) {
+	}
+	// run counts four vectors: their masks joined (KUNPCK) into one mask
+	// of up to 64 lanes, for one update of up to 64 counters, where each
+	// vector of fewer than 64 lanes alone would update a few of them.
+	run := func(p, c reg.Register) {
+		if lanes == 64 {
+			for i := 0; i < 4; i++ {
+				vector(p, c, i)
+			}
+			return
+		}
+		Comment("Four vectors' masks, joined into masks of their runs of counters.")
+		hits := make([]reg.OpmaskVirtual, 4)
+		for i := range hits {
+			if streamPrefetch > 0 {
+				PREFETCHT0(Mem{Base: p, Disp: 64*i + streamPrefetch})
+			}
+			hits[i] = K()
+			t.test(Mem{Base: p, Disp: 64 * i}, nil, hits[i])
+		}
+		join := map[int]func(a, b, c Op){8: KUNPCKBW, 16: KUNPCKWD, 32: KUNPCKDQ}
+		for n := lanes; n < 64 && len(hits) > 1; n *= 2 {
+			joined := make([]reg.OpmaskVirtual, len(hits)/2)
+			for i := range joined {
+				joined[i] = K()
+				join[n](hits[2*i], hits[2*i+1], joined[i])
+			}
+			hits = joined
+		}
+		per := 4 * lanes / len(hits) // counters per joined mask: 32 or 64
+		for i, hit := range hits {
+			v, load, store := counterRegister(per)
+			load(Mem{Base: c, Disp: per * i})
+			VPSUBB(map[int]Op{32: zMinusOne.AsY(), 64: zMinusOne}[per], v, hit, v)
+			store(Mem{Base: c, Disp: per * i})
+		}
+	}
+	streamRows(s, lanes, 4, run, vector, func(p, c, n reg.Register) {
 		Comment("The last cols % lanes columns: a masked, zeroing load, tested under the mask.")
 		TESTQ(n, n)
 		JZ(LabelRef("next"))
@@ -171,6 +190,24 @@ func streamAVX512(r rule, k spec.Kernel) {
 	})
 	VZEROUPPER()
 	RET()
+}
+
+// counterRegister returns a register for n byte counters (8, 16, 32 or
+// 64), and its load and store.
+func counterRegister(n int) (v reg.Register, load, store func(m Mem)) {
+	switch n {
+	case 8:
+		x := XMM()
+		return x, func(m Mem) { VMOVQ(m, x) }, func(m Mem) { VMOVQ(x, m) }
+	case 16:
+		x := XMM()
+		return x, func(m Mem) { VMOVDQU8(m, x) }, func(m Mem) { VMOVDQU8(x, m) }
+	case 32:
+		y := YMM()
+		return y, func(m Mem) { VMOVDQU8(m, y) }, func(m Mem) { VMOVDQU8(y, m) }
+	}
+	z := ZMM()
+	return z, func(m Mem) { VMOVDQU8(m, z) }, func(m Mem) { VMOVDQU8(z, m) }
 }
 
 // streamAVX2 writes the AVX2 stream kernel of rule r and element kernel k,
