@@ -25,8 +25,8 @@ var bufferBytes = 2 << 20
 
 // settings are the options that change what is counted.
 type settings struct {
-	rule         metric.Rule // x != 0, x > t or |x| > t
-	dense        float64 // a feature is dense above this density
+	rule  metric.Rule // x != 0, x > t or |x| > t
+	dense float64     // a feature is dense above this density
 }
 
 // report is what l0 says about one array.
