@@ -94,15 +94,22 @@ func maxTileRows(width int) int {
 	return ChunkBytes
 }
 
-// streamRowBytes is the row size from which a matrix is counted by a stream
-// (row after row, in memory order), when the level has one, rather than in
-// tiles (a strip of each row at a time, its counters in registers).
-var streamRowBytes = 1024
+// streamRowBytes and streamRows are the row size and the number of rows
+// from which a matrix is counted by a stream (row after row, in memory
+// order), when the level has one, rather than in tiles (a strip of each row
+// at a time, its counters in registers). A few rows are read in order by
+// the tiles too, and cost a stream's scratch (a byte per column) for
+// nothing. Variables only for the tests.
+var (
+	streamRowBytes = 1024
+	streamRows     = 16
+)
 
 // addColumns adds the column counts of the matrix x, len(counts) columns
 // wide, by stream or in tiles.
 func addColumns[W word](counts []uint64, x []W, tile columnKernel[W], stream streamKernel[W]) {
-	if stream != nil && len(counts)*int(unsafe.Sizeof(x[0])) >= streamRowBytes {
+	cols := len(counts)
+	if stream != nil && cols*int(unsafe.Sizeof(x[0])) >= streamRowBytes && len(x) >= streamRows*cols {
 		addColumnStream(counts, x, stream)
 		return
 	}

@@ -421,8 +421,8 @@ func uint64s(b []byte) []uint64 {
 // to one byte), against the generic tiles; and rows longer than ChunkBytes,
 // which stream in segments, and more rows than a byte counter holds.
 func TestColumnStreams(t *testing.T) {
-	defer func(b int) { streamRowBytes = b }(streamRowBytes)
-	streamRowBytes = 1
+	defer func(b, r int) { streamRowBytes, streamRows = b, r }(streamRowBytes, streamRows)
+	streamRowBytes, streamRows = 1, 1
 	forEachLevel(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(41, 42))
 		for _, c := range columnCases {
