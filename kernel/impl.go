@@ -75,6 +75,10 @@ type impl struct {
 	// absAbove counts |x| > t: CountAbsAbove, CountAbsAboveRows,
 	// AddAbsAboveColumns (abs.go).
 	absAbove rangeFamily
+	// index counts entries per feature: AddIndexCounts and the
+	// Add...IndexCounts of each rule, CheckIndex (index.go,
+	// index_table.go).
+	index indexFamily
 }
 
 // genericImpl is the table of the generic kernels (generic.go): the
@@ -108,6 +112,7 @@ var genericImpl = impl{
 		rangeColumnsGeneric[uint16](keyValue), rangeColumnsGeneric[uint32](keyValue), rangeColumnsGeneric[uint64](keyValue)),
 	absAbove: rangeFamilyOf(countRangeGeneric[uint16](absValue), countRangeGeneric[uint32](absValue), countRangeGeneric[uint64](absValue),
 		rangeColumnsGeneric[uint16](absValue), rangeColumnsGeneric[uint32](absValue), rangeColumnsGeneric[uint64](absValue)),
+	index: genericIndexFamily,
 }
 
 // withTail completes the kernels of f, which read whole vectors of
