@@ -48,6 +48,7 @@ var avx512Impl = func() impl {
 	t.aboveBits = rangeFamilyOf(countAboveBitsFloat16AVX512, countAboveBitsFloat32AVX512, countAboveBitsFloat64AVX512, addAboveBitsColumnsFloat16AVX512, addAboveBitsColumnsFloat32AVX512, addAboveBitsColumnsFloat64AVX512)
 	t.aboveKeys = rangeFamilyOf(countAboveKeysFloat16AVX512, countAboveKeysFloat32AVX512, countAboveKeysFloat64AVX512, addAboveKeysColumnsFloat16AVX512, addAboveKeysColumnsFloat32AVX512, addAboveKeysColumnsFloat64AVX512)
 	t.absAbove = rangeFamilyOf(countAbsAboveFloat16AVX512, countAbsAboveFloat32AVX512, countAbsAboveFloat64AVX512, addAbsAboveColumnsFloat16AVX512, addAbsAboveColumnsFloat32AVX512, addAbsAboveColumnsFloat64AVX512)
+	t.index = indexFamilyAVX512()
 	return t
 }()
 
@@ -69,5 +70,6 @@ var avx2Impl = func() impl {
 	t.aboveBits = rangeFamilyOf(countAboveBitsFloat16AVX2, countAboveBitsFloat32AVX2, countAboveBitsFloat64AVX2, addAboveBitsColumnsFloat16AVX2, addAboveBitsColumnsFloat32AVX2, addAboveBitsColumnsFloat64AVX2).withTail(32, g.aboveBits)
 	t.aboveKeys = rangeFamilyOf(countAboveKeysFloat16AVX2, countAboveKeysFloat32AVX2, countAboveKeysFloat64AVX2, addAboveKeysColumnsFloat16AVX2, addAboveKeysColumnsFloat32AVX2, addAboveKeysColumnsFloat64AVX2).withTail(32, g.aboveKeys)
 	t.absAbove = rangeFamilyOf(countAbsAboveFloat16AVX2, countAbsAboveFloat32AVX2, countAbsAboveFloat64AVX2, addAbsAboveColumnsFloat16AVX2, addAbsAboveColumnsFloat32AVX2, addAbsAboveColumnsFloat64AVX2).withTail(32, g.absAbove)
+	t.index = indexFamilyAVX2()
 	return t
 }()
