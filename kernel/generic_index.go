@@ -30,7 +30,7 @@ var genericIndexFamily = indexFamily{
 			rangeMaskGeneric[uint16](absValue), rangeMaskGeneric[uint32](absValue), rangeMaskGeneric[uint64](absValue)},
 	},
 	scatter: indexLanes[scatterKernel[uint16], scatterKernel[uint32], scatterKernel[uint64]]{scatterGeneric[uint16], scatterGeneric[uint32], scatterGeneric[uint64]},
-	add:     indexLanes[valueBlocks[uint16], valueBlocks[uint32], valueBlocks[uint64]]{fusedBlocks[uint16](), fusedBlocks[uint32](), fusedBlocks[uint64]()},
+	add:     indexLanes[valueRuns[uint16], valueRuns[uint32], valueRuns[uint64]]{fusedRuns[uint16](), fusedRuns[uint32](), fusedRuns[uint64]()},
 }
 
 // maxGeneric returns the largest lane of x, in four running maxima.
@@ -86,9 +86,12 @@ func maskGeneric[W word](out []uint64, x []W, keep, flip, lo, span W) {
 }
 
 // scatterGeneric is the scatter kernel in Go.
-func scatterGeneric[I indexWord](small []uint8, index []I, bits []uint64, carries []uint32) int {
+func scatterGeneric[I indexWord](small []uint8, index []I, bits []uint64, carries []uint32) (int, int) {
 	n := 0
 	for i, j := range index {
+		if uint64(j) >= uint64(len(small)) {
+			return n, i
+		}
 		old := small[j]
 		c := old + uint8(bits[i/64]>>(i%64)&1)
 		small[j] = c
@@ -97,44 +100,48 @@ func scatterGeneric[I indexWord](small []uint8, index []I, bits []uint64, carrie
 			n++
 		}
 	}
-	return n
+	return n, -1
 }
 
-// fusedBlocks returns the generic block kernels: the range check, the
-// value test and the increment of each entry in one loop, branch-free but
-// for the check and the carries, both rare.
-func fusedBlocks[I indexWord]() valueBlocks[I] {
-	return valueBlocks[I]{
+// fusedRuns returns the generic run kernels: the range check, the value
+// test and the increment of each entry in one loop, branch-free but for
+// the check and the carries, both rare.
+func fusedRuns[I indexWord]() valueRuns[I] {
+	return valueRuns[I]{
 		all: fusedAll[I],
-		w8:  fusedBlock[I, uint8],
-		w16: fusedBlock[I, uint16],
-		w32: fusedBlock[I, uint32],
-		w64: fusedBlock[I, uint64],
+		w8:  fusedValues[I, uint8],
+		w16: fusedValues[I, uint16],
+		w32: fusedValues[I, uint32],
+		w64: fusedValues[I, uint64],
 	}
 }
 
-// The fused blocks run the entries in stretches that end at a carry or an
-// index out of range, both rare: the loop then holds no carry list, and,
-// in a function of its own (never inlined), its live values fit in
+// The fused runs go through the entries in stretches that end at a carry
+// or an index out of range, both rare: the loop then holds no carry list,
+// and, in a function of its own (never inlined), its live values fit in
 // registers: inlined, they spill (measured on Zen 5 at 16,384 features:
 // 0.8 against 1.2 G entries/s).
 
-func fusedAll[I indexWord](small []uint8, carries []uint32, _ []uint64, index []I, limit uint64, _ []uint8, _ valueTest[uint8]) (int, int) {
-	small = small[:limit]
-	n := 0
-	for i := 0; i < len(index); i++ {
-		i += fusedAllRun(small, index[i:])
-		if i == len(index) {
-			break
+func fusedAll[I indexWord](s *indexScratch, index []I, _ []uint8, _ valueTest[uint8]) int {
+	small := s.part
+	for b := 0; b < len(index); b += indexBlockEntries {
+		block := index[b:min(b+indexBlockEntries, len(index))]
+		n := 0
+		for i := 0; i < len(block); i++ {
+			i += fusedAllRun(small, block[i:])
+			if i == len(block) {
+				break
+			}
+			j := uint64(block[i])
+			if j >= uint64(len(small)) {
+				return b + i
+			}
+			s.carries[n] = uint32(j)
+			n++
 		}
-		j := uint64(index[i])
-		if j >= limit {
-			return n, i
-		}
-		carries[n] = uint32(j)
-		n++
+		s.carry(n)
 	}
-	return n, -1
+	return -1
 }
 
 // fusedAllRun adds one to small[index[i]] from i = 0 until a counter wraps
@@ -157,28 +164,33 @@ func fusedAllRun[I indexWord](small []uint8, index []I) int {
 	return len(index)
 }
 
-func fusedBlock[I indexWord, W word](small []uint8, carries []uint32, _ []uint64, index []I, limit uint64, values []W, t valueTest[W]) (int, int) {
-	small = small[:limit]
+func fusedValues[I indexWord, W word](s *indexScratch, index []I, values []W, t valueTest[W]) int {
+	small := s.part
 	values = values[:len(index)]
 	keep, flip, lo, span := t.keep, t.flip, t.lo, t.span
-	n := 0
-	for i := 0; i < len(index); i++ {
-		if flip == 0 {
-			i += fusedRun(small, index[i:], values[i:], keep, lo, span)
-		} else {
-			i += fusedKeysRun(small, index[i:], values[i:], lo, span)
+	for b := 0; b < len(index); b += indexBlockEntries {
+		end := min(b+indexBlockEntries, len(index))
+		block, v := index[b:end], values[b:end]
+		n := 0
+		for i := 0; i < len(block); i++ {
+			if flip == 0 {
+				i += fusedRun(small, block[i:], v[i:], keep, lo, span)
+			} else {
+				i += fusedKeysRun(small, block[i:], v[i:], lo, span)
+			}
+			if i == len(block) {
+				break
+			}
+			j := uint64(block[i])
+			if j >= uint64(len(small)) {
+				return b + i
+			}
+			s.carries[n] = uint32(j)
+			n++
 		}
-		if i == len(index) {
-			break
-		}
-		j := uint64(index[i])
-		if j >= limit {
-			return n, i
-		}
-		carries[n] = uint32(j)
-		n++
+		s.carry(n)
 	}
-	return n, -1
+	return -1
 }
 
 // fusedRun is fusedAllRun for the entries whose lane value b & keep minus

@@ -29,9 +29,16 @@ import (
 // cost more than it saves.
 
 const (
-	// indexBlockEntries is the entries of one block: one call of each
-	// phase kernel, their data in L1.
+	// indexBlockEntries is the entries of one call of a scatter kernel:
+	// its carries fit the scratch's buffer.
 	indexBlockEntries = 2048
+	// indexSpanEntries is the entries of one call of a mask kernel, a
+	// bitmap of 8 KiB: the values stream through a vector loop, then the
+	// indices through the scatter, each a long run that the hardware
+	// prefetchers follow. Measured on Zen 5, spans of 2,048, 16,384,
+	// 65,536 and 131,072 entries: 1.93, 1.94, 2.05, 2.09 G entries/s at
+	// 16,384 features, 0.87, 0.93, 0.97, 0.98 at 2^20.
+	indexSpanEntries = 65536
 	// scratchRatio: scratch mode needs at least counters/scratchRatio
 	// entries.
 	scratchRatio = 8
@@ -45,13 +52,22 @@ const (
 var maxPendingCarries = 1 << 16
 
 // indexScratch is the scratch of one call: a byte counter per count, the
-// carries waiting for the end of the call, and the buffers of one block.
-// Its counters are all zero between calls.
+// carries waiting for the end of the call, the run in progress, and the
+// buffers of the kernels. Its counters are all zero between calls.
 type indexScratch struct {
 	small   []uint8
 	pending []uint32
+
+	// The run in progress: the call's counts, the offset of the run's
+	// component in them, the counters of that component up to the limit
+	// of the indices, and whether every index of the call is checked.
+	counts    []uint64
+	base      int
+	part      []uint8
+	validated bool
+
 	carries [indexBlockEntries]uint32
-	bits    [indexBlockEntries / 64]uint64
+	bits    [indexSpanEntries / 64]uint64
 }
 
 var indexScratches sync.Pool
@@ -80,7 +96,10 @@ func getIndexScratch(n int) *indexScratch {
 	return s
 }
 
-func putIndexScratch(s *indexScratch) { indexScratches.Put(s) }
+func putIndexScratch(s *indexScratch) {
+	s.counts, s.part = nil, nil // the pool keeps no caller's memory
+	indexScratches.Put(s)
+}
 
 // useScratch says whether entries into counters go through the scratch.
 func useScratch(counters, entries int) bool {
@@ -157,7 +176,8 @@ func addIndexWords[I indexWord, W word](counts []uint64, g indexShape, x []I, li
 			return bad
 		}
 	}
-	if bad := addIndexScratch(s, counts, g, x, limit, values, t, blocksFor[I, W](f, all), validated); bad >= 0 {
+	s.counts, s.validated = counts, validated
+	if bad := addIndexScratch(s, g, x, limit, values, t, runsFor[I, W](f, all)); bad >= 0 {
 		clear(s.small)
 		s.pending = s.pending[:0]
 		return bad
@@ -179,7 +199,7 @@ func pieceEntries[I indexWord, W word](g indexShape) int {
 // addIndexScratch counts x into the scratch, one piece at a time through
 // addIndexPiece, and returns the position of the first index out of range,
 // or -1.
-func addIndexScratch[I indexWord, W word](s *indexScratch, counts []uint64, g indexShape, x []I, limit uint64, values []W, t valueTest[W], block blockKernel[I, W], validated bool) int {
+func addIndexScratch[I indexWord, W word](s *indexScratch, g indexShape, x []I, limit uint64, values []W, t valueTest[W], run runKernel[I, W]) int {
 	piece := pieceEntries[I, W](g)
 	for start := 0; start < len(x); start += piece {
 		end := min(start+piece, len(x))
@@ -187,39 +207,34 @@ func addIndexScratch[I indexWord, W word](s *indexScratch, counts []uint64, g in
 		if values != nil {
 			v = values[start:end:end]
 		}
-		if bad := addIndexPiece(s, counts, g, x[start:end:end], limit, v, t, block, start/g.k, validated); bad >= 0 {
+		if bad := addIndexPiece(s, g, x[start:end:end], limit, v, t, run, start/g.k); bad >= 0 {
 			return start + bad
 		}
 	}
 	return -1
 }
 
-// addIndexPiece counts one piece into the scratch, block by block, row by
-// row when there are components (the piece begins with row row0), and
-// returns the position of the first index out of range, or -1. Never
-// inlined, it is the preemption point between pieces.
+// addIndexPiece counts one piece into the scratch, run by run (a row of
+// one component, or the whole piece without components; the piece begins
+// with row row0), and returns the position of the first index out of
+// range, or -1. Never inlined, it is the preemption point between pieces.
 //
 //go:noinline
-func addIndexPiece[I indexWord, W word](s *indexScratch, counts []uint64, g indexShape, x []I, limit uint64, values []W, t valueTest[W], block blockKernel[I, W], row0 int, validated bool) int {
-	run := len(x) // entries of one component in a row
+func addIndexPiece[I indexWord, W word](s *indexScratch, g indexShape, x []I, limit uint64, values []W, t valueTest[W], run runKernel[I, W], row0 int) int {
+	length := len(x)
 	if g.components > 1 {
-		run = g.k
+		length = g.k
 	}
 	c := row0 % g.components
-	for start := 0; start < len(x); start += run {
-		base := c * g.features
-		small := s.small[base : base+g.features]
-		for b := start; b < start+run; b += indexBlockEntries {
-			end := min(b+indexBlockEntries, start+run)
-			var v []W
-			if values != nil {
-				v = values[b:end:end]
-			}
-			n, bad := block(small, s.carries[:], s.bits[:], x[b:end:end], limit, v, t)
-			if bad >= 0 {
-				return b + bad
-			}
-			s.carry(counts, base, n, validated)
+	for start := 0; start < len(x); start += length {
+		s.base = c * g.features
+		s.part = s.small[s.base : s.base+int(limit)]
+		var v []W
+		if values != nil {
+			v = values[start : start+length]
+		}
+		if bad := run(s, x[start:start+length], v, t); bad >= 0 {
+			return start + bad
 		}
 		if c++; c == g.components {
 			c = 0
@@ -228,18 +243,18 @@ func addIndexPiece[I indexWord, W word](s *indexScratch, counts []uint64, g inde
 	return -1
 }
 
-// carry takes the n carries of a block of the component at base: into the
-// counts if every index of the call is known to be in range, else into the
-// pending list.
-func (s *indexScratch) carry(counts []uint64, base, n int, validated bool) {
-	if validated {
+// carry takes the n carries of a block of the run in progress, counter
+// indices in its component: into the counts if every index of the call is
+// known to be in range, else into the pending list.
+func (s *indexScratch) carry(n int) {
+	if s.validated {
 		for _, j := range s.carries[:n] {
-			counts[base+int(j)] += 256
+			s.counts[s.base+int(j)] += 256
 		}
 		return
 	}
 	for _, j := range s.carries[:n] {
-		s.pending = append(s.pending, uint32(base)+j)
+		s.pending = append(s.pending, uint32(s.base)+j)
 	}
 }
 

@@ -4,8 +4,8 @@ package kernel
 
 // The index family at the amd64 levels: the vector kernels of
 // zindex_amd64.s (max and mask, completed by the generic kernels for the
-// last lanes of fewer than 64), the scalar scatter kernels, and the blocks
-// that run the three.
+// last lanes of fewer than 64), the scalar scatter kernels, and the runs of
+// mask and scatter.
 
 func indexFamilyAVX512() indexFamily {
 	g := &genericIndexFamily
@@ -50,14 +50,14 @@ func indexFamilyAVX2() indexFamily {
 }
 
 // vectorIndexFamily is the family of a level with vector max and mask
-// kernels, the scalar scatter kernels and the phased blocks of them.
+// kernels: with the scalar scatter kernels, and the phased runs of them.
 func vectorIndexFamily(max indexLanes[maxKernel[uint16], maxKernel[uint32], maxKernel[uint64]], mask maskFamily) indexFamily {
 	return indexFamily{
 		max:     max,
 		mask:    mask,
 		scatter: indexLanes[scatterKernel[uint16], scatterKernel[uint32], scatterKernel[uint64]]{scatterIndex16, scatterIndex32, scatterIndex64},
-		add: indexLanes[valueBlocks[uint16], valueBlocks[uint32], valueBlocks[uint64]]{
-			phasedBlocks(max.u16, scatterIndex16), phasedBlocks(max.u32, scatterIndex32), phasedBlocks(max.u64, scatterIndex64)},
+		add: indexLanes[valueRuns[uint16], valueRuns[uint32], valueRuns[uint64]]{
+			phasedRuns(scatterIndex16), phasedRuns(scatterIndex32), phasedRuns(scatterIndex64)},
 	}
 }
 

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -66,8 +67,9 @@ func rangeMaskCase[W uint16 | uint32 | uint64](name string, pick func(f *indexFa
 	}}
 }
 
-// scatterCase scatters the lanes of b, reduced below a random number of
-// counters, with random bits, into counters that start near 255.
+// scatterCase scatters the lanes of b, most of them reduced below a random
+// number of counters (some left as they are, out of range), with random
+// bits, into counters that start near 255.
 func scatterCase[I indexWord](name string, pick func(f *indexFamily) scatterKernel[I]) kernelCase {
 	return kernelCase{name, int(unsafe.Sizeof(I(0))), func(f *indexFamily, b []byte, rng *rand.Rand) []byte {
 		index := elements[I](b)
@@ -75,16 +77,23 @@ func scatterCase[I indexWord](name string, pick func(f *indexFamily) scatterKern
 		for i := range small {
 			small[i] = uint8(250 + rng.IntN(6))
 		}
+		outOfRange := rng.IntN(4) == 0
 		for i := range index {
-			index[i] %= I(len(small))
+			if !outOfRange || rng.IntN(len(index)) != 0 {
+				index[i] %= I(len(small))
+			}
 		}
 		bits := make([]uint64, (len(index)+63)/64)
 		for i := range bits {
 			bits[i] = rng.Uint64()
 		}
 		carries := make([]uint32, len(index))
-		n := pick(f)(small, index, bits, carries)
-		out := append([]byte{byte(n), byte(n >> 8)}, small...)
+		n, bad := pick(f)(small, index, bits, carries)
+		if bad >= 0 { // small and carries then hold an unspecified part
+			return fmt.Appendf(nil, "bad %d", bad)
+		}
+		out := fmt.Appendf(nil, "%d carries: ", n)
+		out = append(out, small...)
 		return append(out, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(carries))), 4*n)...)
 	}}
 }

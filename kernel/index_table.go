@@ -4,13 +4,16 @@ package kernel
 //
 // Counting entries into per-feature counters is bound by the scattered
 // increments, not by vector width, so the work is split where vectors do
-// help: a range check of the indices (their unsigned maximum) and a test
-// of the values (a bitmap of the entries that count) are vector kernels;
-// the increments are a scalar kernel into one narrow counter per feature
-// (index_add.go), whose carries are the only branch. A level with vector
-// kernels runs these three phases per block of entries (phasedBlocks); the
-// generic level runs one fused Go loop per block (generic_index.go), since
-// a pass of Go per phase costs more than the phases save.
+// help: the test of the values, a stream, is a vector kernel that writes a
+// bitmap of the entries that count (mask); the increments are a scalar
+// kernel (scatter) that range-checks each index as it goes and adds the
+// entry's bit to a narrow counter (index_add.go), its carries the only
+// other branch. A level with vector kernels runs a mask over a span of
+// entries, then the scatter over it (phasedRuns); the generic level runs
+// one fused Go loop (generic_index.go), since a pass of Go per phase costs
+// more than the phases save. The max kernel, the unsigned maximum of the
+// index lanes, is the range check of every index on its own: CheckIndex,
+// and the calls that must check every index before they count.
 
 // indexWord is the unsigned lane type of every index type: uint16, uint32
 // (int32 and uint32), uint64 (int64).
@@ -30,19 +33,19 @@ type (
 	// span).
 	rangeMaskKernel[W word] func(bits []uint64, x []W, lo, span W)
 	// scatterKernel adds bit i%64 of bits[i/64] to small[index[i]], for
-	// each entry i, in 8-bit arithmetic; each time a counter wraps from
-	// 255 to 0 it writes the counter's index to carries, in order, and it
-	// returns how many it wrote. Every index must be below len(small), and
-	// len(carries) at least len(index).
-	scatterKernel[I indexWord] func(small []uint8, index []I, bits []uint64, carries []uint32) int
-	// blockKernel counts one block of at most indexBlockEntries entries
-	// into small, as scatterKernel does, after checking that every index
-	// is below limit (at most len(small)): it returns the number of
-	// carries it wrote, and the position of the first index not below
-	// limit, or -1. When that position is not -1, small and carries may
-	// hold part of the block. values is nil, and t zero, for the blocks
-	// that count every entry.
-	blockKernel[I indexWord, W word] func(small []uint8, carries []uint32, bits []uint64, index []I, limit uint64, values []W, t valueTest[W]) (carried, bad int)
+	// each entry i in order, in 8-bit arithmetic, until an index is not
+	// below len(small): it returns the position of that entry, or -1. Each
+	// time a counter wraps from 255 to 0 it writes the counter's index to
+	// carries, in the order of the entries, and it returns how many it
+	// wrote. len(carries) must be at least len(index). After an index out
+	// of range, small and carries hold part of the entries before it.
+	scatterKernel[I indexWord] func(small []uint8, index []I, bits []uint64, carries []uint32) (carried, bad int)
+	// runKernel counts a run of entries of one component into the scratch
+	// counters of s.part, after checking that each index is below s.limit,
+	// takes the carries through s.carry, and returns the position of the
+	// first index not below s.limit, or -1 (s.part then holds part of the
+	// run). values is nil, and t zero, for the runs that count every entry.
+	runKernel[I indexWord, W word] func(s *indexScratch, index []I, values []W, t valueTest[W]) (bad int)
 )
 
 // indexLanes holds one kernel per index lane width.
@@ -67,25 +70,25 @@ func (m *maskFamily) above(keys bool) *floats[rangeMaskKernel[uint16], rangeMask
 	return &m.aboveBits
 }
 
-// valueBlocks holds the block kernels of one index width: every entry
-// (all), and per width of the values.
-type valueBlocks[I indexWord] struct {
-	all, w8 blockKernel[I, uint8]
-	w16     blockKernel[I, uint16]
-	w32     blockKernel[I, uint32]
-	w64     blockKernel[I, uint64]
+// valueRuns holds the run kernels of one index width: every entry (all),
+// and per width of the values.
+type valueRuns[I indexWord] struct {
+	all, w8 runKernel[I, uint8]
+	w16     runKernel[I, uint16]
+	w32     runKernel[I, uint32]
+	w64     runKernel[I, uint64]
 }
 
 // indexFamily is the index family's kernels at one level.
 type indexFamily struct {
-	// max is the range check of the indices.
+	// max is the range check of every index on its own.
 	max indexLanes[maxKernel[uint16], maxKernel[uint32], maxKernel[uint64]]
 	// mask is the value test of every rule.
 	mask maskFamily
-	// scatter is the increments.
+	// scatter is the range check and the increments.
 	scatter indexLanes[scatterKernel[uint16], scatterKernel[uint32], scatterKernel[uint64]]
-	// add counts a block with the three above, or fused.
-	add indexLanes[valueBlocks[uint16], valueBlocks[uint32], valueBlocks[uint64]]
+	// add counts a run with mask and scatter, or fused.
+	add indexLanes[valueRuns[uint16], valueRuns[uint32], valueRuns[uint64]]
 }
 
 // valueTest is the rule of an Add...IndexCounts call on value lanes of
@@ -122,8 +125,8 @@ func absTest[W uint16 | uint32 | uint64](r keyRange[W], mask rangeMaskKernel[W])
 	return valueTest[W]{keep: keep, flip: flip, lo: r.lo, span: r.span, none: !r.ok, rangeMask: mask}
 }
 
-// blocksFor returns the block kernel of index lanes I and value lanes W.
-func blocksFor[I indexWord, W word](f *indexFamily, all bool) blockKernel[I, W] {
+// runsFor returns the run kernel of index lanes I and value lanes W.
+func runsFor[I indexWord, W word](f *indexFamily, all bool) runKernel[I, W] {
 	var k any
 	switch any(I(0)).(type) {
 	case uint16:
@@ -133,11 +136,11 @@ func blocksFor[I indexWord, W word](f *indexFamily, all bool) blockKernel[I, W] 
 	case uint64:
 		k = f.add.u64.of(any(W(0)), all)
 	}
-	return k.(blockKernel[I, W])
+	return k.(runKernel[I, W])
 }
 
-// of returns the block kernel for value lanes of w's type, as an any.
-func (b *valueBlocks[I]) of(w any, all bool) any {
+// of returns the run kernel for value lanes of w's type, as an any.
+func (b *valueRuns[I]) of(w any, all bool) any {
 	if all {
 		return b.all
 	}
@@ -152,44 +155,52 @@ func (b *valueBlocks[I]) of(w any, all bool) any {
 	return b.w64
 }
 
-// allBits is a bitmap of every entry of a block: the phased blocks that
-// count every entry scatter with it.
-var allBits = func() (b [indexBlockEntries / 64]uint64) {
+// allBits is a bitmap of every entry of a span: the phased runs that count
+// every entry scatter with it.
+var allBits = func() (b [indexSpanEntries / 64]uint64) {
 	for i := range b {
 		b[i] = ^uint64(0)
 	}
 	return b
 }()
 
-// phasedBlocks returns the block kernels of a level with vector kernels:
-// its range check max, then its mask kernel (the call's, from valueTest),
-// then its scatter kernel, each over the whole block.
-func phasedBlocks[I indexWord](max maxKernel[I], scatter scatterKernel[I]) valueBlocks[I] {
-	return valueBlocks[I]{
-		all: func(small []uint8, carries []uint32, _ []uint64, index []I, limit uint64, _ []uint8, _ valueTest[uint8]) (int, int) {
-			if uint64(max(index)) >= limit {
-				return 0, firstAtOrAbove(index, limit)
-			}
-			return scatter(small, index, allBits[:], carries), -1
-		},
-		w8:  phasedBlock[I, uint8](max, scatter),
-		w16: phasedBlock[I, uint16](max, scatter),
-		w32: phasedBlock[I, uint32](max, scatter),
-		w64: phasedBlock[I, uint64](max, scatter),
+// phasedRuns returns the run kernels of a level with vector kernels: per
+// span of indexSpanEntries, the mask kernel of the call's rule (from
+// valueTest) over the span's values, then its scatter kernel over the
+// span, a block of indexBlockEntries at a time (the carries of a block fit
+// s.carries).
+func phasedRuns[I indexWord](scatter scatterKernel[I]) valueRuns[I] {
+	return valueRuns[I]{
+		all: phasedRun[I, uint8](scatter, true),
+		w8:  phasedRun[I, uint8](scatter, false),
+		w16: phasedRun[I, uint16](scatter, false),
+		w32: phasedRun[I, uint32](scatter, false),
+		w64: phasedRun[I, uint64](scatter, false),
 	}
 }
 
-func phasedBlock[I indexWord, W word](max maxKernel[I], scatter scatterKernel[I]) blockKernel[I, W] {
-	return func(small []uint8, carries []uint32, bits []uint64, index []I, limit uint64, values []W, t valueTest[W]) (int, int) {
-		if uint64(max(index)) >= limit {
-			return 0, firstAtOrAbove(index, limit)
+func phasedRun[I indexWord, W word](scatter scatterKernel[I], all bool) runKernel[I, W] {
+	return func(s *indexScratch, index []I, values []W, t valueTest[W]) int {
+		for span := 0; span < len(index); span += indexSpanEntries {
+			end := min(span+indexSpanEntries, len(index))
+			bits := allBits[:]
+			if !all {
+				bits = s.bits[:]
+				if t.mask != nil {
+					t.mask(bits, values[span:end])
+				} else {
+					t.rangeMask(bits, values[span:end], t.lo, t.span)
+				}
+			}
+			for b := span; b < end; b += indexBlockEntries {
+				n, bad := scatter(s.part, index[b:min(b+indexBlockEntries, end)], bits[(b-span)/64:], s.carries[:])
+				if bad >= 0 {
+					return b + bad
+				}
+				s.carry(n)
+			}
 		}
-		if t.mask != nil {
-			t.mask(bits, values)
-		} else {
-			t.rangeMask(bits, values, t.lo, t.span)
-		}
-		return scatter(small, index, bits, carries), -1
+		return -1
 	}
 }
 

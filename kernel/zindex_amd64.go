@@ -270,29 +270,32 @@ func maskAbsAboveFloat32AVX2(bits []uint64, x []uint32, lo uint32, span uint32)
 //go:noescape
 func maskAbsAboveFloat64AVX2(bits []uint64, x []uint64, lo uint64, span uint64)
 
-// scatterIndex16 adds bit i%64 of bits[i/64] to small[index[i]], for each entry i, in
-// 8-bit arithmetic, and writes the index of each counter that wraps from 255
-// to 0 to carries, in order; it returns how many it wrote. Every index must
-// be below len(small), len(bits) at least (len(index)+63)/64 and
+// scatterIndex16 adds bit i%64 of bits[i/64] to small[index[i]], for each entry i in
+// order, in 8-bit arithmetic, until an index is not below len(small): it returns
+// the position of that entry as bad, or -1. It writes the index of each counter
+// that wraps from 255 to 0 to carries, in the order of the entries, and returns
+// how many it wrote. len(bits) must be at least (len(index)+63)/64 and
 // len(carries) at least len(index). It needs no extension of amd64.
 //
 //go:noescape
-func scatterIndex16(small []uint8, index []uint16, bits []uint64, carries []uint32) int
+func scatterIndex16(small []uint8, index []uint16, bits []uint64, carries []uint32) (carried int, bad int)
 
-// scatterIndex32 adds bit i%64 of bits[i/64] to small[index[i]], for each entry i, in
-// 8-bit arithmetic, and writes the index of each counter that wraps from 255
-// to 0 to carries, in order; it returns how many it wrote. Every index must
-// be below len(small), len(bits) at least (len(index)+63)/64 and
+// scatterIndex32 adds bit i%64 of bits[i/64] to small[index[i]], for each entry i in
+// order, in 8-bit arithmetic, until an index is not below len(small): it returns
+// the position of that entry as bad, or -1. It writes the index of each counter
+// that wraps from 255 to 0 to carries, in the order of the entries, and returns
+// how many it wrote. len(bits) must be at least (len(index)+63)/64 and
 // len(carries) at least len(index). It needs no extension of amd64.
 //
 //go:noescape
-func scatterIndex32(small []uint8, index []uint32, bits []uint64, carries []uint32) int
+func scatterIndex32(small []uint8, index []uint32, bits []uint64, carries []uint32) (carried int, bad int)
 
-// scatterIndex64 adds bit i%64 of bits[i/64] to small[index[i]], for each entry i, in
-// 8-bit arithmetic, and writes the index of each counter that wraps from 255
-// to 0 to carries, in order; it returns how many it wrote. Every index must
-// be below len(small), len(bits) at least (len(index)+63)/64 and
+// scatterIndex64 adds bit i%64 of bits[i/64] to small[index[i]], for each entry i in
+// order, in 8-bit arithmetic, until an index is not below len(small): it returns
+// the position of that entry as bad, or -1. It writes the index of each counter
+// that wraps from 255 to 0 to carries, in the order of the entries, and returns
+// how many it wrote. len(bits) must be at least (len(index)+63)/64 and
 // len(carries) at least len(index). It needs no extension of amd64.
 //
 //go:noescape
-func scatterIndex64(small []uint8, index []uint64, bits []uint64, carries []uint32) int
+func scatterIndex64(small []uint8, index []uint64, bits []uint64, carries []uint32) (carried int, bad int)

@@ -2459,431 +2459,1442 @@ done:
 	VZEROUPPER
 	RET
 
-// func scatterIndex16(small []uint8, index []uint16, bits []uint64, carries []uint32) int
-TEXT ·scatterIndex16(SB), NOSPLIT, $0-104
+// func scatterIndex16(small []uint8, index []uint16, bits []uint64, carries []uint32) (carried int, bad int)
+TEXT ·scatterIndex16(SB), NOSPLIT, $0-112
 	MOVQ small_base+0(FP), AX
-	MOVQ index_base+24(FP), CX
-	MOVQ index_len+32(FP), DX
+	MOVQ small_len+8(FP), CX
+	MOVQ index_base+24(FP), DX
+	MOVQ index_len+32(FP), BX
+	MOVQ bits_base+48(FP), SI
+	MOVQ carries_base+72(FP), DI
 
-	// Registers: the entries' word of the bitmap is shifted out a bit at a time, into the carry flag.
-	MOVQ bits_base+48(FP), BX
-	MOVQ carries_base+72(FP), SI
-	XORQ DI, DI
-	SHRQ $0x06, DX
+	// Registers:
+	// the bitmap's word is shifted out a bit at a time, into the carry flag;
+	// the wraps of a word's counters are shifted in, a bit at a time, from the carry flag.
+	SHRQ $0x06, BX
 
 group:
-	TESTQ DX, DX
+	TESTQ BX, BX
 	JZ    tail
-	MOVQ  (BX), R8
-	MOVL  $0x00000008, R9
+	MOVQ  (SI), R8
+	XORL  R9, R9
 
-loop:
-	// 8 entries, in runs of 4: load the indices, then add each one's bit.
-	MOVWLZX (CX), R10
-	MOVWLZX 2(CX), R11
-	MOVWLZX 4(CX), R12
-	MOVWLZX 6(CX), R13
+	// 64 entries, in runs of 4: load the indices, then check and add each one's bit.
+	MOVWLZX (DX), R10
+	MOVWLZX 2(DX), R11
+	MOVWLZX 4(DX), R12
+	MOVWLZX 6(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
 	SHRQ    $0x01, R8
 	ADCB    $0x00, (AX)(R10*1)
-	JC      entry0Carry
-
-entry0Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R11*1)
-	JC   entry1Carry
-
-entry1Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R12*1)
-	JC   entry2Carry
-
-entry2Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R13*1)
-	JC   entry3Carry
-
-entry3Done:
-	MOVWLZX 8(CX), R10
-	MOVWLZX 10(CX), R11
-	MOVWLZX 12(CX), R12
-	MOVWLZX 14(CX), R13
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 8(DX), R10
+	MOVWLZX 10(DX), R11
+	MOVWLZX 12(DX), R12
+	MOVWLZX 14(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
 	SHRQ    $0x01, R8
 	ADCB    $0x00, (AX)(R10*1)
-	JC      entry4Carry
-
-entry4Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R11*1)
-	JC   entry5Carry
-
-entry5Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R12*1)
-	JC   entry6Carry
-
-entry6Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R13*1)
-	JC   entry7Carry
-
-entry7Done:
-	ADDQ $0x00000010, CX
-	DECQ R9
-	JNZ  loop
-	ADDQ $0x08, BX
-	DECQ DX
-	JMP  group
-
-tail:
-	// The last entries, fewer than 64, one at a time.
-	MOVQ index_len+32(FP), DX
-	ANDQ $0x3f, DX
-	JZ   done
-	MOVQ (BX), R8
-
-tailLoop:
-	MOVWLZX (CX), BX
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
 	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(BX*1)
-	JC      tailCarry
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 16(DX), R10
+	MOVWLZX 18(DX), R11
+	MOVWLZX 20(DX), R12
+	MOVWLZX 22(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R10*1)
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 24(DX), R10
+	MOVWLZX 26(DX), R11
+	MOVWLZX 28(DX), R12
+	MOVWLZX 30(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R10*1)
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 32(DX), R10
+	MOVWLZX 34(DX), R11
+	MOVWLZX 36(DX), R12
+	MOVWLZX 38(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R10*1)
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 40(DX), R10
+	MOVWLZX 42(DX), R11
+	MOVWLZX 44(DX), R12
+	MOVWLZX 46(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R10*1)
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 48(DX), R10
+	MOVWLZX 50(DX), R11
+	MOVWLZX 52(DX), R12
+	MOVWLZX 54(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R10*1)
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 56(DX), R10
+	MOVWLZX 58(DX), R11
+	MOVWLZX 60(DX), R12
+	MOVWLZX 62(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R10*1)
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 64(DX), R10
+	MOVWLZX 66(DX), R11
+	MOVWLZX 68(DX), R12
+	MOVWLZX 70(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R10*1)
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 72(DX), R10
+	MOVWLZX 74(DX), R11
+	MOVWLZX 76(DX), R12
+	MOVWLZX 78(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R10*1)
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 80(DX), R10
+	MOVWLZX 82(DX), R11
+	MOVWLZX 84(DX), R12
+	MOVWLZX 86(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R10*1)
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 88(DX), R10
+	MOVWLZX 90(DX), R11
+	MOVWLZX 92(DX), R12
+	MOVWLZX 94(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R10*1)
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 96(DX), R10
+	MOVWLZX 98(DX), R11
+	MOVWLZX 100(DX), R12
+	MOVWLZX 102(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R10*1)
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 104(DX), R10
+	MOVWLZX 106(DX), R11
+	MOVWLZX 108(DX), R12
+	MOVWLZX 110(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R10*1)
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 112(DX), R10
+	MOVWLZX 114(DX), R11
+	MOVWLZX 116(DX), R12
+	MOVWLZX 118(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R10*1)
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	MOVWLZX 120(DX), R10
+	MOVWLZX 122(DX), R11
+	MOVWLZX 124(DX), R12
+	MOVWLZX 126(DX), R13
+	CMPQ    R10, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R10*1)
+	ADCQ    R9, R9
+	CMPQ    R11, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R11*1)
+	ADCQ    R9, R9
+	CMPQ    R12, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R12*1)
+	ADCQ    R9, R9
+	CMPQ    R13, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(R13*1)
+	ADCQ    R9, R9
+	TESTQ   R9, R9
+	JNZ     wrapped
 
-tailDone:
-	ADDQ $0x02, CX
-	DECQ DX
-	JNZ  tailLoop
-
-done:
-	MOVQ DI, ret+96(FP)
-	RET
-
-	// Carries: record the index, then go on.
-entry0Carry:
-	MOVL R10, (SI)(DI*4)
-	INCQ DI
-	JMP  entry0Done
-
-entry1Carry:
-	MOVL R11, (SI)(DI*4)
-	INCQ DI
-	JMP  entry1Done
-
-entry2Carry:
-	MOVL R12, (SI)(DI*4)
-	INCQ DI
-	JMP  entry2Done
-
-entry3Carry:
-	MOVL R13, (SI)(DI*4)
-	INCQ DI
-	JMP  entry3Done
-
-entry4Carry:
-	MOVL R10, (SI)(DI*4)
-	INCQ DI
-	JMP  entry4Done
-
-entry5Carry:
-	MOVL R11, (SI)(DI*4)
-	INCQ DI
-	JMP  entry5Done
-
-entry6Carry:
-	MOVL R12, (SI)(DI*4)
-	INCQ DI
-	JMP  entry6Done
-
-entry7Carry:
-	MOVL R13, (SI)(DI*4)
-	INCQ DI
-	JMP  entry7Done
-
-tailCarry:
-	MOVL BX, (SI)(DI*4)
-	INCQ DI
-	JMP  tailDone
-
-// func scatterIndex32(small []uint8, index []uint32, bits []uint64, carries []uint32) int
-TEXT ·scatterIndex32(SB), NOSPLIT, $0-104
-	MOVQ small_base+0(FP), AX
-	MOVQ index_base+24(FP), CX
-	MOVQ index_len+32(FP), DX
-
-	// Registers: the entries' word of the bitmap is shifted out a bit at a time, into the carry flag.
-	MOVQ bits_base+48(FP), BX
-	MOVQ carries_base+72(FP), SI
-	XORQ DI, DI
-	SHRQ $0x06, DX
-
-group:
-	TESTQ DX, DX
-	JZ    tail
-	MOVQ  (BX), R8
-	MOVL  $0x00000008, R9
-
-loop:
-	// 8 entries, in runs of 4: load the indices, then add each one's bit.
-	MOVL (CX), R10
-	MOVL 4(CX), R11
-	MOVL 8(CX), R12
-	MOVL 12(CX), R13
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R10*1)
-	JC   entry0Carry
-
-entry0Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R11*1)
-	JC   entry1Carry
-
-entry1Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R12*1)
-	JC   entry2Carry
-
-entry2Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R13*1)
-	JC   entry3Carry
-
-entry3Done:
-	MOVL 16(CX), R10
-	MOVL 20(CX), R11
-	MOVL 24(CX), R12
-	MOVL 28(CX), R13
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R10*1)
-	JC   entry4Carry
-
-entry4Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R11*1)
-	JC   entry5Carry
-
-entry5Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R12*1)
-	JC   entry6Carry
-
-entry6Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R13*1)
-	JC   entry7Carry
-
-entry7Done:
-	ADDQ $0x00000020, CX
-	DECQ R9
-	JNZ  loop
-	ADDQ $0x08, BX
-	DECQ DX
+next:
+	ADDQ $0x00000080, DX
+	ADDQ $0x08, SI
+	DECQ BX
 	JMP  group
+
+wrapped:
+	// Record the index of each entry whose counter wrapped: entry e is bit 63-e.
+	BSRQ    R9, R14
+	MOVL    $0x0000003f, R8
+	SUBQ    R14, R8
+	MOVWLZX (DX)(R8*2), R8
+	MOVL    R8, (DI)
+	ADDQ    $0x04, DI
+	BTRQ    R14, R9
+	TESTQ   R9, R9
+	JNZ     wrapped
+	JMP     next
 
 tail:
 	// The last entries, fewer than 64, one at a time.
-	MOVQ index_len+32(FP), DX
-	ANDQ $0x3f, DX
+	MOVQ index_len+32(FP), BX
+	ANDQ $0x3f, BX
 	JZ   done
-	MOVQ (BX), R8
+	MOVQ (SI), R8
 
 tailLoop:
-	MOVL (CX), BX
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(BX*1)
-	JC   tailCarry
+	MOVWLZX (DX), SI
+	CMPQ    SI, CX
+	JAE     bad
+	SHRQ    $0x01, R8
+	ADCB    $0x00, (AX)(SI*1)
+	JNC     tailNext
+	MOVL    SI, (DI)
+	ADDQ    $0x04, DI
 
-tailDone:
-	ADDQ $0x04, CX
-	DECQ DX
+tailNext:
+	ADDQ $0x02, DX
+	DECQ BX
 	JNZ  tailLoop
 
 done:
-	MOVQ DI, ret+96(FP)
+	MOVQ $-1, AX
+
+return:
+	MOVQ AX, bad+104(FP)
+
+	// carried: the carries written, from the advance of their pointer
+	MOVQ carries_base+72(FP), AX
+	SUBQ AX, DI
+	SHRQ $0x02, DI
+	MOVQ DI, carried+96(FP)
 	RET
 
-	// Carries: record the index, then go on.
-entry0Carry:
-	MOVL R10, (SI)(DI*4)
-	INCQ DI
-	JMP  entry0Done
+bad:
+	// An index out of range: find the first from the entry the pointer is at.
+	MOVQ DX, AX
+	MOVQ index_base+24(FP), BX
+	SUBQ BX, AX
+	SHRQ $0x01, AX
 
-entry1Carry:
-	MOVL R11, (SI)(DI*4)
-	INCQ DI
-	JMP  entry1Done
+find:
+	MOVWLZX (DX), BX
+	CMPQ    BX, CX
+	JAE     found
+	ADDQ    $0x02, DX
+	INCQ    AX
+	JMP     find
 
-entry2Carry:
-	MOVL R12, (SI)(DI*4)
-	INCQ DI
-	JMP  entry2Done
+found:
+	JMP return
 
-entry3Carry:
-	MOVL R13, (SI)(DI*4)
-	INCQ DI
-	JMP  entry3Done
-
-entry4Carry:
-	MOVL R10, (SI)(DI*4)
-	INCQ DI
-	JMP  entry4Done
-
-entry5Carry:
-	MOVL R11, (SI)(DI*4)
-	INCQ DI
-	JMP  entry5Done
-
-entry6Carry:
-	MOVL R12, (SI)(DI*4)
-	INCQ DI
-	JMP  entry6Done
-
-entry7Carry:
-	MOVL R13, (SI)(DI*4)
-	INCQ DI
-	JMP  entry7Done
-
-tailCarry:
-	MOVL BX, (SI)(DI*4)
-	INCQ DI
-	JMP  tailDone
-
-// func scatterIndex64(small []uint8, index []uint64, bits []uint64, carries []uint32) int
-TEXT ·scatterIndex64(SB), NOSPLIT, $0-104
+// func scatterIndex32(small []uint8, index []uint32, bits []uint64, carries []uint32) (carried int, bad int)
+TEXT ·scatterIndex32(SB), NOSPLIT, $0-112
 	MOVQ small_base+0(FP), AX
-	MOVQ index_base+24(FP), CX
-	MOVQ index_len+32(FP), DX
+	MOVQ small_len+8(FP), CX
+	MOVQ index_base+24(FP), DX
+	MOVQ index_len+32(FP), BX
+	MOVQ bits_base+48(FP), SI
+	MOVQ carries_base+72(FP), DI
 
-	// Registers: the entries' word of the bitmap is shifted out a bit at a time, into the carry flag.
-	MOVQ bits_base+48(FP), BX
-	MOVQ carries_base+72(FP), SI
-	XORQ DI, DI
-	SHRQ $0x06, DX
+	// Registers:
+	// the bitmap's word is shifted out a bit at a time, into the carry flag;
+	// the wraps of a word's counters are shifted in, a bit at a time, from the carry flag.
+	SHRQ $0x06, BX
 
 group:
-	TESTQ DX, DX
+	TESTQ BX, BX
 	JZ    tail
-	MOVQ  (BX), R8
-	MOVL  $0x00000008, R9
+	MOVQ  (SI), R8
+	XORL  R9, R9
 
-loop:
-	// 8 entries, in runs of 4: load the indices, then add each one's bit.
-	MOVQ (CX), R10
-	MOVQ 8(CX), R11
-	MOVQ 16(CX), R12
-	MOVQ 24(CX), R13
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R10*1)
-	JC   entry0Carry
+	// 64 entries, in runs of 4: load the indices, then check and add each one's bit.
+	MOVL  (DX), R10
+	MOVL  4(DX), R11
+	MOVL  8(DX), R12
+	MOVL  12(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  16(DX), R10
+	MOVL  20(DX), R11
+	MOVL  24(DX), R12
+	MOVL  28(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  32(DX), R10
+	MOVL  36(DX), R11
+	MOVL  40(DX), R12
+	MOVL  44(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  48(DX), R10
+	MOVL  52(DX), R11
+	MOVL  56(DX), R12
+	MOVL  60(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  64(DX), R10
+	MOVL  68(DX), R11
+	MOVL  72(DX), R12
+	MOVL  76(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  80(DX), R10
+	MOVL  84(DX), R11
+	MOVL  88(DX), R12
+	MOVL  92(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  96(DX), R10
+	MOVL  100(DX), R11
+	MOVL  104(DX), R12
+	MOVL  108(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  112(DX), R10
+	MOVL  116(DX), R11
+	MOVL  120(DX), R12
+	MOVL  124(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  128(DX), R10
+	MOVL  132(DX), R11
+	MOVL  136(DX), R12
+	MOVL  140(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  144(DX), R10
+	MOVL  148(DX), R11
+	MOVL  152(DX), R12
+	MOVL  156(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  160(DX), R10
+	MOVL  164(DX), R11
+	MOVL  168(DX), R12
+	MOVL  172(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  176(DX), R10
+	MOVL  180(DX), R11
+	MOVL  184(DX), R12
+	MOVL  188(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  192(DX), R10
+	MOVL  196(DX), R11
+	MOVL  200(DX), R12
+	MOVL  204(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  208(DX), R10
+	MOVL  212(DX), R11
+	MOVL  216(DX), R12
+	MOVL  220(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  224(DX), R10
+	MOVL  228(DX), R11
+	MOVL  232(DX), R12
+	MOVL  236(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVL  240(DX), R10
+	MOVL  244(DX), R11
+	MOVL  248(DX), R12
+	MOVL  252(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	TESTQ R9, R9
+	JNZ   wrapped
 
-entry0Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R11*1)
-	JC   entry1Carry
-
-entry1Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R12*1)
-	JC   entry2Carry
-
-entry2Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R13*1)
-	JC   entry3Carry
-
-entry3Done:
-	MOVQ 32(CX), R10
-	MOVQ 40(CX), R11
-	MOVQ 48(CX), R12
-	MOVQ 56(CX), R13
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R10*1)
-	JC   entry4Carry
-
-entry4Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R11*1)
-	JC   entry5Carry
-
-entry5Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R12*1)
-	JC   entry6Carry
-
-entry6Done:
-	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(R13*1)
-	JC   entry7Carry
-
-entry7Done:
-	ADDQ $0x00000040, CX
-	DECQ R9
-	JNZ  loop
-	ADDQ $0x08, BX
-	DECQ DX
+next:
+	ADDQ $0x00000100, DX
+	ADDQ $0x08, SI
+	DECQ BX
 	JMP  group
+
+wrapped:
+	// Record the index of each entry whose counter wrapped: entry e is bit 63-e.
+	BSRQ  R9, R14
+	MOVL  $0x0000003f, R8
+	SUBQ  R14, R8
+	MOVL  (DX)(R8*4), R8
+	MOVL  R8, (DI)
+	ADDQ  $0x04, DI
+	BTRQ  R14, R9
+	TESTQ R9, R9
+	JNZ   wrapped
+	JMP   next
 
 tail:
 	// The last entries, fewer than 64, one at a time.
-	MOVQ index_len+32(FP), DX
-	ANDQ $0x3f, DX
+	MOVQ index_len+32(FP), BX
+	ANDQ $0x3f, BX
 	JZ   done
-	MOVQ (BX), R8
+	MOVQ (SI), R8
 
 tailLoop:
-	MOVQ (CX), BX
+	MOVL (DX), SI
+	CMPQ SI, CX
+	JAE  bad
 	SHRQ $0x01, R8
-	ADCB $0x00, (AX)(BX*1)
-	JC   tailCarry
+	ADCB $0x00, (AX)(SI*1)
+	JNC  tailNext
+	MOVL SI, (DI)
+	ADDQ $0x04, DI
 
-tailDone:
-	ADDQ $0x08, CX
-	DECQ DX
+tailNext:
+	ADDQ $0x04, DX
+	DECQ BX
 	JNZ  tailLoop
 
 done:
-	MOVQ DI, ret+96(FP)
+	MOVQ $-1, AX
+
+return:
+	MOVQ AX, bad+104(FP)
+
+	// carried: the carries written, from the advance of their pointer
+	MOVQ carries_base+72(FP), AX
+	SUBQ AX, DI
+	SHRQ $0x02, DI
+	MOVQ DI, carried+96(FP)
 	RET
 
-	// Carries: record the index, then go on.
-entry0Carry:
-	MOVL R10, (SI)(DI*4)
-	INCQ DI
-	JMP  entry0Done
+bad:
+	// An index out of range: find the first from the entry the pointer is at.
+	MOVQ DX, AX
+	MOVQ index_base+24(FP), BX
+	SUBQ BX, AX
+	SHRQ $0x02, AX
 
-entry1Carry:
-	MOVL R11, (SI)(DI*4)
-	INCQ DI
-	JMP  entry1Done
+find:
+	MOVL (DX), BX
+	CMPQ BX, CX
+	JAE  found
+	ADDQ $0x04, DX
+	INCQ AX
+	JMP  find
 
-entry2Carry:
-	MOVL R12, (SI)(DI*4)
-	INCQ DI
-	JMP  entry2Done
+found:
+	JMP return
 
-entry3Carry:
-	MOVL R13, (SI)(DI*4)
-	INCQ DI
-	JMP  entry3Done
+// func scatterIndex64(small []uint8, index []uint64, bits []uint64, carries []uint32) (carried int, bad int)
+TEXT ·scatterIndex64(SB), NOSPLIT, $0-112
+	MOVQ small_base+0(FP), AX
+	MOVQ small_len+8(FP), CX
+	MOVQ index_base+24(FP), DX
+	MOVQ index_len+32(FP), BX
+	MOVQ bits_base+48(FP), SI
+	MOVQ carries_base+72(FP), DI
 
-entry4Carry:
-	MOVL R10, (SI)(DI*4)
-	INCQ DI
-	JMP  entry4Done
+	// Registers:
+	// the bitmap's word is shifted out a bit at a time, into the carry flag;
+	// the wraps of a word's counters are shifted in, a bit at a time, from the carry flag.
+	SHRQ $0x06, BX
 
-entry5Carry:
-	MOVL R11, (SI)(DI*4)
-	INCQ DI
-	JMP  entry5Done
+group:
+	TESTQ BX, BX
+	JZ    tail
+	MOVQ  (SI), R8
+	XORL  R9, R9
 
-entry6Carry:
-	MOVL R12, (SI)(DI*4)
-	INCQ DI
-	JMP  entry6Done
+	// 64 entries, in runs of 4: load the indices, then check and add each one's bit.
+	MOVQ  (DX), R10
+	MOVQ  8(DX), R11
+	MOVQ  16(DX), R12
+	MOVQ  24(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  32(DX), R10
+	MOVQ  40(DX), R11
+	MOVQ  48(DX), R12
+	MOVQ  56(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  64(DX), R10
+	MOVQ  72(DX), R11
+	MOVQ  80(DX), R12
+	MOVQ  88(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  96(DX), R10
+	MOVQ  104(DX), R11
+	MOVQ  112(DX), R12
+	MOVQ  120(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  128(DX), R10
+	MOVQ  136(DX), R11
+	MOVQ  144(DX), R12
+	MOVQ  152(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  160(DX), R10
+	MOVQ  168(DX), R11
+	MOVQ  176(DX), R12
+	MOVQ  184(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  192(DX), R10
+	MOVQ  200(DX), R11
+	MOVQ  208(DX), R12
+	MOVQ  216(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  224(DX), R10
+	MOVQ  232(DX), R11
+	MOVQ  240(DX), R12
+	MOVQ  248(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  256(DX), R10
+	MOVQ  264(DX), R11
+	MOVQ  272(DX), R12
+	MOVQ  280(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  288(DX), R10
+	MOVQ  296(DX), R11
+	MOVQ  304(DX), R12
+	MOVQ  312(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  320(DX), R10
+	MOVQ  328(DX), R11
+	MOVQ  336(DX), R12
+	MOVQ  344(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  352(DX), R10
+	MOVQ  360(DX), R11
+	MOVQ  368(DX), R12
+	MOVQ  376(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  384(DX), R10
+	MOVQ  392(DX), R11
+	MOVQ  400(DX), R12
+	MOVQ  408(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  416(DX), R10
+	MOVQ  424(DX), R11
+	MOVQ  432(DX), R12
+	MOVQ  440(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  448(DX), R10
+	MOVQ  456(DX), R11
+	MOVQ  464(DX), R12
+	MOVQ  472(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	MOVQ  480(DX), R10
+	MOVQ  488(DX), R11
+	MOVQ  496(DX), R12
+	MOVQ  504(DX), R13
+	CMPQ  R10, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R10*1)
+	ADCQ  R9, R9
+	CMPQ  R11, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R11*1)
+	ADCQ  R9, R9
+	CMPQ  R12, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R12*1)
+	ADCQ  R9, R9
+	CMPQ  R13, CX
+	JAE   bad
+	SHRQ  $0x01, R8
+	ADCB  $0x00, (AX)(R13*1)
+	ADCQ  R9, R9
+	TESTQ R9, R9
+	JNZ   wrapped
 
-entry7Carry:
-	MOVL R13, (SI)(DI*4)
-	INCQ DI
-	JMP  entry7Done
+next:
+	ADDQ $0x00000200, DX
+	ADDQ $0x08, SI
+	DECQ BX
+	JMP  group
 
-tailCarry:
-	MOVL BX, (SI)(DI*4)
-	INCQ DI
-	JMP  tailDone
+wrapped:
+	// Record the index of each entry whose counter wrapped: entry e is bit 63-e.
+	BSRQ  R9, R14
+	MOVL  $0x0000003f, R8
+	SUBQ  R14, R8
+	MOVQ  (DX)(R8*8), R8
+	MOVL  R8, (DI)
+	ADDQ  $0x04, DI
+	BTRQ  R14, R9
+	TESTQ R9, R9
+	JNZ   wrapped
+	JMP   next
+
+tail:
+	// The last entries, fewer than 64, one at a time.
+	MOVQ index_len+32(FP), BX
+	ANDQ $0x3f, BX
+	JZ   done
+	MOVQ (SI), R8
+
+tailLoop:
+	MOVQ (DX), SI
+	CMPQ SI, CX
+	JAE  bad
+	SHRQ $0x01, R8
+	ADCB $0x00, (AX)(SI*1)
+	JNC  tailNext
+	MOVL SI, (DI)
+	ADDQ $0x04, DI
+
+tailNext:
+	ADDQ $0x08, DX
+	DECQ BX
+	JNZ  tailLoop
+
+done:
+	MOVQ $-1, AX
+
+return:
+	MOVQ AX, bad+104(FP)
+
+	// carried: the carries written, from the advance of their pointer
+	MOVQ carries_base+72(FP), AX
+	SUBQ AX, DI
+	SHRQ $0x02, DI
+	MOVQ DI, carried+96(FP)
+	RET
+
+bad:
+	// An index out of range: find the first from the entry the pointer is at.
+	MOVQ DX, AX
+	MOVQ index_base+24(FP), BX
+	SUBQ BX, AX
+	SHRQ $0x03, AX
+
+find:
+	MOVQ (DX), BX
+	CMPQ BX, CX
+	JAE  found
+	ADDQ $0x08, DX
+	INCQ AX
+	JMP  find
+
+found:
+	JMP return
