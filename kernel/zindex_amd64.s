@@ -2478,17 +2478,14 @@ group:
 	JZ    tail
 	MOVQ  (SI), R8
 	XORL  R9, R9
+	MOVL  $0x00000004, R10
 
-	// 64 entries, in runs of 4: load the indices, then check and add each one's bit.
-	MOVWLZX (DX), R10
-	MOVWLZX 2(DX), R11
-	MOVWLZX 4(DX), R12
-	MOVWLZX 6(DX), R13
-	CMPQ    R10, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
-	ADCQ    R9, R9
+loop:
+	// 16 entries, in runs of 4: load the indices, then check and add each one's bit.
+	MOVWLZX (DX), R11
+	MOVWLZX 2(DX), R12
+	MOVWLZX 4(DX), R13
+	MOVWLZX 6(DX), R14
 	CMPQ    R11, CX
 	JAE     bad
 	SHRQ    $0x01, R8
@@ -2504,15 +2501,15 @@ group:
 	SHRQ    $0x01, R8
 	ADCB    $0x00, (AX)(R13*1)
 	ADCQ    R9, R9
-	MOVWLZX 8(DX), R10
-	MOVWLZX 10(DX), R11
-	MOVWLZX 12(DX), R12
-	MOVWLZX 14(DX), R13
-	CMPQ    R10, CX
+	CMPQ    R14, CX
 	JAE     bad
 	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
+	ADCB    $0x00, (AX)(R14*1)
 	ADCQ    R9, R9
+	MOVWLZX 8(DX), R11
+	MOVWLZX 10(DX), R12
+	MOVWLZX 12(DX), R13
+	MOVWLZX 14(DX), R14
 	CMPQ    R11, CX
 	JAE     bad
 	SHRQ    $0x01, R8
@@ -2528,15 +2525,15 @@ group:
 	SHRQ    $0x01, R8
 	ADCB    $0x00, (AX)(R13*1)
 	ADCQ    R9, R9
-	MOVWLZX 16(DX), R10
-	MOVWLZX 18(DX), R11
-	MOVWLZX 20(DX), R12
-	MOVWLZX 22(DX), R13
-	CMPQ    R10, CX
+	CMPQ    R14, CX
 	JAE     bad
 	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
+	ADCB    $0x00, (AX)(R14*1)
 	ADCQ    R9, R9
+	MOVWLZX 16(DX), R11
+	MOVWLZX 18(DX), R12
+	MOVWLZX 20(DX), R13
+	MOVWLZX 22(DX), R14
 	CMPQ    R11, CX
 	JAE     bad
 	SHRQ    $0x01, R8
@@ -2552,15 +2549,15 @@ group:
 	SHRQ    $0x01, R8
 	ADCB    $0x00, (AX)(R13*1)
 	ADCQ    R9, R9
-	MOVWLZX 24(DX), R10
-	MOVWLZX 26(DX), R11
-	MOVWLZX 28(DX), R12
-	MOVWLZX 30(DX), R13
-	CMPQ    R10, CX
+	CMPQ    R14, CX
 	JAE     bad
 	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
+	ADCB    $0x00, (AX)(R14*1)
 	ADCQ    R9, R9
+	MOVWLZX 24(DX), R11
+	MOVWLZX 26(DX), R12
+	MOVWLZX 28(DX), R13
+	MOVWLZX 30(DX), R14
 	CMPQ    R11, CX
 	JAE     bad
 	SHRQ    $0x01, R8
@@ -2576,312 +2573,31 @@ group:
 	SHRQ    $0x01, R8
 	ADCB    $0x00, (AX)(R13*1)
 	ADCQ    R9, R9
-	MOVWLZX 32(DX), R10
-	MOVWLZX 34(DX), R11
-	MOVWLZX 36(DX), R12
-	MOVWLZX 38(DX), R13
-	CMPQ    R10, CX
+	CMPQ    R14, CX
 	JAE     bad
 	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
+	ADCB    $0x00, (AX)(R14*1)
 	ADCQ    R9, R9
-	CMPQ    R11, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R11*1)
-	ADCQ    R9, R9
-	CMPQ    R12, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R12*1)
-	ADCQ    R9, R9
-	CMPQ    R13, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R13*1)
-	ADCQ    R9, R9
-	MOVWLZX 40(DX), R10
-	MOVWLZX 42(DX), R11
-	MOVWLZX 44(DX), R12
-	MOVWLZX 46(DX), R13
-	CMPQ    R10, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
-	ADCQ    R9, R9
-	CMPQ    R11, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R11*1)
-	ADCQ    R9, R9
-	CMPQ    R12, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R12*1)
-	ADCQ    R9, R9
-	CMPQ    R13, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R13*1)
-	ADCQ    R9, R9
-	MOVWLZX 48(DX), R10
-	MOVWLZX 50(DX), R11
-	MOVWLZX 52(DX), R12
-	MOVWLZX 54(DX), R13
-	CMPQ    R10, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
-	ADCQ    R9, R9
-	CMPQ    R11, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R11*1)
-	ADCQ    R9, R9
-	CMPQ    R12, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R12*1)
-	ADCQ    R9, R9
-	CMPQ    R13, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R13*1)
-	ADCQ    R9, R9
-	MOVWLZX 56(DX), R10
-	MOVWLZX 58(DX), R11
-	MOVWLZX 60(DX), R12
-	MOVWLZX 62(DX), R13
-	CMPQ    R10, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
-	ADCQ    R9, R9
-	CMPQ    R11, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R11*1)
-	ADCQ    R9, R9
-	CMPQ    R12, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R12*1)
-	ADCQ    R9, R9
-	CMPQ    R13, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R13*1)
-	ADCQ    R9, R9
-	MOVWLZX 64(DX), R10
-	MOVWLZX 66(DX), R11
-	MOVWLZX 68(DX), R12
-	MOVWLZX 70(DX), R13
-	CMPQ    R10, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
-	ADCQ    R9, R9
-	CMPQ    R11, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R11*1)
-	ADCQ    R9, R9
-	CMPQ    R12, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R12*1)
-	ADCQ    R9, R9
-	CMPQ    R13, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R13*1)
-	ADCQ    R9, R9
-	MOVWLZX 72(DX), R10
-	MOVWLZX 74(DX), R11
-	MOVWLZX 76(DX), R12
-	MOVWLZX 78(DX), R13
-	CMPQ    R10, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
-	ADCQ    R9, R9
-	CMPQ    R11, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R11*1)
-	ADCQ    R9, R9
-	CMPQ    R12, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R12*1)
-	ADCQ    R9, R9
-	CMPQ    R13, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R13*1)
-	ADCQ    R9, R9
-	MOVWLZX 80(DX), R10
-	MOVWLZX 82(DX), R11
-	MOVWLZX 84(DX), R12
-	MOVWLZX 86(DX), R13
-	CMPQ    R10, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
-	ADCQ    R9, R9
-	CMPQ    R11, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R11*1)
-	ADCQ    R9, R9
-	CMPQ    R12, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R12*1)
-	ADCQ    R9, R9
-	CMPQ    R13, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R13*1)
-	ADCQ    R9, R9
-	MOVWLZX 88(DX), R10
-	MOVWLZX 90(DX), R11
-	MOVWLZX 92(DX), R12
-	MOVWLZX 94(DX), R13
-	CMPQ    R10, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
-	ADCQ    R9, R9
-	CMPQ    R11, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R11*1)
-	ADCQ    R9, R9
-	CMPQ    R12, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R12*1)
-	ADCQ    R9, R9
-	CMPQ    R13, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R13*1)
-	ADCQ    R9, R9
-	MOVWLZX 96(DX), R10
-	MOVWLZX 98(DX), R11
-	MOVWLZX 100(DX), R12
-	MOVWLZX 102(DX), R13
-	CMPQ    R10, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
-	ADCQ    R9, R9
-	CMPQ    R11, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R11*1)
-	ADCQ    R9, R9
-	CMPQ    R12, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R12*1)
-	ADCQ    R9, R9
-	CMPQ    R13, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R13*1)
-	ADCQ    R9, R9
-	MOVWLZX 104(DX), R10
-	MOVWLZX 106(DX), R11
-	MOVWLZX 108(DX), R12
-	MOVWLZX 110(DX), R13
-	CMPQ    R10, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
-	ADCQ    R9, R9
-	CMPQ    R11, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R11*1)
-	ADCQ    R9, R9
-	CMPQ    R12, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R12*1)
-	ADCQ    R9, R9
-	CMPQ    R13, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R13*1)
-	ADCQ    R9, R9
-	MOVWLZX 112(DX), R10
-	MOVWLZX 114(DX), R11
-	MOVWLZX 116(DX), R12
-	MOVWLZX 118(DX), R13
-	CMPQ    R10, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
-	ADCQ    R9, R9
-	CMPQ    R11, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R11*1)
-	ADCQ    R9, R9
-	CMPQ    R12, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R12*1)
-	ADCQ    R9, R9
-	CMPQ    R13, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R13*1)
-	ADCQ    R9, R9
-	MOVWLZX 120(DX), R10
-	MOVWLZX 122(DX), R11
-	MOVWLZX 124(DX), R12
-	MOVWLZX 126(DX), R13
-	CMPQ    R10, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R10*1)
-	ADCQ    R9, R9
-	CMPQ    R11, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R11*1)
-	ADCQ    R9, R9
-	CMPQ    R12, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R12*1)
-	ADCQ    R9, R9
-	CMPQ    R13, CX
-	JAE     bad
-	SHRQ    $0x01, R8
-	ADCB    $0x00, (AX)(R13*1)
-	ADCQ    R9, R9
+	ADDQ    $0x00000020, DX
+	DECL    R10
+	JNZ     loop
 	TESTQ   R9, R9
 	JNZ     wrapped
 
 next:
-	ADDQ $0x00000080, DX
 	ADDQ $0x08, SI
 	DECQ BX
 	JMP  group
 
 wrapped:
-	// Record the index of each entry whose counter wrapped: entry e is bit 63-e.
-	BSRQ    R9, R14
+	// Record the index of each entry of the word whose counter wrapped: entry e is bit 63-e.
+	BSRQ    R9, R15
 	MOVL    $0x0000003f, R8
-	SUBQ    R14, R8
-	MOVWLZX (DX)(R8*2), R8
+	SUBQ    R15, R8
+	MOVWLZX -128(DX)(R8*2), R8
 	MOVL    R8, (DI)
 	ADDQ    $0x04, DI
-	BTRQ    R14, R9
+	BTRQ    R15, R9
 	TESTQ   R9, R9
 	JNZ     wrapped
 	JMP     next
@@ -2922,7 +2638,8 @@ return:
 	RET
 
 bad:
-	// An index out of range: find the first from the entry the pointer is at.
+	// An index out of range: find the first from the entry the pointer is at (the
+	// first of an iteration, or of the tail).
 	MOVQ DX, AX
 	MOVQ index_base+24(FP), BX
 	SUBQ BX, AX
@@ -2958,17 +2675,14 @@ group:
 	JZ    tail
 	MOVQ  (SI), R8
 	XORL  R9, R9
+	MOVL  $0x00000004, R10
 
-	// 64 entries, in runs of 4: load the indices, then check and add each one's bit.
-	MOVL  (DX), R10
-	MOVL  4(DX), R11
-	MOVL  8(DX), R12
-	MOVL  12(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
+loop:
+	// 16 entries, in runs of 4: load the indices, then check and add each one's bit.
+	MOVL  (DX), R11
+	MOVL  4(DX), R12
+	MOVL  8(DX), R13
+	MOVL  12(DX), R14
 	CMPQ  R11, CX
 	JAE   bad
 	SHRQ  $0x01, R8
@@ -2984,15 +2698,15 @@ group:
 	SHRQ  $0x01, R8
 	ADCB  $0x00, (AX)(R13*1)
 	ADCQ  R9, R9
-	MOVL  16(DX), R10
-	MOVL  20(DX), R11
-	MOVL  24(DX), R12
-	MOVL  28(DX), R13
-	CMPQ  R10, CX
+	CMPQ  R14, CX
 	JAE   bad
 	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
+	ADCB  $0x00, (AX)(R14*1)
 	ADCQ  R9, R9
+	MOVL  16(DX), R11
+	MOVL  20(DX), R12
+	MOVL  24(DX), R13
+	MOVL  28(DX), R14
 	CMPQ  R11, CX
 	JAE   bad
 	SHRQ  $0x01, R8
@@ -3008,15 +2722,15 @@ group:
 	SHRQ  $0x01, R8
 	ADCB  $0x00, (AX)(R13*1)
 	ADCQ  R9, R9
-	MOVL  32(DX), R10
-	MOVL  36(DX), R11
-	MOVL  40(DX), R12
-	MOVL  44(DX), R13
-	CMPQ  R10, CX
+	CMPQ  R14, CX
 	JAE   bad
 	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
+	ADCB  $0x00, (AX)(R14*1)
 	ADCQ  R9, R9
+	MOVL  32(DX), R11
+	MOVL  36(DX), R12
+	MOVL  40(DX), R13
+	MOVL  44(DX), R14
 	CMPQ  R11, CX
 	JAE   bad
 	SHRQ  $0x01, R8
@@ -3032,15 +2746,15 @@ group:
 	SHRQ  $0x01, R8
 	ADCB  $0x00, (AX)(R13*1)
 	ADCQ  R9, R9
-	MOVL  48(DX), R10
-	MOVL  52(DX), R11
-	MOVL  56(DX), R12
-	MOVL  60(DX), R13
-	CMPQ  R10, CX
+	CMPQ  R14, CX
 	JAE   bad
 	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
+	ADCB  $0x00, (AX)(R14*1)
 	ADCQ  R9, R9
+	MOVL  48(DX), R11
+	MOVL  52(DX), R12
+	MOVL  56(DX), R13
+	MOVL  60(DX), R14
 	CMPQ  R11, CX
 	JAE   bad
 	SHRQ  $0x01, R8
@@ -3056,312 +2770,31 @@ group:
 	SHRQ  $0x01, R8
 	ADCB  $0x00, (AX)(R13*1)
 	ADCQ  R9, R9
-	MOVL  64(DX), R10
-	MOVL  68(DX), R11
-	MOVL  72(DX), R12
-	MOVL  76(DX), R13
-	CMPQ  R10, CX
+	CMPQ  R14, CX
 	JAE   bad
 	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
+	ADCB  $0x00, (AX)(R14*1)
 	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVL  80(DX), R10
-	MOVL  84(DX), R11
-	MOVL  88(DX), R12
-	MOVL  92(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVL  96(DX), R10
-	MOVL  100(DX), R11
-	MOVL  104(DX), R12
-	MOVL  108(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVL  112(DX), R10
-	MOVL  116(DX), R11
-	MOVL  120(DX), R12
-	MOVL  124(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVL  128(DX), R10
-	MOVL  132(DX), R11
-	MOVL  136(DX), R12
-	MOVL  140(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVL  144(DX), R10
-	MOVL  148(DX), R11
-	MOVL  152(DX), R12
-	MOVL  156(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVL  160(DX), R10
-	MOVL  164(DX), R11
-	MOVL  168(DX), R12
-	MOVL  172(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVL  176(DX), R10
-	MOVL  180(DX), R11
-	MOVL  184(DX), R12
-	MOVL  188(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVL  192(DX), R10
-	MOVL  196(DX), R11
-	MOVL  200(DX), R12
-	MOVL  204(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVL  208(DX), R10
-	MOVL  212(DX), R11
-	MOVL  216(DX), R12
-	MOVL  220(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVL  224(DX), R10
-	MOVL  228(DX), R11
-	MOVL  232(DX), R12
-	MOVL  236(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVL  240(DX), R10
-	MOVL  244(DX), R11
-	MOVL  248(DX), R12
-	MOVL  252(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
+	ADDQ  $0x00000040, DX
+	DECL  R10
+	JNZ   loop
 	TESTQ R9, R9
 	JNZ   wrapped
 
 next:
-	ADDQ $0x00000100, DX
 	ADDQ $0x08, SI
 	DECQ BX
 	JMP  group
 
 wrapped:
-	// Record the index of each entry whose counter wrapped: entry e is bit 63-e.
-	BSRQ  R9, R14
+	// Record the index of each entry of the word whose counter wrapped: entry e is bit 63-e.
+	BSRQ  R9, R15
 	MOVL  $0x0000003f, R8
-	SUBQ  R14, R8
-	MOVL  (DX)(R8*4), R8
+	SUBQ  R15, R8
+	MOVL  -256(DX)(R8*4), R8
 	MOVL  R8, (DI)
 	ADDQ  $0x04, DI
-	BTRQ  R14, R9
+	BTRQ  R15, R9
 	TESTQ R9, R9
 	JNZ   wrapped
 	JMP   next
@@ -3402,7 +2835,8 @@ return:
 	RET
 
 bad:
-	// An index out of range: find the first from the entry the pointer is at.
+	// An index out of range: find the first from the entry the pointer is at (the
+	// first of an iteration, or of the tail).
 	MOVQ DX, AX
 	MOVQ index_base+24(FP), BX
 	SUBQ BX, AX
@@ -3438,17 +2872,14 @@ group:
 	JZ    tail
 	MOVQ  (SI), R8
 	XORL  R9, R9
+	MOVL  $0x00000004, R10
 
-	// 64 entries, in runs of 4: load the indices, then check and add each one's bit.
-	MOVQ  (DX), R10
-	MOVQ  8(DX), R11
-	MOVQ  16(DX), R12
-	MOVQ  24(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
+loop:
+	// 16 entries, in runs of 4: load the indices, then check and add each one's bit.
+	MOVQ  (DX), R11
+	MOVQ  8(DX), R12
+	MOVQ  16(DX), R13
+	MOVQ  24(DX), R14
 	CMPQ  R11, CX
 	JAE   bad
 	SHRQ  $0x01, R8
@@ -3464,15 +2895,15 @@ group:
 	SHRQ  $0x01, R8
 	ADCB  $0x00, (AX)(R13*1)
 	ADCQ  R9, R9
-	MOVQ  32(DX), R10
-	MOVQ  40(DX), R11
-	MOVQ  48(DX), R12
-	MOVQ  56(DX), R13
-	CMPQ  R10, CX
+	CMPQ  R14, CX
 	JAE   bad
 	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
+	ADCB  $0x00, (AX)(R14*1)
 	ADCQ  R9, R9
+	MOVQ  32(DX), R11
+	MOVQ  40(DX), R12
+	MOVQ  48(DX), R13
+	MOVQ  56(DX), R14
 	CMPQ  R11, CX
 	JAE   bad
 	SHRQ  $0x01, R8
@@ -3488,15 +2919,15 @@ group:
 	SHRQ  $0x01, R8
 	ADCB  $0x00, (AX)(R13*1)
 	ADCQ  R9, R9
-	MOVQ  64(DX), R10
-	MOVQ  72(DX), R11
-	MOVQ  80(DX), R12
-	MOVQ  88(DX), R13
-	CMPQ  R10, CX
+	CMPQ  R14, CX
 	JAE   bad
 	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
+	ADCB  $0x00, (AX)(R14*1)
 	ADCQ  R9, R9
+	MOVQ  64(DX), R11
+	MOVQ  72(DX), R12
+	MOVQ  80(DX), R13
+	MOVQ  88(DX), R14
 	CMPQ  R11, CX
 	JAE   bad
 	SHRQ  $0x01, R8
@@ -3512,15 +2943,15 @@ group:
 	SHRQ  $0x01, R8
 	ADCB  $0x00, (AX)(R13*1)
 	ADCQ  R9, R9
-	MOVQ  96(DX), R10
-	MOVQ  104(DX), R11
-	MOVQ  112(DX), R12
-	MOVQ  120(DX), R13
-	CMPQ  R10, CX
+	CMPQ  R14, CX
 	JAE   bad
 	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
+	ADCB  $0x00, (AX)(R14*1)
 	ADCQ  R9, R9
+	MOVQ  96(DX), R11
+	MOVQ  104(DX), R12
+	MOVQ  112(DX), R13
+	MOVQ  120(DX), R14
 	CMPQ  R11, CX
 	JAE   bad
 	SHRQ  $0x01, R8
@@ -3536,312 +2967,31 @@ group:
 	SHRQ  $0x01, R8
 	ADCB  $0x00, (AX)(R13*1)
 	ADCQ  R9, R9
-	MOVQ  128(DX), R10
-	MOVQ  136(DX), R11
-	MOVQ  144(DX), R12
-	MOVQ  152(DX), R13
-	CMPQ  R10, CX
+	CMPQ  R14, CX
 	JAE   bad
 	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
+	ADCB  $0x00, (AX)(R14*1)
 	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVQ  160(DX), R10
-	MOVQ  168(DX), R11
-	MOVQ  176(DX), R12
-	MOVQ  184(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVQ  192(DX), R10
-	MOVQ  200(DX), R11
-	MOVQ  208(DX), R12
-	MOVQ  216(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVQ  224(DX), R10
-	MOVQ  232(DX), R11
-	MOVQ  240(DX), R12
-	MOVQ  248(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVQ  256(DX), R10
-	MOVQ  264(DX), R11
-	MOVQ  272(DX), R12
-	MOVQ  280(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVQ  288(DX), R10
-	MOVQ  296(DX), R11
-	MOVQ  304(DX), R12
-	MOVQ  312(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVQ  320(DX), R10
-	MOVQ  328(DX), R11
-	MOVQ  336(DX), R12
-	MOVQ  344(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVQ  352(DX), R10
-	MOVQ  360(DX), R11
-	MOVQ  368(DX), R12
-	MOVQ  376(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVQ  384(DX), R10
-	MOVQ  392(DX), R11
-	MOVQ  400(DX), R12
-	MOVQ  408(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVQ  416(DX), R10
-	MOVQ  424(DX), R11
-	MOVQ  432(DX), R12
-	MOVQ  440(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVQ  448(DX), R10
-	MOVQ  456(DX), R11
-	MOVQ  464(DX), R12
-	MOVQ  472(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
-	MOVQ  480(DX), R10
-	MOVQ  488(DX), R11
-	MOVQ  496(DX), R12
-	MOVQ  504(DX), R13
-	CMPQ  R10, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R10*1)
-	ADCQ  R9, R9
-	CMPQ  R11, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R11*1)
-	ADCQ  R9, R9
-	CMPQ  R12, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R12*1)
-	ADCQ  R9, R9
-	CMPQ  R13, CX
-	JAE   bad
-	SHRQ  $0x01, R8
-	ADCB  $0x00, (AX)(R13*1)
-	ADCQ  R9, R9
+	ADDQ  $0x00000080, DX
+	DECL  R10
+	JNZ   loop
 	TESTQ R9, R9
 	JNZ   wrapped
 
 next:
-	ADDQ $0x00000200, DX
 	ADDQ $0x08, SI
 	DECQ BX
 	JMP  group
 
 wrapped:
-	// Record the index of each entry whose counter wrapped: entry e is bit 63-e.
-	BSRQ  R9, R14
+	// Record the index of each entry of the word whose counter wrapped: entry e is bit 63-e.
+	BSRQ  R9, R15
 	MOVL  $0x0000003f, R8
-	SUBQ  R14, R8
-	MOVQ  (DX)(R8*8), R8
+	SUBQ  R15, R8
+	MOVQ  -512(DX)(R8*8), R8
 	MOVL  R8, (DI)
 	ADDQ  $0x04, DI
-	BTRQ  R14, R9
+	BTRQ  R15, R9
 	TESTQ R9, R9
 	JNZ   wrapped
 	JMP   next
@@ -3882,7 +3032,8 @@ return:
 	RET
 
 bad:
-	// An index out of range: find the first from the entry the pointer is at.
+	// An index out of range: find the first from the entry the pointer is at (the
+	// first of an iteration, or of the tail).
 	MOVQ DX, AX
 	MOVQ index_base+24(FP), BX
 	SUBQ BX, AX
