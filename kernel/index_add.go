@@ -75,7 +75,7 @@ var indexScratches sync.Pool
 // IndexScratchBytes returns the scratch memory that a call of the
 // Add...IndexCounts functions with counters counts may take, for as long
 // as the pool keeps it: one byte per counter, at most 256 KiB of pending
-// carries and 24 KiB of block buffers, per call running at the same time;
+// carries and 16 KiB of buffers, per call running at the same time;
 // 0 for counts counted in direct mode whatever the batch.
 func IndexScratchBytes(counters int) int {
 	if counters > maxScratchCounters {
@@ -175,6 +175,8 @@ func addIndexWords[I indexWord, W word](counts []uint64, g indexShape, x []I, li
 		if bad := firstOutside(x, limit, maxk); bad >= 0 {
 			return bad
 		}
+	} else if cap(s.pending) < len(x)/256 {
+		s.pending = make([]uint32, 0, len(x)/256) // once, not a growth per append
 	}
 	s.counts, s.validated = counts, validated
 	if bad := addIndexScratch(s, g, x, limit, values, t, runsFor[I, W](f, all)); bad >= 0 {
