@@ -9,7 +9,7 @@ import (
 // everywhere and the oracle of the vector kernels' tests.
 
 // genericIndexFamily is the index family of the generic table: each phase
-// as a kernel, and blocks that fuse them into one loop.
+// as a kernel, and runs that fuse them into one loop.
 var genericIndexFamily = indexFamily{
 	max: indexLanes[maxKernel[uint16], maxKernel[uint32], maxKernel[uint64]]{maxGeneric[uint16], maxGeneric[uint32], maxGeneric[uint64]},
 	mask: maskFamily{

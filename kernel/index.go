@@ -52,10 +52,12 @@ var ErrIndex = errors.New("kernel: index out of range")
 // k.
 //
 // Duplicate entries (the same index twice in a row) count twice: nothing
-// here can tell them from two vectors. AddIndexCounts allocates nothing in
-// steady state (it keeps narrow scratch counters in a pool, see
-// IndexScratchBytes), reads no byte outside its slices, and works through
-// long inputs in pieces of at most ChunkBytes per assembly call.
+// here can tell them from two vectors. AddIndexCounts runs the level that
+// Active reports, allocates nothing in steady state (it keeps narrow
+// scratch counters in a pool, see IndexScratchBytes), reads no byte outside
+// its slices, and works through long inputs in pieces of at most
+// ChunkBytes per assembly call. Calls on different counts may run at the
+// same time.
 func AddIndexCounts[I Index](counts []uint64, features int, index []I, k int) error {
 	g, err := checkIndexShape(len(counts), features, len(index), len(index), k)
 	if err != nil || len(index) == 0 {

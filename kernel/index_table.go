@@ -95,7 +95,7 @@ type indexFamily struct {
 // type W, in both forms the levels use: the lane value (b & keep) ^
 // (spread(b) & flip) minus lo at most span, unsigned, for the fused
 // generic loop (generic.go's laneValueOf, for every width), and the level's
-// mask kernel for the phased blocks: mask, or rangeMask with lo and span.
+// mask kernel for the phased runs: mask, or rangeMask with lo and span.
 // none says that no value can count (a NaN threshold).
 type valueTest[W word] struct {
 	keep, flip, lo, span W

@@ -13,18 +13,19 @@ import (
 // The index family: the kernels of AddIndexCounts and the Add...IndexCounts
 // of each rule (kernel/index_table.go), which add one to a counter per
 // (feature index, value) entry whose value counts. The increments are
-// random and bound by memory, not by vector width, so vectors do the two
-// parts that stream, and a scalar loop the rest:
+// random and bound by memory, not by vector width, so vectors do the parts
+// that stream, and a scalar loop the rest:
 //
 //   - max: the unsigned maximum of the index lanes, the range check of every
 //     index in one compare (a negative index, read unsigned, is above every
-//     feature);
+//     feature), for the calls that check every index before they count;
 //   - mask: each rule's test of the values, as a bitmap, one bit per entry,
 //     from the rule's own test (rule.go), so that it decides exactly what
 //     the rule's count kernels count;
-//   - scatter: scalar, the bitmap's bit of each entry added to a byte
-//     counter with ADC, whose carry flag catches the wrap from 255 to 0 for
-//     free; the caller adds 256 for each.
+//   - scatter: scalar, each index checked against the number of counters,
+//     the bitmap's bit of each entry added to a byte counter with ADC,
+//     whose carry flag catches the wrap from 255 to 0 for free; the caller
+//     adds 256 for each.
 //
 // max and mask read whole groups of 64 lanes (a word of the bitmap) only;
 // the caller handles the rest in Go.
