@@ -57,6 +57,11 @@ var maxPendingCarries = 1 << 16
 type indexScratch struct {
 	small   []uint8
 	pending []uint32
+	// small2 is a second byte counter per count, for the levels that
+	// count into two sub-histograms (the generic one); used2 says that
+	// this call did.
+	small2 []uint8
+	used2  bool
 
 	// The run in progress: the call's counts, the offset of the run's
 	// component in them, the counters of that component up to the limit
@@ -72,16 +77,17 @@ type indexScratch struct {
 
 var indexScratches sync.Pool
 
-// IndexScratchBytes returns the scratch memory that a call of the
+// IndexScratchBytes returns the most scratch memory that a call of the
 // Add...IndexCounts functions with counters counts may take, for as long
-// as the pool keeps it: one byte per counter, at most 256 KiB of pending
-// carries and 16 KiB of buffers, per call running at the same time;
-// 0 for counts counted in direct mode whatever the batch.
+// as the pool keeps it, per call running at the same time: a byte per
+// counter at the amd64 levels and two at the others (whose Go loop counts
+// into two sub-histograms), at most 256 KiB of pending carries, and 16 KiB
+// of buffers; 0 for counts counted in direct mode whatever the batch.
 func IndexScratchBytes(counters int) int {
 	if counters > maxScratchCounters {
 		return 0
 	}
-	return counters + 4*maxPendingCarries + int(unsafe.Sizeof(indexScratch{}))
+	return 2*counters + 4*maxPendingCarries + int(unsafe.Sizeof(indexScratch{}))
 }
 
 func getIndexScratch(n int) *indexScratch {
@@ -181,6 +187,10 @@ func addIndexWords[I indexWord, W word](counts []uint64, g indexShape, x []I, li
 	s.counts, s.validated = counts, validated
 	if bad := addIndexScratch(s, g, x, limit, values, t, runsFor[I, W](f, all)); bad >= 0 {
 		clear(s.small)
+		if s.used2 {
+			clear(s.small2)
+			s.used2 = false
+		}
 		s.pending = s.pending[:0]
 		return bad
 	}
@@ -245,6 +255,19 @@ func addIndexPiece[I indexWord, W word](s *indexScratch, g indexShape, x []I, li
 	return -1
 }
 
+// second returns the second sub-histogram of the run in progress: the
+// counters of s.part's component and indices in small2.
+func (s *indexScratch) second() []uint8 {
+	if !s.used2 {
+		if cap(s.small2) < len(s.small) {
+			s.small2 = make([]uint8, len(s.small))
+		}
+		s.small2 = s.small2[:len(s.small)]
+		s.used2 = true
+	}
+	return s.small2[s.base : s.base+len(s.part)]
+}
+
 // carry takes the n carries of a block of the run in progress, counter
 // indices in its component: into the counts if every index of the call is
 // known to be in range, else into the pending list.
@@ -260,12 +283,21 @@ func (s *indexScratch) carry(n int) {
 	}
 }
 
-// widen adds the scratch counters and the pending carries to counts and
-// clears them.
+// widen adds the scratch counters (both sub-histograms, if the call used
+// two) and the pending carries to counts and clears them.
 func (s *indexScratch) widen(counts []uint64) {
 	counts = counts[:len(s.small)]
-	for i, v := range s.small {
-		counts[i] += uint64(v)
+	if s.used2 {
+		small2 := s.small2[:len(s.small)]
+		for i, v := range s.small {
+			counts[i] += uint64(v) + uint64(small2[i])
+		}
+		clear(small2)
+		s.used2 = false
+	} else {
+		for i, v := range s.small {
+			counts[i] += uint64(v)
+		}
 	}
 	clear(s.small)
 	for _, j := range s.pending {

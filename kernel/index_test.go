@@ -487,3 +487,39 @@ func TestIndexLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexCountsManyCounters counts into more counters than the generic
+// runs pair (maxPairedCounters), with runs of one index long enough to
+// carry, in one component and in two.
+func TestIndexCountsManyCounters(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(81, 82))
+		for _, x := range []indexType{indexTypes[0], indexTypes[1]} {
+			for _, l := range []layout{{maxPairedCounters + 1000, 1, 1, 60000}, {maxPairedCounters/2 + 500, 2, 10, 6000}} {
+				n := l.rows * l.k
+				ib := x.indices(rng, n, l.features, 0)
+				for i := 0; i < 1000; i++ {
+					x.put(ib, i, 5)
+				}
+				vb := alignedBytes(4*n, 0)
+				typeCases[0].random(rng, vb)
+				for _, r := range []struct {
+					name    string
+					add     func(counts []uint64) error
+					counted func(i int) bool
+				}{
+					{"all", func(c []uint64) error { return x.all(c, l.features, ib, l.k) }, func(int) bool { return true }},
+					{"nonZero", func(c []uint64) error { return x.nonZero["f32"](c, l.features, ib, vb, l.k) }, nonZeroAt(typeCases[0], vb)},
+					{"above", func(c []uint64) error { return x.above["f32"](c, l.features, ib, vb, l.k, -0.5) }, holdsAt(floatCases[0], ruleAbove, vb, -0.5)},
+				} {
+					want := make([]uint64, l.features*l.components)
+					naiveIndexCounts(want, l.features, x, ib, l.k, r.counted)
+					got := make([]uint64, len(want))
+					if err := r.add(got); err != nil || !slices.Equal(got, want) {
+						t.Fatalf("%s, %s index, %v: error %v, counts differ at %d", r.name, x.name, l, err, firstDiff(got, want))
+					}
+				}
+			}
+		}
+	})
+}
