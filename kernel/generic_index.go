@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"unsafe"
 )
@@ -31,6 +32,33 @@ var genericIndexFamily = indexFamily{
 	},
 	scatter: indexLanes[scatterKernel[uint16], scatterKernel[uint32], scatterKernel[uint64]]{scatterGeneric[uint16], scatterGeneric[uint32], scatterGeneric[uint64]},
 	add:     indexLanes[valueRuns[uint16], valueRuns[uint32], valueRuns[uint64]]{fusedRuns[uint16](), fusedRuns[uint32](), fusedRuns[uint64]()},
+	widen:   widenGeneric,
+}
+
+// widenGeneric is the widen kernel in Go, eight counters at a time: a
+// group of eight that are all zero is one load and one branch.
+func widenGeneric(counts []uint64, small []uint8) {
+	counts = counts[:len(small)]
+	i := 0
+	for ; i+8 <= len(small); i += 8 {
+		w := binary.LittleEndian.Uint64(small[i:])
+		if w == 0 {
+			continue
+		}
+		c := counts[i : i+8 : i+8]
+		c[0] += w & 0xff
+		c[1] += w >> 8 & 0xff
+		c[2] += w >> 16 & 0xff
+		c[3] += w >> 24 & 0xff
+		c[4] += w >> 32 & 0xff
+		c[5] += w >> 40 & 0xff
+		c[6] += w >> 48 & 0xff
+		c[7] += w >> 56
+	}
+	for ; i < len(small); i++ {
+		counts[i] += uint64(small[i])
+	}
+	clear(small)
 }
 
 // maxGeneric returns the largest lane of x, in four running maxima.

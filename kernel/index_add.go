@@ -194,7 +194,7 @@ func addIndexWords[I indexWord, W word](counts []uint64, g indexShape, x []I, li
 		s.pending = s.pending[:0]
 		return bad
 	}
-	s.widen(counts)
+	s.widen(counts, f.widen)
 	return -1
 }
 
@@ -284,27 +284,29 @@ func (s *indexScratch) carry(n int) {
 }
 
 // widen adds the scratch counters (both sub-histograms, if the call used
-// two) and the pending carries to counts and clears them.
-func (s *indexScratch) widen(counts []uint64) {
+// two) and the pending carries to counts and clears them, with the level's
+// widen kernel, a chunk of counts at a time.
+func (s *indexScratch) widen(counts []uint64, widen widenKernel) {
 	counts = counts[:len(s.small)]
-	if s.used2 {
-		small2 := s.small2[:len(s.small)]
-		for i, v := range s.small {
-			counts[i] += uint64(v) + uint64(small2[i])
-		}
-		clear(small2)
-		s.used2 = false
-	} else {
-		for i, v := range s.small {
-			counts[i] += uint64(v)
+	chunk := ChunkBytes / 8
+	for start := 0; start < len(counts); start += chunk {
+		end := min(start+chunk, len(counts))
+		widenChunk(counts[start:end:end], s.small[start:end:end], widen)
+		if s.used2 {
+			widenChunk(counts[start:end:end], s.small2[start:end:end], widen)
 		}
 	}
-	clear(s.small)
+	s.used2 = false
 	for _, j := range s.pending {
 		counts[j] += 256
 	}
 	s.pending = s.pending[:0]
 }
+
+// widenChunk widens one chunk; never inlined, it is the preemption point.
+//
+//go:noinline
+func widenChunk(counts []uint64, small []uint8, widen widenKernel) { widen(counts, small) }
 
 // firstOutside returns the position of the first lane of x not below limit,
 // or -1, from x's maximum with maxk, one chunk at a time.

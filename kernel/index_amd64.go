@@ -9,7 +9,7 @@ package kernel
 
 func indexFamilyAVX512() indexFamily {
 	g := &genericIndexFamily
-	return vectorIndexFamily(
+	return vectorIndexFamily(widenWithTail(widenIndexAVX512, g.widen),
 		indexLanes[maxKernel[uint16], maxKernel[uint32], maxKernel[uint64]]{
 			maxWithTail(maxIndex16AVX512, g.max.u16), maxWithTail(maxIndex32AVX512, g.max.u32), maxWithTail(maxIndex64AVX512, g.max.u64)},
 		maskFamily{
@@ -30,7 +30,7 @@ func indexFamilyAVX512() indexFamily {
 
 func indexFamilyAVX2() indexFamily {
 	g := &genericIndexFamily
-	return vectorIndexFamily(
+	return vectorIndexFamily(widenWithTail(widenIndexAVX2, g.widen),
 		indexLanes[maxKernel[uint16], maxKernel[uint32], maxKernel[uint64]]{
 			maxWithTail(maxIndex16AVX2, g.max.u16), maxWithTail(maxIndex32AVX2, g.max.u32), maxWithTail(maxIndex64AVX2, g.max.u64)},
 		maskFamily{
@@ -49,10 +49,12 @@ func indexFamilyAVX2() indexFamily {
 		})
 }
 
-// vectorIndexFamily is the family of a level with vector max and mask
-// kernels: with the scalar scatter kernels, and the phased runs of them.
-func vectorIndexFamily(max indexLanes[maxKernel[uint16], maxKernel[uint32], maxKernel[uint64]], mask maskFamily) indexFamily {
+// vectorIndexFamily is the family of a level with vector widen, max and
+// mask kernels: with the scalar scatter kernels, and the phased runs of
+// them.
+func vectorIndexFamily(widen widenKernel, max indexLanes[maxKernel[uint16], maxKernel[uint32], maxKernel[uint64]], mask maskFamily) indexFamily {
 	return indexFamily{
+		widen:   widen,
 		max:     max,
 		mask:    mask,
 		scatter: indexLanes[scatterKernel[uint16], scatterKernel[uint32], scatterKernel[uint64]]{scatterIndex16, scatterIndex32, scatterIndex64},

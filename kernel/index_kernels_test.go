@@ -98,7 +98,20 @@ func scatterCase[I indexWord](name string, pick func(f *indexFamily) scatterKern
 	}}
 }
 
+// widenCase widens the bytes of b into counts that start random, and
+// returns the counts and b, which must be zero after.
+var widenCase = kernelCase{"widen", 1, func(f *indexFamily, b []byte, rng *rand.Rand) []byte {
+	counts := make([]uint64, len(b))
+	for i := range counts {
+		counts[i] = rng.Uint64() >> 1
+	}
+	f.widen(counts, b)
+	out := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(counts))), 8*len(counts))
+	return append(slices.Clone(out), b...)
+}}
+
 var indexKernelCases = []kernelCase{
+	widenCase,
 	maxCase("max16", func(f *indexFamily) maxKernel[uint16] { return f.max.u16 }),
 	maxCase("max32", func(f *indexFamily) maxKernel[uint32] { return f.max.u32 }),
 	maxCase("max64", func(f *indexFamily) maxKernel[uint64] { return f.max.u64 }),

@@ -40,6 +40,9 @@ type (
 	// wrote. len(carries) must be at least len(index). After an index out
 	// of range, small and carries hold part of the entries before it.
 	scatterKernel[I indexWord] func(small []uint8, index []I, bits []uint64, carries []uint32) (carried, bad int)
+	// widenKernel adds small[i] to counts[i] and clears small[i], for
+	// each counter i of small (len(counts) at least len(small)).
+	widenKernel func(counts []uint64, small []uint8)
 	// runKernel counts a run of entries of one component into the scratch
 	// counters of s.part, after checking that each index is below s.limit,
 	// takes the carries through s.carry, and returns the position of the
@@ -89,6 +92,8 @@ type indexFamily struct {
 	scatter indexLanes[scatterKernel[uint16], scatterKernel[uint32], scatterKernel[uint64]]
 	// add counts a run with mask and scatter, or fused.
 	add indexLanes[valueRuns[uint16], valueRuns[uint32], valueRuns[uint64]]
+	// widen adds the scratch counters to the counts at the end of a call.
+	widen widenKernel
 }
 
 // valueTest is the rule of an Add...IndexCounts call on value lanes of
@@ -232,6 +237,16 @@ func maskWithTail[W word](vectors, tail maskKernel[W]) maskKernel[W] {
 		vectors(bits, x[:whole])
 		if whole < len(x) {
 			tail(bits[whole/64:], x[whole:])
+		}
+	}
+}
+
+func widenWithTail(vectors, tail widenKernel) widenKernel {
+	return func(counts []uint64, small []uint8) {
+		whole := len(small) &^ 63
+		vectors(counts, small[:whole])
+		if whole < len(small) {
+			tail(counts[whole:], small[whole:])
 		}
 	}
 }

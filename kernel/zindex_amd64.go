@@ -299,3 +299,17 @@ func scatterIndex32(small []uint8, index []uint32, bits []uint64, carries []uint
 //
 //go:noescape
 func scatterIndex64(small []uint8, index []uint64, bits []uint64, carries []uint32) (carried int, bad int)
+
+// widenIndexAVX512 adds small[i] to counts[i] and clears small[i], for each of the
+// first len(small) - len(small) % 64 counters; len(counts) must be at least that.
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func widenIndexAVX512(counts []uint64, small []uint8)
+
+// widenIndexAVX2 adds small[i] to counts[i] and clears small[i], for each of the
+// first len(small) - len(small) % 64 counters; len(counts) must be at least that.
+// It requires AVX2.
+//
+//go:noescape
+func widenIndexAVX2(counts []uint64, small []uint8)

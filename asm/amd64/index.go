@@ -25,7 +25,9 @@ import (
 //   - scatter: scalar, each index checked against the number of counters,
 //     the bitmap's bit of each entry added to a byte counter with ADC,
 //     whose carry flag catches the wrap from 255 to 0 for free; the caller
-//     adds 256 for each.
+//     adds 256 for each;
+//   - widen: the byte counters added to the caller's 64-bit counts, and
+//     cleared, a stream of both.
 //
 // max and mask read whole groups of 64 lanes (a word of the bitmap) only;
 // the caller handles the rest in Go.
@@ -50,6 +52,8 @@ func init() {
 		for _, w := range indexWidths {
 			scatter(w)
 		}
+		widenAVX512()
+		widenAVX2()
 	})
 }
 
@@ -543,4 +547,76 @@ func scatter(w int) {
 	Label("found")
 	MOVQ(at, bad)
 	JMP(LabelRef("return"))
+}
+
+func widenDoc(name string, rest ...string) {
+	Doc(append([]string{
+		fmt.Sprintf("%s adds small[i] to counts[i] and clears small[i], for each of the", name),
+		"first len(small) - len(small) % 64 counters; len(counts) must be at least that.",
+	}, rest...)...)
+	Pragma("noescape")
+}
+
+// widenAVX512 writes the AVX-512 widen kernel: per group of 64 counters,
+// eight zero-extensions of 8 bytes into quadwords, each added to 8 counts
+// and stored, then a store of 64 zero bytes over the group.
+func widenAVX512() {
+	name := "widenIndexAVX512"
+	TEXT(name, NOSPLIT, "func(counts []uint64, small []uint8)")
+	widenDoc(name, "It requires AVX512F and AVX512BW.")
+	counts := Load(Param("counts").Base(), GP64())
+	small := Load(Param("small").Base(), GP64())
+	groups := Load(Param("small").Len(), GP64())
+	SHRQ(U8(6), groups)
+	zero := ZMM()
+	VPXORQ(zero, zero, zero)
+	Label("group")
+	TESTQ(groups, groups)
+	JZ(LabelRef("done"))
+	for q := 0; q < 8; q++ {
+		v := ZMM()
+		VPMOVZXBQ(Mem{Base: small, Disp: 8 * q}, v)
+		VPADDQ(Mem{Base: counts, Disp: 64 * q}, v, v)
+		VMOVDQU64(v, Mem{Base: counts, Disp: 64 * q})
+	}
+	VMOVDQU64(zero, Mem{Base: small})
+	ADDQ(U8(64), small)
+	ADDQ(U32(512), counts)
+	DECQ(groups)
+	JMP(LabelRef("group"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// widenAVX2 writes the AVX2 widen kernel: widenAVX512 with 4 quadwords
+// per vector.
+func widenAVX2() {
+	name := "widenIndexAVX2"
+	TEXT(name, NOSPLIT, "func(counts []uint64, small []uint8)")
+	widenDoc(name, "It requires AVX2.")
+	counts := Load(Param("counts").Base(), GP64())
+	small := Load(Param("small").Base(), GP64())
+	groups := Load(Param("small").Len(), GP64())
+	SHRQ(U8(6), groups)
+	zero := YMM()
+	VPXOR(zero, zero, zero)
+	Label("group")
+	TESTQ(groups, groups)
+	JZ(LabelRef("done"))
+	for q := 0; q < 16; q++ {
+		v := YMM()
+		VPMOVZXBQ(Mem{Base: small, Disp: 4 * q}, v)
+		VPADDQ(Mem{Base: counts, Disp: 32 * q}, v, v)
+		VMOVDQU(v, Mem{Base: counts, Disp: 32 * q})
+	}
+	VMOVDQU(zero, Mem{Base: small})
+	VMOVDQU(zero, Mem{Base: small, Disp: 32})
+	ADDQ(U8(64), small)
+	ADDQ(U32(512), counts)
+	DECQ(groups)
+	JMP(LabelRef("group"))
+	Label("done")
+	VZEROUPPER()
+	RET()
 }
