@@ -97,6 +97,10 @@ type impl struct {
 	// absAbove counts |x| > t: CountAbsAbove, CountAbsAboveRows,
 	// AddAbsAboveColumns (abs.go).
 	absAbove rangeFamily
+	// index counts entries per feature: AddIndexCounts and the
+	// Add...IndexCounts of each rule, CheckIndex (index.go,
+	// index_table.go).
+	index indexFamily
 }
 
 // genericImpl is the table of the generic kernels (generic.go): the
@@ -127,6 +131,7 @@ var genericImpl = impl{
 	aboveBits: genericRangeFamily(bitsValue),
 	aboveKeys: genericRangeFamily(keyValue),
 	absAbove:  genericRangeFamily(absValue),
+	index:     genericIndexFamily,
 }
 
 // genericRangeFamily is the generic kernels of the range rule that

@@ -62,6 +62,7 @@ var avx512Impl = func() impl {
 		countAbsAboveFloat16AVX512, countAbsAboveFloat32AVX512, countAbsAboveFloat64AVX512,
 		addAbsAboveColumnsFloat16AVX512, addAbsAboveColumnsFloat32AVX512, addAbsAboveColumnsFloat64AVX512,
 		addAbsAboveStreamFloat16AVX512, addAbsAboveStreamFloat32AVX512, addAbsAboveStreamFloat64AVX512)
+	t.index = indexFamilyAVX512()
 	return t
 }()
 
@@ -97,5 +98,6 @@ var avx2Impl = func() impl {
 		countAbsAboveFloat16AVX2, countAbsAboveFloat32AVX2, countAbsAboveFloat64AVX2,
 		addAbsAboveColumnsFloat16AVX2, addAbsAboveColumnsFloat32AVX2, addAbsAboveColumnsFloat64AVX2,
 		addAbsAboveStreamFloat16AVX2, addAbsAboveStreamFloat32AVX2, nil).withTail(32, g.absAbove).withStreamTail(32, absValue)
+	t.index = indexFamilyAVX2()
 	return t
 }()

@@ -27,6 +27,11 @@ type FeatureActivity[T kernel.Element] struct {
 	mu      sync.Mutex
 	vectors int64
 	counts  []uint64 // [max(components, 1)][features], row-major
+	// limit is an upper bound of every count: a dense batch raises a count
+	// by at most its vectors, a sparse one by at most its entries, a merge
+	// by at most the other's limit. Every addition checks it first, so no
+	// count can overflow, even fed duplicate sparse entries.
+	limit uint64
 }
 
 // NewFeatureActivity returns a FeatureActivity over inputs of the given
@@ -93,15 +98,15 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	if l.batch < minColumnBatch {
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		if int64(l.batch) > math.MaxInt64-a.vectors {
-			return fmt.Errorf("%w: %d + %d vectors", ErrOverflow, a.vectors, l.batch)
+		if err := a.checkLocked(int64(l.batch), uint64(l.batch)); err != nil {
+			return err
 		}
-		// No count overflows: each stays at most the vector count. On error
-		// the kernel adds nothing.
+		// On error the kernel adds nothing.
 		if err := a.counter.addAllColumns(a.counts, x); err != nil {
 			return err
 		}
 		a.vectors += int64(l.batch)
+		a.limit += uint64(l.batch)
 		return nil
 	}
 	local := activityScratch.get(len(a.counts))
@@ -111,21 +116,32 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.addLocked(int64(l.batch), *local)
+	return a.addLocked(int64(l.batch), *local, uint64(l.batch))
 }
 
-// addLocked adds vectors and counts (each at most vectors) to the state,
-// or returns ErrOverflow and changes nothing. a.mu is held.
-func (a *FeatureActivity[T]) addLocked(vectors int64, counts []uint64) error {
+// checkLocked returns ErrOverflow if adding vectors vectors, or raising
+// some count by up to most, could overflow. a.mu is held.
+func (a *FeatureActivity[T]) checkLocked(vectors int64, most uint64) error {
 	if vectors > math.MaxInt64-a.vectors {
 		return fmt.Errorf("%w: %d + %d vectors", ErrOverflow, a.vectors, vectors)
 	}
-	// Every count is at most its vector count, so no count overflows
-	// when the vectors do not.
+	if _, carry := bits.Add64(a.limit, most, 0); carry != 0 {
+		return fmt.Errorf("%w: a count could pass 2^64", ErrOverflow)
+	}
+	return nil
+}
+
+// addLocked adds vectors and counts (each at most most) to the state, or
+// returns ErrOverflow and changes nothing. a.mu is held.
+func (a *FeatureActivity[T]) addLocked(vectors int64, counts []uint64, most uint64) error {
+	if err := a.checkLocked(vectors, most); err != nil {
+		return err
+	}
 	for i, c := range counts {
 		a.counts[i] += c
 	}
 	a.vectors += vectors
+	a.limit += most
 	return nil
 }
 
@@ -135,6 +151,7 @@ func (a *FeatureActivity[T]) Reset() {
 	defer a.mu.Unlock()
 	clear(a.counts)
 	a.vectors = 0
+	a.limit = 0
 }
 
 // Vectors returns the number of activation vectors added since the metric
@@ -251,13 +268,13 @@ func (a *FeatureActivity[T]) Merge(other *FeatureActivity[T]) error {
 		return err
 	}
 	other.mu.Lock()
-	vectors := other.vectors
+	vectors, limit := other.vectors, other.limit
 	counts := copyOf(other.counts)
 	other.mu.Unlock()
 
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.addLocked(vectors, counts)
+	return a.addLocked(vectors, counts, limit)
 }
 
 // config returns a's configuration as a binary header without counts.
@@ -286,10 +303,11 @@ func (a *FeatureActivity[T]) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary replaces the state of a with one MarshalBinary returned.
-// The state must be complete, intact and consistent (no count above the
-// vector count) and of a metric of a's element type, components, features
-// and threshold; otherwise UnmarshalBinary returns an ErrFormat or
-// ErrMismatch error and leaves a unchanged.
+// The state must be complete, intact and consistent (no count without a
+// vector) and of a metric of a's element type, components, features and
+// rule; otherwise UnmarshalBinary returns an ErrFormat or ErrMismatch error
+// and leaves a unchanged. A count may exceed the vector count: sparse
+// entries given twice count twice (UpdateEntries).
 func (a *FeatureActivity[T]) UnmarshalBinary(b []byte) error {
 	h, counts, err := parseState(b, magicActivity, func(h header) (int, bool) {
 		return max(h.components, 1) * h.features, checkSizes(h.components, h.features) == nil
@@ -300,15 +318,18 @@ func (a *FeatureActivity[T]) UnmarshalBinary(b []byte) error {
 	if err := checkConfig(h, a.config()); err != nil {
 		return err
 	}
+	var limit uint64
 	for i, c := range counts {
-		if c > uint64(h.vectors) {
-			return fmt.Errorf("%w: feature %d fired %d times in %d vectors", ErrFormat, i, c, h.vectors)
+		if c > 0 && h.vectors == 0 {
+			return fmt.Errorf("%w: feature %d fired %d times in no vector", ErrFormat, i, c)
 		}
+		limit = max(limit, c)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	copy(a.counts, counts)
 	a.vectors = h.vectors
+	a.limit = limit
 	return nil
 }
 

@@ -109,7 +109,7 @@
 // UnmarshalBinary rejects, with ErrFormat and without changing the metric,
 // a state that is truncated, has trailing bytes, another magic or version,
 // unknown flags, a bad checksum, or counts that cannot be (counts without
-// vectors; a feature firing in more vectors than there are); and, with
+// vectors); and, with
 // ErrMismatch, a state of another element type, components, features or
 // rule. States written before AbsAbove existed (flags 0 and 1) load as they
 // always did.

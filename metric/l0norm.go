@@ -114,16 +114,22 @@ func (m *L0Norm[T]) add(x []T, shape []int, value bool) ([]float64, error) {
 	if err := m.counter.countSlots(local, x, l); err != nil {
 		return nil, err
 	}
+	return m.addCounted(l.batch, local, value)
+}
+
+// addCounted adds a counted batch of vectors, its per-component counts
+// local, under the lock; with value, it also returns the batch's value.
+func (m *L0Norm[T]) addCounted(vectors int, local []uint64, value bool) ([]float64, error) {
 	var out []float64
 	if value {
 		out = make([]float64, len(local))
 		for i, c := range local {
-			out[i] = float64(c) / float64(l.batch)
+			out[i] = float64(c) / float64(vectors)
 		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.addLocked(int64(l.batch), local); err != nil {
+	if err := m.addLocked(int64(vectors), local); err != nil {
 		return nil, err
 	}
 	return out, nil
