@@ -372,7 +372,7 @@ func TestInfiniteThresholds(t *testing.T) {
 // is an error for its file alone.
 func TestReportErrorsAreOneFiles(t *testing.T) {
 	rep := &report{name: "x.npy", l0: []float64{math.NaN()}, dead: []int{0}, dense: []int{0}}
-	rep.header.Shape = []int64{1, 1}
+	rep.shape, rep.config.features = []int64{1, 1}, 1
 	err := writeJSON(io.Discard, rep)
 	if !errors.As(err, new(reportError)) {
 		t.Errorf("a NaN in a report: %v, want a reportError", err)

@@ -55,10 +55,14 @@ func FuzzAnalyze(f *testing.F) {
 		if errSized != nil {
 			return
 		}
-		want := countByHand(t, data, sized.header, s)
+		h, err := npy.ReadHeader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("accepted a header npy.ReadHeader rejects: %v", err)
+		}
+		want := countByHand(t, data[h.DataOffset:], h.Shape, npyElem(h.DType), s)
 		for _, rep := range []*report{sized, streamed} {
-			if rep.vectors != sized.header.Shape[0] || len(rep.l0) != len(want) {
-				t.Fatalf("vectors %d, l0 %v; want %d, %v", rep.vectors, rep.l0, sized.header.Shape[0], want)
+			if rep.vectors != h.Shape[0] || len(rep.l0) != len(want) {
+				t.Fatalf("vectors %d, l0 %v; want %d, %v", rep.vectors, rep.l0, h.Shape[0], want)
 			}
 			for c := range want {
 				if rep.l0[c] != want[c] {
@@ -69,27 +73,30 @@ func FuzzAnalyze(f *testing.F) {
 	})
 }
 
-// countByHand returns the L0 per component of the payload after the
-// header, decoding each element on its own.
-func countByHand(t *testing.T, data []byte, h npy.Header, s settings) []float64 {
-	payload := data[h.DataOffset:]
-	size := h.DType.Size()
-	if int64(len(payload)) != h.DataBytes() {
-		t.Fatalf("accepted %d bytes of payload for %d", len(payload), h.DataBytes())
+// countByHand returns the L0 per component of the payload of an array of
+// the shape and element type, decoding each element on its own.
+func countByHand(t *testing.T, payload []byte, shape []int64, e elem, s settings) []float64 {
+	size := e.size()
+	elements := int64(1)
+	for _, d := range shape {
+		elements *= d
 	}
-	batch, features := h.Shape[0], h.Shape[len(h.Shape)-1]
+	if int64(len(payload)) != elements*int64(size) {
+		t.Fatalf("accepted %d bytes of payload for %d elements of %d bytes", len(payload), elements, size)
+	}
+	batch, features := shape[0], shape[len(shape)-1]
 	slots := int64(1)
-	if len(h.Shape) == 3 {
-		slots = h.Shape[1]
+	if len(shape) == 3 {
+		slots = shape[1]
 	}
 	counts := make([]int64, slots)
 	for i := int64(0); i < int64(len(payload))/int64(size); i++ {
-		e := payload[i*int64(size) : (i+1)*int64(size)]
+		b := payload[i*int64(size) : (i+1)*int64(size)]
 		var bits uint64
 		for k := size - 1; k >= 0; k-- {
-			bits = bits<<8 | uint64(e[k])
+			bits = bits<<8 | uint64(b[k])
 		}
-		if counts1(h.DType, bits, s) {
+		if counts1(e, bits, s) {
 			counts[i/features%slots]++
 		}
 	}
@@ -101,21 +108,26 @@ func countByHand(t *testing.T, data []byte, h npy.Header, s settings) []float64 
 }
 
 // counts1 decides one element, from its little-endian bits.
-func counts1(d npy.DType, bits uint64, s settings) bool {
+func counts1(e elem, bits uint64, s settings) bool {
 	var value float64
 	threshold, thresholded := s.rule.Threshold()
-	switch d {
-	case npy.Float16:
+	switch e {
+	case elemFloat16:
 		if !thresholded {
 			return bits&0x7fff != 0
 		}
 		value = float16Value(uint16(bits))
-	case npy.Float32:
+	case elemBFloat16:
+		if !thresholded {
+			return bits&0x7fff != 0
+		}
+		value = float64(math.Float32frombits(uint32(bits) << 16))
+	case elemFloat32:
 		if !thresholded {
 			return bits&0x7fffffff != 0
 		}
 		value = float64(math.Float32frombits(uint32(bits)))
-	case npy.Float64:
+	case elemFloat64:
 		if !thresholded {
 			return bits&^(1<<63) != 0
 		}

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sparsekit/l0/internal/npy"
 	"github.com/sparsekit/l0/kernel"
@@ -365,7 +366,7 @@ func TestCommandLine(t *testing.T) {
 		status int
 		stderr string
 	}{
-		{[]string{"-h"}, 0, "usage: l0 [flags] [FILE.npy ...]"},
+		{[]string{"-h"}, 0, "usage: l0 [flags] [FILE ...]"},
 		{[]string{"-nope"}, 2, "flag provided but not defined: -nope"},
 		{[]string{"-threshold", "x"}, 2, `invalid value "x" for flag -threshold`},
 		{[]string{"-threshold", "NaN"}, 2, `invalid value "NaN" for flag -threshold`},
@@ -501,28 +502,51 @@ func TestBinary(t *testing.T) {
 }
 
 // TestProgress checks the progress line appears only after progressDelay,
-// says how far the file is, and is erased at the end.
+// says how far the run is, and is erased at the end.
 func TestProgress(t *testing.T) {
 	var b bytes.Buffer
 	p := &progress{w: &b}
-	p.start("big.npy", 1000)
+	p.start([]string{"big.npy"}, 1000)
 	p.add(100)
+	p.draw(p.began.Add(progressDelay / 2))
 	if b.Len() != 0 {
 		t.Fatalf("progress before the delay: %q", b.String())
 	}
-	p.began = p.began.Add(-2 * progressDelay)
 	p.add(400)
-	if !strings.HasPrefix(b.String(), "\r\x1b[Kl0: big.npy:  50% of 1 kB, ") || !strings.HasSuffix(b.String(), "B/s") {
-		t.Errorf("progress line %q", b.String())
+	p.draw(p.began.Add(2 * progressDelay))
+	if got := b.String(); !strings.HasPrefix(got, "\r\x1b[Kl0: big.npy:  50% of 1 kB, ") || !strings.HasSuffix(got, "B/s") {
+		t.Errorf("progress line %q", got)
 	}
-	p.done()
+	p.finish()
 	if !strings.HasSuffix(b.String(), "\r\x1b[K") {
 		t.Errorf("progress not erased: %q", b.String())
 	}
+	// Many inputs: how many are done, of all the bytes.
+	b.Reset()
+	p = &progress{w: &b}
+	p.start([]string{"a", "b", "c"}, 3000)
+	p.add(1500)
+	p.fileDone()
+	if got := p.line(p.began.Add(time.Second)); !strings.HasPrefix(got, "l0: 1 of 3 inputs,  50% of 3 kB, 1.5 kB/s") {
+		t.Errorf("progress line %q", got)
+	}
+	p.finish()
+	if b.Len() != 0 {
+		t.Errorf("a short run drew %q", b.String())
+	}
+	// Streams of unknown size: the bytes read.
+	p = &progress{w: &b}
+	p.start([]string{"/dev/stdin"}, 0)
+	p.add(2000)
+	if got := p.line(p.began.Add(time.Second)); got != "l0: /dev/stdin: 2 kB read, 2 kB/s" {
+		t.Errorf("progress line %q", got)
+	}
+	p.finish()
 	var none *progress // not a terminal
-	none.start("x", 1)
+	none.start([]string{"x"}, 1)
 	none.add(1)
-	none.done()
+	none.fileDone()
+	none.finish()
 	if isTerminal(os.Stdin) && isTerminal(os.Stdout) && isTerminal(os.Stderr) {
 		t.Log("running on a terminal")
 	}
