@@ -25,6 +25,9 @@ var mapBytes = 8 << 20
 // be (-mmap).
 var mapping = true
 
+// testHookWindow, when set, is called before each window is counted.
+var testHookWindow func(*input)
+
 // A counter is what one worker counts with: its reader of windows, its
 // stream buffer, reused from job to job.
 type counter struct {
@@ -63,6 +66,9 @@ func (c *counter) count(in *input, from, to int64, get func() (tally, error)) er
 			if t, err = get(); err != nil {
 				return err
 			}
+		}
+		if testHookWindow != nil {
+			testHookWindow(in)
 		}
 		if err := t.add(data, rows); err != nil {
 			return err

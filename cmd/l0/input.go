@@ -131,8 +131,10 @@ func openInput(name string, r io.Reader, size int64, s settings) (*input, error)
 		}
 		r = io.NewSectionReader(ra, 0, size)
 	}
-	// The first 8 bytes tell the format apart; a stream gets them back.
-	var head [8]byte
+	// The first 9 bytes tell the formats apart (a safetensors file's
+	// header length is at most 10^8, and its JSON starts with '{'); a
+	// stream gets them back.
+	var head [9]byte
 	n, err := io.ReadFull(r, head[:])
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return nil, err
@@ -140,16 +142,18 @@ func openInput(name string, r io.Reader, size int64, s settings) (*input, error)
 	r = io.MultiReader(bytes.NewReader(head[:n]), r)
 	in := &input{name: name}
 	switch {
+	case n == 0:
+		return nil, fmt.Errorf("%w: the file is empty", npy.ErrTruncated)
 	case strings.HasPrefix("\x93NUMPY", string(head[:min(n, 6)])): // a short file's bytes may be the start of one
 		err = in.openNPY(r, ra, size)
 	case n >= 4 && string(head[:4]) == "L0FA":
 		err = in.openState(r, size, s)
 	case n >= 4 && string(head[:4]) == "L0NM":
 		return nil, errors.New("an L0Norm state (magic \"L0NM\"): it has no feature counts; l0 reads FeatureActivity states (\"L0FA\"), as -save writes them")
-	case n < 8 || binary.LittleEndian.Uint64(head[:]) <= safetensors.MaxHeaderBytes:
+	case n < 9 || head[8] == '{' || binary.LittleEndian.Uint64(head[:]) <= safetensors.MaxHeaderBytes:
 		err = in.openSafetensors(r, ra, size, s)
 	default:
-		return nil, fmt.Errorf("not an array l0 reads: the file starts with %q, the magic of neither a .npy file (\"\\x93NUMPY\") nor an l0 state (\"L0FA\"), nor a safetensors header length", head[:n])
+		return nil, fmt.Errorf("not an array l0 reads: the file starts with %q, the magic of neither a .npy file (\"\\x93NUMPY\") nor an l0 state (\"L0FA\"), nor a safetensors header", head[:n])
 	}
 	if err != nil {
 		return nil, err
