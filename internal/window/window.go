@@ -64,6 +64,15 @@ func NewReader(ra io.ReaderAt, readBytes, mapBytes int) *Reader {
 	return r
 }
 
+// SetBudget changes the bytes of the windows to come, as NewReader takes
+// them.
+func (r *Reader) SetBudget(readBytes, mapBytes int) {
+	r.readMax, r.mapMax = max(readBytes, 1), max(mapBytes, 0)
+	if r.mapMax == 0 {
+		r.fd = -1
+	}
+}
+
 // Reset makes r a Reader of ra, keeping its buffer (and its counts).
 func (r *Reader) Reset(ra io.ReaderAt) {
 	r.ra, r.fd = ra, -1
