@@ -373,10 +373,32 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"-dense", "1.5"}, 2, "l0: -dense 1.5: want a fraction from 0 to 1\n"},
 		{[]string{"-dense", "NaN"}, 2, "l0: -dense NaN"},
 		{[]string{"-kernels", "x.npy"}, 2, "l0: -kernels takes no files\n"},
+		{[]string{"-j", "0"}, 2, "l0: -j 0: want 1 or more workers\n"},
+		{[]string{"-per-file"}, 2, "l0: -per-file goes with -total"},
+		{[]string{"-save", "x", "-sparsity", "x"}, 2, "l0: -save and -sparsity name the same file\n"},
+		{[]string{"-skip-positions", "x"}, 2, `invalid value "x" for flag -skip-positions`},
 	} {
 		out, errs, status := runL0(c.args...)
 		if status != c.status || out != "" || !strings.Contains(errs, c.stderr) {
 			t.Errorf("l0 %q: status %d, stdout %q, stderr %q; want %d and %q", c.args, status, out, errs, c.status, c.stderr)
+		}
+	}
+}
+
+// TestUsage checks -h says every flag, and the points of each.
+func TestUsage(t *testing.T) {
+	_, errs, status := runL0("-h")
+	if status != 0 {
+		t.Fatalf("status %d", status)
+	}
+	for _, want := range []string{
+		"usage: l0 [flags] [FILE ...]", ".npy", "safetensors", "BF16", "l0 state", "first bytes",
+		"-json", "-kernels", "-threshold T", "-abs-threshold T", "-dense D", "-key NAME", "-positions",
+		"-skip-positions N", "-total", "-per-file", "-save FILE", "-sparsity FILE", "-j N", "-mmap",
+		"A bad input fails the", "log10(density + 1e-10)", "GODEBUG=cpu.avx512f=off",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("-h does not say %q:\n%s", want, errs)
 		}
 	}
 }

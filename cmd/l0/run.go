@@ -286,11 +286,13 @@ func (pl *plan) split(in *input) [][2]int64 {
 }
 
 // work counts jobs until there are none. Counting into the total alone, it
-// keeps one tally for every job and returns it; otherwise each job has a
-// tally of its own, merged into its input's.
+// keeps one tally for every job and returns it; otherwise each job is
+// counted into a tally of its own, which becomes its input's or is merged
+// into it as the job ends (so that no input waits on a worker for its
+// counts), and is then kept, reset, for the next job of the same config.
 func (pl *plan) work(jobs <-chan job, totalFailed, stop *atomic.Bool) tally {
 	c := newCounter(pl.p)
-	var local tally
+	var local, spare tally
 	for j := range jobs {
 		e := j.e
 		e.mu.Lock()
@@ -302,13 +304,15 @@ func (pl *plan) work(jobs <-chan job, totalFailed, stop *atomic.Bool) tally {
 		get := func() (tally, error) {
 			var err error
 			switch {
-			case !pl.totalOnly():
-				t, err = newTally(e.in.config, pl.s.rule)
-			case local == nil:
+			case pl.totalOnly() && local == nil:
 				local, err = newTally(e.in.config, pl.s.rule)
 				t = local
-			default:
+			case pl.totalOnly():
 				t = local
+			case spare != nil && spare.config() == e.in.config:
+				t, spare = spare, nil
+			default:
+				t, err = newTally(e.in.config, pl.s.rule)
 			}
 			return t, err
 		}
@@ -326,8 +330,12 @@ func (pl *plan) work(jobs <-chan job, totalFailed, stop *atomic.Bool) tally {
 			e.mu.Lock()
 			if e.tally == nil {
 				e.tally = t
-			} else if err := e.tally.merge(t); err != nil && e.err == nil {
-				e.err = err
+			} else {
+				if err := e.tally.merge(t); err != nil && e.err == nil {
+					e.err = err
+				}
+				t.reset()
+				spare = t
 			}
 			e.mu.Unlock()
 		}

@@ -102,20 +102,20 @@ func (x stExpectation) args(path string, flags ...string) []string {
 	return append(flags, path)
 }
 
-// readers are the ways l0 reads a file: mapped windows (the default),
-// read(2), both in windows of less than a row and split across workers
+// readers are the ways l0 reads a file: read(2) (the default) and mapped
+// windows, both in windows of less than a row, and split across workers
 // in ranges of a few rows.
 var readers = []struct {
 	name  string
 	flags []string
 	setup func() (restore func())
 }{
-	{"mapped", nil, nil},
-	{"read", []string{"-mmap=false"}, nil},
-	{"tiny windows", []string{"-j", "1"}, func() func() { return tiny(1, 1, 1<<20) }},
-	{"tiny reads", []string{"-mmap=false", "-j", "1"}, func() func() { return tiny(1, 1, 1<<20) }},
-	{"split mapped", []string{"-j", "3"}, func() func() { return tiny(64, 64, 64) }},
-	{"split read", []string{"-j", "4", "-mmap=false"}, func() func() { return tiny(64, 64, 100) }},
+	{"read", nil, nil},
+	{"mapped", []string{"-mmap"}, nil},
+	{"tiny reads", []string{"-j", "1"}, func() func() { return tiny(1, 1, 1<<20) }},
+	{"tiny windows", []string{"-mmap", "-j", "1"}, func() func() { return tiny(1, 1, 1<<20) }},
+	{"split read", []string{"-j", "4"}, func() func() { return tiny(64, 64, 100) }},
+	{"split mapped", []string{"-mmap", "-j", "3"}, func() func() { return tiny(64, 64, 64) }},
 }
 
 // tiny sets the read buffer, the mapped window and the ranges the files

@@ -50,6 +50,8 @@ type tally interface {
 	load(state []byte) error
 	// merge adds another tally of the same config.
 	merge(other tally) error
+	// reset empties the tally.
+	reset()
 	// summarize fills the report's numbers.
 	summarize(rep *report) error
 	// sparsity returns log10(density + 1e-10) per (component, feature).
@@ -156,6 +158,14 @@ func (t *typed[T]) add(data []byte, rows int64) error {
 		}
 	}
 	return nil
+}
+
+func (t *typed[T]) reset() {
+	t.act.Reset()
+	if t.pos != nil {
+		t.pos.Reset()
+	}
+	t.updates = 0
 }
 
 func (t *typed[T]) load(state []byte) error {

@@ -350,6 +350,50 @@ func TestSplitting(t *testing.T) {
 	}
 }
 
+// TestLongRows checks files of rows long enough to be read 7 at a time
+// (counted in place by the metric), split or not, mapped or read, against
+// a count by hand.
+func TestLongRows(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		descr    string
+		shape    []int64
+		elem     elem
+		size     int
+		positive byte // the top byte of a value that counts
+	}{
+		{"<f4", []int64{23, 3000}, elemFloat32, 4, 0x3f},
+		{"<f2", []int64{9, 2, 40000}, elemFloat16, 2, 0x3c},
+		{"|u1", []int64{5, 200000}, elemUint8, 1, 1},
+	} {
+		n := int64(c.size)
+		for _, d := range c.shape {
+			n *= d
+		}
+		payload := make([]byte, n)
+		for i := c.size - 1; i < len(payload); i += c.size * 7 {
+			payload[i] = c.positive
+		}
+		path := writeFile(t, dir, "long.npy", append(npyHeader(c.descr, c.shape...), payload...))
+		want := countByHand(t, payload, c.shape, c.elem, settings{})
+		for _, flags := range [][]string{{"-j", "1"}, {"-j", "3"}, {"-j", "2", "-mmap"}} {
+			func() {
+				defer tiny(2<<20, 8<<20, 1)() // a range per row
+				out, errs, status := runL0(append(append([]string{"-json"}, flags...), path)...)
+				if status != 0 || errs != "" {
+					t.Fatalf("%v %v: status %d, stderr %q", c.shape, flags, status, errs)
+				}
+				got := asList(jsonValue(t, decodeLines(t, out)[0].L0))
+				for i := range want {
+					if got[i] != want[i] {
+						t.Errorf("%v %v: l0 %v, by hand %v", c.shape, flags, got, want)
+					}
+				}
+			}()
+		}
+	}
+}
+
 // TestShrunkFile checks a file truncated while it is counted is an error
 // naming it, not a crash: mapped, the pages vanish under the kernels
 // (SIGBUS, caught); read, the read comes up short.
