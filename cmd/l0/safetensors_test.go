@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -221,8 +220,11 @@ func TestSafetensorsBad(t *testing.T) {
 		if want.StreamError != "" {
 			contains = want.StreamError
 		}
-		if _, err := analyze(name, asStream(data), -1, settings{dense: 0.1, key: want.Key}, nil); err == nil || strings.Contains(err.Error(), "\n") ||
-			!strings.Contains(err.Error(), contains) {
+		_, err = analyze(name, asStream(data), -1, settings{dense: 0.1, key: want.Key}, nil)
+		if math.MaxInt == math.MaxInt32 && strings.Contains(fmt.Sprint(err), "too large for this machine") {
+			continue // a dimension of 2^40 refused first on a 32-bit machine
+		}
+		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), contains) {
 			t.Errorf("%s as a stream: error %v, want %q", name, err, contains)
 		}
 	}
@@ -399,6 +401,3 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 	}
 	return path
 }
-
-var _ = io.Discard
-var _ = fmt.Sprint

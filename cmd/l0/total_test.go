@@ -180,7 +180,7 @@ func TestBadStates(t *testing.T) {
 	}
 	l0nm, _ := norm.MarshalBinary()
 	huge := append([]byte(nil), good[:44]...)
-	binary.LittleEndian.PutUint64(huge[16:], 1<<31) // features the bytes do not hold
+	binary.LittleEndian.PutUint64(huge[16:], 1<<20) // features the bytes do not hold
 	for _, c := range []struct {
 		name  string
 		data  []byte
@@ -405,6 +405,10 @@ func TestShrunkFile(t *testing.T) {
 		data[i+3] = 0x3f // 0.5
 	}
 	for _, mmap := range []string{"-mmap=true", "-mmap=false"} {
+		if mmap == "-mmap=true" && faultsEmulated() {
+			t.Log("mapped: skipped under qemu-user, which does not deliver the fault precisely")
+			continue
+		}
 		path := writeFile(t, dir, "shrinks.npy", data)
 		restore := tiny(64<<10, 64<<10, 1<<30)
 		testHookWindow = func(in *input) {

@@ -134,6 +134,10 @@ func TestBadRanges(t *testing.T) {
 // window's pages away under the caller, which faults (SIGBUS).
 func TestShrunk(t *testing.T) {
 	for _, mapping := range []bool{false, true} {
+		if mapping && faultsEmulated() {
+			t.Log("mapped: skipped under qemu-user, which does not deliver the fault precisely")
+			continue
+		}
 		f, _ := file(t, 64, 100, 4096)
 		l := Layout{Offset: 64, RowBytes: 4096, Rows: 100, ElemSize: 4}
 		if err := f.Truncate(0); err == nil {
