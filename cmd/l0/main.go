@@ -190,6 +190,10 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 	save := flags.String("save", "", "write the total's state to `FILE` (metric's FeatureActivity format; an input of later runs)")
 	sparsity := flags.String("sparsity", "", "write SAELens' sparsity.safetensors to `FILE`: \"sparsity\", F32, log10(density + 1e-10)")
 	workers := flags.Int("j", runtime.GOMAXPROCS(0), "count with `N` workers at once: inputs in parallel, large files split into ranges of rows")
+	// -sparse INDEX_KEY,VALUE_KEY -features D, the top-k pairs of tensors
+	// of issue 12's last point, comes with the sparse metric API: a kind
+	// of input of its own (input.go), checked against the total like the
+	// others and counted into the same tallies.
 	useMmap := flags.Bool("mmap", false, "count regular files in memory-mapped windows of the page cache where they can be, instead of read(2) into a buffer")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -175,7 +175,7 @@ type jsonReport struct {
 	Components     int           `json:"components"`
 	Features       int           `json:"features"`
 	Positions      int           `json:"positions,omitempty"`
-	SkipPositions  int           `json:"skip_positions,omitempty"`
+	SkipPositions  *int          `json:"skip_positions,omitempty"`
 	Rule           string        `json:"rule"`
 	Threshold      *jsonNumber   `json:"threshold"`
 	L0             any           `json:"l0"`
@@ -214,7 +214,6 @@ func writeJSON(w io.Writer, rep *report) error {
 		Vectors:        rep.vectors,
 		Components:     c.components,
 		Features:       c.features,
-		SkipPositions:  c.skip,
 		L0ByPosition:   rep.l0ByPosition,
 		Rule:           rep.settings.rule.String(),
 		L0:             rep.l0,
@@ -232,7 +231,7 @@ func writeJSON(w io.Writer, rep *report) error {
 		Seconds: rep.elapsed.Seconds(),
 	}
 	if c.positions > 0 {
-		j.Positions = c.positions + c.skip
+		j.Positions, j.SkipPositions = c.positions+c.skip, &c.skip
 	}
 	if c.components == 0 {
 		j.L0, j.Dead, j.Dense = rep.l0[0], rep.dead[0], rep.dense[0]

@@ -312,7 +312,7 @@ func TestPositions(t *testing.T) {
 	}
 	out, _, _ = runL0("-json", "-skip-positions", "2", file)
 	r := decodeLines(t, out)[0]
-	if r.Positions != 40 || r.SkipPositions != 2 || len(r.L0ByPosition) != 38 || r.L0ByPosition[0] != 1 || r.Vectors != 114 {
+	if r.Positions != 40 || r.SkipPositions == nil || *r.SkipPositions != 2 || len(r.L0ByPosition) != 38 || r.L0ByPosition[0] != 1 || r.Vectors != 114 {
 		t.Errorf("-json: %+v", r)
 	}
 	for _, c := range []struct {
