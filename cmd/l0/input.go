@@ -351,7 +351,7 @@ const maxFeaturelessSlots = 1 << 16
 // its dtype; and sets the configuration its counts take.
 func (in *input) checkArray(s settings) error {
 	shape, c := in.shape, &in.config
-	shapeText := fmt.Sprint(shape)
+	shapeText := shapeOf(shape)
 	if in.format == "npy" {
 		shapeText = npy.Header{Shape: shape}.ShapeString()
 	}

@@ -125,16 +125,20 @@ func (pl *plan) run(sources []source, reported func(*report) error, failed func(
 				rep := newReport(e.in, pl.s)
 				rep.elapsed = e.finished.Sub(e.began)
 				err := e.tally.summarize(rep)
-				if err == nil {
-					err = reported(rep)
-				} else {
+				switch {
+				case err != nil:
 					failed(e.src.name, err)
 					out.status = 1
 					totalFailed.Store(true)
-				}
-				if err != nil && !isReportError(err) {
-					out.err = err // the output failed: stop
-					stop.Store(true)
+				default:
+					err = reported(rep)
+					if isReportError(err) {
+						failed(e.src.name, err) // this report only
+						out.status = 1
+					} else if err != nil {
+						out.err = err // the output failed: stop
+						stop.Store(true)
+					}
 				}
 			}
 			if e.apart != nil {
@@ -200,7 +204,7 @@ func (pl *plan) run(sources []source, reported func(*report) error, failed func(
 func countFailed(entries []*entry) int {
 	n := 0
 	for _, e := range entries {
-		if e.err != nil {
+		if e.err != nil || e.apart != nil {
 			n++
 		}
 	}

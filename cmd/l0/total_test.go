@@ -319,7 +319,7 @@ func TestPositions(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-positions", filepath.Join(stDir, "F32_2d.safetensors")}, "-positions reads [batch, position, feature]; the shape [29 13] has rank 2"},
+		{[]string{"-positions", filepath.Join(stDir, "F32_2d.safetensors")}, "-positions reads [batch, position, feature]; the shape [29, 13] has rank 2"},
 		{[]string{"-skip-positions", "12", path}, "-skip-positions 12 leaves none of the 12 positions"},
 		{[]string{"-skip-positions", "-1", path}, "-skip-positions -1: want 0 or more"},
 	} {
