@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"unsafe"
 
@@ -73,12 +74,21 @@ func newCounter(p *progress) *counter {
 // out its shape, before the first rows are added.
 func (c *counter) count(in *input, from, to int64, get func() (tally, error)) error {
 	switch {
-	case in.state != nil:
+	case in.format == "state":
+		state := in.state
+		if state == nil {
+			state = make([]byte, in.dataBytes) // openState checked its size
+			if _, err := in.src.ReadAt(state, 0); err != nil {
+				return fmt.Errorf("%w: %v", window.ErrChanged, err)
+			}
+		}
 		t, err := get()
 		if err != nil {
 			return err
 		}
-		return t.load(in.state)
+		err = t.load(state)
+		collect(in.config) // the state and its copies
+		return err
 	case in.stream != nil:
 		return c.stream(in, get)
 	}

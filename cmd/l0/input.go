@@ -40,7 +40,8 @@ type input struct {
 	config   config  // what the counts are over
 
 	// Where the rows are: a source read at offsets (a regular file, the
-	// sample in memory), or a stream read in order, or a state's bytes.
+	// sample in memory; a state file, whole), or a stream read in order,
+	// or the bytes of a state read from a stream.
 	layout    window.Layout
 	src       io.ReaderAt
 	stream    rowStream
@@ -147,7 +148,7 @@ func openInput(name string, r io.Reader, size int64, s settings) (*input, error)
 	case strings.HasPrefix("\x93NUMPY", string(head[:min(n, 6)])): // a short file's bytes may be the start of one
 		err = in.openNPY(r, ra, size)
 	case n >= 4 && string(head[:4]) == "L0FA":
-		err = in.openState(r, size, s)
+		err = in.openState(r, ra, size, s)
 	case n >= 4 && string(head[:4]) == "L0NM":
 		return nil, errors.New("an L0Norm state (magic \"L0NM\"): it has no feature counts; l0 reads FeatureActivity states (\"L0FA\"), as -save writes them")
 	case n < 9 || head[8] == '{' || binary.LittleEndian.Uint64(head[:]) <= safetensors.MaxHeaderBytes:
@@ -158,7 +159,7 @@ func openInput(name string, r io.Reader, size int64, s settings) (*input, error)
 	if err != nil {
 		return nil, err
 	}
-	if in.state == nil {
+	if in.format != "state" {
 		if err := in.checkArray(s); err != nil {
 			return nil, err
 		}
@@ -284,23 +285,34 @@ func listTensors(h *safetensors.Header) string {
 // counts of 8 bytes, a header and a checksum.
 const maxStateBytes = 44 + 8*int64(metric.MaxCounters)
 
-// openState reads a FeatureActivity state: its configuration from the
-// documented header (element type at byte 5, components at 8, features at
-// 16, vectors at 32), which metric's UnmarshalBinary then checks with the
-// rest, when it is counted.
-func (in *input) openState(r io.Reader, size int64, s settings) error {
+// openState reads the header of a FeatureActivity state: its
+// configuration from the documented layout (element type at byte 5,
+// components at 8, features at 16, vectors at 32), which metric's
+// UnmarshalBinary checks again with the rest when it is counted. A file's
+// state is read then, by the worker that merges it; a stream's is read
+// now, whole.
+func (in *input) openState(r io.Reader, ra io.ReaderAt, size int64, s settings) error {
 	if size > maxStateBytes {
 		return fmt.Errorf("a state of %d bytes: larger than any l0 writes (%d counters at most)", size, int64(metric.MaxCounters))
 	}
-	state, err := io.ReadAll(io.LimitReader(r, maxStateBytes+1))
-	if err != nil {
+	var state []byte
+	var err error
+	if size >= 0 {
+		state = make([]byte, min(size, 44))
+		_, err = io.ReadFull(r, state)
+		in.src, in.dataBytes = ra, size
+	} else {
+		state, err = io.ReadAll(io.LimitReader(r, maxStateBytes+1))
+		in.state, in.dataBytes = state, int64(len(state))
+	}
+	if err != nil && err != io.ErrUnexpectedEOF {
 		return err
 	}
-	if int64(len(state)) > maxStateBytes {
+	switch {
+	case in.dataBytes > maxStateBytes:
 		return fmt.Errorf("a state of more than %d bytes: larger than any l0 writes", maxStateBytes)
-	}
-	if len(state) < 44 {
-		return fmt.Errorf("%w: a state of %d bytes, shorter than any (44)", metric.ErrFormat, len(state))
+	case in.dataBytes < 44:
+		return fmt.Errorf("%w: a state of %d bytes, shorter than any (44)", metric.ErrFormat, in.dataBytes)
 	}
 	e := elem(state[5])
 	components := binary.LittleEndian.Uint64(state[8:])
@@ -312,10 +324,10 @@ func (in *input) openState(r io.Reader, size int64, s settings) error {
 	// The counts the header calls for must be the bytes present, before a
 	// metric of its size is made.
 	slots := max(components, 1) * features // no overflow: 2^24 × 2^32
-	if slots != uint64(len(state)-44)/8 || (len(state)-44)%8 != 0 {
-		return fmt.Errorf("%w: %d bytes of counts, the header (%d components × %d features) wants %d (truncated or corrupt)", metric.ErrFormat, len(state)-44, components, features, 8*slots)
+	if counts := in.dataBytes - 44; counts%8 != 0 || slots != uint64(counts/8) {
+		return fmt.Errorf("%w: %d bytes of counts, the header (%d components × %d features) wants %d (truncated or corrupt)", metric.ErrFormat, counts, components, features, 8*slots)
 	}
-	in.format, in.state = "state", state
+	in.format = "state"
 	in.config = config{elem: e, components: int(components), features: int(features)}
 	in.dtype = e.String()
 	in.shape = []int64{int64(vectors), int64(features)}

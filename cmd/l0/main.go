@@ -313,6 +313,7 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 		}
 	}
 	if *sparsity != "" {
+		collect(out.report.config) // the state -save wrote
 		if err := saveSparsity(*sparsity, out.total); err != nil {
 			fmt.Fprintf(stderr, "l0: -sparsity %s: %v\n", *sparsity, err)
 			status = 1

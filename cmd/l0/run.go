@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -155,7 +156,10 @@ func (pl *plan) run(sources []source, reported func(*report) error, failed func(
 				}
 			}
 		}
-		e.tally = nil
+		if e.tally != nil {
+			e.tally = nil
+			collect(e.in.config) // the report's copy of its counts
+		}
 		<-slots
 	}
 	wg.Wait()
@@ -166,16 +170,21 @@ func (pl *plan) run(sources []source, reported func(*report) error, failed func(
 		return out
 	}
 	if pl.totalOnly() && !totalFailed.Load() {
-		for _, t := range locals {
+		for i, t := range locals {
 			switch {
 			case t == nil:
 			case total == nil:
 				total = t
 			default:
+				collect(t.config()) // the workers' buffers, the last merge's copy
 				if err := total.merge(t); err != nil && totalErr == nil {
 					totalErr = err
 				}
 			}
+			locals[i] = nil
+		}
+		if total != nil {
+			collect(total.config())
 		}
 	}
 	switch {
@@ -198,7 +207,22 @@ func (pl *plan) run(sources []source, reported func(*report) error, failed func(
 	}
 	rep.describeTotal(entries)
 	out.total, out.report = total, rep
+	collect(rep.config) // the report's copy of the counts
 	return out
+}
+
+// bigCounters is the number of counters (8 bytes each) from which a run
+// collects its garbage between its phases, and returns it to the OS: the
+// copies of the counts that merging, reporting and saving make (and the
+// workers' buffers) would otherwise stay resident beside the next ones,
+// doubling the peak memory of a state of millions of features.
+const bigCounters = 1 << 21
+
+// collect frees the garbage if tallies of the config are big.
+func collect(c config) {
+	if max(c.components, 1)*c.features >= bigCounters {
+		debug.FreeOSMemory()
+	}
 }
 
 func countFailed(entries []*entry) int {

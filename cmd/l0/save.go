@@ -1,7 +1,8 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -14,12 +15,16 @@ func saveState(path string, t tally) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomically(path, state)
+	return writeAtomically(path, func(w io.Writer) error {
+		_, err := w.Write(state)
+		return err
+	})
 }
 
 // saveSparsity writes SAELens' sparsity.safetensors to path: one tensor
 // "sparsity", F32, log10(density + 1e-10) per feature, of shape [features]
-// or [components, features], laid out as the reference writer does.
+// or [components, features], laid out as the reference writer does. The
+// values are encoded once, straight into the tensor's bytes.
 func saveSparsity(path string, t tally) error {
 	values, err := t.sparsity()
 	if err != nil {
@@ -30,21 +35,25 @@ func saveSparsity(path string, t tally) error {
 	if c.components > 0 {
 		shape = []int64{int64(c.components), int64(c.features)}
 	}
-	var b bytes.Buffer
-	if err := safetensors.Write(&b, []safetensors.TensorData{safetensors.Float32Tensor("sparsity", shape, values)}, nil); err != nil {
-		return err
-	}
-	return writeAtomically(path, b.Bytes())
+	tensor := safetensors.TensorData{Name: "sparsity", DType: safetensors.Float32, Shape: shape, Data: values}
+	return writeAtomically(path, func(w io.Writer) error {
+		return safetensors.Write(w, []safetensors.TensorData{tensor}, nil)
+	})
 }
 
-// writeAtomically writes data to a temporary file beside path and renames
-// it to path, so that path holds all of data or what it held before.
-func writeAtomically(path string, data []byte) error {
+// writeAtomically has write write to a temporary file beside path and
+// renames it to path, so that path holds all that write wrote or what it
+// held before.
+func writeAtomically(path string, write func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return pathless(err)
 	}
-	_, err = f.Write(data)
+	b := bufio.NewWriterSize(f, 1<<20)
+	err = write(b)
+	if err == nil {
+		err = b.Flush()
+	}
 	if err == nil {
 		err = f.Sync()
 	}

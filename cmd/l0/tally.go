@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -54,8 +55,9 @@ type tally interface {
 	reset()
 	// summarize fills the report's numbers.
 	summarize(rep *report) error
-	// sparsity returns log10(density + 1e-10) per (component, feature).
-	sparsity() ([]float32, error)
+	// sparsity returns log10(density + 1e-10) per (component, feature),
+	// as little-endian float32 bytes.
+	sparsity() ([]byte, error)
 	// marshal returns the FeatureActivity state.
 	marshal() ([]byte, error)
 }
@@ -169,15 +171,22 @@ func (t *typed[T]) reset() {
 }
 
 func (t *typed[T]) load(state []byte) error {
-	loaded, err := newTyped[T](t.c, t.act.Rule())
-	if err != nil {
-		return err
+	// An empty tally takes the state as it is; another merges a copy.
+	loaded := t
+	if t.act.Vectors() > 0 {
+		var err error
+		if loaded, err = newTyped[T](t.c, t.act.Rule()); err != nil {
+			return err
+		}
 	}
 	if err := loaded.act.UnmarshalBinary(state); err != nil {
 		if errors.Is(err, metric.ErrMismatch) {
 			return fmt.Errorf("%w (this run counts %s: give the rule the state was saved with)", err, t.act.Rule())
 		}
 		return err
+	}
+	if loaded == t {
+		return nil
 	}
 	return t.merge(loaded)
 }
@@ -231,14 +240,14 @@ func (t *typed[T]) summarize(rep *report) error {
 	return nil
 }
 
-func (t *typed[T]) sparsity() ([]float32, error) {
+func (t *typed[T]) sparsity() ([]byte, error) {
 	density, err := t.act.Density()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float32, len(density))
-	for i, d := range density {
-		out[i] = float32(math.Log10(d + 1e-10))
+	out := make([]byte, 0, 4*len(density))
+	for _, d := range density {
+		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(float32(math.Log10(d+1e-10))))
 	}
 	return out, nil
 }
