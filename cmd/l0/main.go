@@ -270,6 +270,7 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 	p.start(names, known)
 	written := 0
 	out := pl.run(sources, func(rep *report) error {
+		p.erase()
 		if written > 0 && !*asJSON {
 			if _, err := fmt.Fprintln(stdout); err != nil {
 				return err
@@ -278,6 +279,7 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 		written++
 		return write(stdout, rep)
 	}, func(name string, err error) {
+		p.erase()
 		fmt.Fprintf(stderr, "l0: %s: %v\n", name, err)
 	})
 	p.finish()

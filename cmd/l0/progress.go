@@ -107,6 +107,20 @@ func (p *progress) draw(now time.Time) {
 	fmt.Fprintf(p.w, "\r\x1b[K%s", p.line(now))
 }
 
+// erase erases the line, if it is drawn, before other output; the next
+// tick draws it again.
+func (p *progress) erase() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.visible {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.visible = false
+	}
+}
+
 // finish stops drawing and erases the line.
 func (p *progress) finish() {
 	if p == nil || p.stop == nil {
