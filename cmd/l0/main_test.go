@@ -539,8 +539,14 @@ func TestProgress(t *testing.T) {
 	if got := b.String(); !strings.HasPrefix(got, "\r\x1b[Kl0: big.npy:  50% of 1 kB, ") || !strings.HasSuffix(got, "B/s") {
 		t.Errorf("progress line %q", got)
 	}
+	// Erased before other output, drawn again on the next tick.
+	p.erase()
+	if !strings.HasSuffix(b.String(), "B/s\r\x1b[K") {
+		t.Errorf("progress not erased before output: %q", b.String())
+	}
+	p.draw(p.began.Add(3 * progressDelay))
 	p.finish()
-	if !strings.HasSuffix(b.String(), "\r\x1b[K") {
+	if !strings.HasSuffix(b.String(), "B/s\r\x1b[K") || strings.Count(b.String(), "l0: big.npy") != 2 {
 		t.Errorf("progress not erased: %q", b.String())
 	}
 	// Many inputs: how many are done, of all the bytes.
@@ -568,6 +574,7 @@ func TestProgress(t *testing.T) {
 	none.start([]string{"x"}, 1)
 	none.add(1)
 	none.fileDone()
+	none.erase()
 	none.finish()
 	if isTerminal(os.Stdin) && isTerminal(os.Stdout) && isTerminal(os.Stderr) {
 		t.Log("running on a terminal")
