@@ -157,9 +157,9 @@ lists each (an infinite threshold is "inf" or "-inf" there).
 
 Regular files are read at offsets by -j workers: files in parallel, a
 large file split into ranges of rows (-mmap: counted in memory-mapped
-windows of the page cache instead of read(2) into a buffer). The kernel level is chosen from
-the CPU at start-up; GODEBUG=cpu.avx512f=off (or cpu.avx2=off) steers it
-down.
+windows of the page cache instead of read(2) into a buffer). The kernel
+level is chosen from the CPU at start-up; GODEBUG=cpu.avx512f=off (or
+cpu.avx2=off) steers it down.
 
 flags:
 `
