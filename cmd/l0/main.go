@@ -36,8 +36,9 @@
 // in memory-mapped windows of 8 MiB where the page cache holds them,
 // unmapped as it goes (on little-endian machines with mmap, when the data
 // is aligned for its dtype): no copy, but on the machine measured it was
-// 1.4 to 2 times slower (the kernels cross a page, and miss the TLB, for
-// every 4 KiB they read of each row). A path that is not a regular file (a
+// 1.4 times slower at best, 4 times when the machine was busy (the column
+// kernels cross a page, and miss the TLB, for every 4 KiB they read of
+// each row). A path that is not a regular file (a
 // pipe, /dev/stdin) is read as a stream of unknown size. A file that
 // shrinks while it is counted is an error that names it, mapped or not
 // (the fault on a vanished page is caught).
