@@ -2,16 +2,19 @@
 // little-endian elements, from an offset on — a window of whole rows at a
 // time, so that a caller counts each window where it lies.
 //
-// Where it can, a Reader hands out the page cache's own pages: it maps a
-// window of the file read-only (mmap, populated at once), calls the caller,
-// and unmaps the window before mapping the next, so that the data is never
+// A Reader reads each window with read(2) (pread) into a buffer of its own,
+// aligned for every element type, swapping the bytes on big-endian hosts.
+// Given a mapped-window size, it maps the windows of a regular file
+// instead, where it can: read-only, populated at once, handed to the
+// caller in place and unmapped before the next, so that the data is never
 // copied and the memory held is one window, whatever the file's size. It
-// reads the window into a buffer with read(2) (pread) instead where
-// mapping cannot serve: on big-endian hosts (the elements must be swapped
-// into the machine's order), when the data is not aligned for its element
-// type (old safetensors writers did not pad their header), for sources
-// that are not files (a pipe has no pages to map; bytes.Reader), on
-// platforms without mmap, and after the OS refuses a mapping.
+// reads where mapping cannot serve: on big-endian hosts (the elements must
+// be swapped), when the data is not aligned for its element type (old
+// safetensors writers did not pad their header), for sources that are not
+// files (a pipe has no pages to map; bytes.Reader), on platforms without
+// mmap, and after the OS refuses a mapping. (Which is faster depends on the
+// machine and on how the caller reads a window: cmd/l0 measured read(2)
+// faster, its column kernels reading a little of each row in turn.)
 //
 // A mapped file that shrinks while it is read would raise SIGBUS on the
 // first missing page and kill the process; a Reader runs the caller with
