@@ -154,6 +154,57 @@ func naiveCount(x []float32) int {
 	return n
 }
 
+// BenchmarkCountNonZeroOffset4 is BenchmarkCountNonZero of float32 on a
+// slice that starts 4 bytes past a cache line, as a row of a matrix or a
+// sub-slice may: without the kernels' aligned head, every other 64-byte
+// load of the main loop would split a line. Compare it with the read limit
+// of the same n (measured aligned) by benchratio.
+func BenchmarkCountNonZeroOffset4(b *testing.B) {
+	b.Run("type=f32", func(b *testing.B) {
+		for _, level := range kernel.Levels() {
+			b.Run("impl="+level.String(), func(b *testing.B) {
+				for _, n := range []int{16 << 10, 256 << 10} {
+					b.Run("n="+sizeName(n), func(b *testing.B) {
+						data := sharedData(n+64, 4)[4 : 4+n]
+						x := unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(data))), n/4)
+						restore := kernel.SetLevel(level)
+						defer restore()
+						b.SetBytes(int64(n))
+						b.ReportAllocs()
+						b.ResetTimer()
+						for i := 0; i < b.N; i++ {
+							sink += kernel.CountNonZero(x)
+						}
+					})
+				}
+			})
+		}
+	})
+}
+
+// BenchmarkCall16: CountNonZero of 16 float32 (64 bytes), a call's fixed
+// cost, at every level, against the naive loop on the same 16.
+func BenchmarkCall16(b *testing.B) {
+	data := sharedData(64, 4)
+	x := unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(data))), 16)
+	b.Run("impl=naive", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			sink += naiveCount(x)
+		}
+	})
+	for _, level := range kernel.Levels() {
+		b.Run("impl="+level.String(), func(b *testing.B) {
+			restore := kernel.SetLevel(level)
+			defer restore()
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				sink += kernel.CountNonZero(x)
+			}
+		})
+	}
+}
+
 // BenchmarkGenericVsNaive: the generic path against the naive loop on the
 // same 16 KiB of float32 at half density.
 func BenchmarkGenericVsNaive(b *testing.B) {
@@ -199,6 +250,7 @@ func BenchmarkStopTheWorld(b *testing.B) {
 		{"GoLoop", func() { sink += naiveCount(x) }},
 		{"CountNonZero", func() { sink += kernel.CountNonZero(x) }},
 		{"CountAbove", func() { sink += kernel.CountAbove(x, 0.5) }},
+		{"CountAbsAbove", func() { sink += kernel.CountAbsAbove(x, 0.5) }},
 		{"AddNonZeroColumns", func() { _ = kernel.AddNonZeroColumns(counts, x) }},
 		{"CountNonZeroRows", func() { _ = kernel.CountNonZeroRows(counts[:4], x, 512) }},
 	}

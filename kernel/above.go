@@ -83,16 +83,20 @@ func AddAboveColumns[T Float](counts []uint64, x []T, threshold float64) error {
 	switch s := any(x).(type) {
 	case []float32:
 		r := aboveRange(float32Floor(threshold))
-		addRangeColumnTiles(counts, words[uint32](s), r, k.above(r.keys).columns.f32)
+		f := k.above(r.keys)
+		addRangeColumns(counts, words[uint32](s), r, f.columns.f32, f.stream.f32)
 	case []float64:
 		r := aboveRange(float64Floor(threshold))
-		addRangeColumnTiles(counts, words[uint64](s), r, k.above(r.keys).columns.f64)
+		f := k.above(r.keys)
+		addRangeColumns(counts, words[uint64](s), r, f.columns.f64, f.stream.f64)
 	case []Float16:
 		r := aboveRange(float16Floor(threshold))
-		addRangeColumnTiles(counts, words[uint16](s), r, k.above(r.keys).columns.f16)
+		f := k.above(r.keys)
+		addRangeColumns(counts, words[uint16](s), r, f.columns.f16, f.stream.f16)
 	case []BFloat16:
 		r := aboveRange(bfloat16Floor(threshold))
-		addRangeColumnTiles(counts, words[uint16](s), r, k.above(r.keys).columns.f16)
+		f := k.above(r.keys)
+		addRangeColumns(counts, words[uint16](s), r, f.columns.f16, f.stream.f16)
 	default:
 		panic("unreachable: Float has no other types")
 	}

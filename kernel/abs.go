@@ -66,16 +66,16 @@ func AddAbsAboveColumns[T Float](counts []uint64, x []T, threshold float64) erro
 	if err := checkColumns(len(counts), len(x)); err != nil || len(x) == 0 {
 		return err
 	}
-	k := &active.Load().absAbove.columns
+	f := &active.Load().absAbove
 	switch s := any(x).(type) {
 	case []float32:
-		addRangeColumnTiles(counts, words[uint32](s), absRange(float32Floor(threshold)), k.f32)
+		addRangeColumns(counts, words[uint32](s), absRange(float32Floor(threshold)), f.columns.f32, f.stream.f32)
 	case []float64:
-		addRangeColumnTiles(counts, words[uint64](s), absRange(float64Floor(threshold)), k.f64)
+		addRangeColumns(counts, words[uint64](s), absRange(float64Floor(threshold)), f.columns.f64, f.stream.f64)
 	case []Float16:
-		addRangeColumnTiles(counts, words[uint16](s), absRange(float16Floor(threshold)), k.f16)
+		addRangeColumns(counts, words[uint16](s), absRange(float16Floor(threshold)), f.columns.f16, f.stream.f16)
 	case []BFloat16:
-		addRangeColumnTiles(counts, words[uint16](s), absRange(bfloat16Floor(threshold)), k.f16)
+		addRangeColumns(counts, words[uint16](s), absRange(bfloat16Floor(threshold)), f.columns.f16, f.stream.f16)
 	default:
 		panic("unreachable: Float has no other types")
 	}

@@ -1,6 +1,9 @@
 package kernel
 
-import "unsafe"
+import (
+	"sync"
+	"unsafe"
+)
 
 // Every split of a long input for preemption lives here, for every family.
 //
@@ -91,6 +94,89 @@ func maxTileRows(width int) int {
 	return ChunkBytes
 }
 
+// streamRowBytes and streamRows are the row size and the number of rows
+// from which a matrix is counted by a stream (row after row, in memory
+// order), when the level has one, rather than in tiles (a strip of each row
+// at a time, its counters in registers). A few rows are read in order by
+// the tiles too, and cost a stream's scratch (a byte per column) for
+// nothing. Variables only for the tests.
+var (
+	streamRowBytes = 1024
+	streamRows     = 16
+)
+
+// addColumns adds the column counts of the matrix x, len(counts) columns
+// wide, by stream or in tiles.
+func addColumns[W word](counts []uint64, x []W, tile columnKernel[W], stream streamKernel[W]) {
+	cols := len(counts)
+	if stream != nil && cols*int(unsafe.Sizeof(x[0])) >= streamRowBytes && len(x) >= streamRows*cols {
+		addColumnStream(counts, x, stream)
+		return
+	}
+	addColumnTiles(counts, x, tile)
+}
+
+// streamScratch recycles the byte counters of the streams, so that a column
+// count does not allocate.
+var streamScratch sync.Pool
+
+// addColumnStream adds the column counts of the matrix x, len(counts)
+// columns wide, reading it in memory order: bands of whole rows, each at
+// most ChunkBytes (at least a row), or, for a row longer than ChunkBytes,
+// segments of it, each call through addStreamChunk. The stream counts into
+// one byte per column, added to counts before any could pass 255.
+func addColumnStream[W word](counts []uint64, x []W, stream streamKernel[W]) {
+	cols := len(counts)
+	rows := len(x) / cols
+	width := int(unsafe.Sizeof(x[0]))
+	need := (cols + 63) &^ 63
+	p, _ := streamScratch.Get().(*[]uint8)
+	if p == nil || cap(*p) < need {
+		p = new([]uint8)
+		*p = make([]uint8, need)
+	}
+	narrow := (*p)[:need]
+	clear(narrow)
+	segment := min(cols, ChunkBytes/width) // a multiple of 64 when less than cols
+	band := 1
+	if segment == cols {
+		band = max(1, min(255, ChunkBytes/(cols*width)))
+	}
+	pending := 0 // rows in the byte counters
+	for r0 := 0; r0 < rows; r0 += band {
+		b := min(band, rows-r0)
+		if pending+b > 255 {
+			widenCounts(counts, narrow)
+			pending = 0
+		}
+		for c0 := 0; c0 < cols; c0 += segment {
+			n := min(segment, cols-c0)
+			start := r0*cols + c0
+			end := start + (b-1)*cols + n
+			addStreamChunk(narrow[c0:], x[start:end:end], n, cols, b, stream)
+		}
+		pending += b
+	}
+	widenCounts(counts, narrow)
+	streamScratch.Put(p)
+}
+
+// addStreamChunk streams one band or segment; never inlined, it is the
+// preemption point.
+//
+//go:noinline
+func addStreamChunk[W word](counts []uint8, x []W, cols, stride, rows int, stream streamKernel[W]) {
+	stream(counts, x, cols, stride, rows)
+}
+
+// widenCounts adds the byte counters to counts, and clears them.
+func widenCounts(counts []uint64, narrow []uint8) {
+	for j, c := range narrow[:len(counts)] {
+		counts[j] += uint64(c)
+	}
+	clear(narrow)
+}
+
 // addColumnTiles cuts the matrix x, len(counts) columns wide, into tiles of
 // at most ChunkBytes and adds each tile's column counts with tile.
 //
@@ -135,10 +221,17 @@ func countRangeRows[W word](counts []uint64, x []W, width int, r keyRange[W], co
 	}
 }
 
-func addRangeColumnTiles[W word](counts []uint64, x []W, r keyRange[W], tile rangeColumnKernel[W]) {
-	if r.ok {
-		addColumnTiles(counts, x, func(counts []uint64, x []W, stride, rows int) {
-			tile(counts, x, stride, rows, r.lo, r.span)
-		})
+func addRangeColumns[W word](counts []uint64, x []W, r keyRange[W], tile rangeColumnKernel[W], stream rangeStreamKernel[W]) {
+	if !r.ok {
+		return
 	}
+	var bound streamKernel[W]
+	if stream != nil {
+		bound = func(counts []uint8, x []W, cols, stride, rows int) {
+			stream(counts, x, cols, stride, rows, r.lo, r.span)
+		}
+	}
+	addColumns(counts, x, func(counts []uint64, x []W, stride, rows int) {
+		tile(counts, x, stride, rows, r.lo, r.span)
+	}, bound)
 }

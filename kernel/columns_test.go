@@ -415,3 +415,48 @@ func TestColumnsAllocs(t *testing.T) {
 func uint64s(b []byte) []uint64 {
 	return unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8)
 }
+
+// TestColumnStreams counts every shape of the column sweep, for every rule,
+// through the streams of the levels that have them (streamRowBytes forced
+// to one byte), against the generic tiles; and rows longer than ChunkBytes,
+// which stream in segments, and more rows than a byte counter holds.
+func TestColumnStreams(t *testing.T) {
+	defer func(b, r int) { streamRowBytes, streamRows = b, r }(streamRowBytes, streamRows)
+	streamRowBytes, streamRows = 1, 1
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(41, 42))
+		for _, c := range columnCases {
+			for _, cols := range columnShapes(c.width) {
+				for _, rows := range []int{1, 2, 3, 300} {
+					if rows*cols*c.width > 1<<20 {
+						continue
+					}
+					b := alignedBytes(rows*cols*c.width, c.width*(cols%3))
+					c.random(rng, b)
+					checkColumnsAgainstGeneric(t, c.name, cols, rows, b, func(counts []uint64) error { return c.add(counts, b) })
+				}
+			}
+		}
+		for _, r := range floatRules {
+			for _, c := range floatCases {
+				for _, cols := range []int{1, 31, 32, 33, 64/c.width*4 + 5, 1000} {
+					rows := 260
+					b := alignedBytes(rows*cols*c.width, 0)
+					c.random(rng, b)
+					for _, th := range []float64{0, -0.5, 1e-40} {
+						checkColumnsAgainstGeneric(t, c.name+" "+r.name, cols, rows, b, func(counts []uint64) error { return c.add(r, counts, b, th) })
+					}
+				}
+			}
+		}
+		if testing.Short() {
+			return
+		}
+		for _, c := range columnCases[:1] { // float32
+			cols := ChunkBytes/c.width + 77
+			b := alignedBytes(3*cols*c.width, 0)
+			c.random(rng, b)
+			checkColumnsAgainstGeneric(t, c.name+" long rows", cols, 3, b, func(counts []uint64) error { return c.add(counts, b) })
+		}
+	})
+}

@@ -1,5 +1,7 @@
 package kernel
 
+import "unsafe"
+
 // The nonzero family: x != 0, for every element type.
 
 // CountNonZero returns the number of elements of x that are not zero.
@@ -14,32 +16,68 @@ package kernel
 // Active reports. Long inputs are counted in chunks of at most ChunkBytes,
 // so a count over gigabytes never holds off the garbage collector.
 func CountNonZero[T Element](x []T) int {
+	if len(x) > ChunkBytes/int(unsafe.Sizeof(x[0])) {
+		return countNonZeroLong(x)
+	}
+	// One chunk: the kernel itself, called straight from here.
 	k := &active.Load().nonZero.count
 	switch s := any(x).(type) {
 	case []float32:
-		return countChunks(words[uint32](s), k.float32)
+		return k.float32(words[uint32](s))
 	case []float64:
-		return countChunks(words[uint64](s), k.float64)
+		return k.float64(words[uint64](s))
 	case []Float16:
-		return countChunks(words[uint16](s), k.float16)
+		return k.float16(words[uint16](s))
 	case []BFloat16:
-		return countChunks(words[uint16](s), k.float16)
+		return k.float16(words[uint16](s))
 	case []int8:
-		return countChunks(words[uint8](s), k.bits8)
+		return k.bits8(words[uint8](s))
 	case []uint8:
-		return countChunks(s, k.bits8)
+		return k.bits8(s)
 	case []int16:
-		return countChunks(words[uint16](s), k.bits16)
+		return k.bits16(words[uint16](s))
 	case []uint16:
-		return countChunks(s, k.bits16)
+		return k.bits16(s)
 	case []int32:
-		return countChunks(words[uint32](s), k.bits32)
+		return k.bits32(words[uint32](s))
 	case []uint32:
-		return countChunks(s, k.bits32)
+		return k.bits32(s)
 	case []int64:
-		return countChunks(words[uint64](s), k.bits64)
+		return k.bits64(words[uint64](s))
 	case []uint64:
-		return countChunks(s, k.bits64)
+		return k.bits64(s)
+	}
+	panic("unreachable: Element has no other types")
+}
+
+// countNonZeroLong is CountNonZero of more than one chunk.
+func countNonZeroLong[T Element](x []T) int {
+	k := &active.Load().nonZero.count
+	switch s := any(x).(type) {
+	case []float32:
+		return countLong(words[uint32](s), k.float32)
+	case []float64:
+		return countLong(words[uint64](s), k.float64)
+	case []Float16:
+		return countLong(words[uint16](s), k.float16)
+	case []BFloat16:
+		return countLong(words[uint16](s), k.float16)
+	case []int8:
+		return countLong(words[uint8](s), k.bits8)
+	case []uint8:
+		return countLong(s, k.bits8)
+	case []int16:
+		return countLong(words[uint16](s), k.bits16)
+	case []uint16:
+		return countLong(s, k.bits16)
+	case []int32:
+		return countLong(words[uint32](s), k.bits32)
+	case []uint32:
+		return countLong(s, k.bits32)
+	case []int64:
+		return countLong(words[uint64](s), k.bits64)
+	case []uint64:
+		return countLong(s, k.bits64)
 	}
 	panic("unreachable: Element has no other types")
 }
@@ -109,32 +147,33 @@ func AddNonZeroColumns[T Element](counts []uint64, x []T) error {
 	if err := checkColumns(len(counts), len(x)); err != nil || len(x) == 0 {
 		return err
 	}
-	k := &active.Load().nonZero.columns
+	f := &active.Load().nonZero
+	k, st := &f.columns, &f.stream
 	switch s := any(x).(type) {
 	case []float32:
-		addColumnTiles(counts, words[uint32](s), k.float32)
+		addColumns(counts, words[uint32](s), k.float32, st.float32)
 	case []float64:
-		addColumnTiles(counts, words[uint64](s), k.float64)
+		addColumns(counts, words[uint64](s), k.float64, st.float64)
 	case []Float16:
-		addColumnTiles(counts, words[uint16](s), k.float16)
+		addColumns(counts, words[uint16](s), k.float16, st.float16)
 	case []BFloat16:
-		addColumnTiles(counts, words[uint16](s), k.float16)
+		addColumns(counts, words[uint16](s), k.float16, st.float16)
 	case []int8:
-		addColumnTiles(counts, words[uint8](s), k.bits8)
+		addColumns(counts, words[uint8](s), k.bits8, st.bits8)
 	case []uint8:
-		addColumnTiles(counts, s, k.bits8)
+		addColumns(counts, s, k.bits8, st.bits8)
 	case []int16:
-		addColumnTiles(counts, words[uint16](s), k.bits16)
+		addColumns(counts, words[uint16](s), k.bits16, st.bits16)
 	case []uint16:
-		addColumnTiles(counts, s, k.bits16)
+		addColumns(counts, s, k.bits16, st.bits16)
 	case []int32:
-		addColumnTiles(counts, words[uint32](s), k.bits32)
+		addColumns(counts, words[uint32](s), k.bits32, st.bits32)
 	case []uint32:
-		addColumnTiles(counts, s, k.bits32)
+		addColumns(counts, s, k.bits32, st.bits32)
 	case []int64:
-		addColumnTiles(counts, words[uint64](s), k.bits64)
+		addColumns(counts, words[uint64](s), k.bits64, st.bits64)
 	case []uint64:
-		addColumnTiles(counts, s, k.bits64)
+		addColumns(counts, s, k.bits64, st.bits64)
 	default:
 		panic("unreachable: Element has no other types")
 	}

@@ -57,14 +57,16 @@
 // # Guarantees
 //
 // No kernel reads a byte outside the slice it is given, whatever its length
-// and alignment: AVX-512 reads the last partial vector with a masked,
-// zeroing load; AVX2 and NEON stop at the last whole vector and leave the
-// rest to Go. The tests place every length against PROT_NONE guard pages on
+// and alignment: AVX-512 reads a partial vector (the head up to a 64-byte
+// boundary, so that no load of its main loop splits a cache line, and the
+// tail) with a masked, zeroing load; AVX2 and NEON stop at the last whole
+// vector and leave the rest to Go. The tests place every length against PROT_NONE guard pages on
 // both sides.
 //
 // Counting allocates nothing and does no feature detection. Counts are exact
-// for any length: narrow lane counters are widened into 64-bit totals before
-// they can overflow. Assembly cannot be preempted, so long inputs are
+// for any length: byte-wide lane counters are widened into 64-bit totals
+// before they can overflow, and wider ones hold every lane of a call of
+// ChunkBytes. Assembly cannot be preempted, so long inputs are
 // processed ChunkBytes at a time, each chunk through a non-inlined Go
 // function that honours a pending preemption: a count over gigabytes does not
 // hold off the garbage collector's stop-the-world.

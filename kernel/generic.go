@@ -206,3 +206,32 @@ func rangeColumnsGeneric[W uint16 | uint32 | uint64](v laneValue) rangeColumnKer
 		}
 	}
 }
+
+// nonZeroStreamGeneric returns the stream that counts, per column, the
+// elements with a bit of mask set, into byte counters, branch-free.
+func nonZeroStreamGeneric[W word](mask W) streamKernel[W] {
+	return func(counts []uint8, x []W, cols, stride, rows int) {
+		for r := 0; r < rows; r++ {
+			row := x[r*stride:][:cols]
+			for j, v := range row {
+				counts[j] += uint8(nonZero(v & mask))
+			}
+		}
+	}
+}
+
+// rangeStreamGeneric returns the stream that counts, per column, the lanes
+// whose value minus lo is at most span, into byte counters, branch-free.
+func rangeStreamGeneric[W uint16 | uint32 | uint64](v laneValue) rangeStreamKernel[W] {
+	keep, flip := valueMasks[W](v)
+	return func(counts []uint8, x []W, cols, stride, rows int, lo, span W) {
+		s := uint64(span)
+		for r := 0; r < rows; r++ {
+			row := x[r*stride:][:cols]
+			for j, e := range row {
+				_, borrow := bits.Sub64(s, uint64(laneValueOf(e, keep, flip)-lo), 0)
+				counts[j] += uint8(1 - borrow)
+			}
+		}
+	}
+}

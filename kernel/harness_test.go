@@ -192,3 +192,9 @@ var typeCases = []typeCase{
 // and a partial one, so every loop of every kernel runs and every tail length
 // is seen.
 const maxSweepBytes = 3*4*64 + 64 + 63 + 64
+
+// elementsOf reinterprets the bytes b as lanes of W.
+func elementsOf[W word](b []byte) []W {
+	var w W
+	return unsafe.Slice((*W)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/int(unsafe.Sizeof(w)))
+}

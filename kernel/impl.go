@@ -16,6 +16,13 @@ type (
 	columnKernel[W word] func(counts []uint64, x []W, stride, rows int)
 	// rangeColumnKernel is columnKernel for a range rule.
 	rangeColumnKernel[W word] func(counts []uint64, x []W, stride, rows int, lo, span W)
+	// streamKernel adds to the byte counts[j], j < cols, the number of
+	// rows r < rows whose lane x[r*stride+j] counts, reading the rows in
+	// order (chunk.go). rows is at most 255 less the largest count, and
+	// len(counts) at least cols rounded up to 64.
+	streamKernel[W word] func(counts []uint8, x []W, cols, stride, rows int)
+	// rangeStreamKernel is streamKernel for a range rule.
+	rangeStreamKernel[W word] func(counts []uint8, x []W, cols, stride, rows int, lo, span W)
 )
 
 // lanes holds one kernel per kind of lane: each width, and at the widths
@@ -35,26 +42,41 @@ type floats[K16, K32, K64 any] struct {
 	f64 K64
 }
 
-// laneFamily is the kernels of a rule every element type has: a count and
-// a column tile per kind of lane.
+// The kernels of one shape for every kind of lane, or for every float
+// width.
+type (
+	laneCounts   = lanes[countKernel[uint8], countKernel[uint16], countKernel[uint32], countKernel[uint64]]
+	laneColumns  = lanes[columnKernel[uint8], columnKernel[uint16], columnKernel[uint32], columnKernel[uint64]]
+	laneStreams  = lanes[streamKernel[uint8], streamKernel[uint16], streamKernel[uint32], streamKernel[uint64]]
+	rangeCounts  = floats[rangeKernel[uint16], rangeKernel[uint32], rangeKernel[uint64]]
+	rangeColumns = floats[rangeColumnKernel[uint16], rangeColumnKernel[uint32], rangeColumnKernel[uint64]]
+	rangeStreams = floats[rangeStreamKernel[uint16], rangeStreamKernel[uint32], rangeStreamKernel[uint64]]
+)
+
+// laneFamily is the kernels of a rule every element type has: a count, a
+// column tile and a column stream per kind of lane. A stream may be nil:
+// then every matrix is counted in tiles (chunk.go).
 type laneFamily struct {
-	count   lanes[countKernel[uint8], countKernel[uint16], countKernel[uint32], countKernel[uint64]]
-	columns lanes[columnKernel[uint8], columnKernel[uint16], columnKernel[uint32], columnKernel[uint64]]
+	count   laneCounts
+	columns laneColumns
+	stream  laneStreams
 }
 
 // rangeFamily is the kernels of a rule of the float types that counts a
-// range of lanes: a count and a column tile per float width.
+// range of lanes: a count, a column tile and a column stream (which may be
+// nil) per float width.
 type rangeFamily struct {
-	count   floats[rangeKernel[uint16], rangeKernel[uint32], rangeKernel[uint64]]
-	columns floats[rangeColumnKernel[uint16], rangeColumnKernel[uint32], rangeColumnKernel[uint64]]
+	count   rangeCounts
+	columns rangeColumns
+	stream  rangeStreams
 }
 
-// rangeFamilyOf gathers the kernels of a range family, in the order of its
-// fields.
+// rangeFamilyOf gathers the kernels of a range family, by shape, each
+// shape's for 16-, 32- and 64-bit floats; streams may be nil.
 func rangeFamilyOf(c16 rangeKernel[uint16], c32 rangeKernel[uint32], c64 rangeKernel[uint64],
-	t16 rangeColumnKernel[uint16], t32 rangeColumnKernel[uint32], t64 rangeColumnKernel[uint64]) rangeFamily {
-	return rangeFamily{floats[rangeKernel[uint16], rangeKernel[uint32], rangeKernel[uint64]]{c16, c32, c64},
-		floats[rangeColumnKernel[uint16], rangeColumnKernel[uint32], rangeColumnKernel[uint64]]{t16, t32, t64}}
+	t16 rangeColumnKernel[uint16], t32 rangeColumnKernel[uint32], t64 rangeColumnKernel[uint64],
+	s16 rangeStreamKernel[uint16], s32 rangeStreamKernel[uint32], s64 rangeStreamKernel[uint64]) rangeFamily {
+	return rangeFamily{rangeCounts{c16, c32, c64}, rangeColumns{t16, t32, t64}, rangeStreams{s16, s32, s64}}
 }
 
 // impl is one level's kernels: every family's, in one table. The generic
@@ -83,7 +105,7 @@ type impl struct {
 var genericImpl = impl{
 	level: Generic,
 	nonZero: laneFamily{
-		count: lanes[countKernel[uint8], countKernel[uint16], countKernel[uint32], countKernel[uint64]]{
+		count: laneCounts{
 			bits8:   func(x []uint8) int { return countSWAR(x, 0xff) },
 			bits16:  func(x []uint16) int { return countSWAR(x, 0xffff) },
 			float16: func(x []uint16) int { return countSWAR(x, 0x7fff) },
@@ -92,7 +114,7 @@ var genericImpl = impl{
 			bits64:  func(x []uint64) int { return countWide(x, ^uint64(0)) },
 			float64: func(x []uint64) int { return countWide(x, ^uint64(0)>>1) },
 		},
-		columns: lanes[columnKernel[uint8], columnKernel[uint16], columnKernel[uint32], columnKernel[uint64]]{
+		columns: laneColumns{
 			bits8:   nonZeroColumnsGeneric[uint8](0xff),
 			bits16:  nonZeroColumnsGeneric[uint16](0xffff),
 			float16: nonZeroColumnsGeneric[uint16](0x7fff),
@@ -102,12 +124,17 @@ var genericImpl = impl{
 			float64: nonZeroColumnsGeneric[uint64](^uint64(0) >> 1),
 		},
 	},
-	aboveBits: rangeFamilyOf(countRangeGeneric[uint16](bitsValue), countRangeGeneric[uint32](bitsValue), countRangeGeneric[uint64](bitsValue),
-		rangeColumnsGeneric[uint16](bitsValue), rangeColumnsGeneric[uint32](bitsValue), rangeColumnsGeneric[uint64](bitsValue)),
-	aboveKeys: rangeFamilyOf(countRangeGeneric[uint16](keyValue), countRangeGeneric[uint32](keyValue), countRangeGeneric[uint64](keyValue),
-		rangeColumnsGeneric[uint16](keyValue), rangeColumnsGeneric[uint32](keyValue), rangeColumnsGeneric[uint64](keyValue)),
-	absAbove: rangeFamilyOf(countRangeGeneric[uint16](absValue), countRangeGeneric[uint32](absValue), countRangeGeneric[uint64](absValue),
-		rangeColumnsGeneric[uint16](absValue), rangeColumnsGeneric[uint32](absValue), rangeColumnsGeneric[uint64](absValue)),
+	aboveBits: genericRangeFamily(bitsValue),
+	aboveKeys: genericRangeFamily(keyValue),
+	absAbove:  genericRangeFamily(absValue),
+}
+
+// genericRangeFamily is the generic kernels of the range rule that
+// compares the lane value v; it has no streams.
+func genericRangeFamily(v laneValue) rangeFamily {
+	return rangeFamilyOf(countRangeGeneric[uint16](v), countRangeGeneric[uint32](v), countRangeGeneric[uint64](v),
+		rangeColumnsGeneric[uint16](v), rangeColumnsGeneric[uint32](v), rangeColumnsGeneric[uint64](v),
+		nil, nil, nil)
 }
 
 // withTail completes the kernels of f, which read whole vectors of
@@ -133,6 +160,31 @@ func (f laneFamily) withTail(vectorBytes int, tail laneFamily) laneFamily {
 	return f
 }
 
+// withStreamTail completes the stream kernels of f, which read whole runs
+// of runLanes columns of each row only, with generic streams for the
+// columns after them; nil streams stay nil.
+func (f laneFamily) withStreamTail(runLanes int) laneFamily {
+	s := &f.stream
+	s.bits8 = streamWithTail(runLanes, s.bits8, nonZeroStreamGeneric[uint8](0xff))
+	s.bits16 = streamWithTail(runLanes, s.bits16, nonZeroStreamGeneric[uint16](0xffff))
+	s.float16 = streamWithTail(runLanes, s.float16, nonZeroStreamGeneric[uint16](0x7fff))
+	s.bits32 = streamWithTail(runLanes, s.bits32, nonZeroStreamGeneric[uint32](0xffffffff))
+	s.float32 = streamWithTail(runLanes, s.float32, nonZeroStreamGeneric[uint32](0x7fffffff))
+	s.bits64 = streamWithTail(runLanes, s.bits64, nonZeroStreamGeneric[uint64](^uint64(0)))
+	s.float64 = streamWithTail(runLanes, s.float64, nonZeroStreamGeneric[uint64](^uint64(0)>>1))
+	return f
+}
+
+// withStreamTail is laneFamily.withStreamTail for a range family whose
+// rule compares the lane value v.
+func (f rangeFamily) withStreamTail(runLanes int, v laneValue) rangeFamily {
+	s := &f.stream
+	s.f16 = rangeStreamWithTail(runLanes, s.f16, rangeStreamGeneric[uint16](v))
+	s.f32 = rangeStreamWithTail(runLanes, s.f32, rangeStreamGeneric[uint32](v))
+	s.f64 = rangeStreamWithTail(runLanes, s.f64, rangeStreamGeneric[uint64](v))
+	return f
+}
+
 // withTail is laneFamily.withTail for a range family.
 func (f rangeFamily) withTail(vectorBytes int, tail rangeFamily) rangeFamily {
 	return rangeFamilyOf(
@@ -141,5 +193,6 @@ func (f rangeFamily) withTail(vectorBytes int, tail rangeFamily) rangeFamily {
 		rangeWithTail(vectorBytes, f.count.f64, tail.count.f64),
 		rangeColumnsWithTail(vectorBytes, f.columns.f16, tail.columns.f16),
 		rangeColumnsWithTail(vectorBytes, f.columns.f32, tail.columns.f32),
-		rangeColumnsWithTail(vectorBytes, f.columns.f64, tail.columns.f64))
+		rangeColumnsWithTail(vectorBytes, f.columns.f64, tail.columns.f64),
+		f.stream.f16, f.stream.f32, f.stream.f64)
 }

@@ -219,12 +219,6 @@ func (c neonAboveCase[W]) run(t *testing.T) {
 	}
 }
 
-// elementsOf reinterprets the bytes b as lanes of W.
-func elementsOf[W word](b []byte) []W {
-	var w W
-	return unsafe.Slice((*W)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/int(unsafe.Sizeof(w)))
-}
-
 // typeCaseNamed returns the harness's edge values of one element type.
 func typeCaseNamed(name string) typeCase {
 	for _, c := range typeCases {

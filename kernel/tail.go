@@ -44,3 +44,33 @@ func rangeColumnsWithTail[W word](vectorBytes int, vectors, tail rangeColumnKern
 		}
 	}
 }
+
+// The stream kernels of AVX2 read whole runs of runLanes columns of each
+// row; a generic stream counts the columns after them, if there are any.
+// A nil stream stays nil.
+
+func streamWithTail[W word](runLanes int, runs, tail streamKernel[W]) streamKernel[W] {
+	if runs == nil {
+		return nil
+	}
+	return func(counts []uint8, x []W, cols, stride, rows int) {
+		whole := cols - cols%runLanes
+		runs(counts, x, cols, stride, rows)
+		if whole < cols {
+			tail(counts[whole:], x[whole:], cols-whole, stride, rows)
+		}
+	}
+}
+
+func rangeStreamWithTail[W word](runLanes int, runs, tail rangeStreamKernel[W]) rangeStreamKernel[W] {
+	if runs == nil {
+		return nil
+	}
+	return func(counts []uint8, x []W, cols, stride, rows int, lo, span W) {
+		whole := cols - cols%runLanes
+		runs(counts, x, cols, stride, rows, lo, span)
+		if whole < cols {
+			tail(counts[whole:], x[whole:], cols-whole, stride, rows, lo, span)
+		}
+	}
+}

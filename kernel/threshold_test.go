@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -436,7 +437,8 @@ func TestCountAboveAllocs(t *testing.T) {
 
 // TestTablesComplete: the table of every level this CPU has holds a
 // kernel for every family, shape and lane (a missing one would be a nil
-// function called at run time), and SetLevel makes it the active one.
+// function called at run time), but for the column streams, which are
+// optional (AVX-512 has every one), and SetLevel makes it the active one.
 func TestTablesComplete(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
 		table := active.Load()
@@ -451,7 +453,8 @@ func TestTablesComplete(t *testing.T) {
 					check(path+"."+v.Type().Field(i).Name, v.Field(i))
 				}
 			case reflect.Func:
-				if v.IsNil() {
+				optional := strings.Contains(path, ".stream.") && table.level != AVX512
+				if v.IsNil() && !optional {
 					t.Errorf("%s has no kernel at %s", table.level, path)
 				}
 			}

@@ -6,6 +6,7 @@ package kernel
 
 // countAboveBitsFloat16AVX512 returns the number of lanes of x b with b-lo <= span, unsigned: b above a threshold at or above +0 (lo >= 1 as a signed lane), for Float16 and BFloat16.
 // It requires AVX512F and AVX512BW.
+// Its lane counters are 16-bit: len(x) must be at most 2097120 (4 MiB).
 //
 //go:noescape
 func countAboveBitsFloat16AVX512(x []uint16, lo uint16, span uint16) int
@@ -90,8 +91,61 @@ func addAboveBitsColumnsFloat32AVX2(counts []uint64, x []uint32, stride int, row
 //go:noescape
 func addAboveBitsColumnsFloat64AVX2(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
 
+// addAboveBitsStreamFloat16AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with b-lo <= span, unsigned: b above a threshold at or above +0 (lo >= 1 as a signed lane), for Float16 and BFloat16.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addAboveBitsStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
+
+// addAboveBitsStreamFloat32AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with b-lo <= span, unsigned: b above a threshold at or above +0 (lo >= 1 as a signed lane), for float32.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addAboveBitsStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
+
+// addAboveBitsStreamFloat64AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with b-lo <= span, unsigned: b above a threshold at or above +0 (lo >= 1 as a signed lane), for float64.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addAboveBitsStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int, lo uint64, span uint64)
+
+// addAboveBitsStreamFloat16AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with b-lo <= span, unsigned: b above a threshold at or above +0 (lo >= 1 as a signed lane), for Float16 and BFloat16.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX2, and reads whole runs of 32 columns of each row only: it ignores
+// the last cols % 32 columns, which the caller counts.
+//
+//go:noescape
+func addAboveBitsStreamFloat16AVX2(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
+
+// addAboveBitsStreamFloat32AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with b-lo <= span, unsigned: b above a threshold at or above +0 (lo >= 1 as a signed lane), for float32.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX2, and reads whole runs of 32 columns of each row only: it ignores
+// the last cols % 32 columns, which the caller counts.
+//
+//go:noescape
+func addAboveBitsStreamFloat32AVX2(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
+
 // countAboveKeysFloat16AVX512 returns the number of lanes of x b with key(b)-lo <= span, unsigned: b above the threshold, any threshold, for Float16 and BFloat16.
 // It requires AVX512F and AVX512BW.
+// Its lane counters are 16-bit: len(x) must be at most 2097120 (4 MiB).
 //
 //go:noescape
 func countAboveKeysFloat16AVX512(x []uint16, lo uint16, span uint16) int
@@ -175,3 +229,55 @@ func addAboveKeysColumnsFloat32AVX2(counts []uint64, x []uint32, stride int, row
 //
 //go:noescape
 func addAboveKeysColumnsFloat64AVX2(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
+
+// addAboveKeysStreamFloat16AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with key(b)-lo <= span, unsigned: b above the threshold, any threshold, for Float16 and BFloat16.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addAboveKeysStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
+
+// addAboveKeysStreamFloat32AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with key(b)-lo <= span, unsigned: b above the threshold, any threshold, for float32.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addAboveKeysStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
+
+// addAboveKeysStreamFloat64AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with key(b)-lo <= span, unsigned: b above the threshold, any threshold, for float64.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addAboveKeysStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int, lo uint64, span uint64)
+
+// addAboveKeysStreamFloat16AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with key(b)-lo <= span, unsigned: b above the threshold, any threshold, for Float16 and BFloat16.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX2, and reads whole runs of 32 columns of each row only: it ignores
+// the last cols % 32 columns, which the caller counts.
+//
+//go:noescape
+func addAboveKeysStreamFloat16AVX2(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
+
+// addAboveKeysStreamFloat32AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with key(b)-lo <= span, unsigned: b above the threshold, any threshold, for float32.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX2, and reads whole runs of 32 columns of each row only: it ignores
+// the last cols % 32 columns, which the caller counts.
+//
+//go:noescape
+func addAboveKeysStreamFloat32AVX2(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)

@@ -6,6 +6,7 @@ package kernel
 
 // countAbsAboveFloat16AVX512 returns the number of lanes of x b with |b|-lo <= span, unsigned, |b| being b without its sign bit: |b| above the threshold, for Float16 and BFloat16.
 // It requires AVX512F and AVX512BW.
+// Its lane counters are 16-bit: len(x) must be at most 2097120 (4 MiB).
 //
 //go:noescape
 func countAbsAboveFloat16AVX512(x []uint16, lo uint16, span uint16) int
@@ -89,3 +90,55 @@ func addAbsAboveColumnsFloat32AVX2(counts []uint64, x []uint32, stride int, rows
 //
 //go:noescape
 func addAbsAboveColumnsFloat64AVX2(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
+
+// addAbsAboveStreamFloat16AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with |b|-lo <= span, unsigned, |b| being b without its sign bit: |b| above the threshold, for Float16 and BFloat16.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addAbsAboveStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
+
+// addAbsAboveStreamFloat32AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with |b|-lo <= span, unsigned, |b| being b without its sign bit: |b| above the threshold, for float32.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addAbsAboveStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
+
+// addAbsAboveStreamFloat64AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with |b|-lo <= span, unsigned, |b| being b without its sign bit: |b| above the threshold, for float64.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addAbsAboveStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int, lo uint64, span uint64)
+
+// addAbsAboveStreamFloat16AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with |b|-lo <= span, unsigned, |b| being b without its sign bit: |b| above the threshold, for Float16 and BFloat16.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX2, and reads whole runs of 32 columns of each row only: it ignores
+// the last cols % 32 columns, which the caller counts.
+//
+//go:noescape
+func addAbsAboveStreamFloat16AVX2(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
+
+// addAbsAboveStreamFloat32AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with |b|-lo <= span, unsigned, |b| being b without its sign bit: |b| above the threshold, for float32.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX2, and reads whole runs of 32 columns of each row only: it ignores
+// the last cols % 32 columns, which the caller counts.
+//
+//go:noescape
+func addAbsAboveStreamFloat32AVX2(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)

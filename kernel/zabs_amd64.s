@@ -5,10 +5,10 @@
 #include "textflag.h"
 
 // func countAbsAboveFloat16AVX512(x []uint16, lo uint16, span uint16) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countAbsAboveFloat16AVX512(SB), NOSPLIT, $0-40
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z3: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -23,21 +23,67 @@ TEXT ·countAbsAboveFloat16AVX512(SB), NOSPLIT, $0-40
 	ADDL         CX, AX
 	VPBROADCASTW AX, Z27
 	VPBROADCASTW CX, Z26
-	VPXORQ       Z25, Z25, Z25
-	VPXORQ       Z24, Z24, Z24
-	VPXORQ       Z0, Z0, Z0
-	VPXORQ       Z1, Z1, Z1
-	VPXORQ       Z2, Z2, Z2
-	VPXORQ       Z3, Z3, Z3
+	XORL         AX, AX
 
-block:
-	// Run at most 63 iterations of 4 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000080
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000020
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVD       CX, K1
+	VMOVDQU16.Z (SI), K1, Z0
+	VPANDD      Z0, Z28, Z0
+	VPSUBW      Z0, Z27, Z0
+	VPCMPUW     $0x02, Z26, Z0, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 2 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000001, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x01, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVD       BX, K1
+	VMOVDQU16.Z (SI), K1, Z4
+	VPANDD      Z4, Z28, Z4
+	VPSUBW      Z4, Z27, Z4
+	VPCMPUW     $0x02, Z26, Z4, K1, K1
+	KMOVD       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x01, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000080, CX
 	JB   vectors
-	MOVQ $0x0000003f, AX
+	SHLQ $0x01, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 4 vectors, each into its own counter (t: test, m: min): tttt.
+	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
 	VPANDD  (SI), Z28, Z4
 	VPSUBW  Z4, Z27, Z4
 	VPCMPUW $0x02, Z26, Z4, K1
@@ -55,72 +101,71 @@ loop:
 	VPCMPUW $0x02, Z26, Z4, K1
 	VPSUBW  Z31, Z3, K1, Z3
 	ADDQ    $0x00000100, SI
-	SUBQ    $0x00000080, DX
-	CMPQ    DX, $0x00000080
-	JB      widen
-	DECQ    AX
-	JNZ     loop
+	CMPQ    SI, CX
+	JBE     loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDW  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDW  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDW  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPSADBW Z25, Z0, Z4
-	VPADDQ  Z4, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000100, CX
+	SUBQ SI, CX
+	SHRQ $0x01, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ    DX, $0x00000020
 	JB      tail
-	VPANDD  (SI), Z28, Z1
-	VPSUBW  Z1, Z27, Z1
-	VPCMPUW $0x02, Z26, Z1, K1
-	VPSUBW  Z31, Z0, K1, Z0
+	VPANDD  (SI), Z28, Z4
+	VPSUBW  Z4, Z27, Z4
+	VPCMPUW $0x02, Z26, Z4, K1
+	KMOVD   K1, CX
+	POPCNTQ CX, CX
+	ADDQ    CX, AX
 	ADDQ    $0x00000040, SI
 	SUBQ    $0x00000020, DX
 	JMP     vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVD       AX, K1
-	VMOVDQU16.Z (SI), K1, Z1
-	VPANDD      Z1, Z28, Z1
-	VPSUBW      Z1, Z27, Z1
-	VPCMPUW     $0x02, Z26, Z1, K1, K1
-	VPSUBW      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVD       CX, K1
+	VMOVDQU16.Z (SI), K1, Z4
+	VPANDD      Z4, Z28, Z4
+	VPSUBW      Z4, Z27, Z4
+	VPCMPUW     $0x02, Z26, Z4, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDW Z2, Z0, Z0
+	VPADDW Z3, Z1, Z1
+	VPADDW Z1, Z0, Z0
+
+	// 16-bit lanes to 32, unsigned: the low and the high word of each doubleword, added.
+	VPSRLD        $0x10, Z31, Z1
+	VPANDD        Z0, Z1, Z1
+	VPSRLD        $0x10, Z0, Z0
+	VPADDD        Z0, Z1, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func countAbsAboveFloat32AVX512(x []uint32, lo uint32, span uint32) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAbsAboveFloat32AVX512(SB), NOSPLIT, $0-40
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z3: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -135,21 +180,67 @@ TEXT ·countAbsAboveFloat32AVX512(SB), NOSPLIT, $0-40
 	ADDL         CX, AX
 	VPBROADCASTD AX, Z27
 	VPBROADCASTD CX, Z26
-	VPXORQ       Z25, Z25, Z25
-	VPXORQ       Z24, Z24, Z24
-	VPXORQ       Z0, Z0, Z0
-	VPXORQ       Z1, Z1, Z1
-	VPXORQ       Z2, Z2, Z2
-	VPXORQ       Z3, Z3, Z3
+	XORL         AX, AX
 
-block:
-	// Run at most 63 iterations of 4 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000040
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000010
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU32.Z (SI), K1, Z0
+	VPANDD      Z0, Z28, Z0
+	VPSUBD      Z0, Z27, Z0
+	VPCMPUD     $0x02, Z26, Z0, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 4 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000003, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x02, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVW       BX, K1
+	VMOVDQU32.Z (SI), K1, Z4
+	VPANDD      Z4, Z28, Z4
+	VPSUBD      Z4, Z27, Z4
+	VPCMPUD     $0x02, Z26, Z4, K1, K1
+	KMOVW       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x02, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000040, CX
 	JB   vectors
-	MOVQ $0x0000003f, AX
+	SHLQ $0x02, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 4 vectors, each into its own counter (t: test, m: min): tttt.
+	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
 	VPANDD  (SI), Z28, Z4
 	VPSUBD  Z4, Z27, Z4
 	VPCMPUD $0x02, Z26, Z4, K1
@@ -167,72 +258,65 @@ loop:
 	VPCMPUD $0x02, Z26, Z4, K1
 	VPSUBD  Z31, Z3, K1, Z3
 	ADDQ    $0x00000100, SI
-	SUBQ    $0x00000040, DX
-	CMPQ    DX, $0x00000040
-	JB      widen
-	DECQ    AX
-	JNZ     loop
+	CMPQ    SI, CX
+	JBE     loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDD  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDD  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDD  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPSADBW Z25, Z0, Z4
-	VPADDQ  Z4, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000100, CX
+	SUBQ SI, CX
+	SHRQ $0x02, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ    DX, $0x00000010
 	JB      tail
-	VPANDD  (SI), Z28, Z1
-	VPSUBD  Z1, Z27, Z1
-	VPCMPUD $0x02, Z26, Z1, K1
-	VPSUBD  Z31, Z0, K1, Z0
+	VPANDD  (SI), Z28, Z4
+	VPSUBD  Z4, Z27, Z4
+	VPCMPUD $0x02, Z26, Z4, K1
+	KMOVW   K1, CX
+	POPCNTQ CX, CX
+	ADDQ    CX, AX
 	ADDQ    $0x00000040, SI
 	SUBQ    $0x00000010, DX
 	JMP     vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVW       AX, K1
-	VMOVDQU32.Z (SI), K1, Z1
-	VPANDD      Z1, Z28, Z1
-	VPSUBD      Z1, Z27, Z1
-	VPCMPUD     $0x02, Z26, Z1, K1, K1
-	VPSUBD      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU32.Z (SI), K1, Z4
+	VPANDD      Z4, Z28, Z4
+	VPSUBD      Z4, Z27, Z4
+	VPCMPUD     $0x02, Z26, Z4, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDD        Z2, Z0, Z0
+	VPADDD        Z3, Z1, Z1
+	VPADDD        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func countAbsAboveFloat64AVX512(x []uint64, lo uint64, span uint64) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAbsAboveFloat64AVX512(SB), NOSPLIT, $0-48
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z3: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -247,21 +331,67 @@ TEXT ·countAbsAboveFloat64AVX512(SB), NOSPLIT, $0-48
 	ADDQ         CX, AX
 	VPBROADCASTQ AX, Z27
 	VPBROADCASTQ CX, Z26
-	VPXORQ       Z25, Z25, Z25
-	VPXORQ       Z24, Z24, Z24
-	VPXORQ       Z0, Z0, Z0
-	VPXORQ       Z1, Z1, Z1
-	VPXORQ       Z2, Z2, Z2
-	VPXORQ       Z3, Z3, Z3
+	XORL         AX, AX
 
-block:
-	// Run at most 63 iterations of 4 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000020
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000008
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU64.Z (SI), K1, Z0
+	VPANDD      Z0, Z28, Z0
+	VPSUBQ      Z0, Z27, Z0
+	VPCMPUQ     $0x02, Z26, Z0, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 8 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000007, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x03, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVW       BX, K1
+	VMOVDQU64.Z (SI), K1, Z4
+	VPANDD      Z4, Z28, Z4
+	VPSUBQ      Z4, Z27, Z4
+	VPCMPUQ     $0x02, Z26, Z4, K1, K1
+	KMOVW       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x03, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000020, CX
 	JB   vectors
-	MOVQ $0x0000003f, AX
+	SHLQ $0x03, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 4 vectors, each into its own counter (t: test, m: min): tttt.
+	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
 	VPANDD  (SI), Z28, Z4
 	VPSUBQ  Z4, Z27, Z4
 	VPCMPUQ $0x02, Z26, Z4, K1
@@ -279,63 +409,54 @@ loop:
 	VPCMPUQ $0x02, Z26, Z4, K1
 	VPSUBQ  Z31, Z3, K1, Z3
 	ADDQ    $0x00000100, SI
-	SUBQ    $0x00000020, DX
-	CMPQ    DX, $0x00000020
-	JB      widen
-	DECQ    AX
-	JNZ     loop
+	CMPQ    SI, CX
+	JBE     loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDQ  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDQ  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDQ  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPSADBW Z25, Z0, Z4
-	VPADDQ  Z4, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000100, CX
+	SUBQ SI, CX
+	SHRQ $0x03, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 3 of them.
 	CMPQ    DX, $0x00000008
 	JB      tail
-	VPANDD  (SI), Z28, Z1
-	VPSUBQ  Z1, Z27, Z1
-	VPCMPUQ $0x02, Z26, Z1, K1
-	VPSUBQ  Z31, Z0, K1, Z0
+	VPANDD  (SI), Z28, Z4
+	VPSUBQ  Z4, Z27, Z4
+	VPCMPUQ $0x02, Z26, Z4, K1
+	KMOVW   K1, CX
+	POPCNTQ CX, CX
+	ADDQ    CX, AX
 	ADDQ    $0x00000040, SI
 	SUBQ    $0x00000008, DX
 	JMP     vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVW       AX, K1
-	VMOVDQU64.Z (SI), K1, Z1
-	VPANDD      Z1, Z28, Z1
-	VPSUBQ      Z1, Z27, Z1
-	VPCMPUQ     $0x02, Z26, Z1, K1, K1
-	VPSUBQ      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU64.Z (SI), K1, Z4
+	VPANDD      Z4, Z28, Z4
+	VPSUBQ      Z4, Z27, Z4
+	VPCMPUQ     $0x02, Z26, Z4, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDQ        Z2, Z0, Z0
+	VPADDQ        Z3, Z1, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDQ        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+40(FP)
 	VZEROUPPER
 	RET
@@ -2760,3 +2881,466 @@ vectorRows:
 done:
 	VZEROUPPER
 	RET
+
+// func addAbsAboveStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addAbsAboveStreamFloat16AVX512(SB), NOSPLIT, $0-76
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z28: every bit of a lane but its sign bit
+	// Z27: hi = lo + span and Z26: span in every lane: a lane counts when hi - x <= span, unsigned
+	MOVQ         counts_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         cols+48(FP), DX
+	MOVQ         stride+56(FP), BX
+	MOVQ         rows+64(FP), SI
+	SHLQ         $0x01, BX
+	VPTERNLOGD   $0xff, Z31, Z31, Z31
+	VPSRLW       $0x01, Z31, Z28
+	MOVWLZX      lo+72(FP), DI
+	MOVWLZX      span+74(FP), R8
+	ADDL         R8, DI
+	VPBROADCASTW DI, Z27
+	VPBROADCASTW R8, Z26
+	TESTQ        SI, SI
+	JZ           done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 128 counters.
+	CMPQ R9, $0x00000080
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
+	PREFETCHT0 1024(DI)
+	VPANDD     (DI), Z28, Z0
+	VPSUBW     Z0, Z27, Z0
+	VPCMPUW    $0x02, Z26, Z0, K1
+	PREFETCHT0 1088(DI)
+	VPANDD     64(DI), Z28, Z0
+	VPSUBW     Z0, Z27, Z0
+	VPCMPUW    $0x02, Z26, Z0, K2
+	PREFETCHT0 1152(DI)
+	VPANDD     128(DI), Z28, Z0
+	VPSUBW     Z0, Z27, Z0
+	VPCMPUW    $0x02, Z26, Z0, K3
+	PREFETCHT0 1216(DI)
+	VPANDD     192(DI), Z28, Z0
+	VPSUBW     Z0, Z27, Z0
+	VPCMPUW    $0x02, Z26, Z0, K4
+	KUNPCKDQ   K1, K2, K1
+	KUNPCKDQ   K3, K4, K2
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	VMOVDQU8   64(R8), Z0
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8   Z0, 64(R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000080, R8
+	SUBQ       $0x00000080, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000020
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPANDD     (DI), Z28, Z0
+	VPSUBW     Z0, Z27, Z0
+	VPCMPUW    $0x02, Z26, Z0, K1
+	VMOVDQU8   (R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000020, R8
+	SUBQ       $0x00000020, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU16.Z (DI), K1, Z0
+	VPANDD      Z0, Z28, Z0
+	VPSUBW      Z0, Z27, Z0
+	VPCMPUW     $0x02, Z26, Z0, K1, K1
+	VMOVDQU8    (R8), Y0
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addAbsAboveStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addAbsAboveStreamFloat32AVX512(SB), NOSPLIT, $0-80
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z28: every bit of a lane but its sign bit
+	// Z27: hi = lo + span and Z26: span in every lane: a lane counts when hi - x <= span, unsigned
+	MOVQ         counts_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         cols+48(FP), DX
+	MOVQ         stride+56(FP), BX
+	MOVQ         rows+64(FP), SI
+	SHLQ         $0x02, BX
+	VPTERNLOGD   $0xff, Z31, Z31, Z31
+	VPSRLD       $0x01, Z31, Z28
+	MOVL         lo+72(FP), DI
+	MOVL         span+76(FP), R8
+	ADDL         R8, DI
+	VPBROADCASTD DI, Z27
+	VPBROADCASTD R8, Z26
+	TESTQ        SI, SI
+	JZ           done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 64 counters.
+	CMPQ R9, $0x00000040
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
+	PREFETCHT0 1024(DI)
+	VPANDD     (DI), Z28, Z0
+	VPSUBD     Z0, Z27, Z0
+	VPCMPUD    $0x02, Z26, Z0, K1
+	PREFETCHT0 1088(DI)
+	VPANDD     64(DI), Z28, Z0
+	VPSUBD     Z0, Z27, Z0
+	VPCMPUD    $0x02, Z26, Z0, K2
+	PREFETCHT0 1152(DI)
+	VPANDD     128(DI), Z28, Z0
+	VPSUBD     Z0, Z27, Z0
+	VPCMPUD    $0x02, Z26, Z0, K3
+	PREFETCHT0 1216(DI)
+	VPANDD     192(DI), Z28, Z0
+	VPSUBD     Z0, Z27, Z0
+	VPCMPUD    $0x02, Z26, Z0, K4
+	KUNPCKWD   K1, K2, K1
+	KUNPCKWD   K3, K4, K2
+	KUNPCKDQ   K1, K2, K1
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000040, R8
+	SUBQ       $0x00000040, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000010
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPANDD     (DI), Z28, Z0
+	VPSUBD     Z0, Z27, Z0
+	VPCMPUD    $0x02, Z26, Z0, K1
+	VMOVDQU8   (R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000010, R8
+	SUBQ       $0x00000010, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU32.Z (DI), K1, Z0
+	VPANDD      Z0, Z28, Z0
+	VPSUBD      Z0, Z27, Z0
+	VPCMPUD     $0x02, Z26, Z0, K1, K1
+	VMOVDQU8    (R8), X0
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addAbsAboveStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int, lo uint64, span uint64)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addAbsAboveStreamFloat64AVX512(SB), NOSPLIT, $0-88
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z28: every bit of a lane but its sign bit
+	// Z27: hi = lo + span and Z26: span in every lane: a lane counts when hi - x <= span, unsigned
+	MOVQ         counts_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         cols+48(FP), DX
+	MOVQ         stride+56(FP), BX
+	MOVQ         rows+64(FP), SI
+	SHLQ         $0x03, BX
+	VPTERNLOGD   $0xff, Z31, Z31, Z31
+	VPSRLQ       $0x01, Z31, Z28
+	MOVQ         lo+72(FP), DI
+	MOVQ         span+80(FP), R8
+	ADDQ         R8, DI
+	VPBROADCASTQ DI, Z27
+	VPBROADCASTQ R8, Z26
+	TESTQ        SI, SI
+	JZ           done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 32 counters.
+	CMPQ R9, $0x00000020
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
+	PREFETCHT0 1024(DI)
+	VPANDD     (DI), Z28, Z0
+	VPSUBQ     Z0, Z27, Z0
+	VPCMPUQ    $0x02, Z26, Z0, K1
+	PREFETCHT0 1088(DI)
+	VPANDD     64(DI), Z28, Z0
+	VPSUBQ     Z0, Z27, Z0
+	VPCMPUQ    $0x02, Z26, Z0, K2
+	PREFETCHT0 1152(DI)
+	VPANDD     128(DI), Z28, Z0
+	VPSUBQ     Z0, Z27, Z0
+	VPCMPUQ    $0x02, Z26, Z0, K3
+	PREFETCHT0 1216(DI)
+	VPANDD     192(DI), Z28, Z0
+	VPSUBQ     Z0, Z27, Z0
+	VPCMPUQ    $0x02, Z26, Z0, K4
+	KUNPCKBW   K1, K2, K1
+	KUNPCKBW   K3, K4, K2
+	KUNPCKWD   K1, K2, K1
+	VMOVDQU8   (R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000020, R8
+	SUBQ       $0x00000020, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000008
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPANDD     (DI), Z28, Z0
+	VPSUBQ     Z0, Z27, Z0
+	VPCMPUQ    $0x02, Z26, Z0, K1
+	VMOVQ      (R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000008, R8
+	SUBQ       $0x00000008, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU64.Z (DI), K1, Z0
+	VPANDD      Z0, Z28, Z0
+	VPSUBQ      Z0, Z27, Z0
+	VPCMPUQ     $0x02, Z26, Z0, K1, K1
+	VMOVQ       (R8), X0
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addAbsAboveStreamFloat16AVX2(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
+// Requires: AVX, AVX2
+TEXT ·addAbsAboveStreamFloat16AVX2(SB), NOSPLIT, $0-76
+	// Registers:
+	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	// Y15: every bit of a lane but its sign bit
+	// Y14: hi = lo + span and Y13: span, each with its lanes' top bit flipped,
+	// so that hi - x <= span, unsigned, is a signed compare
+	MOVQ         counts_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         cols+48(FP), DX
+	MOVQ         stride+56(FP), BX
+	MOVQ         rows+64(FP), SI
+	SHLQ         $0x01, BX
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y10, Y10, Y10
+	VPABSB       Y10, Y10
+	VPCMPEQD     Y15, Y15, Y15
+	VPSRLW       $0x01, Y15, Y15
+	MOVWLZX      lo+72(FP), DI
+	MOVWLZX      span+74(FP), R8
+	ADDL         R8, DI
+	XORL         $0x00008000, DI
+	VMOVD        DI, X0
+	VPBROADCASTW X0, Y14
+	MOVQ         R8, DI
+	XORL         $0x00008000, DI
+	VMOVD        DI, X0
+	VPBROADCASTW X0, Y13
+	ANDQ         $-32, DX
+	TESTQ        SI, SI
+	JZ           done
+	TESTQ        DX, DX
+	JZ           done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPAND     (DI), Y15, Y0
+	VPSUBW    Y0, Y14, Y0
+	VPCMPGTW  Y13, Y0, Y0
+	VPAND     32(DI), Y15, Y1
+	VPSUBW    Y1, Y14, Y1
+	VPCMPGTW  Y13, Y1, Y1
+	VPACKSSWB Y1, Y0, Y0
+	VPERMQ    $0xd8, Y0, Y0
+	VPANDN    Y10, Y0, Y0
+	VPADDB    (R8), Y0, Y0
+	VMOVDQU   Y0, (R8)
+	ADDQ      $0x00000040, DI
+	ADDQ      $0x00000020, R8
+	SUBQ      $0x00000020, R9
+	JNZ       runs
+
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addAbsAboveStreamFloat32AVX2(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
+// Requires: AVX, AVX2
+TEXT ·addAbsAboveStreamFloat32AVX2(SB), NOSPLIT, $0-80
+	// Registers:
+	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	// Y15: every bit of a lane but its sign bit
+	// Y14: hi = lo + span and Y13: span, each with its lanes' top bit flipped,
+	// so that hi - x <= span, unsigned, is a signed compare
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+24(FP), CX
+	MOVQ     cols+48(FP), DX
+	MOVQ     stride+56(FP), BX
+	MOVQ     rows+64(FP), SI
+	SHLQ     $0x02, BX
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+
+	// The doublewords of two packs of four vectors, back in column order.
+	VMOVDQU      streamOrderaddAbsAboveStreamFloat32AVX2<>+0(SB), Y9
+	VPCMPEQD     Y15, Y15, Y15
+	VPSRLD       $0x01, Y15, Y15
+	MOVL         lo+72(FP), DI
+	MOVL         span+76(FP), R8
+	ADDL         R8, DI
+	XORL         $0x80000000, DI
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Y14
+	MOVQ         R8, DI
+	XORL         $0x80000000, DI
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Y13
+	ANDQ         $-32, DX
+	TESTQ        SI, SI
+	JZ           done
+	TESTQ        DX, DX
+	JZ           done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPAND     (DI), Y15, Y0
+	VPSUBD    Y0, Y14, Y0
+	VPCMPGTD  Y13, Y0, Y0
+	VPAND     32(DI), Y15, Y1
+	VPSUBD    Y1, Y14, Y1
+	VPCMPGTD  Y13, Y1, Y1
+	VPAND     64(DI), Y15, Y2
+	VPSUBD    Y2, Y14, Y2
+	VPCMPGTD  Y13, Y2, Y2
+	VPAND     96(DI), Y15, Y3
+	VPSUBD    Y3, Y14, Y3
+	VPCMPGTD  Y13, Y3, Y3
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD    Y0, Y9, Y0
+	VPANDN    Y10, Y0, Y0
+	VPADDB    (R8), Y0, Y0
+	VMOVDQU   Y0, (R8)
+	ADDQ      $0x00000080, DI
+	ADDQ      $0x00000020, R8
+	SUBQ      $0x00000020, R9
+	JNZ       runs
+
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+DATA streamOrderaddAbsAboveStreamFloat32AVX2<>+0(SB)/4, $0x00000000
+DATA streamOrderaddAbsAboveStreamFloat32AVX2<>+4(SB)/4, $0x00000004
+DATA streamOrderaddAbsAboveStreamFloat32AVX2<>+8(SB)/4, $0x00000001
+DATA streamOrderaddAbsAboveStreamFloat32AVX2<>+12(SB)/4, $0x00000005
+DATA streamOrderaddAbsAboveStreamFloat32AVX2<>+16(SB)/4, $0x00000002
+DATA streamOrderaddAbsAboveStreamFloat32AVX2<>+20(SB)/4, $0x00000006
+DATA streamOrderaddAbsAboveStreamFloat32AVX2<>+24(SB)/4, $0x00000003
+DATA streamOrderaddAbsAboveStreamFloat32AVX2<>+28(SB)/4, $0x00000007
+GLOBL streamOrderaddAbsAboveStreamFloat32AVX2<>(SB), RODATA|NOPTR, $32

@@ -12,12 +12,14 @@ func countNonZeroBits8AVX512(x []uint8) int
 
 // countNonZeroBits16AVX512 returns the number of lanes of x that are not zero, for int16 and uint16.
 // It requires AVX512F and AVX512BW.
+// Its lane counters are 16-bit: len(x) must be at most 2097120 (4 MiB).
 //
 //go:noescape
 func countNonZeroBits16AVX512(x []uint16) int
 
 // countNonZeroFloat16AVX512 returns the number of lanes of x that are not zero once their sign bit is cleared, for Float16 and BFloat16.
 // It requires AVX512F and AVX512BW.
+// Its lane counters are 16-bit: len(x) must be at most 2097120 (4 MiB).
 //
 //go:noescape
 func countNonZeroFloat16AVX512(x []uint16) int
@@ -205,3 +207,128 @@ func addNonZeroColumnsBits64AVX2(counts []uint64, x []uint64, stride int, rows i
 //
 //go:noescape
 func addNonZeroColumnsFloat64AVX2(counts []uint64, x []uint64, stride int, rows int)
+
+// addNonZeroStreamBits8AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero, for int8 and uint8.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addNonZeroStreamBits8AVX512(counts []uint8, x []uint8, cols int, stride int, rows int)
+
+// addNonZeroStreamBits16AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero, for int16 and uint16.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addNonZeroStreamBits16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int)
+
+// addNonZeroStreamFloat16AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero once their sign bit is cleared, for Float16 and BFloat16.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addNonZeroStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int)
+
+// addNonZeroStreamBits32AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero, for int32 and uint32.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addNonZeroStreamBits32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int)
+
+// addNonZeroStreamFloat32AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero once their sign bit is cleared, for float32.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addNonZeroStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int)
+
+// addNonZeroStreamBits64AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero, for int64 and uint64.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addNonZeroStreamBits64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int)
+
+// addNonZeroStreamFloat64AVX512 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero once their sign bit is cleared, for float64.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX512F and AVX512BW.
+//
+//go:noescape
+func addNonZeroStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int)
+
+// addNonZeroStreamBits8AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero, for int8 and uint8.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX2, and reads whole runs of 32 columns of each row only: it ignores
+// the last cols % 32 columns, which the caller counts.
+//
+//go:noescape
+func addNonZeroStreamBits8AVX2(counts []uint8, x []uint8, cols int, stride int, rows int)
+
+// addNonZeroStreamBits16AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero, for int16 and uint16.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX2, and reads whole runs of 32 columns of each row only: it ignores
+// the last cols % 32 columns, which the caller counts.
+//
+//go:noescape
+func addNonZeroStreamBits16AVX2(counts []uint8, x []uint16, cols int, stride int, rows int)
+
+// addNonZeroStreamFloat16AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero once their sign bit is cleared, for Float16 and BFloat16.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX2, and reads whole runs of 32 columns of each row only: it ignores
+// the last cols % 32 columns, which the caller counts.
+//
+//go:noescape
+func addNonZeroStreamFloat16AVX2(counts []uint8, x []uint16, cols int, stride int, rows int)
+
+// addNonZeroStreamBits32AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero, for int32 and uint32.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX2, and reads whole runs of 32 columns of each row only: it ignores
+// the last cols % 32 columns, which the caller counts.
+//
+//go:noescape
+func addNonZeroStreamBits32AVX2(counts []uint8, x []uint32, cols int, stride int, rows int)
+
+// addNonZeroStreamFloat32AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero once their sign bit is cleared, for float32.
+// It reads the rows in order; rows must be at most 255 less the largest count, and
+// len(counts) at least cols rounded up to a vector's lanes (the padding is read and
+// written back unchanged).
+// It requires AVX2, and reads whole runs of 32 columns of each row only: it ignores
+// the last cols % 32 columns, which the caller counts.
+//
+//go:noescape
+func addNonZeroStreamFloat32AVX2(counts []uint8, x []uint32, cols int, stride int, rows int)

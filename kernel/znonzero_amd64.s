@@ -5,10 +5,10 @@
 #include "textflag.h"
 
 // func countNonZeroBits8AVX512(x []uint8) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits8AVX512(SB), NOSPLIT, $0-32
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z7: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -18,6 +18,39 @@ TEXT ·countNonZeroBits8AVX512(SB), NOSPLIT, $0-32
 	MOVQ       x_len+8(FP), DX
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSB     Z31, Z29
+	XORL       AX, AX
+
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ       DX, $0x00000040
+	JA         long
+	MOVQ       $-1, CX
+	BZHIQ      DX, CX, CX
+	KMOVQ      CX, K1
+	VMOVDQU8.Z (SI), K1, Z0
+	VPTESTMB   Z0, Z31, K1, K1
+	KMOVQ      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
+	MOVQ       AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ       CX
+	ANDQ       $0x0000003f, CX
+	MOVQ       $-1, BX
+	BZHIQ      CX, BX, BX
+	KMOVQ      BX, K1
+	VMOVDQU8.Z (SI), K1, Z8
+	VPTESTMB   Z8, Z31, K1, K1
+	KMOVQ      K1, BX
+	POPCNTQ    BX, BX
+	ADDQ       BX, AX
+	SUBQ       CX, DX
+	ADDQ       CX, SI
 	VPXORQ     Z25, Z25, Z25
 	VPXORQ     Z24, Z24, Z24
 	VPXORQ     Z0, Z0, Z0
@@ -29,14 +62,18 @@ TEXT ·countNonZeroBits8AVX512(SB), NOSPLIT, $0-32
 	VPXORQ     Z6, Z6, Z6
 	VPXORQ     Z7, Z7, Z7
 
-block:
-	// Run at most 31 iterations of 8 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000200
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000200, CX
 	JB   vectors
-	MOVQ $0x0000001f, AX
+	ADDQ SI, CX
+
+block:
+	// Run at most 31 iterations, then widen the lane counters.
+	MOVQ $0x0000001f, DX
 
 loop:
-	// Count 8 vectors, each into its own counter (t: test, m: min): mmmmmmmm.
+	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
 	VPMINUB (SI), Z29, Z8
 	VPADDB  Z8, Z0, Z0
 	VPMINUB 64(SI), Z29, Z8
@@ -54,13 +91,11 @@ loop:
 	VPMINUB 448(SI), Z29, Z8
 	VPADDB  Z8, Z7, Z7
 	ADDQ    $0x00000200, SI
-	SUBQ    $0x00000200, DX
-	CMPQ    DX, $0x00000200
-	JB      widen
-	DECQ    AX
+	CMPQ    SI, CX
+	JA      widen
+	DECQ    DX
 	JNZ     loop
 
-widen:
 	// Widen: sum the counters (at most 248 per lane) into quadwords.
 	VPADDB  Z1, Z0, Z0
 	VPXORQ  Z1, Z1, Z1
@@ -81,49 +116,90 @@ widen:
 	VPXORQ  Z0, Z0, Z0
 	JMP     block
 
+widen:
+	// Widen: sum the counters (at most 248 per lane) into quadwords.
+	VPADDB  Z1, Z0, Z0
+	VPXORQ  Z1, Z1, Z1
+	VPADDB  Z2, Z0, Z0
+	VPXORQ  Z2, Z2, Z2
+	VPADDB  Z3, Z0, Z0
+	VPXORQ  Z3, Z3, Z3
+	VPADDB  Z4, Z0, Z0
+	VPXORQ  Z4, Z4, Z4
+	VPADDB  Z5, Z0, Z0
+	VPXORQ  Z5, Z5, Z5
+	VPADDB  Z6, Z0, Z0
+	VPXORQ  Z6, Z6, Z6
+	VPADDB  Z7, Z0, Z0
+	VPXORQ  Z7, Z7, Z7
+	VPSADBW Z25, Z0, Z8
+	VPADDQ  Z8, Z24, Z24
+	VPXORQ  Z0, Z0, Z0
+
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000200, CX
+	SUBQ SI, CX
+	MOVQ CX, DX
+
 vectors:
 	// Whole vectors left over: at most 7 of them.
-	CMPQ    DX, $0x00000040
-	JB      tail
-	VPMINUB (SI), Z29, Z1
-	VPADDB  Z1, Z0, Z0
-	ADDQ    $0x00000040, SI
-	SUBQ    $0x00000040, DX
-	JMP     vectors
+	CMPQ     DX, $0x00000040
+	JB       tail
+	VPTESTMB (SI), Z31, K1
+	KMOVQ    K1, CX
+	POPCNTQ  CX, CX
+	ADDQ     CX, AX
+	ADDQ     $0x00000040, SI
+	SUBQ     $0x00000040, DX
+	JMP      vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ      DX, DX
-	JZ         reduce
-	MOVQ       $0x00000001, AX
-	MOVQ       DX, CX
-	SHLQ       CL, AX
-	DECQ       AX
-	KMOVQ      AX, K1
-	VMOVDQU8.Z (SI), K1, Z1
-	VPTESTMB   Z1, Z31, K1, K1
-	VPSUBB     Z31, Z0, K1, Z0
+	MOVQ       $-1, CX
+	BZHIQ      DX, CX, CX
+	KMOVQ      CX, K1
+	VMOVDQU8.Z (SI), K1, Z8
+	VPTESTMB   Z8, Z31, K1, K1
+	KMOVQ      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	// Widen: sum the counters (at most 8 per lane) into quadwords.
+	VPADDB        Z1, Z0, Z0
+	VPXORQ        Z1, Z1, Z1
+	VPADDB        Z2, Z0, Z0
+	VPXORQ        Z2, Z2, Z2
+	VPADDB        Z3, Z0, Z0
+	VPXORQ        Z3, Z3, Z3
+	VPADDB        Z4, Z0, Z0
+	VPXORQ        Z4, Z4, Z4
+	VPADDB        Z5, Z0, Z0
+	VPXORQ        Z5, Z5, Z5
+	VPADDB        Z6, Z0, Z0
+	VPXORQ        Z6, Z6, Z6
+	VPADDB        Z7, Z0, Z0
+	VPXORQ        Z7, Z7, Z7
+	VPSADBW       Z25, Z0, Z1
+	VPADDQ        Z1, Z24, Z24
+	VPXORQ        Z0, Z0, Z0
 	VEXTRACTI64X4 $0x01, Z24, Y0
 	VPADDQ        Y0, Y24, Y0
 	VEXTRACTI128  $0x01, Y0, X1
 	VPADDQ        X1, X0, X1
 	VPSHUFD       $0x4e, X1, X0
 	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	VMOVQ         X1, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroBits16AVX512(x []uint16) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits16AVX512(SB), NOSPLIT, $0-32
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z7: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -133,25 +209,67 @@ TEXT ·countNonZeroBits16AVX512(SB), NOSPLIT, $0-32
 	MOVQ       x_len+8(FP), DX
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSW     Z31, Z29
-	VPXORQ     Z25, Z25, Z25
-	VPXORQ     Z24, Z24, Z24
-	VPXORQ     Z0, Z0, Z0
-	VPXORQ     Z1, Z1, Z1
-	VPXORQ     Z2, Z2, Z2
-	VPXORQ     Z3, Z3, Z3
-	VPXORQ     Z4, Z4, Z4
-	VPXORQ     Z5, Z5, Z5
-	VPXORQ     Z6, Z6, Z6
-	VPXORQ     Z7, Z7, Z7
+	XORL       AX, AX
 
-block:
-	// Run at most 31 iterations of 8 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000100
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000020
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVD       CX, K1
+	VMOVDQU16.Z (SI), K1, Z0
+	VPTESTMW    Z0, Z31, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 2 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000001, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x01, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVD       BX, K1
+	VMOVDQU16.Z (SI), K1, Z8
+	VPTESTMW    Z8, Z31, K1, K1
+	KMOVD       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x01, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000100, CX
 	JB   vectors
-	MOVQ $0x0000001f, AX
+	SHLQ $0x01, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 8 vectors, each into its own counter (t: test, m: min): mmmmmmmm.
+	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
 	VPMINUW (SI), Z29, Z8
 	VPADDW  Z8, Z0, Z0
 	VPMINUW 64(SI), Z29, Z8
@@ -169,76 +287,71 @@ loop:
 	VPMINUW 448(SI), Z29, Z8
 	VPADDW  Z8, Z7, Z7
 	ADDQ    $0x00000200, SI
-	SUBQ    $0x00000100, DX
-	CMPQ    DX, $0x00000100
-	JB      widen
-	DECQ    AX
-	JNZ     loop
+	CMPQ    SI, CX
+	JBE     loop
 
-widen:
-	// Widen: sum the counters (at most 248 per lane) into quadwords.
-	VPADDW  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDW  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDW  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPADDW  Z4, Z0, Z0
-	VPXORQ  Z4, Z4, Z4
-	VPADDW  Z5, Z0, Z0
-	VPXORQ  Z5, Z5, Z5
-	VPADDW  Z6, Z0, Z0
-	VPXORQ  Z6, Z6, Z6
-	VPADDW  Z7, Z0, Z0
-	VPXORQ  Z7, Z7, Z7
-	VPSADBW Z25, Z0, Z8
-	VPADDQ  Z8, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000200, CX
+	SUBQ SI, CX
+	SHRQ $0x01, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 7 of them.
-	CMPQ    DX, $0x00000020
-	JB      tail
-	VPMINUW (SI), Z29, Z1
-	VPADDW  Z1, Z0, Z0
-	ADDQ    $0x00000040, SI
-	SUBQ    $0x00000020, DX
-	JMP     vectors
+	CMPQ     DX, $0x00000020
+	JB       tail
+	VPTESTMW (SI), Z31, K1
+	KMOVD    K1, CX
+	POPCNTQ  CX, CX
+	ADDQ     CX, AX
+	ADDQ     $0x00000040, SI
+	SUBQ     $0x00000020, DX
+	JMP      vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVD       AX, K1
-	VMOVDQU16.Z (SI), K1, Z1
-	VPTESTMW    Z1, Z31, K1, K1
-	VPSUBW      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVD       CX, K1
+	VMOVDQU16.Z (SI), K1, Z8
+	VPTESTMW    Z8, Z31, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDW Z4, Z0, Z0
+	VPADDW Z5, Z1, Z1
+	VPADDW Z6, Z2, Z2
+	VPADDW Z7, Z3, Z3
+	VPADDW Z2, Z0, Z0
+	VPADDW Z3, Z1, Z1
+	VPADDW Z1, Z0, Z0
+
+	// 16-bit lanes to 32, unsigned: the low and the high word of each doubleword, added.
+	VPSRLD        $0x10, Z31, Z1
+	VPANDD        Z0, Z1, Z1
+	VPSRLD        $0x10, Z0, Z0
+	VPADDD        Z0, Z1, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroFloat16AVX512(x []uint16) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroFloat16AVX512(SB), NOSPLIT, $0-32
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z5: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -249,104 +362,145 @@ TEXT ·countNonZeroFloat16AVX512(SB), NOSPLIT, $0-32
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSW     Z31, Z29
 	VPSRLW     $0x01, Z31, Z28
-	VPXORQ     Z25, Z25, Z25
-	VPXORQ     Z24, Z24, Z24
-	VPXORQ     Z0, Z0, Z0
-	VPXORQ     Z1, Z1, Z1
-	VPXORQ     Z2, Z2, Z2
-	VPXORQ     Z3, Z3, Z3
-	VPXORQ     Z4, Z4, Z4
-	VPXORQ     Z5, Z5, Z5
+	XORL       AX, AX
 
-block:
-	// Run at most 42 iterations of 6 vectors, then widen the lane counts.
-	CMPQ DX, $0x000000c0
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000020
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVD       CX, K1
+	VMOVDQU16.Z (SI), K1, Z0
+	VPTESTMW    Z0, Z28, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 2 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000001, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x01, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVD       BX, K1
+	VMOVDQU16.Z (SI), K1, Z6
+	VPTESTMW    Z6, Z28, K1, K1
+	KMOVD       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x01, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x000000c0, CX
 	JB   vectors
-	MOVQ $0x0000002a, AX
+	SHLQ $0x01, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 6 vectors, each into its own counter (t: test, m: min): ttmttm.
-	VPTESTMW (SI), Z28, K1
-	VPSUBW   Z31, Z0, K1, Z0
-	VPTESTMW 64(SI), Z28, K1
-	VPSUBW   Z31, Z1, K1, Z1
-	VPSLLW   $0x01, 128(SI), Z6
+	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmtmmt.
+	VPANDD   (SI), Z28, Z6
 	VPMINUW  Z29, Z6, Z6
-	VPADDW   Z6, Z2, Z2
-	VPTESTMW 192(SI), Z28, K1
-	VPSUBW   Z31, Z3, K1, Z3
-	VPTESTMW 256(SI), Z28, K1
-	VPSUBW   Z31, Z4, K1, Z4
-	VPSLLW   $0x01, 320(SI), Z6
+	VPADDW   Z6, Z0, Z0
+	VPANDD   64(SI), Z28, Z6
 	VPMINUW  Z29, Z6, Z6
-	VPADDW   Z6, Z5, Z5
+	VPADDW   Z6, Z1, Z1
+	VPTESTMW 128(SI), Z28, K1
+	VPSUBW   Z31, Z2, K1, Z2
+	VPANDD   192(SI), Z28, Z6
+	VPMINUW  Z29, Z6, Z6
+	VPADDW   Z6, Z3, Z3
+	VPANDD   256(SI), Z28, Z6
+	VPMINUW  Z29, Z6, Z6
+	VPADDW   Z6, Z4, Z4
+	VPTESTMW 320(SI), Z28, K1
+	VPSUBW   Z31, Z5, K1, Z5
 	ADDQ     $0x00000180, SI
-	SUBQ     $0x000000c0, DX
-	CMPQ     DX, $0x000000c0
-	JB       widen
-	DECQ     AX
-	JNZ      loop
+	CMPQ     SI, CX
+	JBE      loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDW  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDW  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDW  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPADDW  Z4, Z0, Z0
-	VPXORQ  Z4, Z4, Z4
-	VPADDW  Z5, Z0, Z0
-	VPXORQ  Z5, Z5, Z5
-	VPSADBW Z25, Z0, Z6
-	VPADDQ  Z6, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000180, CX
+	SUBQ SI, CX
+	SHRQ $0x01, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 5 of them.
 	CMPQ     DX, $0x00000020
 	JB       tail
 	VPTESTMW (SI), Z28, K1
-	VPSUBW   Z31, Z0, K1, Z0
+	KMOVD    K1, CX
+	POPCNTQ  CX, CX
+	ADDQ     CX, AX
 	ADDQ     $0x00000040, SI
 	SUBQ     $0x00000020, DX
 	JMP      vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVD       AX, K1
-	VMOVDQU16.Z (SI), K1, Z1
-	VPTESTMW    Z1, Z28, K1, K1
-	VPSUBW      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVD       CX, K1
+	VMOVDQU16.Z (SI), K1, Z6
+	VPTESTMW    Z6, Z28, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDW Z3, Z0, Z0
+	VPADDW Z4, Z1, Z1
+	VPADDW Z5, Z2, Z2
+	VPADDW Z2, Z0, Z0
+	VPADDW Z1, Z0, Z0
+
+	// 16-bit lanes to 32, unsigned: the low and the high word of each doubleword, added.
+	VPSRLD        $0x10, Z31, Z1
+	VPANDD        Z0, Z1, Z1
+	VPSRLD        $0x10, Z0, Z0
+	VPADDD        Z0, Z1, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroBits32AVX512(x []uint32) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits32AVX512(SB), NOSPLIT, $0-32
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z7: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -356,25 +510,67 @@ TEXT ·countNonZeroBits32AVX512(SB), NOSPLIT, $0-32
 	MOVQ       x_len+8(FP), DX
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSD     Z31, Z29
-	VPXORQ     Z25, Z25, Z25
-	VPXORQ     Z24, Z24, Z24
-	VPXORQ     Z0, Z0, Z0
-	VPXORQ     Z1, Z1, Z1
-	VPXORQ     Z2, Z2, Z2
-	VPXORQ     Z3, Z3, Z3
-	VPXORQ     Z4, Z4, Z4
-	VPXORQ     Z5, Z5, Z5
-	VPXORQ     Z6, Z6, Z6
-	VPXORQ     Z7, Z7, Z7
+	XORL       AX, AX
 
-block:
-	// Run at most 31 iterations of 8 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000080
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000010
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU32.Z (SI), K1, Z0
+	VPTESTMD    Z0, Z31, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 4 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000003, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x02, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVW       BX, K1
+	VMOVDQU32.Z (SI), K1, Z8
+	VPTESTMD    Z8, Z31, K1, K1
+	KMOVW       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x02, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000080, CX
 	JB   vectors
-	MOVQ $0x0000001f, AX
+	SHLQ $0x02, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 8 vectors, each into its own counter (t: test, m: min): mmmmmmmm.
+	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
 	VPMINUD (SI), Z29, Z8
 	VPADDD  Z8, Z0, Z0
 	VPMINUD 64(SI), Z29, Z8
@@ -392,76 +588,65 @@ loop:
 	VPMINUD 448(SI), Z29, Z8
 	VPADDD  Z8, Z7, Z7
 	ADDQ    $0x00000200, SI
-	SUBQ    $0x00000080, DX
-	CMPQ    DX, $0x00000080
-	JB      widen
-	DECQ    AX
-	JNZ     loop
+	CMPQ    SI, CX
+	JBE     loop
 
-widen:
-	// Widen: sum the counters (at most 248 per lane) into quadwords.
-	VPADDD  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDD  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDD  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPADDD  Z4, Z0, Z0
-	VPXORQ  Z4, Z4, Z4
-	VPADDD  Z5, Z0, Z0
-	VPXORQ  Z5, Z5, Z5
-	VPADDD  Z6, Z0, Z0
-	VPXORQ  Z6, Z6, Z6
-	VPADDD  Z7, Z0, Z0
-	VPXORQ  Z7, Z7, Z7
-	VPSADBW Z25, Z0, Z8
-	VPADDQ  Z8, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000200, CX
+	SUBQ SI, CX
+	SHRQ $0x02, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 7 of them.
-	CMPQ    DX, $0x00000010
-	JB      tail
-	VPMINUD (SI), Z29, Z1
-	VPADDD  Z1, Z0, Z0
-	ADDQ    $0x00000040, SI
-	SUBQ    $0x00000010, DX
-	JMP     vectors
+	CMPQ     DX, $0x00000010
+	JB       tail
+	VPTESTMD (SI), Z31, K1
+	KMOVW    K1, CX
+	POPCNTQ  CX, CX
+	ADDQ     CX, AX
+	ADDQ     $0x00000040, SI
+	SUBQ     $0x00000010, DX
+	JMP      vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVW       AX, K1
-	VMOVDQU32.Z (SI), K1, Z1
-	VPTESTMD    Z1, Z31, K1, K1
-	VPSUBD      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU32.Z (SI), K1, Z8
+	VPTESTMD    Z8, Z31, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDD        Z4, Z0, Z0
+	VPADDD        Z5, Z1, Z1
+	VPADDD        Z6, Z2, Z2
+	VPADDD        Z7, Z3, Z3
+	VPADDD        Z2, Z0, Z0
+	VPADDD        Z3, Z1, Z1
+	VPADDD        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroFloat32AVX512(x []uint32) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroFloat32AVX512(SB), NOSPLIT, $0-32
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z5: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -472,104 +657,139 @@ TEXT ·countNonZeroFloat32AVX512(SB), NOSPLIT, $0-32
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSD     Z31, Z29
 	VPSRLD     $0x01, Z31, Z28
-	VPXORQ     Z25, Z25, Z25
-	VPXORQ     Z24, Z24, Z24
-	VPXORQ     Z0, Z0, Z0
-	VPXORQ     Z1, Z1, Z1
-	VPXORQ     Z2, Z2, Z2
-	VPXORQ     Z3, Z3, Z3
-	VPXORQ     Z4, Z4, Z4
-	VPXORQ     Z5, Z5, Z5
+	XORL       AX, AX
 
-block:
-	// Run at most 42 iterations of 6 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000060
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000010
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU32.Z (SI), K1, Z0
+	VPTESTMD    Z0, Z28, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 4 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000003, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x02, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVW       BX, K1
+	VMOVDQU32.Z (SI), K1, Z6
+	VPTESTMD    Z6, Z28, K1, K1
+	KMOVW       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x02, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000060, CX
 	JB   vectors
-	MOVQ $0x0000002a, AX
+	SHLQ $0x02, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 6 vectors, each into its own counter (t: test, m: min): ttmttm.
-	VPTESTMD (SI), Z28, K1
-	VPSUBD   Z31, Z0, K1, Z0
-	VPTESTMD 64(SI), Z28, K1
-	VPSUBD   Z31, Z1, K1, Z1
-	VPSLLD   $0x01, 128(SI), Z6
+	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmtmmt.
+	VPANDD   (SI), Z28, Z6
 	VPMINUD  Z29, Z6, Z6
-	VPADDD   Z6, Z2, Z2
-	VPTESTMD 192(SI), Z28, K1
-	VPSUBD   Z31, Z3, K1, Z3
-	VPTESTMD 256(SI), Z28, K1
-	VPSUBD   Z31, Z4, K1, Z4
-	VPSLLD   $0x01, 320(SI), Z6
+	VPADDD   Z6, Z0, Z0
+	VPANDD   64(SI), Z28, Z6
 	VPMINUD  Z29, Z6, Z6
-	VPADDD   Z6, Z5, Z5
+	VPADDD   Z6, Z1, Z1
+	VPTESTMD 128(SI), Z28, K1
+	VPSUBD   Z31, Z2, K1, Z2
+	VPANDD   192(SI), Z28, Z6
+	VPMINUD  Z29, Z6, Z6
+	VPADDD   Z6, Z3, Z3
+	VPANDD   256(SI), Z28, Z6
+	VPMINUD  Z29, Z6, Z6
+	VPADDD   Z6, Z4, Z4
+	VPTESTMD 320(SI), Z28, K1
+	VPSUBD   Z31, Z5, K1, Z5
 	ADDQ     $0x00000180, SI
-	SUBQ     $0x00000060, DX
-	CMPQ     DX, $0x00000060
-	JB       widen
-	DECQ     AX
-	JNZ      loop
+	CMPQ     SI, CX
+	JBE      loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDD  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDD  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDD  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPADDD  Z4, Z0, Z0
-	VPXORQ  Z4, Z4, Z4
-	VPADDD  Z5, Z0, Z0
-	VPXORQ  Z5, Z5, Z5
-	VPSADBW Z25, Z0, Z6
-	VPADDQ  Z6, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000180, CX
+	SUBQ SI, CX
+	SHRQ $0x02, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 5 of them.
 	CMPQ     DX, $0x00000010
 	JB       tail
 	VPTESTMD (SI), Z28, K1
-	VPSUBD   Z31, Z0, K1, Z0
+	KMOVW    K1, CX
+	POPCNTQ  CX, CX
+	ADDQ     CX, AX
 	ADDQ     $0x00000040, SI
 	SUBQ     $0x00000010, DX
 	JMP      vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVW       AX, K1
-	VMOVDQU32.Z (SI), K1, Z1
-	VPTESTMD    Z1, Z28, K1, K1
-	VPSUBD      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU32.Z (SI), K1, Z6
+	VPTESTMD    Z6, Z28, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDD        Z3, Z0, Z0
+	VPADDD        Z4, Z1, Z1
+	VPADDD        Z5, Z2, Z2
+	VPADDD        Z2, Z0, Z0
+	VPADDD        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroBits64AVX512(x []uint64) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits64AVX512(SB), NOSPLIT, $0-32
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z7: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -579,25 +799,67 @@ TEXT ·countNonZeroBits64AVX512(SB), NOSPLIT, $0-32
 	MOVQ       x_len+8(FP), DX
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSQ     Z31, Z29
-	VPXORQ     Z25, Z25, Z25
-	VPXORQ     Z24, Z24, Z24
-	VPXORQ     Z0, Z0, Z0
-	VPXORQ     Z1, Z1, Z1
-	VPXORQ     Z2, Z2, Z2
-	VPXORQ     Z3, Z3, Z3
-	VPXORQ     Z4, Z4, Z4
-	VPXORQ     Z5, Z5, Z5
-	VPXORQ     Z6, Z6, Z6
-	VPXORQ     Z7, Z7, Z7
+	XORL       AX, AX
 
-block:
-	// Run at most 31 iterations of 8 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000040
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000008
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU64.Z (SI), K1, Z0
+	VPTESTMQ    Z0, Z31, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 8 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000007, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x03, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVW       BX, K1
+	VMOVDQU64.Z (SI), K1, Z8
+	VPTESTMQ    Z8, Z31, K1, K1
+	KMOVW       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x03, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000040, CX
 	JB   vectors
-	MOVQ $0x0000001f, AX
+	SHLQ $0x03, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 8 vectors, each into its own counter (t: test, m: min): mmmmmmmm.
+	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
 	VPMINUQ (SI), Z29, Z8
 	VPADDQ  Z8, Z0, Z0
 	VPMINUQ 64(SI), Z29, Z8
@@ -615,76 +877,63 @@ loop:
 	VPMINUQ 448(SI), Z29, Z8
 	VPADDQ  Z8, Z7, Z7
 	ADDQ    $0x00000200, SI
-	SUBQ    $0x00000040, DX
-	CMPQ    DX, $0x00000040
-	JB      widen
-	DECQ    AX
-	JNZ     loop
+	CMPQ    SI, CX
+	JBE     loop
 
-widen:
-	// Widen: sum the counters (at most 248 per lane) into quadwords.
-	VPADDQ  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDQ  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDQ  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPADDQ  Z4, Z0, Z0
-	VPXORQ  Z4, Z4, Z4
-	VPADDQ  Z5, Z0, Z0
-	VPXORQ  Z5, Z5, Z5
-	VPADDQ  Z6, Z0, Z0
-	VPXORQ  Z6, Z6, Z6
-	VPADDQ  Z7, Z0, Z0
-	VPXORQ  Z7, Z7, Z7
-	VPSADBW Z25, Z0, Z8
-	VPADDQ  Z8, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000200, CX
+	SUBQ SI, CX
+	SHRQ $0x03, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 7 of them.
-	CMPQ    DX, $0x00000008
-	JB      tail
-	VPMINUQ (SI), Z29, Z1
-	VPADDQ  Z1, Z0, Z0
-	ADDQ    $0x00000040, SI
-	SUBQ    $0x00000008, DX
-	JMP     vectors
+	CMPQ     DX, $0x00000008
+	JB       tail
+	VPTESTMQ (SI), Z31, K1
+	KMOVW    K1, CX
+	POPCNTQ  CX, CX
+	ADDQ     CX, AX
+	ADDQ     $0x00000040, SI
+	SUBQ     $0x00000008, DX
+	JMP      vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVW       AX, K1
-	VMOVDQU64.Z (SI), K1, Z1
-	VPTESTMQ    Z1, Z31, K1, K1
-	VPSUBQ      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU64.Z (SI), K1, Z8
+	VPTESTMQ    Z8, Z31, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDQ        Z4, Z0, Z0
+	VPADDQ        Z5, Z1, Z1
+	VPADDQ        Z6, Z2, Z2
+	VPADDQ        Z7, Z3, Z3
+	VPADDQ        Z2, Z0, Z0
+	VPADDQ        Z3, Z1, Z1
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDQ        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroFloat64AVX512(x []uint64) int
-// Requires: AVX, AVX2, AVX512BW, AVX512F
+// Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroFloat64AVX512(SB), NOSPLIT, $0-32
 	// Registers:
-	// SI: the next vector; DX: the lanes left;
+	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
 	// Z0-Z5: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
@@ -695,95 +944,128 @@ TEXT ·countNonZeroFloat64AVX512(SB), NOSPLIT, $0-32
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSQ     Z31, Z29
 	VPSRLQ     $0x01, Z31, Z28
-	VPXORQ     Z25, Z25, Z25
-	VPXORQ     Z24, Z24, Z24
-	VPXORQ     Z0, Z0, Z0
-	VPXORQ     Z1, Z1, Z1
-	VPXORQ     Z2, Z2, Z2
-	VPXORQ     Z3, Z3, Z3
-	VPXORQ     Z4, Z4, Z4
-	VPXORQ     Z5, Z5, Z5
+	XORL       AX, AX
 
-block:
-	// Run at most 42 iterations of 6 vectors, then widen the lane counts.
-	CMPQ DX, $0x00000030
+	// At most one vector: its lanes under a mask, and done.
+	CMPQ        DX, $0x00000008
+	JA          long
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU64.Z (SI), K1, Z0
+	VPTESTMQ    Z0, Z28, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+long:
+	MOVQ SI, CX
+
+	// Elements not aligned to their 8 bytes never reach a 64-byte boundary: no head.
+	TESTQ $0x00000007, CX
+	JNZ   body
+
+	// Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.
+	NEGQ        CX
+	ANDQ        $0x0000003f, CX
+	SHRQ        $0x03, CX
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVW       BX, K1
+	VMOVDQU64.Z (SI), K1, Z6
+	VPTESTMQ    Z6, Z28, K1, K1
+	KMOVW       K1, BX
+	POPCNTQ     BX, BX
+	ADDQ        BX, AX
+	SUBQ        CX, DX
+	SHLQ        $0x03, CX
+	ADDQ        CX, SI
+
+body:
+	VPXORQ Z25, Z25, Z25
+	VPXORQ Z24, Z24, Z24
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+
+	// last: the start of the last whole iteration; the loop runs while ptr <= last.
+	MOVQ DX, CX
+	SUBQ $0x00000030, CX
 	JB   vectors
-	MOVQ $0x0000002a, AX
+	SHLQ $0x03, CX
+	ADDQ SI, CX
 
 loop:
-	// Count 6 vectors, each into its own counter (t: test, m: min): ttmttm.
-	VPTESTMQ (SI), Z28, K1
-	VPSUBQ   Z31, Z0, K1, Z0
-	VPTESTMQ 64(SI), Z28, K1
-	VPSUBQ   Z31, Z1, K1, Z1
-	VPSLLQ   $0x01, 128(SI), Z6
+	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmtmmt.
+	VPANDD   (SI), Z28, Z6
 	VPMINUQ  Z29, Z6, Z6
-	VPADDQ   Z6, Z2, Z2
-	VPTESTMQ 192(SI), Z28, K1
-	VPSUBQ   Z31, Z3, K1, Z3
-	VPTESTMQ 256(SI), Z28, K1
-	VPSUBQ   Z31, Z4, K1, Z4
-	VPSLLQ   $0x01, 320(SI), Z6
+	VPADDQ   Z6, Z0, Z0
+	VPANDD   64(SI), Z28, Z6
 	VPMINUQ  Z29, Z6, Z6
-	VPADDQ   Z6, Z5, Z5
+	VPADDQ   Z6, Z1, Z1
+	VPTESTMQ 128(SI), Z28, K1
+	VPSUBQ   Z31, Z2, K1, Z2
+	VPANDD   192(SI), Z28, Z6
+	VPMINUQ  Z29, Z6, Z6
+	VPADDQ   Z6, Z3, Z3
+	VPANDD   256(SI), Z28, Z6
+	VPMINUQ  Z29, Z6, Z6
+	VPADDQ   Z6, Z4, Z4
+	VPTESTMQ 320(SI), Z28, K1
+	VPSUBQ   Z31, Z5, K1, Z5
 	ADDQ     $0x00000180, SI
-	SUBQ     $0x00000030, DX
-	CMPQ     DX, $0x00000030
-	JB       widen
-	DECQ     AX
-	JNZ      loop
+	CMPQ     SI, CX
+	JBE      loop
 
-widen:
-	// Widen: sum the counters (at most 252 per lane) into quadwords.
-	VPADDQ  Z1, Z0, Z0
-	VPXORQ  Z1, Z1, Z1
-	VPADDQ  Z2, Z0, Z0
-	VPXORQ  Z2, Z2, Z2
-	VPADDQ  Z3, Z0, Z0
-	VPXORQ  Z3, Z3, Z3
-	VPADDQ  Z4, Z0, Z0
-	VPXORQ  Z4, Z4, Z4
-	VPADDQ  Z5, Z0, Z0
-	VPXORQ  Z5, Z5, Z5
-	VPSADBW Z25, Z0, Z6
-	VPADDQ  Z6, Z24, Z24
-	VPXORQ  Z0, Z0, Z0
-	JMP     block
+	// n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.
+	ADDQ $0x00000180, CX
+	SUBQ SI, CX
+	SHRQ $0x03, CX
+	MOVQ CX, DX
 
 vectors:
 	// Whole vectors left over: at most 5 of them.
 	CMPQ     DX, $0x00000008
 	JB       tail
 	VPTESTMQ (SI), Z28, K1
-	VPSUBQ   Z31, Z0, K1, Z0
+	KMOVW    K1, CX
+	POPCNTQ  CX, CX
+	ADDQ     CX, AX
 	ADDQ     $0x00000040, SI
 	SUBQ     $0x00000008, DX
 	JMP      vectors
 
 tail:
 	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	TESTQ       DX, DX
-	JZ          reduce
-	MOVQ        $0x00000001, AX
-	MOVQ        DX, CX
-	SHLQ        CL, AX
-	DECQ        AX
-	KMOVW       AX, K1
-	VMOVDQU64.Z (SI), K1, Z1
-	VPTESTMQ    Z1, Z28, K1, K1
-	VPSUBQ      Z31, Z0, K1, Z0
+	MOVQ        $-1, CX
+	BZHIQ       DX, CX, CX
+	KMOVW       CX, K1
+	VMOVDQU64.Z (SI), K1, Z6
+	VPTESTMQ    Z6, Z28, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
 
-reduce:
-	// Reduce: widen what the last block counted and add up the quadwords.
-	VPSADBW       Z25, Z0, Z0
-	VPADDQ        Z0, Z24, Z24
-	VEXTRACTI64X4 $0x01, Z24, Y0
-	VPADDQ        Y0, Y24, Y0
-	VEXTRACTI128  $0x01, Y0, X1
-	VPADDQ        X1, X0, X1
-	VPSHUFD       $0x4e, X1, X0
-	VPADDQ        X0, X1, X1
-	VMOVQ         X1, AX
+	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
+	VPADDQ        Z3, Z0, Z0
+	VPADDQ        Z4, Z1, Z1
+	VPADDQ        Z5, Z2, Z2
+	VPADDQ        Z2, Z0, Z0
+	VPADDQ        Z1, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDQ        Y1, Y0, Y1
+	VEXTRACTI128  $0x01, Y1, X0
+	VPADDQ        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, CX
+	ADDQ          CX, AX
 	MOVQ          AX, ret+24(FP)
 	VZEROUPPER
 	RET
@@ -6012,3 +6294,890 @@ vectorRows:
 done:
 	VZEROUPPER
 	RET
+
+// func addNonZeroStreamBits8AVX512(counts []uint8, x []uint8, cols int, stride int, rows int)
+// Requires: AVX, AVX512BW, AVX512F, BMI2, MMX+
+TEXT ·addNonZeroStreamBits8AVX512(SB), NOSPLIT, $0-72
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z29: 1 in every lane, for the min steps
+	// Z31 is also the counted bits: every bit of a lane
+	MOVQ       counts_base+0(FP), AX
+	MOVQ       x_base+24(FP), CX
+	MOVQ       cols+48(FP), DX
+	MOVQ       stride+56(FP), BX
+	MOVQ       rows+64(FP), SI
+	VPTERNLOGD $0xff, Z31, Z31, Z31
+	VPABSB     Z31, Z29
+	TESTQ      SI, SI
+	JZ         done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 256 counters.
+	CMPQ       R9, $0x00000100
+	JB         vectors
+	PREFETCHT0 1024(DI)
+	VPTESTMB   (DI), Z31, K1
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	PREFETCHT0 1088(DI)
+	VPTESTMB   64(DI), Z31, K1
+	VMOVDQU8   64(R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, 64(R8)
+	PREFETCHT0 1152(DI)
+	VPTESTMB   128(DI), Z31, K1
+	VMOVDQU8   128(R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, 128(R8)
+	PREFETCHT0 1216(DI)
+	VPTESTMB   192(DI), Z31, K1
+	VMOVDQU8   192(R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, 192(R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000100, R8
+	SUBQ       $0x00000100, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000040
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPTESTMB   (DI), Z31, K1
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000040, R8
+	SUBQ       $0x00000040, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ      R9, R9
+	JZ         next
+	MOVQ       $-1, R10
+	BZHIQ      R9, R10, R10
+	KMOVQ      R10, K1
+	VMOVDQU8.Z (DI), K1, Z0
+	VPTESTMB   Z0, Z31, K1, K1
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamBits16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addNonZeroStreamBits16AVX512(SB), NOSPLIT, $0-72
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z29: 1 in every lane, for the min steps
+	// Z31 is also the counted bits: every bit of a lane
+	MOVQ       counts_base+0(FP), AX
+	MOVQ       x_base+24(FP), CX
+	MOVQ       cols+48(FP), DX
+	MOVQ       stride+56(FP), BX
+	MOVQ       rows+64(FP), SI
+	SHLQ       $0x01, BX
+	VPTERNLOGD $0xff, Z31, Z31, Z31
+	VPABSW     Z31, Z29
+	TESTQ      SI, SI
+	JZ         done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 128 counters.
+	CMPQ R9, $0x00000080
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
+	PREFETCHT0 1024(DI)
+	VPTESTMW   (DI), Z31, K1
+	PREFETCHT0 1088(DI)
+	VPTESTMW   64(DI), Z31, K2
+	PREFETCHT0 1152(DI)
+	VPTESTMW   128(DI), Z31, K3
+	PREFETCHT0 1216(DI)
+	VPTESTMW   192(DI), Z31, K4
+	KUNPCKDQ   K1, K2, K1
+	KUNPCKDQ   K3, K4, K2
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	VMOVDQU8   64(R8), Z0
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8   Z0, 64(R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000080, R8
+	SUBQ       $0x00000080, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000020
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPTESTMW   (DI), Z31, K1
+	VMOVDQU8   (R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000020, R8
+	SUBQ       $0x00000020, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU16.Z (DI), K1, Z0
+	VPTESTMW    Z0, Z31, K1, K1
+	VMOVDQU8    (R8), Y0
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addNonZeroStreamFloat16AVX512(SB), NOSPLIT, $0-72
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z29: 1 in every lane, for the min steps
+	// Z28: the counted bits, every bit of a lane but its sign bit
+	MOVQ       counts_base+0(FP), AX
+	MOVQ       x_base+24(FP), CX
+	MOVQ       cols+48(FP), DX
+	MOVQ       stride+56(FP), BX
+	MOVQ       rows+64(FP), SI
+	SHLQ       $0x01, BX
+	VPTERNLOGD $0xff, Z31, Z31, Z31
+	VPABSW     Z31, Z29
+	VPSRLW     $0x01, Z31, Z28
+	TESTQ      SI, SI
+	JZ         done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 128 counters.
+	CMPQ R9, $0x00000080
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
+	PREFETCHT0 1024(DI)
+	VPTESTMW   (DI), Z28, K1
+	PREFETCHT0 1088(DI)
+	VPTESTMW   64(DI), Z28, K2
+	PREFETCHT0 1152(DI)
+	VPTESTMW   128(DI), Z28, K3
+	PREFETCHT0 1216(DI)
+	VPTESTMW   192(DI), Z28, K4
+	KUNPCKDQ   K1, K2, K1
+	KUNPCKDQ   K3, K4, K2
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	VMOVDQU8   64(R8), Z0
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8   Z0, 64(R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000080, R8
+	SUBQ       $0x00000080, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000020
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPTESTMW   (DI), Z28, K1
+	VMOVDQU8   (R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000020, R8
+	SUBQ       $0x00000020, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU16.Z (DI), K1, Z0
+	VPTESTMW    Z0, Z28, K1, K1
+	VMOVDQU8    (R8), Y0
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamBits32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addNonZeroStreamBits32AVX512(SB), NOSPLIT, $0-72
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z29: 1 in every lane, for the min steps
+	// Z31 is also the counted bits: every bit of a lane
+	MOVQ       counts_base+0(FP), AX
+	MOVQ       x_base+24(FP), CX
+	MOVQ       cols+48(FP), DX
+	MOVQ       stride+56(FP), BX
+	MOVQ       rows+64(FP), SI
+	SHLQ       $0x02, BX
+	VPTERNLOGD $0xff, Z31, Z31, Z31
+	VPABSD     Z31, Z29
+	TESTQ      SI, SI
+	JZ         done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 64 counters.
+	CMPQ R9, $0x00000040
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
+	PREFETCHT0 1024(DI)
+	VPTESTMD   (DI), Z31, K1
+	PREFETCHT0 1088(DI)
+	VPTESTMD   64(DI), Z31, K2
+	PREFETCHT0 1152(DI)
+	VPTESTMD   128(DI), Z31, K3
+	PREFETCHT0 1216(DI)
+	VPTESTMD   192(DI), Z31, K4
+	KUNPCKWD   K1, K2, K1
+	KUNPCKWD   K3, K4, K2
+	KUNPCKDQ   K1, K2, K1
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000040, R8
+	SUBQ       $0x00000040, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000010
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPTESTMD   (DI), Z31, K1
+	VMOVDQU8   (R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000010, R8
+	SUBQ       $0x00000010, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU32.Z (DI), K1, Z0
+	VPTESTMD    Z0, Z31, K1, K1
+	VMOVDQU8    (R8), X0
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addNonZeroStreamFloat32AVX512(SB), NOSPLIT, $0-72
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z29: 1 in every lane, for the min steps
+	// Z28: the counted bits, every bit of a lane but its sign bit
+	MOVQ       counts_base+0(FP), AX
+	MOVQ       x_base+24(FP), CX
+	MOVQ       cols+48(FP), DX
+	MOVQ       stride+56(FP), BX
+	MOVQ       rows+64(FP), SI
+	SHLQ       $0x02, BX
+	VPTERNLOGD $0xff, Z31, Z31, Z31
+	VPABSD     Z31, Z29
+	VPSRLD     $0x01, Z31, Z28
+	TESTQ      SI, SI
+	JZ         done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 64 counters.
+	CMPQ R9, $0x00000040
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
+	PREFETCHT0 1024(DI)
+	VPTESTMD   (DI), Z28, K1
+	PREFETCHT0 1088(DI)
+	VPTESTMD   64(DI), Z28, K2
+	PREFETCHT0 1152(DI)
+	VPTESTMD   128(DI), Z28, K3
+	PREFETCHT0 1216(DI)
+	VPTESTMD   192(DI), Z28, K4
+	KUNPCKWD   K1, K2, K1
+	KUNPCKWD   K3, K4, K2
+	KUNPCKDQ   K1, K2, K1
+	VMOVDQU8   (R8), Z0
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000040, R8
+	SUBQ       $0x00000040, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000010
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPTESTMD   (DI), Z28, K1
+	VMOVDQU8   (R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000010, R8
+	SUBQ       $0x00000010, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU32.Z (DI), K1, Z0
+	VPTESTMD    Z0, Z28, K1, K1
+	VMOVDQU8    (R8), X0
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamBits64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addNonZeroStreamBits64AVX512(SB), NOSPLIT, $0-72
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z29: 1 in every lane, for the min steps
+	// Z31 is also the counted bits: every bit of a lane
+	MOVQ       counts_base+0(FP), AX
+	MOVQ       x_base+24(FP), CX
+	MOVQ       cols+48(FP), DX
+	MOVQ       stride+56(FP), BX
+	MOVQ       rows+64(FP), SI
+	SHLQ       $0x03, BX
+	VPTERNLOGD $0xff, Z31, Z31, Z31
+	VPABSQ     Z31, Z29
+	TESTQ      SI, SI
+	JZ         done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 32 counters.
+	CMPQ R9, $0x00000020
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
+	PREFETCHT0 1024(DI)
+	VPTESTMQ   (DI), Z31, K1
+	PREFETCHT0 1088(DI)
+	VPTESTMQ   64(DI), Z31, K2
+	PREFETCHT0 1152(DI)
+	VPTESTMQ   128(DI), Z31, K3
+	PREFETCHT0 1216(DI)
+	VPTESTMQ   192(DI), Z31, K4
+	KUNPCKBW   K1, K2, K1
+	KUNPCKBW   K3, K4, K2
+	KUNPCKWD   K1, K2, K1
+	VMOVDQU8   (R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000020, R8
+	SUBQ       $0x00000020, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000008
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPTESTMQ   (DI), Z31, K1
+	VMOVQ      (R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000008, R8
+	SUBQ       $0x00000008, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU64.Z (DI), K1, Z0
+	VPTESTMQ    Z0, Z31, K1, K1
+	VMOVQ       (R8), X0
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+TEXT ·addNonZeroStreamFloat64AVX512(SB), NOSPLIT, $0-72
+	// Registers:
+	// Z31: -1 in every lane, the counters' increment;
+	// Z29: 1 in every lane, for the min steps
+	// Z28: the counted bits, every bit of a lane but its sign bit
+	MOVQ       counts_base+0(FP), AX
+	MOVQ       x_base+24(FP), CX
+	MOVQ       cols+48(FP), DX
+	MOVQ       stride+56(FP), BX
+	MOVQ       rows+64(FP), SI
+	SHLQ       $0x03, BX
+	VPTERNLOGD $0xff, Z31, Z31, Z31
+	VPABSQ     Z31, Z29
+	VPSRLQ     $0x01, Z31, Z28
+	TESTQ      SI, SI
+	JZ         done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// Runs of 4 vectors of the row, and their 32 counters.
+	CMPQ R9, $0x00000020
+	JB   vectors
+
+	// Four vectors' masks, joined into masks of their runs of counters.
+	PREFETCHT0 1024(DI)
+	VPTESTMQ   (DI), Z28, K1
+	PREFETCHT0 1088(DI)
+	VPTESTMQ   64(DI), Z28, K2
+	PREFETCHT0 1152(DI)
+	VPTESTMQ   128(DI), Z28, K3
+	PREFETCHT0 1216(DI)
+	VPTESTMQ   192(DI), Z28, K4
+	KUNPCKBW   K1, K2, K1
+	KUNPCKBW   K3, K4, K2
+	KUNPCKWD   K1, K2, K1
+	VMOVDQU8   (R8), Y0
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
+	ADDQ       $0x00000100, DI
+	ADDQ       $0x00000020, R8
+	SUBQ       $0x00000020, R9
+	JMP        runs
+
+vectors:
+	// Whole vectors left.
+	CMPQ       R9, $0x00000008
+	JB         tail
+	PREFETCHT0 1024(DI)
+	VPTESTMQ   (DI), Z28, K1
+	VMOVQ      (R8), X0
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, (R8)
+	ADDQ       $0x00000040, DI
+	ADDQ       $0x00000008, R8
+	SUBQ       $0x00000008, R9
+	JMP        vectors
+
+tail:
+	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+	TESTQ       R9, R9
+	JZ          next
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU64.Z (DI), K1, Z0
+	VPTESTMQ    Z0, Z28, K1, K1
+	VMOVQ       (R8), X0
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R8)
+
+next:
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamBits8AVX2(counts []uint8, x []uint8, cols int, stride int, rows int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamBits8AVX2(SB), NOSPLIT, $0-72
+	// Registers:
+	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+24(FP), CX
+	MOVQ     cols+48(FP), DX
+	MOVQ     stride+56(FP), BX
+	MOVQ     rows+64(FP), SI
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+	ANDQ     $-32, DX
+	TESTQ    SI, SI
+	JZ       done
+	TESTQ    DX, DX
+	JZ       done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPCMPEQB (DI), Y12, Y0
+	VPANDN   Y10, Y0, Y0
+	VPADDB   (R8), Y0, Y0
+	VMOVDQU  Y0, (R8)
+	ADDQ     $0x00000020, DI
+	ADDQ     $0x00000020, R8
+	SUBQ     $0x00000020, R9
+	JNZ      runs
+
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamBits16AVX2(counts []uint8, x []uint16, cols int, stride int, rows int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamBits16AVX2(SB), NOSPLIT, $0-72
+	// Registers:
+	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+24(FP), CX
+	MOVQ     cols+48(FP), DX
+	MOVQ     stride+56(FP), BX
+	MOVQ     rows+64(FP), SI
+	SHLQ     $0x01, BX
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+	ANDQ     $-32, DX
+	TESTQ    SI, SI
+	JZ       done
+	TESTQ    DX, DX
+	JZ       done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPCMPEQW  (DI), Y12, Y0
+	VPCMPEQW  32(DI), Y12, Y1
+	VPACKSSWB Y1, Y0, Y0
+	VPERMQ    $0xd8, Y0, Y0
+	VPANDN    Y10, Y0, Y0
+	VPADDB    (R8), Y0, Y0
+	VMOVDQU   Y0, (R8)
+	ADDQ      $0x00000040, DI
+	ADDQ      $0x00000020, R8
+	SUBQ      $0x00000020, R9
+	JNZ       runs
+
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamFloat16AVX2(counts []uint8, x []uint16, cols int, stride int, rows int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamFloat16AVX2(SB), NOSPLIT, $0-72
+	// Registers:
+	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	// Y15: the counted bits, every bit of a lane but its sign bit
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+24(FP), CX
+	MOVQ     cols+48(FP), DX
+	MOVQ     stride+56(FP), BX
+	MOVQ     rows+64(FP), SI
+	SHLQ     $0x01, BX
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+	VPCMPEQD Y15, Y15, Y15
+	VPSRLW   $0x01, Y15, Y15
+	ANDQ     $-32, DX
+	TESTQ    SI, SI
+	JZ       done
+	TESTQ    DX, DX
+	JZ       done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPAND     (DI), Y15, Y0
+	VPCMPEQW  Y0, Y12, Y0
+	VPAND     32(DI), Y15, Y1
+	VPCMPEQW  Y1, Y12, Y1
+	VPACKSSWB Y1, Y0, Y0
+	VPERMQ    $0xd8, Y0, Y0
+	VPANDN    Y10, Y0, Y0
+	VPADDB    (R8), Y0, Y0
+	VMOVDQU   Y0, (R8)
+	ADDQ      $0x00000040, DI
+	ADDQ      $0x00000020, R8
+	SUBQ      $0x00000020, R9
+	JNZ       runs
+
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamBits32AVX2(counts []uint8, x []uint32, cols int, stride int, rows int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamBits32AVX2(SB), NOSPLIT, $0-72
+	// Registers:
+	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+24(FP), CX
+	MOVQ     cols+48(FP), DX
+	MOVQ     stride+56(FP), BX
+	MOVQ     rows+64(FP), SI
+	SHLQ     $0x02, BX
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+
+	// The doublewords of two packs of four vectors, back in column order.
+	VMOVDQU streamOrderaddNonZeroStreamBits32AVX2<>+0(SB), Y9
+	ANDQ    $-32, DX
+	TESTQ   SI, SI
+	JZ      done
+	TESTQ   DX, DX
+	JZ      done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPCMPEQD  (DI), Y12, Y0
+	VPCMPEQD  32(DI), Y12, Y1
+	VPCMPEQD  64(DI), Y12, Y2
+	VPCMPEQD  96(DI), Y12, Y3
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD    Y0, Y9, Y0
+	VPANDN    Y10, Y0, Y0
+	VPADDB    (R8), Y0, Y0
+	VMOVDQU   Y0, (R8)
+	ADDQ      $0x00000080, DI
+	ADDQ      $0x00000020, R8
+	SUBQ      $0x00000020, R9
+	JNZ       runs
+
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+0(SB)/4, $0x00000000
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+4(SB)/4, $0x00000004
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+8(SB)/4, $0x00000001
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+12(SB)/4, $0x00000005
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+16(SB)/4, $0x00000002
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+20(SB)/4, $0x00000006
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+24(SB)/4, $0x00000003
+DATA streamOrderaddNonZeroStreamBits32AVX2<>+28(SB)/4, $0x00000007
+GLOBL streamOrderaddNonZeroStreamBits32AVX2<>(SB), RODATA|NOPTR, $32
+
+// func addNonZeroStreamFloat32AVX2(counts []uint8, x []uint32, cols int, stride int, rows int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamFloat32AVX2(SB), NOSPLIT, $0-72
+	// Registers:
+	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	// Y15: the counted bits, every bit of a lane but its sign bit
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+24(FP), CX
+	MOVQ     cols+48(FP), DX
+	MOVQ     stride+56(FP), BX
+	MOVQ     rows+64(FP), SI
+	SHLQ     $0x02, BX
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+
+	// The doublewords of two packs of four vectors, back in column order.
+	VMOVDQU  streamOrderaddNonZeroStreamFloat32AVX2<>+0(SB), Y9
+	VPCMPEQD Y15, Y15, Y15
+	VPSRLD   $0x01, Y15, Y15
+	ANDQ     $-32, DX
+	TESTQ    SI, SI
+	JZ       done
+	TESTQ    DX, DX
+	JZ       done
+
+row:
+	MOVQ CX, DI
+	MOVQ AX, R8
+	MOVQ DX, R9
+
+runs:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPAND     (DI), Y15, Y0
+	VPCMPEQD  Y0, Y12, Y0
+	VPAND     32(DI), Y15, Y1
+	VPCMPEQD  Y1, Y12, Y1
+	VPAND     64(DI), Y15, Y2
+	VPCMPEQD  Y2, Y12, Y2
+	VPAND     96(DI), Y15, Y3
+	VPCMPEQD  Y3, Y12, Y3
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD    Y0, Y9, Y0
+	VPANDN    Y10, Y0, Y0
+	VPADDB    (R8), Y0, Y0
+	VMOVDQU   Y0, (R8)
+	ADDQ      $0x00000080, DI
+	ADDQ      $0x00000020, R8
+	SUBQ      $0x00000020, R9
+	JNZ       runs
+
+	// Next row.
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+0(SB)/4, $0x00000000
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+4(SB)/4, $0x00000004
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+8(SB)/4, $0x00000001
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+12(SB)/4, $0x00000005
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+16(SB)/4, $0x00000002
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+20(SB)/4, $0x00000006
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+24(SB)/4, $0x00000003
+DATA streamOrderaddNonZeroStreamFloat32AVX2<>+28(SB)/4, $0x00000007
+GLOBL streamOrderaddNonZeroStreamFloat32AVX2<>(SB), RODATA|NOPTR, $32

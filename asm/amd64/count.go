@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -24,6 +25,14 @@ func writeFamily(r rule) {
 	}
 	for _, k := range r.kernels {
 		columnsAVX2(r, k)
+	}
+	for _, k := range r.kernels {
+		streamAVX512(r, k)
+	}
+	for _, k := range r.kernels {
+		if k.Width <= 4 {
+			streamAVX2(r, k)
+		}
 	}
 }
 
@@ -64,26 +73,36 @@ func kernelRoles(lines ...[]string) {
 }
 
 // countAVX512 writes the AVX-512 kernel of rule r and element kernel k.
-// The main loop counts len(steps) vectors per iteration, one counter each;
-// whole vectors left over are counted one at a time, and the last partial
-// vector is read with a masked, zeroing load and tested under that mask,
-// so no byte past len(x) is touched.
+//
+// An input of at most one vector is one masked, zeroing load, tested under
+// its mask, and the population count of the lanes that count: no counters,
+// no reduction. A longer one starts with a masked vector up to the next
+// 64-byte boundary (when the elements are aligned to their size), so that
+// the main loop's loads never split a cache line; the main loop counts
+// len(steps) vectors per iteration the ways steps says, the whole vectors
+// left over and the last partial vector (masked, zeroing) are counted by
+// population count, and the counters are added up as a tree.
+//
+// The lane counters are as wide as the lanes. Bytes are widened into
+// quadword totals every 255/len(steps) iterations; wider lanes are not: a
+// caller gives a call at most ChunkBytes, 16384 vectors, which a 16-bit
+// lane counts without overflow (the kernel's doc states the bound).
 func countAVX512(r rule, k spec.Kernel) {
 	name := r.countName(k, "AVX512")
 	TEXT(name, NOSPLIT, countSignature(r, k))
-	countDoc(name, r, k, "It requires AVX512F and AVX512BW.")
-	l := lanesOf(k.Width)
 	lanesPerVector := 64 / k.Width
+	bound := []string{"It requires AVX512F and AVX512BW."}
+	if k.Width == 2 {
+		bound = append(bound, fmt.Sprintf("Its lane counters are 16-bit: len(x) must be at most %d (4 MiB).", 65535*lanesPerVector))
+	}
+	countDoc(name, r, k, bound...)
+	l := lanesOf(k.Width)
 	t := r.zmm(k)
 	steps := t.steps
-	unrolled := len(steps)
-	// blockIterations bounds the iterations between two widenings: the sum of
-	// the counters stays at most 255 per lane, so it fits a byte and
-	// VPSADBW widens it exactly, whatever the lane width.
-	blockIterations := 255 / unrolled
-	counters := newLaneCountersZMM(l, unrolled)
+	counted := strings.Count(steps, "t") + strings.Count(steps, "m")
+	counters := newLaneCountersZMM(l, max(counted, 1))
 	kernelRoles([]string{
-		fmt.Sprintf("%s: the next vector; %s: the lanes left;", countPtr.Asm(), countLanes.Asm()),
+		fmt.Sprintf("%s: the next vector; %s: the lanes left; %s: the popcount total;", countPtr.Asm(), countLanes.Asm(), countTotal.Asm()),
 		fmt.Sprintf("%s: -1 in every lane, the counters' increment;", zMinusOne.Asm()),
 	}, counters.roles(), t.roles)
 
@@ -91,71 +110,186 @@ func countAVX512(r rule, k spec.Kernel) {
 	n := Load(Param("x").Len(), countLanes)
 	VPTERNLOGD(Imm(0xff), zMinusOne, zMinusOne, zMinusOne)
 	t.setup()
+	total := countTotal
+	XORL(total.As32(), total.As32())
+
+	// popcount adds to total the lanes of src that count, among valid.
+	popcount := func(src, valid Op) {
+		hit := K()
+		t.test(src, valid, hit)
+		bits := GP64()
+		if k.Width == 1 {
+			KMOVQ(hit, bits)
+		} else {
+			l.kmov(hit, bits.As32())
+		}
+		POPCNTQ(bits, bits)
+		ADDQ(bits, total)
+	}
+	// partial counts the first m < lanesPerVector lanes at ptr (m may be
+	// zero) by a masked, zeroing load.
+	partial := func(m reg.Register) {
+		valid := tailMask(l, m)
+		v := ZMM()
+		l.loadz(Mem{Base: ptr}, valid, v)
+		popcount(v, valid)
+	}
+
+	Comment("At most one vector: its lanes under a mask, and done.")
+	CMPQ(n, U32(lanesPerVector))
+	JA(LabelRef("long"))
+	partial(n)
+	Store(total, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+
+	Label("long")
+	head := GP64()
+	MOVQ(ptr, head)
+	if k.Width > 1 {
+		Commentf("Elements not aligned to their %d bytes never reach a 64-byte boundary: no head.", k.Width)
+		TESTQ(U32(k.Width-1), head)
+		JNZ(LabelRef("body"))
+	}
+	Comment("Head: the lanes before the next 64-byte boundary (none if aligned), so that no load of the loop splits a line.")
+	NEGQ(head)
+	ANDQ(U32(63), head)
+	if k.Width > 1 {
+		SHRQ(U8(log2(k.Width)), head)
+	}
+	partial(head)
+	SUBQ(head, n)
+	if k.Width > 1 {
+		SHLQ(U8(log2(k.Width)), head)
+	}
+	ADDQ(head, ptr)
+
+	Label("body")
 	counters.clear()
 	acc := counters.acc
 
-	// count adds one to the lanes of acc that count in the vector v (a
-	// memory operand, or a register), the way step says.
-	count := func(step byte, v Op, acc reg.VecPhysical) {
+	// count counts the vector v the way step says, the i-th counted step
+	// into counter i.
+	count := func(step byte, v Op, i int) {
 		switch step {
 		case 't':
 			hit := K()
 			t.test(v, nil, hit)
-			l.sub(zMinusOne, acc, hit, acc)
+			l.sub(zMinusOne, acc[i], hit, acc[i])
 		case 'm':
-			l.add(t.min(v), acc, acc)
+			l.add(t.min(v), acc[i], acc[i])
+		case 'p':
+			popcount(v, nil)
 		}
 	}
 
+	unrolled := len(steps)
 	stride := unrolled * lanesPerVector
-	Label("block")
-	Commentf("Run at most %d iterations of %d vectors, then widen the lane counts.", blockIterations, unrolled)
-	CMPQ(n, U32(stride))
-	JB(LabelRef("vectors"))
-	iterations := GP64()
-	MOVQ(U32(blockIterations), iterations)
-
-	Label("loop")
-	Commentf("Count %d vectors, each into its own counter (t: test, m: min): %s.", unrolled, steps)
-	for i := 0; i < unrolled; i++ {
-		count(steps[i], Mem{Base: ptr, Disp: 64 * i}, acc[i])
+	// body counts one iteration's vectors at ptr.
+	body := func() {
+		Commentf("Count %d vectors (t: test into a counter, m: min into a counter, p: popcount): %s.", unrolled, steps)
+		c := 0
+		for i := 0; i < unrolled; i++ {
+			count(steps[i], Mem{Base: ptr, Disp: 64 * i}, c)
+			if steps[i] != 'p' {
+				c++
+			}
+		}
+		ADDQ(U32(64*unrolled), ptr)
 	}
-	ADDQ(U32(64*unrolled), ptr)
-	SUBQ(U32(stride), n)
-	CMPQ(n, U32(stride))
-	JB(LabelRef("widen"))
-	DECQ(iterations)
-	JNZ(LabelRef("loop"))
-
-	Label("widen")
-	counters.widen(unrolled * blockIterations)
-	JMP(LabelRef("block"))
+	Comment("last: the start of the last whole iteration; the loop runs while ptr <= last.")
+	last := GP64()
+	MOVQ(n, last)
+	SUBQ(U32(stride), last)
+	JB(LabelRef("vectors"))
+	if k.Width > 1 {
+		SHLQ(U8(log2(k.Width)), last)
+	}
+	ADDQ(ptr, last)
+	if k.Width == 1 {
+		// blockIterations bounds the iterations between two widenings: the
+		// sum of the counters stays at most 255 per lane, so it fits a byte
+		// and VPSADBW widens it exactly.
+		blockIterations := 255 / max(counted, 1)
+		Label("block")
+		Commentf("Run at most %d iterations, then widen the lane counters.", blockIterations)
+		iterations := GP64()
+		MOVQ(U32(blockIterations), iterations)
+		Label("loop")
+		body()
+		CMPQ(ptr, last)
+		JA(LabelRef("widen"))
+		DECQ(iterations)
+		JNZ(LabelRef("loop"))
+		counters.widen(counted * blockIterations)
+		JMP(LabelRef("block"))
+		Label("widen")
+		counters.widen(counted * blockIterations)
+	} else {
+		Label("loop")
+		body()
+		CMPQ(ptr, last)
+		JBE(LabelRef("loop"))
+	}
+	Comment("n: the lanes left after the loop, fewer than an iteration's: (last + one iteration - ptr) / width.")
+	ADDQ(U32(64*unrolled), last)
+	SUBQ(ptr, last)
+	if k.Width > 1 {
+		SHRQ(U8(log2(k.Width)), last)
+	}
+	MOVQ(last, n)
 
 	Label("vectors")
 	Commentf("Whole vectors left over: at most %d of them.", unrolled-1)
 	CMPQ(n, U32(lanesPerVector))
 	JB(LabelRef("tail"))
-	count(steps[0], Mem{Base: ptr}, acc[0])
+	popcount(Mem{Base: ptr}, nil)
 	ADDQ(U32(64), ptr)
 	SUBQ(U32(lanesPerVector), n)
 	JMP(LabelRef("vectors"))
 
 	Label("tail")
 	Comment("The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.")
-	TESTQ(n, n)
-	JZ(LabelRef("reduce"))
-	valid := tailMask(l, n)
-	last, hit := ZMM(), K()
-	l.loadz(Mem{Base: ptr}, valid, last)
-	t.test(last, valid, hit)
-	l.sub(zMinusOne, acc[0], hit, acc[0])
+	partial(n)
 
-	Label("reduce")
-	Comment("Reduce: widen what the last block counted and add up the quadwords.")
-	total := counters.total()
+	Comment("Reduce: add up the counters as a tree, then their lanes, then the popcounts.")
+	if k.Width == 1 {
+		counters.widen(counted)
+		ADDQ(counters.sumQ(counters.wide), total)
+	} else {
+		ADDQ(reduceCounters(l, acc), total)
+	}
 	Store(total, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
+}
+
+// countTotal is the popcount total of the AVX-512 count kernels.
+var countTotal = reg.RAX
+
+// reduceCounters adds the lane counters of 16-, 32- or 64-bit lanes as a
+// tree, then the lanes of the sum, and returns it in a general register.
+func reduceCounters(l lanes, acc []reg.VecPhysical) reg.GPVirtual {
+	for len(acc) > 1 {
+		half := (len(acc) + 1) / 2
+		for i := half; i < len(acc); i++ {
+			l.add(acc[i], acc[i-half], acc[i-half])
+		}
+		acc = acc[:half]
+	}
+	sum := acc[0]
+	switch l.width {
+	case 8:
+		return sumQuadwordsZMM(sum)
+	case 2:
+		Comment("16-bit lanes to 32, unsigned: the low and the high word of each doubleword, added.")
+		low, high := ZMM(), ZMM()
+		VPSRLD(Imm(16), zMinusOne, low)
+		VPANDD(sum, low, low)
+		VPSRLD(Imm(16), sum, high)
+		VPADDD(high, low, sum)
+	}
+	return sumDoublewordsZMM(sum)
 }
 
 // countAVX2 writes the AVX2 kernel of rule r and element kernel k. AVX2 has

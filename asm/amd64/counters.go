@@ -74,14 +74,12 @@ func (c *laneCounters) total() reg.GPVirtual {
 }
 
 // tailMask returns a mask register with the low n bits set, one per lane
-// of the last partial vector of an AVX-512 kernel (n is less than the lanes
-// of a ZMM register). It uses CX.
+// of a partial vector of an AVX-512 kernel (n at most the lanes of a ZMM
+// register; BZHI keeps every bit for n = 64).
 func tailMask(l lanes, n reg.Register) reg.OpmaskVirtual {
 	keep := GP64()
-	MOVQ(U32(1), keep)
-	MOVQ(n, reg.RCX)
-	SHLQ(reg.CL, keep)
-	DECQ(keep)
+	MOVQ(I32(-1), keep)
+	BZHIQ(n.(reg.GP).As64(), keep, keep)
 	mask := K()
 	if l.width == 1 {
 		l.kmov(keep, mask)

@@ -99,3 +99,22 @@ type vec interface {
 	reg.Register
 	reg.Vec
 }
+
+// sumDoublewordsZMM adds the sixteen doublewords of z into one general
+// register (their sum must fit 32 bits).
+func sumDoublewordsZMM(z vec) reg.GPVirtual {
+	hi := YMM()
+	VEXTRACTI64X4(operand.Imm(1), z, hi)
+	VPADDD(hi, z.AsY(), hi)
+	x := XMM()
+	VEXTRACTI128(operand.Imm(1), hi, x)
+	VPADDD(x, hi.AsX(), x)
+	s := XMM()
+	VPSHUFD(operand.Imm(0x4e), x, s)
+	VPADDD(s, x, x)
+	VPSHUFD(operand.Imm(0xb1), x, s)
+	VPADDD(s, x, x)
+	total := GP32()
+	VMOVD(x, total)
+	return total.As64().(reg.GPVirtual)
+}
