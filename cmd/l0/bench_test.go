@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/sparsekit/l0/internal/safetensors"
 )
 
 // benchmarkFile returns a [rows, features] float32 .npy file in memory,
@@ -28,6 +30,29 @@ func benchmarkFile(rows, features int) []byte {
 // copy alone, which is what dd measures of a page-cached file.
 func BenchmarkReport(b *testing.B) {
 	data := benchmarkFile(1024, 16384)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := analyze("bench", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReportBF16 is BenchmarkReport on the same activations as a
+// BF16 safetensors file, half the bytes: compare the two in bytes/s.
+func BenchmarkReportBF16(b *testing.B) {
+	npyData := benchmarkFile(1024, 16384)
+	payload := npyData[len(npyData)-4*1024*16384:]
+	bf16 := make([]byte, len(payload)/2)
+	for i := range len(payload) / 4 {
+		copy(bf16[2*i:], payload[4*i+2:4*i+4]) // the top half of each float32
+	}
+	var file bytes.Buffer
+	if err := safetensors.Write(&file, []safetensors.TensorData{{Name: "activations", DType: safetensors.BFloat16, Shape: []int64{1024, 16384}, Data: bf16}}, nil); err != nil {
+		b.Fatal(err)
+	}
+	data := file.Bytes()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

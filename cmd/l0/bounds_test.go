@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/sparsekit/l0/internal/npy"
+	"github.com/sparsekit/l0/internal/safetensors"
 )
 
 // asStream hides everything but Read, as a pipe would.
@@ -372,9 +374,106 @@ func TestInfiniteThresholds(t *testing.T) {
 // is an error for its file alone.
 func TestReportErrorsAreOneFiles(t *testing.T) {
 	rep := &report{name: "x.npy", l0: []float64{math.NaN()}, dead: []int{0}, dense: []int{0}}
-	rep.header.Shape = []int64{1, 1}
+	rep.shape, rep.config.features = []int64{1, 1}, 1
 	err := writeJSON(io.Discard, rep)
 	if !errors.As(err, new(reportError)) {
 		t.Errorf("a NaN in a report: %v, want a reportError", err)
+	}
+}
+
+// stFile returns a safetensors file of one tensor "x" of the given dtype
+// and shape, its data the bytes given (which need not be the shape's).
+func stFile(t testing.TB, dtype safetensors.DType, shape []int64, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	size := int64(dtype.Size())
+	for _, d := range shape {
+		size *= d
+	}
+	claimed := make([]byte, 0)
+	if size <= int64(len(data)) {
+		claimed = data[:size]
+	}
+	if err := safetensors.Write(&b, []safetensors.TensorData{{Name: "x", DType: dtype, Shape: shape, Data: claimed}}, nil); err == nil && size <= int64(len(data)) {
+		return append(b.Bytes(), data[size:]...)
+	}
+	// A claim the data does not hold: the header by hand.
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		dims[i] = fmt.Sprint(d)
+	}
+	header := fmt.Sprintf(`{"x":{"dtype":"%s","shape":[%s],"data_offsets":[0,%d]}}`, dtype, strings.Join(dims, ","), size)
+	header += strings.Repeat(" ", (8-len(header)%8)%8)
+	out := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	return append(append(out, header...), data...)
+}
+
+// TestSafetensorsBounds checks the bounds of issue 8 hold for safetensors
+// too: rows of no bytes, however many, take one Update (two for a stream,
+// whose first row is read alone); a header or a row that claims more than
+// the stream holds costs memory in proportion to the bytes given.
+func TestSafetensorsBounds(t *testing.T) {
+	for _, shape := range [][]int64{{1 << 62, 0}, {1 << 62, 3, 0}, {math.MaxInt64 - 1000, 0}, {1000, 7, 0}} {
+		data := stFile(t, safetensors.BFloat16, shape, nil)
+		for _, sized := range []bool{true, false} {
+			r, size := asStream(data), int64(-1)
+			if sized {
+				r, size = bytes.NewReader(data), int64(len(data))
+			}
+			rep, err := analyze("empty", r, size, settings{dense: 0.1}, nil)
+			if int64(int(shape[0])) != shape[0] {
+				if !strings.Contains(fmt.Sprint(err), "too large for this machine") {
+					t.Errorf("%v: %v, want too large for this machine", shape, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%v, sized %v: %v", shape, sized, err)
+			}
+			want := 1
+			if !sized {
+				want = 2
+			}
+			if rep.batches != want || rep.vectors != shape[0] {
+				t.Errorf("%v, sized %v: %d vectors in %d Updates, want %d in %d", shape, sized, rep.vectors, rep.batches, shape[0], want)
+			}
+		}
+		// With -positions, the rows of no bytes are rows × positions vectors.
+		if len(shape) == 3 && shape[0] == 1000 {
+			rep, err := analyze("empty", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1, positions: true, skip: 1}, nil)
+			if err != nil || rep.vectors != 6000 || rep.batches != 1 || len(rep.l0ByPosition) != 6 {
+				t.Errorf("%v -skip-positions 1: %v, %+v", shape, err, rep)
+			}
+		}
+	}
+	// 2^62 rows of 3 positions are more vectors than an int64 counts.
+	data := stFile(t, safetensors.Float32, []int64{1 << 62, 3, 0}, nil)
+	if _, err := analyze("empty", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1, positions: true}, nil); err == nil {
+		t.Error("3 × 2^62 vectors counted")
+	}
+	for _, c := range []struct {
+		data  []byte
+		given int
+	}{
+		// A header claiming 10^8 bytes, then 1000 of them.
+		{append(binary.LittleEndian.AppendUint64(nil, 99_999_992), append([]byte(`{"x":`), make([]byte, 995)...)...), 1008},
+		// A row of 2^31 bytes, then 1 MiB of it.
+		{stFile(t, safetensors.Uint8, []int64{1, 1 << 31}, make([]byte, 1<<20)), 1 << 20},
+		// 2^40 rows of 4096 features, then 1 MiB of them.
+		{stFile(t, safetensors.Float32, []int64{1 << 40, 4096}, make([]byte, 1<<20)), 1 << 20},
+	} {
+		var err error
+		grew := allocatedBy(func() {
+			_, err = analyze("claim", asStream(c.data), -1, settings{dense: 0.1}, nil)
+		})
+		if err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%d bytes of a claim: %v", c.given, err)
+		}
+		if grew > uint64(4*c.given+256<<10) {
+			t.Errorf("%d bytes of a claim: allocated %d bytes (%v)", c.given, grew, err)
+		}
+		if _, err := analyze("claim", bytes.NewReader(c.data), int64(len(c.data)), settings{dense: 0.1}, nil); err == nil {
+			t.Errorf("%d bytes of a claim, sized: no error", c.given)
+		}
 	}
 }

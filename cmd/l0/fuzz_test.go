@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/sparsekit/l0/internal/npy"
+	"github.com/sparsekit/l0/internal/safetensors"
 	"github.com/sparsekit/l0/metric"
 )
 
@@ -55,10 +56,14 @@ func FuzzAnalyze(f *testing.F) {
 		if errSized != nil {
 			return
 		}
-		want := countByHand(t, data, sized.header, s)
+		h, err := npy.ReadHeader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("accepted a header npy.ReadHeader rejects: %v", err)
+		}
+		want := countByHand(t, data[h.DataOffset:], h.Shape, npyElem(h.DType), s)
 		for _, rep := range []*report{sized, streamed} {
-			if rep.vectors != sized.header.Shape[0] || len(rep.l0) != len(want) {
-				t.Fatalf("vectors %d, l0 %v; want %d, %v", rep.vectors, rep.l0, sized.header.Shape[0], want)
+			if rep.vectors != h.Shape[0] || len(rep.l0) != len(want) {
+				t.Fatalf("vectors %d, l0 %v; want %d, %v", rep.vectors, rep.l0, h.Shape[0], want)
 			}
 			for c := range want {
 				if rep.l0[c] != want[c] {
@@ -69,27 +74,30 @@ func FuzzAnalyze(f *testing.F) {
 	})
 }
 
-// countByHand returns the L0 per component of the payload after the
-// header, decoding each element on its own.
-func countByHand(t *testing.T, data []byte, h npy.Header, s settings) []float64 {
-	payload := data[h.DataOffset:]
-	size := h.DType.Size()
-	if int64(len(payload)) != h.DataBytes() {
-		t.Fatalf("accepted %d bytes of payload for %d", len(payload), h.DataBytes())
+// countByHand returns the L0 per component of the payload of an array of
+// the shape and element type, decoding each element on its own.
+func countByHand(t *testing.T, payload []byte, shape []int64, e elem, s settings) []float64 {
+	size := e.size()
+	elements := int64(1)
+	for _, d := range shape {
+		elements *= d
 	}
-	batch, features := h.Shape[0], h.Shape[len(h.Shape)-1]
+	if int64(len(payload)) != elements*int64(size) {
+		t.Fatalf("accepted %d bytes of payload for %d elements of %d bytes", len(payload), elements, size)
+	}
+	batch, features := shape[0], shape[len(shape)-1]
 	slots := int64(1)
-	if len(h.Shape) == 3 {
-		slots = h.Shape[1]
+	if len(shape) == 3 {
+		slots = shape[1]
 	}
 	counts := make([]int64, slots)
 	for i := int64(0); i < int64(len(payload))/int64(size); i++ {
-		e := payload[i*int64(size) : (i+1)*int64(size)]
+		b := payload[i*int64(size) : (i+1)*int64(size)]
 		var bits uint64
 		for k := size - 1; k >= 0; k-- {
-			bits = bits<<8 | uint64(e[k])
+			bits = bits<<8 | uint64(b[k])
 		}
-		if counts1(h.DType, bits, s) {
+		if counts1(e, bits, s) {
 			counts[i/features%slots]++
 		}
 	}
@@ -101,21 +109,26 @@ func countByHand(t *testing.T, data []byte, h npy.Header, s settings) []float64 
 }
 
 // counts1 decides one element, from its little-endian bits.
-func counts1(d npy.DType, bits uint64, s settings) bool {
+func counts1(e elem, bits uint64, s settings) bool {
 	var value float64
 	threshold, thresholded := s.rule.Threshold()
-	switch d {
-	case npy.Float16:
+	switch e {
+	case elemFloat16:
 		if !thresholded {
 			return bits&0x7fff != 0
 		}
 		value = float16Value(uint16(bits))
-	case npy.Float32:
+	case elemBFloat16:
+		if !thresholded {
+			return bits&0x7fff != 0
+		}
+		value = float64(math.Float32frombits(uint32(bits) << 16))
+	case elemFloat32:
 		if !thresholded {
 			return bits&0x7fffffff != 0
 		}
 		value = float64(math.Float32frombits(uint32(bits)))
-	case npy.Float64:
+	case elemFloat64:
 		if !thresholded {
 			return bits&^(1<<63) != 0
 		}
@@ -198,4 +211,122 @@ func (m *runtimeMem) read() {
 	var s runtime.MemStats
 	runtime.ReadMemStats(&s)
 	m.total = s.TotalAlloc
+}
+
+// FuzzAnalyzeSafetensors feeds arbitrary bytes to l0 as FuzzAnalyze does,
+// from safetensors seeds (and, as any bytes are, recognised by content):
+// as a file of known size and as a stream, with or without -key x, a rule
+// and -positions. Nothing may panic; both must agree on whether the bytes
+// are a readable tensor; and when they are, the report must match a plain
+// count over the tensor's bytes.
+func FuzzAnalyzeSafetensors(f *testing.F) {
+	var paths []string
+	for _, pattern := range []string{filepath.Join(stDir, "*.safetensors"), filepath.Join(readerDir, "*", "*.safetensors")} {
+		found, err := filepath.Glob(pattern)
+		if err != nil {
+			f.Fatal(err)
+		}
+		paths = append(paths, found...)
+	}
+	if len(paths) < 50 {
+		f.Fatalf("%d seeds", len(paths))
+	}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if len(data) > 4096 {
+			continue
+		}
+		f.Add(data, 0.5, false, false, uint8(0))
+	}
+	f.Add(stFile(f, safetensors.BFloat16, []int64{3, 4, 2}, make([]byte, 48)), 0.0, true, true, uint8(2))
+	f.Fuzz(func(t *testing.T, data []byte, threshold float64, hasThreshold, keyX bool, positions uint8) {
+		s := settings{dense: 0.1}
+		switch {
+		case math.IsNaN(threshold) || !hasThreshold:
+		case len(data)%2 == 0:
+			s.rule = metric.Above(threshold)
+		default:
+			s.rule = metric.AbsAbove(threshold)
+		}
+		if keyX {
+			s.key = "x"
+		}
+		if positions > 0 {
+			s.positions, s.skip = true, int(positions%4)
+		}
+		defer tiny(64, 64, 64)()
+		sized, errSized := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s, nil)
+		streamed, errStreamed := analyze("fuzz", asStream(data), -1, s, nil)
+		if (errSized == nil) != (errStreamed == nil) {
+			t.Fatalf("as a file: %v; as a stream: %v", errSized, errStreamed)
+		}
+		if errSized != nil {
+			return
+		}
+		if sized.format != "safetensors" {
+			return // a .npy or a state: FuzzAnalyze's and the metric's
+		}
+		h, err := safetensors.ReadHeader(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatalf("accepted a file safetensors.ReadHeader rejects: %v", err)
+		}
+		tensor, ok := h.Lookup(sized.tensor)
+		if !ok || sized.tensor != streamed.tensor {
+			t.Fatalf("read tensor %q (streamed %q), not in the file", sized.tensor, streamed.tensor)
+		}
+		payload := data[h.DataOffset()+tensor.Begin : h.DataOffset()+tensor.End]
+		e := safetensorsElem(tensor.DType)
+		want := countByHand(t, payload, tensor.Shape, e, s)
+		rows := tensor.Shape[0]
+		if s.positions {
+			want, rows = positionsByHand(t, payload, tensor.Shape, e, s)
+		}
+		for _, rep := range []*report{sized, streamed} {
+			if rep.rows != rows || len(rep.l0) != len(want) && !s.positions {
+				t.Fatalf("rows %d, l0 %v; want %d, %v", rep.rows, rep.l0, rows, want)
+			}
+			got := rep.l0
+			if s.positions {
+				got = rep.l0ByPosition
+			}
+			for c := range want {
+				if math.Abs(got[c]-want[c]) > 1e-12*max(1, math.Abs(want[c])) {
+					t.Fatalf("l0 %v, counted by hand %v", got, want)
+				}
+			}
+		}
+	})
+}
+
+// positionsByHand returns the L0 per position counted of a [batch,
+// position, feature] payload, the first s.skip positions left out, and the
+// batch.
+func positionsByHand(t *testing.T, payload []byte, shape []int64, e elem, s settings) ([]float64, int64) {
+	batch, positions, features := shape[0], shape[1], shape[2]
+	size := int64(e.size())
+	l0 := make([]float64, positions-int64(s.skip))
+	if len(payload) == 0 {
+		return l0, batch // rows of no features, maybe 2^62 of them
+	}
+	for r := range batch {
+		for p := int64(s.skip); p < positions; p++ {
+			for f := range features {
+				at := ((r*positions+p)*features + f) * size
+				var bits uint64
+				for k := size - 1; k >= 0; k-- {
+					bits = bits<<8 | uint64(payload[at+k])
+				}
+				if counts1(e, bits, s) {
+					l0[p-int64(s.skip)]++
+				}
+			}
+		}
+	}
+	for i := range l0 {
+		l0[i] /= float64(batch)
+	}
+	return l0, batch
 }

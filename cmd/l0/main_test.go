@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sparsekit/l0/internal/npy"
 	"github.com/sparsekit/l0/kernel"
@@ -365,17 +366,39 @@ func TestCommandLine(t *testing.T) {
 		status int
 		stderr string
 	}{
-		{[]string{"-h"}, 0, "usage: l0 [flags] [FILE.npy ...]"},
+		{[]string{"-h"}, 0, "usage: l0 [flags] [FILE ...]"},
 		{[]string{"-nope"}, 2, "flag provided but not defined: -nope"},
 		{[]string{"-threshold", "x"}, 2, `invalid value "x" for flag -threshold`},
 		{[]string{"-threshold", "NaN"}, 2, `invalid value "NaN" for flag -threshold`},
 		{[]string{"-dense", "1.5"}, 2, "l0: -dense 1.5: want a fraction from 0 to 1\n"},
 		{[]string{"-dense", "NaN"}, 2, "l0: -dense NaN"},
 		{[]string{"-kernels", "x.npy"}, 2, "l0: -kernels takes no files\n"},
+		{[]string{"-j", "0"}, 2, "l0: -j 0: want 1 or more workers\n"},
+		{[]string{"-per-file"}, 2, "l0: -per-file goes with -total"},
+		{[]string{"-save", "x", "-sparsity", "x"}, 2, "l0: -save and -sparsity name the same file\n"},
+		{[]string{"-skip-positions", "x"}, 2, `invalid value "x" for flag -skip-positions`},
 	} {
 		out, errs, status := runL0(c.args...)
 		if status != c.status || out != "" || !strings.Contains(errs, c.stderr) {
 			t.Errorf("l0 %q: status %d, stdout %q, stderr %q; want %d and %q", c.args, status, out, errs, c.status, c.stderr)
+		}
+	}
+}
+
+// TestUsage checks -h says every flag, and the points of each.
+func TestUsage(t *testing.T) {
+	_, errs, status := runL0("-h")
+	if status != 0 {
+		t.Fatalf("status %d", status)
+	}
+	for _, want := range []string{
+		"usage: l0 [flags] [FILE ...]", ".npy", "safetensors", "BF16", "l0 state", "first bytes",
+		"-json", "-kernels", "-threshold T", "-abs-threshold T", "-dense D", "-key NAME", "-positions",
+		"-skip-positions N", "-total", "-per-file", "-save FILE", "-sparsity FILE", "-j N", "-mmap",
+		"A bad input fails the", "log10(density + 1e-10)", "GODEBUG=cpu.avx512f=off",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("-h does not say %q:\n%s", want, errs)
 		}
 	}
 }
@@ -501,28 +524,58 @@ func TestBinary(t *testing.T) {
 }
 
 // TestProgress checks the progress line appears only after progressDelay,
-// says how far the file is, and is erased at the end.
+// says how far the run is, and is erased at the end.
 func TestProgress(t *testing.T) {
 	var b bytes.Buffer
 	p := &progress{w: &b}
-	p.start("big.npy", 1000)
+	p.start([]string{"big.npy"}, 1000)
 	p.add(100)
+	p.draw(p.began.Add(progressDelay / 2))
 	if b.Len() != 0 {
 		t.Fatalf("progress before the delay: %q", b.String())
 	}
-	p.began = p.began.Add(-2 * progressDelay)
 	p.add(400)
-	if !strings.HasPrefix(b.String(), "\r\x1b[Kl0: big.npy:  50% of 1 kB, ") || !strings.HasSuffix(b.String(), "B/s") {
-		t.Errorf("progress line %q", b.String())
+	p.draw(p.began.Add(2 * progressDelay))
+	if got := b.String(); !strings.HasPrefix(got, "\r\x1b[Kl0: big.npy:  50% of 1 kB, ") || !strings.HasSuffix(got, "B/s") {
+		t.Errorf("progress line %q", got)
 	}
-	p.done()
-	if !strings.HasSuffix(b.String(), "\r\x1b[K") {
+	// Erased before other output, drawn again on the next tick.
+	p.erase()
+	if !strings.HasSuffix(b.String(), "B/s\r\x1b[K") {
+		t.Errorf("progress not erased before output: %q", b.String())
+	}
+	p.draw(p.began.Add(3 * progressDelay))
+	p.finish()
+	if !strings.HasSuffix(b.String(), "B/s\r\x1b[K") || strings.Count(b.String(), "l0: big.npy") != 2 {
 		t.Errorf("progress not erased: %q", b.String())
 	}
+	// Many inputs: how many are done, of all the bytes.
+	b.Reset()
+	p = &progress{w: &b}
+	p.start([]string{"a", "b", "c"}, 3000)
+	p.add(1500)
+	p.fileDone()
+	if got := p.line(p.began.Add(time.Second)); !strings.HasPrefix(got, "l0: 1 of 3 inputs,  50% of 3 kB, 1.5 kB/s") {
+		t.Errorf("progress line %q", got)
+	}
+	p.finish()
+	if b.Len() != 0 {
+		t.Errorf("a short run drew %q", b.String())
+	}
+	// Streams of unknown size: the bytes read.
+	p = &progress{w: &b}
+	p.start([]string{"/dev/stdin"}, 0)
+	p.add(2000)
+	if got := p.line(p.began.Add(time.Second)); got != "l0: /dev/stdin: 2 kB read, 2 kB/s" {
+		t.Errorf("progress line %q", got)
+	}
+	p.finish()
 	var none *progress // not a terminal
-	none.start("x", 1)
+	none.start([]string{"x"}, 1)
 	none.add(1)
-	none.done()
+	none.fileDone()
+	none.erase()
+	none.finish()
 	if isTerminal(os.Stdin) && isTerminal(os.Stdout) && isTerminal(os.Stderr) {
 		t.Log("running on a terminal")
 	}

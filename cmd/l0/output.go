@@ -19,11 +19,15 @@ const maxListedComponents = 16
 // writeText writes the report for people.
 func writeText(w io.Writer, rep *report) error {
 	var b strings.Builder
-	h := rep.header
-	features := max(rep.components, 1) * rep.features
+	c := rep.config
+	features := max(c.components, 1) * c.features
 	fmt.Fprintf(&b, "%s\n", rep.name)
-	fmt.Fprintf(&b, "  array      %s %s (%s), .npy format %d.%d\n", h.ShapeString(), h.DType.Name(), h.Descr, h.Major, h.Minor)
-	fmt.Fprintf(&b, "  vectors    %d\n", rep.vectors)
+	fmt.Fprintf(&b, "  array      %s\n", rep.describe)
+	if c.positions > 0 {
+		fmt.Fprintf(&b, "  vectors    %d (%d × %d positions%s)\n", rep.vectors, rep.rows, c.positions, skipped(c.skip))
+	} else {
+		fmt.Fprintf(&b, "  vectors    %d\n", rep.vectors)
+	}
 	what := "non-zero features per vector"
 	if t, ok := rep.settings.rule.Threshold(); ok {
 		what = fmt.Sprintf("features > %g per vector", t)
@@ -31,11 +35,11 @@ func writeText(w io.Writer, rep *report) error {
 			what = fmt.Sprintf("features with |x| > %g per vector", t)
 		}
 	}
-	if rep.components > 0 {
+	if c.components > 0 {
 		what += ", per component"
 	}
 	var l0 string
-	if rep.components > maxListedComponents {
+	if c.components > maxListedComponents {
 		low, mean, high := spread(rep.l0)
 		l0 = fmt.Sprintf("min %.2f, mean %.2f, max %.2f", low, mean, high)
 		what += "; -json lists each"
@@ -43,9 +47,12 @@ func writeText(w io.Writer, rep *report) error {
 		l0 = joinFloats(rep.l0)
 	}
 	fmt.Fprintf(&b, "  L0         %s   (mean %s)\n", l0, what)
-	shape := fmt.Sprint(rep.features)
-	if rep.components > 0 {
-		shape = fmt.Sprintf("%d components × %d", rep.components, rep.features)
+	if c.positions > 0 {
+		writePositions(&b, rep.l0ByPosition, c.skip)
+	}
+	shape := fmt.Sprint(c.features)
+	if c.components > 0 {
+		shape = fmt.Sprintf("%d components × %d", c.components, c.features)
 	}
 	deadShare := 0.0 // of no features, none is dead
 	if features > 0 {
@@ -54,18 +61,70 @@ func writeText(w io.Writer, rep *report) error {
 	fmt.Fprintf(&b, "  features   %s: %d dead (%.1f%%), %d dense (density > %g)\n",
 		shape, sum(rep.dead), deadShare, sum(rep.dense), rep.settings.dense)
 	switch {
-	case rep.components > maxListedComponents:
+	case c.components > maxListedComponents:
 		fmt.Fprintf(&b, "             per component: dead %s, dense %s\n", intRange(rep.dead), intRange(rep.dense))
-	case rep.components > 0:
+	case c.components > 0:
 		fmt.Fprintf(&b, "             per component: dead %s, dense %s\n", joinInts(rep.dead), joinInts(rep.dense))
 	}
 	fmt.Fprintf(&b, "  density    log10 of the fraction of vectors a feature fires in:\n")
 	writeHistogram(&b, rep.histogram)
 	fmt.Fprintf(&b, "  kernel     %s\n", rep.level)
-	size := float64(h.DataBytes())
+	size := float64(rep.bytes)
 	fmt.Fprintf(&b, "  read       %s in %s: %s/s\n", formatBytes(size), rep.elapsed.Round(rep.elapsed/1000+1), formatBytes(size/max(rep.elapsed.Seconds(), 1e-9)))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// skipped says which positions -skip-positions left out.
+func skipped(skip int) string {
+	switch skip {
+	case 0:
+		return ""
+	case 1:
+		return "; position 0 skipped"
+	}
+	return fmt.Sprintf("; positions 0 to %d skipped", skip-1)
+}
+
+// listedPositions is how many positions the text report lists one by
+// one: the first of a context are the known outliers (the BOS token, the
+// attention sinks); the rest it sums up as their range.
+const listedPositions = 8
+
+// writePositions writes the L0 per position compactly: up to 16 positions
+// in rows of 8, else the first 8 and the range of the others, with where
+// their least and greatest are. first is the index of the first position.
+func writePositions(b *strings.Builder, l0 []float64, first int) {
+	fmt.Fprintf(b, "  position   L0 per position (-json lists each):\n")
+	row := func(from int, v []float64) {
+		label := fmt.Sprintf("%d to %d", from, from+len(v)-1)
+		if len(v) == 1 {
+			label = fmt.Sprint(from)
+		}
+		fmt.Fprintf(b, "    %-13s %s\n", label, joinFloats(v))
+	}
+	if len(l0) <= 2*listedPositions {
+		for i := 0; i < len(l0); i += listedPositions {
+			row(first+i, l0[i:min(len(l0), i+listedPositions)])
+		}
+		return
+	}
+	row(first, l0[:listedPositions])
+	rest := l0[listedPositions:]
+	low, high := 0, 0
+	mean := 0.0
+	for i, x := range rest {
+		if x < rest[low] {
+			low = i
+		}
+		if x > rest[high] {
+			high = i
+		}
+		mean += x
+	}
+	from := first + listedPositions
+	fmt.Fprintf(b, "    %-13s min %.2f (at %d), mean %.2f, max %.2f (at %d)\n", fmt.Sprintf("%d to %d", from, from+len(rest)-1),
+		rest[low], from+low, mean/float64(len(rest)), rest[high], from+high)
 }
 
 // writeHistogram draws the non-empty range of the histogram as bars.
@@ -106,14 +165,21 @@ func writeHistogram(b *strings.Builder, h metric.Histogram) {
 // jsonReport is the -json form of a report: one object per line.
 type jsonReport struct {
 	File           string        `json:"file"`
+	Format         string        `json:"format"`
+	Tensor         string        `json:"tensor,omitempty"`
+	Total          bool          `json:"total,omitempty"`
+	Files          []string      `json:"files,omitempty"`
 	Shape          []int64       `json:"shape"`
 	DType          string        `json:"dtype"`
 	Vectors        int64         `json:"vectors"`
 	Components     int           `json:"components"`
 	Features       int           `json:"features"`
+	Positions      int           `json:"positions,omitempty"`
+	SkipPositions  *int          `json:"skip_positions,omitempty"`
 	Rule           string        `json:"rule"`
 	Threshold      *jsonNumber   `json:"threshold"`
 	L0             any           `json:"l0"`
+	L0ByPosition   []float64     `json:"l0_by_position,omitempty"`
 	Dead           any           `json:"dead"`
 	Dense          any           `json:"dense"`
 	DenseThreshold float64       `json:"dense_threshold"`
@@ -131,16 +197,24 @@ type jsonHistogram struct {
 }
 
 // writeJSON writes the report as one line of JSON. l0, dead and dense are
-// numbers for a [batch, feature] array and lists, one per component, for a
-// [batch, component, feature] array.
+// numbers for a [batch, feature] array (and with -positions) and lists, one
+// per component, for a [batch, component, feature] array. With -positions,
+// l0_by_position lists the L0 of each position counted, the first being
+// position skip_positions; positions is the array's own count.
 func writeJSON(w io.Writer, rep *report) error {
+	c := rep.config
 	j := jsonReport{
 		File:           rep.name,
-		Shape:          rep.header.Shape,
-		DType:          rep.header.Descr,
+		Format:         rep.format,
+		Tensor:         rep.tensor,
+		Total:          rep.format == "total",
+		Files:          rep.files,
+		Shape:          rep.shape,
+		DType:          rep.dtype,
 		Vectors:        rep.vectors,
-		Components:     rep.components,
-		Features:       rep.features,
+		Components:     c.components,
+		Features:       c.features,
+		L0ByPosition:   rep.l0ByPosition,
 		Rule:           rep.settings.rule.String(),
 		L0:             rep.l0,
 		Dead:           rep.dead,
@@ -153,10 +227,13 @@ func writeJSON(w io.Writer, rep *report) error {
 			Dead:      rep.histogram.Dead,
 		},
 		Kernel:  rep.level.String(),
-		Bytes:   rep.header.DataBytes(),
+		Bytes:   rep.bytes,
 		Seconds: rep.elapsed.Seconds(),
 	}
-	if rep.components == 0 {
+	if c.positions > 0 {
+		j.Positions, j.SkipPositions = c.positions+c.skip, &c.skip
+	}
+	if c.components == 0 {
 		j.L0, j.Dead, j.Dense = rep.l0[0], rep.dead[0], rep.dense[0]
 	}
 	if t, ok := rep.settings.rule.Threshold(); ok {
@@ -174,8 +251,8 @@ func writeJSON(w io.Writer, rep *report) error {
 	return err
 }
 
-// reportError is an error in making one file's report, after which the
-// other files are still reported; any other error of a write function is
+// reportError is an error in making one input's report, after which the
+// other inputs are still reported; any other error of a write function is
 // the output's, which ends the run.
 type reportError struct{ error }
 

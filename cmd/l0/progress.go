@@ -4,19 +4,29 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// progress shows, on a terminal, how far the current file has been read.
-// Short files show nothing: the line appears once a file has taken
-// progressDelay, and is erased when it is done. A nil *progress shows
-// nothing at all.
+// progress shows, on a terminal, how far the whole run has gone: the
+// bytes counted of all inputs, the inputs done, the rate. Short runs show
+// nothing: the line appears once the run has taken progressDelay, is
+// redrawn every progressInterval, and is erased at the end. A nil
+// *progress shows nothing at all. Workers add to it at once.
 type progress struct {
-	w            io.Writer
-	name         string
-	total, read  int64
-	began, shown time.Time
-	visible      bool
+	w     io.Writer
+	name  string // the input, when there is one
+	total int64  // the bytes of the inputs of known size
+	files int64
+	read  atomic.Int64
+	done  atomic.Int64
+	began time.Time
+
+	mu      sync.Mutex
+	visible bool
+	stop    chan struct{}
+	stopped chan struct{}
 }
 
 const (
@@ -32,32 +42,97 @@ func newProgress(f *os.File) *progress {
 	return &progress{w: f}
 }
 
-func (p *progress) start(name string, total int64) {
+// start begins a run of the named inputs, of total bytes in all (those of
+// unknown size aside), and draws the line until finish.
+func (p *progress) start(names []string, total int64) {
 	if p == nil {
 		return
 	}
-	p.name, p.total, p.read, p.began, p.visible = name, total, 0, time.Now(), false
+	p.total, p.files, p.began = total, int64(len(names)), time.Now()
+	if len(names) == 1 {
+		p.name = names[0]
+	}
+	p.stop, p.stopped = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(p.stopped)
+		t := time.NewTicker(progressInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case now := <-t.C:
+				p.draw(now)
+			}
+		}
+	}()
 }
 
+// add counts n bytes read.
 func (p *progress) add(n int64) {
+	if p != nil {
+		p.read.Add(n)
+	}
+}
+
+// fileDone counts an input done.
+func (p *progress) fileDone() {
+	if p != nil {
+		p.done.Add(1)
+	}
+}
+
+// line is the progress line at now.
+func (p *progress) line(now time.Time) string {
+	read := p.read.Load()
+	rate := formatBytes(float64(read)/max(now.Sub(p.began).Seconds(), 1e-9)) + "/s"
+	amount := formatBytes(float64(read)) + " read"
+	if p.total > 0 {
+		amount = fmt.Sprintf("%3.0f%% of %s", 100*float64(read)/float64(p.total), formatBytes(float64(p.total)))
+	}
+	if p.files == 1 {
+		return fmt.Sprintf("l0: %s: %s, %s", p.name, amount, rate)
+	}
+	return fmt.Sprintf("l0: %d of %d inputs, %s, %s", p.done.Load(), p.files, amount, rate)
+}
+
+// draw redraws the line, once the run has taken progressDelay.
+func (p *progress) draw(now time.Time) {
+	if now.Sub(p.began) < progressDelay {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.visible = true
+	fmt.Fprintf(p.w, "\r\x1b[K%s", p.line(now))
+}
+
+// erase erases the line, if it is drawn, before other output; the next
+// tick draws it again.
+func (p *progress) erase() {
 	if p == nil {
 		return
 	}
-	p.read += n
-	now := time.Now()
-	if now.Sub(p.began) < progressDelay || now.Sub(p.shown) < progressInterval {
-		return
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.visible {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.visible = false
 	}
-	p.shown, p.visible = now, true
-	rate := float64(p.read) / now.Sub(p.began).Seconds()
-	fmt.Fprintf(p.w, "\r\x1b[Kl0: %s: %3.0f%% of %s, %s/s", p.name,
-		100*float64(p.read)/float64(max(p.total, 1)), formatBytes(float64(p.total)), formatBytes(rate))
 }
 
-func (p *progress) done() {
-	if p == nil || !p.visible {
+// finish stops drawing and erases the line.
+func (p *progress) finish() {
+	if p == nil || p.stop == nil {
 		return
 	}
-	fmt.Fprint(p.w, "\r\x1b[K")
-	p.visible = false
+	close(p.stop)
+	<-p.stopped
+	p.stop = nil
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.visible {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.visible = false
+	}
 }

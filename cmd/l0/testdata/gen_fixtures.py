@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Writes the .npy fixtures of cmd/l0's tests, and expected.json beside them.
+"""Writes the .npy and safetensors fixtures of cmd/l0's tests, and
+expected.json beside each set (npy/ and safetensors/).
 
 Run it from anywhere with Debian's numpy (apt-get install python3-numpy):
 
@@ -14,6 +15,18 @@ np.count_nonzero(a, axis=0), from which the dead and dense features and the
 log10 density histogram follow with l0's fixed bins. The bad fixtures are
 numpy files with something l0 must reject, or hand-made byte strings, each
 with the words its error message must contain.
+
+The safetensors files (there is no safetensors package here) are laid out
+by hand as the format's reference writer lays them out, as
+internal/safetensors/testdata/gen_fixtures.py does: the header JSON without
+spaces, tensors sorted by dtype (descending, in the order of the
+reference's Dtype enum) then name, padded with spaces to a multiple of 8
+bytes, the data in the same order; one file as older writers left them (no
+padding, unaligned data). BF16, which numpy lacks, is held as uint16 bit
+patterns (float32 truncated) and counted widened exactly to float32. Their
+expectations add the per-position reports of -positions and
+-skip-positions 1 ("positions"), and the totals of shards ("totals"), with
+SAELens' sparsity, log10(density + 1e-10) as float32, of each.
 """
 
 import json
@@ -24,6 +37,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "npy")
+ST = os.path.join(HERE, "safetensors")
 THRESHOLD = 0.5  # the -threshold and -abs-threshold of the thresholded expectations
 DENSE = 0.1  # the default -dense
 HIST_MIN, HIST_WIDTH, HIST_BINS = -8.0, 0.5, 16  # metric.Histogram's bins
@@ -173,7 +187,7 @@ def raw(header, payload=b"", version=(1, 0)):
     return pre + struct.pack(lenfmt, len(text)) + text + payload
 
 
-def main():
+def main_npy():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         os.remove(os.path.join(OUT, f))
@@ -284,4 +298,223 @@ def main():
         f.write("\n}}\n")
 
 
-main()
+# The safetensors fixtures. Their own generator, so that the .npy files
+# above keep drawing the same numbers.
+st_rng = np.random.default_rng(20261212)
+st_expected = {}
+st_totals = {}
+
+# The reference's Dtype enum, in its order: the writer sorts by it,
+# descending.
+ST_ORDER = ["BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F8_E4M3FNUZ",
+            "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64", "F64", "I64", "U64"]
+ST_NUMPY = {
+    "F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2",
+    "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "|i1",
+    "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "|u1", "BOOL": "|b1",
+}
+
+
+def st_sparse(shape, st, density=0.3):
+    """Random activations of the safetensors dtype st, as sparse() makes
+    them; BF16 as the top halves of float32 activations, with its edge
+    patterns (NaN, ±Inf, the smallest subnormal, -0) sprinkled in."""
+    global rng
+    saved, rng = rng, st_rng
+    try:
+        if st == "BF16":
+            f = sparse(shape, "<f4", density)
+            a = (f.view("<u4") >> 16).astype("<u2")
+            edge = np.array([0x7FC0, 0x7F80, 0xFF80, 0x0001, 0x8000], "<u2")
+            flat = a.reshape(-1)
+            k = min(flat.size, len(edge))
+            flat[st_rng.choice(flat.size, size=k, replace=False)] = edge[:k]
+            return a
+        return sparse(shape, ST_NUMPY[st], density)
+    finally:
+        rng = saved
+
+
+def st_numeric(st, a):
+    """The array numpy counts: BF16 patterns widened exactly to float32."""
+    if st == "BF16":
+        return (a.astype("<u4") << 16).view("<f4")
+    return a
+
+
+def reference_layout(tensors, metadata=None, pad=True):
+    """The bytes of a file of tensors, name -> (dtype, shape, bytes), laid
+    out as the reference writer does (pad=False: without the padding)."""
+    names = sorted(tensors, key=lambda n: (-ST_ORDER.index(tensors[n][0]), n))
+    header, offset, data = {}, 0, b""
+    if metadata is not None:
+        header["__metadata__"] = {k: metadata[k] for k in sorted(metadata)}
+    for n in names:
+        dtype, shape, raw = tensors[n]
+        header[n] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + len(raw)]}
+        offset += len(raw)
+        data += raw
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    if pad:
+        text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + data
+
+
+def expect_positions(a, skip):
+    """The report of a [batch, position, feature] array read with
+    -positions -skip-positions skip."""
+    batch, positions, features = a.shape
+    kept = a[:, skip:, :]
+    vectors = batch * (positions - skip)
+    flat = kept.reshape(vectors, features)
+    fired = np.count_nonzero(flat, axis=0)
+    density = fired / vectors
+    return {
+        "vectors": vectors,
+        "l0": float(np.count_nonzero(flat) / vectors),
+        "l0_by_position": (np.count_nonzero(kept, axis=-1).sum(0) / batch).tolist(),
+        "dead": int((density == 0).sum()),
+        "dense": int((density > DENSE).sum()),
+        "histogram": histogram(fired, vectors),
+    }
+
+
+def st_file(name, tensors, read=None, metadata=None, pad=True, positions=False):
+    """Writes a safetensors file of tensors, name -> (dtype, array), and
+    the expectation of the one l0 reads (read, or the only one)."""
+    raw = {t: (st, a.shape, np.ascontiguousarray(a).tobytes()) for t, (st, a) in tensors.items()}
+    data = reference_layout(raw, metadata, pad)
+    with open(os.path.join(ST, name), "wb") as f:
+        f.write(data)
+    key = read or next(iter(tensors))
+    st, a = tensors[key]
+    e = expect(st_numeric(st, a))
+    e["dtype"] = st
+    e["tensor"] = key
+    if read is not None:
+        e["key"] = read
+    if positions:
+        n = st_numeric(st, a)
+        e["positions"] = {str(skip): expect_positions(n, skip) for skip in (0, 1)}
+    st_expected[name] = e
+    return data
+
+
+def st_bad(name, data, error, key=None, stream_error=None):
+    """A file l0 must reject with an error containing error (and, read as
+    a stream of unknown size, stream_error where that differs)."""
+    with open(os.path.join(ST, name), "wb") as f:
+        f.write(data)
+    st_expected[name] = {"error": error}
+    if key is not None:
+        st_expected[name]["key"] = key
+    if stream_error is not None:
+        st_expected[name]["stream_error"] = stream_error
+
+
+def st_total(name, files, arrays, st):
+    """The total of shards: numpy's report of their rows together, and
+    SAELens' sparsity of it."""
+    a = st_numeric(st, np.concatenate(arrays))
+    e = expect(a)
+    batch = a.shape[0]
+    fired = np.count_nonzero(a, axis=0).reshape(-1)
+    sparsity = np.log10(fired / batch + 1e-10).astype("<f4")
+    e["files"] = files
+    e["sparsity_shape"] = list(a.shape[1:])
+    e["sparsity"] = sparsity.tolist()
+    st_totals[name] = e
+
+
+def main_safetensors():
+    os.makedirs(ST, exist_ok=True)
+    for f in os.listdir(ST):
+        os.remove(os.path.join(ST, f))
+    for st in ST_NUMPY:
+        st_file(f"{st}_2d.safetensors", {"x": (st, st_sparse((29, 13), st))})
+        st_file(f"{st}_3d.safetensors", {"x": (st, st_sparse((17, 3, 7), st))})
+    # SAELens before v4: {i}.safetensors, "activations" [n_tokens, 1, d].
+    st_file("saelens_activations.safetensors", {"activations": ("F32", st_sparse((64, 1, 24), "F32"))})
+    # OpenMOSS Language-Model-SAEs: "activation" [samples, context, d] and
+    # "tokens" [samples, context]: two tensors of rank 2 or 3, so -key.
+    st_file("openmoss_chunk.safetensors", {
+        "activation": ("BF16", st_sparse((6, 9, 20), "BF16")),
+        "tokens": ("I64", st_rng.integers(0, 50257, size=(6, 9), dtype="<i8")),
+    }, read="activation", positions=True)
+    # Token positions: the first position (BOS) fires far more.
+    a = st_sparse((10, 12, 16), "F32", density=0.2)
+    a[:, 0, :] = st_sparse((10, 16), "F32", density=0.9)
+    a[:, :, -1] = 0
+    st_file("positions.safetensors", {"acts": ("F32", a)}, positions=True)
+    # The one tensor of rank 2 or 3 among others, and metadata.
+    st_file("one_candidate.safetensors", {
+        "acts": ("F16", st_sparse((11, 9), "F16")),
+        "bias": ("F32", st_sparse((9,), "F32")),
+        "step": ("I64", np.array(7, "<i8")),
+        "scales": ("F8_E4M3", np.zeros((3, 3), "|u1")),
+    }, read=None, metadata={"format": "pt"})
+    st_expected["one_candidate.safetensors"]["tensor"] = "acts"
+    # An older writer: no padding, and so data not aligned for its floats.
+    st_file("unaligned.safetensors", {"x": ("F32", st_sparse((21, 5), "F32"))}, pad=False)
+    # 2^62 vectors of no features, and of 3 components of no features.
+    huge = 1 << 62
+    for name, st, shape, comps in [("empty_rows_2d.safetensors", "F32", [huge, 0], False),
+                                   ("empty_rows_3d.safetensors", "BF16", [huge, 3, 0], True)]:
+        data = reference_layout({"x": (st, shape, b"")})
+        with open(os.path.join(ST, name), "wb") as f:
+            f.write(data)
+        e = empty_expectation(shape, "<f4", comps)
+        e["dtype"], e["tensor"] = st, "x"
+        st_expected[name] = e
+    # Shards of one dataset: a total, in BF16 (also as one 3-D total).
+    shards = [st_sparse((n, 20), "BF16", density=0.1) for n in (30, 17, 41)]
+    names = []
+    for i, s in enumerate(shards):
+        names.append(f"shard_{i}.safetensors")
+        st_file(names[-1], {"activations": ("BF16", s)})
+    st_total("bf16_shards", names, shards, "BF16")
+    shards = [st_sparse((n, 2, 6), "F32", density=0.2) for n in (9, 14)]
+    names = []
+    for i, s in enumerate(shards):
+        names.append(f"comp_shard_{i}.safetensors")
+        st_file(names[-1], {"acts": ("F32", s)})
+    st_total("f32_component_shards", names, shards, "F32")
+
+    # Files l0 rejects; the reader's own rules are internal/safetensors'
+    # fixtures, which the tests run l0 on too.
+    good = open(os.path.join(ST, "F32_2d.safetensors"), "rb").read()
+    st_bad("two_candidates.safetensors", open(os.path.join(ST, "openmoss_chunk.safetensors"), "rb").read(),
+           '2 tensors of rank 2 or 3 of a dtype l0 counts: pick one with -key NAME; the file holds 2: "tokens" I64 [6, 9], "activation" BF16 [6, 9, 20]')
+    st_bad("no_candidate.safetensors", reference_layout({"b": ("F32", [4], b"\0" * 16), "s": ("F8_E4M3", [2, 2], b"\0" * 4)}),
+           'no tensor of rank 2 or 3 of a dtype l0 counts: pick one with -key NAME; the file holds 2: "b" F32 [4], "s" F8_E4M3 [2, 2] (a dtype l0 does not count)')
+    st_bad("f8_key.safetensors", reference_layout({"s": ("F8_E4M3", [2, 2], b"\0" * 4)}),
+           'tensor "s" is F8_E4M3 [2, 2]', key="s")
+    st_bad("c64_key.safetensors", reference_layout({"c": ("C64", [2, 2], b"\0" * 32)}), 'tensor "c" is C64 [2, 2]', key="c")
+    st_bad("missing_key.safetensors", good, 'no tensor "nope" (-key); the file holds 1: "x" F32 [29, 13]', key="nope")
+    st_bad("rank1_key.safetensors", reference_layout({"b": ("F32", [4], b"\0" * 16)}), "rank 1", key="b")
+    st_bad("rank4.safetensors", reference_layout({"b": ("F32", [1, 1, 1, 1], b"\0" * 4)}), "no tensor of rank 2 or 3")
+    st_bad("rank4_key.safetensors", reference_layout({"b": ("F32", [1, 1, 1, 1], b"\0" * 4)}), "rank 4", key="b")
+    st_bad("zero_vectors.safetensors", reference_layout({"x": ("F32", [0, 5], b"")}), "no vectors")
+    st_bad("truncated.safetensors", good[:-5], "truncated data: the header describes 1508 bytes of data, the file holds 1503",
+           stream_error="truncated data: tensor \"x\": the file ends 1503 bytes into the 1508 bytes of rows 0 to 29")
+    st_bad("truncated_in_header.safetensors", good[:40], "truncated data: the header length", stream_error="the file ends in the header")
+    st_bad("trailing.safetensors", good + b"\0", "bytes after the tensor data")
+    claim = b'{"x":{"dtype":"F32","shape":[1,1099511627776],"data_offsets":[0,4398046511104]}}'
+    st_bad("huge_claim.safetensors", struct.pack("<Q", len(claim)) + claim + b"\0" * 64, "describes 4398046511104 bytes of data",
+           stream_error="more (component, feature) pairs than l0 counts")
+    st_bad("huge_header_claim.safetensors", struct.pack("<Q", 99_999_992) + b'{"x":' + b" " * 120, "past the end of the file",
+           stream_error="the file ends in the header (125 of 99999992 bytes)")
+    st_bad("header_over_cap.safetensors", struct.pack("<Q", 100_000_008) + b"{}      ", "at most 100000000")
+    st_bad("featureless_components.safetensors", reference_layout({"x": ("U8", [1, 100000, 0], b"")}),
+           "components without features")
+
+    with open(os.path.join(ST, "expected.json"), "w") as f:
+        f.write('{"threshold": %s, "dense": %s, "files": {\n' % (json.dumps(THRESHOLD), json.dumps(DENSE)))
+        f.write(",\n".join("%s: %s" % (json.dumps(k), json.dumps(v, sort_keys=True)) for k, v in sorted(st_expected.items())))
+        f.write('\n}, "totals": {\n')
+        f.write(",\n".join("%s: %s" % (json.dumps(k), json.dumps(v, sort_keys=True)) for k, v in sorted(st_totals.items())))
+        f.write("\n}}\n")
+
+
+main_npy()
+main_safetensors()

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package window
+
+func faultsEmulated() bool { return false }
