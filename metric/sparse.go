@@ -132,7 +132,7 @@ func topKLayout(shape []int, entries, values, components int, hasValues bool) (l
 		return l, err
 	}
 	if hasValues && values != entries {
-		return l, fmt.Errorf("%w: %d values for the %d entries of shape %v", ErrShape, values, entries, shape)
+		return l, fmt.Errorf("%w: %d values for %d entries", ErrShape, values, entries)
 	}
 	return l, nil
 }
