@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sparsekit/l0/kernel"
+	"github.com/sparsekit/l0/metric"
 )
 
 // The index-count benchmarks: top-k outputs of k = 64 entries per vector,
@@ -200,5 +201,45 @@ func plainIndexLoop(counts []uint32, index []int32, values []float32) {
 	for i, j := range index {
 		bits := math.Float32bits(values[i]) & 0x7fffffff
 		counts[j] += (bits + 0x7fffffff) >> 31
+	}
+}
+
+// BenchmarkUpdateTopK: the same top-k batch through the metric, as a user
+// calls it: metric.UpdateTopK on a FeatureActivity of d_sae features (shape
+// [2^22/64, 64]), and on an L0Norm, at every level. The FeatureActivity's
+// entries/s is the figure issue 11 holds against numpy's bincount.
+func BenchmarkUpdateTopK(b *testing.B) {
+	for _, d := range sparseFeatures {
+		batch := sparseData(d)
+		rows := sparseEntries / sparseK
+		b.Run(fmt.Sprintf("d=%d", d), func(b *testing.B) {
+			for _, level := range kernel.Levels() {
+				b.Run("metric=FeatureActivity/impl="+level.String(), func(b *testing.B) {
+					defer kernel.SetLevel(level)()
+					a, err := metric.NewFeatureActivity[float32](0, d)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.ReportAllocs()
+					for b.Loop() {
+						if err := metric.UpdateTopK(a, batch.index, batch.values, rows, sparseK); err != nil {
+							b.Fatal(err)
+						}
+					}
+					reportEntries(b, sparseEntries)
+				})
+				b.Run("metric=L0Norm/impl="+level.String(), func(b *testing.B) {
+					defer kernel.SetLevel(level)()
+					m, _ := metric.NewL0Norm[float32](0)
+					b.ReportAllocs()
+					for b.Loop() {
+						if err := metric.UpdateTopK(m, batch.index, batch.values, rows, sparseK); err != nil {
+							b.Fatal(err)
+						}
+					}
+					reportEntries(b, sparseEntries)
+				})
+			}
+		})
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"unsafe"
 )
 
-// Every split of a long input for preemption lives here, for every family.
+// Every split of a long input for preemption of the dense families lives
+// here; the index family splits its entries in index_add.go, by the same
+// rule.
 //
 // Assembly cannot be preempted: a signal that lands in a kernel is ignored,
 // and a loop that calls kernels back to back has no preemption check

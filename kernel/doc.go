@@ -23,6 +23,13 @@
 //	x > t        CountAbove          CountAboveRows          AddAboveColumns
 //	|x| > t      CountAbsAbove       CountAbsAboveRows       AddAbsAboveColumns
 //
+// Sparse activations, (feature index, value) entries of top-k and
+// batch-top-k SAEs, have their own family: AddIndexCounts (every entry),
+// AddNonZeroIndexCounts, AddAboveIndexCounts and AddAbsAboveIndexCounts add
+// one to a per-feature counter for each entry whose value counts by the
+// rule, after checking every index (ErrIndex); CheckIndex checks indices
+// alone.
+//
 // The thresholded rules are for the float types and exact: the threshold is
 // a float64 compared with each element as real numbers, and NaN never
 // counts. The column counts of a batch of activation vectors [batch,

@@ -161,14 +161,14 @@ func TestFeatureActivityUnmarshalRejects(t *testing.T) {
 		b    []byte
 		want error
 	}{
-		"L0Norm state":          {stateOf(t, norm), ErrFormat},
-		"count above vectors":   {edit(valid, func(b []byte) { b[headerSize+8] = 2 }), ErrFormat},
-		"features overflow":     {edit(valid, func(b []byte) { binary.LittleEndian.PutUint64(b[16:], 1<<61+4) }), ErrFormat},
-		"huge features":         {edit(valid, func(b []byte) { binary.LittleEndian.PutUint64(b[16:], math.MaxInt64) }), ErrFormat},
-		"components, same size": {edit(valid, func(b []byte) { b[8] = 2; b[16] = 2 }), ErrMismatch},
-		"other features":        {other(0, 5, 0.5), ErrMismatch},
-		"other threshold":       {other(0, 4, 0.25), ErrMismatch},
-		"no threshold":          {stateOf(t, plain), ErrMismatch},
-		"float16 state":         {stateOf(t, f16), ErrMismatch},
+		"L0Norm state":           {stateOf(t, norm), ErrFormat},
+		"counts without vectors": {edit(valid, func(b []byte) { binary.LittleEndian.PutUint64(b[32:], 0) }), ErrFormat},
+		"features overflow":      {edit(valid, func(b []byte) { binary.LittleEndian.PutUint64(b[16:], 1<<61+4) }), ErrFormat},
+		"huge features":          {edit(valid, func(b []byte) { binary.LittleEndian.PutUint64(b[16:], math.MaxInt64) }), ErrFormat},
+		"components, same size":  {edit(valid, func(b []byte) { b[8] = 2; b[16] = 2 }), ErrMismatch},
+		"other features":         {other(0, 5, 0.5), ErrMismatch},
+		"other threshold":        {other(0, 4, 0.25), ErrMismatch},
+		"no threshold":           {stateOf(t, plain), ErrMismatch},
+		"float16 state":          {stateOf(t, f16), ErrMismatch},
 	})
 }

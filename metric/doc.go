@@ -47,6 +47,27 @@
 // 0), Dense (F/N > threshold), Histogram (log10 F/N in fixed bins) and L0
 // (the sum over f of F[c][f] / N, equal to L0Norm's value).
 //
+// # Sparse activations
+//
+// Top-k and batch-top-k SAEs give, per vector, k feature indices and their
+// values rather than a dense row. UpdateTopK takes them as torch.topk
+// returns them ([batch, k] or [batch, components, k] indices, values of the
+// same shape, or nil values: every entry counts), UpdateEntries as a list
+// of (feature, value) entries with the number of vectors they came from;
+// both take an *L0Norm or a *FeatureActivity (the Sparse interface) and any
+// index type of kernel.Index (int32, int64, uint16, uint32):
+//
+//	a, _ := metric.NewFeatureActivity[float32](0, 16384)
+//	_ = metric.UpdateTopK(a, topkIndices, topkValues, batch, 64)
+//
+// A sparse batch leaves a metric in exactly the state its dense batch
+// leaves it (the same MarshalBinary bytes): an entry counts by the metric's
+// rule, as the dense element would, and entries whose value does not count
+// add nothing. Every index is checked before anything is added
+// (kernel.ErrIndex, wrapped in ErrShape). The counting is the index kernels
+// of package kernel, a scatter into byte counters, at a few times numpy's
+// bincount.
+//
 // # Edge cases
 //
 //   - A batch of zero vectors is valid and changes nothing (Forward returns

@@ -219,3 +219,43 @@ func ExampleFeatureActivity_Merge() {
 	fmt.Println(total.Vectors(), "vectors, counts", total.Counts(), "dead", total.Dead())
 	// Output: 3 vectors, counts [1 1 1] dead []
 }
+
+// A top-k SAE's encoder gives, per vector, k feature indices and their k
+// values, as torch.topk returns them: here k = 2 of 5 features for each of
+// 3 vectors. UpdateTopK counts them as the dense batch would be counted: a
+// ReLU can leave a zero among the top k, and it does not fire.
+func ExampleUpdateTopK() {
+	a, _ := metric.NewFeatureActivity[float32](0, 5)
+	index := []int64{
+		3, 1,
+		3, 4,
+		0, 3,
+	}
+	values := []float32{
+		2.5, 0.5,
+		1.0, 0, // feature 4: a zero in the top 2
+		0.25, 3.0,
+	}
+	_ = metric.UpdateTopK(a, index, values, 3, 2)
+	fmt.Println(a.Counts())
+	l0, _ := a.L0()
+	fmt.Println(l0)
+	// Without values every entry fires, as sparsify counts "fired".
+	fired, _ := metric.NewFeatureActivity[float32](0, 5)
+	_ = metric.UpdateTopK(fired, index, nil, 3, 2)
+	fmt.Println(fired.Counts())
+	// Output:
+	// [1 1 0 3 0]
+	// [1.6666666666666667]
+	// [1 1 0 3 1]
+}
+
+// Batch-top-k encoders and activation caches give a list of entries, and
+// the number of vectors they came from.
+func ExampleUpdateEntries() {
+	m, _ := metric.NewL0Norm[float32](0)
+	_ = metric.UpdateEntries(m, 4, []uint32{7, 7, 1, 9, 2}, []float32{1, 2, 0, 4, 5})
+	l0, _ := m.Compute()
+	fmt.Println(m.Vectors(), l0)
+	// Output: 4 [1]
+}

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -161,4 +163,58 @@ func TestThresholdZeroSign(t *testing.T) {
 	require.NoError(t, neg.Merge(pos))
 	require.NoError(t, pos.UnmarshalBinary(stateOf(t, neg)))
 	require.Equal(t, uint64(0), binary.LittleEndian.Uint64(stateOf(t, neg)[24:]))
+}
+
+// FuzzSparse builds a dense batch from the fuzzer's bytes (float32 or
+// bfloat16, a shape and a rule it chooses), its top-k and entries forms, and
+// checks that every form leaves both metrics in the same binary state; and
+// that an index past the features is rejected with the state unchanged.
+func FuzzSparse(f *testing.F) {
+	f.Add([]byte{0, 0, 0x80, 0x3f, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0xc0, 0x7f}, uint8(2), uint8(1), uint8(2), uint8(0), false)
+	f.Add(bytes.Repeat([]byte{1, 0, 0, 0x80, 0, 0, 0, 0}, 40), uint8(10), uint8(2), uint8(8), uint8(5), true)
+	f.Fuzz(func(t *testing.T, data []byte, batch, components, features, rule uint8, half bool) {
+		if half {
+			fuzzSparse(t, elementsOf[kernel.BFloat16](data), int(batch%32), int(components%4), int(features%40)+1, rule, data)
+		} else {
+			fuzzSparse(t, elementsOf[float32](data), int(batch%32), int(components%4), int(features%40)+1, rule, data)
+		}
+	})
+}
+
+func fuzzSparse[T kernel.Float](t *testing.T, x []T, batch, components, features int, rule uint8, seed []byte) {
+	cases := sparseCases[T]()
+	c := cases[int(rule)%len(cases)]
+	shape := []int{batch, features}
+	if components > 0 {
+		shape = []int{batch, components, features}
+	}
+	n := product(shape)
+	if len(x) < n {
+		return
+	}
+	x = x[:n]
+	l := layoutOf(shape)
+	rng := rand.New(rand.NewPCG(uint64(len(seed)), uint64(rule)))
+	index, values, k := topKForm[T, int32](rng, x, l, c, int(rule)%3)
+	topKShape := append(append([]int{}, shape[:len(shape)-1]...), k)
+	dense, _ := NewFeatureActivity[T](components, features, c.rule)
+	sparse, _ := NewFeatureActivity[T](components, features, c.rule)
+	entries, _ := NewFeatureActivity[T](components, features, c.rule)
+	norm, _ := NewL0Norm[T](components, c.rule)
+	sparseNorm, _ := NewL0Norm[T](components, c.rule)
+	require.NoError(t, dense.Update(x, shape...))
+	require.NoError(t, UpdateTopK(sparse, index, values, topKShape...))
+	require.NoError(t, UpdateEntries(entries, batch, entriesForm(index, l, k), values))
+	require.NoError(t, norm.Update(x, shape...))
+	require.NoError(t, UpdateTopK(sparseNorm, index, values, topKShape...))
+	require.Equal(t, stateOf(t, dense), stateOf(t, sparse))
+	require.Equal(t, stateOf(t, dense), stateOf(t, entries))
+	require.Equal(t, stateOf(t, norm), stateOf(t, sparseNorm))
+	if len(index) > 0 {
+		bad := slices.Clone(index)
+		bad[int(rule)%len(bad)] = int32(features)
+		before := stateOf(t, sparse)
+		require.ErrorIs(t, UpdateTopK(sparse, bad, values, topKShape...), kernel.ErrIndex)
+		require.Equal(t, before, stateOf(t, sparse))
+	}
 }

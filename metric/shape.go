@@ -2,9 +2,9 @@ package metric
 
 import (
 	"fmt"
-	"slices"
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // layout is the validated shape of one batch: batch rows of slots

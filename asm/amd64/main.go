@@ -2,10 +2,13 @@
 //
 // The kernels come in families, one per rule of counting (nonzero: x != 0;
 // above: x > t; abs: |x| > t), each in every shape (count: a run of lanes;
-// columns: per-column counts of a matrix tile) and ISA (AVX-512, AVX2). A
-// family registers itself in families from its own file; the shapes are
-// count.go and columns.go, and every family reads its element types from
-// asm/internal/spec, the table the NEON emitter reads too.
+// columns: per-column counts of a matrix tile; stream: per-column counts of
+// whole rows in order) and ISA (AVX-512, AVX2); and the index family of
+// sparse entries (index.go: a range check, a value mask per rule, a
+// scatter and a widening). A family registers itself in families from its
+// own file; the shapes are count.go, columns.go and stream.go, and every
+// family reads its element types from asm/internal/spec, the table the NEON
+// emitter reads too.
 //
 //	amd64 -kernels DIR -pkg kernel      every family, DIR/z<family>_amd64.{s,go}
 //	amd64 -family NAME -out F.s -stubs F.go -pkg kernel      one family
