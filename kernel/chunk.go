@@ -144,11 +144,12 @@ func addColumnStream[W word](counts []uint64, x []W, stream streamKernel[W]) {
 	if segment == cols {
 		band = max(1, min(255, ChunkBytes/(cols*width)))
 	}
+	widen := active.Load().index.widen
 	pending := 0 // rows in the byte counters
 	for r0 := 0; r0 < rows; r0 += band {
 		b := min(band, rows-r0)
 		if pending+b > 255 {
-			widenCounts(counts, narrow)
+			widenCounts(counts, narrow, widen)
 			pending = 0
 		}
 		for c0 := 0; c0 < cols; c0 += segment {
@@ -159,7 +160,7 @@ func addColumnStream[W word](counts []uint64, x []W, stream streamKernel[W]) {
 		}
 		pending += b
 	}
-	widenCounts(counts, narrow)
+	widenCounts(counts, narrow, widen)
 	streamScratch.Put(p)
 }
 
@@ -171,12 +172,15 @@ func addStreamChunk[W word](counts []uint8, x []W, cols, stride, rows int, strea
 	stream(counts, x, cols, stride, rows)
 }
 
-// widenCounts adds the byte counters to counts, and clears them.
-func widenCounts(counts []uint64, narrow []uint8) {
-	for j, c := range narrow[:len(counts)] {
-		counts[j] += uint64(c)
+// widenCounts adds the byte counters to counts, and clears them, with the
+// index family's widen kernel, ChunkBytes of counts at a time.
+func widenCounts(counts []uint64, narrow []uint8, widen widenKernel) {
+	narrow = narrow[:len(counts)]
+	for len(counts) > 0 {
+		n := min(len(counts), ChunkBytes/8)
+		widenChunk(counts[:n], narrow[:n], widen)
+		counts, narrow = counts[n:], narrow[n:]
 	}
-	clear(narrow)
 }
 
 // addColumnTiles cuts the matrix x, len(counts) columns wide, into tiles of

@@ -2883,7 +2883,7 @@ done:
 	RET
 
 // func addAbsAboveStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
 TEXT ·addAbsAboveStreamFloat16AVX512(SB), NOSPLIT, $0-76
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -2905,89 +2905,245 @@ TEXT ·addAbsAboveStreamFloat16AVX512(SB), NOSPLIT, $0-76
 	TESTQ        SI, SI
 	JZ           done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	CMPQ     R10, $0x00000080
+	JB       vectors4
+	VMOVDQU8 (R9), Y0
+	VPANDD   (DI), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   (DI)(BX*1), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   (R8), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   (R8)(BX*1), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, (R9)
+	VMOVDQU8 32(R9), Y0
+	VPANDD   64(DI), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   64(DI)(BX*1), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   64(R8), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   64(R8)(BX*1), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 32(R9)
+	VMOVDQU8 64(R9), Y0
+	VPANDD   128(DI), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   128(DI)(BX*1), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   128(R8), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   128(R8)(BX*1), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 64(R9)
+	VMOVDQU8 96(R9), Y0
+	VPANDD   192(DI), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   192(DI)(BX*1), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   192(R8), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   192(R8)(BX*1), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 96(R9)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000100, R8
+	ADDQ     $0x00000080, R9
+	SUBQ     $0x00000080, R10
+	JMP      runs4
+
+vectors4:
+	CMPQ     R10, $0x00000020
+	JB       tail4
+	VMOVDQU8 (R9), Y0
+	VPANDD   (DI), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   (DI)(BX*1), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   (R8), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPANDD   (R8)(BX*1), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, (R9)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000040, R8
+	ADDQ     $0x00000020, R9
+	SUBQ     $0x00000020, R10
+	JMP      vectors4
+
+tail4:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	TESTQ       R10, R10
+	JZ          next4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVD       R11, K1
+	VMOVDQU8    (R9), Y0
+	VMOVDQU16.Z (DI), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (DI)(BX*1), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (R8), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (R8)(BX*1), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R9)
+
+next4:
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
-	// Runs of 4 vectors of the row, and their 128 counters.
-	CMPQ R9, $0x00000080
-	JB   vectors
+runs1:
+	CMPQ     R9, $0x00000080
+	JB       vectors1
+	VMOVDQU8 (R8), Y0
+	VPANDD   (DI), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, (R8)
+	VMOVDQU8 32(R8), Y0
+	VPANDD   64(DI), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 32(R8)
+	VMOVDQU8 64(R8), Y0
+	VPANDD   128(DI), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 64(R8)
+	VMOVDQU8 96(R8), Y0
+	VPANDD   192(DI), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 96(R8)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000080, R8
+	SUBQ     $0x00000080, R9
+	JMP      runs1
 
-	// Four vectors' masks, joined into masks of their runs of counters.
-	PREFETCHT0 1024(DI)
-	VPANDD     (DI), Z28, Z0
-	VPSUBW     Z0, Z27, Z0
-	VPCMPUW    $0x02, Z26, Z0, K1
-	PREFETCHT0 1088(DI)
-	VPANDD     64(DI), Z28, Z0
-	VPSUBW     Z0, Z27, Z0
-	VPCMPUW    $0x02, Z26, Z0, K2
-	PREFETCHT0 1152(DI)
-	VPANDD     128(DI), Z28, Z0
-	VPSUBW     Z0, Z27, Z0
-	VPCMPUW    $0x02, Z26, Z0, K3
-	PREFETCHT0 1216(DI)
-	VPANDD     192(DI), Z28, Z0
-	VPSUBW     Z0, Z27, Z0
-	VPCMPUW    $0x02, Z26, Z0, K4
-	KUNPCKDQ   K1, K2, K1
-	KUNPCKDQ   K3, K4, K2
-	VMOVDQU8   (R8), Z0
-	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, (R8)
-	VMOVDQU8   64(R8), Z0
-	VPSUBB     Z31, Z0, K2, Z0
-	VMOVDQU8   Z0, 64(R8)
-	ADDQ       $0x00000100, DI
-	ADDQ       $0x00000080, R8
-	SUBQ       $0x00000080, R9
-	JMP        runs
+vectors1:
+	CMPQ     R9, $0x00000020
+	JB       tail1
+	VMOVDQU8 (R8), Y0
+	VPANDD   (DI), Z28, Z1
+	VPSUBW   Z1, Z27, Z1
+	VPCMPUW  $0x02, Z26, Z1, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, (R8)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000020, R8
+	SUBQ     $0x00000020, R9
+	JMP      vectors1
 
-vectors:
-	// Whole vectors left.
-	CMPQ       R9, $0x00000020
-	JB         tail
-	PREFETCHT0 1024(DI)
-	VPANDD     (DI), Z28, Z0
-	VPSUBW     Z0, Z27, Z0
-	VPCMPUW    $0x02, Z26, Z0, K1
-	VMOVDQU8   (R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, (R8)
-	ADDQ       $0x00000040, DI
-	ADDQ       $0x00000020, R8
-	SUBQ       $0x00000020, R9
-	JMP        vectors
-
-tail:
-	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+tail1:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
 	TESTQ       R9, R9
-	JZ          next
+	JZ          next1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVD       R10, K1
-	VMOVDQU16.Z (DI), K1, Z0
-	VPANDD      Z0, Z28, Z0
-	VPSUBW      Z0, Z27, Z0
-	VPCMPUW     $0x02, Z26, Z0, K1, K1
 	VMOVDQU8    (R8), Y0
+	VMOVDQU16.Z (DI), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K1
 	VPSUBB      Y31, Y0, K1, Y0
 	VMOVDQU8    Y0, (R8)
 
-next:
-	// Next row.
+next1:
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
 	RET
 
 // func addAbsAboveStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
 TEXT ·addAbsAboveStreamFloat32AVX512(SB), NOSPLIT, $0-80
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -3009,87 +3165,245 @@ TEXT ·addAbsAboveStreamFloat32AVX512(SB), NOSPLIT, $0-80
 	TESTQ        SI, SI
 	JZ           done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	CMPQ     R10, $0x00000040
+	JB       vectors4
+	VMOVDQU8 (R9), X0
+	VPANDD   (DI), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   (DI)(BX*1), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   (R8), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   (R8)(BX*1), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, (R9)
+	VMOVDQU8 16(R9), X0
+	VPANDD   64(DI), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   64(DI)(BX*1), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   64(R8), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   64(R8)(BX*1), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 16(R9)
+	VMOVDQU8 32(R9), X0
+	VPANDD   128(DI), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   128(DI)(BX*1), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   128(R8), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   128(R8)(BX*1), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 32(R9)
+	VMOVDQU8 48(R9), X0
+	VPANDD   192(DI), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   192(DI)(BX*1), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   192(R8), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   192(R8)(BX*1), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 48(R9)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000100, R8
+	ADDQ     $0x00000040, R9
+	SUBQ     $0x00000040, R10
+	JMP      runs4
+
+vectors4:
+	CMPQ     R10, $0x00000010
+	JB       tail4
+	VMOVDQU8 (R9), X0
+	VPANDD   (DI), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   (DI)(BX*1), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   (R8), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VPANDD   (R8)(BX*1), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, (R9)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000040, R8
+	ADDQ     $0x00000010, R9
+	SUBQ     $0x00000010, R10
+	JMP      vectors4
+
+tail4:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	TESTQ       R10, R10
+	JZ          next4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVDQU8    (R9), X0
+	VMOVDQU32.Z (DI), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (DI)(BX*1), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (R8), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (R8)(BX*1), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R9)
+
+next4:
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
-	// Runs of 4 vectors of the row, and their 64 counters.
-	CMPQ R9, $0x00000040
-	JB   vectors
+runs1:
+	CMPQ     R9, $0x00000040
+	JB       vectors1
+	VMOVDQU8 (R8), X0
+	VPANDD   (DI), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, (R8)
+	VMOVDQU8 16(R8), X0
+	VPANDD   64(DI), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 16(R8)
+	VMOVDQU8 32(R8), X0
+	VPANDD   128(DI), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 32(R8)
+	VMOVDQU8 48(R8), X0
+	VPANDD   192(DI), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 48(R8)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000040, R8
+	SUBQ     $0x00000040, R9
+	JMP      runs1
 
-	// Four vectors' masks, joined into masks of their runs of counters.
-	PREFETCHT0 1024(DI)
-	VPANDD     (DI), Z28, Z0
-	VPSUBD     Z0, Z27, Z0
-	VPCMPUD    $0x02, Z26, Z0, K1
-	PREFETCHT0 1088(DI)
-	VPANDD     64(DI), Z28, Z0
-	VPSUBD     Z0, Z27, Z0
-	VPCMPUD    $0x02, Z26, Z0, K2
-	PREFETCHT0 1152(DI)
-	VPANDD     128(DI), Z28, Z0
-	VPSUBD     Z0, Z27, Z0
-	VPCMPUD    $0x02, Z26, Z0, K3
-	PREFETCHT0 1216(DI)
-	VPANDD     192(DI), Z28, Z0
-	VPSUBD     Z0, Z27, Z0
-	VPCMPUD    $0x02, Z26, Z0, K4
-	KUNPCKWD   K1, K2, K1
-	KUNPCKWD   K3, K4, K2
-	KUNPCKDQ   K1, K2, K1
-	VMOVDQU8   (R8), Z0
-	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, (R8)
-	ADDQ       $0x00000100, DI
-	ADDQ       $0x00000040, R8
-	SUBQ       $0x00000040, R9
-	JMP        runs
+vectors1:
+	CMPQ     R9, $0x00000010
+	JB       tail1
+	VMOVDQU8 (R8), X0
+	VPANDD   (DI), Z28, Z1
+	VPSUBD   Z1, Z27, Z1
+	VPCMPUD  $0x02, Z26, Z1, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, (R8)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000010, R8
+	SUBQ     $0x00000010, R9
+	JMP      vectors1
 
-vectors:
-	// Whole vectors left.
-	CMPQ       R9, $0x00000010
-	JB         tail
-	PREFETCHT0 1024(DI)
-	VPANDD     (DI), Z28, Z0
-	VPSUBD     Z0, Z27, Z0
-	VPCMPUD    $0x02, Z26, Z0, K1
-	VMOVDQU8   (R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, (R8)
-	ADDQ       $0x00000040, DI
-	ADDQ       $0x00000010, R8
-	SUBQ       $0x00000010, R9
-	JMP        vectors
-
-tail:
-	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+tail1:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
 	TESTQ       R9, R9
-	JZ          next
+	JZ          next1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
-	VMOVDQU32.Z (DI), K1, Z0
-	VPANDD      Z0, Z28, Z0
-	VPSUBD      Z0, Z27, Z0
-	VPCMPUD     $0x02, Z26, Z0, K1, K1
 	VMOVDQU8    (R8), X0
+	VMOVDQU32.Z (DI), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVDQU8    X0, (R8)
 
-next:
-	// Next row.
+next1:
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
 	RET
 
 // func addAbsAboveStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
 TEXT ·addAbsAboveStreamFloat64AVX512(SB), NOSPLIT, $0-88
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -3111,80 +3425,238 @@ TEXT ·addAbsAboveStreamFloat64AVX512(SB), NOSPLIT, $0-88
 	TESTQ        SI, SI
 	JZ           done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	CMPQ    R10, $0x00000020
+	JB      vectors4
+	VMOVQ   (R9), X0
+	VPANDD  (DI), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  (DI)(BX*1), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  (R8), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  (R8)(BX*1), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VMOVQ   X0, (R9)
+	VMOVQ   8(R9), X0
+	VPANDD  64(DI), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  64(DI)(BX*1), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  64(R8), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  64(R8)(BX*1), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VMOVQ   X0, 8(R9)
+	VMOVQ   16(R9), X0
+	VPANDD  128(DI), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  128(DI)(BX*1), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  128(R8), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  128(R8)(BX*1), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VMOVQ   X0, 16(R9)
+	VMOVQ   24(R9), X0
+	VPANDD  192(DI), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  192(DI)(BX*1), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  192(R8), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  192(R8)(BX*1), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VMOVQ   X0, 24(R9)
+	ADDQ    $0x00000100, DI
+	ADDQ    $0x00000100, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JMP     runs4
+
+vectors4:
+	CMPQ    R10, $0x00000008
+	JB      tail4
+	VMOVQ   (R9), X0
+	VPANDD  (DI), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  (DI)(BX*1), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  (R8), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VPANDD  (R8)(BX*1), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VMOVQ   X0, (R9)
+	ADDQ    $0x00000040, DI
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000008, R9
+	SUBQ    $0x00000008, R10
+	JMP     vectors4
+
+tail4:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	TESTQ       R10, R10
+	JZ          next4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVQ       (R9), X0
+	VMOVDQU64.Z (DI), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (DI)(BX*1), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (R8), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (R8)(BX*1), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R9)
+
+next4:
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
-	// Runs of 4 vectors of the row, and their 32 counters.
-	CMPQ R9, $0x00000020
-	JB   vectors
+runs1:
+	CMPQ    R9, $0x00000020
+	JB      vectors1
+	VMOVQ   (R8), X0
+	VPANDD  (DI), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VMOVQ   X0, (R8)
+	VMOVQ   8(R8), X0
+	VPANDD  64(DI), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VMOVQ   X0, 8(R8)
+	VMOVQ   16(R8), X0
+	VPANDD  128(DI), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VMOVQ   X0, 16(R8)
+	VMOVQ   24(R8), X0
+	VPANDD  192(DI), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VMOVQ   X0, 24(R8)
+	ADDQ    $0x00000100, DI
+	ADDQ    $0x00000020, R8
+	SUBQ    $0x00000020, R9
+	JMP     runs1
 
-	// Four vectors' masks, joined into masks of their runs of counters.
-	PREFETCHT0 1024(DI)
-	VPANDD     (DI), Z28, Z0
-	VPSUBQ     Z0, Z27, Z0
-	VPCMPUQ    $0x02, Z26, Z0, K1
-	PREFETCHT0 1088(DI)
-	VPANDD     64(DI), Z28, Z0
-	VPSUBQ     Z0, Z27, Z0
-	VPCMPUQ    $0x02, Z26, Z0, K2
-	PREFETCHT0 1152(DI)
-	VPANDD     128(DI), Z28, Z0
-	VPSUBQ     Z0, Z27, Z0
-	VPCMPUQ    $0x02, Z26, Z0, K3
-	PREFETCHT0 1216(DI)
-	VPANDD     192(DI), Z28, Z0
-	VPSUBQ     Z0, Z27, Z0
-	VPCMPUQ    $0x02, Z26, Z0, K4
-	KUNPCKBW   K1, K2, K1
-	KUNPCKBW   K3, K4, K2
-	KUNPCKWD   K1, K2, K1
-	VMOVDQU8   (R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, (R8)
-	ADDQ       $0x00000100, DI
-	ADDQ       $0x00000020, R8
-	SUBQ       $0x00000020, R9
-	JMP        runs
+vectors1:
+	CMPQ    R9, $0x00000008
+	JB      tail1
+	VMOVQ   (R8), X0
+	VPANDD  (DI), Z28, Z1
+	VPSUBQ  Z1, Z27, Z1
+	VPCMPUQ $0x02, Z26, Z1, K1
+	VPSUBB  X31, X0, K1, X0
+	VMOVQ   X0, (R8)
+	ADDQ    $0x00000040, DI
+	ADDQ    $0x00000008, R8
+	SUBQ    $0x00000008, R9
+	JMP     vectors1
 
-vectors:
-	// Whole vectors left.
-	CMPQ       R9, $0x00000008
-	JB         tail
-	PREFETCHT0 1024(DI)
-	VPANDD     (DI), Z28, Z0
-	VPSUBQ     Z0, Z27, Z0
-	VPCMPUQ    $0x02, Z26, Z0, K1
-	VMOVQ      (R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, (R8)
-	ADDQ       $0x00000040, DI
-	ADDQ       $0x00000008, R8
-	SUBQ       $0x00000008, R9
-	JMP        vectors
-
-tail:
-	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+tail1:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
 	TESTQ       R9, R9
-	JZ          next
+	JZ          next1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
-	VMOVDQU64.Z (DI), K1, Z0
-	VPANDD      Z0, Z28, Z0
-	VPSUBQ      Z0, Z27, Z0
-	VPCMPUQ     $0x02, Z26, Z0, K1, K1
 	VMOVQ       (R8), X0
+	VMOVDQU64.Z (DI), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVQ       X0, (R8)
 
-next:
-	// Next row.
+next1:
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
@@ -3194,7 +3666,7 @@ done:
 // Requires: AVX, AVX2
 TEXT ·addAbsAboveStreamFloat16AVX2(SB), NOSPLIT, $0-76
 	// Registers:
-	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
 	// Y15: every bit of a lane but its sign bit
 	// Y14: hi = lo + span and Y13: span, each with its lanes' top bit flipped,
 	// so that hi - x <= span, unsigned, is a signed compare
@@ -3220,17 +3692,84 @@ TEXT ·addAbsAboveStreamFloat16AVX2(SB), NOSPLIT, $0-76
 	VMOVD        DI, X0
 	VPBROADCASTW X0, Y13
 	ANDQ         $-32, DX
-	TESTQ        SI, SI
-	JZ           done
+	VPADDB       Y10, Y10, Y8
+	VPADDB       Y8, Y8, Y8
 	TESTQ        DX, DX
 	JZ           done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPAND     (DI), Y15, Y0
+	VPSUBW    Y0, Y14, Y0
+	VPCMPGTW  Y13, Y0, Y0
+	VPAND     32(DI), Y15, Y1
+	VPSUBW    Y1, Y14, Y1
+	VPCMPGTW  Y13, Y1, Y1
+	VPAND     (DI)(BX*1), Y15, Y2
+	VPSUBW    Y2, Y14, Y2
+	VPCMPGTW  Y13, Y2, Y2
+	VPADDW    Y2, Y0, Y0
+	VPAND     32(DI)(BX*1), Y15, Y2
+	VPSUBW    Y2, Y14, Y2
+	VPCMPGTW  Y13, Y2, Y2
+	VPADDW    Y2, Y1, Y1
+	VPAND     (R8), Y15, Y2
+	VPSUBW    Y2, Y14, Y2
+	VPCMPGTW  Y13, Y2, Y2
+	VPADDW    Y2, Y0, Y0
+	VPAND     32(R8), Y15, Y2
+	VPSUBW    Y2, Y14, Y2
+	VPCMPGTW  Y13, Y2, Y2
+	VPADDW    Y2, Y1, Y1
+	VPAND     (R8)(BX*1), Y15, Y2
+	VPSUBW    Y2, Y14, Y2
+	VPCMPGTW  Y13, Y2, Y2
+	VPADDW    Y2, Y0, Y0
+	VPAND     32(R8)(BX*1), Y15, Y2
+	VPSUBW    Y2, Y14, Y2
+	VPCMPGTW  Y13, Y2, Y2
+	VPADDW    Y2, Y1, Y1
+	VPACKSSWB Y1, Y0, Y0
+	VPERMQ    $0xd8, Y0, Y0
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y0, Y0
+	VPADDB  (R9), Y0, Y0
+	VMOVDQU Y0, (R9)
+	ADDQ    $0x00000040, DI
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs4
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
+runs1:
 	// A run of 32 columns: their lanes packed to bytes, added to their counters.
 	VPAND     (DI), Y15, Y0
 	VPSUBW    Y0, Y14, Y0
@@ -3240,18 +3779,20 @@ runs:
 	VPCMPGTW  Y13, Y1, Y1
 	VPACKSSWB Y1, Y0, Y0
 	VPERMQ    $0xd8, Y0, Y0
-	VPANDN    Y10, Y0, Y0
-	VPADDB    (R8), Y0, Y0
-	VMOVDQU   Y0, (R8)
-	ADDQ      $0x00000040, DI
-	ADDQ      $0x00000020, R8
-	SUBQ      $0x00000020, R9
-	JNZ       runs
 
-	// Next row.
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y0, Y0
+	VPADDB  (R8), Y0, Y0
+	VMOVDQU Y0, (R8)
+	ADDQ    $0x00000040, DI
+	ADDQ    $0x00000020, R8
+	SUBQ    $0x00000020, R9
+	JNZ     runs1
+
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
@@ -3261,7 +3802,7 @@ done:
 // Requires: AVX, AVX2
 TEXT ·addAbsAboveStreamFloat32AVX2(SB), NOSPLIT, $0-80
 	// Registers:
-	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
 	// Y15: every bit of a lane but its sign bit
 	// Y14: hi = lo + span and Y13: span, each with its lanes' top bit flipped,
 	// so that hi - x <= span, unsigned, is a signed compare
@@ -3290,17 +3831,116 @@ TEXT ·addAbsAboveStreamFloat32AVX2(SB), NOSPLIT, $0-80
 	VMOVD        DI, X0
 	VPBROADCASTD X0, Y13
 	ANDQ         $-32, DX
-	TESTQ        SI, SI
-	JZ           done
+	VPADDB       Y10, Y10, Y8
+	VPADDB       Y8, Y8, Y8
 	TESTQ        DX, DX
 	JZ           done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPAND     (DI), Y15, Y0
+	VPSUBD    Y0, Y14, Y0
+	VPCMPGTD  Y13, Y0, Y0
+	VPAND     32(DI), Y15, Y1
+	VPSUBD    Y1, Y14, Y1
+	VPCMPGTD  Y13, Y1, Y1
+	VPAND     64(DI), Y15, Y2
+	VPSUBD    Y2, Y14, Y2
+	VPCMPGTD  Y13, Y2, Y2
+	VPAND     96(DI), Y15, Y3
+	VPSUBD    Y3, Y14, Y3
+	VPCMPGTD  Y13, Y3, Y3
+	VPAND     (DI)(BX*1), Y15, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	VPAND     32(DI)(BX*1), Y15, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPADDD    Y4, Y1, Y1
+	VPAND     64(DI)(BX*1), Y15, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPADDD    Y4, Y2, Y2
+	VPAND     96(DI)(BX*1), Y15, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPADDD    Y4, Y3, Y3
+	VPAND     (R8), Y15, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	VPAND     32(R8), Y15, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPADDD    Y4, Y1, Y1
+	VPAND     64(R8), Y15, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPADDD    Y4, Y2, Y2
+	VPAND     96(R8), Y15, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPADDD    Y4, Y3, Y3
+	VPAND     (R8)(BX*1), Y15, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	VPAND     32(R8)(BX*1), Y15, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPADDD    Y4, Y1, Y1
+	VPAND     64(R8)(BX*1), Y15, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPADDD    Y4, Y2, Y2
+	VPAND     96(R8)(BX*1), Y15, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPADDD    Y4, Y3, Y3
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD    Y0, Y9, Y0
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y0, Y0
+	VPADDB  (R9), Y0, Y0
+	VMOVDQU Y0, (R9)
+	ADDQ    $0x00000080, DI
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs4
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
+runs1:
 	// A run of 32 columns: their lanes packed to bytes, added to their counters.
 	VPAND     (DI), Y15, Y0
 	VPSUBD    Y0, Y14, Y0
@@ -3318,18 +3958,20 @@ runs:
 	VPACKSSDW Y3, Y2, Y2
 	VPACKSSWB Y2, Y0, Y0
 	VPERMD    Y0, Y9, Y0
-	VPANDN    Y10, Y0, Y0
-	VPADDB    (R8), Y0, Y0
-	VMOVDQU   Y0, (R8)
-	ADDQ      $0x00000080, DI
-	ADDQ      $0x00000020, R8
-	SUBQ      $0x00000020, R9
-	JNZ       runs
 
-	// Next row.
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y0, Y0
+	VPADDB  (R8), Y0, Y0
+	VMOVDQU Y0, (R8)
+	ADDQ    $0x00000080, DI
+	ADDQ    $0x00000020, R8
+	SUBQ    $0x00000020, R9
+	JNZ     runs1
+
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER

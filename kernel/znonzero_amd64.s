@@ -6296,7 +6296,7 @@ done:
 	RET
 
 // func addNonZeroStreamBits8AVX512(counts []uint8, x []uint8, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, BMI2, MMX+
+// Requires: AVX, AVX512BW, AVX512F, BMI2
 TEXT ·addNonZeroStreamBits8AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -6312,79 +6312,185 @@ TEXT ·addNonZeroStreamBits8AVX512(SB), NOSPLIT, $0-72
 	TESTQ      SI, SI
 	JZ         done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	CMPQ     R10, $0x00000100
+	JB       vectors4
+	VMOVDQU8 (R9), Z0
+	VPTESTMB (DI), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB (DI)(BX*1), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB (R8), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB (R8)(BX*1), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VMOVDQU8 Z0, (R9)
+	VMOVDQU8 64(R9), Z0
+	VPTESTMB 64(DI), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB 64(DI)(BX*1), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB 64(R8), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB 64(R8)(BX*1), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VMOVDQU8 Z0, 64(R9)
+	VMOVDQU8 128(R9), Z0
+	VPTESTMB 128(DI), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB 128(DI)(BX*1), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB 128(R8), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB 128(R8)(BX*1), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VMOVDQU8 Z0, 128(R9)
+	VMOVDQU8 192(R9), Z0
+	VPTESTMB 192(DI), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB 192(DI)(BX*1), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB 192(R8), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB 192(R8)(BX*1), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VMOVDQU8 Z0, 192(R9)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000100, R8
+	ADDQ     $0x00000100, R9
+	SUBQ     $0x00000100, R10
+	JMP      runs4
+
+vectors4:
+	CMPQ     R10, $0x00000040
+	JB       tail4
+	VMOVDQU8 (R9), Z0
+	VPTESTMB (DI), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB (DI)(BX*1), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB (R8), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VPTESTMB (R8)(BX*1), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VMOVDQU8 Z0, (R9)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000040, R8
+	ADDQ     $0x00000040, R9
+	SUBQ     $0x00000040, R10
+	JMP      vectors4
+
+tail4:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	TESTQ      R10, R10
+	JZ         next4
+	MOVQ       $-1, R11
+	BZHIQ      R10, R11, R11
+	KMOVQ      R11, K1
+	VMOVDQU8   (R9), Z0
+	VMOVDQU8.Z (DI), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K2
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8.Z (DI)(BX*1), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K2
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8.Z (R8), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K2
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8.Z (R8)(BX*1), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K1
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R9)
+
+next4:
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
-	// Runs of 4 vectors of the row, and their 256 counters.
-	CMPQ       R9, $0x00000100
-	JB         vectors
-	PREFETCHT0 1024(DI)
-	VPTESTMB   (DI), Z31, K1
-	VMOVDQU8   (R8), Z0
-	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, (R8)
-	PREFETCHT0 1088(DI)
-	VPTESTMB   64(DI), Z31, K1
-	VMOVDQU8   64(R8), Z0
-	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, 64(R8)
-	PREFETCHT0 1152(DI)
-	VPTESTMB   128(DI), Z31, K1
-	VMOVDQU8   128(R8), Z0
-	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, 128(R8)
-	PREFETCHT0 1216(DI)
-	VPTESTMB   192(DI), Z31, K1
-	VMOVDQU8   192(R8), Z0
-	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, 192(R8)
-	ADDQ       $0x00000100, DI
-	ADDQ       $0x00000100, R8
-	SUBQ       $0x00000100, R9
-	JMP        runs
+runs1:
+	CMPQ     R9, $0x00000100
+	JB       vectors1
+	VMOVDQU8 (R8), Z0
+	VPTESTMB (DI), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VMOVDQU8 Z0, (R8)
+	VMOVDQU8 64(R8), Z0
+	VPTESTMB 64(DI), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VMOVDQU8 Z0, 64(R8)
+	VMOVDQU8 128(R8), Z0
+	VPTESTMB 128(DI), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VMOVDQU8 Z0, 128(R8)
+	VMOVDQU8 192(R8), Z0
+	VPTESTMB 192(DI), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VMOVDQU8 Z0, 192(R8)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000100, R8
+	SUBQ     $0x00000100, R9
+	JMP      runs1
 
-vectors:
-	// Whole vectors left.
-	CMPQ       R9, $0x00000040
-	JB         tail
-	PREFETCHT0 1024(DI)
-	VPTESTMB   (DI), Z31, K1
-	VMOVDQU8   (R8), Z0
-	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, (R8)
-	ADDQ       $0x00000040, DI
-	ADDQ       $0x00000040, R8
-	SUBQ       $0x00000040, R9
-	JMP        vectors
+vectors1:
+	CMPQ     R9, $0x00000040
+	JB       tail1
+	VMOVDQU8 (R8), Z0
+	VPTESTMB (DI), Z31, K1
+	VPSUBB   Z31, Z0, K1, Z0
+	VMOVDQU8 Z0, (R8)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000040, R8
+	SUBQ     $0x00000040, R9
+	JMP      vectors1
 
-tail:
-	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+tail1:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
 	TESTQ      R9, R9
-	JZ         next
+	JZ         next1
 	MOVQ       $-1, R10
 	BZHIQ      R9, R10, R10
 	KMOVQ      R10, K1
-	VMOVDQU8.Z (DI), K1, Z0
-	VPTESTMB   Z0, Z31, K1, K1
 	VMOVDQU8   (R8), Z0
+	VMOVDQU8.Z (DI), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K1
 	VPSUBB     Z31, Z0, K1, Z0
 	VMOVDQU8   Z0, (R8)
 
-next:
-	// Next row.
+next1:
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroStreamBits16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
 TEXT ·addNonZeroStreamBits16AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -6401,77 +6507,185 @@ TEXT ·addNonZeroStreamBits16AVX512(SB), NOSPLIT, $0-72
 	TESTQ      SI, SI
 	JZ         done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	CMPQ     R10, $0x00000080
+	JB       vectors4
+	VMOVDQU8 (R9), Y0
+	VPTESTMW (DI), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW (DI)(BX*1), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW (R8), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW (R8)(BX*1), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, (R9)
+	VMOVDQU8 32(R9), Y0
+	VPTESTMW 64(DI), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 64(DI)(BX*1), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 64(R8), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 64(R8)(BX*1), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 32(R9)
+	VMOVDQU8 64(R9), Y0
+	VPTESTMW 128(DI), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 128(DI)(BX*1), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 128(R8), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 128(R8)(BX*1), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 64(R9)
+	VMOVDQU8 96(R9), Y0
+	VPTESTMW 192(DI), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 192(DI)(BX*1), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 192(R8), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 192(R8)(BX*1), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 96(R9)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000100, R8
+	ADDQ     $0x00000080, R9
+	SUBQ     $0x00000080, R10
+	JMP      runs4
+
+vectors4:
+	CMPQ     R10, $0x00000020
+	JB       tail4
+	VMOVDQU8 (R9), Y0
+	VPTESTMW (DI), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW (DI)(BX*1), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW (R8), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW (R8)(BX*1), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, (R9)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000040, R8
+	ADDQ     $0x00000020, R9
+	SUBQ     $0x00000020, R10
+	JMP      vectors4
+
+tail4:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	TESTQ       R10, R10
+	JZ          next4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVD       R11, K1
+	VMOVDQU8    (R9), Y0
+	VMOVDQU16.Z (DI), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (DI)(BX*1), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (R8), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (R8)(BX*1), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R9)
+
+next4:
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
-	// Runs of 4 vectors of the row, and their 128 counters.
-	CMPQ R9, $0x00000080
-	JB   vectors
+runs1:
+	CMPQ     R9, $0x00000080
+	JB       vectors1
+	VMOVDQU8 (R8), Y0
+	VPTESTMW (DI), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, (R8)
+	VMOVDQU8 32(R8), Y0
+	VPTESTMW 64(DI), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 32(R8)
+	VMOVDQU8 64(R8), Y0
+	VPTESTMW 128(DI), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 64(R8)
+	VMOVDQU8 96(R8), Y0
+	VPTESTMW 192(DI), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 96(R8)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000080, R8
+	SUBQ     $0x00000080, R9
+	JMP      runs1
 
-	// Four vectors' masks, joined into masks of their runs of counters.
-	PREFETCHT0 1024(DI)
-	VPTESTMW   (DI), Z31, K1
-	PREFETCHT0 1088(DI)
-	VPTESTMW   64(DI), Z31, K2
-	PREFETCHT0 1152(DI)
-	VPTESTMW   128(DI), Z31, K3
-	PREFETCHT0 1216(DI)
-	VPTESTMW   192(DI), Z31, K4
-	KUNPCKDQ   K1, K2, K1
-	KUNPCKDQ   K3, K4, K2
-	VMOVDQU8   (R8), Z0
-	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, (R8)
-	VMOVDQU8   64(R8), Z0
-	VPSUBB     Z31, Z0, K2, Z0
-	VMOVDQU8   Z0, 64(R8)
-	ADDQ       $0x00000100, DI
-	ADDQ       $0x00000080, R8
-	SUBQ       $0x00000080, R9
-	JMP        runs
+vectors1:
+	CMPQ     R9, $0x00000020
+	JB       tail1
+	VMOVDQU8 (R8), Y0
+	VPTESTMW (DI), Z31, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, (R8)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000020, R8
+	SUBQ     $0x00000020, R9
+	JMP      vectors1
 
-vectors:
-	// Whole vectors left.
-	CMPQ       R9, $0x00000020
-	JB         tail
-	PREFETCHT0 1024(DI)
-	VPTESTMW   (DI), Z31, K1
-	VMOVDQU8   (R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, (R8)
-	ADDQ       $0x00000040, DI
-	ADDQ       $0x00000020, R8
-	SUBQ       $0x00000020, R9
-	JMP        vectors
-
-tail:
-	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+tail1:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
 	TESTQ       R9, R9
-	JZ          next
+	JZ          next1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVD       R10, K1
-	VMOVDQU16.Z (DI), K1, Z0
-	VPTESTMW    Z0, Z31, K1, K1
 	VMOVDQU8    (R8), Y0
+	VMOVDQU16.Z (DI), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K1
 	VPSUBB      Y31, Y0, K1, Y0
 	VMOVDQU8    Y0, (R8)
 
-next:
-	// Next row.
+next1:
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
 TEXT ·addNonZeroStreamFloat16AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -6489,77 +6703,185 @@ TEXT ·addNonZeroStreamFloat16AVX512(SB), NOSPLIT, $0-72
 	TESTQ      SI, SI
 	JZ         done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	CMPQ     R10, $0x00000080
+	JB       vectors4
+	VMOVDQU8 (R9), Y0
+	VPTESTMW (DI), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW (DI)(BX*1), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW (R8), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW (R8)(BX*1), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, (R9)
+	VMOVDQU8 32(R9), Y0
+	VPTESTMW 64(DI), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 64(DI)(BX*1), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 64(R8), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 64(R8)(BX*1), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 32(R9)
+	VMOVDQU8 64(R9), Y0
+	VPTESTMW 128(DI), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 128(DI)(BX*1), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 128(R8), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 128(R8)(BX*1), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 64(R9)
+	VMOVDQU8 96(R9), Y0
+	VPTESTMW 192(DI), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 192(DI)(BX*1), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 192(R8), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW 192(R8)(BX*1), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 96(R9)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000100, R8
+	ADDQ     $0x00000080, R9
+	SUBQ     $0x00000080, R10
+	JMP      runs4
+
+vectors4:
+	CMPQ     R10, $0x00000020
+	JB       tail4
+	VMOVDQU8 (R9), Y0
+	VPTESTMW (DI), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW (DI)(BX*1), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW (R8), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VPTESTMW (R8)(BX*1), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, (R9)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000040, R8
+	ADDQ     $0x00000020, R9
+	SUBQ     $0x00000020, R10
+	JMP      vectors4
+
+tail4:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	TESTQ       R10, R10
+	JZ          next4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVD       R11, K1
+	VMOVDQU8    (R9), Y0
+	VMOVDQU16.Z (DI), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (DI)(BX*1), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (R8), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (R8)(BX*1), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R9)
+
+next4:
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
-	// Runs of 4 vectors of the row, and their 128 counters.
-	CMPQ R9, $0x00000080
-	JB   vectors
+runs1:
+	CMPQ     R9, $0x00000080
+	JB       vectors1
+	VMOVDQU8 (R8), Y0
+	VPTESTMW (DI), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, (R8)
+	VMOVDQU8 32(R8), Y0
+	VPTESTMW 64(DI), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 32(R8)
+	VMOVDQU8 64(R8), Y0
+	VPTESTMW 128(DI), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 64(R8)
+	VMOVDQU8 96(R8), Y0
+	VPTESTMW 192(DI), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, 96(R8)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000080, R8
+	SUBQ     $0x00000080, R9
+	JMP      runs1
 
-	// Four vectors' masks, joined into masks of their runs of counters.
-	PREFETCHT0 1024(DI)
-	VPTESTMW   (DI), Z28, K1
-	PREFETCHT0 1088(DI)
-	VPTESTMW   64(DI), Z28, K2
-	PREFETCHT0 1152(DI)
-	VPTESTMW   128(DI), Z28, K3
-	PREFETCHT0 1216(DI)
-	VPTESTMW   192(DI), Z28, K4
-	KUNPCKDQ   K1, K2, K1
-	KUNPCKDQ   K3, K4, K2
-	VMOVDQU8   (R8), Z0
-	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, (R8)
-	VMOVDQU8   64(R8), Z0
-	VPSUBB     Z31, Z0, K2, Z0
-	VMOVDQU8   Z0, 64(R8)
-	ADDQ       $0x00000100, DI
-	ADDQ       $0x00000080, R8
-	SUBQ       $0x00000080, R9
-	JMP        runs
+vectors1:
+	CMPQ     R9, $0x00000020
+	JB       tail1
+	VMOVDQU8 (R8), Y0
+	VPTESTMW (DI), Z28, K1
+	VPSUBB   Y31, Y0, K1, Y0
+	VMOVDQU8 Y0, (R8)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000020, R8
+	SUBQ     $0x00000020, R9
+	JMP      vectors1
 
-vectors:
-	// Whole vectors left.
-	CMPQ       R9, $0x00000020
-	JB         tail
-	PREFETCHT0 1024(DI)
-	VPTESTMW   (DI), Z28, K1
-	VMOVDQU8   (R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, (R8)
-	ADDQ       $0x00000040, DI
-	ADDQ       $0x00000020, R8
-	SUBQ       $0x00000020, R9
-	JMP        vectors
-
-tail:
-	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+tail1:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
 	TESTQ       R9, R9
-	JZ          next
+	JZ          next1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVD       R10, K1
-	VMOVDQU16.Z (DI), K1, Z0
-	VPTESTMW    Z0, Z28, K1, K1
 	VMOVDQU8    (R8), Y0
+	VMOVDQU16.Z (DI), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K1
 	VPSUBB      Y31, Y0, K1, Y0
 	VMOVDQU8    Y0, (R8)
 
-next:
-	// Next row.
+next1:
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroStreamBits32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
 TEXT ·addNonZeroStreamBits32AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -6576,75 +6898,185 @@ TEXT ·addNonZeroStreamBits32AVX512(SB), NOSPLIT, $0-72
 	TESTQ      SI, SI
 	JZ         done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	CMPQ     R10, $0x00000040
+	JB       vectors4
+	VMOVDQU8 (R9), X0
+	VPTESTMD (DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD (DI)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD (R8), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD (R8)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, (R9)
+	VMOVDQU8 16(R9), X0
+	VPTESTMD 64(DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 64(DI)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 64(R8), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 64(R8)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 16(R9)
+	VMOVDQU8 32(R9), X0
+	VPTESTMD 128(DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 128(DI)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 128(R8), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 128(R8)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 32(R9)
+	VMOVDQU8 48(R9), X0
+	VPTESTMD 192(DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 192(DI)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 192(R8), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 192(R8)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 48(R9)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000100, R8
+	ADDQ     $0x00000040, R9
+	SUBQ     $0x00000040, R10
+	JMP      runs4
+
+vectors4:
+	CMPQ     R10, $0x00000010
+	JB       tail4
+	VMOVDQU8 (R9), X0
+	VPTESTMD (DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD (DI)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD (R8), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD (R8)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, (R9)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000040, R8
+	ADDQ     $0x00000010, R9
+	SUBQ     $0x00000010, R10
+	JMP      vectors4
+
+tail4:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	TESTQ       R10, R10
+	JZ          next4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVDQU8    (R9), X0
+	VMOVDQU32.Z (DI), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (DI)(BX*1), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (R8), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (R8)(BX*1), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R9)
+
+next4:
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
-	// Runs of 4 vectors of the row, and their 64 counters.
-	CMPQ R9, $0x00000040
-	JB   vectors
+runs1:
+	CMPQ     R9, $0x00000040
+	JB       vectors1
+	VMOVDQU8 (R8), X0
+	VPTESTMD (DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, (R8)
+	VMOVDQU8 16(R8), X0
+	VPTESTMD 64(DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 16(R8)
+	VMOVDQU8 32(R8), X0
+	VPTESTMD 128(DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 32(R8)
+	VMOVDQU8 48(R8), X0
+	VPTESTMD 192(DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 48(R8)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000040, R8
+	SUBQ     $0x00000040, R9
+	JMP      runs1
 
-	// Four vectors' masks, joined into masks of their runs of counters.
-	PREFETCHT0 1024(DI)
-	VPTESTMD   (DI), Z31, K1
-	PREFETCHT0 1088(DI)
-	VPTESTMD   64(DI), Z31, K2
-	PREFETCHT0 1152(DI)
-	VPTESTMD   128(DI), Z31, K3
-	PREFETCHT0 1216(DI)
-	VPTESTMD   192(DI), Z31, K4
-	KUNPCKWD   K1, K2, K1
-	KUNPCKWD   K3, K4, K2
-	KUNPCKDQ   K1, K2, K1
-	VMOVDQU8   (R8), Z0
-	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, (R8)
-	ADDQ       $0x00000100, DI
-	ADDQ       $0x00000040, R8
-	SUBQ       $0x00000040, R9
-	JMP        runs
+vectors1:
+	CMPQ     R9, $0x00000010
+	JB       tail1
+	VMOVDQU8 (R8), X0
+	VPTESTMD (DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, (R8)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000010, R8
+	SUBQ     $0x00000010, R9
+	JMP      vectors1
 
-vectors:
-	// Whole vectors left.
-	CMPQ       R9, $0x00000010
-	JB         tail
-	PREFETCHT0 1024(DI)
-	VPTESTMD   (DI), Z31, K1
-	VMOVDQU8   (R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, (R8)
-	ADDQ       $0x00000040, DI
-	ADDQ       $0x00000010, R8
-	SUBQ       $0x00000010, R9
-	JMP        vectors
-
-tail:
-	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+tail1:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
 	TESTQ       R9, R9
-	JZ          next
+	JZ          next1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
-	VMOVDQU32.Z (DI), K1, Z0
-	VPTESTMD    Z0, Z31, K1, K1
 	VMOVDQU8    (R8), X0
+	VMOVDQU32.Z (DI), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVDQU8    X0, (R8)
 
-next:
-	// Next row.
+next1:
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
 TEXT ·addNonZeroStreamFloat32AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -6662,75 +7094,185 @@ TEXT ·addNonZeroStreamFloat32AVX512(SB), NOSPLIT, $0-72
 	TESTQ      SI, SI
 	JZ         done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	CMPQ     R10, $0x00000040
+	JB       vectors4
+	VMOVDQU8 (R9), X0
+	VPTESTMD (DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD (DI)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD (R8), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD (R8)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, (R9)
+	VMOVDQU8 16(R9), X0
+	VPTESTMD 64(DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 64(DI)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 64(R8), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 64(R8)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 16(R9)
+	VMOVDQU8 32(R9), X0
+	VPTESTMD 128(DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 128(DI)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 128(R8), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 128(R8)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 32(R9)
+	VMOVDQU8 48(R9), X0
+	VPTESTMD 192(DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 192(DI)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 192(R8), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD 192(R8)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 48(R9)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000100, R8
+	ADDQ     $0x00000040, R9
+	SUBQ     $0x00000040, R10
+	JMP      runs4
+
+vectors4:
+	CMPQ     R10, $0x00000010
+	JB       tail4
+	VMOVDQU8 (R9), X0
+	VPTESTMD (DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD (DI)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD (R8), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMD (R8)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, (R9)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000040, R8
+	ADDQ     $0x00000010, R9
+	SUBQ     $0x00000010, R10
+	JMP      vectors4
+
+tail4:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	TESTQ       R10, R10
+	JZ          next4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVDQU8    (R9), X0
+	VMOVDQU32.Z (DI), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (DI)(BX*1), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (R8), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (R8)(BX*1), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R9)
+
+next4:
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
-	// Runs of 4 vectors of the row, and their 64 counters.
-	CMPQ R9, $0x00000040
-	JB   vectors
+runs1:
+	CMPQ     R9, $0x00000040
+	JB       vectors1
+	VMOVDQU8 (R8), X0
+	VPTESTMD (DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, (R8)
+	VMOVDQU8 16(R8), X0
+	VPTESTMD 64(DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 16(R8)
+	VMOVDQU8 32(R8), X0
+	VPTESTMD 128(DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 32(R8)
+	VMOVDQU8 48(R8), X0
+	VPTESTMD 192(DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, 48(R8)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000040, R8
+	SUBQ     $0x00000040, R9
+	JMP      runs1
 
-	// Four vectors' masks, joined into masks of their runs of counters.
-	PREFETCHT0 1024(DI)
-	VPTESTMD   (DI), Z28, K1
-	PREFETCHT0 1088(DI)
-	VPTESTMD   64(DI), Z28, K2
-	PREFETCHT0 1152(DI)
-	VPTESTMD   128(DI), Z28, K3
-	PREFETCHT0 1216(DI)
-	VPTESTMD   192(DI), Z28, K4
-	KUNPCKWD   K1, K2, K1
-	KUNPCKWD   K3, K4, K2
-	KUNPCKDQ   K1, K2, K1
-	VMOVDQU8   (R8), Z0
-	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, (R8)
-	ADDQ       $0x00000100, DI
-	ADDQ       $0x00000040, R8
-	SUBQ       $0x00000040, R9
-	JMP        runs
+vectors1:
+	CMPQ     R9, $0x00000010
+	JB       tail1
+	VMOVDQU8 (R8), X0
+	VPTESTMD (DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVDQU8 X0, (R8)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000010, R8
+	SUBQ     $0x00000010, R9
+	JMP      vectors1
 
-vectors:
-	// Whole vectors left.
-	CMPQ       R9, $0x00000010
-	JB         tail
-	PREFETCHT0 1024(DI)
-	VPTESTMD   (DI), Z28, K1
-	VMOVDQU8   (R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, (R8)
-	ADDQ       $0x00000040, DI
-	ADDQ       $0x00000010, R8
-	SUBQ       $0x00000010, R9
-	JMP        vectors
-
-tail:
-	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+tail1:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
 	TESTQ       R9, R9
-	JZ          next
+	JZ          next1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
-	VMOVDQU32.Z (DI), K1, Z0
-	VPTESTMD    Z0, Z28, K1, K1
 	VMOVDQU8    (R8), X0
+	VMOVDQU32.Z (DI), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVDQU8    X0, (R8)
 
-next:
-	// Next row.
+next1:
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroStreamBits64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
 TEXT ·addNonZeroStreamBits64AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -6747,75 +7289,185 @@ TEXT ·addNonZeroStreamBits64AVX512(SB), NOSPLIT, $0-72
 	TESTQ      SI, SI
 	JZ         done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	CMPQ     R10, $0x00000020
+	JB       vectors4
+	VMOVQ    (R9), X0
+	VPTESTMQ (DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ (DI)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ (R8), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ (R8)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, (R9)
+	VMOVQ    8(R9), X0
+	VPTESTMQ 64(DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 64(DI)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 64(R8), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 64(R8)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, 8(R9)
+	VMOVQ    16(R9), X0
+	VPTESTMQ 128(DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 128(DI)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 128(R8), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 128(R8)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, 16(R9)
+	VMOVQ    24(R9), X0
+	VPTESTMQ 192(DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 192(DI)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 192(R8), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 192(R8)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, 24(R9)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000100, R8
+	ADDQ     $0x00000020, R9
+	SUBQ     $0x00000020, R10
+	JMP      runs4
+
+vectors4:
+	CMPQ     R10, $0x00000008
+	JB       tail4
+	VMOVQ    (R9), X0
+	VPTESTMQ (DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ (DI)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ (R8), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ (R8)(BX*1), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, (R9)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000040, R8
+	ADDQ     $0x00000008, R9
+	SUBQ     $0x00000008, R10
+	JMP      vectors4
+
+tail4:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	TESTQ       R10, R10
+	JZ          next4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVQ       (R9), X0
+	VMOVDQU64.Z (DI), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (DI)(BX*1), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (R8), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (R8)(BX*1), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R9)
+
+next4:
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
-	// Runs of 4 vectors of the row, and their 32 counters.
-	CMPQ R9, $0x00000020
-	JB   vectors
+runs1:
+	CMPQ     R9, $0x00000020
+	JB       vectors1
+	VMOVQ    (R8), X0
+	VPTESTMQ (DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, (R8)
+	VMOVQ    8(R8), X0
+	VPTESTMQ 64(DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, 8(R8)
+	VMOVQ    16(R8), X0
+	VPTESTMQ 128(DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, 16(R8)
+	VMOVQ    24(R8), X0
+	VPTESTMQ 192(DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, 24(R8)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000020, R8
+	SUBQ     $0x00000020, R9
+	JMP      runs1
 
-	// Four vectors' masks, joined into masks of their runs of counters.
-	PREFETCHT0 1024(DI)
-	VPTESTMQ   (DI), Z31, K1
-	PREFETCHT0 1088(DI)
-	VPTESTMQ   64(DI), Z31, K2
-	PREFETCHT0 1152(DI)
-	VPTESTMQ   128(DI), Z31, K3
-	PREFETCHT0 1216(DI)
-	VPTESTMQ   192(DI), Z31, K4
-	KUNPCKBW   K1, K2, K1
-	KUNPCKBW   K3, K4, K2
-	KUNPCKWD   K1, K2, K1
-	VMOVDQU8   (R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, (R8)
-	ADDQ       $0x00000100, DI
-	ADDQ       $0x00000020, R8
-	SUBQ       $0x00000020, R9
-	JMP        runs
+vectors1:
+	CMPQ     R9, $0x00000008
+	JB       tail1
+	VMOVQ    (R8), X0
+	VPTESTMQ (DI), Z31, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, (R8)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000008, R8
+	SUBQ     $0x00000008, R9
+	JMP      vectors1
 
-vectors:
-	// Whole vectors left.
-	CMPQ       R9, $0x00000008
-	JB         tail
-	PREFETCHT0 1024(DI)
-	VPTESTMQ   (DI), Z31, K1
-	VMOVQ      (R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, (R8)
-	ADDQ       $0x00000040, DI
-	ADDQ       $0x00000008, R8
-	SUBQ       $0x00000008, R9
-	JMP        vectors
-
-tail:
-	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+tail1:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
 	TESTQ       R9, R9
-	JZ          next
+	JZ          next1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
-	VMOVDQU64.Z (DI), K1, Z0
-	VPTESTMQ    Z0, Z31, K1, K1
 	VMOVQ       (R8), X0
+	VMOVDQU64.Z (DI), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVQ       X0, (R8)
 
-next:
-	// Next row.
+next1:
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, MMX+
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
 TEXT ·addNonZeroStreamFloat64AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -6833,68 +7485,178 @@ TEXT ·addNonZeroStreamFloat64AVX512(SB), NOSPLIT, $0-72
 	TESTQ      SI, SI
 	JZ         done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	CMPQ     R10, $0x00000020
+	JB       vectors4
+	VMOVQ    (R9), X0
+	VPTESTMQ (DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ (DI)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ (R8), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ (R8)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, (R9)
+	VMOVQ    8(R9), X0
+	VPTESTMQ 64(DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 64(DI)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 64(R8), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 64(R8)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, 8(R9)
+	VMOVQ    16(R9), X0
+	VPTESTMQ 128(DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 128(DI)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 128(R8), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 128(R8)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, 16(R9)
+	VMOVQ    24(R9), X0
+	VPTESTMQ 192(DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 192(DI)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 192(R8), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ 192(R8)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, 24(R9)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000100, R8
+	ADDQ     $0x00000020, R9
+	SUBQ     $0x00000020, R10
+	JMP      runs4
+
+vectors4:
+	CMPQ     R10, $0x00000008
+	JB       tail4
+	VMOVQ    (R9), X0
+	VPTESTMQ (DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ (DI)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ (R8), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VPTESTMQ (R8)(BX*1), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, (R9)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000040, R8
+	ADDQ     $0x00000008, R9
+	SUBQ     $0x00000008, R10
+	JMP      vectors4
+
+tail4:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	TESTQ       R10, R10
+	JZ          next4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVQ       (R9), X0
+	VMOVDQU64.Z (DI), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (DI)(BX*1), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (R8), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (R8)(BX*1), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R9)
+
+next4:
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
-	// Runs of 4 vectors of the row, and their 32 counters.
-	CMPQ R9, $0x00000020
-	JB   vectors
+runs1:
+	CMPQ     R9, $0x00000020
+	JB       vectors1
+	VMOVQ    (R8), X0
+	VPTESTMQ (DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, (R8)
+	VMOVQ    8(R8), X0
+	VPTESTMQ 64(DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, 8(R8)
+	VMOVQ    16(R8), X0
+	VPTESTMQ 128(DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, 16(R8)
+	VMOVQ    24(R8), X0
+	VPTESTMQ 192(DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, 24(R8)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000020, R8
+	SUBQ     $0x00000020, R9
+	JMP      runs1
 
-	// Four vectors' masks, joined into masks of their runs of counters.
-	PREFETCHT0 1024(DI)
-	VPTESTMQ   (DI), Z28, K1
-	PREFETCHT0 1088(DI)
-	VPTESTMQ   64(DI), Z28, K2
-	PREFETCHT0 1152(DI)
-	VPTESTMQ   128(DI), Z28, K3
-	PREFETCHT0 1216(DI)
-	VPTESTMQ   192(DI), Z28, K4
-	KUNPCKBW   K1, K2, K1
-	KUNPCKBW   K3, K4, K2
-	KUNPCKWD   K1, K2, K1
-	VMOVDQU8   (R8), Y0
-	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, (R8)
-	ADDQ       $0x00000100, DI
-	ADDQ       $0x00000020, R8
-	SUBQ       $0x00000020, R9
-	JMP        runs
+vectors1:
+	CMPQ     R9, $0x00000008
+	JB       tail1
+	VMOVQ    (R8), X0
+	VPTESTMQ (DI), Z28, K1
+	VPSUBB   X31, X0, K1, X0
+	VMOVQ    X0, (R8)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000008, R8
+	SUBQ     $0x00000008, R9
+	JMP      vectors1
 
-vectors:
-	// Whole vectors left.
-	CMPQ       R9, $0x00000008
-	JB         tail
-	PREFETCHT0 1024(DI)
-	VPTESTMQ   (DI), Z28, K1
-	VMOVQ      (R8), X0
-	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, (R8)
-	ADDQ       $0x00000040, DI
-	ADDQ       $0x00000008, R8
-	SUBQ       $0x00000008, R9
-	JMP        vectors
-
-tail:
-	// The last cols % lanes columns: a masked, zeroing load, tested under the mask.
+tail1:
+	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
 	TESTQ       R9, R9
-	JZ          next
+	JZ          next1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
-	VMOVDQU64.Z (DI), K1, Z0
-	VPTESTMQ    Z0, Z28, K1, K1
 	VMOVQ       (R8), X0
+	VMOVDQU64.Z (DI), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVQ       X0, (R8)
 
-next:
-	// Next row.
+next1:
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
@@ -6904,7 +7666,7 @@ done:
 // Requires: AVX, AVX2
 TEXT ·addNonZeroStreamBits8AVX2(SB), NOSPLIT, $0-72
 	// Registers:
-	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
 	MOVQ     counts_base+0(FP), AX
 	MOVQ     x_base+24(FP), CX
 	MOVQ     cols+48(FP), DX
@@ -6914,31 +7676,75 @@ TEXT ·addNonZeroStreamBits8AVX2(SB), NOSPLIT, $0-72
 	VPCMPEQD Y10, Y10, Y10
 	VPABSB   Y10, Y10
 	ANDQ     $-32, DX
-	TESTQ    SI, SI
-	JZ       done
+	VPADDB   Y10, Y10, Y8
+	VPADDB   Y8, Y8, Y8
 	TESTQ    DX, DX
 	JZ       done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPCMPEQB (DI), Y12, Y0
+	VPCMPEQB (DI)(BX*1), Y12, Y1
+	VPADDB   Y1, Y0, Y0
+	VPCMPEQB (R8), Y12, Y1
+	VPADDB   Y1, Y0, Y0
+	VPCMPEQB (R8)(BX*1), Y12, Y1
+	VPADDB   Y1, Y0, Y0
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y0, Y0
+	VPADDB  (R9), Y0, Y0
+	VMOVDQU Y0, (R9)
+	ADDQ    $0x00000020, DI
+	ADDQ    $0x00000020, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs4
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
+runs1:
 	// A run of 32 columns: their lanes packed to bytes, added to their counters.
 	VPCMPEQB (DI), Y12, Y0
-	VPANDN   Y10, Y0, Y0
-	VPADDB   (R8), Y0, Y0
-	VMOVDQU  Y0, (R8)
-	ADDQ     $0x00000020, DI
-	ADDQ     $0x00000020, R8
-	SUBQ     $0x00000020, R9
-	JNZ      runs
 
-	// Next row.
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y0, Y0
+	VPADDB  (R8), Y0, Y0
+	VMOVDQU Y0, (R8)
+	ADDQ    $0x00000020, DI
+	ADDQ    $0x00000020, R8
+	SUBQ    $0x00000020, R9
+	JNZ     runs1
+
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
@@ -6948,7 +7754,7 @@ done:
 // Requires: AVX, AVX2
 TEXT ·addNonZeroStreamBits16AVX2(SB), NOSPLIT, $0-72
 	// Registers:
-	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
 	MOVQ     counts_base+0(FP), AX
 	MOVQ     x_base+24(FP), CX
 	MOVQ     cols+48(FP), DX
@@ -6959,34 +7765,87 @@ TEXT ·addNonZeroStreamBits16AVX2(SB), NOSPLIT, $0-72
 	VPCMPEQD Y10, Y10, Y10
 	VPABSB   Y10, Y10
 	ANDQ     $-32, DX
-	TESTQ    SI, SI
-	JZ       done
+	VPADDB   Y10, Y10, Y8
+	VPADDB   Y8, Y8, Y8
 	TESTQ    DX, DX
 	JZ       done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPCMPEQW  (DI), Y12, Y0
+	VPCMPEQW  32(DI), Y12, Y1
+	VPCMPEQW  (DI)(BX*1), Y12, Y2
+	VPADDW    Y2, Y0, Y0
+	VPCMPEQW  32(DI)(BX*1), Y12, Y2
+	VPADDW    Y2, Y1, Y1
+	VPCMPEQW  (R8), Y12, Y2
+	VPADDW    Y2, Y0, Y0
+	VPCMPEQW  32(R8), Y12, Y2
+	VPADDW    Y2, Y1, Y1
+	VPCMPEQW  (R8)(BX*1), Y12, Y2
+	VPADDW    Y2, Y0, Y0
+	VPCMPEQW  32(R8)(BX*1), Y12, Y2
+	VPADDW    Y2, Y1, Y1
+	VPACKSSWB Y1, Y0, Y0
+	VPERMQ    $0xd8, Y0, Y0
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y0, Y0
+	VPADDB  (R9), Y0, Y0
+	VMOVDQU Y0, (R9)
+	ADDQ    $0x00000040, DI
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs4
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
+runs1:
 	// A run of 32 columns: their lanes packed to bytes, added to their counters.
 	VPCMPEQW  (DI), Y12, Y0
 	VPCMPEQW  32(DI), Y12, Y1
 	VPACKSSWB Y1, Y0, Y0
 	VPERMQ    $0xd8, Y0, Y0
-	VPANDN    Y10, Y0, Y0
-	VPADDB    (R8), Y0, Y0
-	VMOVDQU   Y0, (R8)
-	ADDQ      $0x00000040, DI
-	ADDQ      $0x00000020, R8
-	SUBQ      $0x00000020, R9
-	JNZ       runs
 
-	// Next row.
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y0, Y0
+	VPADDB  (R8), Y0, Y0
+	VMOVDQU Y0, (R8)
+	ADDQ    $0x00000040, DI
+	ADDQ    $0x00000020, R8
+	SUBQ    $0x00000020, R9
+	JNZ     runs1
+
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
@@ -6996,7 +7855,7 @@ done:
 // Requires: AVX, AVX2
 TEXT ·addNonZeroStreamFloat16AVX2(SB), NOSPLIT, $0-72
 	// Registers:
-	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
 	// Y15: the counted bits, every bit of a lane but its sign bit
 	MOVQ     counts_base+0(FP), AX
 	MOVQ     x_base+24(FP), CX
@@ -7010,17 +7869,76 @@ TEXT ·addNonZeroStreamFloat16AVX2(SB), NOSPLIT, $0-72
 	VPCMPEQD Y15, Y15, Y15
 	VPSRLW   $0x01, Y15, Y15
 	ANDQ     $-32, DX
-	TESTQ    SI, SI
-	JZ       done
+	VPADDB   Y10, Y10, Y8
+	VPADDB   Y8, Y8, Y8
 	TESTQ    DX, DX
 	JZ       done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPAND     (DI), Y15, Y0
+	VPCMPEQW  Y0, Y12, Y0
+	VPAND     32(DI), Y15, Y1
+	VPCMPEQW  Y1, Y12, Y1
+	VPAND     (DI)(BX*1), Y15, Y2
+	VPCMPEQW  Y2, Y12, Y2
+	VPADDW    Y2, Y0, Y0
+	VPAND     32(DI)(BX*1), Y15, Y2
+	VPCMPEQW  Y2, Y12, Y2
+	VPADDW    Y2, Y1, Y1
+	VPAND     (R8), Y15, Y2
+	VPCMPEQW  Y2, Y12, Y2
+	VPADDW    Y2, Y0, Y0
+	VPAND     32(R8), Y15, Y2
+	VPCMPEQW  Y2, Y12, Y2
+	VPADDW    Y2, Y1, Y1
+	VPAND     (R8)(BX*1), Y15, Y2
+	VPCMPEQW  Y2, Y12, Y2
+	VPADDW    Y2, Y0, Y0
+	VPAND     32(R8)(BX*1), Y15, Y2
+	VPCMPEQW  Y2, Y12, Y2
+	VPADDW    Y2, Y1, Y1
+	VPACKSSWB Y1, Y0, Y0
+	VPERMQ    $0xd8, Y0, Y0
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y0, Y0
+	VPADDB  (R9), Y0, Y0
+	VMOVDQU Y0, (R9)
+	ADDQ    $0x00000040, DI
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs4
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
+runs1:
 	// A run of 32 columns: their lanes packed to bytes, added to their counters.
 	VPAND     (DI), Y15, Y0
 	VPCMPEQW  Y0, Y12, Y0
@@ -7028,18 +7946,20 @@ runs:
 	VPCMPEQW  Y1, Y12, Y1
 	VPACKSSWB Y1, Y0, Y0
 	VPERMQ    $0xd8, Y0, Y0
-	VPANDN    Y10, Y0, Y0
-	VPADDB    (R8), Y0, Y0
-	VMOVDQU   Y0, (R8)
-	ADDQ      $0x00000040, DI
-	ADDQ      $0x00000020, R8
-	SUBQ      $0x00000020, R9
-	JNZ       runs
 
-	// Next row.
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y0, Y0
+	VPADDB  (R8), Y0, Y0
+	VMOVDQU Y0, (R8)
+	ADDQ    $0x00000040, DI
+	ADDQ    $0x00000020, R8
+	SUBQ    $0x00000020, R9
+	JNZ     runs1
+
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
@@ -7049,7 +7969,7 @@ done:
 // Requires: AVX, AVX2
 TEXT ·addNonZeroStreamBits32AVX2(SB), NOSPLIT, $0-72
 	// Registers:
-	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
 	MOVQ     counts_base+0(FP), AX
 	MOVQ     x_base+24(FP), CX
 	MOVQ     cols+48(FP), DX
@@ -7063,17 +7983,84 @@ TEXT ·addNonZeroStreamBits32AVX2(SB), NOSPLIT, $0-72
 	// The doublewords of two packs of four vectors, back in column order.
 	VMOVDQU streamOrderaddNonZeroStreamBits32AVX2<>+0(SB), Y9
 	ANDQ    $-32, DX
-	TESTQ   SI, SI
-	JZ      done
+	VPADDB  Y10, Y10, Y8
+	VPADDB  Y8, Y8, Y8
 	TESTQ   DX, DX
 	JZ      done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPCMPEQD  (DI), Y12, Y0
+	VPCMPEQD  32(DI), Y12, Y1
+	VPCMPEQD  64(DI), Y12, Y2
+	VPCMPEQD  96(DI), Y12, Y3
+	VPCMPEQD  (DI)(BX*1), Y12, Y4
+	VPADDD    Y4, Y0, Y0
+	VPCMPEQD  32(DI)(BX*1), Y12, Y4
+	VPADDD    Y4, Y1, Y1
+	VPCMPEQD  64(DI)(BX*1), Y12, Y4
+	VPADDD    Y4, Y2, Y2
+	VPCMPEQD  96(DI)(BX*1), Y12, Y4
+	VPADDD    Y4, Y3, Y3
+	VPCMPEQD  (R8), Y12, Y4
+	VPADDD    Y4, Y0, Y0
+	VPCMPEQD  32(R8), Y12, Y4
+	VPADDD    Y4, Y1, Y1
+	VPCMPEQD  64(R8), Y12, Y4
+	VPADDD    Y4, Y2, Y2
+	VPCMPEQD  96(R8), Y12, Y4
+	VPADDD    Y4, Y3, Y3
+	VPCMPEQD  (R8)(BX*1), Y12, Y4
+	VPADDD    Y4, Y0, Y0
+	VPCMPEQD  32(R8)(BX*1), Y12, Y4
+	VPADDD    Y4, Y1, Y1
+	VPCMPEQD  64(R8)(BX*1), Y12, Y4
+	VPADDD    Y4, Y2, Y2
+	VPCMPEQD  96(R8)(BX*1), Y12, Y4
+	VPADDD    Y4, Y3, Y3
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD    Y0, Y9, Y0
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y0, Y0
+	VPADDB  (R9), Y0, Y0
+	VMOVDQU Y0, (R9)
+	ADDQ    $0x00000080, DI
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs4
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
+runs1:
 	// A run of 32 columns: their lanes packed to bytes, added to their counters.
 	VPCMPEQD  (DI), Y12, Y0
 	VPCMPEQD  32(DI), Y12, Y1
@@ -7083,18 +8070,20 @@ runs:
 	VPACKSSDW Y3, Y2, Y2
 	VPACKSSWB Y2, Y0, Y0
 	VPERMD    Y0, Y9, Y0
-	VPANDN    Y10, Y0, Y0
-	VPADDB    (R8), Y0, Y0
-	VMOVDQU   Y0, (R8)
-	ADDQ      $0x00000080, DI
-	ADDQ      $0x00000020, R8
-	SUBQ      $0x00000020, R9
-	JNZ       runs
 
-	// Next row.
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y0, Y0
+	VPADDB  (R8), Y0, Y0
+	VMOVDQU Y0, (R8)
+	ADDQ    $0x00000080, DI
+	ADDQ    $0x00000020, R8
+	SUBQ    $0x00000020, R9
+	JNZ     runs1
+
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER
@@ -7114,7 +8103,7 @@ GLOBL streamOrderaddNonZeroStreamBits32AVX2<>(SB), RODATA|NOPTR, $32
 // Requires: AVX, AVX2
 TEXT ·addNonZeroStreamFloat32AVX2(SB), NOSPLIT, $0-72
 	// Registers:
-	// Y12: zero; Y10: 1 in every byte; Y9: the order of the packed doublewords
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
 	// Y15: the counted bits, every bit of a lane but its sign bit
 	MOVQ     counts_base+0(FP), AX
 	MOVQ     x_base+24(FP), CX
@@ -7131,17 +8120,100 @@ TEXT ·addNonZeroStreamFloat32AVX2(SB), NOSPLIT, $0-72
 	VPCMPEQD Y15, Y15, Y15
 	VPSRLD   $0x01, Y15, Y15
 	ANDQ     $-32, DX
-	TESTQ    SI, SI
-	JZ       done
+	VPADDB   Y10, Y10, Y8
+	VPADDB   Y8, Y8, Y8
 	TESTQ    DX, DX
 	JZ       done
 
-row:
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	SHLQ $0x01, R8
+	ADDQ DI, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs4:
+	// A run of 32 columns: their lanes packed to bytes, added to their counters.
+	VPAND     (DI), Y15, Y0
+	VPCMPEQD  Y0, Y12, Y0
+	VPAND     32(DI), Y15, Y1
+	VPCMPEQD  Y1, Y12, Y1
+	VPAND     64(DI), Y15, Y2
+	VPCMPEQD  Y2, Y12, Y2
+	VPAND     96(DI), Y15, Y3
+	VPCMPEQD  Y3, Y12, Y3
+	VPAND     (DI)(BX*1), Y15, Y4
+	VPCMPEQD  Y4, Y12, Y4
+	VPADDD    Y4, Y0, Y0
+	VPAND     32(DI)(BX*1), Y15, Y4
+	VPCMPEQD  Y4, Y12, Y4
+	VPADDD    Y4, Y1, Y1
+	VPAND     64(DI)(BX*1), Y15, Y4
+	VPCMPEQD  Y4, Y12, Y4
+	VPADDD    Y4, Y2, Y2
+	VPAND     96(DI)(BX*1), Y15, Y4
+	VPCMPEQD  Y4, Y12, Y4
+	VPADDD    Y4, Y3, Y3
+	VPAND     (R8), Y15, Y4
+	VPCMPEQD  Y4, Y12, Y4
+	VPADDD    Y4, Y0, Y0
+	VPAND     32(R8), Y15, Y4
+	VPCMPEQD  Y4, Y12, Y4
+	VPADDD    Y4, Y1, Y1
+	VPAND     64(R8), Y15, Y4
+	VPCMPEQD  Y4, Y12, Y4
+	VPADDD    Y4, Y2, Y2
+	VPAND     96(R8), Y15, Y4
+	VPCMPEQD  Y4, Y12, Y4
+	VPADDD    Y4, Y3, Y3
+	VPAND     (R8)(BX*1), Y15, Y4
+	VPCMPEQD  Y4, Y12, Y4
+	VPADDD    Y4, Y0, Y0
+	VPAND     32(R8)(BX*1), Y15, Y4
+	VPCMPEQD  Y4, Y12, Y4
+	VPADDD    Y4, Y1, Y1
+	VPAND     64(R8)(BX*1), Y15, Y4
+	VPCMPEQD  Y4, Y12, Y4
+	VPADDD    Y4, Y2, Y2
+	VPAND     96(R8)(BX*1), Y15, Y4
+	VPCMPEQD  Y4, Y12, Y4
+	VPADDD    Y4, Y3, Y3
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD    Y0, Y9, Y0
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y0, Y0
+	VPADDB  (R9), Y0, Y0
+	VMOVDQU Y0, (R9)
+	ADDQ    $0x00000080, DI
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs4
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
 	MOVQ CX, DI
 	MOVQ AX, R8
 	MOVQ DX, R9
 
-runs:
+runs1:
 	// A run of 32 columns: their lanes packed to bytes, added to their counters.
 	VPAND     (DI), Y15, Y0
 	VPCMPEQD  Y0, Y12, Y0
@@ -7155,18 +8227,20 @@ runs:
 	VPACKSSDW Y3, Y2, Y2
 	VPACKSSWB Y2, Y0, Y0
 	VPERMD    Y0, Y9, Y0
-	VPANDN    Y10, Y0, Y0
-	VPADDB    (R8), Y0, Y0
-	VMOVDQU   Y0, (R8)
-	ADDQ      $0x00000080, DI
-	ADDQ      $0x00000020, R8
-	SUBQ      $0x00000020, R9
-	JNZ       runs
 
-	// Next row.
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y0, Y0
+	VPADDB  (R8), Y0, Y0
+	VMOVDQU Y0, (R8)
+	ADDQ    $0x00000080, DI
+	ADDQ    $0x00000020, R8
+	SUBQ    $0x00000020, R9
+	JNZ     runs1
+
+	// The next 1 row(s).
 	ADDQ BX, CX
-	DECQ SI
-	JNZ  row
+	SUBQ $0x00000001, SI
+	JMP  rows1
 
 done:
 	VZEROUPPER

@@ -127,66 +127,42 @@ func streamAVX512(r rule, k spec.Kernel) {
 
 	counters := func() (v reg.Register, load, store func(m Mem)) { return counterRegister(lanes) }
 	minusOne := map[int]Op{8: zMinusOne.AsX(), 16: zMinusOne.AsX(), 32: zMinusOne.AsY(), 64: zMinusOne}[lanes]
-	add := func(hit reg.Register, c Mem) {
+	// group counts the vector at offset disp of the rows of the group at
+	// p, p+stride, q and q+stride (or of the one row at p, q nil), among
+	// valid if not nil, into one update of its counters.
+	group := func(bases []reg.Register, stride reg.Register, rows int, disp int, c Mem, valid reg.OpmaskVirtual, n reg.Register) {
 		v, load, store := counters()
 		load(c)
-		VPSUBB(minusOne, v, hit, v)
+		for g := 0; g < rows; g++ {
+			m := Mem{Base: bases[g/2], Disp: disp}
+			if g%2 == 1 {
+				m = Mem{Base: bases[g/2], Index: stride, Scale: 1, Disp: disp}
+			}
+			hit := K()
+			if valid != nil {
+				x := ZMM()
+				l.loadz(m, valid, x)
+				t.test(x, valid, hit)
+			} else {
+				t.test(m, nil, hit)
+			}
+			VPSUBB(minusOne, v, hit, v)
+		}
 		store(c)
 	}
-	vector := func(p, c reg.Register, i int) {
-		if streamPrefetch > 0 {
-			PREFETCHT0(Mem{Base: p, Disp: 64*i + streamPrefetch})
+	streamGroups(s, lanes, streamGroupRows, func(bases []reg.Register, c reg.Register, rows int) {
+		for i := 0; i < 4; i++ {
+			group(bases, s.stride, rows, 64*i, Mem{Base: c, Disp: lanes * i}, nil, nil)
 		}
-		hit := K()
-		t.test(Mem{Base: p, Disp: 64 * i}, nil, hit)
-		add(hit, Mem{Base: c, Disp: lanes * i})
-	}
-	// run counts four vectors: their masks joined (KUNPCK) into one mask
-	// of up to 64 lanes, for one update of up to 64 counters, where each
-	// vector of fewer than 64 lanes alone would update a few of them.
-	run := func(p, c reg.Register) {
-		if lanes == 64 {
-			for i := 0; i < 4; i++ {
-				vector(p, c, i)
-			}
-			return
-		}
-		Comment("Four vectors' masks, joined into masks of their runs of counters.")
-		hits := make([]reg.OpmaskVirtual, 4)
-		for i := range hits {
-			if streamPrefetch > 0 {
-				PREFETCHT0(Mem{Base: p, Disp: 64*i + streamPrefetch})
-			}
-			hits[i] = K()
-			t.test(Mem{Base: p, Disp: 64 * i}, nil, hits[i])
-		}
-		join := map[int]func(a, b, c Op){8: KUNPCKBW, 16: KUNPCKWD, 32: KUNPCKDQ}
-		for n := lanes; n < 64 && len(hits) > 1; n *= 2 {
-			joined := make([]reg.OpmaskVirtual, len(hits)/2)
-			for i := range joined {
-				joined[i] = K()
-				join[n](hits[2*i], hits[2*i+1], joined[i])
-			}
-			hits = joined
-		}
-		per := 4 * lanes / len(hits) // counters per joined mask: 32 or 64
-		for i, hit := range hits {
-			v, load, store := counterRegister(per)
-			load(Mem{Base: c, Disp: per * i})
-			VPSUBB(map[int]Op{32: zMinusOne.AsY(), 64: zMinusOne}[per], v, hit, v)
-			store(Mem{Base: c, Disp: per * i})
-		}
-	}
-	streamRows(s, lanes, 4, run, vector, func(p, c, n reg.Register) {
-		Comment("The last cols % lanes columns: a masked, zeroing load, tested under the mask.")
+	}, func(bases []reg.Register, c reg.Register, rows int) {
+		group(bases, s.stride, rows, 0, Mem{Base: c}, nil, nil)
+	}, func(bases []reg.Register, c, n reg.Register, rows int) {
+		Comment("The last cols % lanes columns: masked, zeroing loads, tested under the mask.")
 		TESTQ(n, n)
-		JZ(LabelRef("next"))
+		JZ(LabelRef(fmt.Sprintf("next%d", rows)))
 		valid := tailMask(l, n)
-		v, hit := ZMM(), K()
-		l.loadz(Mem{Base: p}, valid, v)
-		t.test(v, valid, hit)
-		add(hit, Mem{Base: c})
-		Label("next")
+		group(bases, s.stride, rows, 0, Mem{Base: c}, valid, n)
+		Label(fmt.Sprintf("next%d", rows))
 	})
 	VZEROUPPER()
 	RET()
@@ -225,7 +201,7 @@ func streamAVX2(r rule, k spec.Kernel) {
 	t := r.ymm(k)
 	perRun := 32 / 32 * k.Width // vectors of 32 bytes per run of 32 lanes
 	kernelRoles([]string{
-		fmt.Sprintf("%s: zero; %s: 1 in every byte; %s: the order of the packed doublewords", yZero.Asm(), yOne.Asm(), yOrder.Asm()),
+		fmt.Sprintf("%s: zero; %s and %s: 1 and 4 in every byte; %s: the order of the packed doublewords", yZero.Asm(), yOne.Asm(), yFour.Asm(), yOrder.Asm()),
 	}, t.roles)
 	s := loadStream(k)
 	VPXOR(yZero, yZero, yZero)
@@ -242,10 +218,25 @@ func streamAVX2(r rule, k spec.Kernel) {
 	t.setup()
 	// Runs of 32 lanes: 32*width bytes of the row, perRun vectors.
 	ANDQ(I32(-32), s.cols)
-	streamRowsAVX2(s, k.Width, func(p, c reg.Register) {
+	VPADDB(yOne, yOne, yFour)
+	VPADDB(yFour, yFour, yFour)
+	streamRowsAVX2(s, k.Width, streamGroupRows, func(bases []reg.Register, c reg.Register, rows int) {
+		// skip: per vector of the run, the lanes that do not count, summed
+		// over the rows of the group (-rows to 0 in each lane).
 		skip := make([]reg.VecVirtual, perRun)
-		for i := range skip {
-			skip[i] = t.skip(Mem{Base: p, Disp: 32 * i})
+		for g := 0; g < rows; g++ {
+			for i := range skip {
+				m := Mem{Base: bases[g/2], Disp: 32 * i}
+				if g%2 == 1 {
+					m = Mem{Base: bases[g/2], Index: s.stride, Scale: 1, Disp: 32 * i}
+				}
+				v := t.skip(m)
+				if g == 0 {
+					skip[i] = v
+					continue
+				}
+				lanesOf(k.Width).add(v, skip[i], skip[i])
+			}
 		}
 		packed := skip[0]
 		switch k.Width {
@@ -258,47 +249,139 @@ func streamAVX2(r rule, k spec.Kernel) {
 			VPACKSSWB(skip[2], skip[0], packed)
 			VPERMD(packed, yOrder, packed)
 		}
-		counted := YMM()
-		VPANDN(yOne, packed, counted)
-		VPADDB(Mem{Base: c}, counted, counted)
-		VMOVDQU(counted, Mem{Base: c})
+		Commentf("The lanes that count: %d less those that do not.", rows)
+		VPADDB(map[int]reg.Register{1: yOne, 4: yFour}[rows], packed, packed)
+		VPADDB(Mem{Base: c}, packed, packed)
+		VMOVDQU(packed, Mem{Base: c})
 	})
 	VZEROUPPER()
 	RET()
 }
 
-// streamRowsAVX2 emits the row loop of an AVX2 stream kernel: run, once
-// per 32 columns of a row, with p at their first element and c at their
+// streamRowsAVX2 emits the row loop of an AVX2 stream kernel: groups of
+// rows side by side while there are that many, then single rows; run, once
+// per 32 columns of the group's rows, with bases at their first elements
+// (every other row; the rows between a stride further) and c at their
 // first counter. cols is a multiple of 32.
-func streamRowsAVX2(s streamRegisters, width int, run func(p, c reg.Register)) {
-	TESTQ(s.rows, s.rows)
-	JZ(LabelRef("done"))
+func streamRowsAVX2(s streamRegisters, width, rows int, run func(bases []reg.Register, c reg.Register, rows int)) {
 	TESTQ(s.cols, s.cols)
 	JZ(LabelRef("done"))
-	Label("row")
-	p, c, n := GP64(), GP64(), GP64()
-	MOVQ(s.ptr, p)
-	MOVQ(s.counts, c)
-	MOVQ(s.cols, n)
-	Label("runs")
-	Comment("A run of 32 columns: their lanes packed to bytes, added to their counters.")
-	run(p, c)
-	ADDQ(U32(32*width), p)
-	ADDQ(U32(32), c)
-	SUBQ(U32(32), n)
-	JNZ(LabelRef("runs"))
-	Comment("Next row.")
-	ADDQ(s.stride, s.ptr)
-	DECQ(s.rows)
-	JNZ(LabelRef("row"))
+	for _, g := range []int{rows, 1} {
+		label := func(name string) string { return fmt.Sprintf("%s%d", name, g) }
+		Label(label("rows"))
+		Commentf("Groups of %d row(s) side by side.", g)
+		CMPQ(s.rows, U32(g))
+		if g > 1 {
+			JB(LabelRef("rows1"))
+		} else {
+			JB(LabelRef("done"))
+		}
+		bases := make([]reg.Register, (g+1)/2)
+		for i := range bases {
+			bases[i] = GP64()
+			if i == 0 {
+				MOVQ(s.ptr, bases[i])
+				continue
+			}
+			MOVQ(s.stride, bases[i])
+			SHLQ(U8(1), bases[i])
+			ADDQ(bases[i-1], bases[i])
+		}
+		c, n := GP64(), GP64()
+		MOVQ(s.counts, c)
+		MOVQ(s.cols, n)
+		Label(label("runs"))
+		Comment("A run of 32 columns: their lanes packed to bytes, added to their counters.")
+		run(bases, c, g)
+		for _, b := range bases {
+			ADDQ(U32(32*width), b)
+		}
+		ADDQ(U32(32), c)
+		SUBQ(U32(32), n)
+		JNZ(LabelRef(label("runs")))
+		Commentf("The next %d row(s).", g)
+		for i := 0; i < g; i++ {
+			ADDQ(s.stride, s.ptr)
+		}
+		SUBQ(U32(g), s.rows)
+		JMP(LabelRef(label("rows")))
+	}
 	Label("done")
 }
-
-// streamPrefetch is how far ahead of each vector a stream prefetches.
-var streamPrefetch = 1024
 
 // Registers of the AVX2 stream kernels.
 var (
 	yOne   = reg.Y10 // 1 in every byte
 	yOrder = reg.Y9  // the doubleword order of VPERMD after two packs
+	yFour  = reg.Y8  // 4 in every byte
 )
+
+// streamGroupRows is the rows an AVX-512 stream reads side by side: their
+// vectors of the same columns share one update of the counters, which the
+// stream of the input evicts from L1 between two rows.
+var streamGroupRows = 4
+
+// streamGroups emits the row loop of the AVX-512 stream: groups of rows
+// side by side while there are that many, then single rows; run, vector and
+// tail count a run of 4 vectors, one vector and the partial vector of each
+// row of the group (bases: a pointer to every other row of the group, the
+// rows between them a stride further; c: the counters).
+func streamGroups(s streamRegisters, lanes, rows int, run, vector func(bases []reg.Register, c reg.Register, rows int), tail func(bases []reg.Register, c, n reg.Register, rows int)) {
+	TESTQ(s.rows, s.rows)
+	JZ(LabelRef("done"))
+	for _, g := range []int{rows, 1} {
+		label := func(name string) string { return fmt.Sprintf("%s%d", name, g) }
+		Label(label("rows"))
+		Commentf("Groups of %d row(s) side by side.", g)
+		CMPQ(s.rows, U32(g))
+		if g > 1 {
+			JB(LabelRef("rows1"))
+		} else {
+			JB(LabelRef("done"))
+		}
+		bases := make([]reg.Register, (g+1)/2)
+		for i := range bases {
+			bases[i] = GP64()
+			if i == 0 {
+				MOVQ(s.ptr, bases[i])
+				continue
+			}
+			MOVQ(s.stride, bases[i])
+			SHLQ(U8(1), bases[i])
+			ADDQ(bases[i-1], bases[i])
+		}
+		c, n := GP64(), GP64()
+		MOVQ(s.counts, c)
+		MOVQ(s.cols, n)
+		advance := func(bytes int) {
+			for _, b := range bases {
+				ADDQ(U32(bytes), b)
+			}
+		}
+		Label(label("runs"))
+		CMPQ(n, U32(4*lanes))
+		JB(LabelRef(label("vectors")))
+		run(bases, c, g)
+		advance(64 * 4)
+		ADDQ(U32(lanes*4), c)
+		SUBQ(U32(lanes*4), n)
+		JMP(LabelRef(label("runs")))
+		Label(label("vectors"))
+		CMPQ(n, U32(lanes))
+		JB(LabelRef(label("tail")))
+		vector(bases, c, g)
+		advance(64)
+		ADDQ(U32(lanes), c)
+		SUBQ(U32(lanes), n)
+		JMP(LabelRef(label("vectors")))
+		Label(label("tail"))
+		tail(bases, c, n, g)
+		Commentf("The next %d row(s).", g)
+		for i := 0; i < g; i++ {
+			ADDQ(s.stride, s.ptr)
+		}
+		SUBQ(U32(g), s.rows)
+		JMP(LabelRef(label("rows")))
+	}
+	Label("done")
+}
