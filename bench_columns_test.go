@@ -33,6 +33,7 @@ type floatBench struct {
 	name    string
 	width   int
 	above   func(b []byte, t float64) int
+	abs     func(b []byte, t float64) int
 	addCols func(counts []uint64, b []byte) error
 	addAbv  func(counts []uint64, b []byte, t float64) error
 }
@@ -42,6 +43,7 @@ func newFloatBench[T kernel.Float](name string) floatBench {
 	elems := func(b []byte) []T { return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/w) }
 	return floatBench{name, w,
 		func(b []byte, t float64) int { return kernel.CountAbove(elems(b), t) },
+		func(b []byte, t float64) int { return kernel.CountAbsAbove(elems(b), t) },
 		func(c []uint64, b []byte) error { return kernel.AddNonZeroColumns(c, elems(b)) },
 		func(c []uint64, b []byte, t float64) error { return kernel.AddAboveColumns(c, elems(b), t) },
 	}
@@ -60,6 +62,20 @@ func BenchmarkCountAbove(b *testing.B) {
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
 				sink += t.above(data, 0)
+			}
+			reportReadLimit(b, data, time.Since(start))
+		})
+	}
+}
+
+// BenchmarkCountAbsAbove: CountAbsAbove at every float type, level and
+// size, threshold 0.5 on the half-zero random data.
+func BenchmarkCountAbsAbove(b *testing.B) {
+	for _, t := range floatBenches {
+		sweepLevelsSizes(b, t.name, t.width, func(b *testing.B, data []byte) {
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				sink += t.abs(data, 0.5)
 			}
 			reportReadLimit(b, data, time.Since(start))
 		})
