@@ -7,15 +7,15 @@ import "golang.org/x/sys/cpu"
 // detectLevels checks every CPU feature the generated kernels use: AVX and
 // AVX2 (with the operating system's YMM support) for the AVX2 level, and in
 // addition AVX512F, AVX512BW and AVX512VL (with ZMM and mask register
-// support) and BMI2 (BZHI makes the masks of partial vectors) for the
-// AVX512 level. golang.org/x/sys/cpu applies GODEBUG=cpu.X=off before this.
+// support), BMI2 (BZHI makes the masks of partial vectors) and POPCNT for
+// the AVX512 level. golang.org/x/sys/cpu applies GODEBUG=cpu.X=off before this.
 func detectLevels() []Level {
 	levels := []Level{Generic}
 	if !cpu.X86.HasAVX || !cpu.X86.HasAVX2 {
 		return levels
 	}
 	levels = append(levels, AVX2)
-	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasBMI2 {
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasBMI2 && cpu.X86.HasPOPCNT {
 		levels = append(levels, AVX512)
 	}
 	return levels

@@ -353,7 +353,7 @@ TEXT ·countNonZeroFloat16AVX512(SB), NOSPLIT, $0-32
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
-	// Z0-Z5: the lane counters, one per vector of an iteration;
+	// Z0-Z3: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
 	// Z29: 1 in every lane, for the min steps
 	// Z28: the counted bits, every bit of a lane but its sign bit
@@ -393,8 +393,8 @@ long:
 	MOVQ        $-1, BX
 	BZHIQ       CX, BX, BX
 	KMOVD       BX, K1
-	VMOVDQU16.Z (SI), K1, Z6
-	VPTESTMW    Z6, Z28, K1, K1
+	VMOVDQU16.Z (SI), K1, Z4
+	VPTESTMW    Z4, Z28, K1, K1
 	KMOVD       K1, BX
 	POPCNTQ     BX, BX
 	ADDQ        BX, AX
@@ -409,8 +409,6 @@ body:
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
 	VPXORQ Z3, Z3, Z3
-	VPXORQ Z4, Z4, Z4
-	VPXORQ Z5, Z5, Z5
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
 	MOVQ DX, CX
@@ -420,23 +418,27 @@ body:
 	ADDQ SI, CX
 
 loop:
-	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmtmmt.
-	VPANDD   (SI), Z28, Z6
-	VPMINUW  Z29, Z6, Z6
-	VPADDW   Z6, Z0, Z0
-	VPANDD   64(SI), Z28, Z6
-	VPMINUW  Z29, Z6, Z6
-	VPADDW   Z6, Z1, Z1
+	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmpmmp.
+	VPANDD   (SI), Z28, Z4
+	VPMINUW  Z29, Z4, Z4
+	VPADDW   Z4, Z0, Z0
+	VPANDD   64(SI), Z28, Z4
+	VPMINUW  Z29, Z4, Z4
+	VPADDW   Z4, Z1, Z1
 	VPTESTMW 128(SI), Z28, K1
-	VPSUBW   Z31, Z2, K1, Z2
-	VPANDD   192(SI), Z28, Z6
-	VPMINUW  Z29, Z6, Z6
-	VPADDW   Z6, Z3, Z3
-	VPANDD   256(SI), Z28, Z6
-	VPMINUW  Z29, Z6, Z6
-	VPADDW   Z6, Z4, Z4
+	KMOVD    K1, DX
+	POPCNTQ  DX, DX
+	ADDQ     DX, AX
+	VPANDD   192(SI), Z28, Z4
+	VPMINUW  Z29, Z4, Z4
+	VPADDW   Z4, Z2, Z2
+	VPANDD   256(SI), Z28, Z4
+	VPMINUW  Z29, Z4, Z4
+	VPADDW   Z4, Z3, Z3
 	VPTESTMW 320(SI), Z28, K1
-	VPSUBW   Z31, Z5, K1, Z5
+	KMOVD    K1, DX
+	POPCNTQ  DX, DX
+	ADDQ     DX, AX
 	ADDQ     $0x00000180, SI
 	CMPQ     SI, CX
 	JBE      loop
@@ -464,17 +466,15 @@ tail:
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVD       CX, K1
-	VMOVDQU16.Z (SI), K1, Z6
-	VPTESTMW    Z6, Z28, K1, K1
+	VMOVDQU16.Z (SI), K1, Z4
+	VPTESTMW    Z4, Z28, K1, K1
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
-	VPADDW Z3, Z0, Z0
-	VPADDW Z4, Z1, Z1
-	VPADDW Z5, Z2, Z2
 	VPADDW Z2, Z0, Z0
+	VPADDW Z3, Z1, Z1
 	VPADDW Z1, Z0, Z0
 
 	// 16-bit lanes to 32, unsigned: the low and the high word of each doubleword, added.
@@ -648,7 +648,7 @@ TEXT ·countNonZeroFloat32AVX512(SB), NOSPLIT, $0-32
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
-	// Z0-Z5: the lane counters, one per vector of an iteration;
+	// Z0-Z3: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
 	// Z29: 1 in every lane, for the min steps
 	// Z28: the counted bits, every bit of a lane but its sign bit
@@ -688,8 +688,8 @@ long:
 	MOVQ        $-1, BX
 	BZHIQ       CX, BX, BX
 	KMOVW       BX, K1
-	VMOVDQU32.Z (SI), K1, Z6
-	VPTESTMD    Z6, Z28, K1, K1
+	VMOVDQU32.Z (SI), K1, Z4
+	VPTESTMD    Z4, Z28, K1, K1
 	KMOVW       K1, BX
 	POPCNTQ     BX, BX
 	ADDQ        BX, AX
@@ -704,8 +704,6 @@ body:
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
 	VPXORQ Z3, Z3, Z3
-	VPXORQ Z4, Z4, Z4
-	VPXORQ Z5, Z5, Z5
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
 	MOVQ DX, CX
@@ -715,23 +713,27 @@ body:
 	ADDQ SI, CX
 
 loop:
-	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmtmmt.
-	VPANDD   (SI), Z28, Z6
-	VPMINUD  Z29, Z6, Z6
-	VPADDD   Z6, Z0, Z0
-	VPANDD   64(SI), Z28, Z6
-	VPMINUD  Z29, Z6, Z6
-	VPADDD   Z6, Z1, Z1
+	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmpmmp.
+	VPANDD   (SI), Z28, Z4
+	VPMINUD  Z29, Z4, Z4
+	VPADDD   Z4, Z0, Z0
+	VPANDD   64(SI), Z28, Z4
+	VPMINUD  Z29, Z4, Z4
+	VPADDD   Z4, Z1, Z1
 	VPTESTMD 128(SI), Z28, K1
-	VPSUBD   Z31, Z2, K1, Z2
-	VPANDD   192(SI), Z28, Z6
-	VPMINUD  Z29, Z6, Z6
-	VPADDD   Z6, Z3, Z3
-	VPANDD   256(SI), Z28, Z6
-	VPMINUD  Z29, Z6, Z6
-	VPADDD   Z6, Z4, Z4
+	KMOVW    K1, DX
+	POPCNTQ  DX, DX
+	ADDQ     DX, AX
+	VPANDD   192(SI), Z28, Z4
+	VPMINUD  Z29, Z4, Z4
+	VPADDD   Z4, Z2, Z2
+	VPANDD   256(SI), Z28, Z4
+	VPMINUD  Z29, Z4, Z4
+	VPADDD   Z4, Z3, Z3
 	VPTESTMD 320(SI), Z28, K1
-	VPSUBD   Z31, Z5, K1, Z5
+	KMOVW    K1, DX
+	POPCNTQ  DX, DX
+	ADDQ     DX, AX
 	ADDQ     $0x00000180, SI
 	CMPQ     SI, CX
 	JBE      loop
@@ -759,17 +761,15 @@ tail:
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVW       CX, K1
-	VMOVDQU32.Z (SI), K1, Z6
-	VPTESTMD    Z6, Z28, K1, K1
+	VMOVDQU32.Z (SI), K1, Z4
+	VPTESTMD    Z4, Z28, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
-	VPADDD        Z3, Z0, Z0
-	VPADDD        Z4, Z1, Z1
-	VPADDD        Z5, Z2, Z2
 	VPADDD        Z2, Z0, Z0
+	VPADDD        Z3, Z1, Z1
 	VPADDD        Z1, Z0, Z0
 	VEXTRACTI64X4 $0x01, Z0, Y1
 	VPADDD        Y1, Y0, Y1
@@ -935,7 +935,7 @@ TEXT ·countNonZeroFloat64AVX512(SB), NOSPLIT, $0-32
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
-	// Z0-Z5: the lane counters, one per vector of an iteration;
+	// Z0-Z3: the lane counters, one per vector of an iteration;
 	// Z24: their quadword totals; Z25: zero
 	// Z29: 1 in every lane, for the min steps
 	// Z28: the counted bits, every bit of a lane but its sign bit
@@ -975,8 +975,8 @@ long:
 	MOVQ        $-1, BX
 	BZHIQ       CX, BX, BX
 	KMOVW       BX, K1
-	VMOVDQU64.Z (SI), K1, Z6
-	VPTESTMQ    Z6, Z28, K1, K1
+	VMOVDQU64.Z (SI), K1, Z4
+	VPTESTMQ    Z4, Z28, K1, K1
 	KMOVW       K1, BX
 	POPCNTQ     BX, BX
 	ADDQ        BX, AX
@@ -991,8 +991,6 @@ body:
 	VPXORQ Z1, Z1, Z1
 	VPXORQ Z2, Z2, Z2
 	VPXORQ Z3, Z3, Z3
-	VPXORQ Z4, Z4, Z4
-	VPXORQ Z5, Z5, Z5
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
 	MOVQ DX, CX
@@ -1002,23 +1000,27 @@ body:
 	ADDQ SI, CX
 
 loop:
-	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmtmmt.
-	VPANDD   (SI), Z28, Z6
-	VPMINUQ  Z29, Z6, Z6
-	VPADDQ   Z6, Z0, Z0
-	VPANDD   64(SI), Z28, Z6
-	VPMINUQ  Z29, Z6, Z6
-	VPADDQ   Z6, Z1, Z1
+	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmpmmp.
+	VPANDD   (SI), Z28, Z4
+	VPMINUQ  Z29, Z4, Z4
+	VPADDQ   Z4, Z0, Z0
+	VPANDD   64(SI), Z28, Z4
+	VPMINUQ  Z29, Z4, Z4
+	VPADDQ   Z4, Z1, Z1
 	VPTESTMQ 128(SI), Z28, K1
-	VPSUBQ   Z31, Z2, K1, Z2
-	VPANDD   192(SI), Z28, Z6
-	VPMINUQ  Z29, Z6, Z6
-	VPADDQ   Z6, Z3, Z3
-	VPANDD   256(SI), Z28, Z6
-	VPMINUQ  Z29, Z6, Z6
-	VPADDQ   Z6, Z4, Z4
+	KMOVW    K1, DX
+	POPCNTQ  DX, DX
+	ADDQ     DX, AX
+	VPANDD   192(SI), Z28, Z4
+	VPMINUQ  Z29, Z4, Z4
+	VPADDQ   Z4, Z2, Z2
+	VPANDD   256(SI), Z28, Z4
+	VPMINUQ  Z29, Z4, Z4
+	VPADDQ   Z4, Z3, Z3
 	VPTESTMQ 320(SI), Z28, K1
-	VPSUBQ   Z31, Z5, K1, Z5
+	KMOVW    K1, DX
+	POPCNTQ  DX, DX
+	ADDQ     DX, AX
 	ADDQ     $0x00000180, SI
 	CMPQ     SI, CX
 	JBE      loop
@@ -1046,17 +1048,15 @@ tail:
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVW       CX, K1
-	VMOVDQU64.Z (SI), K1, Z6
-	VPTESTMQ    Z6, Z28, K1, K1
+	VMOVDQU64.Z (SI), K1, Z4
+	VPTESTMQ    Z4, Z28, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
-	VPADDQ        Z3, Z0, Z0
-	VPADDQ        Z4, Z1, Z1
-	VPADDQ        Z5, Z2, Z2
 	VPADDQ        Z2, Z0, Z0
+	VPADDQ        Z3, Z1, Z1
 	VPADDQ        Z1, Z0, Z0
 	VEXTRACTI64X4 $0x01, Z0, Y1
 	VPADDQ        Y1, Y0, Y1

@@ -32,25 +32,28 @@ var nonZero = rule{
 	ymm: nonZeroYMM,
 }
 
-// nonZeroZMM counts a vector in one of two ways, mixed in one loop of the
-// count shape so that both kinds of execution resources work at once:
+// nonZeroZMM counts a vector in one of three ways, mixed in one loop of
+// the count shape so that the vector ALUs, the mask unit and the integer
+// ALUs all work at once:
 //
-//   - test (t): VPTESTM sets a mask bit for each lane whose counted bits are
-//     not all zero; a merge-masked VPSUB adds one to those lanes of the
-//     vector's counter. Two instructions, but mask-register writes sustain
-//     only about one vector per cycle.
 //   - min (m): the unsigned minimum of a lane and 1 is 1 exactly when the
-//     lane is not zero; a VPADD adds it to the counter. Two plain vector
-//     instructions for integers, which reach the read limit; floats first
-//     clear the sign bit with a VPAND (of the load), a third.
+//     lane is not zero; a VPADD adds it to the vector's counter. Two plain
+//     vector instructions for integers, which reach the read limit; floats
+//     first clear the sign bit with a VPAND (of the load), a third.
+//   - popcount (p): VPTESTM sets a mask bit for each lane whose counted
+//     bits are not all zero; KMOV, POPCNT and ADD count them in a general
+//     register. One vector instruction, the rest on the integer side.
+//   - test (t): VPTESTM, then a merge-masked VPSUB adds one to those lanes
+//     of the counter. Mask-register writes sustain about one vector per
+//     cycle.
 //
-// Integers use min only. Floats mix them as mmtmmt: on Zen 5, at 16 KiB,
-// float32 at 0.86x the read limit, against 0.66x for tests alone, 0.79x
-// for mins alone, 0.56x for popcounts alone (VPTESTM, KMOV, POPCNT) and
-// 0.82-0.86x for mixes of 4 to 12 vectors with one test in three or four
-// (mt alone: 0.58x, too short a loop). Clearing the sign with VPSLL $1
-// instead of VPAND measured 0.72x for mins alone: the shifts have fewer
-// ports.
+// Integers use min only. Floats mix them as mmpmmp: on Zen 5, at 16 KiB,
+// float32 at 0.91-0.92x the read limit (minimum times of interleaved
+// runs), against 0.85-0.87x for mmtmmt, 0.86-0.89x for mmmp and mmpmmt,
+// 0.90-0.93x for longer mixes of the same kind, 0.79x for mins alone,
+// 0.66x for tests alone and 0.56x for popcounts alone. Clearing the sign
+// with VPSLL $1 instead of VPAND measured 0.72x for mins alone: the shifts
+// have fewer ports.
 func nonZeroZMM(k spec.Kernel) zmmTest {
 	l := lanesOf(k.Width)
 	counted := zMinusOne
@@ -61,7 +64,7 @@ func nonZeroZMM(k spec.Kernel) zmmTest {
 	if k.Float {
 		counted = zMagnitude
 		t.roles = append(t.roles, fmt.Sprintf("%s: the counted bits, every bit of a lane but its sign bit", zMagnitude.Asm()))
-		t.steps = "mmtmmt"
+		t.steps = "mmpmmp"
 	} else {
 		t.roles = append(t.roles, fmt.Sprintf("%s is also the counted bits: every bit of a lane", zMinusOne.Asm()))
 	}
