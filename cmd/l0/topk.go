@@ -216,14 +216,21 @@ func (c *counter) topK(in *input, from, to int64, get func() (tally, error)) err
 		var v []byte
 		if values != nil {
 			v = asBytes(c.values)[:n*p.valuesRowBytes]
-			if m, err := values.ReadRows(v); err != nil || m != n {
-				return changed(fmt.Errorf("%d rows of values for %d of indices: %w", m, n, err))
+			m, err := values.ReadRows(v)
+			if err != nil {
+				return changed(err)
+			}
+			if m != n {
+				return fmt.Errorf("read %d rows of the values %q for %d of the indices %q", m, p.values.Name, n, p.index.Name)
 			}
 		}
 		if t == nil {
 			if t, err = get(); err != nil {
 				return err
 			}
+		}
+		if testHookWindow != nil {
+			testHookWindow(in)
 		}
 		ix, err := c.indices(p, asBytes(c.buf)[:n*p.indexRowBytes], row, in.config)
 		if err != nil {

@@ -438,3 +438,21 @@ func TestTopKBounds(t *testing.T) {
 		t.Errorf("too many pairs: status %d, stderr %q", status, errs)
 	}
 }
+
+// TestTopKShrunkFile checks a top-k file truncated while it is counted is
+// an error naming it, as a dense file is.
+func TestTopKShrunkFile(t *testing.T) {
+	data := readAll(t, filepath.Join(sparseDir, "topk_i64_bf16.safetensors"))
+	path := writeFile(t, t.TempDir(), "shrinks.safetensors", data)
+	defer tiny(1, 1, 1<<30)() // a row a batch
+	testHookWindow = func(in *input) {
+		if err := os.Truncate(path, 200); err != nil {
+			t.Error(err)
+		}
+	}
+	defer func() { testHookWindow = nil }()
+	out, errs, status := runL0("-sparse", "indices,values", "-features", "64", path)
+	if status != 1 || out != "" || !strings.HasPrefix(errs, "l0: "+path+": the file changed while it was read: ") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("status %d, stdout %q, stderr %q", status, out, errs)
+	}
+}
