@@ -57,7 +57,9 @@ var testHookWindow func(*input)
 // stream buffer, reused from job to job.
 type counter struct {
 	windows *window.Reader
-	buf     []uint64
+	buf     []uint64 // a stream's rows; a top-k pair's indices
+	values  []uint64 // a top-k pair's values
+	wide    []uint64 // a top-k pair's indices widened
 	p       *progress
 }
 
@@ -89,6 +91,8 @@ func (c *counter) count(in *input, from, to int64, get func() (tally, error)) er
 		err = t.load(state)
 		collect(in.config) // the state and its copies
 		return err
+	case in.topk != nil:
+		return c.topK(in, from, to, get)
 	case in.stream != nil:
 		return c.stream(in, get)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sparsekit/l0/internal/npy"
 	"github.com/sparsekit/l0/internal/safetensors"
+	"github.com/sparsekit/l0/kernel"
 	"github.com/sparsekit/l0/metric"
 )
 
@@ -329,4 +330,143 @@ func positionsByHand(t *testing.T, payload []byte, shape []int64, e elem, s sett
 		l0[i] /= float64(batch)
 	}
 	return l0, batch
+}
+
+// FuzzAnalyzeTopK feeds arbitrary bytes to l0 as a top-k file (-sparse),
+// from the top-k fixtures and a small pair of each index dtype: the
+// file's first tensor of an integer dtype is the indices, its first of a
+// float dtype the values (unless noValues), of features+1 features, by a
+// rule. Nothing may panic; a
+// stream of a pair is refused; an accepted pair's report must match a
+// count by hand of its entries, with no index outside [0, D); and a bad
+// index error must have one.
+func FuzzAnalyzeTopK(f *testing.F) {
+	paths, err := filepath.Glob(filepath.Join(sparseDir, "*.safetensors"))
+	if err != nil || len(paths) < 20 {
+		f.Fatalf("%d seeds: %v", len(paths), err)
+	}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if len(data) <= 4096 {
+			f.Add(data, uint16(63), false, 0.5, false)
+			f.Add(data, uint16(99), true, 0.0, false)
+		}
+	}
+	for _, d := range []safetensors.DType{safetensors.Int8, safetensors.Int16, safetensors.Int32, safetensors.Int64,
+		safetensors.Uint8, safetensors.Uint16, safetensors.Uint32, safetensors.Uint64} {
+		index := make([]byte, 3*2*2*d.Size())
+		for i := 0; i < len(index); i += d.Size() {
+			index[i] = byte(i * 7 % 9)
+		}
+		values := bytes.Repeat([]byte{0, 0x3f, 0, 0, 0x80, 0xbf}, 4)
+		f.Add(topKFile(f, d, []int64{3, 2, 2}, index, safetensors.BFloat16, values), uint16(8), false, 0.0, true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, features uint16, noValues bool, threshold float64, hasThreshold bool) {
+		s := settings{dense: 0.1, sparse: topKKeys{"i", "v"}, features: int(features) + 1}
+		h, headerErr := safetensors.ReadHeader(bytes.NewReader(data), int64(len(data)))
+		var idx, values *safetensors.Tensor // the file's first integer and float tensors
+		if headerErr == nil {
+			for i, t := range h.Tensors {
+				switch {
+				case idx == nil && isIndexDType(t.DType):
+					idx = &h.Tensors[i]
+				case values == nil && t.DType.IsFloat() && !noValues:
+					values = &h.Tensors[i]
+				}
+			}
+		}
+		if idx != nil {
+			s.sparse = topKKeys{index: idx.Name}
+			if values != nil {
+				s.sparse.values = values.Name
+			}
+		}
+		switch {
+		case !hasThreshold || math.IsNaN(threshold) || s.sparse.values == "":
+		case len(data)%2 == 0:
+			s.rule = metric.Above(threshold)
+		default:
+			s.rule = metric.AbsAbove(threshold)
+		}
+		defer tiny(64, 64, 64)()
+		rep, err := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s, nil)
+		if err == nil && rep.format != "topk" || idx == nil {
+			return // not a pair: a .npy, a state, or refused by the header
+		}
+		if _, errStreamed := analyze("fuzz", asStream(data), -1, s, nil); errStreamed == nil {
+			t.Fatal("a top-k pair read from a stream")
+		}
+		if err != nil && !errors.Is(err, kernel.ErrIndex) {
+			return // refused before counting
+		}
+		l0, dead, outside := topKByHand(data, h, *idx, values, s)
+		if (err != nil) != outside {
+			t.Fatalf("an index outside [0, %d): %v; error %v", s.features, outside, err)
+		}
+		if err != nil {
+			return
+		}
+		for c := range l0 {
+			if rep.l0[c] != l0[c] || rep.dead[c] != dead[c] {
+				t.Fatalf("l0 %v, dead %v; by hand %v, %v", rep.l0, rep.dead, l0, dead)
+			}
+		}
+	})
+}
+
+// topKByHand counts a top-k pair entry by entry: the L0 and dead features
+// per component, and whether an index is outside [0, features).
+func topKByHand(data []byte, h *safetensors.Header, idx safetensors.Tensor, values *safetensors.Tensor, s settings) (l0 []float64, dead []int, outside bool) {
+	base := h.DataOffset()
+	size := int64(idx.DType.Size())
+	batch, k := idx.Shape[0], idx.Shape[len(idx.Shape)-1]
+	slots := int64(1)
+	if len(idx.Shape) == 3 {
+		slots = idx.Shape[1]
+	}
+	counted := make([]int64, slots)
+	fired := make([]int64, slots*int64(s.features))
+	for i := int64(0); i < idx.Bytes()/max(size, 1); i++ {
+		b := data[base+idx.Begin+i*size : base+idx.Begin+(i+1)*size]
+		var bits uint64
+		for j := size - 1; j >= 0; j-- {
+			bits = bits<<8 | uint64(b[j])
+		}
+		signed := idx.DType == safetensors.Int8 || idx.DType == safetensors.Int16 || idx.DType == safetensors.Int32 || idx.DType == safetensors.Int64
+		if signed && size < 8 && bits>>(8*size-1)&1 != 0 {
+			bits |= ^uint64(0) << (8 * size) // sign-extend
+		}
+		if signed && int64(bits) < 0 || bits >= uint64(s.features) {
+			outside = true
+			continue
+		}
+		if values != nil {
+			e := safetensorsElem(values.DType)
+			vs := int64(e.size())
+			v := data[base+values.Begin+i*vs : base+values.Begin+(i+1)*vs]
+			var vbits uint64
+			for j := vs - 1; j >= 0; j-- {
+				vbits = vbits<<8 | uint64(v[j])
+			}
+			if !counts1(e, vbits, s) {
+				continue
+			}
+		}
+		c := i / k % slots
+		counted[c]++
+		fired[c*int64(s.features)+int64(bits)]++
+	}
+	l0, dead = make([]float64, slots), make([]int, slots)
+	for c := range slots {
+		l0[c] = float64(counted[c]) / float64(batch)
+		for _, n := range fired[c*int64(s.features) : (c+1)*int64(s.features)] {
+			if n == 0 {
+				dead[c]++
+			}
+		}
+	}
+	return l0, dead, outside
 }

@@ -23,14 +23,13 @@ import (
 // Three formats are recognised by their first bytes, never by the file's
 // name: a .npy array ("\x93NUMPY"), a FeatureActivity state as -save
 // writes it ("L0FA", metric's binary format), and otherwise a safetensors
-// file (a little-endian header length, then a JSON object). The sparse
-// top-k pairs of tensors (-sparse INDEX_KEY,VALUE_KEY, after the sparse
-// metric API) will be a fourth kind of input: opened here from a
-// safetensors header, described by the same fields, and counted by a job
-// of their own (count.go) into the same tally.
+// file (a little-endian header length, then a JSON object). With -sparse a
+// safetensors file is a fourth kind of input, a top-k pair of tensors
+// (topk.go): described by the same fields, as the dense array it stands
+// for, and counted by a job of its own into the same tallies.
 type input struct {
 	name   string
-	format string // "npy", "safetensors" or "state"
+	format string // "npy", "safetensors", "state" or "topk"
 
 	// What the report says of the array.
 	shape    []int64 // the array's shape; a state's [vectors, (components,) features]
@@ -46,7 +45,8 @@ type input struct {
 	src       io.ReaderAt
 	stream    rowStream
 	state     []byte
-	dataBytes int64 // the bytes of rows the header describes
+	dataBytes int64     // the bytes of rows the header describes
+	topk      *topKPair // a top-k pair's tensors (-sparse), read at offsets from src
 	closer    io.Closer
 }
 
@@ -151,6 +151,8 @@ func openInput(name string, r io.Reader, size int64, s settings) (*input, error)
 		err = in.openState(r, ra, size, s)
 	case n >= 4 && string(head[:4]) == "L0NM":
 		return nil, errors.New("an L0Norm state (magic \"L0NM\"): it has no feature counts; l0 reads FeatureActivity states (\"L0FA\"), as -save writes them")
+	case (n < 9 || head[8] == '{' || binary.LittleEndian.Uint64(head[:]) <= safetensors.MaxHeaderBytes) && s.sparse.on():
+		err = in.openTopK(r, ra, size, s)
 	case n < 9 || head[8] == '{' || binary.LittleEndian.Uint64(head[:]) <= safetensors.MaxHeaderBytes:
 		err = in.openSafetensors(r, ra, size, s)
 	default:
@@ -364,8 +366,11 @@ const maxFeaturelessSlots = 1 << 16
 func (in *input) checkArray(s settings) error {
 	shape, c := in.shape, &in.config
 	shapeText := shapeOf(shape)
-	if in.format == "npy" {
+	switch in.format {
+	case "npy":
 		shapeText = npy.Header{Shape: shape}.ShapeString()
+	case "topk":
+		shapeText = fmt.Sprintf("%s (of the top-k %s)", shapeText, in.topk.index.ShapeString())
 	}
 	if len(shape) != 2 && len(shape) != 3 {
 		return fmt.Errorf("the shape %s has rank %d; want [batch, feature] or [batch, component, feature]", shapeText, len(shape))

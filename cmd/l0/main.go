@@ -12,6 +12,7 @@
 //	l0 [-json] [-threshold T | -abs-threshold T] [-dense D] [-key NAME]
 //	   [-positions] [-skip-positions N] [-total [-per-file]] [-save FILE]
 //	   [-sparsity FILE] [-j N] [-mmap] [FILE ...]
+//	l0 -sparse INDEX_KEY[,VALUE_KEY] -features D [flags] FILE ...
 //	l0 -kernels
 //
 // # Inputs
@@ -55,6 +56,36 @@
 // the rest in text, each in -json's l0_by_position). -skip-positions N
 // (which implies -positions) leaves the first N positions of every row out
 // of every statistic: the BOS token, which SAE evaluations exclude.
+//
+// # Top-k files
+//
+// -sparse INDEX_KEY[,VALUE_KEY] -features D reads each safetensors input
+// as a top-k SAE encoder's output: the tensor INDEX_KEY of feature
+// indices, [batch, k] or [batch, components, k], of any integer dtype (I64
+// I32 I16 I8 U64 U32 U16 U8), and the tensor VALUE_KEY of their values, of
+// the same shape and a float dtype (F64 F32 F16 BF16). l0 reports the pair
+// exactly as it reports the dense [batch, (components,) D] array it stands
+// for (metric.UpdateTopK leaves the counts the dense batch leaves): the
+// vectors, L0, dead and dense features, histogram and state, the values
+// counted by the run's rule, so a zero among the top k does not count.
+// Without VALUE_KEY every entry counts (sparsify's "fired"): the pair is
+// the mask of its entries, counted as uint8 as a BOOL array is, and
+// -threshold or -abs-threshold, which would compare values there are none
+// of, is a command-line error. An index outside [0, D) is an error that
+// says where it is (a U64 index past the int range too: never wrapped); an
+// index given twice in a vector counts twice (torch.topk gives none).
+//
+// A pair is counted into the same tallies as any input: with -total it
+// merges with .npy files and states of the same element type (the values';
+// uint8 without values), components and features. With -sparse every
+// safetensors input is read as a pair, .npy files and states as always;
+// -key and -positions are refused. The two tensors are read side by side
+// at offsets, batches of rows of up to 2 MiB of both, a large file split
+// across workers: -sparse reads regular files only (a pipe is an error),
+// with read(2) (-mmap does not apply). In -json a pair's "format" is
+// "topk", its "shape" the dense array's, its "dtype" the values' as the
+// file spells it (or "uint8"), and "sparse" names its tensors, their dtypes
+// and k.
 //
 // # Many shards, one report
 //
@@ -102,7 +133,9 @@
 //
 // A 3-D array may have up to 16,777,216 components or positions
 // (metric.MaxComponents), and up to 65,536 when its vectors have no
-// features (no bytes pay for their values). The text report lists the
+// features (no bytes pay for their values); a top-k pair of no entries (k
+// = 0) one component, or up to 65,536 (component, feature) pairs, whose
+// counters no bytes pay for either. The text report lists the
 // per-component values of up to 16 components, and their range (min, mean,
 // max) for more; -json lists every one. In -json an infinite -threshold is
 // the string "inf" or "-inf"; -threshold 1e400 is inf, as Python's float()
@@ -144,6 +177,14 @@ Inputs, told apart by their first bytes, not their names:
 A 2-D array is [batch, feature], a 3-D array [batch, component, feature]
 (with -positions, [batch, position, feature]). Without files, l0 reports
 on a built-in sample. A pipe (/dev/stdin) is read as a stream.
+
+Top-k files: -sparse INDEX_KEY[,VALUE_KEY] -features D reads each
+safetensors input as a top-k pair, indices [batch, (components,) k] of
+any integer dtype and values of the same shape and a float dtype, and
+reports it as the dense [batch, (components,) D] array, the values counted
+by the run's rule. Without VALUE_KEY every entry counts: a uint8 mask,
+which takes no -threshold. Regular files only; merges with .npy files and
+states of the same element type and features.
 
 Many shards: -total reports all inputs as one; they must agree on element
 type, components (or positions) and features. A bad input fails the
@@ -191,10 +232,8 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 	save := flags.String("save", "", "write the total's state to `FILE` (metric's FeatureActivity format; an input of later runs)")
 	sparsity := flags.String("sparsity", "", "write SAELens' sparsity.safetensors to `FILE`: \"sparsity\", F32, log10(density + 1e-10)")
 	workers := flags.Int("j", runtime.GOMAXPROCS(0), "count with `N` workers at once: inputs in parallel, large files split into ranges of rows")
-	// -sparse INDEX_KEY,VALUE_KEY -features D, the top-k pairs of tensors
-	// of issue 12's last point, comes with the sparse metric API: a kind
-	// of input of its own (input.go), checked against the total like the
-	// others and counted into the same tallies.
+	sparse := flags.String("sparse", "", "read each safetensors input as a top-k pair, the tensors `INDEX_KEY[,VALUE_KEY]`: indices of any integer dtype, [batch, k] or [batch, components, k], and values of a float dtype and the same shape (none: every entry counts); reported as the dense array of -features D")
+	features := flags.Int("features", 0, "with -sparse: the number `D` of features the indices select from, the dense array's last dimension")
 	useMmap := flags.Bool("mmap", false, "count regular files in memory-mapped windows of the page cache where they can be, instead of read(2) into a buffer")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -213,7 +252,17 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 		}
 		return writeOrFail(stderr, writeKernels(stdout))
 	}
-	s := settings{dense: float64(*dense), key: *key, positions: *positions || *skip > 0, skip: *skip}
+	s := settings{dense: float64(*dense), key: *key, positions: *positions || *skip > 0, skip: *skip, features: *features}
+	set := map[string]bool{}
+	flags.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["sparse"] || set["features"] {
+		keys, err := checkSparseFlags(*sparse, *features, set, flags.NArg())
+		if err != nil {
+			fmt.Fprintf(stderr, "l0: %v\n", err)
+			return 2
+		}
+		s.sparse = keys
+	}
 	switch {
 	case threshold.set && absThreshold.set:
 		fmt.Fprintln(stderr, "l0: -threshold and -abs-threshold: give one rule of counting, not both")
@@ -340,6 +389,8 @@ type settings struct {
 	key       string      // the safetensors tensor to read
 	positions bool        // a 3-D array is [batch, position, feature]
 	skip      int         // the positions left out of every row
+	sparse    topKKeys    // -sparse: the tensors of a top-k pair
+	features  int         // -features: the dense features of a top-k pair
 }
 
 // ruleFlag names the flag that set the rule of counting.

@@ -395,6 +395,7 @@ func TestUsage(t *testing.T) {
 		"usage: l0 [flags] [FILE ...]", ".npy", "safetensors", "BF16", "l0 state", "first bytes",
 		"-json", "-kernels", "-threshold T", "-abs-threshold T", "-dense D", "-key NAME", "-positions",
 		"-skip-positions N", "-total", "-per-file", "-save FILE", "-sparsity FILE", "-j N", "-mmap",
+		"-sparse INDEX_KEY[,VALUE_KEY]", "-features D", "Top-k files", "every entry counts", "Regular files only",
 		"A bad input fails the", "log10(density + 1e-10)", "GODEBUG=cpu.avx512f=off",
 	} {
 		if !strings.Contains(errs, want) {

@@ -167,6 +167,7 @@ type jsonReport struct {
 	File           string        `json:"file"`
 	Format         string        `json:"format"`
 	Tensor         string        `json:"tensor,omitempty"`
+	Sparse         *jsonSparse   `json:"sparse,omitempty"`
 	Total          bool          `json:"total,omitempty"`
 	Files          []string      `json:"files,omitempty"`
 	Shape          []int64       `json:"shape"`
@@ -189,6 +190,17 @@ type jsonReport struct {
 	Seconds        float64       `json:"seconds"`
 }
 
+// jsonSparse describes a top-k pair (-sparse): its tensors, their dtypes
+// as the file spells them, and k; the report's shape, dtype and numbers
+// are those of the dense array it stands for.
+type jsonSparse struct {
+	Index       string `json:"index"`
+	IndexDType  string `json:"index_dtype"`
+	Values      string `json:"values,omitempty"`
+	ValuesDType string `json:"values_dtype,omitempty"`
+	K           int    `json:"k"`
+}
+
 type jsonHistogram struct {
 	Edges     []float64 `json:"log10_edges"`
 	Counts    []int     `json:"counts"`
@@ -196,7 +208,10 @@ type jsonHistogram struct {
 	Dead      int       `json:"dead"`
 }
 
-// writeJSON writes the report as one line of JSON. l0, dead and dense are
+// writeJSON writes the report as one line of JSON. A top-k pair (-sparse)
+// is reported as the dense array it stands for, with its tensors in
+// "sparse"; its dtype is the values' as the file spells them, or "uint8"
+// without values. l0, dead and dense are
 // numbers for a [batch, feature] array (and with -positions) and lists, one
 // per component, for a [batch, component, feature] array. With -positions,
 // l0_by_position lists the L0 of each position counted, the first being
@@ -232,6 +247,12 @@ func writeJSON(w io.Writer, rep *report) error {
 	}
 	if c.positions > 0 {
 		j.Positions, j.SkipPositions = c.positions+c.skip, &c.skip
+	}
+	if p := rep.topk; p != nil {
+		j.Sparse = &jsonSparse{Index: p.index.Name, IndexDType: p.index.DType.String(), K: p.k}
+		if p.hasValues() {
+			j.Sparse.Values, j.Sparse.ValuesDType = p.values.Name, p.values.DType.String()
+		}
 	}
 	if c.components == 0 {
 		j.L0, j.Dead, j.Dense = rep.l0[0], rep.dead[0], rep.dense[0]

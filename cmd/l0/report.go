@@ -13,11 +13,12 @@ import (
 // report is what l0 says about one input, or about the total of all.
 type report struct {
 	name     string
-	format   string  // "npy", "safetensors", "state" or "total"
-	describe string  // the text report's line on the array
-	shape    []int64 // the array's shape; the total's [rows, (slots,) features]
-	dtype    string  // as the file spells it; the total's element type
-	tensor   string  // the safetensors tensor read
+	format   string    // "npy", "safetensors", "state", "topk" or "total"
+	describe string    // the text report's line on the array
+	shape    []int64   // the array's shape; the total's [rows, (slots,) features]
+	dtype    string    // as the file spells it; the total's element type
+	tensor   string    // the safetensors tensor read
+	topk     *topKPair // a top-k pair's tensors
 	files    []string
 	config   config
 	settings settings
@@ -39,7 +40,7 @@ type report struct {
 func newReport(in *input, s settings) *report {
 	return &report{
 		name: in.name, format: in.format, describe: in.describe, shape: in.shape, dtype: in.dtype,
-		tensor: in.tensor, config: in.config, settings: s, level: kernel.Active(), bytes: in.dataBytes,
+		tensor: in.tensor, topk: in.topk, config: in.config, settings: s, level: kernel.Active(), bytes: in.dataBytes,
 	}
 }
 
@@ -63,9 +64,9 @@ func (rep *report) describeTotal(entries []*entry) {
 		}
 	}
 	var parts []string
-	for _, f := range []string{"npy", "safetensors", "state"} {
+	for _, f := range []string{"npy", "safetensors", "topk", "state"} {
 		if n := formats[f]; n > 0 {
-			name := map[string]string{"npy": ".npy", "safetensors": "safetensors", "state": "state"}[f]
+			name := map[string]string{"npy": ".npy", "safetensors": "safetensors", "topk": "top-k safetensors", "state": "state"}[f]
 			if n > 1 && f == "state" {
 				name += "s"
 			}

@@ -47,6 +47,10 @@ type tally interface {
 	// add counts rows whole rows of the array: their bytes, aligned and in
 	// the machine's byte order.
 	add(data []byte, rows int64) error
+	// addTopK counts rows of a top-k pair (-sparse): the indices as one
+	// of []int32, []int64, []uint16, []uint32, the values' bytes or nil
+	// (every entry counts), k entries a vector and component.
+	addTopK(index any, values []byte, rows int64, k int) error
 	// load adds a FeatureActivity state, as -save writes it.
 	load(state []byte) error
 	// merge adds another tally of the same config.

@@ -27,6 +27,16 @@ patterns (float32 truncated) and counted widened exactly to float32. Their
 expectations add the per-position reports of -positions and
 -skip-positions 1 ("positions"), and the totals of shards ("totals"), with
 SAELens' sparsity, log10(density + 1e-10) as float32, of each.
+
+The top-k fixtures (sparse/, -sparse INDEX_KEY[,VALUE_KEY] -features D)
+are pairs of index and value tensors, as a top-k SAE's encoder gives them,
+each with its dense twin: the same activations put back in place
+(np.put_along_axis), written too, so that the tests check l0 reports the
+pair exactly as the twin; numpy's numbers are the twin's. Without values
+the twin is the mask of the entries (BOOL), every one of which counts.
+Their expected.json lists the runs (a file, -sparse, -features, the twin),
+the totals of top-k and dense shards, and the bad files with the words of
+their errors.
 """
 
 import json
@@ -516,5 +526,245 @@ def main_safetensors():
         f.write("\n}}\n")
 
 
+# The top-k fixtures: their own generator and directory, so that the ones
+# above keep drawing the same numbers.
+SP = os.path.join(HERE, "sparse")
+sp_rng = np.random.default_rng(20270105)
+sp_runs = {}
+sp_totals = {}
+sp_bad = {}
+
+
+def topk_indices(batch, slots, k, features, dead=4):
+    """Indices [batch, (slots,) k], each row's distinct (as torch.topk's):
+    feature 0 in every row (a dense feature), the last dead features in
+    none, the rest at random, in random order."""
+    rows = batch * slots
+    rest = 1 + np.argsort(sp_rng.random((rows, features - 1 - dead)), axis=-1)[:, : k - 1]
+    idx = np.concatenate([np.zeros((rows, 1), np.int64), rest], axis=1)
+    idx = np.take_along_axis(idx, np.argsort(sp_rng.random(idx.shape), axis=-1), axis=-1)
+    return idx.reshape((batch, slots, k) if slots > 1 else (batch, k))
+
+
+def topk_values(shape, zeros=0.25):
+    """float32 values of a top-k batch: mostly positive, a quarter zero
+    (+0 and -0: a ReLU's zeros among the top k), a few negative."""
+    v = sp_rng.exponential(1.0, shape).astype("<f4") + np.float32(0.01)
+    v[sp_rng.random(shape) < 0.1] *= -1
+    z = sp_rng.random(shape) < zeros
+    v[z] = np.where(sp_rng.random(shape) < 0.5, np.float32(0.0), np.float32(-0.0))[z]
+    return v
+
+
+def bf16(f):
+    """float32 truncated to BF16 patterns, with the edge patterns (NaN, +Inf,
+    the smallest subnormal, -0) sprinkled in."""
+    a = (f.view("<u4") >> 16).astype("<u2")
+    flat = a.reshape(-1)
+    edge = np.array([0x7FC0, 0x7F80, 0x0001, 0x8000], "<u2")
+    flat[sp_rng.choice(flat.size, size=len(edge), replace=False)] = edge
+    return a
+
+
+def densify(idx, vals, features, dtype):
+    """The dense twin of a top-k pair: vals at idx along the last axis."""
+    dense = np.zeros(idx.shape[:-1] + (features,), dtype)
+    np.put_along_axis(dense, idx, vals, axis=-1)
+    return dense
+
+
+def sp_write(name, tensors):
+    """Writes a safetensors file of tensors, name -> (dtype, array), in the
+    reference layout."""
+    raw = {t: (st, a.shape, np.ascontiguousarray(a).tobytes()) for t, (st, a) in tensors.items()}
+    with open(os.path.join(SP, name), "wb") as f:
+        f.write(reference_layout(raw))
+
+
+def sp_run(run, name, sparse, features, twin, twin_st, dense, dtype):
+    """A run l0 must report as the dense twin: numpy's numbers of dense."""
+    e = expect(st_numeric(twin_st, dense))
+    e.update({"file": name, "sparse": sparse, "features": features, "twin": twin, "dtype": dtype})
+    sp_runs[run] = e
+
+
+def sp_bad_file(name, tensors, sparse, features, error):
+    sp_write(name, tensors)
+    sp_bad[name] = {"file": name, "sparse": sparse, "features": features, "error": error}
+
+
+def main_sparse():
+    os.makedirs(SP, exist_ok=True)
+    for f in os.listdir(SP):
+        os.remove(os.path.join(SP, f))
+
+    # I64 indices and BF16 values, [batch, k], beside another tensor; the
+    # twin BF16, and the mask of the entries (BOOL) for the pair read
+    # without values.
+    D = 64
+    idx = topk_indices(40, 1, 8, D)
+    vals = bf16(topk_values(idx.shape))
+    sp_write("topk_i64_bf16.safetensors", {"indices": ("I64", idx), "values": ("BF16", vals),
+                                           "tokens": ("I64", sp_rng.integers(0, 50257, 40, dtype="<i8"))})
+    dense = densify(idx, vals, D, "<u2")
+    sp_write("dense_i64_bf16.safetensors", {"x": ("BF16", dense)})
+    sp_run("i64_bf16", "topk_i64_bf16.safetensors", "indices,values", D, "dense_i64_bf16.safetensors", "BF16", dense, "BF16")
+    mask = densify(idx, True, D, "|b1")
+    sp_write("mask_i64.safetensors", {"x": ("BOOL", mask)})
+    sp_run("i64_fired", "topk_i64_bf16.safetensors", "indices", D, "mask_i64.safetensors", "BOOL", mask, "uint8")
+
+    # I32 indices and F32 values with components, [batch, components, k].
+    D = 20
+    idx = topk_indices(23, 3, 5, D).astype("<i4")
+    vals = topk_values(idx.shape)
+    sp_write("topk_i32_f32_3d.safetensors", {"idx": ("I32", idx), "val": ("F32", vals)})
+    dense = densify(idx, vals, D, "<f4")
+    sp_write("dense_i32_f32_3d.safetensors", {"x": ("F32", dense)})
+    sp_run("i32_f32_3d", "topk_i32_f32_3d.safetensors", "idx,val", D, "dense_i32_f32_3d.safetensors", "F32", dense, "F32")
+
+    # U16 indices alone: every entry counts.
+    D = 50
+    idx = topk_indices(31, 1, 6, D).astype("<u2")
+    sp_write("topk_u16_fired.safetensors", {"indices": ("U16", idx)})
+    mask = densify(idx, True, D, "|b1")
+    sp_write("mask_u16.safetensors", {"x": ("BOOL", mask)})
+    sp_run("u16_fired", "topk_u16_fired.safetensors", "indices", D, "mask_u16.safetensors", "BOOL", mask, "uint8")
+
+    # Every index dtype and every value dtype, of the same numbers: values
+    # that are multiples of 1/4, exact in all four, with NaN and ±Inf.
+    D = 100
+    idx = topk_indices(17, 1, 4, D)
+    quarters = (sp_rng.integers(-16, 17, idx.shape) / 4).astype("<f4")
+    quarters[sp_rng.random(idx.shape) < 0.25] = 0
+    quarters.reshape(-1)[:3] = [np.nan, np.inf, -np.inf]
+    quarters = np.where((idx == 0) & (quarters == 0), np.float32(1.5), quarters)  # feature 0 dense
+    tensors = {st.lower(): (st, idx.astype(ST_NUMPY[st])) for st in ["I8", "I16", "I32", "I64", "U8", "U16", "U32", "U64"]}
+    tensors.update({"f16": ("F16", quarters.astype("<f2")), "f32": ("F32", quarters), "f64": ("F64", quarters.astype("<f8")),
+                    "bf16": ("BF16", (quarters.view("<u4") >> 16).astype("<u2"))})
+    sp_write("topk_dtypes.safetensors", tensors)
+    dense = densify(idx, quarters, D, "<f4")
+    sp_write("dense_dtypes.safetensors", {"x": ("F32", dense)})
+    mask = densify(idx, True, D, "|b1")
+    sp_write("mask_dtypes.safetensors", {"x": ("BOOL", mask)})
+    for i in ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64"]:
+        for v in ["f16", "bf16", "f32", "f64"]:
+            sp_run(f"dtypes_{i}_{v}", "topk_dtypes.safetensors", f"{i},{v}", D, "dense_dtypes.safetensors", "F32", dense, v.upper())
+        sp_run(f"dtypes_{i}", "topk_dtypes.safetensors", i, D, "mask_dtypes.safetensors", "BOOL", mask, "uint8")
+
+    # 2^62 vectors of no entries (k = 0), and of 3 components of none:
+    # reported at once, every feature dead. No twin: by hand.
+    huge = 1 << 62
+    for name, shape, features in [("empty_rows_2d.safetensors", [huge, 0], 16), ("empty_rows_3d.safetensors", [huge, 3, 0], 5)]:
+        with open(os.path.join(SP, name), "wb") as f:
+            f.write(reference_layout({"i": ("I64", shape, b""), "v": ("BF16", shape, b"")}))
+        comps = len(shape) == 3
+        dense_shape = shape[:-1] + [features]
+        e = empty_expectation(dense_shape, "<f2", comps)
+        slots = shape[1] if comps else 1
+        e["dead"] = [features] * slots if comps else features
+        e["histogram"]["dead"] = slots * features
+        e.update({"file": name, "sparse": "i,v", "features": features, "twin": "", "dtype": "BF16"})
+        sp_runs[name.replace(".safetensors", "")] = e
+
+    # Totals: top-k shards with dense shards of the same dataset, .npy (the
+    # dense safetensors files of a -sparse run would be read as top-k
+    # pairs) and, in the test, a state saved from a dense safetensors shard.
+    D = 20
+    idx = topk_indices(30, 3, 5, D).astype("<i4")
+    vals = topk_values(idx.shape)
+    dense = densify(idx, vals, D, "<f4")
+    sp_write("shard_topk_f32.safetensors", {"idx": ("I32", idx[:12]), "val": ("F32", vals[:12])})
+    np.save(os.path.join(SP, "shard_dense_f32.npy"), dense[12:])
+    e = expect(dense)
+    e.update({"files": ["shard_topk_f32.safetensors", "shard_dense_f32.npy"], "sparse": "idx,val", "features": D, "dtype": "float32"})
+    sp_totals["f32_topk_and_npy"] = e
+    D = 64
+    idx = topk_indices(25, 1, 8, D)
+    vals = bf16(topk_values(idx.shape))
+    dense = densify(idx, vals, D, "<u2")
+    sp_write("shard_dense_bf16.safetensors", {"x": ("BF16", dense)})
+    twin = st_numeric("BF16", np.concatenate([
+        densify(*read_topk("topk_i64_bf16.safetensors", "indices", "values"), D, "<u2"), dense]))
+    e = expect(twin)
+    e.update({"files": ["topk_i64_bf16.safetensors", "shard_dense_bf16.safetensors"], "sparse": "indices,values", "features": D,
+              "dtype": "bfloat16", "state": "shard_dense_bf16.safetensors"})
+    sp_totals["bf16_topk_and_state"] = e
+    D = 50
+    idx = topk_indices(19, 1, 6, D).astype("<u2")
+    mask = densify(idx, True, D, "|b1")
+    np.save(os.path.join(SP, "shard_mask.npy"), mask)
+    first = densify(*read_topk("topk_u16_fired.safetensors", "indices", None), D, "|b1")
+    e = expect(np.concatenate([first, mask]))
+    e.update({"files": ["topk_u16_fired.safetensors", "shard_mask.npy"], "sparse": "indices", "features": D, "dtype": "uint8"})
+    sp_totals["fired_topk_and_bool_npy"] = e
+
+    # Files (and runs) l0 rejects.
+    i2 = np.array([[0, 1], [2, 3], [1, 0], [3, 2]], "<i8")
+    v2 = np.ones((4, 2), "<f4")
+    def bad_run(run, name, sparse, features, error):
+        sp_bad[run] = {"file": name, "sparse": sparse, "features": features, "error": error}
+    bad_run("missing_index", "topk_i64_bf16.safetensors", "nope,values", 64,
+            'no tensor "nope" (-sparse INDEX_KEY); the file holds 3: "indices" I64 [40, 8], "tokens" I64 [40], "values" BF16 [40, 8]')
+    bad_run("missing_values", "topk_i64_bf16.safetensors", "indices,nope", 64,
+            'no tensor "nope" (-sparse INDEX_KEY,VALUE_KEY); the file holds 3: "indices" I64 [40, 8], "tokens" I64 [40], "values" BF16 [40, 8]')
+    bad_run("values_for_index", "topk_i64_bf16.safetensors", "values,indices", 64, 'the indices "values" are BF16 [40, 8]: -sparse wants an integer dtype (I64 I32 I16 I8 U64 U32 U16 U8)')
+    bad_run("index_for_values", "topk_i64_bf16.safetensors", "indices,tokens", 64, 'the values "tokens" are I64 [40]: -sparse wants a float dtype (F64 F32 F16 BF16), or no values')
+    bad_run("index_rank1", "topk_i64_bf16.safetensors", "tokens", 64, 'the indices "tokens" have the shape [40], of rank 1; -sparse wants [batch, k] or [batch, components, k]')
+    bad_run("index_past_features", "topk_i64_bf16.safetensors", "indices,values", 40, "outside [0, 40) (-features 40)")
+    bad_run("dtypes_u8_past_features", "topk_dtypes.safetensors", "u8", 10, 'the indices "u8" hold ')
+    sp_bad_file("float_index.safetensors", {"i": ("F32", i2.astype("<f4")), "v": ("F32", v2)}, "i,v", 4,
+                'the indices "i" are F32 [4, 2]: -sparse wants an integer dtype')
+    sp_bad_file("bool_index.safetensors", {"i": ("BOOL", i2 > 0), "v": ("F32", v2)}, "i,v", 4, 'the indices "i" are BOOL [4, 2]')
+    sp_bad_file("int_values.safetensors", {"i": ("I64", i2), "v": ("I32", v2.astype("<i4"))}, "i,v", 4,
+                'the values "v" are I32 [4, 2]: -sparse wants a float dtype')
+    sp_bad_file("f8_values.safetensors", {"i": ("I64", i2), "v": ("F8_E4M3", np.zeros((4, 2), "|u1"))}, "i,v", 4, 'the values "v" are F8_E4M3 [4, 2]')
+    sp_bad_file("shapes_differ.safetensors", {"i": ("I64", i2), "v": ("F32", np.ones((4, 3), "<f4"))}, "i,v", 4,
+                'the values "v" [4, 3] and the indices "i" [4, 2] differ in shape')
+    sp_bad_file("rank4.safetensors", {"i": ("I64", i2.reshape(1, 4, 2, 1)), "v": ("F32", v2.reshape(1, 4, 2, 1))}, "i,v", 4, "of rank 4")
+    sp_bad_file("index_negative.safetensors", {"i": ("I32", np.array([[0, 1], [2, -1]], "<i4")), "v": ("F32", v2[:2])}, "i,v", 4,
+                'the indices "i" hold -1 at [1, 1], outside [0, 4)')
+    sp_bad_file("index_i8_negative.safetensors", {"i": ("I8", np.array([[0, -5], [2, 1]], "|i1")), "v": ("F16", np.ones((2, 2), "<f2"))}, "i,v", 4,
+                'the indices "i" hold -5 at [0, 1], outside [0, 4)')
+    sp_bad_file("index_u64_huge.safetensors", {"i": ("U64", np.array([[0, 1], [2**64 - 1, 3]], "<u8"))}, "i", 4,
+                'the indices "i" hold 18446744073709551615 at [1, 0], outside [0, 4)')
+    sp_bad_file("index_3d_past.safetensors", {"i": ("U32", np.array([[[0, 1], [2, 3]], [[3, 2], [1, 4]]], "<u4")),
+                                              "v": ("F64", np.ones((2, 2, 2), "<f8"))}, "i,v", 4,
+                'the indices "i" hold 4 at [1, 1, 1], outside [0, 4)')
+    sp_bad_file("zero_vectors.safetensors", {"i": ("I64", np.zeros((0, 2), "<i8")), "v": ("F32", np.zeros((0, 2), "<f4"))}, "i,v", 4,
+                "the shape [0, 4] (of the top-k [0, 2]) has no vectors")
+    sp_bad_file("zero_components.safetensors", {"i": ("I64", np.zeros((5, 0, 2), "<i8")), "v": ("F32", np.zeros((5, 0, 2), "<f4"))}, "i,v", 4,
+                "the shape [5, 0, 4] (of the top-k [5, 0, 2]) has no components")
+    with open(os.path.join(SP, "no_entries_components.safetensors"), "wb") as f:
+        f.write(reference_layout({"i": ("I64", [1, 1000, 0], b"")}))
+    sp_bad["no_entries_components.safetensors"] = {"file": "no_entries_components.safetensors", "sparse": "i", "features": 100,
+                                                   "error": "have no entries (k = 0) for 1000 components × 100 features; l0 takes at most 65536"}
+    good = open(os.path.join(SP, "topk_i32_f32_3d.safetensors"), "rb").read()
+    with open(os.path.join(SP, "truncated.safetensors"), "wb") as f:
+        f.write(good[:-3])
+    sp_bad["truncated.safetensors"] = {"file": "truncated.safetensors", "sparse": "idx,val", "features": 20, "error": "truncated data"}
+
+    with open(os.path.join(SP, "expected.json"), "w") as f:
+        f.write('{"threshold": %s, "dense": %s, "runs": {\n' % (json.dumps(THRESHOLD), json.dumps(DENSE)))
+        for part, entries in [("runs", sp_runs), ("totals", sp_totals), ("bad", sp_bad)]:
+            if part != "runs":
+                f.write('\n}, "%s": {\n' % part)
+            f.write(",\n".join("%s: %s" % (json.dumps(k), json.dumps(v, sort_keys=True)) for k, v in sorted(entries.items())))
+        f.write("\n}}\n")
+
+
+def read_topk(name, index, values):
+    """The index and value arrays of a top-k pair, read back from the file
+    (as uint16 patterns for BF16; True without values)."""
+    data = open(os.path.join(SP, name), "rb").read()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8 : 8 + n])
+    def tensor(key):
+        t = header[key]
+        begin, end = t["data_offsets"]
+        return np.frombuffer(data[8 + n + begin : 8 + n + end], ST_NUMPY[t["dtype"]]).reshape(t["shape"])
+    return tensor(index), (tensor(values) if values else True)
+
+
 main_npy()
 main_safetensors()
+main_sparse()
