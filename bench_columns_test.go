@@ -14,19 +14,24 @@ import (
 // to MB/s, "read-limit": the kernel's speed as a fraction of roofline.Read
 // on the same bytes, measured right after it (1 = the read limit).
 
-// reportReadLimit times roofline.Read over data for about as long as the
-// benchmark ran (at least 3 passes, the best pass kept) and reports the
-// kernel's speed relative to it.
+// reportReadLimit times roofline.Read over data, as many calls as the
+// kernel made (at least 1 MiB of them, at most a second's worth), right
+// after the kernel, and reports the kernel's speed relative to it: both
+// are averages over runs of the same length, so that neither is a lucky
+// best.
 func reportReadLimit(b *testing.B, data []byte, elapsed time.Duration) {
 	b.StopTimer()
-	perOp := elapsed / time.Duration(b.N)
-	best := time.Duration(1 << 62)
-	for i := 0; i < 3 || time.Duration(i)*best < elapsed && i < b.N; i++ {
-		start := time.Now()
-		sink += int(roofline.Read(data))
-		best = min(best, time.Since(start))
+	perOp := float64(elapsed) / float64(b.N)
+	calls := max(b.N, (1<<20)/max(len(data), 1))
+	if perOp > 0 {
+		calls = min(calls, max(1, int(float64(time.Second)/perOp)))
 	}
-	b.ReportMetric(float64(best)/float64(perOp), "read-limit")
+	start := time.Now()
+	for j := 0; j < calls; j++ {
+		sink += int(roofline.Read(data))
+	}
+	read := float64(time.Since(start)) / float64(calls)
+	b.ReportMetric(read/perOp, "read-limit")
 }
 
 type floatBench struct {

@@ -90,13 +90,17 @@ var benchTypes = []benchType{
 var sink int
 
 // BenchmarkCountNonZero: every type, every level the CPU has, every size.
-// n is the input size in bytes; MB/s is input bytes per second.
+// n is the input size in bytes; MB/s is input bytes per second;
+// read-limit the kernel's speed as a fraction of roofline.Read's on the
+// same bytes, measured right after it (bench_columns_test.go).
 func BenchmarkCountNonZero(b *testing.B) {
 	for _, t := range benchTypes {
 		sweepLevelsSizes(b, t.name, t.width, func(b *testing.B, data []byte) {
+			start := time.Now()
 			for i := 0; i < b.N; i++ {
 				sink += t.count(data)
 			}
+			reportReadLimit(b, data, time.Since(start))
 		})
 	}
 }
@@ -172,9 +176,11 @@ func BenchmarkCountNonZeroOffset4(b *testing.B) {
 						b.SetBytes(int64(n))
 						b.ReportAllocs()
 						b.ResetTimer()
+						start := time.Now()
 						for i := 0; i < b.N; i++ {
 							sink += kernel.CountNonZero(x)
 						}
+						reportReadLimit(b, sharedData(n, 4), time.Since(start))
 					})
 				}
 			})
