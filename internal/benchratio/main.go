@@ -1,14 +1,19 @@
 // Command benchratio reads `go test -bench` output and prints, for every
-// benchmark that reports MB/s, the median over its runs and the ratio to the
-// read-limit reference of the same input size measured in the same run
-// (BenchmarkReadLimit/impl=*/n=SIZE):
+// benchmark that reports MB/s, the median speed over its runs and the median
+// of its ratio to the read limit of the machine. A benchmark that reports the
+// ratio itself (the read-limit metric of the root package's benchmarks,
+// measured in the same run on the same bytes) gives the median of that;
+// for others the ratio is the median speed over the median speed of the
+// read-limit reference of the same input size (BenchmarkReadLimit/impl=*/n=SIZE),
+// when the output holds it:
 //
-//	go test -run '^$' -bench 'CountNonZero|ReadLimit' -count 5 . | go run ./internal/benchratio
+//	go test -run '^$' -bench 'BenchmarkCountNonZero/type=f32/' -count 5 . | go run ./internal/benchratio
 package main
 
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -17,16 +22,27 @@ import (
 )
 
 var (
-	line    = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) MB/s`)
-	sizeKey = regexp.MustCompile(`/n=([^/]+)$`)
+	line      = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) MB/s`)
+	readLimit = regexp.MustCompile(`\s([\d.]+) read-limit(?:\s|$)`)
+	sizeKey   = regexp.MustCompile(`/n=([^/]+)$`)
 )
 
 func main() {
+	if err := summarize(os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "benchratio:", err)
+		os.Exit(1)
+	}
+}
+
+// summarize reads benchmark output from r and writes the table to w.
+func summarize(r io.Reader, w io.Writer) error {
 	speeds := map[string][]float64{}
+	ratios := map[string][]float64{}
 	var order []string
-	scanner := bufio.NewScanner(os.Stdin)
+	scanner := bufio.NewScanner(r)
 	for scanner.Scan() {
-		m := line.FindStringSubmatch(scanner.Text())
+		text := scanner.Text()
+		m := line.FindStringSubmatch(text)
 		if m == nil {
 			continue
 		}
@@ -38,6 +54,14 @@ func main() {
 			order = append(order, m[1])
 		}
 		speeds[m[1]] = append(speeds[m[1]], v)
+		if rl := readLimit.FindStringSubmatch(text); rl != nil {
+			if x, err := strconv.ParseFloat(rl[1], 64); err == nil {
+				ratios[m[1]] = append(ratios[m[1]], x)
+			}
+		}
+	}
+	if err := scanner.Err(); err != nil {
+		return err
 	}
 	limit := map[string]float64{}
 	for _, name := range order {
@@ -47,15 +71,22 @@ func main() {
 			}
 		}
 	}
-	fmt.Printf("%-60s %12s %6s %s\n", "benchmark", "GB/s", "runs", "x read limit")
+	if _, err := fmt.Fprintf(w, "%-60s %12s %6s %s\n", "benchmark", "GB/s", "runs", "x read limit"); err != nil {
+		return err
+	}
 	for _, name := range order {
 		med := median(speeds[name])
 		ratio := ""
-		if s := sizeKey.FindStringSubmatch(name); s != nil && limit[s[1]] > 0 {
+		if len(ratios[name]) > 0 {
+			ratio = fmt.Sprintf("%.2f", median(ratios[name]))
+		} else if s := sizeKey.FindStringSubmatch(name); s != nil && limit[s[1]] > 0 {
 			ratio = fmt.Sprintf("%.2f", med/limit[s[1]])
 		}
-		fmt.Printf("%-60s %12.1f %6d %s\n", name, med/1000, len(speeds[name]), ratio)
+		if _, err := fmt.Fprintf(w, "%-60s %12.1f %6d %s\n", name, med/1000, len(speeds[name]), ratio); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 func median(v []float64) float64 {

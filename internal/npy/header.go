@@ -6,6 +6,14 @@
 // and the numeric dtypes numpy writes as <f2 <f4 <f8, |i1 <i2 <i4 <i8,
 // |u1 <u2 <u4 <u8 and |b1, in C order and little-endian; anything else is a
 // clear error.
+//
+// It is l0's own rather than codeberg.org/sbinet/npyio: npyio's npy package
+// would bring gonum, gopickle and x/text into the root module's dependencies,
+// and its header reader panics on malformed headers (no newline, keys in
+// another order, an early '}'), rejects format 3.0, and allocates whatever
+// header length and shape a file claims. This one caps the header at 64 KiB,
+// checks the file's size against the shape before it allocates anything sized
+// by it, and is fuzzed (FuzzReadHeader here, FuzzAnalyze in cmd/l0).
 package npy
 
 import (
