@@ -11,6 +11,11 @@ func countWithTail[W word](vectorBytes int, vectors, tail countKernel[W]) countK
 	lanes := vectorBytes / int(unsafe.Sizeof(W(0)))
 	return func(x []W) int {
 		whole := len(x) - len(x)%lanes
+		if whole == len(x) {
+			// No tail: the generic kernel's setup would cost as much as
+			// the vectors of a short call.
+			return vectors(x)
+		}
 		return vectors(x) + tail(x[whole:])
 	}
 }
@@ -19,6 +24,9 @@ func rangeWithTail[W word](vectorBytes int, vectors, tail rangeKernel[W]) rangeK
 	lanes := vectorBytes / int(unsafe.Sizeof(W(0)))
 	return func(x []W, lo, span W) int {
 		whole := len(x) - len(x)%lanes
+		if whole == len(x) {
+			return vectors(x, lo, span)
+		}
 		return vectors(x, lo, span) + tail(x[whole:], lo, span)
 	}
 }
