@@ -201,9 +201,7 @@ func activityTopK[T kernel.Element, I kernel.Index](a *FeatureActivity[T], index
 	if err != nil || l.batch == 0 {
 		return err
 	}
-	return a.addEntries(int64(l.batch), func() error {
-		return addIndexed(a.counter.rule, a.counts, a.features, index, values, max(l.features, 1))
-	}, len(index))
+	return addEntries(a, int64(l.batch), a.features, index, values, max(l.features, 1))
 }
 
 // activityEntries adds a list of entries to the counts, under the lock;
@@ -212,25 +210,25 @@ func activityEntries[T kernel.Element, I kernel.Index](a *FeatureActivity[T], ve
 	if vectors == 0 {
 		return nil
 	}
-	return a.addEntries(int64(vectors), func() error {
-		return addIndexed(a.counter.rule, a.counts, len(a.counts), index, values, 1)
-	}, len(index))
+	return addEntries(a, int64(vectors), len(a.counts), index, values, 1)
 }
 
-// addEntries runs add, which adds at most entries to any count and
-// nothing if it fails, and counts vectors, under the lock, after the
-// overflow checks.
-func (a *FeatureActivity[T]) addEntries(vectors int64, add func() error, entries int) error {
+// addEntries adds the entries that count to a's counts (features per
+// component, rows of k; addIndexed adds at most len(index) to any count,
+// and nothing if it fails) and counts vectors, under the lock, after the
+// overflow checks. It takes no closure: one would escape, and allocate,
+// where inlining differs (under -race).
+func addEntries[T kernel.Element, I kernel.Index](a *FeatureActivity[T], vectors int64, features int, index []I, values []T, k int) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err := a.checkLocked(vectors, uint64(entries)); err != nil {
+	if err := a.checkLocked(vectors, uint64(len(index))); err != nil {
 		return err
 	}
-	if err := indexError(add()); err != nil {
+	if err := indexError(addIndexed(a.counter.rule, a.counts, features, index, values, k)); err != nil {
 		return err
 	}
 	a.vectors += vectors
-	a.limit += uint64(entries)
+	a.limit += uint64(len(index))
 	return nil
 }
 
