@@ -166,7 +166,7 @@ func TestAddNonZeroColumnsOffsets(t *testing.T) {
 		rng := rand.New(rand.NewPCG(25, 26))
 		for _, c := range columnCases {
 			lanes := 64 / c.width
-			for offset := 0; offset < 64; offset += c.width {
+			for offset := 0; offset < 64; offset += offsetStep(c.width) {
 				for _, cols := range []int{1, lanes - 1, lanes + 3, 16*lanes + 2*lanes + 1} {
 					rows := 3
 					b := alignedBytes(rows*cols*c.width, offset)

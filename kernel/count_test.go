@@ -28,7 +28,7 @@ func TestCountNonZeroLengthsOffsets(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 4))
 		for _, c := range typeCases {
-			for offset := 0; offset < 64; offset += c.width {
+			for offset := 0; offset < 64; offset += offsetStep(c.width) {
 				for n := 0; n <= maxSweepBytes/c.width; n++ {
 					b := alignedBytes(n*c.width, offset)
 					c.random(rng, b)

@@ -193,6 +193,17 @@ var typeCases = []typeCase{
 // is seen.
 const maxSweepBytes = 3*4*64 + 64 + 63 + 64
 
+// offsetStep is the step between the start offsets (in a cache line) that
+// the length sweeps try for elements of the given width: every element
+// offset, or with -short (the race detector's run in CI, where each call
+// costs ten times more; every other run tries them all) every third one.
+func offsetStep(width int) int {
+	if testing.Short() {
+		return 3 * width
+	}
+	return width
+}
+
 // elementsOf reinterprets the bytes b as lanes of W.
 func elementsOf[W word](b []byte) []W {
 	var w W

@@ -306,7 +306,7 @@ func TestCountAboveLengthsOffsets(t *testing.T) {
 			rng := rand.New(rand.NewPCG(13, 14))
 			ths := []float64{0, -0.5, 1, math.Inf(-1)}
 			for _, c := range floatCases {
-				for offset := 0; offset < 64; offset += c.width {
+				for offset := 0; offset < 64; offset += offsetStep(c.width) {
 					for n := 0; n <= maxSweepBytes/c.width; n++ {
 						b := alignedBytes(n*c.width, offset)
 						c.random(rng, b)
