@@ -44,9 +44,10 @@
 // shrinks while it is counted is an error that names it, mapped or not
 // (the fault on a vanished page is caught).
 //
-// -j N goroutines (default: the CPUs Go may use) count at once: the
-// inputs in parallel, and a large file split into ranges of rows (16 to 64
-// MiB, about one per worker), each into its own counts, merged at the end.
+// -j N goroutines (1 to 1024; default: the CPUs Go may use) count at
+// once: the inputs in parallel, and a large file split into ranges of rows
+// (16 to 64 MiB, about one per worker), each into its own counts, merged
+// at the end.
 //
 // # Positions
 //
@@ -231,7 +232,7 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 	perFile := flags.Bool("per-file", false, "with -total, report each input too, before the total")
 	save := flags.String("save", "", "write the total's state to `FILE` (metric's FeatureActivity format; an input of later runs)")
 	sparsity := flags.String("sparsity", "", "write SAELens' sparsity.safetensors to `FILE`: \"sparsity\", F32, log10(density + 1e-10)")
-	workers := flags.Int("j", runtime.GOMAXPROCS(0), "count with `N` workers at once: inputs in parallel, large files split into ranges of rows")
+	workers := flags.Int("j", min(runtime.GOMAXPROCS(0), maxWorkers), "count with `N` workers at once (1 to 1024): inputs in parallel, large files split into ranges of rows")
 	sparse := flags.String("sparse", "", "read each safetensors input as a top-k pair, the tensors `INDEX_KEY[,VALUE_KEY]`: indices of any integer dtype, [batch, k] or [batch, components, k], and values of a float dtype and the same shape (none: every entry counts); reported as the dense array of -features D")
 	features := flags.Int("features", 0, "with -sparse: the number `D` of features the indices select from, the dense array's last dimension")
 	useMmap := flags.Bool("mmap", false, "count regular files in memory-mapped windows of the page cache where they can be, instead of read(2) into a buffer")
@@ -276,8 +277,8 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 	case *skip < 0:
 		fmt.Fprintf(stderr, "l0: -skip-positions %d: want 0 or more\n", *skip)
 		return 2
-	case *workers < 1:
-		fmt.Fprintf(stderr, "l0: -j %d: want 1 or more workers\n", *workers)
+	case *workers < 1 || *workers > maxWorkers:
+		fmt.Fprintf(stderr, "l0: -j %d: want 1 to %d workers\n", *workers, maxWorkers)
 		return 2
 	case *perFile && !*total:
 		fmt.Fprintln(stderr, "l0: -per-file goes with -total (without it, every input is reported)")

@@ -57,6 +57,12 @@ func (e *entry) fail(err error) {
 }
 
 // A job is a range of rows of one input (all of a stream or a state).
+// maxWorkers bounds -j: a worker is a goroutine and, while it counts, a
+// buffer and a set of counters, so a number past any machine's cores
+// would only cost memory (-j 99999999999 ran out of it, starting
+// goroutines).
+const maxWorkers = 1024
+
 type job struct {
 	e        *entry
 	from, to int64
