@@ -111,7 +111,8 @@
 // tensor "sparsity", F32, log10(density + 1e-10) per feature, of shape
 // [features] or [components, features]. Both describe all the inputs, with
 // or without -total, and are written whole or not at all (a temporary file
-// renamed).
+// renamed over the file, or over the file a symbolic link names); a device
+// or a named pipe (-save /dev/stdout) is written in place.
 //
 // # Errors, limits, memory
 //

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -43,8 +44,20 @@ func saveSparsity(path string, t tally) error {
 
 // writeAtomically has write write to a temporary file beside path and
 // renames it to path, so that path holds all that write wrote or what it
-// held before.
+// held before. A symbolic link is followed: the file it names is replaced,
+// not the link. A path that names something other than a regular file (a
+// device such as /dev/stdout, a named pipe) is written in place, with no
+// temporary file: renaming over it would replace the device with a file.
 func writeAtomically(path string, write func(io.Writer) error) error {
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		path = resolved
+	}
+	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+		if info.IsDir() {
+			return errors.New("is a directory")
+		}
+		return writeInPlace(path, write)
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return pathless(err)
@@ -71,4 +84,22 @@ func writeAtomically(path string, write func(io.Writer) error) error {
 		return pathless(err)
 	}
 	return nil
+}
+
+// writeInPlace has write write to path, an existing file that is not a
+// regular one (nothing to rename over, nothing to sync).
+func writeInPlace(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return pathless(err)
+	}
+	b := bufio.NewWriterSize(f, 1<<20)
+	err = write(b)
+	if err == nil {
+		err = b.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return pathless(err)
 }

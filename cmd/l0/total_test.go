@@ -425,3 +425,40 @@ func TestShrunkFile(t *testing.T) {
 		}
 	}
 }
+
+// TestSaveTargets: -save and -sparsity replace the file a symbolic link
+// names, not the link; write a device in place (renaming over /dev/full,
+// as root, replaced the device with a file); and refuse a directory.
+func TestSaveTargets(t *testing.T) {
+	input := filepath.Join("testdata", "npy", "float32_2d.npy")
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.l0")
+	if err := os.WriteFile(real, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.l0")
+	if err := os.Symlink(real, link); err == nil {
+		if _, errs, status := runL0("-save", link, input); status != 0 {
+			t.Fatalf("-save through a link: status %d, stderr %q", status, errs)
+		}
+		if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("-save replaced the link: %v, %v", info, err)
+		}
+		if state, err := os.ReadFile(real); err != nil || !bytes.HasPrefix(state, []byte("L0FA")) {
+			t.Errorf("the file the link names does not hold the state: %q, %v", state[:min(len(state), 8)], err)
+		}
+	}
+
+	if _, errs, status := runL0("-save", dir, input); status != 1 || !strings.Contains(errs, "-save "+dir+": is a directory") {
+		t.Errorf("-save DIR: status %d, stderr %q", status, errs)
+	}
+
+	if info, err := os.Stat("/dev/full"); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+		if _, errs, status := runL0("-sparsity", "/dev/full", input); status != 1 || !strings.Contains(errs, "-sparsity /dev/full: write: ") {
+			t.Errorf("-sparsity /dev/full: status %d, stderr %q", status, errs)
+		}
+		if info, err := os.Stat("/dev/full"); err != nil || info.Mode()&os.ModeCharDevice == 0 {
+			t.Fatalf("/dev/full is no longer a device: %v, %v", info, err)
+		}
+	}
+}
