@@ -68,19 +68,34 @@ func NewFeatureActivityAbove[T kernel.Float](components, features int, threshold
 }
 
 // Components returns the size of the component dimension, 0 for none.
-func (a *FeatureActivity[T]) Components() int { return a.components }
+func (a *FeatureActivity[T]) Components() int {
+	if a == nil {
+		return 0
+	}
+	return a.components
+}
 
 // Features returns the number of features per component.
-func (a *FeatureActivity[T]) Features() int { return a.features }
+func (a *FeatureActivity[T]) Features() int {
+	if a == nil {
+		return 0
+	}
+	return a.features
+}
 
 // Rule returns when a feature fires.
-func (a *FeatureActivity[T]) Rule() Rule { return a.counter.rule }
+func (a *FeatureActivity[T]) Rule() Rule {
+	if a == nil {
+		return Rule{}
+	}
+	return a.counter.rule
+}
 
 // Threshold returns the threshold of the metric's rule (Above or AbsAbove),
 // and whether there is one; without one a feature fires when it is not
 // zero.
 func (a *FeatureActivity[T]) Threshold() (threshold float64, ok bool) {
-	return a.counter.rule.Threshold()
+	return a.Rule().Threshold()
 }
 
 // Update adds a batch of activation vectors, with the shapes of
@@ -91,6 +106,9 @@ func (a *FeatureActivity[T]) Threshold() (threshold float64, ok bool) {
 // fewer than 8 vectors, straight into the state under the lock, so that
 // the scratch never exceeds the batch's own bytes.
 func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
+	if a == nil {
+		return errNilMetric("FeatureActivity")
+	}
 	l, err := parseShape(shape, len(x), a.components, a.features)
 	if err != nil || l.batch == 0 {
 		return err
@@ -147,6 +165,9 @@ func (a *FeatureActivity[T]) addLocked(vectors int64, counts []uint64, most uint
 
 // Reset returns the metric to its state before the first Update.
 func (a *FeatureActivity[T]) Reset() {
+	if a == nil {
+		return
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	clear(a.counts)
@@ -157,6 +178,9 @@ func (a *FeatureActivity[T]) Reset() {
 // Vectors returns the number of activation vectors added since the metric
 // was created or reset.
 func (a *FeatureActivity[T]) Vectors() int64 {
+	if a == nil {
+		return 0
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.vectors
@@ -165,6 +189,9 @@ func (a *FeatureActivity[T]) Vectors() int64 {
 // Counts returns a copy of the counts: element c*Features()+f is the number
 // of vectors in which feature f of component c fired.
 func (a *FeatureActivity[T]) Counts() []uint64 {
+	if a == nil {
+		return nil
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return copyOf(a.counts)
@@ -175,6 +202,9 @@ func (a *FeatureActivity[T]) Counts() []uint64 {
 // the state in place, not from a copy of it: a report costs the memory of
 // its results only.
 func (a *FeatureActivity[T]) read(f func(counts []uint64, vectors int64)) error {
+	if a == nil {
+		return errNilMetric("FeatureActivity")
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.vectors == 0 {
@@ -202,6 +232,9 @@ func (a *FeatureActivity[T]) Density() ([]float64, error) {
 // never fired since the metric was created or reset. Before any vector
 // that is every feature: none has fired yet.
 func (a *FeatureActivity[T]) Dead() []int {
+	if a == nil {
+		return []int{}
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	dead := []int{}
@@ -261,6 +294,9 @@ func (a *FeatureActivity[T]) L0() ([]float64, error) {
 // two locks are never held together: a.Merge(b) and b.Merge(a) can run at
 // once, and a.Merge(a) doubles a's state.
 func (a *FeatureActivity[T]) Merge(other *FeatureActivity[T]) error {
+	if a == nil {
+		return errNilMetric("FeatureActivity")
+	}
 	if other == nil {
 		return fmt.Errorf("%w: Merge with a nil *FeatureActivity", ErrConfig)
 	}
@@ -289,6 +325,9 @@ func (a *FeatureActivity[T]) config() header {
 
 // AppendBinary appends the binary state of a (see MarshalBinary) to b.
 func (a *FeatureActivity[T]) AppendBinary(b []byte) ([]byte, error) {
+	if a == nil {
+		return b, errNilMetric("FeatureActivity")
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	h := a.config()
@@ -299,6 +338,9 @@ func (a *FeatureActivity[T]) AppendBinary(b []byte) ([]byte, error) {
 // MarshalBinary returns the state of a in the versioned binary format
 // described in the package documentation.
 func (a *FeatureActivity[T]) MarshalBinary() ([]byte, error) {
+	if a == nil {
+		return nil, errNilMetric("FeatureActivity")
+	}
 	return a.AppendBinary(make([]byte, 0, headerSize+8*len(a.counts)+checksumSize))
 }
 
@@ -309,6 +351,9 @@ func (a *FeatureActivity[T]) MarshalBinary() ([]byte, error) {
 // and leaves a unchanged. A count may exceed the vector count: sparse
 // entries given twice count twice (UpdateEntries).
 func (a *FeatureActivity[T]) UnmarshalBinary(b []byte) error {
+	if a == nil {
+		return errNilMetric("FeatureActivity")
+	}
 	h, counts, err := parseState(b, magicActivity, func(h header) (int, bool) {
 		return max(h.components, 1) * h.features, checkSizes(h.components, h.features) == nil
 	})

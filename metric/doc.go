@@ -85,7 +85,9 @@
 //   - Any rejected call returns an error wrapping one of the sentinels
 //     (ErrShape, ErrConfig, ErrMismatch, ErrFormat, ErrOverflow,
 //     ErrNoVectors) and leaves the metric exactly as it was. Nothing panics
-//     on bad input: no size, shape, state or threshold.
+//     on bad input: no size, shape, state or threshold, nor a nil metric
+//     (a constructor's result whose error was ignored), whose methods
+//     return ErrConfig or a zero value.
 //
 // # Concurrency
 //

@@ -1,6 +1,9 @@
 package metric
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // The errors the metrics return wrap one of these sentinels, so callers can
 // test for a kind of failure with errors.Is and still print a message that
@@ -19,7 +22,8 @@ var (
 
 	// ErrConfig: a constructor argument is invalid (a negative number of
 	// components or features, more than MaxComponents components or
-	// MaxCounters counters, a NaN threshold, a nil metric to merge).
+	// MaxCounters counters, a NaN threshold, a nil metric to merge), or
+	// a method was called on a nil metric (a constructor's error ignored).
 	ErrConfig = errors.New("metric: bad configuration")
 
 	// ErrMismatch: two metrics (or a metric and a serialized state) differ
@@ -35,3 +39,10 @@ var (
 	// counter.
 	ErrOverflow = errors.New("metric: counter overflow")
 )
+
+// errNilMetric is the error of a method called on a nil metric of the
+// named type: what a constructor returns with its error, when the error
+// was ignored.
+func errNilMetric(kind string) error {
+	return fmt.Errorf("%w: a nil *%s (did its constructor return an error?)", ErrConfig, kind)
+}

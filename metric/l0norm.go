@@ -62,14 +62,24 @@ func NewL0NormAbove[T kernel.Float](components int, threshold float64) (*L0Norm[
 }
 
 // Components returns the size of the component dimension, 0 for none.
-func (m *L0Norm[T]) Components() int { return m.components }
+func (m *L0Norm[T]) Components() int {
+	if m == nil {
+		return 0
+	}
+	return m.components
+}
 
 // Rule returns what the metric counts.
-func (m *L0Norm[T]) Rule() Rule { return m.counter.rule }
+func (m *L0Norm[T]) Rule() Rule {
+	if m == nil {
+		return Rule{}
+	}
+	return m.counter.rule
+}
 
 // Threshold returns the threshold of the metric's rule (Above or AbsAbove),
 // and whether it has one; without one it counts non-zero elements.
-func (m *L0Norm[T]) Threshold() (threshold float64, ok bool) { return m.counter.rule.Threshold() }
+func (m *L0Norm[T]) Threshold() (threshold float64, ok bool) { return m.Rule().Threshold() }
 
 // Update adds a batch of activation vectors: x is row-major, of shape
 // [batch, feature], or [batch, components, feature] when the metric has
@@ -82,6 +92,9 @@ func (m *L0Norm[T]) Threshold() (threshold float64, ok bool) { return m.counter.
 // sizes that overflows int, or one that is not len(x) is an ErrShape error,
 // and leaves the metric as it was.
 func (m *L0Norm[T]) Update(x []T, shape ...int) error {
+	if m == nil {
+		return errNilMetric("L0Norm")
+	}
 	_, err := m.add(x, shape, false)
 	return err
 }
@@ -90,6 +103,9 @@ func (m *L0Norm[T]) Update(x []T, shape ...int) error {
 // component, as torchmetrics' forward does. A batch of zero vectors has
 // no value: Forward returns ErrNoVectors and leaves the metric unchanged.
 func (m *L0Norm[T]) Forward(x []T, shape ...int) ([]float64, error) {
+	if m == nil {
+		return nil, errNilMetric("L0Norm")
+	}
 	return m.add(x, shape, true)
 }
 
@@ -166,6 +182,9 @@ func (m *L0Norm[T]) state() []uint64 {
 // component dimension), the number of counted elements divided by the
 // number of activation vectors. Before any vector it returns ErrNoVectors.
 func (m *L0Norm[T]) Compute() ([]float64, error) {
+	if m == nil {
+		return nil, errNilMetric("L0Norm")
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.vectors == 0 {
@@ -181,6 +200,9 @@ func (m *L0Norm[T]) Compute() ([]float64, error) {
 // Vectors returns the number of activation vectors added since the metric
 // was created or reset.
 func (m *L0Norm[T]) Vectors() int64 {
+	if m == nil {
+		return 0
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.vectors
@@ -189,6 +211,9 @@ func (m *L0Norm[T]) Vectors() int64 {
 // Counts returns a copy of the exact counts, one per component (one
 // without a component dimension).
 func (m *L0Norm[T]) Counts() []uint64 {
+	if m == nil {
+		return nil
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]uint64(nil), m.state()...)
@@ -196,6 +221,9 @@ func (m *L0Norm[T]) Counts() []uint64 {
 
 // Reset returns the metric to its state before the first Update.
 func (m *L0Norm[T]) Reset() {
+	if m == nil {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	clear(m.counts)
@@ -209,6 +237,9 @@ func (m *L0Norm[T]) Reset() {
 // then added under m's, never both at once, so a.Merge(b) and b.Merge(a)
 // can run together; m.Merge(m) doubles m's state.
 func (m *L0Norm[T]) Merge(other *L0Norm[T]) error {
+	if m == nil {
+		return errNilMetric("L0Norm")
+	}
 	if other == nil {
 		return fmt.Errorf("%w: Merge with a nil *L0Norm", ErrConfig)
 	}
@@ -237,6 +268,9 @@ func (m *L0Norm[T]) config() header {
 
 // AppendBinary appends the binary state of m (see MarshalBinary) to b.
 func (m *L0Norm[T]) AppendBinary(b []byte) ([]byte, error) {
+	if m == nil {
+		return b, errNilMetric("L0Norm")
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	h := m.config()
@@ -248,6 +282,9 @@ func (m *L0Norm[T]) AppendBinary(b []byte) ([]byte, error) {
 // described in the package documentation: its configuration (element type,
 // components, threshold), its vector count and its counts.
 func (m *L0Norm[T]) MarshalBinary() ([]byte, error) {
+	if m == nil {
+		return nil, errNilMetric("L0Norm")
+	}
 	return m.AppendBinary(make([]byte, 0, headerSize+8*max(m.components, 1)+checksumSize))
 }
 
@@ -256,6 +293,9 @@ func (m *L0Norm[T]) MarshalBinary() ([]byte, error) {
 // type, components and threshold; otherwise UnmarshalBinary returns an
 // ErrFormat or ErrMismatch error and leaves m unchanged.
 func (m *L0Norm[T]) UnmarshalBinary(b []byte) error {
+	if m == nil {
+		return errNilMetric("L0Norm")
+	}
 	h, counts, err := parseState(b, magicL0Norm, func(h header) (int, bool) {
 		return max(h.components, 1), h.features == 0 && checkSizes(h.components, -1) == nil
 	})

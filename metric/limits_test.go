@@ -193,3 +193,54 @@ func allocated(f func()) uint64 {
 	runtime.ReadMemStats(&after)
 	return after.TotalAlloc - before.TotalAlloc
 }
+
+// TestNilMetric: every method of a nil metric (what a constructor returns
+// with its error, when the error is ignored) returns ErrConfig or a zero
+// value; none panics.
+func TestNilMetric(t *testing.T) {
+	x := []float32{1, 0}
+	var m *L0Norm[float32]
+	assert.ErrorIs(t, m.Update(x, 1, 2), ErrConfig)
+	_, err := m.Forward(x, 1, 2)
+	assert.ErrorIs(t, err, ErrConfig)
+	_, err = m.Compute()
+	assert.ErrorIs(t, err, ErrConfig)
+	_, err = m.MarshalBinary()
+	assert.ErrorIs(t, err, ErrConfig)
+	_, err = m.AppendBinary(nil)
+	assert.ErrorIs(t, err, ErrConfig)
+	assert.ErrorIs(t, m.UnmarshalBinary(nil), ErrConfig)
+	good, _ := NewL0Norm[float32](0)
+	assert.ErrorIs(t, m.Merge(good), ErrConfig)
+	assert.ErrorIs(t, good.Merge(m), ErrConfig)
+	assert.Zero(t, m.Components())
+	assert.Zero(t, m.Vectors())
+	assert.Nil(t, m.Counts())
+	_, ok := m.Threshold()
+	assert.False(t, ok)
+	assert.Equal(t, NonZero().String(), m.Rule().String())
+	m.Reset()
+
+	var a *FeatureActivity[float32]
+	assert.ErrorIs(t, a.Update(x, 1, 2), ErrConfig)
+	for _, err := range []error{
+		func() error { _, err := a.Density(); return err }(),
+		func() error { _, err := a.Dense(0.1); return err }(),
+		func() error { _, err := a.L0(); return err }(),
+		func() error { _, err := a.Histogram(); return err }(),
+		func() error { _, err := a.MarshalBinary(); return err }(),
+		func() error { _, err := a.AppendBinary(nil); return err }(),
+		a.UnmarshalBinary(nil),
+		a.Merge(nil),
+		UpdateTopK(a, []int32{0}, nil, 1, 1),
+		UpdateEntries(a, 1, []int32{0}, nil),
+	} {
+		assert.ErrorIs(t, err, ErrConfig)
+	}
+	assert.Zero(t, a.Components())
+	assert.Zero(t, a.Features())
+	assert.Zero(t, a.Vectors())
+	assert.Nil(t, a.Counts())
+	assert.Empty(t, a.Dead())
+	a.Reset()
+}
