@@ -137,7 +137,9 @@
 // (metric.MaxComponents), and up to 65,536 when its vectors have no
 // features (no bytes pay for their values); a top-k pair of no entries (k
 // = 0) one component, or up to 65,536 (component, feature) pairs, whose
-// counters no bytes pay for either. The text report lists the
+// counters no bytes pay for either; and any top-k pair up to 134,217,728
+// (2^27) components × -features D, for the same reason (1 GiB of counters
+// a copy, 8 times the widest SAEs published). The text report lists the
 // per-component values of up to 16 components, and their range (min, mean,
 // max) for more; -json lists every one. In -json an infinite -threshold is
 // the string "inf" or "-inf"; -threshold 1e400 is inf, as Python's float()
@@ -235,7 +237,7 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 	sparsity := flags.String("sparsity", "", "write SAELens' sparsity.safetensors to `FILE`: \"sparsity\", F32, log10(density + 1e-10)")
 	workers := flags.Int("j", min(runtime.GOMAXPROCS(0), maxWorkers), "count with `N` workers at once (1 to 1024): inputs in parallel, large files split into ranges of rows")
 	sparse := flags.String("sparse", "", "read each safetensors input as a top-k pair, the tensors `INDEX_KEY[,VALUE_KEY]`: indices of any integer dtype, [batch, k] or [batch, components, k], and values of a float dtype and the same shape (none: every entry counts); reported as the dense array of -features D")
-	features := flags.Int("features", 0, "with -sparse: the number `D` of features the indices select from, the dense array's last dimension")
+	features := flags.Int("features", 0, "with -sparse: the number `D` of features the indices select from, the dense array's last dimension (components × D at most 2^27)")
 	useMmap := flags.Bool("mmap", false, "count regular files in memory-mapped windows of the page cache where they can be, instead of read(2) into a buffer")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -52,6 +52,14 @@ const (
 	valueDTypes = "F64 F32 F16 BF16"
 )
 
+// maxTopKCounters bounds the (component, feature) pairs of a top-k input:
+// its counters, 8 bytes each per worker and twice more for the total, are
+// paid for by -features D, not by the file's bytes as a dense array's
+// are, so a D of a few zeros too many must be an error, not an allocation
+// that fails (2^32 counters would be 32 GiB). 2^27 is 8 times the widest
+// SAEs published (16M latents), and 1 GiB of counters a copy.
+const maxTopKCounters = 1 << 27
+
 // checkSparseFlags checks -sparse and -features and the flags they do not
 // go with (set holds the flags given), and returns the tensors -sparse
 // names.
@@ -72,8 +80,8 @@ func checkSparseFlags(sparse string, features int, set map[string]bool, files in
 		return keys, errors.New("-sparse needs -features D, the number of features the indices select from (the dense array's last dimension)")
 	case features < 1:
 		return keys, fmt.Errorf("-features %d: want 1 or more", features)
-	case features > metric.MaxCounters:
-		return keys, fmt.Errorf("-features %d: more features than l0 counts (%d)", features, int64(metric.MaxCounters))
+	case features > maxTopKCounters:
+		return keys, fmt.Errorf("-features %d: more features than l0 counts for a top-k file (%d)", features, maxTopKCounters)
 	case set["key"]:
 		return keys, errors.New("-sparse and -key: -sparse names the tensors it reads")
 	case set["positions"] || set["skip-positions"]:
@@ -166,6 +174,10 @@ func (in *input) openTopK(r io.Reader, ra io.ReaderAt, size int64, s settings) e
 		// of -features D.
 		return fmt.Errorf("the indices %q %s have no entries (k = 0) for %d components × %d features; l0 takes at most %d (component, feature) pairs of no entries",
 			idx.Name, idx.ShapeString(), shape[1], shape[2], maxFeaturelessSlots)
+	}
+	if len(shape) == 3 && shape[1] > maxTopKCounters/int64(s.features) {
+		return fmt.Errorf("the indices %q %s select from %d components × %d features (-features); l0 counts at most %d (component, feature) pairs of a top-k file",
+			idx.Name, idx.ShapeString(), shape[1], s.features, maxTopKCounters)
 	}
 	return nil
 }
