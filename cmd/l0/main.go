@@ -138,12 +138,12 @@
 // features (no bytes pay for their values); a top-k pair of no entries (k
 // = 0) one component, or up to 65,536 (component, feature) pairs, whose
 // counters no bytes pay for either; and any top-k pair up to 134,217,728
-// (2^27) components × -features D, for the same reason (1 GiB of counters
-// a copy, 8 times the widest SAEs published). The text report lists the
-// per-component values of up to 16 components, and their range (min, mean,
-// max) for more; -json lists every one. In -json an infinite -threshold is
-// the string "inf" or "-inf"; -threshold 1e400 is inf, as Python's float()
-// reads it.
+// (2^27; 2^26 on 32-bit machines) components × -features D, for the same
+// reason (1 GiB of counters a copy, 8 times the widest SAEs published).
+// The text report lists the per-component values of up to 16 components,
+// and their range (min, mean, max) for more; -json lists every one. In
+// -json an infinite -threshold is the string "inf" or "-inf"; -threshold
+// 1e400 is inf, as Python's float() reads it.
 package main
 
 import (

@@ -375,8 +375,9 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"-kernels", "x.npy"}, 2, "l0: -kernels takes no files\n"},
 		{[]string{"-j", "0"}, 2, "l0: -j 0: want 1 to 1024 workers\n"},
 		{[]string{"-j", "1025"}, 2, "l0: -j 1025: want 1 to 1024 workers\n"},
-		{[]string{"-j", "99999999999"}, 2, "l0: -j 99999999999: want 1 to 1024 workers\n"},
-		{[]string{"-j", "-9223372036854775808"}, 2, "l0: -j -9223372036854775808: want 1 to 1024 workers\n"},
+		{[]string{"-j", "2147483647"}, 2, "l0: -j 2147483647: want 1 to 1024 workers\n"}, // the largest int on every machine
+		{[]string{"-j", "-2147483648"}, 2, "l0: -j -2147483648: want 1 to 1024 workers\n"},
+		{[]string{"-j", "99999999999999999999"}, 2, `invalid value "99999999999999999999" for flag -j`},
 		{[]string{"-per-file"}, 2, "l0: -per-file goes with -total"},
 		{[]string{"-save", "x", "-sparsity", "x"}, 2, "l0: -save and -sparsity name the same file\n"},
 		{[]string{"-skip-positions", "x"}, 2, `invalid value "x" for flag -skip-positions`},

@@ -57,8 +57,9 @@ const (
 // paid for by -features D, not by the file's bytes as a dense array's
 // are, so a D of a few zeros too many must be an error, not an allocation
 // that fails (2^32 counters would be 32 GiB). 2^27 is 8 times the widest
-// SAEs published (16M latents), and 1 GiB of counters a copy.
-const maxTopKCounters = 1 << 27
+// SAEs published (16M latents), and 1 GiB of counters a copy (on 32-bit
+// machines, metric.MaxCounters: 2^26).
+const maxTopKCounters = min(1<<27, metric.MaxCounters)
 
 // checkSparseFlags checks -sparse and -features and the flags they do not
 // go with (set holds the flags given), and returns the tensors -sparse

@@ -336,7 +336,7 @@ func TestTopKCommandLine(t *testing.T) {
 		{[]string{"-sparse", "indices,values", "-features", "0", file}, "l0: -features 0: want 1 or more\n"},
 		{[]string{"-sparse", "indices,values", "-features", "-3", file}, "l0: -features -3: want 1 or more\n"},
 		{[]string{"-sparse", "indices,values", "-features", fmt.Sprint(int64(metric.MaxCounters) + 1), file}, "more features than l0 counts"},
-		{[]string{"-sparse", "indices,values", "-features", fmt.Sprint(maxTopKCounters + 1), file}, "l0: -features 134217729: more features than l0 counts for a top-k file (134217728)\n"},
+		{[]string{"-sparse", "indices,values", "-features", fmt.Sprint(maxTopKCounters + 1), file}, fmt.Sprintf("l0: -features %d: more features than l0 counts for a top-k file (%d)\n", maxTopKCounters+1, maxTopKCounters)},
 		{[]string{"-sparse", "indices,values", "-features", "99999999999999999999", file}, `invalid value "99999999999999999999" for flag -features`},
 		{[]string{"-sparse", "", "-features", "64", file}, `l0: -sparse "": want INDEX_KEY or INDEX_KEY,VALUE_KEY`},
 		{[]string{"-sparse", ",values", "-features", "64", file}, `l0: -sparse ",values": want INDEX_KEY`},
@@ -358,7 +358,7 @@ func TestTopKCommandLine(t *testing.T) {
 	// of the file pay for, refused before any is allocated.
 	comps := filepath.Join(sparseDir, "topk_i32_f32_3d.safetensors") // [23, 3, 5]
 	if out, errs, status := runL0("-sparse", "idx,val", "-features", fmt.Sprint(maxTopKCounters/3+1), comps); status != 1 || out != "" ||
-		!strings.Contains(errs, "select from 3 components × 44739243 features (-features); l0 counts at most 134217728 (component, feature) pairs") {
+		!strings.Contains(errs, fmt.Sprintf("select from 3 components × %d features (-features); l0 counts at most %d (component, feature) pairs", maxTopKCounters/3+1, maxTopKCounters)) {
 		t.Errorf("3 components × %d features: status %d, stdout %q, stderr %q", maxTopKCounters/3+1, status, out, errs)
 	}
 	// With values, the thresholds apply to them.
@@ -442,7 +442,7 @@ func TestTopKBounds(t *testing.T) {
 	data = topKFile(t, safetensors.Uint8, []int64{1, 3, 1}, []byte{0, 1, 2}, 0, nil)
 	path = writeFile(t, t.TempDir(), "p.safetensors", data)
 	_, errs, status = runL0("-sparse", "i", "-features", fmt.Sprint(maxTopKCounters/2), path)
-	if status != 1 || !strings.Contains(errs, "l0 counts at most 134217728 (component, feature) pairs of a top-k file") {
+	if status != 1 || !strings.Contains(errs, fmt.Sprintf("l0 counts at most %d (component, feature) pairs of a top-k file", maxTopKCounters)) {
 		t.Errorf("too many pairs: status %d, stderr %q", status, errs)
 	}
 }
