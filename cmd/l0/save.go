@@ -62,17 +62,7 @@ func writeAtomically(path string, write func(io.Writer) error) error {
 	if err != nil {
 		return pathless(err)
 	}
-	b := bufio.NewWriterSize(f, 1<<20)
-	err = write(b)
-	if err == nil {
-		err = b.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	err = writeAndClose(f, write, true)
 	if err == nil {
 		err = os.Chmod(f.Name(), 0o644)
 	}
@@ -93,13 +83,22 @@ func writeInPlace(path string, write func(io.Writer) error) error {
 	if err != nil {
 		return pathless(err)
 	}
+	return pathless(writeAndClose(f, write, false))
+}
+
+// writeAndClose has write write to f through a buffer, flushes it, syncs f
+// if asked, and closes it, whatever failed: the first error.
+func writeAndClose(f *os.File, write func(io.Writer) error, sync bool) error {
 	b := bufio.NewWriterSize(f, 1<<20)
-	err = write(b)
+	err := write(b)
 	if err == nil {
 		err = b.Flush()
+	}
+	if err == nil && sync {
+		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return pathless(err)
+	return err
 }
