@@ -268,25 +268,7 @@ func streamRowsAVX2(s streamRegisters, width, rows int, run func(bases []reg.Reg
 	JZ(LabelRef("done"))
 	for _, g := range []int{rows, 1} {
 		label := func(name string) string { return fmt.Sprintf("%s%d", name, g) }
-		Label(label("rows"))
-		Commentf("Groups of %d row(s) side by side.", g)
-		CMPQ(s.rows, U32(g))
-		if g > 1 {
-			JB(LabelRef("rows1"))
-		} else {
-			JB(LabelRef("done"))
-		}
-		bases := make([]reg.Register, (g+1)/2)
-		for i := range bases {
-			bases[i] = GP64()
-			if i == 0 {
-				MOVQ(s.ptr, bases[i])
-				continue
-			}
-			MOVQ(s.stride, bases[i])
-			SHLQ(U8(1), bases[i])
-			ADDQ(bases[i-1], bases[i])
-		}
+		bases := groupHead(s, g, label)
 		c, n := GP64(), GP64()
 		MOVQ(s.counts, c)
 		MOVQ(s.cols, n)
@@ -299,14 +281,46 @@ func streamRowsAVX2(s streamRegisters, width, rows int, run func(bases []reg.Reg
 		ADDQ(U32(32), c)
 		SUBQ(U32(32), n)
 		JNZ(LabelRef(label("runs")))
-		Commentf("The next %d row(s).", g)
-		for i := 0; i < g; i++ {
-			ADDQ(s.stride, s.ptr)
-		}
-		SUBQ(U32(g), s.rows)
-		JMP(LabelRef(label("rows")))
+		groupFoot(s, g, label)
 	}
 	Label("done")
+}
+
+// groupHead emits the head of the loop over groups of g rows (1 or the
+// stream's group), shared by both levels: its label, the check that g rows
+// are left (else on to single rows, or done), and the group's bases, a
+// pointer to every other row of it, the rows between a stride further.
+func groupHead(s streamRegisters, g int, label func(string) string) []reg.Register {
+	Label(label("rows"))
+	Commentf("Groups of %d row(s) side by side.", g)
+	CMPQ(s.rows, U32(g))
+	if g > 1 {
+		JB(LabelRef("rows1"))
+	} else {
+		JB(LabelRef("done"))
+	}
+	bases := make([]reg.Register, (g+1)/2)
+	for i := range bases {
+		bases[i] = GP64()
+		if i == 0 {
+			MOVQ(s.ptr, bases[i])
+			continue
+		}
+		MOVQ(s.stride, bases[i])
+		SHLQ(U8(1), bases[i])
+		ADDQ(bases[i-1], bases[i])
+	}
+	return bases
+}
+
+// groupFoot emits the foot of that loop: on to the next g rows.
+func groupFoot(s streamRegisters, g int, label func(string) string) {
+	Commentf("The next %d row(s).", g)
+	for i := 0; i < g; i++ {
+		ADDQ(s.stride, s.ptr)
+	}
+	SUBQ(U32(g), s.rows)
+	JMP(LabelRef(label("rows")))
 }
 
 // Registers of the AVX2 stream kernels.
@@ -331,25 +345,7 @@ func streamGroups(s streamRegisters, lanes, rows int, run, vector func(bases []r
 	JZ(LabelRef("done"))
 	for _, g := range []int{rows, 1} {
 		label := func(name string) string { return fmt.Sprintf("%s%d", name, g) }
-		Label(label("rows"))
-		Commentf("Groups of %d row(s) side by side.", g)
-		CMPQ(s.rows, U32(g))
-		if g > 1 {
-			JB(LabelRef("rows1"))
-		} else {
-			JB(LabelRef("done"))
-		}
-		bases := make([]reg.Register, (g+1)/2)
-		for i := range bases {
-			bases[i] = GP64()
-			if i == 0 {
-				MOVQ(s.ptr, bases[i])
-				continue
-			}
-			MOVQ(s.stride, bases[i])
-			SHLQ(U8(1), bases[i])
-			ADDQ(bases[i-1], bases[i])
-		}
+		bases := groupHead(s, g, label)
 		c, n := GP64(), GP64()
 		MOVQ(s.counts, c)
 		MOVQ(s.cols, n)
@@ -376,12 +372,7 @@ func streamGroups(s streamRegisters, lanes, rows int, run, vector func(bases []r
 		JMP(LabelRef(label("vectors")))
 		Label(label("tail"))
 		tail(bases, c, n, g)
-		Commentf("The next %d row(s).", g)
-		for i := 0; i < g; i++ {
-			ADDQ(s.stride, s.ptr)
-		}
-		SUBQ(U32(g), s.rows)
-		JMP(LabelRef(label("rows")))
+		groupFoot(s, g, label)
 	}
 	Label("done")
 }
