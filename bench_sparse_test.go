@@ -83,21 +83,17 @@ func BenchmarkIndexCounts(b *testing.B) {
 	for _, d := range sparseFeatures {
 		b.Run(fmt.Sprintf("d=%d", d), func(b *testing.B) {
 			data := sparseData(d)
-			for _, level := range kernel.Levels() {
-				b.Run("impl="+level.String(), func(b *testing.B) {
-					restore := kernel.SetLevel(level)
-					defer restore()
-					counts := make([]uint64, d)
-					b.ReportAllocs()
-					b.ResetTimer()
-					for i := 0; i < b.N; i++ {
-						if err := kernel.AddNonZeroIndexCounts(counts, d, data.index, data.values, sparseK); err != nil {
-							b.Fatal(err)
-						}
+			eachLevel(b, func(b *testing.B) {
+				counts := make([]uint64, d)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if err := kernel.AddNonZeroIndexCounts(counts, d, data.index, data.values, sparseK); err != nil {
+						b.Fatal(err)
 					}
-					reportEntries(b, sparseEntries)
-				})
-			}
+				}
+				reportEntries(b, sparseEntries)
+			})
 		})
 	}
 }
@@ -108,21 +104,17 @@ func BenchmarkIndexCountsAll(b *testing.B) {
 	for _, d := range sparseFeatures {
 		b.Run(fmt.Sprintf("d=%d", d), func(b *testing.B) {
 			data := sparseData(d)
-			for _, level := range kernel.Levels() {
-				b.Run("impl="+level.String(), func(b *testing.B) {
-					restore := kernel.SetLevel(level)
-					defer restore()
-					counts := make([]uint64, d)
-					b.ReportAllocs()
-					b.ResetTimer()
-					for i := 0; i < b.N; i++ {
-						if err := kernel.AddIndexCounts(counts, d, data.index, sparseK); err != nil {
-							b.Fatal(err)
-						}
+			eachLevel(b, func(b *testing.B) {
+				counts := make([]uint64, d)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if err := kernel.AddIndexCounts(counts, d, data.index, sparseK); err != nil {
+						b.Fatal(err)
 					}
-					reportEntries(b, sparseEntries)
-				})
-			}
+				}
+				reportEntries(b, sparseEntries)
+			})
 		})
 	}
 }
@@ -137,21 +129,17 @@ func BenchmarkIndexCountsSorted(b *testing.B) {
 			data := sparseData(d)
 			index := slices.Clone(data.index)
 			slices.Sort(index)
-			for _, level := range kernel.Levels() {
-				b.Run("impl="+level.String(), func(b *testing.B) {
-					restore := kernel.SetLevel(level)
-					defer restore()
-					counts := make([]uint64, d)
-					b.ReportAllocs()
-					b.ResetTimer()
-					for i := 0; i < b.N; i++ {
-						if err := kernel.AddNonZeroIndexCounts(counts, d, index, data.values, sparseK); err != nil {
-							b.Fatal(err)
-						}
+			eachLevel(b, func(b *testing.B) {
+				counts := make([]uint64, d)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if err := kernel.AddNonZeroIndexCounts(counts, d, index, data.values, sparseK); err != nil {
+						b.Fatal(err)
 					}
-					reportEntries(b, sparseEntries)
-				})
-			}
+				}
+				reportEntries(b, sparseEntries)
+			})
 		})
 	}
 }
@@ -160,21 +148,17 @@ func BenchmarkIndexCountsSorted(b *testing.B) {
 // norm of top-k outputs needs without counts per feature.
 func BenchmarkCheckIndex(b *testing.B) {
 	data := sparseData(sparseFeatures[0])
-	for _, level := range kernel.Levels() {
-		b.Run("impl="+level.String(), func(b *testing.B) {
-			restore := kernel.SetLevel(level)
-			defer restore()
-			b.SetBytes(int64(4 * len(data.index)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := kernel.CheckIndex(data.index, sparseFeatures[0]); err != nil {
-					b.Fatal(err)
-				}
+	eachLevel(b, func(b *testing.B) {
+		b.SetBytes(int64(4 * len(data.index)))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if err := kernel.CheckIndex(data.index, sparseFeatures[0]); err != nil {
+				b.Fatal(err)
 			}
-			reportEntries(b, sparseEntries)
-		})
-	}
+		}
+		reportEntries(b, sparseEntries)
+	})
 }
 
 // BenchmarkIndexCountsPlainLoop is the reference of the issue: a plain

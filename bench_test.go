@@ -188,6 +188,17 @@ func BenchmarkCountNonZeroOffset4(b *testing.B) {
 	})
 }
 
+// eachLevel runs body as the sub-benchmark impl=LEVEL of every level the
+// CPU offers, with that level set.
+func eachLevel(b *testing.B, body func(b *testing.B)) {
+	for _, level := range kernel.Levels() {
+		b.Run("impl="+level.String(), func(b *testing.B) {
+			defer kernel.SetLevel(level)()
+			body(b)
+		})
+	}
+}
+
 // BenchmarkCall16: CountNonZero of 16 float32 (64 bytes), a call's fixed
 // cost, at every level, against the naive loop on the same 16.
 func BenchmarkCall16(b *testing.B) {
@@ -199,16 +210,12 @@ func BenchmarkCall16(b *testing.B) {
 			sink += naiveCount(x)
 		}
 	})
-	for _, level := range kernel.Levels() {
-		b.Run("impl="+level.String(), func(b *testing.B) {
-			restore := kernel.SetLevel(level)
-			defer restore()
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				sink += kernel.CountNonZero(x)
-			}
-		})
-	}
+	eachLevel(b, func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			sink += kernel.CountNonZero(x)
+		}
+	})
 }
 
 // BenchmarkGenericVsNaive: the generic path against the naive loop on the
