@@ -123,7 +123,7 @@
 //	8       8     components (0: no component dimension)
 //	16      8     features (FeatureActivity; 0 for L0Norm)
 //	24      8     threshold, float64 bits (zero without flag bit 0; -0 is
-//	              written as +0)
+//	              written as +0, and read as +0)
 //	32      8     N, the number of activation vectors (< 2^63)
 //	40      8×n   counts: n = max(components, 1) for L0Norm (A),
 //	              max(components, 1) × features for FeatureActivity (F)
