@@ -30,7 +30,9 @@ type FeatureActivity[T kernel.Element] struct {
 	// limit is an upper bound of every count: a dense batch raises a count
 	// by at most its vectors, a sparse one by at most its entries, a merge
 	// by at most the other's limit. Every addition checks it first, so no
-	// count can overflow, even fed duplicate sparse entries.
+	// count can overflow, even fed duplicate sparse entries; where the
+	// bound is too coarse to tell, the addition is decided on the true
+	// per-feature sums (addExactLocked), so that no overflow is false.
 	limit uint64
 }
 
@@ -114,18 +116,11 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 		return err
 	}
 	if l.batch < minColumnBatch {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if err := a.checkLocked(int64(l.batch), uint64(l.batch)); err != nil {
+		if done, err := a.updateInPlace(x, l.batch); done {
 			return err
 		}
-		// On error the kernel adds nothing.
-		if err := a.counter.addAllColumns(a.counts, x); err != nil {
-			return err
-		}
-		a.vectors += int64(l.batch)
-		a.limit += uint64(l.batch)
-		return nil
+		// A count is near 2^64: counted apart, the batch is added if the
+		// true sums fit.
 	}
 	local := activityScratch.get(len(a.counts))
 	defer activityScratch.put(local)
@@ -137,29 +132,88 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	return a.addLocked(int64(l.batch), *local, uint64(l.batch))
 }
 
-// checkLocked returns ErrOverflow if adding vectors vectors, or raising
-// some count by up to most, could overflow. a.mu is held.
-func (a *FeatureActivity[T]) checkLocked(vectors int64, most uint64) error {
+// updateInPlace counts a batch of fewer than minColumnBatch vectors
+// straight into the counts, under the lock, and reports whether it is
+// done: not when a count could pass 2^64 by the batch (then the caller
+// counts it apart and adds it exactly).
+func (a *FeatureActivity[T]) updateInPlace(x []T, batch int) (bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.checkVectorsLocked(int64(batch)); err != nil {
+		return true, err
+	}
+	if !a.fitsLocked(uint64(batch)) {
+		return false, nil
+	}
+	// On error the kernel adds nothing.
+	if err := a.counter.addAllColumns(a.counts, x); err != nil {
+		return true, err
+	}
+	a.vectors += int64(batch)
+	a.limit += uint64(batch)
+	return true, nil
+}
+
+// checkVectorsLocked returns ErrOverflow if adding vectors vectors would
+// pass 2^63 - 1. a.mu is held.
+func (a *FeatureActivity[T]) checkVectorsLocked(vectors int64) error {
 	if vectors > math.MaxInt64-a.vectors {
 		return fmt.Errorf("%w: %d + %d vectors", ErrOverflow, a.vectors, vectors)
 	}
-	if _, carry := bits.Add64(a.limit, most, 0); carry != 0 {
-		return fmt.Errorf("%w: a count could pass 2^64", ErrOverflow)
-	}
 	return nil
+}
+
+// fitsLocked reports whether every count can rise by most without passing
+// 2^64: by the limit, or when that bound is too coarse, by the largest
+// count, which then becomes the limit (a bound closer to the truth). a.mu
+// is held.
+func (a *FeatureActivity[T]) fitsLocked(most uint64) bool {
+	if _, carry := bits.Add64(a.limit, most, 0); carry == 0 {
+		return true
+	}
+	a.limit = 0
+	for _, c := range a.counts {
+		a.limit = max(a.limit, c)
+	}
+	_, carry := bits.Add64(a.limit, most, 0)
+	return carry == 0
 }
 
 // addLocked adds vectors and counts (each at most most) to the state, or
 // returns ErrOverflow and changes nothing. a.mu is held.
 func (a *FeatureActivity[T]) addLocked(vectors int64, counts []uint64, most uint64) error {
-	if err := a.checkLocked(vectors, most); err != nil {
+	if err := a.checkVectorsLocked(vectors); err != nil {
 		return err
+	}
+	if !a.fitsLocked(most) {
+		return a.addExactLocked(vectors, counts)
 	}
 	for i, c := range counts {
 		a.counts[i] += c
 	}
 	a.vectors += vectors
 	a.limit += most
+	return nil
+}
+
+// addExactLocked adds vectors and counts to the state if no count's true
+// sum passes 2^64, else returns ErrOverflow and changes nothing: the
+// addition of counts whose bounds are too coarse to tell (merging [2^64 −
+// 1, 0] with [0, 1] is [2^64 − 1, 1]). The limit becomes the largest sum.
+// The vectors were checked. a.mu is held.
+func (a *FeatureActivity[T]) addExactLocked(vectors int64, counts []uint64) error {
+	for i, c := range counts {
+		if _, carry := bits.Add64(a.counts[i], c, 0); carry != 0 {
+			return fmt.Errorf("%w: counter %d: %d + %d passes 2^64", ErrOverflow, i, a.counts[i], c)
+		}
+	}
+	var limit uint64
+	for i, c := range counts {
+		a.counts[i] += c
+		limit = max(limit, a.counts[i])
+	}
+	a.vectors += vectors
+	a.limit = limit
 	return nil
 }
 
