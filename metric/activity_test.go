@@ -321,3 +321,23 @@ func TestFeatureActivityNoFalseOverflow(t *testing.T) {
 	require.ErrorIs(t, UpdateTopK(a, []int32{1, 0}, nil, 1, 2), ErrOverflow)
 	assert.Equal(t, before, stateOf(t, a))
 }
+
+// TestMergeAllocates: Merge adds the other metric's counts straight from
+// its state: merging 2^20 features takes no 8 MiB copy of them.
+func TestMergeAllocates(t *testing.T) {
+	a, _ := NewFeatureActivity[uint8](0, 1<<20)
+	b, _ := NewFeatureActivity[uint8](0, 1<<20)
+	x := make([]uint8, 2<<20)
+	x[5], x[1<<20+5], x[7] = 1, 1, 3
+	require.NoError(t, b.Update(x, 2, 1<<20))
+	var allocated uint64
+	for range 3 {
+		allocated = allocatedBytes(func() { require.NoError(t, a.Merge(b)) })
+	}
+	assert.Less(t, allocated, uint64(1<<10))
+	require.NoError(t, a.Merge(a))
+	counts := a.Counts()
+	assert.Equal(t, uint64(12), counts[5])
+	assert.Equal(t, uint64(6), counts[7])
+	assert.Equal(t, int64(12), a.Vectors())
+}
