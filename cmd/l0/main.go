@@ -286,8 +286,13 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 	case *perFile && !*total:
 		fmt.Fprintln(stderr, "l0: -per-file goes with -total (without it, every input is reported)")
 		return 2
-	case *save != "" && *save == *sparsity:
-		fmt.Fprintln(stderr, "l0: -save and -sparsity name the same file")
+	}
+	if err := checkOutputs([]output{{"-save", *save}, {"-sparsity", *sparsity}}, flags.Args()); err != nil {
+		fmt.Fprintf(stderr, "l0: %v\n", err)
+		return 2
+	}
+	if err := checkStreams(flags.Args()); err != nil {
+		fmt.Fprintf(stderr, "l0: %v\n", err)
 		return 2
 	}
 	mapping = *useMmap
