@@ -28,6 +28,11 @@ func writeText(w io.Writer, rep *report) error {
 	} else {
 		fmt.Fprintf(&b, "  vectors    %d\n", rep.vectors)
 	}
+	if rep.vectors == 0 {
+		writeNoVectors(&b, rep)
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	what := "non-zero features per vector"
 	if t, ok := rep.settings.rule.Threshold(); ok {
 		what = fmt.Sprintf("features > %g per vector", t)
@@ -68,11 +73,29 @@ func writeText(w io.Writer, rep *report) error {
 	}
 	fmt.Fprintf(&b, "  density    log10 of the fraction of vectors a feature fires in:\n")
 	writeHistogram(&b, rep.histogram)
-	fmt.Fprintf(&b, "  kernel     %s\n", rep.level)
-	size := float64(rep.bytes)
-	fmt.Fprintf(&b, "  read       %s in %s: %s/s\n", formatBytes(size), rep.elapsed.Round(rep.elapsed/1000+1), formatBytes(size/max(rep.elapsed.Seconds(), 1e-9)))
+	writeRun(&b, rep)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeNoVectors writes the rest of the report of no vectors (a state
+// saved before its first batch): there is no L0 and no density.
+func writeNoVectors(b *strings.Builder, rep *report) {
+	c := rep.config
+	shape := fmt.Sprint(c.features)
+	if c.components > 0 {
+		shape = fmt.Sprintf("%d components × %d", c.components, c.features)
+	}
+	fmt.Fprintf(b, "  L0         none: no vectors\n")
+	fmt.Fprintf(b, "  features   %s: no density without vectors\n", shape)
+	writeRun(b, rep)
+}
+
+// writeRun writes the kernel and the throughput.
+func writeRun(b *strings.Builder, rep *report) {
+	fmt.Fprintf(b, "  kernel     %s\n", rep.level)
+	size := float64(rep.bytes)
+	fmt.Fprintf(b, "  read       %s in %s: %s/s\n", formatBytes(size), rep.elapsed.Round(rep.elapsed/1000+1), formatBytes(size/max(rep.elapsed.Seconds(), 1e-9)))
 }
 
 // skipped says which positions -skip-positions left out.
@@ -164,30 +187,30 @@ func writeHistogram(b *strings.Builder, h metric.Histogram) {
 
 // jsonReport is the -json form of a report: one object per line.
 type jsonReport struct {
-	File           string        `json:"file"`
-	Format         string        `json:"format"`
-	Tensor         string        `json:"tensor,omitempty"`
-	Sparse         *jsonSparse   `json:"sparse,omitempty"`
-	Total          bool          `json:"total,omitempty"`
-	Files          []string      `json:"files,omitempty"`
-	Shape          []int64       `json:"shape"`
-	DType          string        `json:"dtype"`
-	Vectors        int64         `json:"vectors"`
-	Components     int           `json:"components"`
-	Features       int           `json:"features"`
-	Positions      int           `json:"positions,omitempty"`
-	SkipPositions  *int          `json:"skip_positions,omitempty"`
-	Rule           string        `json:"rule"`
-	Threshold      *jsonNumber   `json:"threshold"`
-	L0             any           `json:"l0"`
-	L0ByPosition   []float64     `json:"l0_by_position,omitempty"`
-	Dead           any           `json:"dead"`
-	Dense          any           `json:"dense"`
-	DenseThreshold float64       `json:"dense_threshold"`
-	Histogram      jsonHistogram `json:"density_histogram"`
-	Kernel         string        `json:"kernel"`
-	Bytes          int64         `json:"bytes"`
-	Seconds        float64       `json:"seconds"`
+	File           string         `json:"file"`
+	Format         string         `json:"format"`
+	Tensor         string         `json:"tensor,omitempty"`
+	Sparse         *jsonSparse    `json:"sparse,omitempty"`
+	Total          bool           `json:"total,omitempty"`
+	Files          []string       `json:"files,omitempty"`
+	Shape          []int64        `json:"shape"`
+	DType          string         `json:"dtype"`
+	Vectors        int64          `json:"vectors"`
+	Components     int            `json:"components"`
+	Features       int            `json:"features"`
+	Positions      int            `json:"positions,omitempty"`
+	SkipPositions  *int           `json:"skip_positions,omitempty"`
+	Rule           string         `json:"rule"`
+	Threshold      *jsonNumber    `json:"threshold"`
+	L0             any            `json:"l0"`
+	L0ByPosition   []float64      `json:"l0_by_position,omitempty"`
+	Dead           any            `json:"dead"`
+	Dense          any            `json:"dense"`
+	DenseThreshold float64        `json:"dense_threshold"`
+	Histogram      *jsonHistogram `json:"density_histogram"`
+	Kernel         string         `json:"kernel"`
+	Bytes          int64          `json:"bytes"`
+	Seconds        float64        `json:"seconds"`
 }
 
 // jsonSparse describes a top-k pair (-sparse): its tensors, their dtypes
@@ -235,7 +258,7 @@ func writeJSON(w io.Writer, rep *report) error {
 		Dead:           rep.dead,
 		Dense:          rep.dense,
 		DenseThreshold: rep.settings.dense,
-		Histogram: jsonHistogram{
+		Histogram: &jsonHistogram{
 			Edges:     rep.histogram.Edges[:],
 			Counts:    rep.histogram.Counts[:],
 			Underflow: rep.histogram.Underflow,
@@ -254,7 +277,12 @@ func writeJSON(w io.Writer, rep *report) error {
 			j.Sparse.Values, j.Sparse.ValuesDType = p.values.Name, p.values.DType.String()
 		}
 	}
-	if c.components == 0 {
+	switch {
+	case rep.vectors == 0:
+		// No vectors (a state saved before its first batch): no L0, no
+		// density.
+		j.L0, j.Dead, j.Dense, j.Histogram = nil, nil, nil, nil
+	case c.components == 0:
 		j.L0, j.Dead, j.Dense = rep.l0[0], rep.dead[0], rep.dense[0]
 	}
 	if t, ok := rep.settings.rule.Threshold(); ok {

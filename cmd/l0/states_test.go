@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"hash/crc32"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -82,6 +83,60 @@ func TestFeaturelessStates(t *testing.T) {
 		t.Errorf("%d components of no features: status %d, stderr %q", maxFeaturelessSlots+1, status, errs)
 	}
 }
+
+// TestEmptyStates: a state of 0 vectors (a job that saved before its first
+// batch) is reported, 0 vectors and no L0, and joins a total, which it
+// leaves as it was, with and without -per-file (-per-file failed with "no
+// total: 0 of 2 inputs failed"); a total of such states alone is one of 0
+// vectors; -sparsity of it is an error (no density).
+func TestEmptyStates(t *testing.T) {
+	dir := t.TempDir()
+	x := make([]float32, 5*4*8)
+	for i := range x {
+		x[i] = float32(i % 3)
+	}
+	good := writeFile(t, dir, "good.l0", stateOf(t, 4, 8, metric.NonZero(), x))
+	v0 := writeFile(t, dir, "v0.l0", stateOf(t, 4, 8, metric.NonZero()))
+	alone, _, _ := runL0("-json", "-total", good)
+	want := decodeLines(t, alone)[0]
+	for _, args := range [][]string{{"-total", good, v0}, {"-total", "-per-file", good, v0}, {"-total", v0, good}, {"-total", "-per-file", "-j", "1", v0, good}} {
+		out, errs, status := runL0(append([]string{"-json"}, args...)...)
+		if status != 0 || errs != "" {
+			t.Errorf("%q: status %d, stderr %q", args, status, errs)
+			continue
+		}
+		lines := decodeLines(t, out)
+		total := lines[len(lines)-1]
+		if total.Vectors != 5 || comparable(t, jsonLine(t, total)) != comparable(t, jsonLine(t, want)) {
+			t.Errorf("%q: total %+v, want %+v", args, total, want)
+		}
+		for _, r := range lines[:len(lines)-1] {
+			if r.File == v0 && (r.Vectors != 0 || r.L0 != nil || r.Dead != nil || r.Histogram != nil) {
+				t.Errorf("%q: the empty state's report %+v", args, r)
+			}
+		}
+	}
+	for _, args := range [][]string{{v0}, {"-total", v0, v0}} {
+		out, errs, status := runL0(append([]string{"-json"}, args...)...)
+		if status != 0 || errs != "" || len(decodeLines(t, out)) != 1 || decodeLines(t, out)[0].Vectors != 0 || !strings.Contains(out, `"l0":null`) {
+			t.Errorf("%q: status %d, stdout %q, stderr %q", args, status, out, errs)
+		}
+		out, errs, status = runL0(args...)
+		if status != 0 || errs != "" || !strings.Contains(out, "  vectors    0\n  L0         none: no vectors\n") {
+			t.Errorf("%q: status %d, stdout %q, stderr %q", args, status, out, errs)
+		}
+	}
+	save := filepath.Join(dir, "t.l0")
+	if _, errs, status := runL0("-total", "-save", save, v0, v0); status != 0 || errs != "" {
+		t.Errorf("-save of 0 vectors: status %d, stderr %q", status, errs)
+	}
+	if _, errs, status := runL0("-sparsity", filepath.Join(dir, "s.safetensors"), v0); status != 1 || !strings.Contains(errs, "no activation vectors") {
+		t.Errorf("-sparsity of 0 vectors: status %d, stderr %q", status, errs)
+	}
+}
+
+// jsonLine writes a report back as its -json line.
+func jsonLine(t *testing.T, r jsonReport) string { return jsonString(t, r) }
 
 // TestStateMemory: a state is read into the counts once, a piece at a
 // time: l0 big.l0 and -total big.l0 big.l0 allocate the counts of a

@@ -221,6 +221,11 @@ func (t *typed[T]) summarize(rep *report) error {
 	var err error
 	rep.vectors = t.act.Vectors()
 	rep.batches = t.updates
+	if rep.vectors == 0 && t.pos == nil {
+		// A state saved before its first batch, or a total of such: no
+		// L0, no density (no array has no vectors: checkArray).
+		return nil
+	}
 	if rep.l0, err = t.act.L0(); err != nil {
 		return err
 	}
