@@ -196,7 +196,7 @@ func (in *input) openSafetensors(r io.Reader, ra io.ReaderAt, size int64, s sett
 	if err != nil {
 		return err
 	}
-	t, err := pickTensor(h, s.key)
+	t, err := pickTensor(h, s.key, s.keyed || s.key != "")
 	if err != nil {
 		return err
 	}
@@ -233,11 +233,11 @@ const countedDTypes = "F64 F32 F16 BF16 I64 I32 I16 I8 U64 U32 U16 U8 BOOL"
 // thousands.
 const maxListedTensors = 16
 
-// pickTensor returns the tensor named key, or without a key the one tensor
-// of rank 2 or 3 of a dtype l0 counts; otherwise an error that lists the
-// file's tensors.
-func pickTensor(h *safetensors.Header, key string) (safetensors.Tensor, error) {
-	if key != "" {
+// pickTensor returns the tensor named key (keyed: -key was given, and a
+// tensor may be named ""), or without a key the one tensor of rank 2 or 3
+// of a dtype l0 counts; otherwise an error that lists the file's tensors.
+func pickTensor(h *safetensors.Header, key string, keyed bool) (safetensors.Tensor, error) {
+	if keyed {
 		t, ok := h.Lookup(key)
 		if !ok {
 			return t, fmt.Errorf("%w: no tensor %q (-key); the file holds %s", safetensors.ErrNotFound, key, listTensors(h))

@@ -256,9 +256,10 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 		}
 		return writeOrFail(stderr, writeKernels(stdout))
 	}
-	s := settings{dense: float64(*dense), key: *key, positions: *positions || *skip > 0, skip: *skip, features: *features}
 	set := map[string]bool{}
 	flags.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// -skip-positions N implies -positions for every N given, 0 included.
+	s := settings{dense: float64(*dense), key: *key, keyed: set["key"], positions: *positions || set["skip-positions"], skip: *skip, features: *features}
 	if set["sparse"] || set["features"] {
 		keys, err := checkSparseFlags(*sparse, *features, set, flags.NArg())
 		if err != nil {
@@ -396,6 +397,7 @@ type settings struct {
 	rule      metric.Rule // x != 0, x > t or |x| > t
 	dense     float64     // a feature is dense above this density
 	key       string      // the safetensors tensor to read
+	keyed     bool        // -key was given (a tensor may be named "")
 	positions bool        // a 3-D array is [batch, position, feature]
 	skip      int         // the positions left out of every row
 	sparse    topKKeys    // -sparse: the tensors of a top-k pair
@@ -465,7 +467,7 @@ func (t *thresholdFlag) Set(s string) error {
 	if err != nil || math.IsNaN(v) {
 		return fmt.Errorf("want a number")
 	}
-	t.value, t.set = v, true
+	t.value, t.set = v+0, true // -0 is +0
 	return nil
 }
 
@@ -498,6 +500,6 @@ func (f *fractionFlag) Set(s string) error {
 	if err != nil {
 		return fmt.Errorf("want a number")
 	}
-	*f = fractionFlag(v)
+	*f = fractionFlag(v + 0) // -0 is +0
 	return nil
 }

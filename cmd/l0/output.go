@@ -189,7 +189,7 @@ func writeHistogram(b *strings.Builder, h metric.Histogram) {
 type jsonReport struct {
 	File           string         `json:"file"`
 	Format         string         `json:"format"`
-	Tensor         string         `json:"tensor,omitempty"`
+	Tensor         *string        `json:"tensor,omitempty"` // a safetensors input's, "" too
 	Sparse         *jsonSparse    `json:"sparse,omitempty"`
 	Total          bool           `json:"total,omitempty"`
 	Files          []string       `json:"files,omitempty"`
@@ -244,7 +244,6 @@ func writeJSON(w io.Writer, rep *report) error {
 	j := jsonReport{
 		File:           rep.name,
 		Format:         rep.format,
-		Tensor:         rep.tensor,
 		Total:          rep.format == "total",
 		Files:          rep.files,
 		Shape:          rep.shape,
@@ -270,6 +269,9 @@ func writeJSON(w io.Writer, rep *report) error {
 	}
 	if c.positions > 0 {
 		j.Positions, j.SkipPositions = c.positions+c.skip, &c.skip
+	}
+	if rep.format == "safetensors" {
+		j.Tensor = &rep.tensor // a tensor may be named ""
 	}
 	if p := rep.topk; p != nil {
 		j.Sparse = &jsonSparse{Index: p.index.Name, IndexDType: p.index.DType.String(), K: p.k}
