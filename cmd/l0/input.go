@@ -107,12 +107,16 @@ func openFile(name string, s settings) (*input, error) {
 	return in, nil
 }
 
-// pathless drops the path from an os error: the message names the file
-// already.
+// pathless drops the paths from an os error: the message names the file
+// already (as displayName shows it).
 func pathless(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s: %w", le.Op, le.Err)
 	}
 	return err
 }

@@ -340,7 +340,7 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 		return write(stdout, rep)
 	}, func(name string, err error) {
 		p.erase()
-		fmt.Fprintf(stderr, "l0: %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "l0: %s: %v\n", displayName(name), err)
 	})
 	p.finish()
 	status := out.status
@@ -370,26 +370,27 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 	}
 	if *save != "" {
 		if err := saveState(*save, out.total); err != nil {
-			fmt.Fprintf(stderr, "l0: -save %s: %v\n", *save, err)
+			fmt.Fprintf(stderr, "l0: %s: %v\n", join("-save", *save), err)
 			status = 1
 		}
 	}
 	if *sparsity != "" {
 		collect(out.report.config) // the state -save wrote
 		if err := saveSparsity(*sparsity, out.total); err != nil {
-			fmt.Fprintf(stderr, "l0: -sparsity %s: %v\n", *sparsity, err)
+			fmt.Fprintf(stderr, "l0: %s: %v\n", join("-sparsity", *sparsity), err)
 			status = 1
 		}
 	}
 	return status
 }
 
-// join writes a flag and its value, if it has one.
+// join writes a flag and its value, if it has one (a path, as messages
+// show names: displayName).
 func join(flag, value string) string {
 	if value == "" {
 		return flag
 	}
-	return flag + " " + value
+	return flag + " " + displayName(value)
 }
 
 // settings are the options that change what is counted and reported.

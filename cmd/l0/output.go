@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sparsekit/l0/metric"
 )
@@ -21,7 +22,7 @@ func writeText(w io.Writer, rep *report) error {
 	var b strings.Builder
 	c := rep.config
 	features := max(c.components, 1) * c.features
-	fmt.Fprintf(&b, "%s\n", rep.name)
+	fmt.Fprintf(&b, "%s\n", displayName(rep.name))
 	fmt.Fprintf(&b, "  array      %s\n", rep.describe)
 	if c.positions > 0 {
 		fmt.Fprintf(&b, "  vectors    %d (%d × %d positions%s)\n", rep.vectors, rep.rows, c.positions, skipped(c.skip))
@@ -154,7 +155,7 @@ func writePositions(b *strings.Builder, l0 []float64, first int) {
 func writeHistogram(b *strings.Builder, h metric.Histogram) {
 	const width = 40
 	first, last := -1, -1
-	peak := max(h.Dead, h.Underflow)
+	peak := max(h.Dead, h.Underflow, h.AboveOne)
 	for k, n := range h.Counts {
 		if n > 0 {
 			if first < 0 {
@@ -183,16 +184,22 @@ func writeHistogram(b *strings.Builder, h metric.Histogram) {
 		label := fmt.Sprintf("[%.1f, %.1f%s", h.Edges[k], h.Edges[k+1], closing)
 		fmt.Fprintf(b, "    %-13s %7d %s\n", label, h.Counts[k], bar(h.Counts[k]))
 	}
+	if h.AboveOne > 0 {
+		// Densities above 1: top-k indices repeated within a vector.
+		fmt.Fprintf(b, "    %-13s %7d %s\n", fmt.Sprintf("> %.1f", h.Edges[len(h.Edges)-1]), h.AboveOne, bar(h.AboveOne))
+	}
 }
 
 // jsonReport is the -json form of a report: one object per line.
 type jsonReport struct {
 	File           string         `json:"file"`
+	FileBytes      []byte         `json:"file_bytes,omitempty"` // a name not UTF-8: its bytes, in base64
 	Format         string         `json:"format"`
 	Tensor         *string        `json:"tensor,omitempty"` // a safetensors input's, "" too
 	Sparse         *jsonSparse    `json:"sparse,omitempty"`
 	Total          bool           `json:"total,omitempty"`
 	Files          []string       `json:"files,omitempty"`
+	FilesBytes     [][]byte       `json:"files_bytes,omitempty"` // when a name is not UTF-8: every name's bytes
 	Shape          []int64        `json:"shape"`
 	DType          string         `json:"dtype"`
 	Vectors        int64          `json:"vectors"`
@@ -229,6 +236,7 @@ type jsonHistogram struct {
 	Counts    []int     `json:"counts"`
 	Underflow int       `json:"underflow"`
 	Dead      int       `json:"dead"`
+	AboveOne  int       `json:"above_one"` // density > 1: top-k indices repeated in a vector
 }
 
 // writeJSON writes the report as one line of JSON. A top-k pair (-sparse)
@@ -262,6 +270,7 @@ func writeJSON(w io.Writer, rep *report) error {
 			Counts:    rep.histogram.Counts[:],
 			Underflow: rep.histogram.Underflow,
 			Dead:      rep.histogram.Dead,
+			AboveOne:  rep.histogram.AboveOne,
 		},
 		Kernel:  rep.level.String(),
 		Bytes:   rep.bytes,
@@ -273,6 +282,7 @@ func writeJSON(w io.Writer, rep *report) error {
 	if rep.format == "safetensors" {
 		j.Tensor = &rep.tensor // a tensor may be named ""
 	}
+	j.FileBytes, j.FilesBytes = nameBytes(rep.name), namesBytes(rep.files)
 	if p := rep.topk; p != nil {
 		j.Sparse = &jsonSparse{Index: p.index.Name, IndexDType: p.index.DType.String(), K: p.k}
 		if p.hasValues() {
@@ -300,6 +310,32 @@ func writeJSON(w io.Writer, rep *report) error {
 	}
 	_, err := w.Write(line.Bytes())
 	return err
+}
+
+// nameBytes returns the bytes of a name that is not valid UTF-8, for
+// -json's "file_bytes": JSON strings are UTF-8, and encoding/json writes
+// each byte of another name as U+FFFD, which loses it. nil for a UTF-8
+// name.
+func nameBytes(name string) []byte {
+	if utf8.ValidString(name) {
+		return nil
+	}
+	return []byte(name)
+}
+
+// namesBytes returns the bytes of every name, for -json's "files_bytes",
+// when one is not valid UTF-8; else nil.
+func namesBytes(names []string) [][]byte {
+	for _, name := range names {
+		if !utf8.ValidString(name) {
+			b := make([][]byte, len(names))
+			for i, n := range names {
+				b[i] = []byte(n)
+			}
+			return b
+		}
+	}
+	return nil
 }
 
 // reportError is an error in making one input's report, after which the
