@@ -241,7 +241,9 @@ type, components (or positions) and features. A bad input fails the
 total: it is named on stderr, no total, -save or -sparsity file comes of
 the run, and the exit status is 1. -save writes the state to merge later
 (l0 -total shard-*.l0); -sparsity writes SAELens' sparsity.safetensors.
-Both describe all inputs, with or without -total.
+Both describe all inputs, with or without -total. An output that is an
+input, or an existing file of another kind than the output's, is refused
+(exit status 2), but for -save over an input state, which accumulates.
 
 Past 16 components the text report gives the range of the per-component
 values, past 16 positions the first 8 and the range of the rest; -json
