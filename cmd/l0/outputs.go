@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/sparsekit/l0/internal/safetensors"
 )
@@ -91,9 +92,26 @@ func sameOutput(a, b string) bool {
 	if aerr == nil && berr == nil {
 		return os.SameFile(ai, bi)
 	}
-	ra, aerr := resolveOutput(a)
-	rb, berr := resolveOutput(b)
-	return aerr == nil && berr == nil && ra == rb
+	ka, aerr := outputKey(a)
+	kb, berr := outputKey(b)
+	return aerr == nil && berr == nil && ka == kb
+}
+
+// outputKey names the file an output path will write, whether it exists
+// or not: the real path of its directory (links followed), and its name.
+func outputKey(path string) (string, error) {
+	path, err := resolveOutput(path)
+	if err != nil {
+		return "", err
+	}
+	dir, base := splitPath(path)
+	if dir, err = filepath.EvalSymlinks(dir); err != nil {
+		return "", err
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, base), nil
 }
 
 // fileKind names what a file holds, as far as deciding whether l0 may

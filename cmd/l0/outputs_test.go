@@ -74,6 +74,12 @@ func TestOutputIsInput(t *testing.T) {
 	if _, errs, status := runL0("-save", sp, "-sparsity", spLink, b); status != 2 || !strings.Contains(errs, "-save "+sp+" and -sparsity "+spLink+" are the same file") {
 		t.Errorf("-save and -sparsity through a link: status %d, stderr %q", status, errs)
 	}
+	// Or by two spellings of a path, neither of which exists yet.
+	fresh := filepath.Join(dir, "fresh.l0")
+	other := dir + "/./../" + filepath.Base(dir) + "/fresh.l0" // not cleaned
+	if _, errs, status := runL0("-save", fresh, "-sparsity", other, b); status != 2 || !strings.Contains(errs, "are the same file") {
+		t.Errorf("-save %s -sparsity %s: status %d, stderr %q", fresh, other, status, errs)
+	}
 
 	// The accumulation: the state read, then written with the new shard.
 	want := filepath.Join(dir, "want.l0")
