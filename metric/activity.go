@@ -2,9 +2,11 @@ package metric
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 	"sync"
+	"unsafe"
 
 	"github.com/sparsekit/l0/kernel"
 )
@@ -30,7 +32,9 @@ type FeatureActivity[T kernel.Element] struct {
 	// limit is an upper bound of every count: a dense batch raises a count
 	// by at most its vectors, a sparse one by at most its entries, a merge
 	// by at most the other's limit. Every addition checks it first, so no
-	// count can overflow, even fed duplicate sparse entries.
+	// count can overflow, even fed duplicate sparse entries; where the
+	// bound is too coarse to tell, the addition is decided on the true
+	// per-feature sums (addExactLocked), so that no overflow is false.
 	limit uint64
 }
 
@@ -114,18 +118,11 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 		return err
 	}
 	if l.batch < minColumnBatch {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if err := a.checkLocked(int64(l.batch), uint64(l.batch)); err != nil {
+		if done, err := a.updateInPlace(x, l.batch); done {
 			return err
 		}
-		// On error the kernel adds nothing.
-		if err := a.counter.addAllColumns(a.counts, x); err != nil {
-			return err
-		}
-		a.vectors += int64(l.batch)
-		a.limit += uint64(l.batch)
-		return nil
+		// A count is near 2^64: counted apart, the batch is added if the
+		// true sums fit.
 	}
 	local := activityScratch.get(len(a.counts))
 	defer activityScratch.put(local)
@@ -137,29 +134,88 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	return a.addLocked(int64(l.batch), *local, uint64(l.batch))
 }
 
-// checkLocked returns ErrOverflow if adding vectors vectors, or raising
-// some count by up to most, could overflow. a.mu is held.
-func (a *FeatureActivity[T]) checkLocked(vectors int64, most uint64) error {
+// updateInPlace counts a batch of fewer than minColumnBatch vectors
+// straight into the counts, under the lock, and reports whether it is
+// done: not when a count could pass 2^64 by the batch (then the caller
+// counts it apart and adds it exactly).
+func (a *FeatureActivity[T]) updateInPlace(x []T, batch int) (bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.checkVectorsLocked(int64(batch)); err != nil {
+		return true, err
+	}
+	if !a.fitsLocked(uint64(batch)) {
+		return false, nil
+	}
+	// On error the kernel adds nothing.
+	if err := a.counter.addAllColumns(a.counts, x); err != nil {
+		return true, err
+	}
+	a.vectors += int64(batch)
+	a.limit += uint64(batch)
+	return true, nil
+}
+
+// checkVectorsLocked returns ErrOverflow if adding vectors vectors would
+// pass 2^63 - 1. a.mu is held.
+func (a *FeatureActivity[T]) checkVectorsLocked(vectors int64) error {
 	if vectors > math.MaxInt64-a.vectors {
 		return fmt.Errorf("%w: %d + %d vectors", ErrOverflow, a.vectors, vectors)
 	}
-	if _, carry := bits.Add64(a.limit, most, 0); carry != 0 {
-		return fmt.Errorf("%w: a count could pass 2^64", ErrOverflow)
-	}
 	return nil
+}
+
+// fitsLocked reports whether every count can rise by most without passing
+// 2^64: by the limit, or when that bound is too coarse, by the largest
+// count, which then becomes the limit (a bound closer to the truth). a.mu
+// is held.
+func (a *FeatureActivity[T]) fitsLocked(most uint64) bool {
+	if _, carry := bits.Add64(a.limit, most, 0); carry == 0 {
+		return true
+	}
+	a.limit = 0
+	for _, c := range a.counts {
+		a.limit = max(a.limit, c)
+	}
+	_, carry := bits.Add64(a.limit, most, 0)
+	return carry == 0
 }
 
 // addLocked adds vectors and counts (each at most most) to the state, or
 // returns ErrOverflow and changes nothing. a.mu is held.
 func (a *FeatureActivity[T]) addLocked(vectors int64, counts []uint64, most uint64) error {
-	if err := a.checkLocked(vectors, most); err != nil {
+	if err := a.checkVectorsLocked(vectors); err != nil {
 		return err
+	}
+	if !a.fitsLocked(most) {
+		return a.addExactLocked(vectors, counts)
 	}
 	for i, c := range counts {
 		a.counts[i] += c
 	}
 	a.vectors += vectors
 	a.limit += most
+	return nil
+}
+
+// addExactLocked adds vectors and counts to the state if no count's true
+// sum passes 2^64, else returns ErrOverflow and changes nothing: the
+// addition of counts whose bounds are too coarse to tell (merging [2^64 −
+// 1, 0] with [0, 1] is [2^64 − 1, 1]). The limit becomes the largest sum.
+// The vectors were checked. a.mu is held.
+func (a *FeatureActivity[T]) addExactLocked(vectors int64, counts []uint64) error {
+	for i, c := range counts {
+		if _, carry := bits.Add64(a.counts[i], c, 0); carry != 0 {
+			return fmt.Errorf("%w: counter %d: %d + %d passes 2^64", ErrOverflow, i, a.counts[i], c)
+		}
+	}
+	var limit uint64
+	for i, c := range counts {
+		a.counts[i] += c
+		limit = max(limit, a.counts[i])
+	}
+	a.vectors += vectors
+	a.limit = limit
 	return nil
 }
 
@@ -290,9 +346,11 @@ func (a *FeatureActivity[T]) L0() ([]float64, error) {
 
 // Merge adds other's state to a's, so that a describes both metrics'
 // vectors. other must have the same components, features and rule
-// (ErrMismatch) and must not be nil (ErrConfig). As with L0Norm.Merge, the
-// two locks are never held together: a.Merge(b) and b.Merge(a) can run at
-// once, and a.Merge(a) doubles a's state.
+// (ErrMismatch) and must not be nil (ErrConfig). Merge holds both metrics'
+// locks while it adds other's counts straight from its state, so that
+// merging a state of gigabytes takes no copy of it; it takes them in an
+// order fixed by the metrics' addresses, so a.Merge(b) and b.Merge(a) can
+// run at once without deadlock, and a.Merge(a) doubles a's state.
 func (a *FeatureActivity[T]) Merge(other *FeatureActivity[T]) error {
 	if a == nil {
 		return errNilMetric("FeatureActivity")
@@ -303,14 +361,28 @@ func (a *FeatureActivity[T]) Merge(other *FeatureActivity[T]) error {
 	if err := checkConfig(other.config(), a.config()); err != nil {
 		return err
 	}
-	other.mu.Lock()
-	vectors, limit := other.vectors, other.limit
-	counts := copyOf(other.counts)
-	other.mu.Unlock()
+	defer lockBoth(&a.mu, &other.mu)()
+	return a.addLocked(other.vectors, other.counts, other.limit)
+}
 
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.addLocked(vectors, counts, limit)
+// lockBoth locks x and y, the same mutex once, two in the order of their
+// addresses, so that two goroutines locking the same pair cannot each
+// hold one and wait for the other; it returns the function that unlocks
+// them.
+func lockBoth(x, y *sync.Mutex) (unlock func()) {
+	if x == y {
+		x.Lock()
+		return x.Unlock
+	}
+	if uintptr(unsafe.Pointer(y)) < uintptr(unsafe.Pointer(x)) {
+		x, y = y, x
+	}
+	x.Lock()
+	y.Lock()
+	return func() {
+		y.Unlock()
+		x.Unlock()
+	}
 }
 
 // config returns a's configuration as a binary header without counts.
@@ -349,33 +421,91 @@ func (a *FeatureActivity[T]) MarshalBinary() ([]byte, error) {
 // vector) and of a metric of a's element type, components, features and
 // rule; otherwise UnmarshalBinary returns an ErrFormat or ErrMismatch error
 // and leaves a unchanged. A count may exceed the vector count: sparse
-// entries given twice count twice (UpdateEntries).
+// entries given twice count twice (UpdateEntries). The counts are decoded
+// straight into a's: nothing is allocated, whatever the state's size.
 func (a *FeatureActivity[T]) UnmarshalBinary(b []byte) error {
 	if a == nil {
 		return errNilMetric("FeatureActivity")
 	}
-	h, counts, err := parseState(b, magicActivity, func(h header) (int, bool) {
-		return max(h.components, 1) * h.features, checkSizes(h.components, h.features) == nil
-	})
+	h, raw, err := parseState(b, magicActivity, activitySlots)
 	if err != nil {
 		return err
 	}
 	if err := checkConfig(h, a.config()); err != nil {
 		return err
 	}
-	var limit uint64
-	for i, c := range counts {
-		if c > 0 && h.vectors == 0 {
-			return fmt.Errorf("%w: feature %d fired %d times in no vector", ErrFormat, i, c)
-		}
-		limit = max(limit, c)
+	limit, err := checkCounts(raw, h.vectors, 0)
+	if err != nil {
+		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	copy(a.counts, counts)
+	decodeCounts(a.counts, raw)
 	a.vectors = h.vectors
 	a.limit = limit
 	return nil
+}
+
+// activitySlots returns the counts a FeatureActivity state of the header's
+// sizes holds, and whether a metric of those sizes can be made.
+func activitySlots(h header) (int, bool) {
+	return max(h.components, 1) * h.features, checkSizes(h.components, h.features) == nil
+}
+
+// readPieceBytes is the size of the pieces ReadFrom reads a state in.
+const readPieceBytes = 128 << 10
+
+// ReadFrom reads a state, as MarshalBinary writes it, from r to its end
+// into a, which must be empty: new, or Reset, or holding a state of no
+// vectors (a metric that has counted anything is an ErrConfig error: read
+// the state into a new metric and Merge it). It is UnmarshalBinary for
+// states too large to hold twice: the counts are decoded as they are read,
+// 128 KiB at a time, straight into a's, so that reading a state costs a's
+// own counts and no copy of the state's bytes. It returns the number of
+// bytes read.
+//
+// The state must be one UnmarshalBinary accepts, and r must end where it
+// ends; otherwise ReadFrom returns an ErrFormat or ErrMismatch error (or
+// r's error) and leaves a empty, as it was. It reads no further than the
+// state the header describes, and one byte to see the end: a stream that
+// does not end there is an error (bytes after the state), however long.
+// The checksum is only known at the end: a state whose header is
+// intact but of another configuration is read to its end to tell a
+// corrupt state (ErrFormat) from another metric's (ErrMismatch), as
+// UnmarshalBinary tells them. a's lock is held while r is read.
+func (a *FeatureActivity[T]) ReadFrom(r io.Reader) (int64, error) {
+	if a == nil {
+		return 0, errNilMetric("FeatureActivity")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.vectors != 0 || a.limit != 0 {
+		return 0, fmt.Errorf("%w: ReadFrom into a metric that has counted %d vectors; read the state into a new one and Merge it", ErrConfig, a.vectors)
+	}
+	sr := stateReader{r: r}
+	h, n, err := sr.header(magicActivity, activitySlots)
+	if err != nil {
+		return sr.read, err
+	}
+	mismatch := checkConfig(h, a.config())
+	into := a.counts
+	if mismatch != nil {
+		into = nil // read to the checksum, kept nowhere
+	}
+	limit, err := sr.counts(into, n, h.vectors)
+	if err == nil {
+		err = sr.end()
+	}
+	if err == nil {
+		err = mismatch
+	}
+	if err != nil {
+		clear(a.counts) // as it was: empty
+		return sr.read, err
+	}
+	a.vectors = h.vectors
+	a.limit = limit
+	return sr.read, nil
 }
 
 // copyOf returns a copy of counts, never nil.

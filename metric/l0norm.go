@@ -296,7 +296,7 @@ func (m *L0Norm[T]) UnmarshalBinary(b []byte) error {
 	if m == nil {
 		return errNilMetric("L0Norm")
 	}
-	h, counts, err := parseState(b, magicL0Norm, func(h header) (int, bool) {
+	h, raw, err := parseState(b, magicL0Norm, func(h header) (int, bool) {
 		return max(h.components, 1), h.features == 0 && checkSizes(h.components, -1) == nil
 	})
 	if err != nil {
@@ -305,16 +305,12 @@ func (m *L0Norm[T]) UnmarshalBinary(b []byte) error {
 	if err := checkConfig(h, m.config()); err != nil {
 		return err
 	}
-	if h.vectors == 0 {
-		for _, c := range counts {
-			if c != 0 {
-				return fmt.Errorf("%w: counts without any vector", ErrFormat)
-			}
-		}
+	if _, err := checkCounts(raw, h.vectors, 0); err != nil {
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	copy(m.state(), counts)
+	decodeCounts(m.state(), raw)
 	m.vectors = h.vectors
 	return nil
 }

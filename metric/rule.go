@@ -17,7 +17,9 @@ import (
 // element with the threshold exactly, as real numbers: NaN elements never
 // count, -0 equals +0, and the threshold need not be representable in the
 // element type (see kernel.CountAbove). A NaN threshold is an ErrConfig
-// error.
+// error. A threshold of -0 is +0 wherever it enters (Above, AbsAbove, a
+// binary state), and rules compare by value, so a rule of -0 is the rule
+// of 0, and their metrics and states merge.
 //
 // The zero Rule is NonZero.
 type Rule struct {
@@ -119,8 +121,11 @@ func (r Rule) flags() byte {
 }
 
 // ruleOf returns the rule of a flags byte and threshold, or false for
-// flags no rule has.
+// flags no rule has. A threshold of -0 is +0, as in the constructors: a
+// state written by hand, or by another writer, with the bits of -0 counts
+// what one of +0 counts, and merges with it.
 func ruleOf(flags byte, threshold float64) (Rule, bool) {
+	threshold += 0 // -0 + 0 is +0
 	switch flags {
 	case 0:
 		return NonZero(), true
@@ -133,7 +138,8 @@ func ruleOf(flags byte, threshold float64) (Rule, bool) {
 }
 
 // same reports whether r and o count the same elements: the same kind and
-// the same threshold bits.
+// the same threshold, compared by value (-0 equals +0; a rule never holds
+// a NaN threshold).
 func (r Rule) same(o Rule) bool {
-	return r.kind == o.kind && math.Float64bits(r.threshold) == math.Float64bits(o.threshold)
+	return r.kind == o.kind && r.threshold == o.threshold
 }

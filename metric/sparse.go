@@ -216,13 +216,22 @@ func activityEntries[T kernel.Element, I kernel.Index](a *FeatureActivity[T], ve
 // addEntries adds the entries that count to a's counts (features per
 // component, rows of k; addIndexed adds at most len(index) to any count,
 // and nothing if it fails) and counts vectors, under the lock, after the
-// overflow checks. It takes no closure: one would escape, and allocate,
-// where inlining differs (under -race).
+// overflow checks. Where a count could pass 2^64 by the entries, they are
+// counted apart and added only if the true sums fit. It takes no closure:
+// one would escape, and allocate, where inlining differs (under -race).
 func addEntries[T kernel.Element, I kernel.Index](a *FeatureActivity[T], vectors int64, features int, index []I, values []T, k int) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err := a.checkLocked(vectors, uint64(len(index))); err != nil {
+	if err := a.checkVectorsLocked(vectors); err != nil {
 		return err
+	}
+	if !a.fitsLocked(uint64(len(index))) {
+		local := activityScratch.get(len(a.counts))
+		defer activityScratch.put(local)
+		if err := indexError(addIndexed(a.counter.rule, *local, features, index, values, k)); err != nil {
+			return err
+		}
+		return a.addExactLocked(vectors, *local)
 	}
 	if err := indexError(addIndexed(a.counter.rule, a.counts, features, index, values, k)); err != nil {
 		return err

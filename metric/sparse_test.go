@@ -321,14 +321,15 @@ func TestSparseDuplicates(t *testing.T) {
 	require.NoError(t, b.Merge(a))
 	assert.Equal(t, []uint64{0, 0, 6, 0}, b.Counts())
 
-	// A state whose count is a step from 2^64: any addition that could
-	// overflow it is refused, and changes nothing.
+	// A state whose count is a step from 2^64: any addition that would
+	// overflow it is refused, and changes nothing (one that only could, by
+	// the bound, is decided on the true sums: TestFeatureActivityNoFalseOverflow).
 	state := stateOf(t, a)
 	binary.LittleEndian.PutUint64(state[headerSize+16:], math.MaxUint64-1)
 	huge, _ := NewFeatureActivity[float32](0, 4)
 	require.NoError(t, huge.UnmarshalBinary(withChecksum(state)))
 	before := stateOf(t, huge)
-	assert.ErrorIs(t, UpdateEntries(huge, 1, []int32{1, 1}, nil), ErrOverflow)
+	assert.ErrorIs(t, UpdateEntries(huge, 1, []int32{2, 2}, nil), ErrOverflow)
 	assert.ErrorIs(t, huge.Update([]float32{1, 1, 1, 1, 1, 1, 1, 1}, 2, 4), ErrOverflow)
 	assert.ErrorIs(t, huge.Merge(a), ErrOverflow)
 	assert.Equal(t, before, stateOf(t, huge))

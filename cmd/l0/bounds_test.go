@@ -373,7 +373,7 @@ func TestInfiniteThresholds(t *testing.T) {
 // TestReportErrorsAreOneFiles checks that a report that cannot be written
 // is an error for its file alone.
 func TestReportErrorsAreOneFiles(t *testing.T) {
-	rep := &report{name: "x.npy", l0: []float64{math.NaN()}, dead: []int{0}, dense: []int{0}}
+	rep := &report{name: "x.npy", vectors: 1, l0: []float64{math.NaN()}, dead: []int{0}, dense: []int{0}}
 	rep.shape, rep.config.features = []int64{1, 1}, 1
 	err := writeJSON(io.Discard, rep)
 	if !errors.As(err, new(reportError)) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -77,19 +78,19 @@ func newCounter(p *progress) *counter {
 func (c *counter) count(in *input, from, to int64, get func() (tally, error)) error {
 	switch {
 	case in.format == "state":
-		state := in.state
-		if state == nil {
-			state = make([]byte, in.dataBytes) // openState checked its size
-			if _, err := in.src.ReadAt(state, 0); err != nil {
-				return fmt.Errorf("%w: %v", window.ErrChanged, err)
-			}
-		}
 		t, err := get()
 		if err != nil {
 			return err
 		}
-		err = t.load(state)
-		collect(in.config) // the state and its copies
+		var r io.Reader
+		if in.state != nil {
+			r = bytes.NewReader(in.state) // a stream's, read whole
+		} else {
+			// openState checked the file's size against the header.
+			r = &shrinkReader{r: io.NewSectionReader(in.src, 0, in.dataBytes), left: in.dataBytes}
+		}
+		err = t.load(r)
+		collect(in.config) // a tally merged, and freed
 		return err
 	case in.topk != nil:
 		return c.topK(in, from, to, get)
@@ -167,6 +168,25 @@ func (c *counter) stream(in *input, get func() (tally, error)) error {
 		}
 		c.p.add(n * rowBytes)
 	}
+}
+
+// shrinkReader reads a file of a known size, calling its end before that
+// size window.ErrChanged: the file shrank after its size was checked.
+type shrinkReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (s *shrinkReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.left -= int64(n)
+	switch {
+	case err == io.EOF && s.left > 0:
+		return n, fmt.Errorf("%w: it ends %d bytes early", window.ErrChanged, s.left)
+	case err != nil && err != io.EOF:
+		return n, fmt.Errorf("%w: %v", window.ErrChanged, err)
+	}
+	return n, err
 }
 
 // asBytes reinterprets words as bytes.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -469,4 +470,112 @@ func topKByHand(data []byte, h *safetensors.Header, idx safetensors.Tensor, valu
 		}
 	}
 	return l0, dead, outside
+}
+
+// FuzzAnalyzeState feeds arbitrary bytes to l0 as a state ("L0FA" is put
+// in front of bytes that lack it, and each input is tried as it is and with
+// its checksum repaired, to reach the checks behind it), as a file of known
+// size and as a stream, counting by the rule its header names. Nothing
+// may panic; both must agree; an accepted state's report must be its
+// counts' (vectors, L0 per component, dead features), decoded by hand; an
+// error is one line; and the memory is bounded by the bytes given, never
+// the sizes the header claims. A long campaign:
+//
+//	go test -run '^$' -fuzz '^FuzzAnalyzeState$' -fuzztime 30m -fuzzminimizetime 0 ./cmd/l0/
+func FuzzAnalyzeState(f *testing.F) {
+	add := func(m interface{ MarshalBinary() ([]byte, error) }) {
+		b, err := m.MarshalBinary()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		f.Add(b[:len(b)-5])
+	}
+	a, _ := metric.NewFeatureActivity[float32](2, 3, metric.Above(0.25))
+	_ = a.Update([]float32{1, 0, 0.5, 0, 0.25, -1, 2, 2, 2, 0, 0, 0}, 2, 2, 3)
+	add(a)
+	b, _ := metric.NewFeatureActivity[uint8](0, 5)
+	_ = b.Update([]uint8{1, 0, 3, 0, 1}, 1, 5)
+	add(b)
+	empty, _ := metric.NewFeatureActivity[kernel.BFloat16](4, 0, metric.AbsAbove(1e-5))
+	add(empty)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !bytes.HasPrefix(data, []byte("L0FA")) {
+			data = append([]byte("L0FA"), data...)
+		}
+		for _, input := range [][]byte{data, rechecksum(data)} {
+			fuzzState(t, input)
+		}
+	})
+}
+
+// fuzzState checks one input of FuzzAnalyzeState.
+func fuzzState(t *testing.T, data []byte) {
+	s := settings{dense: 0.1}
+	if len(data) >= 40 {
+		th := math.Float64frombits(binary.LittleEndian.Uint64(data[24:]))
+		switch {
+		case math.IsNaN(th):
+		case data[6] == 1:
+			s.rule = metric.Above(th)
+		case data[6] == 3:
+			s.rule = metric.AbsAbove(th)
+		}
+	}
+	var sized, streamed *report
+	var errSized, errStreamed error
+	grew := allocatedBy(func() {
+		sized, errSized = analyze("fuzz", bytes.NewReader(data), int64(len(data)), s, nil)
+		streamed, errStreamed = analyze("fuzz", struct{ io.Reader }{bytes.NewReader(data)}, -1, s, nil)
+	})
+	if limit := 16*uint64(len(data)) + 8<<20; grew > limit {
+		t.Fatalf("a state of %d bytes allocated %d", len(data), grew)
+	}
+	if (errSized == nil) != (errStreamed == nil) {
+		t.Fatalf("as a file: %v; as a stream: %v", errSized, errStreamed)
+	}
+	if errSized != nil {
+		if strings.Contains(errSized.Error(), "\n") || strings.Contains(errStreamed.Error(), "\n") {
+			t.Fatalf("a multi-line error: %q, %q", errSized, errStreamed)
+		}
+		return
+	}
+	components := int(binary.LittleEndian.Uint64(data[8:]))
+	features := int(binary.LittleEndian.Uint64(data[16:]))
+	vectors := int64(binary.LittleEndian.Uint64(data[32:]))
+	slots := max(components, 1)
+	l0 := make([]float64, slots)
+	dead := 0
+	for c := range slots {
+		var hi, lo uint64
+		for f := range features {
+			v := binary.LittleEndian.Uint64(data[40+8*(c*features+f):])
+			if v == 0 {
+				dead++
+			}
+			var carry uint64
+			lo, carry = bits.Add64(lo, v, 0)
+			hi += carry
+		}
+		l0[c] = (float64(hi)*(1<<64) + float64(lo)) / float64(vectors)
+	}
+	for _, rep := range []*report{sized, streamed} {
+		if rep.vectors != vectors || rep.config.components != components || rep.config.features != features {
+			t.Fatalf("%d vectors of %d × %d; the header says %d of %d × %d", rep.vectors, rep.config.components, rep.config.features, vectors, components, features)
+		}
+		if vectors == 0 {
+			if rep.l0 != nil {
+				t.Fatalf("an L0 of no vectors: %v", rep.l0)
+			}
+			continue
+		}
+		if len(rep.l0) != slots || rep.histogram.Dead != dead {
+			t.Fatalf("l0 %v, %d dead; by hand %v, %d dead", rep.l0, rep.histogram.Dead, l0, dead)
+		}
+		for c := range l0 {
+			if rep.l0[c] != l0[c] {
+				t.Fatalf("l0 %v; by hand %v", rep.l0, l0)
+			}
+		}
+	}
 }

@@ -107,12 +107,16 @@ func openFile(name string, s settings) (*input, error) {
 	return in, nil
 }
 
-// pathless drops the path from an os error: the message names the file
-// already.
+// pathless drops the paths from an os error: the message names the file
+// already (as displayName shows it).
 func pathless(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s: %w", le.Op, le.Err)
 	}
 	return err
 }
@@ -196,7 +200,7 @@ func (in *input) openSafetensors(r io.Reader, ra io.ReaderAt, size int64, s sett
 	if err != nil {
 		return err
 	}
-	t, err := pickTensor(h, s.key)
+	t, err := pickTensor(h, s.key, s.keyed || s.key != "")
 	if err != nil {
 		return err
 	}
@@ -233,11 +237,11 @@ const countedDTypes = "F64 F32 F16 BF16 I64 I32 I16 I8 U64 U32 U16 U8 BOOL"
 // thousands.
 const maxListedTensors = 16
 
-// pickTensor returns the tensor named key, or without a key the one tensor
-// of rank 2 or 3 of a dtype l0 counts; otherwise an error that lists the
-// file's tensors.
-func pickTensor(h *safetensors.Header, key string) (safetensors.Tensor, error) {
-	if key != "" {
+// pickTensor returns the tensor named key (keyed: -key was given, and a
+// tensor may be named ""), or without a key the one tensor of rank 2 or 3
+// of a dtype l0 counts; otherwise an error that lists the file's tensors.
+func pickTensor(h *safetensors.Header, key string, keyed bool) (safetensors.Tensor, error) {
+	if keyed {
 		t, ok := h.Lookup(key)
 		if !ok {
 			return t, fmt.Errorf("%w: no tensor %q (-key); the file holds %s", safetensors.ErrNotFound, key, listTensors(h))
@@ -290,9 +294,10 @@ const maxStateBytes = 44 + 8*int64(metric.MaxCounters)
 // openState reads the header of a FeatureActivity state: its
 // configuration from the documented layout (element type at byte 5,
 // components at 8, features at 16, vectors at 32), which metric's
-// UnmarshalBinary checks again with the rest when it is counted. A file's
-// state is read then, by the worker that merges it; a stream's is read
-// now, whole.
+// ReadFrom checks again with the rest when it is counted; and the bounds
+// an array takes (at most maxFeaturelessSlots components of no features).
+// A file's state is read then, by the worker that counts it, straight into
+// its counts; a stream's is read now, whole.
 func (in *input) openState(r io.Reader, ra io.ReaderAt, size int64, s settings) error {
 	if size > maxStateBytes {
 		return fmt.Errorf("a state of %d bytes: larger than any l0 writes (%d counters at most)", size, int64(metric.MaxCounters))
@@ -300,10 +305,14 @@ func (in *input) openState(r io.Reader, ra io.ReaderAt, size int64, s settings) 
 	var state []byte
 	var err error
 	if size >= 0 {
+		// A file's state is read by the worker that counts it, into the
+		// counts, a piece at a time (tally.load).
 		state = make([]byte, min(size, 44))
 		_, err = io.ReadFull(r, state)
 		in.src, in.dataBytes = ra, size
 	} else {
+		// A stream's bytes must bear out its header before counts of its
+		// size are made: it is read whole now.
 		state, err = io.ReadAll(io.LimitReader(r, maxStateBytes+1))
 		in.state, in.dataBytes = state, int64(len(state))
 	}
@@ -322,6 +331,10 @@ func (in *input) openState(r io.Reader, ra io.ReaderAt, size int64, s settings) 
 	vectors := binary.LittleEndian.Uint64(state[32:])
 	if !e.valid() || components > metric.MaxComponents || features > metric.MaxCounters || vectors > math.MaxInt64 {
 		return fmt.Errorf("%w: element type %d, %d components, %d features, %d vectors: not a state l0 writes", metric.ErrFormat, state[5], components, features, vectors)
+	}
+	if features == 0 && components > maxFeaturelessSlots {
+		// The bound of an array's: no bytes pay for these components.
+		return fmt.Errorf("%w: a state of %d components of no features; l0 takes at most %d components without features", metric.ErrFormat, components, maxFeaturelessSlots)
 	}
 	// The counts the header calls for must be the bytes present, before a
 	// metric of its size is made.

@@ -24,10 +24,14 @@
 // feature]. The .npy dtypes are <f2 <f4 <f8 |i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8
 // |b1, C order; the safetensors dtypes F64 F32 F16 BF16 I64 I32 I16 I8 U64
 // U32 U16 U8 BOOL (C64 and the F8, F6 and F4 variants are an error that
-// names the dtype). From a safetensors file l0 reads the tensor -key names,
-// or without -key the one tensor of rank 2 or 3 of a dtype it counts;
-// when there is none, or more than one, the error lists the file's
-// tensors. Without files, l0 reports on a built-in sample.
+// names the dtype). From a safetensors file l0 reads the tensor -key names
+// (-key "" names a tensor named ""), or without -key the one tensor of
+// rank 2 or 3 of a dtype it counts; when there is none, or more than one,
+// the error lists the file's tensors. A shape of more than 64 dimensions
+// (numpy's own bound) is an error as the header is read; a message shows
+// at most 16 dimensions of a shape, and a listing of a file's tensors at
+// most 64 bytes of each name.
+// Without files, l0 reports on a built-in sample.
 //
 // A regular file is read at offsets with read(2), a batch of whole rows at
 // a time into a buffer per worker: 7 rows of up to 512 KiB in all when
@@ -40,9 +44,12 @@
 // 1.4 times slower at best, 4 times when the machine was busy (the column
 // kernels cross a page, and miss the TLB, for every 4 KiB they read of
 // each row). A path that is not a regular file (a
-// pipe, /dev/stdin) is read as a stream of unknown size. A file that
-// shrinks while it is counted is an error that names it, mapped or not
-// (the fault on a vanished page is caught).
+// pipe, /dev/stdin) is read as a stream of unknown size; such a path given
+// twice, by one name or two (/dev/stdin, /proc/self/fd/0), is a
+// command-line error: a stream can be read once, and two readers would
+// each take bytes from the other. A file that shrinks while it is counted
+// is an error that names it, mapped or not (the fault on a vanished page
+// is caught).
 //
 // -j N goroutines (1 to 1024; default: the CPUs Go may use) count at
 // once: the inputs in parallel, and a large file split into ranges of rows
@@ -55,8 +62,10 @@
 // are batch × position, the L0 and feature activity are over all of them,
 // and the report adds the L0 per position (the first 8 and the range of
 // the rest in text, each in -json's l0_by_position). -skip-positions N
-// (which implies -positions) leaves the first N positions of every row out
-// of every statistic: the BOS token, which SAE evaluations exclude.
+// (which implies -positions, -skip-positions 0 too: a script's
+// -skip-positions $SKIP means the same at 0) leaves the first N positions
+// of every row out of every statistic: the BOS token, which SAE
+// evaluations exclude.
 //
 // # Top-k files
 //
@@ -107,17 +116,46 @@
 // format (all the counts: the L0, density, dead and dense features follow),
 // and state files are inputs: count shards anywhere, one process each, and
 // merge with l0 -total *.l0. A state holds no positions: -positions does
-// not take one. -sparsity FILE writes SAELens' sparsity.safetensors: the
-// tensor "sparsity", F32, log10(density + 1e-10) per feature, of shape
-// [features] or [components, features]. Both describe all the inputs, with
-// or without -total, and are written whole or not at all (a temporary file
-// renamed over the file, or over the file a symbolic link names); a device
-// or a named pipe (-save /dev/stdout) is written in place.
+// not take one. A state of 0 vectors (a job that saved before its first
+// batch) is reported as such, 0 vectors and no L0 (null in -json, with
+// dead, dense and the histogram), and joins a total, which it leaves as it
+// was; -sparsity of no vectors is an error (no density). A state takes the
+// bounds an array takes (at most 65,536 components of no features).
+// -sparsity FILE writes SAELens' sparsity.safetensors: the tensor
+// "sparsity", F32, log10(density + 1e-10) per feature, of shape [features]
+// or [components, features]. Both describe all the inputs, with or without
+// -total, and are written whole or not at all (a temporary file renamed
+// over the file, or over the file a symbolic link names; a dangling link
+// is written through, and the file it names created, as the shell's >
+// does); a device or a named pipe (-save /dev/stdout) is written in place.
+// A new file's mode is 0666 less the umask, as os.Create makes it; a file
+// written over keeps its mode (its owner becomes the writer).
+//
+// An output never destroys an input: before anything is read, l0 refuses
+// (a command-line error, exit status 2, naming both) an output that is one
+// of the inputs, by its name or through a symbolic or hard link
+// (os.SameFile), and -save and -sparsity that name one file; the exception
+// is -save over an input state, l0 -total -save acc.l0 acc.l0 new.npy,
+// which accumulates: the state is read before the new one replaces it. It
+// also refuses an output that exists, is a regular file that is not empty,
+// and is not of the kind it writes there (an l0 state for -save, a
+// safetensors file of the one tensor "sparsity" for -sparsity): the
+// mistake of a shell pattern, l0 -total -sparsity shard-*.npy, which puts
+// shard-0.npy after -sparsity. Such a file must be removed first.
 //
 // # Errors, limits, memory
 //
 // An input l0 cannot read is an error on stderr that names it; without
 // -total the other inputs are still reported, and the exit status is 1.
+// A name (of a file, of a tensor) holding control characters or bytes that
+// are not UTF-8, or starting with a double quote, is quoted in messages
+// and text reports as Go quotes strings ("a\nb", "a\xffb"), so that
+// each stays one line and shows the name's bytes. In -json, "file" is the
+// name with each byte that is not UTF-8 as U+FFFD (JSON strings are
+// UTF-8), and then "file_bytes" holds the name's bytes in base64, from
+// which it is recovered exactly (base64.b64decode in Python); a total's
+// "files_bytes" so lists every input's name when one is not UTF-8. A
+// threshold or -dense of -0 is 0.
 //
 // Work and memory follow the bytes a file holds, not the shape its header
 // claims: rows of no bytes (shape (2^62, 0)) are counted at once; a
@@ -129,9 +167,14 @@
 // each component has one 1-byte feature, whose per-component values then
 // dominate. Counting into a total, each worker keeps one set of counters,
 // 8 bytes per (component, feature), and one buffer (or mapped window),
-// and the total takes one more set to merge them and one to report: the
-// peak is about 8 MiB + 2 MiB (8 mapped) + 8 bytes per feature per worker,
-// + 16 bytes per feature.
+// and the total merges them into one (with no copy) and takes one more to
+// report: the peak is about 8 MiB + 2 MiB (8 mapped) + 8 bytes per feature
+// per worker, + 8 bytes per feature. A state file is read straight into a
+// worker's counters, 128 KiB at a time, never whole; a worker whose
+// counters already hold counts reads it into a new set, merged and
+// dropped, and holds two sets while it does. A state from a stream is held
+// whole first (its bytes must bear out its header before counters of its
+// size are made).
 //
 // A 3-D array may have up to 16,777,216 components or positions
 // (metric.MaxComponents), and up to 65,536 when its vectors have no
@@ -143,7 +186,10 @@
 // The text report lists the per-component values of up to 16 components,
 // and their range (min, mean, max) for more; -json lists every one. In
 // -json an infinite -threshold is the string "inf" or "-inf"; -threshold
-// 1e400 is inf, as Python's float() reads it.
+// 1e400 is inf, as Python's float() reads it. A feature counted in more
+// vectors than there are (a top-k index repeated within a vector, which
+// counts twice) has a density above 1: the histogram counts it apart, in
+// "> 0.0" (-json's "above_one"), not in [-0.5, 0.0].
 package main
 
 import (
@@ -195,7 +241,9 @@ type, components (or positions) and features. A bad input fails the
 total: it is named on stderr, no total, -save or -sparsity file comes of
 the run, and the exit status is 1. -save writes the state to merge later
 (l0 -total shard-*.l0); -sparsity writes SAELens' sparsity.safetensors.
-Both describe all inputs, with or without -total.
+Both describe all inputs, with or without -total. An output that is an
+input, or an existing file of another kind than the output's, is refused
+(exit status 2), but for -save over an input state, which accumulates.
 
 Past 16 components the text report gives the range of the per-component
 values, past 16 positions the first 8 and the range of the rest; -json
@@ -256,9 +304,10 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 		}
 		return writeOrFail(stderr, writeKernels(stdout))
 	}
-	s := settings{dense: float64(*dense), key: *key, positions: *positions || *skip > 0, skip: *skip, features: *features}
 	set := map[string]bool{}
 	flags.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// -skip-positions N implies -positions for every N given, 0 included.
+	s := settings{dense: float64(*dense), key: *key, keyed: set["key"], positions: *positions || set["skip-positions"], skip: *skip, features: *features}
 	if set["sparse"] || set["features"] {
 		keys, err := checkSparseFlags(*sparse, *features, set, flags.NArg())
 		if err != nil {
@@ -286,8 +335,13 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 	case *perFile && !*total:
 		fmt.Fprintln(stderr, "l0: -per-file goes with -total (without it, every input is reported)")
 		return 2
-	case *save != "" && *save == *sparsity:
-		fmt.Fprintln(stderr, "l0: -save and -sparsity name the same file")
+	}
+	if err := checkOutputs([]output{{"-save", *save}, {"-sparsity", *sparsity}}, flags.Args()); err != nil {
+		fmt.Fprintf(stderr, "l0: %v\n", err)
+		return 2
+	}
+	if err := checkStreams(flags.Args()); err != nil {
+		fmt.Fprintf(stderr, "l0: %v\n", err)
 		return 2
 	}
 	mapping = *useMmap
@@ -334,7 +388,7 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 		return write(stdout, rep)
 	}, func(name string, err error) {
 		p.erase()
-		fmt.Fprintf(stderr, "l0: %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "l0: %s: %v\n", displayName(name), err)
 	})
 	p.finish()
 	status := out.status
@@ -364,26 +418,27 @@ func run(args []string, stdout, stderr io.Writer, p *progress) int {
 	}
 	if *save != "" {
 		if err := saveState(*save, out.total); err != nil {
-			fmt.Fprintf(stderr, "l0: -save %s: %v\n", *save, err)
+			fmt.Fprintf(stderr, "l0: %s: %v\n", join("-save", *save), err)
 			status = 1
 		}
 	}
 	if *sparsity != "" {
 		collect(out.report.config) // the state -save wrote
 		if err := saveSparsity(*sparsity, out.total); err != nil {
-			fmt.Fprintf(stderr, "l0: -sparsity %s: %v\n", *sparsity, err)
+			fmt.Fprintf(stderr, "l0: %s: %v\n", join("-sparsity", *sparsity), err)
 			status = 1
 		}
 	}
 	return status
 }
 
-// join writes a flag and its value, if it has one.
+// join writes a flag and its value, if it has one (a path, as messages
+// show names: displayName).
 func join(flag, value string) string {
 	if value == "" {
 		return flag
 	}
-	return flag + " " + value
+	return flag + " " + displayName(value)
 }
 
 // settings are the options that change what is counted and reported.
@@ -391,6 +446,7 @@ type settings struct {
 	rule      metric.Rule // x != 0, x > t or |x| > t
 	dense     float64     // a feature is dense above this density
 	key       string      // the safetensors tensor to read
+	keyed     bool        // -key was given (a tensor may be named "")
 	positions bool        // a 3-D array is [batch, position, feature]
 	skip      int         // the positions left out of every row
 	sparse    topKKeys    // -sparse: the tensors of a top-k pair
@@ -460,7 +516,7 @@ func (t *thresholdFlag) Set(s string) error {
 	if err != nil || math.IsNaN(v) {
 		return fmt.Errorf("want a number")
 	}
-	t.value, t.set = v, true
+	t.value, t.set = v+0, true // -0 is +0
 	return nil
 }
 
@@ -493,6 +549,6 @@ func (f *fractionFlag) Set(s string) error {
 	if err != nil {
 		return fmt.Errorf("want a number")
 	}
-	*f = fractionFlag(v)
+	*f = fractionFlag(v + 0) // -0 is +0
 	return nil
 }

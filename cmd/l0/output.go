@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sparsekit/l0/metric"
 )
@@ -21,12 +22,17 @@ func writeText(w io.Writer, rep *report) error {
 	var b strings.Builder
 	c := rep.config
 	features := max(c.components, 1) * c.features
-	fmt.Fprintf(&b, "%s\n", rep.name)
+	fmt.Fprintf(&b, "%s\n", displayName(rep.name))
 	fmt.Fprintf(&b, "  array      %s\n", rep.describe)
 	if c.positions > 0 {
 		fmt.Fprintf(&b, "  vectors    %d (%d × %d positions%s)\n", rep.vectors, rep.rows, c.positions, skipped(c.skip))
 	} else {
 		fmt.Fprintf(&b, "  vectors    %d\n", rep.vectors)
+	}
+	if rep.vectors == 0 {
+		writeNoVectors(&b, rep)
+		_, err := io.WriteString(w, b.String())
+		return err
 	}
 	what := "non-zero features per vector"
 	if t, ok := rep.settings.rule.Threshold(); ok {
@@ -68,11 +74,29 @@ func writeText(w io.Writer, rep *report) error {
 	}
 	fmt.Fprintf(&b, "  density    log10 of the fraction of vectors a feature fires in:\n")
 	writeHistogram(&b, rep.histogram)
-	fmt.Fprintf(&b, "  kernel     %s\n", rep.level)
-	size := float64(rep.bytes)
-	fmt.Fprintf(&b, "  read       %s in %s: %s/s\n", formatBytes(size), rep.elapsed.Round(rep.elapsed/1000+1), formatBytes(size/max(rep.elapsed.Seconds(), 1e-9)))
+	writeRun(&b, rep)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeNoVectors writes the rest of the report of no vectors (a state
+// saved before its first batch): there is no L0 and no density.
+func writeNoVectors(b *strings.Builder, rep *report) {
+	c := rep.config
+	shape := fmt.Sprint(c.features)
+	if c.components > 0 {
+		shape = fmt.Sprintf("%d components × %d", c.components, c.features)
+	}
+	fmt.Fprintf(b, "  L0         none: no vectors\n")
+	fmt.Fprintf(b, "  features   %s: no density without vectors\n", shape)
+	writeRun(b, rep)
+}
+
+// writeRun writes the kernel and the throughput.
+func writeRun(b *strings.Builder, rep *report) {
+	fmt.Fprintf(b, "  kernel     %s\n", rep.level)
+	size := float64(rep.bytes)
+	fmt.Fprintf(b, "  read       %s in %s: %s/s\n", formatBytes(size), rep.elapsed.Round(rep.elapsed/1000+1), formatBytes(size/max(rep.elapsed.Seconds(), 1e-9)))
 }
 
 // skipped says which positions -skip-positions left out.
@@ -131,7 +155,7 @@ func writePositions(b *strings.Builder, l0 []float64, first int) {
 func writeHistogram(b *strings.Builder, h metric.Histogram) {
 	const width = 40
 	first, last := -1, -1
-	peak := max(h.Dead, h.Underflow)
+	peak := max(h.Dead, h.Underflow, h.AboveOne)
 	for k, n := range h.Counts {
 		if n > 0 {
 			if first < 0 {
@@ -160,34 +184,40 @@ func writeHistogram(b *strings.Builder, h metric.Histogram) {
 		label := fmt.Sprintf("[%.1f, %.1f%s", h.Edges[k], h.Edges[k+1], closing)
 		fmt.Fprintf(b, "    %-13s %7d %s\n", label, h.Counts[k], bar(h.Counts[k]))
 	}
+	if h.AboveOne > 0 {
+		// Densities above 1: top-k indices repeated within a vector.
+		fmt.Fprintf(b, "    %-13s %7d %s\n", fmt.Sprintf("> %.1f", h.Edges[len(h.Edges)-1]), h.AboveOne, bar(h.AboveOne))
+	}
 }
 
 // jsonReport is the -json form of a report: one object per line.
 type jsonReport struct {
-	File           string        `json:"file"`
-	Format         string        `json:"format"`
-	Tensor         string        `json:"tensor,omitempty"`
-	Sparse         *jsonSparse   `json:"sparse,omitempty"`
-	Total          bool          `json:"total,omitempty"`
-	Files          []string      `json:"files,omitempty"`
-	Shape          []int64       `json:"shape"`
-	DType          string        `json:"dtype"`
-	Vectors        int64         `json:"vectors"`
-	Components     int           `json:"components"`
-	Features       int           `json:"features"`
-	Positions      int           `json:"positions,omitempty"`
-	SkipPositions  *int          `json:"skip_positions,omitempty"`
-	Rule           string        `json:"rule"`
-	Threshold      *jsonNumber   `json:"threshold"`
-	L0             any           `json:"l0"`
-	L0ByPosition   []float64     `json:"l0_by_position,omitempty"`
-	Dead           any           `json:"dead"`
-	Dense          any           `json:"dense"`
-	DenseThreshold float64       `json:"dense_threshold"`
-	Histogram      jsonHistogram `json:"density_histogram"`
-	Kernel         string        `json:"kernel"`
-	Bytes          int64         `json:"bytes"`
-	Seconds        float64       `json:"seconds"`
+	File           string         `json:"file"`
+	FileBytes      []byte         `json:"file_bytes,omitempty"` // a name not UTF-8: its bytes, in base64
+	Format         string         `json:"format"`
+	Tensor         *string        `json:"tensor,omitempty"` // a safetensors input's, "" too
+	Sparse         *jsonSparse    `json:"sparse,omitempty"`
+	Total          bool           `json:"total,omitempty"`
+	Files          []string       `json:"files,omitempty"`
+	FilesBytes     [][]byte       `json:"files_bytes,omitempty"` // when a name is not UTF-8: every name's bytes
+	Shape          []int64        `json:"shape"`
+	DType          string         `json:"dtype"`
+	Vectors        int64          `json:"vectors"`
+	Components     int            `json:"components"`
+	Features       int            `json:"features"`
+	Positions      int            `json:"positions,omitempty"`
+	SkipPositions  *int           `json:"skip_positions,omitempty"`
+	Rule           string         `json:"rule"`
+	Threshold      *jsonNumber    `json:"threshold"`
+	L0             any            `json:"l0"`
+	L0ByPosition   []float64      `json:"l0_by_position,omitempty"`
+	Dead           any            `json:"dead"`
+	Dense          any            `json:"dense"`
+	DenseThreshold float64        `json:"dense_threshold"`
+	Histogram      *jsonHistogram `json:"density_histogram"`
+	Kernel         string         `json:"kernel"`
+	Bytes          int64          `json:"bytes"`
+	Seconds        float64        `json:"seconds"`
 }
 
 // jsonSparse describes a top-k pair (-sparse): its tensors, their dtypes
@@ -206,6 +236,7 @@ type jsonHistogram struct {
 	Counts    []int     `json:"counts"`
 	Underflow int       `json:"underflow"`
 	Dead      int       `json:"dead"`
+	AboveOne  int       `json:"above_one"` // density > 1: top-k indices repeated in a vector
 }
 
 // writeJSON writes the report as one line of JSON. A top-k pair (-sparse)
@@ -221,7 +252,6 @@ func writeJSON(w io.Writer, rep *report) error {
 	j := jsonReport{
 		File:           rep.name,
 		Format:         rep.format,
-		Tensor:         rep.tensor,
 		Total:          rep.format == "total",
 		Files:          rep.files,
 		Shape:          rep.shape,
@@ -235,11 +265,12 @@ func writeJSON(w io.Writer, rep *report) error {
 		Dead:           rep.dead,
 		Dense:          rep.dense,
 		DenseThreshold: rep.settings.dense,
-		Histogram: jsonHistogram{
+		Histogram: &jsonHistogram{
 			Edges:     rep.histogram.Edges[:],
 			Counts:    rep.histogram.Counts[:],
 			Underflow: rep.histogram.Underflow,
 			Dead:      rep.histogram.Dead,
+			AboveOne:  rep.histogram.AboveOne,
 		},
 		Kernel:  rep.level.String(),
 		Bytes:   rep.bytes,
@@ -248,13 +279,22 @@ func writeJSON(w io.Writer, rep *report) error {
 	if c.positions > 0 {
 		j.Positions, j.SkipPositions = c.positions+c.skip, &c.skip
 	}
+	if rep.format == "safetensors" {
+		j.Tensor = &rep.tensor // a tensor may be named ""
+	}
+	j.FileBytes, j.FilesBytes = nameBytes(rep.name), namesBytes(rep.files)
 	if p := rep.topk; p != nil {
 		j.Sparse = &jsonSparse{Index: p.index.Name, IndexDType: p.index.DType.String(), K: p.k}
 		if p.hasValues() {
 			j.Sparse.Values, j.Sparse.ValuesDType = p.values.Name, p.values.DType.String()
 		}
 	}
-	if c.components == 0 {
+	switch {
+	case rep.vectors == 0:
+		// No vectors (a state saved before its first batch): no L0, no
+		// density.
+		j.L0, j.Dead, j.Dense, j.Histogram = nil, nil, nil, nil
+	case c.components == 0:
 		j.L0, j.Dead, j.Dense = rep.l0[0], rep.dead[0], rep.dense[0]
 	}
 	if t, ok := rep.settings.rule.Threshold(); ok {
@@ -270,6 +310,32 @@ func writeJSON(w io.Writer, rep *report) error {
 	}
 	_, err := w.Write(line.Bytes())
 	return err
+}
+
+// nameBytes returns the bytes of a name that is not valid UTF-8, for
+// -json's "file_bytes": JSON strings are UTF-8, and encoding/json writes
+// each byte of another name as U+FFFD, which loses it. nil for a UTF-8
+// name.
+func nameBytes(name string) []byte {
+	if utf8.ValidString(name) {
+		return nil
+	}
+	return []byte(name)
+}
+
+// namesBytes returns the bytes of every name, for -json's "files_bytes",
+// when one is not valid UTF-8; else nil.
+func namesBytes(names []string) [][]byte {
+	for _, name := range names {
+		if !utf8.ValidString(name) {
+			b := make([][]byte, len(names))
+			for i, n := range names {
+				b[i] = []byte(n)
+			}
+			return b
+		}
+	}
+	return nil
 }
 
 // reportError is an error in making one input's report, after which the

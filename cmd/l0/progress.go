@@ -50,7 +50,7 @@ func (p *progress) start(names []string, total int64) {
 	}
 	p.total, p.files, p.began = total, int64(len(names)), time.Now()
 	if len(names) == 1 {
-		p.name = names[0]
+		p.name = displayName(names[0])
 	}
 	p.stop, p.stopped = make(chan struct{}), make(chan struct{})
 	go func() {

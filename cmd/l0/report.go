@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sparsekit/l0/internal/safetensors"
 	"github.com/sparsekit/l0/kernel"
 	"github.com/sparsekit/l0/metric"
 )
@@ -76,13 +77,10 @@ func (rep *report) describeTotal(entries []*entry) {
 	rep.describe = fmt.Sprintf("%s %s, total of %d inputs (%s)", shapeOf(rep.shape), c.elem, len(rep.files), strings.Join(parts, ", "))
 }
 
-// shapeOf writes a shape as the safetensors header spells it.
+// shapeOf writes a shape as the safetensors header spells it, at most 16
+// dimensions of it, as safetensors.Tensor.ShapeString does.
 func shapeOf(shape []int64) string {
-	s := make([]string, len(shape))
-	for i, d := range shape {
-		s[i] = fmt.Sprint(d)
-	}
-	return "[" + strings.Join(s, ", ") + "]"
+	return safetensors.Tensor{Shape: shape}.ShapeString()
 }
 
 // isReportError reports whether err is an error in making one input's

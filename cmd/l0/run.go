@@ -266,7 +266,7 @@ func (pl *plan) dispatch(entries []*entry, slots chan struct{}, ordered chan<- *
 			if first == nil {
 				first = e
 			} else if in.config != first.in.config {
-				err := fmt.Errorf("does not join the total: %s, where %s has %s", in.config.describe(), first.src.name, first.in.config.describe())
+				err := fmt.Errorf("does not join the total: %s, where %s has %s", in.config.describe(), displayName(first.src.name), first.in.config.describe())
 				if !pl.perFile {
 					in.close()
 					e.err = err

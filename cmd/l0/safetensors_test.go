@@ -142,7 +142,7 @@ func TestSafetensorsFixtures(t *testing.T) {
 					t.Fatalf("%s: status %d, stderr %q", name, status, errs)
 				}
 				reports := decodeLines(t, out)
-				if len(reports) != 1 || reports[0].File != path || reports[0].Format != "safetensors" || reports[0].Tensor != want.Tensor {
+				if len(reports) != 1 || reports[0].File != path || reports[0].Format != "safetensors" || deref(reports[0].Tensor) != want.Tensor {
 					t.Fatalf("%s: %q", name, out)
 				}
 				checkReport(t, reports[0], want.expectation, "")
@@ -308,7 +308,7 @@ func TestReaderFixtures(t *testing.T) {
 			for _, v := range asList(jsonValue(t, r.L0)) {
 				sumL0 += v
 			}
-			if r.Tensor != tensor || r.DType != want.DType || math.Abs(sumL0*float64(want.Shape[0])-float64(want.NonZero)) > 1e-9 {
+			if deref(r.Tensor) != tensor || r.DType != want.DType || math.Abs(sumL0*float64(want.Shape[0])-float64(want.NonZero)) > 1e-9 {
 				t.Errorf("%s %s: %s, l0 %v over %d vectors; numpy counts %d", name, tensor, r.DType, r.L0, r.Vectors, want.NonZero)
 			}
 		}

@@ -3,9 +3,13 @@ package main
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/sparsekit/l0/internal/safetensors"
 )
@@ -44,27 +48,33 @@ func saveSparsity(path string, t tally) error {
 
 // writeAtomically has write write to a temporary file beside path and
 // renames it to path, so that path holds all that write wrote or what it
-// held before. A symbolic link is followed: the file it names is replaced,
-// not the link. A path that names something other than a regular file (a
+// held before. A symbolic link is followed, a dangling one too: the file it
+// names is written (created if need be, as the shell's > creates it), not
+// the link. A new file's mode is 0666 less the umask, as os.Create makes
+// it; a file written over keeps its mode (not its owner: the new file is
+// the writer's). A path that names something other than a regular file (a
 // device such as /dev/stdout, a named pipe) is written in place, with no
 // temporary file: renaming over it would replace the device with a file.
 func writeAtomically(path string, write func(io.Writer) error) error {
-	if resolved, err := filepath.EvalSymlinks(path); err == nil {
-		path = resolved
+	path, err := resolveOutput(path)
+	if err != nil {
+		return err
 	}
-	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
-		if info.IsDir() {
-			return errors.New("is a directory")
-		}
+	info, err := os.Stat(path)
+	switch {
+	case err == nil && info.IsDir():
+		return errors.New("is a directory")
+	case err == nil && !info.Mode().IsRegular():
 		return writeInPlace(path, write)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	dir, base := splitPath(path)
+	f, err := createTemp(dir, base)
 	if err != nil {
 		return pathless(err)
 	}
 	err = writeAndClose(f, write, true)
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
+	if err == nil && info != nil {
+		err = os.Chmod(f.Name(), info.Mode().Perm()) // the umask does not apply
 	}
 	if err == nil {
 		err = os.Rename(f.Name(), path)
@@ -74,6 +84,63 @@ func writeAtomically(path string, write func(io.Writer) error) error {
 		return pathless(err)
 	}
 	return nil
+}
+
+// maxLinks bounds the symbolic links resolveOutput follows, as Linux's
+// ELOOP does (40).
+const maxLinks = 40
+
+// resolveOutput returns the file an output path names: the path itself,
+// or the end of the chain of symbolic links it starts, which need not
+// exist yet. The links are read, not the paths cleaned: a relative target
+// is joined to its link's directory as the kernel would resolve it
+// (dir/sub/../x goes through the directory sub names), never shortened
+// lexically.
+func resolveOutput(path string) (string, error) {
+	for range maxLinks {
+		info, err := os.Lstat(path)
+		if err != nil || info.Mode()&os.ModeSymlink == 0 {
+			return path, nil
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return "", pathless(err)
+		}
+		if !filepath.IsAbs(target) {
+			dir, _ := splitPath(path)
+			target = dir + string(os.PathSeparator) + target
+		}
+		path = target
+	}
+	return "", fmt.Errorf("more than %d symbolic links", maxLinks)
+}
+
+// splitPath splits a path after its last separator, without cleaning it:
+// the directory ("." for none) and the name.
+func splitPath(path string) (dir, base string) {
+	i := len(path) - 1
+	for i >= 0 && !os.IsPathSeparator(path[i]) {
+		i--
+	}
+	switch {
+	case i < 0:
+		return ".", path
+	case i == 0:
+		return path[:1], path[1:]
+	}
+	return path[:i], path[i+1:]
+}
+
+// createTemp creates a new file of a random name beginning "."+base+"."
+// in dir, of mode 0666 less the umask (os.CreateTemp's files are 0600).
+func createTemp(dir, base string) (*os.File, error) {
+	for {
+		name := dir + string(os.PathSeparator) + "." + base + "." + strconv.FormatUint(rand.Uint64(), 36)
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
 }
 
 // writeInPlace has write write to path, an existing file that is not a

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"unsafe"
 
@@ -51,8 +52,9 @@ type tally interface {
 	// of []int32, []int64, []uint16, []uint32, the values' bytes or nil
 	// (every entry counts), k entries a vector and component.
 	addTopK(index any, values []byte, rows int64, k int) error
-	// load adds a FeatureActivity state, as -save writes it.
-	load(state []byte) error
+	// load adds a FeatureActivity state, as -save writes it, read from r
+	// to its end.
+	load(r io.Reader) error
 	// merge adds another tally of the same config.
 	merge(other tally) error
 	// reset empties the tally.
@@ -174,25 +176,28 @@ func (t *typed[T]) reset() {
 	t.updates = 0
 }
 
-func (t *typed[T]) load(state []byte) error {
-	// An empty tally takes the state as it is; another merges a copy.
-	loaded := t
+// load reads a state into the counts, a piece at a time (metric's
+// ReadFrom): an empty tally takes it in place; one that has counted reads
+// it into a new tally, merged in and dropped, so that loading costs at
+// most one more set of counters, never a copy of the state's bytes.
+func (t *typed[T]) load(r io.Reader) error {
+	into := t
 	if t.act.Vectors() > 0 {
 		var err error
-		if loaded, err = newTyped[T](t.c, t.act.Rule()); err != nil {
+		if into, err = newTyped[T](t.c, t.act.Rule()); err != nil {
 			return err
 		}
 	}
-	if err := loaded.act.UnmarshalBinary(state); err != nil {
+	if _, err := into.act.ReadFrom(r); err != nil {
 		if errors.Is(err, metric.ErrMismatch) {
 			return fmt.Errorf("%w (this run counts %s: give the rule the state was saved with)", err, t.act.Rule())
 		}
 		return err
 	}
-	if loaded == t {
+	if into == t {
 		return nil
 	}
-	return t.merge(loaded)
+	return t.merge(into)
 }
 
 func (t *typed[T]) merge(other tally) error {
@@ -216,6 +221,11 @@ func (t *typed[T]) summarize(rep *report) error {
 	var err error
 	rep.vectors = t.act.Vectors()
 	rep.batches = t.updates
+	if rep.vectors == 0 && t.pos == nil {
+		// A state saved before its first batch, or a total of such: no
+		// L0, no density (no array has no vectors: checkArray).
+		return nil
+	}
 	if rep.l0, err = t.act.L0(); err != nil {
 		return err
 	}

@@ -116,7 +116,7 @@ func TestTopKFixtures(t *testing.T) {
 					reports := decodeLines(t, out)
 					r := reports[0]
 					index, values, _ := strings.Cut(want.Sparse, ",")
-					if len(reports) != 1 || r.Format != "topk" || r.Sparse == nil || r.Sparse.Index != index || r.Sparse.Values != values || r.Tensor != "" {
+					if len(reports) != 1 || r.Format != "topk" || r.Sparse == nil || r.Sparse.Index != index || r.Sparse.Values != values || r.Tensor != nil {
 						t.Fatalf("%s: %s", name, out)
 					}
 					checkReport(t, r, want.expectation, rule)
