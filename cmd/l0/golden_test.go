@@ -28,7 +28,7 @@ import (
 // was split into layers, and every build since must write the same bytes.
 // Only what depends on the machine and the moment is left out: the kernel
 // level (checked apart, against kernel.Active) and the time and rate of
-// reading.
+// reading; and the number of CPUs, -j's default, in the usage.
 //
 //	go test -run TestGolden -update ./cmd/l0               # rewrite them from this build
 //	L0_GOLDEN_BIN=/tmp/l0 go test -run TestGolden ./cmd/l0 # check a built binary
@@ -103,7 +103,7 @@ func runGolden(t *testing.T, doc *bytes.Buffer, out string, c goldenCase) {
 	}
 	fmt.Fprintf(doc, "status %d\n", status)
 	writeStream(doc, "stdout", normalizeOutput(t, stdout, out))
-	writeStream(doc, "stderr", strings.ReplaceAll(stderr, out, "$OUT"))
+	writeStream(doc, "stderr", defaultWorkers.ReplaceAllString(strings.ReplaceAll(stderr, out, "$OUT"), "${1}CPUS)"))
 	for _, name := range c.files {
 		data, err := os.ReadFile(filepath.Join(out, name))
 		if err != nil {
@@ -193,6 +193,8 @@ var (
 	levelJSON = regexp.MustCompile(`"kernel":"([^"]*)"`)
 	timeText  = regexp.MustCompile(`(?m)^(  read       .*) in [^ ]+: [^ ]+ [^ ]+/s$`)
 	timeJSON  = regexp.MustCompile(`"seconds":[-+.0-9eE]+`)
+	// -j's default in the usage: the CPUs Go may use.
+	defaultWorkers = regexp.MustCompile(`(?m)(^    \tcount with N workers at once .*\(default )[0-9]+\)$`)
 )
 
 // normalizeOutput replaces what depends on the machine and the moment: the
