@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"unsafe"
 
+	"github.com/sparsekit/l0/internal/rows"
 	"github.com/sparsekit/l0/internal/window"
 )
 
@@ -142,28 +142,28 @@ func (c *counter) stream(in *input, get func() (tally, error)) error {
 	if err != nil {
 		return err
 	}
-	if err := t.add(asBytes(first)[:rowBytes], 1); err != nil {
+	if err := t.add(rows.Bytes(first)[:rowBytes], 1); err != nil {
 		return err
 	}
 	c.p.add(rowBytes)
 	// Rows of no bytes all come in one ReadRows, whatever their number;
 	// others as many as the buffer holds, at least one.
-	rows := int64(1)
+	batch := int64(1)
 	if rowBytes > 0 {
-		rows = max(1, min(int64(batchBytes(rowBytes))/rowBytes, rd.RowsLeft()))
+		batch = max(1, min(int64(batchBytes(rowBytes))/rowBytes, rd.RowsLeft()))
 	}
-	if need := (int(rows*rowBytes) + 7) / 8; len(c.buf) < need {
+	if need := (int(batch*rowBytes) + 7) / 8; len(c.buf) < need {
 		c.buf = make([]uint64, need)
 	}
 	for {
-		n, err := rd.ReadRows(asBytes(c.buf))
+		n, err := rd.ReadRows(rows.Bytes(c.buf))
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if err := t.add(asBytes(c.buf)[:n*rowBytes], n); err != nil {
+		if err := t.add(rows.Bytes(c.buf)[:n*rowBytes], n); err != nil {
 			return err
 		}
 		c.p.add(n * rowBytes)
@@ -187,12 +187,4 @@ func (s *shrinkReader) Read(p []byte) (int, error) {
 		return n, fmt.Errorf("%w: %v", window.ErrChanged, err)
 	}
 	return n, err
-}
-
-// asBytes reinterprets words as bytes.
-func asBytes(words []uint64) []byte {
-	if len(words) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), 8*len(words))
 }

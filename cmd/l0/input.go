@@ -58,14 +58,6 @@ type rowStream interface {
 	RowsLeft() int64
 }
 
-// npyRows adapts npy.Reader's ReadRows, which counts in ints.
-type npyRows struct{ *npy.Reader }
-
-func (r npyRows) ReadRows(p []byte) (int64, error) {
-	n, err := r.Reader.ReadRows(p)
-	return int64(n), err
-}
-
 // close releases the input's file, if it has one.
 func (in *input) close() {
 	if in.closer != nil {
@@ -188,7 +180,7 @@ func (in *input) openNPY(r io.Reader, ra io.ReaderAt, size int64) error {
 	if ra != nil {
 		in.src = ra
 	} else {
-		in.stream = npyRows{rd}
+		in.stream = rd
 	}
 	return nil
 }

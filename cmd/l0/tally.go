@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"unsafe"
 
+	"github.com/sparsekit/l0/internal/rows"
 	"github.com/sparsekit/l0/kernel"
 	"github.com/sparsekit/l0/metric"
 )
@@ -127,35 +127,35 @@ func (t *typed[T]) config() config { return t.c }
 // errTooManyVectors: a batch of rows × positions vectors past an int.
 var errTooManyVectors = errors.New("more vectors than l0 counts")
 
-func (t *typed[T]) add(data []byte, rows int64) error {
-	if rows == 0 {
+func (t *typed[T]) add(data []byte, n int64) error {
+	if n == 0 {
 		return nil
 	}
 	c := t.c
-	x := asElements[T](data)
+	x := rows.As[T](data)
 	switch {
 	case c.positions == 0 && c.components == 0:
 		t.updates++
-		return t.act.Update(x, int(rows), c.features)
+		return t.act.Update(x, int(n), c.features)
 	case c.positions == 0:
 		t.updates++
-		return t.act.Update(x, int(rows), c.components, c.features)
+		return t.act.Update(x, int(n), c.components, c.features)
 	case c.skip == 0 || len(x) == 0:
-		// Every position a vector: the rows are rows × positions vectors
+		// Every position a vector: the n rows are n × positions vectors
 		// of the features, in one Update each way.
-		if rows > int64(math.MaxInt/c.positions) {
-			return fmt.Errorf("%w: %d rows of %d positions", errTooManyVectors, rows, c.positions)
+		if n > int64(math.MaxInt/c.positions) {
+			return fmt.Errorf("%w: %d rows of %d positions", errTooManyVectors, n, c.positions)
 		}
 		t.updates++
-		if err := t.act.Update(x, int(rows)*c.positions, c.features); err != nil {
+		if err := t.act.Update(x, int(n)*c.positions, c.features); err != nil {
 			return err
 		}
-		return t.pos.Update(x, int(rows), c.positions, c.features)
+		return t.pos.Update(x, int(n), c.positions, c.features)
 	}
 	// The first positions of each row are left out: a row at a time (the
 	// rows hold bytes, so their number is bounded by the bytes read).
 	width := (c.skip + c.positions) * c.features
-	for r := range int(rows) {
+	for r := range int(n) {
 		kept := x[r*width+c.skip*c.features : (r+1)*width]
 		t.updates++
 		if err := t.act.Update(kept, c.positions, c.features); err != nil {
@@ -267,14 +267,3 @@ func (t *typed[T]) sparsity() ([]byte, error) {
 }
 
 func (t *typed[T]) marshal() ([]byte, error) { return t.act.MarshalBinary() }
-
-// asElements reinterprets the bytes of whole elements of type T, aligned
-// for T, as elements.
-func asElements[T kernel.Element](b []byte) []T {
-	var zero T
-	n := len(b) / int(unsafe.Sizeof(zero))
-	if n == 0 {
-		return nil
-	}
-	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
-}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/sparsekit/l0/internal/rows"
 	"github.com/sparsekit/l0/internal/safetensors"
 	"github.com/sparsekit/l0/internal/window"
 	"github.com/sparsekit/l0/kernel"
@@ -211,15 +212,15 @@ func (c *counter) topK(in *input, from, to int64, get func() (tally, error)) err
 		}
 	}
 	rowBytes := p.indexRowBytes + p.valuesRowBytes
-	rows := to - from
+	batch := to - from
 	if rowBytes > 0 {
-		rows = max(1, min(rows, int64(bufferBytes)/rowBytes))
+		batch = max(1, min(batch, int64(bufferBytes)/rowBytes))
 	}
-	c.buf = grow(c.buf, rows*p.indexRowBytes)
-	c.values = grow(c.values, rows*p.valuesRowBytes)
+	c.buf = rows.Grow(c.buf, batch*p.indexRowBytes)
+	c.values = rows.Grow(c.values, batch*p.valuesRowBytes)
 	var t tally
 	for row := from; ; {
-		n, err := index.ReadRows(asBytes(c.buf)[:rows*p.indexRowBytes])
+		n, err := index.ReadRows(rows.Bytes(c.buf)[:batch*p.indexRowBytes])
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -228,7 +229,7 @@ func (c *counter) topK(in *input, from, to int64, get func() (tally, error)) err
 		}
 		var v []byte
 		if values != nil {
-			v = asBytes(c.values)[:n*p.valuesRowBytes]
+			v = rows.Bytes(c.values)[:n*p.valuesRowBytes]
 			m, err := values.ReadRows(v)
 			if err != nil {
 				return changed(err)
@@ -245,7 +246,7 @@ func (c *counter) topK(in *input, from, to int64, get func() (tally, error)) err
 		if testHookWindow != nil {
 			testHookWindow(in)
 		}
-		ix, err := c.indices(p, asBytes(c.buf)[:n*p.indexRowBytes], row, in.config)
+		ix, err := c.indices(p, rows.Bytes(c.buf)[:n*p.indexRowBytes], row, in.config)
 		if err != nil {
 			return err
 		}
@@ -269,14 +270,6 @@ func changed(err error) error {
 	return err
 }
 
-// grow returns buf, or a larger buffer, of at least n bytes.
-func grow(buf []uint64, n int64) []uint64 {
-	if words := int((n + 7) / 8); len(buf) < words {
-		return make([]uint64, words)
-	}
-	return buf
-}
-
 // indices returns the indices of a batch of rows as a slice of a kernel
 // index type: the bytes themselves where the dtype is one (I32 U16 U32
 // I64, and U64 once no index is at or past the features), else widened into
@@ -284,27 +277,27 @@ func grow(buf []uint64, n int64) []uint64 {
 func (c *counter) indices(p *topKPair, b []byte, row int64, conf config) (any, error) {
 	switch p.index.DType {
 	case safetensors.Int32:
-		return asElements[int32](b), nil
+		return rows.As[int32](b), nil
 	case safetensors.Int64:
-		return asElements[int64](b), nil
+		return rows.As[int64](b), nil
 	case safetensors.Uint16:
-		return asElements[uint16](b), nil
+		return rows.As[uint16](b), nil
 	case safetensors.Uint32:
-		return asElements[uint32](b), nil
+		return rows.As[uint32](b), nil
 	case safetensors.Uint64:
-		x := asElements[uint64](b)
+		x := rows.As[uint64](b)
 		for i, v := range x {
 			if v >= uint64(conf.features) {
 				return nil, indexOutside(p, row, i, fmt.Sprint(v), conf)
 			}
 		}
-		return asElements[int64](b), nil
+		return rows.As[int64](b), nil
 	case safetensors.Int8:
-		return widen[int8, int32](c, asElements[int8](b)), nil
+		return widen[int8, int32](c, rows.As[int8](b)), nil
 	case safetensors.Int16:
-		return widen[int16, int32](c, asElements[int16](b)), nil
+		return widen[int16, int32](c, rows.As[int16](b)), nil
 	case safetensors.Uint8:
-		return widen[uint8, uint16](c, asElements[uint8](b)), nil
+		return widen[uint8, uint16](c, rows.As[uint8](b)), nil
 	}
 	return nil, fmt.Errorf("the indices %q are %s, not an integer dtype", p.index.Name, p.index.DType)
 }
@@ -313,8 +306,8 @@ func (c *counter) indices(p *topKPair, b []byte, row int64, conf config) (any, e
 // scratch.
 func widen[N int8 | int16 | uint8, W int32 | uint16](c *counter, x []N) []W {
 	var w W
-	c.wide = grow(c.wide, int64(len(x))*int64(unsafe.Sizeof(w)))
-	out := asElements[W](asBytes(c.wide))[:len(x)]
+	c.wide = rows.Grow(c.wide, int64(len(x))*int64(unsafe.Sizeof(w)))
+	out := rows.As[W](rows.Bytes(c.wide))[:len(x)]
 	for i, v := range x {
 		out[i] = W(v)
 	}
@@ -324,17 +317,17 @@ func widen[N int8 | int16 | uint8, W int32 | uint16](c *counter, x []N) []W {
 // addTopK counts rows of a top-k pair into the tally: index one of
 // []int32, []int64, []uint16, []uint32, values the rows' values as T's
 // bytes or nil (every entry counts), k entries per vector and component.
-func (t *typed[T]) addTopK(index any, values []byte, rows int64, k int) error {
-	if rows == 0 {
+func (t *typed[T]) addTopK(index any, values []byte, n int64, k int) error {
+	if n == 0 {
 		return nil
 	}
 	var v []T
 	if values != nil {
-		v = asElements[T](values)
+		v = rows.As[T](values)
 	}
-	shape := []int{int(rows), k}
+	shape := []int{int(n), k}
 	if t.c.components > 0 {
-		shape = []int{int(rows), t.c.components, k}
+		shape = []int{int(n), t.c.components, k}
 	}
 	t.updates++
 	switch x := index.(type) {
