@@ -19,4 +19,4 @@ package l0
 
 //go:generate go -C asm run ./amd64 -kernels ../kernel -pkg kernel
 //go:generate go -C asm run ./arm64 -kernels ../kernel -pkg kernel
-//go:generate go -C asm run ./amd64 -family roofline -out ../internal/roofline/zread_amd64.s -stubs ../internal/roofline/zread_amd64.go -pkg roofline
+//go:generate go -C asm run ./amd64 -family readlimit -out ../internal/readlimit/zread_amd64.s -stubs ../internal/readlimit/zread_amd64.go -pkg readlimit

@@ -1,8 +1,8 @@
-// Package roofline is the benchmarks' yardstick: the fastest way this
+// Package readlimit is the benchmarks' yardstick: the fastest way this
 // machine can read memory, measured in the same run as the kernels so that
 // each kernel's speed is a fraction of the read limit rather than a number
 // that depends on the day's noise.
-package roofline
+package readlimit
 
 // Read reads every byte of b, ORs them together with the widest vectors the
 // CPU has and returns a word of the result (so that no read can be dropped).

@@ -1,6 +1,6 @@
 //go:build gc && !purego
 
-package roofline
+package readlimit
 
 import "golang.org/x/sys/cpu"
 

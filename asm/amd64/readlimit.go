@@ -6,11 +6,12 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 )
 
-// rooflineKernels writes the read-limit references of the benchmarks:
+// readLimitKernels writes the read-limit references of the benchmarks
+// (internal/readlimit):
 // kernels that do the least a reader of every byte can do, one load and one
 // OR per vector into independent accumulators, so a counting kernel's speed
 // can be put as a fraction of the memory read limit measured in the same run.
-func rooflineKernels() {
+func readLimitKernels() {
 	readAVX512()
 	readAVX2()
 }

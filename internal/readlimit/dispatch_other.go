@@ -1,6 +1,6 @@
 //go:build !amd64 || !gc || purego
 
-package roofline
+package readlimit
 
 const readBlock = 8
 
