@@ -57,8 +57,10 @@ type goldenGroup struct {
 }
 
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	for _, g := range goldenGroups(t) {
 		t.Run(g.name, func(t *testing.T) {
+			t.Parallel()
 			if g.unix && !haveFIFO {
 				t.Skip("no named pipes here")
 			}
