@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/sparsekit/l0/internal/input"
@@ -172,12 +173,15 @@ func execute(o options, stdout, stderr io.Writer, p *report.Progress) int {
 				t.merge(in.Tally, sc)
 			}
 		}
-		if in.Tally != nil {
-			tally.Release(in.Input.Config) // the report's copy of its counts
+		if in.Input != nil {
+			release(in.Input.Config) // the report's copy of its counts; a state loaded beside counts
 		}
 	}
 	workers, err := sc.Finish()
 	p.Finish()
+	if workers != nil {
+		release(workers.Config()) // the workers' buffers and tallies, merged
+	}
 	switch {
 	case outErr != nil && !o.wantsTotal():
 		return exitStatus(stderr, outErr)
@@ -195,10 +199,15 @@ func execute(o options, stdout, stderr io.Writer, p *report.Progress) int {
 		err = outErr
 	}
 	if err != nil {
-		for _, what := range []struct{ flag, path string }{{"-total", ""}, {"-save", o.save}, {"-sparsity", o.sparsity}} {
-			if what.flag == "-total" && o.total || what.path != "" {
-				fmt.Fprintf(stderr, "l0: %s: %v\n", join(what.flag, what.path), err)
-			}
+		// Each thing asked for that is not made is named.
+		if o.total {
+			fmt.Fprintf(stderr, "l0: -total: %v\n", err)
+		}
+		if o.save != "" {
+			fmt.Fprintf(stderr, "l0: %s: %v\n", join("-save", o.save), err)
+		}
+		if o.sparsity != "" {
+			fmt.Fprintf(stderr, "l0: %s: %v\n", join("-sparsity", o.sparsity), err)
 		}
 		return max(status, 1)
 	}
@@ -282,7 +291,7 @@ func (t *totaller) report(status, inputs int, start time.Time) (*report.Report, 
 	if err := rep.Summarize(t.tally); err != nil {
 		return nil, fmt.Errorf("no total: %w", err)
 	}
-	tally.Release(rep.Config) // the report's copy of the counts
+	release(rep.Config) // the report's copy of the counts
 	return rep, nil
 }
 
@@ -306,13 +315,30 @@ func writeTotal(o options, out *printer, rep *report.Report, counts tally.Tally)
 		}
 	}
 	if o.sparsity != "" {
-		tally.Release(rep.Config) // the state -save wrote
+		release(rep.Config) // the state -save wrote
 		if err := report.SaveSparsity(o.sparsity, counts); err != nil {
 			fmt.Fprintf(out.stderr, "l0: %s: %v\n", join("-sparsity", o.sparsity), err)
 			status = 1
 		}
 	}
 	return status
+}
+
+// bigCounters is the number of counters (8 bytes each) from which a run
+// returns its garbage to the OS between its phases: the copies of the
+// counts that merging, reporting and saving make (and the workers'
+// buffers, a state loaded beside counts) would otherwise stay resident
+// beside the next ones, doubling the peak memory of a state of millions
+// of features.
+const bigCounters = 1 << 21
+
+// release collects the garbage and returns it to the OS if tallies of the
+// config are big. The run calls it between its phases, and nothing else
+// does.
+func release(c tally.Config) {
+	if c.Counters() >= bigCounters {
+		debug.FreeOSMemory()
+	}
 }
 
 // join writes a flag and its value, if it has one (a path, as messages

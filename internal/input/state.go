@@ -114,9 +114,7 @@ func (s *stateRows) count(w *Worker, _, _ int64, get func() (tally.Tally, error)
 		// openState checked the file's size against the header.
 		r = &shrinkReader{r: io.NewSectionReader(s.src, 0, s.in.DataBytes), left: s.in.DataBytes}
 	}
-	err = t.Load(r)
-	tally.Release(s.in.Config) // a tally merged, and freed
-	return err
+	return t.Load(r)
 }
 
 // shrinkReader reads a file of a known size, calling its end before that

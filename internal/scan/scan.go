@@ -224,9 +224,6 @@ func (s *Scan) Finish() (tally.Tally, error) {
 		}
 		s.locals[i] = nil
 	}
-	if total != nil {
-		tally.Release(total.Config()) // the workers' buffers
-	}
 	return total, err
 }
 
