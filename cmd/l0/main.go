@@ -140,59 +140,21 @@ func execute(o options, stdout, stderr io.Writer, p *report.Progress) int {
 	p.Start(o.files, known)
 	sc := scan.Start(sources, c)
 	t := &totaller{o: o, formats: map[string]int{}}
-	var outErr error // the output failed: the run ends
-	status := 0
-	for in := range sc.Inputs() {
-		switch {
-		case in.Err != nil:
-			out.fail(in.Name, in.Err)
-			status = 1
-			t.failed++
-		case in.Skipped:
-		default:
-			t.add(in)
-			if o.perInput() && outErr == nil {
-				switch err := reportInput(out, in, o); {
-				case errors.Is(err, errSummary), report.IsOneReport(err):
-					out.fail(in.Name, err)
-					status = 1
-					if errors.Is(err, errSummary) {
-						sc.FailTotal()
-					}
-				case err != nil:
-					outErr = err
-					sc.Stop()
-				}
-			}
-			if in.Apart != nil {
-				out.fail(in.Name, in.Apart)
-				status = 1
-				t.failed++
-			}
-			if o.wantsTotal() && o.perInput() && !sc.TotalFailed() {
-				t.merge(in.Tally, sc)
-			}
-		}
-		if in.Input != nil {
-			release(in.Input.Config) // the report's copy of its counts; a state loaded beside counts
-		}
-	}
+	status, outErr := reportInputs(o, sc, out, t)
 	workers, err := sc.Finish()
 	p.Finish()
-	if workers != nil {
-		release(workers.Config()) // the workers' buffers and tallies, merged
-	}
 	switch {
 	case outErr != nil && !o.wantsTotal():
 		return exitStatus(stderr, outErr)
 	case !o.wantsTotal():
 		return status
 	}
+	if workers != nil {
+		release(workers.Config()) // the workers' buffers and tallies, merged
+		t.tally = workers
+	}
 	if err != nil && t.err == nil {
 		t.err = err
-	}
-	if workers != nil {
-		t.tally = workers
 	}
 	rep, err := t.report(status, len(sources), start)
 	if outErr != nil {
@@ -214,32 +176,57 @@ func execute(o options, stdout, stderr io.Writer, p *report.Progress) int {
 	return writeTotal(o, out, rep, t.tally)
 }
 
-// errSummary wraps an error in making an input's numbers.
-var errSummary = errors.New("no numbers")
-
-type summaryError struct{ error }
-
-func (e summaryError) Unwrap() error        { return e.error }
-func (e summaryError) Is(target error) bool { return target == errSummary }
-
-// reportInput writes the report of one input: an error in its numbers
-// (errSummary) or its report (report.IsOneReport) is the input's; any
-// other is the output's.
-func reportInput(out *printer, in *scan.Input, o options) error {
-	rep, err := inputReport(in, o)
-	if err != nil {
-		return err
+// reportInputs reports each input as the scan gives it out (without
+// -total, or with -per-file), names each bad one, and gives those that go
+// into the total to t. It returns the exit status so far, and the error of
+// the output if it failed (which stops the scan).
+func reportInputs(o options, sc *scan.Scan, out *printer, t *totaller) (status int, outErr error) {
+	for in := range sc.Inputs() {
+		if in.Err != nil {
+			out.fail(in.Name, in.Err)
+			status = 1
+			t.failed++
+			continue
+		}
+		if in.Skipped {
+			continue
+		}
+		t.add(in)
+		if o.perInput() && outErr == nil {
+			rep, err := inputReport(in, o)
+			if err != nil {
+				out.fail(in.Name, err)
+				status = 1
+				sc.FailTotal()
+			} else if err := out.report(rep); report.IsOneReport(err) {
+				out.fail(in.Name, err) // this report only
+				status = 1
+			} else if err != nil {
+				outErr = err
+				sc.Stop()
+			}
+		}
+		if in.Apart != nil {
+			out.fail(in.Name, in.Apart)
+			status = 1
+			t.failed++
+		}
+		if o.wantsTotal() && o.perInput() && !sc.TotalFailed() {
+			t.merge(in.Tally, sc)
+		}
+		if in.Tally != nil || in.Input.Format == input.State {
+			release(in.Input.Config) // the report's copy of the counts; a state loaded beside counts
+		}
 	}
-	return out.report(rep)
+	return status, outErr
 }
 
-// inputReport returns the report of an input counted by itself, or an
-// errSummary.
+// inputReport returns the report of an input counted by itself.
 func inputReport(in *scan.Input, o options) (*report.Report, error) {
 	rep := report.New(in.Input, o.input.Rule, o.dense)
 	rep.Elapsed = in.Elapsed
 	if err := rep.Summarize(in.Tally); err != nil {
-		return nil, summaryError{err}
+		return nil, err
 	}
 	return rep, nil
 }
