@@ -7,6 +7,11 @@
 // that shards counted on many machines reduce to one report, and writes
 // SAELens' sparsity.safetensors.
 //
+//	go install github.com/sparsekit/l0/cmd/l0@latest
+//
+// What follows is the reference of the command, and the one place its
+// flags are described in full (l0 -h lists them in short).
+//
 // Usage:
 //
 //	l0 [-json] [-threshold T | -abs-threshold T] [-dense D] [-key NAME]
@@ -22,7 +27,7 @@
 // a safetensors file. A 2-D array is [batch, feature]; a 3-D array is
 // [batch, component, feature], or with -positions [batch, position,
 // feature]. The .npy dtypes are <f2 <f4 <f8 |i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8
-// |b1, C order; the safetensors dtypes F64 F32 F16 BF16 I64 I32 I16 I8 U64
+// |b1, C order, in format versions 1.0 to 3.0; the safetensors dtypes F64 F32 F16 BF16 I64 I32 I16 I8 U64
 // U32 U16 U8 BOOL (C64 and the F8, F6 and F4 variants are an error that
 // names the dtype). From a safetensors file l0 reads the tensor -key names
 // (-key "" names a tensor named ""), or without -key the one tensor of
