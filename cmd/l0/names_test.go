@@ -11,7 +11,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/sparsekit/l0/internal/input"
 	"github.com/sparsekit/l0/internal/safetensors"
 	"github.com/sparsekit/l0/metric"
 )
@@ -63,14 +62,6 @@ func TestOddNames(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSuffix(errs, "\n"), "\n") {
 		if !strings.HasPrefix(line, "l0: ") || strings.ContainsAny(line, "\x1b\n") {
 			t.Errorf("an unquoted line: %q", line)
-		}
-	}
-	for _, c := range []struct{ in, want string }{
-		{"a.npy", "a.npy"}, {"dir/é b.npy", "dir/é b.npy"}, {"a\tb", `"a\tb"`}, {"\xff", `"\xff"`},
-		{`"q".npy`, `"\"q\".npy"`}, {"", `""`}, {"a\u2028b", `"a\u2028b"`},
-	} {
-		if got := input.DisplayName(c.in); got != c.want {
-			t.Errorf("input.DisplayName(%q) = %s, want %s", c.in, got, c.want)
 		}
 	}
 }

@@ -8,16 +8,12 @@ import (
 	"github.com/sparsekit/l0/metric"
 )
 
-// maxFeaturelessSlots bounds the components (or positions) of an array
+// MaxFeaturelessSlots bounds the components (or positions) of an array
 // whose vectors have no features. Its data is no bytes, whatever the
 // shape, but its report is a few numbers per component; with at least one
 // feature the data holds a byte per component per vector, and pays for
 // them.
-const maxFeaturelessSlots = 1 << 16
-
-// MaxFeaturelessSlots is maxFeaturelessSlots, for the tests of the
-// command.
-const MaxFeaturelessSlots = maxFeaturelessSlots
+const MaxFeaturelessSlots = 1 << 16
 
 // checkArray checks the array is [batch, feature] or [batch, component,
 // feature] (with -positions, [batch, position, feature]) with at least one
@@ -56,8 +52,8 @@ func (in *Input) checkArray(o Options) error {
 			return fmt.Errorf("the shape %s has no %s", shapeText, what)
 		case slots > metric.MaxComponents:
 			return fmt.Errorf("the shape %s has %d %s; l0 takes at most %d", shapeText, slots, what, metric.MaxComponents)
-		case c.Features == 0 && slots > maxFeaturelessSlots:
-			return fmt.Errorf("the shape %s has %d %s of no features; l0 takes at most %d %s without features", shapeText, slots, what, maxFeaturelessSlots, what)
+		case c.Features == 0 && slots > MaxFeaturelessSlots:
+			return fmt.Errorf("the shape %s has %d %s of no features; l0 takes at most %d %s without features", shapeText, slots, what, MaxFeaturelessSlots, what)
 		}
 	}
 	switch {

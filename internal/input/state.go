@@ -21,7 +21,7 @@ const maxStateBytes = 44 + 8*int64(metric.MaxCounters)
 // configuration from the documented layout (element type at byte 5,
 // components at 8, features at 16, vectors at 32), which metric's
 // ReadFrom checks again with the rest when it is counted; and the bounds
-// an array takes (at most maxFeaturelessSlots components of no features).
+// an array takes (at most MaxFeaturelessSlots components of no features).
 // A file's state is read then, by the worker that counts it, straight into
 // its counts; a stream's is read now, whole.
 func (in *Input) openState(r io.Reader, ra io.ReaderAt, size int64, o Options) error {
@@ -59,9 +59,9 @@ func (in *Input) openState(r io.Reader, ra io.ReaderAt, size int64, o Options) e
 	if !e.Valid() || components > metric.MaxComponents || features > metric.MaxCounters || vectors > math.MaxInt64 {
 		return fmt.Errorf("%w: element type %d, %d components, %d features, %d vectors: not a state l0 writes", metric.ErrFormat, head[5], components, features, vectors)
 	}
-	if features == 0 && components > maxFeaturelessSlots {
+	if features == 0 && components > MaxFeaturelessSlots {
 		// The bound of an array's: no bytes pay for these components.
-		return fmt.Errorf("%w: a state of %d components of no features; l0 takes at most %d components without features", metric.ErrFormat, components, maxFeaturelessSlots)
+		return fmt.Errorf("%w: a state of %d components of no features; l0 takes at most %d components without features", metric.ErrFormat, components, MaxFeaturelessSlots)
 	}
 	// The counts the header calls for must be the bytes present, before a
 	// metric of its size is made.

@@ -143,11 +143,11 @@ func (in *Input) openTopK(r io.Reader, ra io.ReaderAt, size int64, o Options) er
 	}
 	in.Describe = fmt.Sprintf("%s %s, top-k %q %s %s and %s, safetensors", ShapeOf(shape), e, idx.Name, idx.DType, idx.ShapeString(), values)
 	in.DataBytes = idx.Bytes() + p.values.Bytes()
-	if c := shape[1]; p.k == 0 && len(shape) == 3 && c > 1 && (c > maxFeaturelessSlots || c*shape[2] > maxFeaturelessSlots) {
+	if c := shape[1]; p.k == 0 && len(shape) == 3 && c > 1 && (c > MaxFeaturelessSlots || c*shape[2] > MaxFeaturelessSlots) {
 		// No bytes pay for these components, and each costs the counters
 		// of -features D.
 		return fmt.Errorf("the indices %q %s have no entries (k = 0) for %d components × %d features; l0 takes at most %d (component, feature) pairs of no entries",
-			idx.Name, idx.ShapeString(), shape[1], shape[2], maxFeaturelessSlots)
+			idx.Name, idx.ShapeString(), shape[1], shape[2], MaxFeaturelessSlots)
 	}
 	if len(shape) == 3 && shape[1] > MaxTopKCounters/int64(o.Features) {
 		return fmt.Errorf("the indices %q %s select from %d components × %d features (-features); l0 counts at most %d (component, feature) pairs of a top-k file",
