@@ -17,6 +17,7 @@ import (
 // 0: it reported 10 vectors of 4 components instead of 40 vectors and the
 // L0 per position); with -sparse it is refused at 0 as at 1.
 func TestSkipPositionsZero(t *testing.T) {
+	t.Parallel()
 	path := writeFile(t, t.TempDir(), "pos.npy", smallNPY(10, 0))
 	want, errs, status := runL0("-json", "-positions", path)
 	if status != 0 {
@@ -43,6 +44,7 @@ func TestSkipPositionsZero(t *testing.T) {
 // read but never merged: "state counts x > -0, metric x > 0"); -dense -0
 // prints 0.
 func TestNegativeZeroFlags(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	input := writeFile(t, dir, "a.npy", smallNPY(6, 1))
 	for _, flag := range []string{"-threshold", "-abs-threshold"} {
@@ -83,6 +85,7 @@ func TestNegativeZeroFlags(t *testing.T) {
 // TestKeyEmpty: -key "" selects the tensor named "" (the flag's default
 // was taken for no -key, and the file's tensors listed instead).
 func TestKeyEmpty(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	err := safetensors.Write(&b, []safetensors.TensorData{
 		{Name: "", DType: safetensors.Uint8, Shape: []int64{2, 3}, Data: []byte{1, 0, 1, 0, 0, 1}},

@@ -14,8 +14,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sparsekit/l0/internal/input"
 	"github.com/sparsekit/l0/internal/npy"
+	"github.com/sparsekit/l0/internal/report"
 	"github.com/sparsekit/l0/internal/safetensors"
+	"github.com/sparsekit/l0/internal/tally"
 	"github.com/sparsekit/l0/kernel"
 	"github.com/sparsekit/l0/metric"
 )
@@ -48,10 +51,9 @@ func FuzzAnalyze(f *testing.F) {
 		default:
 			s.rule = metric.AbsAbove(threshold)
 		}
-		defer func(b int) { bufferBytes = b }(bufferBytes)
-		bufferBytes = 64 // many reads even of small files
-		sized, errSized := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s, nil)
-		streamed, errStreamed := analyze("fuzz", struct{ io.Reader }{bytes.NewReader(data)}, -1, s, nil)
+		s.tune = func(o *options) { o.bufferBytes = 64 } // many reads even of small files
+		sized, errSized := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s)
+		streamed, errStreamed := analyze("fuzz", struct{ io.Reader }{bytes.NewReader(data)}, -1, s)
 		if (errSized == nil) != (errStreamed == nil) {
 			t.Fatalf("as a file: %v; as a stream: %v", errSized, errStreamed)
 		}
@@ -62,14 +64,14 @@ func FuzzAnalyze(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted a header npy.ReadHeader rejects: %v", err)
 		}
-		want := countByHand(t, data[h.DataOffset:], h.Shape, npyElem(h.DType), s)
-		for _, rep := range []*report{sized, streamed} {
-			if rep.vectors != h.Shape[0] || len(rep.l0) != len(want) {
-				t.Fatalf("vectors %d, l0 %v; want %d, %v", rep.vectors, rep.l0, h.Shape[0], want)
+		want := countByHand(t, data[h.DataOffset:], h.Shape, input.NPYElem(h.DType), s)
+		for _, rep := range []*report.Report{sized, streamed} {
+			if rep.Vectors != h.Shape[0] || len(rep.L0) != len(want) {
+				t.Fatalf("vectors %d, l0 %v; want %d, %v", rep.Vectors, rep.L0, h.Shape[0], want)
 			}
 			for c := range want {
-				if rep.l0[c] != want[c] {
-					t.Fatalf("l0 %v, counted by hand %v", rep.l0, want)
+				if rep.L0[c] != want[c] {
+					t.Fatalf("l0 %v, counted by hand %v", rep.L0, want)
 				}
 			}
 		}
@@ -78,8 +80,8 @@ func FuzzAnalyze(f *testing.F) {
 
 // countByHand returns the L0 per component of the payload of an array of
 // the shape and element type, decoding each element on its own.
-func countByHand(t *testing.T, payload []byte, shape []int64, e elem, s settings) []float64 {
-	size := e.size()
+func countByHand(t *testing.T, payload []byte, shape []int64, e tally.Elem, s settings) []float64 {
+	size := e.Size()
 	elements := int64(1)
 	for _, d := range shape {
 		elements *= d
@@ -111,26 +113,26 @@ func countByHand(t *testing.T, payload []byte, shape []int64, e elem, s settings
 }
 
 // counts1 decides one element, from its little-endian bits.
-func counts1(e elem, bits uint64, s settings) bool {
+func counts1(e tally.Elem, bits uint64, s settings) bool {
 	var value float64
 	threshold, thresholded := s.rule.Threshold()
 	switch e {
-	case elemFloat16:
+	case tally.Float16:
 		if !thresholded {
 			return bits&0x7fff != 0
 		}
 		value = float16Value(uint16(bits))
-	case elemBFloat16:
+	case tally.BFloat16:
 		if !thresholded {
 			return bits&0x7fff != 0
 		}
 		value = float64(math.Float32frombits(uint32(bits) << 16))
-	case elemFloat32:
+	case tally.Float32:
 		if !thresholded {
 			return bits&0x7fffffff != 0
 		}
 		value = float64(math.Float32frombits(uint32(bits)))
-	case elemFloat64:
+	case tally.Float64:
 		if !thresholded {
 			return bits&^(1<<63) != 0
 		}
@@ -165,6 +167,7 @@ func float16Value(h uint16) float64 {
 
 // TestFloat16Value pins the hand decoder the fuzz oracle uses.
 func TestFloat16Value(t *testing.T) {
+	t.Parallel()
 	for bits, want := range map[uint16]float64{0x3c00: 1, 0xc000: -2, 0x0001: math.Ldexp(1, -24), 0x7bff: 65504, 0x3800: 0.5, 0x8000: 0} {
 		if got := float16Value(bits); got != want {
 			t.Errorf("%#04x: %v, want %v", bits, got, want)
@@ -183,7 +186,7 @@ func TestHostileShapes(t *testing.T) {
 		data := append(npyHeader("<f4", shape...), make([]byte, 4096)...)
 		var before, after runtimeMem
 		before.read()
-		_, err := analyze("hostile", struct{ io.Reader }{bytes.NewReader(data)}, -1, settings{dense: 0.1}, nil)
+		_, err := analyze("hostile", struct{ io.Reader }{bytes.NewReader(data)}, -1, settings{dense: 0.1})
 		after.read()
 		// Truncated, or refused before reading: more counters than a metric
 		// takes, a dimension larger than an int on a 32-bit machine.
@@ -194,7 +197,7 @@ func TestHostileShapes(t *testing.T) {
 		if grew := after.total - before.total; grew > 1<<20 {
 			t.Errorf("shape %v: allocated %d bytes for %d bytes of data", shape, grew, len(data))
 		}
-		_, err = analyze("hostile", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1}, nil)
+		_, err = analyze("hostile", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1})
 		if !errors.Is(err, npy.ErrTruncated) && !strings.Contains(fmt.Sprint(err), "too large for this machine") {
 			t.Errorf("shape %v as a file: %v, want truncated", shape, err)
 		}
@@ -259,40 +262,40 @@ func FuzzAnalyzeSafetensors(f *testing.F) {
 		if positions > 0 {
 			s.positions, s.skip = true, int(positions%4)
 		}
-		defer tiny(64, 64, 64)()
-		sized, errSized := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s, nil)
-		streamed, errStreamed := analyze("fuzz", asStream(data), -1, s, nil)
+		s.tune = tiny(64, 64, 64)
+		sized, errSized := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s)
+		streamed, errStreamed := analyze("fuzz", asStream(data), -1, s)
 		if (errSized == nil) != (errStreamed == nil) {
 			t.Fatalf("as a file: %v; as a stream: %v", errSized, errStreamed)
 		}
 		if errSized != nil {
 			return
 		}
-		if sized.format != "safetensors" {
+		if sized.Format != "safetensors" {
 			return // a .npy or a state: FuzzAnalyze's and the metric's
 		}
 		h, err := safetensors.ReadHeader(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			t.Fatalf("accepted a file safetensors.ReadHeader rejects: %v", err)
 		}
-		tensor, ok := h.Lookup(sized.tensor)
-		if !ok || sized.tensor != streamed.tensor {
-			t.Fatalf("read tensor %q (streamed %q), not in the file", sized.tensor, streamed.tensor)
+		tensor, ok := h.Lookup(sized.Tensor)
+		if !ok || sized.Tensor != streamed.Tensor {
+			t.Fatalf("read tensor %q (streamed %q), not in the file", sized.Tensor, streamed.Tensor)
 		}
 		payload := data[h.DataOffset()+tensor.Begin : h.DataOffset()+tensor.End]
-		e := safetensorsElem(tensor.DType)
+		e := input.SafetensorsElem(tensor.DType)
 		want := countByHand(t, payload, tensor.Shape, e, s)
 		rows := tensor.Shape[0]
 		if s.positions {
 			want, rows = positionsByHand(t, payload, tensor.Shape, e, s)
 		}
-		for _, rep := range []*report{sized, streamed} {
-			if rep.rows != rows || len(rep.l0) != len(want) && !s.positions {
-				t.Fatalf("rows %d, l0 %v; want %d, %v", rep.rows, rep.l0, rows, want)
+		for _, rep := range []*report.Report{sized, streamed} {
+			if rep.Rows != rows || len(rep.L0) != len(want) && !s.positions {
+				t.Fatalf("rows %d, l0 %v; want %d, %v", rep.Rows, rep.L0, rows, want)
 			}
-			got := rep.l0
+			got := rep.L0
 			if s.positions {
-				got = rep.l0ByPosition
+				got = rep.L0ByPosition
 			}
 			for c := range want {
 				if math.Abs(got[c]-want[c]) > 1e-12*max(1, math.Abs(want[c])) {
@@ -306,9 +309,9 @@ func FuzzAnalyzeSafetensors(f *testing.F) {
 // positionsByHand returns the L0 per position counted of a [batch,
 // position, feature] payload, the first s.skip positions left out, and the
 // batch.
-func positionsByHand(t *testing.T, payload []byte, shape []int64, e elem, s settings) ([]float64, int64) {
+func positionsByHand(t *testing.T, payload []byte, shape []int64, e tally.Elem, s settings) ([]float64, int64) {
 	batch, positions, features := shape[0], shape[1], shape[2]
-	size := int64(e.size())
+	size := int64(e.Size())
 	l0 := make([]float64, positions-int64(s.skip))
 	if len(payload) == 0 {
 		return l0, batch // rows of no features, maybe 2^62 of them
@@ -366,13 +369,13 @@ func FuzzAnalyzeTopK(f *testing.F) {
 		f.Add(topKFile(f, d, []int64{3, 2, 2}, index, safetensors.BFloat16, values), uint16(8), false, 0.0, true)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, features uint16, noValues bool, threshold float64, hasThreshold bool) {
-		s := settings{dense: 0.1, sparse: topKKeys{"i", "v"}, features: int(features) + 1}
+		s := settings{dense: 0.1, sparse: keys("i", "v"), features: int(features) + 1}
 		h, headerErr := safetensors.ReadHeader(bytes.NewReader(data), int64(len(data)))
 		var idx, values *safetensors.Tensor // the file's first integer and float tensors
 		if headerErr == nil {
 			for i, t := range h.Tensors {
 				switch {
-				case idx == nil && isIndexDType(t.DType):
+				case idx == nil && input.IsIndexDType(t.DType):
 					idx = &h.Tensors[i]
 				case values == nil && t.DType.IsFloat() && !noValues:
 					values = &h.Tensors[i]
@@ -380,24 +383,24 @@ func FuzzAnalyzeTopK(f *testing.F) {
 			}
 		}
 		if idx != nil {
-			s.sparse = topKKeys{index: idx.Name}
+			s.sparse = keys(idx.Name, "")
 			if values != nil {
-				s.sparse.values = values.Name
+				s.sparse.Values = values.Name
 			}
 		}
 		switch {
-		case !hasThreshold || math.IsNaN(threshold) || s.sparse.values == "":
+		case !hasThreshold || math.IsNaN(threshold) || s.sparse.Values == "":
 		case len(data)%2 == 0:
 			s.rule = metric.Above(threshold)
 		default:
 			s.rule = metric.AbsAbove(threshold)
 		}
-		defer tiny(64, 64, 64)()
-		rep, err := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s, nil)
-		if err == nil && rep.format != "topk" || idx == nil {
+		s.tune = tiny(64, 64, 64)
+		rep, err := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s)
+		if err == nil && rep.Format != "topk" || idx == nil {
 			return // not a pair: a .npy, a state, or refused by the header
 		}
-		if _, errStreamed := analyze("fuzz", asStream(data), -1, s, nil); errStreamed == nil {
+		if _, errStreamed := analyze("fuzz", asStream(data), -1, s); errStreamed == nil {
 			t.Fatal("a top-k pair read from a stream")
 		}
 		if err != nil && !errors.Is(err, kernel.ErrIndex) {
@@ -411,8 +414,8 @@ func FuzzAnalyzeTopK(f *testing.F) {
 			return
 		}
 		for c := range l0 {
-			if rep.l0[c] != l0[c] || rep.dead[c] != dead[c] {
-				t.Fatalf("l0 %v, dead %v; by hand %v, %v", rep.l0, rep.dead, l0, dead)
+			if rep.L0[c] != l0[c] || rep.Dead[c] != dead[c] {
+				t.Fatalf("l0 %v, dead %v; by hand %v, %v", rep.L0, rep.Dead, l0, dead)
 			}
 		}
 	})
@@ -445,8 +448,8 @@ func topKByHand(data []byte, h *safetensors.Header, idx safetensors.Tensor, valu
 			continue
 		}
 		if values != nil {
-			e := safetensorsElem(values.DType)
-			vs := int64(e.size())
+			e := input.SafetensorsElem(values.DType)
+			vs := int64(e.Size())
 			v := data[base+values.Begin+i*vs : base+values.Begin+(i+1)*vs]
 			var vbits uint64
 			for j := vs - 1; j >= 0; j-- {
@@ -522,11 +525,11 @@ func fuzzState(t *testing.T, data []byte) {
 			s.rule = metric.AbsAbove(th)
 		}
 	}
-	var sized, streamed *report
+	var sized, streamed *report.Report
 	var errSized, errStreamed error
 	grew := allocatedBy(func() {
-		sized, errSized = analyze("fuzz", bytes.NewReader(data), int64(len(data)), s, nil)
-		streamed, errStreamed = analyze("fuzz", struct{ io.Reader }{bytes.NewReader(data)}, -1, s, nil)
+		sized, errSized = analyze("fuzz", bytes.NewReader(data), int64(len(data)), s)
+		streamed, errStreamed = analyze("fuzz", struct{ io.Reader }{bytes.NewReader(data)}, -1, s)
 	})
 	if limit := 16*uint64(len(data)) + 8<<20; grew > limit {
 		t.Fatalf("a state of %d bytes allocated %d", len(data), grew)
@@ -559,22 +562,22 @@ func fuzzState(t *testing.T, data []byte) {
 		}
 		l0[c] = (float64(hi)*(1<<64) + float64(lo)) / float64(vectors)
 	}
-	for _, rep := range []*report{sized, streamed} {
-		if rep.vectors != vectors || rep.config.components != components || rep.config.features != features {
-			t.Fatalf("%d vectors of %d × %d; the header says %d of %d × %d", rep.vectors, rep.config.components, rep.config.features, vectors, components, features)
+	for _, rep := range []*report.Report{sized, streamed} {
+		if rep.Vectors != vectors || rep.Config.Components != components || rep.Config.Features != features {
+			t.Fatalf("%d vectors of %d × %d; the header says %d of %d × %d", rep.Vectors, rep.Config.Components, rep.Config.Features, vectors, components, features)
 		}
 		if vectors == 0 {
-			if rep.l0 != nil {
-				t.Fatalf("an L0 of no vectors: %v", rep.l0)
+			if rep.L0 != nil {
+				t.Fatalf("an L0 of no vectors: %v", rep.L0)
 			}
 			continue
 		}
-		if len(rep.l0) != slots || rep.histogram.Dead != dead {
-			t.Fatalf("l0 %v, %d dead; by hand %v, %d dead", rep.l0, rep.histogram.Dead, l0, dead)
+		if len(rep.L0) != slots || rep.Histogram.Dead != dead {
+			t.Fatalf("l0 %v, %d dead; by hand %v, %d dead", rep.L0, rep.Histogram.Dead, l0, dead)
 		}
 		for c := range l0 {
-			if rep.l0[c] != l0[c] {
-				t.Fatalf("l0 %v; by hand %v", rep.l0, l0)
+			if rep.L0[c] != l0[c] {
+				t.Fatalf("l0 %v; by hand %v", rep.L0, l0)
 			}
 		}
 	}

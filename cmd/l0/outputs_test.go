@@ -18,6 +18,7 @@ import (
 // accumulation l0 -total -save acc.l0 acc.l0 new.npy, written after
 // everything is read.
 func TestOutputIsInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a := writeFile(t, dir, "shard-0.npy", smallNPY(10, 0))
 	b := writeFile(t, dir, "shard-1.npy", smallNPY(6, 1))
@@ -111,6 +112,7 @@ func TestOutputIsInput(t *testing.T) {
 // and both errors were wrong and changed from run to run. A regular file
 // given twice is read twice, as always.
 func TestStreamTwice(t *testing.T) {
+	t.Parallel()
 	data := smallNPY(3, 1)
 	p := pipeOf(t, data)
 	if p == "" {

@@ -16,6 +16,7 @@ import (
 // a dangling symbolic link to the file it names, creating it (the link was
 // replaced by the file), as the shell's > does.
 func TestOutputModes(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	input := writeFile(t, dir, "a.npy", smallNPY(4, 0))
 	mode := func(path string) os.FileMode {

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"strings"
 	"testing"
+
+	"github.com/sparsekit/l0/internal/input"
 )
 
 // rankFile returns a safetensors file of one U8 tensor "t" of one element
@@ -40,7 +42,7 @@ func TestHugeRank(t *testing.T) {
 		}
 	}
 	shape := make([]int64, 40)
-	if s := shapeOf(shape); !strings.HasSuffix(s, "0, ...] (40 dimensions)") || strings.Count(s, "0, ") != 16 {
+	if s := input.ShapeOf(shape); !strings.HasSuffix(s, "0, ...] (40 dimensions)") || strings.Count(s, "0, ") != 16 {
 		t.Errorf("shapeOf: %s", s)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sparsekit/l0/internal/input"
+	"github.com/sparsekit/l0/internal/report"
 	"github.com/sparsekit/l0/metric"
 )
 
@@ -74,13 +76,13 @@ func TestFeaturelessStates(t *testing.T) {
 			t.Errorf("through a pipe: status %d, stderr %q", status, errs)
 		}
 	}
-	most := writeFile(t, dir, "most.l0", stateOf(t, maxFeaturelessSlots, 0, metric.NonZero(), nil))
-	if out, errs, status := runL0("-json", most); status != 0 || decodeLines(t, out)[0].Components != maxFeaturelessSlots {
-		t.Errorf("%d components of no features: status %d, stderr %q", maxFeaturelessSlots, status, errs)
+	most := writeFile(t, dir, "most.l0", stateOf(t, input.MaxFeaturelessSlots, 0, metric.NonZero(), nil))
+	if out, errs, status := runL0("-json", most); status != 0 || decodeLines(t, out)[0].Components != input.MaxFeaturelessSlots {
+		t.Errorf("%d components of no features: status %d, stderr %q", input.MaxFeaturelessSlots, status, errs)
 	}
-	past := writeFile(t, dir, "past.l0", stateOf(t, maxFeaturelessSlots+1, 0, metric.NonZero(), nil))
+	past := writeFile(t, dir, "past.l0", stateOf(t, input.MaxFeaturelessSlots+1, 0, metric.NonZero(), nil))
 	if _, errs, status := runL0(past); status != 1 || !strings.Contains(errs, "65537 components of no features") {
-		t.Errorf("%d components of no features: status %d, stderr %q", maxFeaturelessSlots+1, status, errs)
+		t.Errorf("%d components of no features: status %d, stderr %q", input.MaxFeaturelessSlots+1, status, errs)
 	}
 }
 
@@ -90,6 +92,7 @@ func TestFeaturelessStates(t *testing.T) {
 // total: 0 of 2 inputs failed"); a total of such states alone is one of 0
 // vectors; -sparsity of it is an error (no density).
 func TestEmptyStates(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	x := make([]float32, 5*4*8)
 	for i := range x {
@@ -136,7 +139,7 @@ func TestEmptyStates(t *testing.T) {
 }
 
 // jsonLine writes a report back as its -json line.
-func jsonLine(t *testing.T, r jsonReport) string { return jsonString(t, r) }
+func jsonLine(t *testing.T, r report.JSONLine) string { return jsonString(t, r) }
 
 // TestStateMemory: a state is read into the counts once, a piece at a
 // time: l0 big.l0 and -total big.l0 big.l0 allocate the counts of a

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/sparsekit/l0/internal/rows"
 )
 
 // file returns a .npy file of the given version and header text, and
@@ -233,7 +235,7 @@ func TestReadRow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, asBytes(buf)[:features*4]...)
+		got = append(got, rows.Bytes(buf)[:features*4]...)
 	}
 	if !bytes.Equal(got, native(payload, 4)) {
 		t.Error("ReadRow read other bytes")
@@ -254,22 +256,8 @@ func TestReadRow(t *testing.T) {
 // as the reader delivers them.
 func native(p []byte, size int) []byte {
 	p = bytes.Clone(p)
-	if hostBigEndian {
-		swapBytes(p, size)
-	}
+	rows.ToHost(p, size)
 	return p
-}
-
-func TestSwapBytes(t *testing.T) {
-	p := []byte{1, 2, 3, 4, 5, 6, 7, 8}
-	swapBytes(p, 4)
-	if !bytes.Equal(p, []byte{4, 3, 2, 1, 8, 7, 6, 5}) {
-		t.Errorf("%v", p)
-	}
-	swapBytes(p, 1)
-	if !bytes.Equal(p, []byte{4, 3, 2, 1, 8, 7, 6, 5}) {
-		t.Errorf("%v", p)
-	}
 }
 
 // TestShapeString: Python's spelling, and no more than 16 dimensions.
