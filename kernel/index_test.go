@@ -26,19 +26,19 @@ type indexType struct {
 	check   func(ib []byte, limit int) error
 }
 
-func nonZeroOf[I Index, T Element]() func(counts []uint64, features int, ib, vb []byte, k int) error {
+func nonZeroIndexOf[I Index, T Element]() func(counts []uint64, features int, ib, vb []byte, k int) error {
 	return func(counts []uint64, features int, ib, vb []byte, k int) error {
 		return AddNonZeroIndexCounts(counts, features, elements[I](ib), elements[T](vb), k)
 	}
 }
 
-func aboveOf[I Index, T Float]() func(counts []uint64, features int, ib, vb []byte, k int, t float64) error {
+func aboveIndexOf[I Index, T Float]() func(counts []uint64, features int, ib, vb []byte, k int, t float64) error {
 	return func(counts []uint64, features int, ib, vb []byte, k int, t float64) error {
 		return AddAboveIndexCounts(counts, features, elements[I](ib), elements[T](vb), k, t)
 	}
 }
 
-func absOf[I Index, T Float]() func(counts []uint64, features int, ib, vb []byte, k int, t float64) error {
+func absIndexOf[I Index, T Float]() func(counts []uint64, features int, ib, vb []byte, k int, t float64) error {
 	return func(counts []uint64, features int, ib, vb []byte, k int, t float64) error {
 		return AddAbsAboveIndexCounts(counts, features, elements[I](ib), elements[T](vb), k, t)
 	}
@@ -54,15 +54,15 @@ func newIndexType[I Index](name string, signed bool, top int64) indexType {
 			return AddIndexCounts(counts, features, elements[I](ib), k)
 		},
 		nonZero: map[string]func(counts []uint64, features int, ib, vb []byte, k int) error{
-			"f32": nonZeroOf[I, float32](), "f64": nonZeroOf[I, float64](), "f16": nonZeroOf[I, Float16](), "bf16": nonZeroOf[I, BFloat16](),
-			"i8": nonZeroOf[I, int8](), "i16": nonZeroOf[I, int16](), "i32": nonZeroOf[I, int32](), "i64": nonZeroOf[I, int64](),
-			"u8": nonZeroOf[I, uint8](), "u16": nonZeroOf[I, uint16](), "u32": nonZeroOf[I, uint32](), "u64": nonZeroOf[I, uint64](),
+			"f32": nonZeroIndexOf[I, float32](), "f64": nonZeroIndexOf[I, float64](), "f16": nonZeroIndexOf[I, Float16](), "bf16": nonZeroIndexOf[I, BFloat16](),
+			"i8": nonZeroIndexOf[I, int8](), "i16": nonZeroIndexOf[I, int16](), "i32": nonZeroIndexOf[I, int32](), "i64": nonZeroIndexOf[I, int64](),
+			"u8": nonZeroIndexOf[I, uint8](), "u16": nonZeroIndexOf[I, uint16](), "u32": nonZeroIndexOf[I, uint32](), "u64": nonZeroIndexOf[I, uint64](),
 		},
 		above: map[string]func(counts []uint64, features int, ib, vb []byte, k int, t float64) error{
-			"f32": aboveOf[I, float32](), "f64": aboveOf[I, float64](), "f16": aboveOf[I, Float16](), "bf16": aboveOf[I, BFloat16](),
+			"f32": aboveIndexOf[I, float32](), "f64": aboveIndexOf[I, float64](), "f16": aboveIndexOf[I, Float16](), "bf16": aboveIndexOf[I, BFloat16](),
 		},
 		abs: map[string]func(counts []uint64, features int, ib, vb []byte, k int, t float64) error{
-			"f32": absOf[I, float32](), "f64": absOf[I, float64](), "f16": absOf[I, Float16](), "bf16": absOf[I, BFloat16](),
+			"f32": absIndexOf[I, float32](), "f64": absIndexOf[I, float64](), "f16": absIndexOf[I, Float16](), "bf16": absIndexOf[I, BFloat16](),
 		},
 		check: func(ib []byte, limit int) error { return CheckIndex(elements[I](ib), limit) },
 	}
@@ -467,23 +467,27 @@ func TestCheckIndex(t *testing.T) {
 	})
 }
 
-// TestIndexLimit: the unsigned bound of each type's lanes.
+// TestIndexLimit: the unsigned bound of each index type's lanes, and its
+// largest value.
 func TestIndexLimit(t *testing.T) {
 	for _, c := range []struct {
-		limit int
-		top   uint64
-		want  uint64
+		name      string
+		got, want uint64
 	}{
-		{10, math.MaxInt32, 10},
-		{math.MaxInt, math.MaxInt32, min(math.MaxInt, 1<<31)},
-		{math.MaxInt, math.MaxUint32, min(math.MaxInt, 1<<32)},
-		{math.MaxInt, math.MaxInt64, math.MaxInt64},
-		{70000, math.MaxUint16, 65536},
-		{0, math.MaxUint16, 0},
-		{-3, math.MaxInt64, 0},
+		{"int32 10", indexLimit[int32](10), 10},
+		{"int32 MaxInt", indexLimit[int32](math.MaxInt), min(math.MaxInt, 1<<31)},
+		{"uint32 MaxInt", indexLimit[uint32](math.MaxInt), min(math.MaxInt, 1<<32)},
+		{"int64 MaxInt", indexLimit[int64](math.MaxInt), math.MaxInt64},
+		{"uint16 70000", indexLimit[uint16](70000), 65536},
+		{"uint16 0", indexLimit[uint16](0), 0},
+		{"int64 -3", indexLimit[int64](-3), 0},
+		{"top int32", indexTop[int32](), math.MaxInt32},
+		{"top int64", indexTop[int64](), math.MaxInt64},
+		{"top uint16", indexTop[uint16](), math.MaxUint16},
+		{"top uint32", indexTop[uint32](), math.MaxUint32},
 	} {
-		if got := indexLimit(c.limit, c.top); got != c.want {
-			t.Errorf("indexLimit(%d, %#x) = %d, want %d", c.limit, c.top, got, c.want)
+		if c.got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, c.got, c.want)
 		}
 	}
 }

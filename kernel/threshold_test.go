@@ -3,8 +3,6 @@ package kernel
 import (
 	"math"
 	"math/rand/v2"
-	"reflect"
-	"strings"
 	"testing"
 	"unsafe"
 )
@@ -432,34 +430,6 @@ func TestCountAboveAllocs(t *testing.T) {
 				}
 			}
 		}
-	})
-}
-
-// TestTablesComplete: the table of every level this CPU has holds a
-// kernel for every family, shape and lane (a missing one would be a nil
-// function called at run time), but for the column streams, which are
-// optional (AVX-512 has every one), and SetLevel makes it the active one.
-func TestTablesComplete(t *testing.T) {
-	forEachLevel(t, func(t *testing.T) {
-		table := active.Load()
-		if table.level != Active() {
-			t.Fatalf("the active table is %s's, Active says %s", table.level, Active())
-		}
-		var check func(path string, v reflect.Value)
-		check = func(path string, v reflect.Value) {
-			switch v.Kind() {
-			case reflect.Struct:
-				for i := 0; i < v.NumField(); i++ {
-					check(path+"."+v.Type().Field(i).Name, v.Field(i))
-				}
-			case reflect.Func:
-				optional := strings.Contains(path, ".stream.") && table.level != AVX512
-				if v.IsNil() && !optional {
-					t.Errorf("%s has no kernel at %s", table.level, path)
-				}
-			}
-		}
-		check("impl", reflect.ValueOf(*table))
 	})
 }
 
