@@ -16,18 +16,18 @@ import "unsafe"
 // its line, and both keep the generic kernels. The active table is one
 // atomic pointer (level.go), read once per call.
 //
-// Which level has assembly for which shape (the generated z*_<arch>.s):
+// Which level has assembly for which shape (the generated z*_<arch>.s, for
+// every rule and lane width; the generic kernels count what a level's
+// kernels leave, see reads):
 //
-//	shape                  avx512            avx2                  neon
-//	count, columns         every rule/lane   every rule/lane (1)   every rule/lane (2)
-//	stream                 every rule/lane   8-, 16-, 32-bit (3)   none: tiles
-//	index mask, max        every rule/lane   every rule/lane (4)   none: generic
-//	index scatter, widen   amd64 scalar, and AVX-512/AVX2 widen    none: generic
-//
-// (1) whole 32-byte vectors, (2) whole 16-byte vectors (of each row, for
-// the columns), (3) whole runs of 32 columns, (4) and at AVX-512 too,
-// whole groups of 64 lanes: the generic kernels count the rest (reads,
-// tail.go).
+//	shape                          avx512           avx2                       neon
+//	a run of elements, per row     any length       whole 32-byte vectors      whole 16-byte vectors
+//	per column, in tiles           any length       whole 32-byte vectors      whole 16-byte vectors
+//	per column, streams            any length       8-, 16-, 32-bit lanes:     none: tiles
+//	  (wide matrices)                               whole runs of 32 columns
+//	sparse entries: value masks,   whole groups     whole groups of 64         none: generic Go
+//	  index check, widening        of 64
+//	sparse entries: increments     scalar amd64 assembly, at both levels       generic Go
 
 // The shapes of the kernels: every rule's kernels take one of these
 // signatures, at every level, for each lane type W.
