@@ -82,6 +82,11 @@ func TestTableMembers(t *testing.T) {
 		{"index w16", indexOf[uint16](&k.allEntries), &k.allEntries.w16},
 		{"index w32", indexOf[uint32](&k.allEntries), &k.allEntries.w32},
 		{"index w64", indexOf[uint64](&k.allEntries), &k.allEntries.w64},
+		{"run all", runOf[uint32, uint8](&k.allEntries.w32.runs, true), &k.allEntries.w32.runs.all},
+		{"run w8", runOf[uint32, uint8](&k.allEntries.w32.runs, false), &k.allEntries.w32.runs.w8},
+		{"run w16", runOf[uint32, uint16](&k.allEntries.w32.runs, false), &k.allEntries.w32.runs.w16},
+		{"run w32", runOf[uint32, uint32](&k.allEntries.w32.runs, false), &k.allEntries.w32.runs.w32},
+		{"run w64", runOf[uint32, uint64](&k.allEntries.w32.runs, false), &k.allEntries.w32.runs.w64},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: the accessor gives another member", c.name)

@@ -219,7 +219,7 @@ func addIndexWords[I Index, U indexWord, W word](counts []uint64, g indexShape, 
 		s.pending = make([]uint32, 0, len(x)/256) // once, not a growth per append
 	}
 	s.counts, s.validated = counts, validated
-	if bad := addIndexScratch(s, g, x, limit, values, t, runOf[U, W](&f.runs, all)); bad >= 0 {
+	if bad := addIndexScratch(s, g, x, limit, values, t, *runOf[U, W](&f.runs, all)); bad >= 0 {
 		clear(s.small)
 		if s.used2 {
 			clear(s.small2)
