@@ -228,46 +228,15 @@ func addEntries[T kernel.Element, I kernel.Index](a *FeatureActivity[T], vectors
 	if !a.fitsLocked(uint64(len(index))) {
 		local := activityScratch.get(len(a.counts))
 		defer activityScratch.put(local)
-		if err := indexError(addIndexed(a.counter.rule, *local, features, index, values, k)); err != nil {
+		if err := indexError(addIndexed(&a.counter, *local, features, index, values, k)); err != nil {
 			return err
 		}
 		return a.addExactLocked(vectors, *local)
 	}
-	if err := indexError(addIndexed(a.counter.rule, a.counts, features, index, values, k)); err != nil {
+	if err := indexError(addIndexed(&a.counter, a.counts, features, index, values, k)); err != nil {
 		return err
 	}
 	a.vectors += vectors
 	a.limit += uint64(len(index))
 	return nil
-}
-
-// addIndexed adds the entries that count by rule r (all of them, values
-// nil) to counts, features per component, rows of k: the kernel of the
-// rule. A thresholded rule's T is a float type, as the metric's
-// constructor checked.
-func addIndexed[T kernel.Element, I kernel.Index](r Rule, counts []uint64, features int, index []I, values []T, k int) error {
-	if values == nil {
-		return kernel.AddIndexCounts(counts, features, index, k)
-	}
-	if r.kind == ruleNonZero {
-		return kernel.AddNonZeroIndexCounts(counts, features, index, values, k)
-	}
-	switch v := any(values).(type) {
-	case []float32:
-		return addAboveIndexed(r, counts, features, index, v, k)
-	case []float64:
-		return addAboveIndexed(r, counts, features, index, v, k)
-	case []kernel.Float16:
-		return addAboveIndexed(r, counts, features, index, v, k)
-	case []kernel.BFloat16:
-		return addAboveIndexed(r, counts, features, index, v, k)
-	}
-	return fmt.Errorf("%w: %s counts float elements only", ErrConfig, r)
-}
-
-func addAboveIndexed[I kernel.Index, F kernel.Float](r Rule, counts []uint64, features int, index []I, values []F, k int) error {
-	if r.Abs() {
-		return kernel.AddAbsAboveIndexCounts(counts, features, index, values, k, r.threshold)
-	}
-	return kernel.AddAboveIndexCounts(counts, features, index, values, k, r.threshold)
 }
