@@ -12,7 +12,7 @@ import (
 // A top-k sparse autoencoder's encoder gives, per activation vector, k
 // feature indices and their k values (torch.topk); a batch-top-k encoder or
 // an activation cache gives a list of (vector, feature, value) entries.
-// UpdateTopK and UpdateEntries take a batch in either form, without the
+// UpdateSparse (UpdateTopK) and UpdateEntries take a batch in either form, without the
 // dense matrix, and leave a metric in exactly the state the dense batch
 // leaves it: for a dense batch x, its counted entries, with any number of
 // entries whose value does not count, update a metric to the same Compute,
@@ -32,15 +32,85 @@ type Sparse[T kernel.Element] interface {
 func (m *L0Norm[T]) counterOf() *counter[T]          { return &m.state.counter }
 func (a *FeatureActivity[T]) counterOf() *counter[T] { return &a.state.counter }
 
-// UpdateTopK adds a batch of top-k outputs to m: index and values are
-// row-major, of shape [batch, k], or [batch, components, k] for a metric with
-// components (the same shape for both), as torch.topk returns them.
+// TopK is a batch of a top-k sparse autoencoder's outputs, its sizes
+// named, so that a call says which number is which:
+//
+//	metric.UpdateSparse(f, metric.TopK[float32, int64]{Index: index, Values: values, Batch: 4096, K: 64})
+//
+// Index and Values are row-major, of shape [Batch, K], or [Batch,
+// Components, K] for a metric with components (the same shape for both), as
+// torch.topk returns them: entry [b, c, j] is feature Index[b, c, j] of
+// component c of vector b, with value Values[b, c, j]. Values may be nil:
+// every entry then counts (sparsify's "fired": present in the top k,
+// whatever its value). Otherwise an entry counts by the metric's rule,
+// exactly as Update decides for the dense batch: a ReLU can leave zeros
+// among the top k, and those do not count. Index types are int32 and int64
+// (torch's) and uint16 and uint32 (delphi's).
+type TopK[T kernel.Element, I kernel.Index] struct {
+	Index  []I
+	Values []T // nil: every entry counts
+	// Batch is the number of activation vectors.
+	Batch int
+	// Components is the metric's component dimension; 0 for a metric
+	// without one (Index is then [Batch, K]).
+	Components int
+	// K is the number of entries per vector (per vector and component).
+	K int
+}
+
+// shape returns b's shape, [Batch, K] or [Batch, Components, K], in buf.
+func (b *TopK[T, I]) shape(buf *[3]int) []int {
+	if b.Components == 0 {
+		buf[0], buf[1] = b.Batch, b.K
+		return buf[:2]
+	}
+	*buf = [3]int{b.Batch, b.Components, b.K}
+	return buf[:]
+}
+
+// UpdateSparse adds a batch of top-k outputs to m: the sparse form of a
+// dense batch, which it leaves m exactly as Update would leave it.
+//
+// A FeatureActivity checks every index against [0, features) before it
+// adds anything; an L0Norm, which has no number of features, checks that
+// none is negative. An index outside its range is an error wrapping
+// ErrShape and kernel.ErrIndex; sizes that do not match the metric's
+// components or do not hold len(b.Index) entries, a negative size, or
+// values of another length are an ErrShape error. A rejected batch changes
+// nothing. A batch of zero vectors is valid and changes nothing; K may be
+// 0: vectors with no entry count, of L0 0.
+//
+// torch.topk never gives an index twice in a row, and UpdateSparse does
+// not look for it (it would cost more than the counting): an index given
+// twice in a vector counts twice, as in UpdateEntries.
+//
+// An L0Norm counts the batch outside its lock, as Update does; a
+// FeatureActivity adds the entries straight to its counts, under its lock,
+// so sparse updates of one FeatureActivity from many goroutines take turns.
+func UpdateSparse[T kernel.Element, I kernel.Index](m Sparse[T], b TopK[T, I]) error {
+	var buf [3]int
+	return updateTopK(m, b.Index, b.Values, b.shape(&buf))
+}
+
+// ForwardSparse is UpdateSparse of an L0Norm that also returns the batch's
+// own value, one per component, as Forward does for a dense batch. A batch
+// of zero vectors has no value: ErrNoVectors, and nothing changes.
+func ForwardSparse[T kernel.Element, I kernel.Index](m *L0Norm[T], b TopK[T, I]) ([]float64, error) {
+	var buf [3]int
+	return l0NormTopK(m.core(), b.Index, b.Values, b.shape(&buf), true)
+}
+
+// UpdateTopK is UpdateSparse with the batch's sizes as a shape: index and
+// values are of shape [batch, k], or [batch, components, k] for a metric
+// with components; UpdateTopK(m, index, values, batch, k) is
+// UpdateSparse(m, TopK{Index: index, Values: values, Batch: batch, K: k}).
+// A shape of another rank is an ErrShape error.
 func UpdateTopK[T kernel.Element, I kernel.Index](m Sparse[T], index []I, values []T, shape ...int) error {
 	return updateTopK(m, index, values, shape)
 }
 
-// ForwardTopK is UpdateTopK of an L0Norm that also returns the batch's own
-// value, one per component, as Forward does for a dense batch.
+// ForwardTopK is ForwardSparse with the batch's sizes as a shape, as
+// UpdateTopK takes them.
 func ForwardTopK[T kernel.Element, I kernel.Index](m *L0Norm[T], index []I, values []T, shape ...int) ([]float64, error) {
 	return l0NormTopK(m.core(), index, values, shape, true)
 }
