@@ -20,17 +20,11 @@ import (
 // 64-bit counts, rejected calls that change nothing, Merge and the binary
 // format, safe for concurrent use. It must not be copied after first use.
 // The zero value is an activity of zero features without components.
-type FeatureActivity[T kernel.Element] struct {
-	state core[T, activityKind]
-}
+type FeatureActivity[T kernel.Element] core[T, activityKind]
 
-// core returns a's core, nil for a nil a: the core answers for it.
-func (a *FeatureActivity[T]) core() *core[T, activityKind] {
-	if a == nil {
-		return nil
-	}
-	return &a.state
-}
+// core returns a as the core it is (nil for a nil a: the core answers
+// for it).
+func (a *FeatureActivity[T]) core() *core[T, activityKind] { return (*core[T, activityKind])(a) }
 
 // NewFeatureActivity returns a FeatureActivity over inputs of the given
 // number of components (0: no component dimension) and features. Negative
@@ -43,7 +37,7 @@ func NewFeatureActivity[T kernel.Element](components, features int, options ...O
 		return nil, fmt.Errorf("%w: %d components, %d features; want 0 or more", ErrConfig, components, features)
 	}
 	a := new(FeatureActivity[T])
-	if err := a.state.init(components, features, options); err != nil {
+	if err := a.core().init(components, features, options); err != nil {
 		return nil, err
 	}
 	return a, nil

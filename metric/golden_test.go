@@ -109,10 +109,7 @@ func goldenMetrics[T kernel.Element](record func(string, any), name string) {
 				topAct, _ := NewFeatureActivity[T](components, features, rule)
 				entries, _ := NewFeatureActivity[T](components, features, rule)
 				for i, batch := range []int{0, 1, 9, 20} {
-					shape := []int{batch, features}
-					if components > 0 {
-						shape = []int{batch, components, features}
-					}
+					shape := shapeOf(batch, components, features)
 					l := layoutOf(shape)
 					x := randomData[T](rng, product(shape))
 					bk := fmt.Sprintf("%s/batch%d=%d", key, i, batch)

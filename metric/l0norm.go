@@ -18,17 +18,11 @@ import (
 // An L0Norm is safe for concurrent use: Update, Forward, Compute, Merge,
 // Reset and the binary methods may be called from many goroutines at once,
 // and the totals stay exact. It must not be copied after first use.
-type L0Norm[T kernel.Element] struct {
-	state core[T, l0NormKind]
-}
+type L0Norm[T kernel.Element] core[T, l0NormKind]
 
-// core returns m's core, nil for a nil m: the core answers for it.
-func (m *L0Norm[T]) core() *core[T, l0NormKind] {
-	if m == nil {
-		return nil
-	}
-	return &m.state
-}
+// core returns m as the core it is (nil for a nil m: the core answers
+// for it).
+func (m *L0Norm[T]) core() *core[T, l0NormKind] { return (*core[T, l0NormKind])(m) }
 
 // NewL0Norm returns an L0Norm. components is the size of the component
 // dimension of its inputs, or 0 for inputs without one; a negative value,
@@ -42,7 +36,7 @@ func NewL0Norm[T kernel.Element](components int, options ...Option) (*L0Norm[T],
 		return nil, fmt.Errorf("%w: %d components; want 0 (none) or more", ErrConfig, components)
 	}
 	m := new(L0Norm[T])
-	if err := m.state.init(components, 0, options); err != nil {
+	if err := m.core().init(components, 0, options); err != nil {
 		return nil, err
 	}
 	return m, nil

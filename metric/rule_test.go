@@ -147,7 +147,7 @@ func TestNegativeZeroThreshold(t *testing.T) {
 
 		// Rules compare by value: one built with a -0 field merges too.
 		b, _ := NewFeatureActivity[float32](0, 3, rule(0))
-		b.state.counter.rule.threshold = negZero
+		b.core().counter.rule.threshold = negZero
 		require.NoError(t, a.Merge(b))
 		assert.True(t, rule(negZero).same(Rule{rule(0).kind, negZero}))
 	}

@@ -29,8 +29,8 @@ type Sparse[T kernel.Element] interface {
 	counterOf() *counter[T]
 }
 
-func (m *L0Norm[T]) counterOf() *counter[T]          { return &m.state.counter }
-func (a *FeatureActivity[T]) counterOf() *counter[T] { return &a.state.counter }
+func (m *L0Norm[T]) counterOf() *counter[T]          { return &m.core().counter }
+func (a *FeatureActivity[T]) counterOf() *counter[T] { return &a.core().counter }
 
 // TopK is a batch of a top-k sparse autoencoder's outputs, its sizes
 // named, so that a call says which number is which:

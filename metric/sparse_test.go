@@ -140,10 +140,7 @@ func testSparseEquivalence[T kernel.Element, I kernel.Index](t *testing.T) {
 				entriesNorm, _ := NewL0Norm[T](0, c.rule)
 				denseFlat, _ := NewL0Norm[T](0, c.rule)
 				for _, batch := range []int{3, 0, 1, 40} {
-					shape := []int{batch, features}
-					if components > 0 {
-						shape = []int{batch, components, features}
-					}
+					shape := shapeOf(batch, components, features)
 					l := layoutOf(shape)
 					x := randomData[T](rng, product(shape))
 					index, values, k := topKForm[T, I](rng, x, l, c, rng.IntN(3))
