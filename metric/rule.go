@@ -10,9 +10,8 @@ import (
 // zero (NonZero, the default), one greater than a threshold (Above), or one
 // whose absolute value is greater than a threshold (AbsAbove). A metric
 // takes its rule once, at construction, as an Option (NewL0Norm,
-// NewFeatureActivity); its
-// binary state carries it, and Merge and UnmarshalBinary accept only a
-// state of the same rule.
+// NewFeatureActivity); its binary state carries it, and Merge and
+// UnmarshalBinary accept only a state of the same rule.
 //
 // The thresholded rules are for the float element types, and compare each
 // element with the threshold exactly, as real numbers: NaN elements never
