@@ -27,8 +27,8 @@ func newCounter[T kernel.Element](r Rule) (counter[T], error) {
 	return counter[T]{rule: r, kernels: k}, err
 }
 
-// kernel returns the counter's kernels.
-func (c *counter[T]) kernel() *kernels[T] {
+// ruleKernels returns the kernels of the counter's rule.
+func (c *counter[T]) ruleKernels() *kernels[T] {
 	if c.kernels == nil {
 		k, _ := kernelsOf[T](NonZero())
 		return k
@@ -36,14 +36,14 @@ func (c *counter[T]) kernel() *kernels[T] {
 	return c.kernels
 }
 
-func (c *counter[T]) countAll(x []T) int { return c.kernel().count(x) }
+func (c *counter[T]) countAll(x []T) int { return c.ruleKernels().count(x) }
 
 func (c *counter[T]) countAllRows(counts []uint64, x []T, width int) error {
-	return c.kernel().countRows(counts, x, width)
+	return c.ruleKernels().countRows(counts, x, width)
 }
 
 func (c *counter[T]) addAllColumns(counts []uint64, x []T) error {
-	return c.kernel().addColumns(counts, x)
+	return c.ruleKernels().addColumns(counts, x)
 }
 
 // addIndexed adds the entries that count by c's rule (all of them, values
@@ -53,7 +53,7 @@ func addIndexed[T kernel.Element, I kernel.Index](c *counter[T], counts []uint64
 	if values == nil {
 		return kernel.AddIndexCounts(counts, features, index, k)
 	}
-	add := indexKernel[I](c.kernel())
+	add := indexKernel[I](c.ruleKernels())
 	if add == nil {
 		return fmt.Errorf("%w: no index kernel for %T", ErrConfig, index)
 	}

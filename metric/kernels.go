@@ -7,10 +7,10 @@ import (
 )
 
 // kernels are the functions of package kernel that count by one rule,
-// instantiated for one element type T once, when the metric is made (from
-// its row of elementTypes): a call from the generic metric code to
-// kernel.CountNonZero[T] would otherwise resolve T from a dictionary on
-// every call, one call per row.
+// instantiated for one element type T: NonZero's once per type, in its row
+// of elementTypes, a thresholded rule's when a metric is made. A metric
+// holds its rule's and calls them through these function values, with no
+// dispatch on T or on the rule of its own.
 type kernels[T kernel.Element] struct {
 	count      func(x []T) int
 	countRows  func(counts []uint64, x []T, width int) error
