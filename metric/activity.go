@@ -86,13 +86,14 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	if l.batch < minColumnBatch {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		p, err := c.beginInPlaceLocked(int64(l.batch), uint64(l.batch))
+		vectors, most := int64(l.batch), uint64(l.batch)
+		into, scratch, err := c.beginInPlaceLocked(vectors, most)
 		if err != nil {
 			return err
 		}
-		return c.endInPlaceLocked(p, c.counter.addAllColumns(p.into, x))
+		return c.endInPlaceLocked(vectors, most, scratch, c.counter.addAllColumns(into, x))
 	}
-	local := activityScratch.get(c.counters())
+	local := activityScratch.get(max(c.components, 1) * c.features) // c.counters(), without its kind
 	defer activityScratch.put(local)
 	if err := c.counter.addAllColumns(*local, x); err != nil {
 		return err

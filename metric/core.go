@@ -2,8 +2,6 @@ package metric
 
 import (
 	"fmt"
-	"math"
-	"math/bits"
 	"sync"
 	"unsafe"
 
@@ -11,44 +9,33 @@ import (
 )
 
 // core is what L0Norm and FeatureActivity share, written once: the
-// configuration and the rule, the lock, the vector count and the counts,
-// the overflow checks, Merge, Reset, the reads and the binary state
-// (binary.go). Each metric holds one and adds only what differs: how a
-// batch is counted (per component, or per feature) and what is computed
-// from the counts.
+// configuration and the rule, the lock, the state (a tally: the vector
+// count, the counts and their overflow bound), Merge, Reset, the reads and
+// the binary state (binary.go). Each metric is one (its type is defined as
+// a core of its kind) and adds only what differs: how a batch is counted
+// (per component, or per feature) and what is computed from the counts.
 //
 // Every method answers a nil receiver, the core of a nil metric: those that
 // return an error return ErrConfig (errNil), the others a zero value; the
 // metrics' methods therefore need no nil checks of their own.
 //
-// The state changes in three places only, each under mu: addLocked (a batch
-// counted outside the lock, or another metric's state), the in-place
-// additions (beginInPlaceLocked, endInPlaceLocked: a batch counted straight
-// into the counts), and the resets and decodes (reset, unmarshalBinary,
-// readFrom); every read goes through countsLocked. State that a later
-// statistic needs beside the counts (per-feature "vectors since fired", the
-// sequences a feature fired in) or narrower pending counters in front of
-// them belong here, kept by those places, and in the binary format.
+// The state changes in three places only, each under mu: the tally's
+// addLocked (a batch counted outside the lock, or another metric's state),
+// its in-place additions (beginInPlaceLocked, endInPlaceLocked: a batch
+// counted straight into the counts), and the resets and decodes (reset,
+// unmarshalBinary, readFrom); every read goes through countsLocked. State
+// that a later statistic needs beside the counts (per-feature "vectors
+// since fired", the sequences a feature fired in) belongs in the tally,
+// kept by those places, and in the binary format; narrower pending
+// counters in front of the counts would be flushed in countsLocked and
+// before addLocked.
 type core[T kernel.Element, K metricKind] struct {
 	components int // the component dimension; 0 for none
 	features   int // per component, of a FeatureActivity; 0 for an L0Norm
 	counter    counter[T]
 
-	mu      sync.Mutex
-	vectors int64
-	// counts are the state's counters, kind.counters of them: one per
-	// component (L0Norm) or per (component, feature), row-major
-	// (FeatureActivity). nil in a zero L0Norm until first used
-	// (countsLocked).
-	counts []uint64
-	// limit is an upper bound of every count: a dense batch raises a count
-	// by at most its vectors (times the features, for an L0Norm), a sparse
-	// one by at most its entries, a merge by at most the other's limit.
-	// Every addition checks it first, so no count can overflow, even fed
-	// duplicate sparse entries; where the bound is too coarse to tell, the
-	// addition is decided on the true sums (addExactLocked), so that no
-	// overflow is false.
-	limit uint64
+	mu    sync.Mutex
+	tally // the state, under mu: its counts are kind.counters of c's sizes
 }
 
 // kind is what tells the two metrics' states apart.
@@ -186,8 +173,8 @@ func (c *core[T, K]) countsCopy() []uint64 {
 	return append(make([]uint64, 0, len(c.countsLocked())), c.counts...)
 }
 
-// countsLocked returns the counts, allocating them in a zero L0Norm. c.mu
-// is held.
+// countsLocked returns the counts, allocating them in a zero L0Norm (the
+// tally's methods expect them allocated). c.mu is held.
 func (c *core[T, K]) countsLocked() []uint64 {
 	if c.counts == nil {
 		c.counts = make([]uint64, c.counters())
@@ -201,9 +188,7 @@ func (c *core[T, K]) reset() {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	clear(c.counts)
-	c.vectors = 0
-	c.limit = 0
+	c.tally.reset()
 }
 
 // view calls f with the counts and the vector count under the lock. The
@@ -252,117 +237,8 @@ func (c *core[T, K]) perVector(op string) ([]float64, error) {
 func (c *core[T, K]) addCounted(vectors int, counts []uint64, most uint64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.countsLocked()
 	return c.addLocked(int64(vectors), counts, most)
-}
-
-// addLocked adds vectors and counts (each at most most) to the state, or
-// returns ErrOverflow and changes nothing. c.mu is held.
-func (c *core[T, K]) addLocked(vectors int64, counts []uint64, most uint64) error {
-	if err := c.checkVectorsLocked(vectors); err != nil {
-		return err
-	}
-	if !c.fitsLocked(most) {
-		return c.addExactLocked(vectors, counts)
-	}
-	state := c.countsLocked()
-	for i, n := range counts {
-		state[i] += n
-	}
-	c.vectors += vectors
-	c.limit += most
-	return nil
-}
-
-// checkVectorsLocked returns ErrOverflow if adding vectors vectors would
-// pass 2^63 - 1. c.mu is held.
-func (c *core[T, K]) checkVectorsLocked(vectors int64) error {
-	if vectors > math.MaxInt64-c.vectors {
-		return fmt.Errorf("%w: %d + %d vectors", ErrOverflow, c.vectors, vectors)
-	}
-	return nil
-}
-
-// fitsLocked reports whether every count can rise by most without passing
-// 2^64: by the limit, or when that bound is too coarse, by the largest
-// count, which then becomes the limit (a bound closer to the truth). c.mu
-// is held.
-func (c *core[T, K]) fitsLocked(most uint64) bool {
-	if _, carry := bits.Add64(c.limit, most, 0); carry == 0 {
-		return true
-	}
-	c.limit = 0
-	for _, n := range c.countsLocked() {
-		c.limit = max(c.limit, n)
-	}
-	_, carry := bits.Add64(c.limit, most, 0)
-	return carry == 0
-}
-
-// addExactLocked adds vectors and counts to the state if no count's true
-// sum passes 2^64, else returns ErrOverflow and changes nothing: the
-// addition of counts whose bounds are too coarse to tell (merging [2^64 −
-// 1, 0] with [0, 1] is [2^64 − 1, 1]). The limit becomes the largest sum.
-// The vectors were checked. c.mu is held.
-func (c *core[T, K]) addExactLocked(vectors int64, counts []uint64) error {
-	state := c.countsLocked()
-	for i, n := range counts {
-		if _, carry := bits.Add64(state[i], n, 0); carry != 0 {
-			return fmt.Errorf("%w: counter %d: %d + %d passes 2^64", ErrOverflow, i, state[i], n)
-		}
-	}
-	var limit uint64
-	for i, n := range counts {
-		state[i] += n
-		limit = max(limit, state[i])
-	}
-	c.vectors += vectors
-	c.limit = limit
-	return nil
-}
-
-// inPlace is an addition counted under the lock straight into the state:
-// a kernel counts into into, which is the state's own counts or, where a
-// count could pass 2^64 by the addition, a zeroed scratch added only if the
-// true sums fit.
-type inPlace struct {
-	into    []uint64
-	scratch *[]uint64 // the scratch into is, or nil
-	vectors int64
-	most    uint64
-}
-
-// beginInPlaceLocked starts an in-place addition of vectors vectors that
-// raises any count by at most most, or returns ErrOverflow. c.mu is held
-// until endInPlaceLocked.
-func (c *core[T, K]) beginInPlaceLocked(vectors int64, most uint64) (inPlace, error) {
-	if err := c.checkVectorsLocked(vectors); err != nil {
-		return inPlace{}, err
-	}
-	p := inPlace{into: c.countsLocked(), vectors: vectors, most: most}
-	if !c.fitsLocked(most) {
-		p.scratch = activityScratch.get(len(p.into))
-		p.into = *p.scratch
-	}
-	return p, nil
-}
-
-// endInPlaceLocked ends the addition p, whose kernel returned err (a kernel
-// that fails adds nothing): it counts the vectors, or adds the scratch if
-// the true sums fit. c.mu is held.
-func (c *core[T, K]) endInPlaceLocked(p inPlace, err error) error {
-	if p.scratch != nil {
-		defer activityScratch.put(p.scratch)
-		if err != nil {
-			return err
-		}
-		return c.addExactLocked(p.vectors, p.into)
-	}
-	if err != nil {
-		return err
-	}
-	c.vectors += p.vectors
-	c.limit += p.most
-	return nil
 }
 
 // merge adds other's state to c's. It holds both locks while it adds
@@ -380,26 +256,28 @@ func (c *core[T, K]) merge(other *core[T, K]) error {
 	if err := checkConfig(other.config(), c.config()); err != nil {
 		return err
 	}
-	defer lockBoth(&c.mu, &other.mu)()
+	lockBoth(&c.mu, &other.mu)
+	defer unlockBoth(&c.mu, &other.mu)
+	c.countsLocked()
 	return c.addLocked(other.vectors, other.countsLocked(), other.limit)
 }
 
 // lockBoth locks x and y, the same mutex once, two in the order of their
 // addresses, so that two goroutines locking the same pair cannot each
-// hold one and wait for the other; it returns the function that unlocks
-// them.
-func lockBoth(x, y *sync.Mutex) (unlock func()) {
-	if x == y {
-		x.Lock()
-		return x.Unlock
-	}
+// hold one and wait for the other. unlockBoth(x, y) unlocks them.
+func lockBoth(x, y *sync.Mutex) {
 	if uintptr(unsafe.Pointer(y)) < uintptr(unsafe.Pointer(x)) {
 		x, y = y, x
 	}
 	x.Lock()
-	y.Lock()
-	return func() {
-		y.Unlock()
-		x.Unlock()
+	if y != x {
+		y.Lock()
 	}
+}
+
+func unlockBoth(x, y *sync.Mutex) {
+	if y != x {
+		y.Unlock()
+	}
+	x.Unlock()
 }

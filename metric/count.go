@@ -11,8 +11,8 @@ import (
 // it. The zero value counts the non-zero elements.
 type counter[T kernel.Element] struct {
 	rule Rule
-	// kernels are the rule's, instantiated for T; nil (in a zero metric)
-	// means NonZero's.
+	// kernels are the rule's, instantiated for T; nil in a zero metric,
+	// which counts by NonZero.
 	kernels *kernels[T]
 }
 
@@ -27,23 +27,28 @@ func newCounter[T kernel.Element](r Rule) (counter[T], error) {
 	return counter[T]{rule: r, kernels: k}, err
 }
 
-// ruleKernels returns the kernels of the counter's rule.
-func (c *counter[T]) ruleKernels() *kernels[T] {
-	if c.kernels == nil {
-		k, _ := kernelsOf[T](NonZero())
-		return k
+// The counting methods call the rule's kernels, or in a zero metric (no
+// kernels) NonZero's directly.
+
+func (c *counter[T]) countAll(x []T) int {
+	if k := c.kernels; k != nil {
+		return k.count(x)
 	}
-	return c.kernels
+	return kernel.CountNonZero(x)
 }
 
-func (c *counter[T]) countAll(x []T) int { return c.ruleKernels().count(x) }
-
 func (c *counter[T]) countAllRows(counts []uint64, x []T, width int) error {
-	return c.ruleKernels().countRows(counts, x, width)
+	if k := c.kernels; k != nil {
+		return k.countRows(counts, x, width)
+	}
+	return kernel.CountNonZeroRows(counts, x, width)
 }
 
 func (c *counter[T]) addAllColumns(counts []uint64, x []T) error {
-	return c.ruleKernels().addColumns(counts, x)
+	if k := c.kernels; k != nil {
+		return k.addColumns(counts, x)
+	}
+	return kernel.AddNonZeroColumns(counts, x)
 }
 
 // addIndexed adds the entries that count by c's rule (all of them, values
@@ -53,7 +58,10 @@ func addIndexed[T kernel.Element, I kernel.Index](c *counter[T], counts []uint64
 	if values == nil {
 		return kernel.AddIndexCounts(counts, features, index, k)
 	}
-	add := indexKernel[I](c.ruleKernels())
+	if c.rule.kind == ruleNonZero {
+		return kernel.AddNonZeroIndexCounts(counts, features, index, values, k)
+	}
+	add := indexKernel[I](c.kernels) // a thresholded rule: never a zero metric's
 	if add == nil {
 		return fmt.Errorf("%w: no index kernel for %T", ErrConfig, index)
 	}

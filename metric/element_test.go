@@ -35,7 +35,12 @@ func testElementRow[T kernel.Element](t *testing.T, tag byte, name string, float
 	require.Equal(t, tag, got, name)
 	assert.Equal(t, name, row.name)
 	assert.Equal(t, name, elementName(tag))
-	rules := []Rule{NonZero()}
+	k, err := kernelsOf[T](NonZero())
+	require.NoError(t, err)
+	assert.NotNil(t, k.count, name)
+	assert.NotNil(t, k.countRows, name)
+	assert.NotNil(t, k.addColumns, name)
+	var rules []Rule
 	for _, r := range []Rule{Above(0.5), AbsAbove(0.5)} {
 		_, err := kernelsOf[T](r)
 		if !float {

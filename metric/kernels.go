@@ -15,10 +15,11 @@ type kernels[T kernel.Element] struct {
 	count      func(x []T) int
 	countRows  func(counts []uint64, x []T, width int) error
 	addColumns func(counts []uint64, x []T) error
-	// index holds the rule's index kernel for each kernel.Index type I, a
-	// func(counts []uint64, features int, index []I, values []T, k int)
-	// error: a function value cannot stay generic in I, which each sparse
-	// batch chooses (indexKernel picks it).
+	// index holds a thresholded rule's index kernel for each kernel.Index
+	// type I, a func(counts []uint64, features int, index []I, values []T,
+	// k int) error: a function value cannot stay generic in I, which each
+	// sparse batch chooses (indexKernel picks it). NonZero's index kernel
+	// needs no float type, and is called directly (addIndexed).
 	index []any
 }
 
@@ -28,12 +29,6 @@ func nonZeroKernels[E kernel.Element]() *kernels[E] {
 		count:      kernel.CountNonZero[E],
 		countRows:  kernel.CountNonZeroRows[E],
 		addColumns: kernel.AddNonZeroColumns[E],
-		index: []any{
-			kernel.AddNonZeroIndexCounts[int32, E],
-			kernel.AddNonZeroIndexCounts[int64, E],
-			kernel.AddNonZeroIndexCounts[uint16, E],
-			kernel.AddNonZeroIndexCounts[uint32, E],
-		},
 	}
 }
 

@@ -273,9 +273,10 @@ func activityEntries[T kernel.Element, I kernel.Index](c *core[T, activityKind],
 func addEntries[T kernel.Element, I kernel.Index](c *core[T, activityKind], vectors int64, features int, index []I, values []T, k int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p, err := c.beginInPlaceLocked(vectors, uint64(len(index)))
+	most := uint64(len(index))
+	into, scratch, err := c.beginInPlaceLocked(vectors, most)
 	if err != nil {
 		return err
 	}
-	return c.endInPlaceLocked(p, indexError(addIndexed(&c.counter, p.into, features, index, values, k)))
+	return c.endInPlaceLocked(vectors, most, scratch, indexError(addIndexed(&c.counter, into, features, index, values, k)))
 }
