@@ -80,24 +80,7 @@ func testActivityAboveTypes[T kernel.Float](t *testing.T) {
 }
 
 func TestFeatureActivityOracle(t *testing.T) {
-	forEachLevel(t, func(t *testing.T) {
-		t.Run("float32", testActivityTypes[float32])
-		t.Run("float64", testActivityTypes[float64])
-		t.Run("float16", testActivityTypes[kernel.Float16])
-		t.Run("bfloat16", testActivityTypes[kernel.BFloat16])
-		t.Run("int8", testActivityTypes[int8])
-		t.Run("int16", testActivityTypes[int16])
-		t.Run("int32", testActivityTypes[int32])
-		t.Run("int64", testActivityTypes[int64])
-		t.Run("uint8", testActivityTypes[uint8])
-		t.Run("uint16", testActivityTypes[uint16])
-		t.Run("uint32", testActivityTypes[uint32])
-		t.Run("uint64", testActivityTypes[uint64])
-		t.Run("float32", testActivityAboveTypes[float32])
-		t.Run("float64", testActivityAboveTypes[float64])
-		t.Run("float16", testActivityAboveTypes[kernel.Float16])
-		t.Run("bfloat16", testActivityAboveTypes[kernel.BFloat16])
-	})
+	forEachElement(t, elementTests.activityOracle, floatTests.activityAbove)
 }
 
 func TestFeatureActivityConstructors(t *testing.T) {

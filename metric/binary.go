@@ -50,26 +50,24 @@ func appendState(b []byte, magic string, h header, counts []uint64) []byte {
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b[start:], castagnoli))
 }
 
-// parseState checks that b is a serialized state of the given magic,
+// parseState checks that b is a serialized state of a metric of kind k,
 // complete and self-consistent, and returns its header and the bytes of
 // its counts, not decoded: the caller decodes them once, into the
 // metric's own counts (decodeCounts), so that restoring a state of
-// gigabytes takes no copy of it. slotsOf returns, for a header, the number
-// of counts the state must hold, or false if the header's sizes are out of
-// range. It allocates nothing.
-func parseState(b []byte, magic string, slotsOf func(header) (int, bool)) (header, []byte, error) {
+// gigabytes takes no copy of it. It allocates nothing.
+func parseState(b []byte, k kind) (header, []byte, error) {
 	var h header
 	if len(b) < headerSize+checksumSize {
 		return h, nil, fmt.Errorf("%w: %d bytes, shorter than any state", ErrFormat, len(b))
 	}
-	if err := checkMagic(b, magic); err != nil {
+	if err := checkMagic(b, k.magic); err != nil {
 		return h, nil, err
 	}
 	body := len(b) - checksumSize
 	if got, want := crc32.Checksum(b[:body], castagnoli), binary.LittleEndian.Uint32(b[body:]); got != want {
 		return h, nil, fmt.Errorf("%w: checksum %08x, the data's %08x (truncated or corrupt)", ErrFormat, want, got)
 	}
-	h, n, err := parseHeader(b[:headerSize], slotsOf)
+	h, n, err := parseHeader(b[:headerSize], k)
 	if err != nil {
 		return h, nil, err
 	}
@@ -93,12 +91,12 @@ func checkMagic(b []byte, magic string) error {
 
 // parseHeader decodes the fields of a state's 40-byte header after its
 // magic and version, and returns it with the number of counts it calls
-// for, or an ErrFormat error for fields no metric writes: an unknown
-// element type or flags, a NaN threshold, a threshold without its flag,
-// sizes out of range (slotsOf), a vector count of 2^63 or more. The sizes
-// are checked against MaxComponents and MaxCounters (by slotsOf) before
-// anything is sized by them.
-func parseHeader(b []byte, slotsOf func(header) (int, bool)) (header, int, error) {
+// for, or an ErrFormat error for fields no metric of kind k writes: an
+// unknown element type or flags, a NaN threshold, a threshold without its
+// flag, sizes out of range, a vector count of 2^63 or more. The sizes are
+// checked against MaxComponents and MaxCounters before anything is sized
+// by them.
+func parseHeader(b []byte, k kind) (header, int, error) {
 	var h header
 	h.tag = b[5]
 	if elementName(h.tag) == "unknown" {
@@ -124,7 +122,7 @@ func parseHeader(b []byte, slotsOf func(header) (int, bool)) (header, int, error
 		return h, 0, fmt.Errorf("%w: vector count %d is negative as an int64", ErrFormat, vectors)
 	}
 	h.components, h.features, h.vectors = int(components), int(features), int64(vectors)
-	n, ok := slotsOf(h)
+	n, ok := k.stateCounters(h)
 	if !ok {
 		return h, 0, fmt.Errorf("%w: %d components, %d features: not a state of this metric", ErrFormat, h.components, h.features)
 	}
@@ -170,6 +168,93 @@ func checkConfig(got, want header) error {
 	return nil
 }
 
+// appendBinary appends the binary state of c to b.
+func (c *core[T, K]) appendBinary(b []byte) ([]byte, error) {
+	if c == nil {
+		return b, c.errNil()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := c.config()
+	h.vectors = c.vectors
+	return appendState(b, kindOf[K]().magic, h, c.countsLocked()), nil
+}
+
+func (c *core[T, K]) marshalBinary() ([]byte, error) {
+	if c == nil {
+		return nil, c.errNil()
+	}
+	return c.appendBinary(make([]byte, 0, headerSize+8*c.counters()+checksumSize))
+}
+
+// unmarshalBinary replaces c's state with the state b, which must be
+// complete, intact and consistent (no count without a vector) and of a
+// metric of c's configuration; otherwise it returns an ErrFormat or
+// ErrMismatch error and leaves c unchanged. The counts are decoded
+// straight into c's: nothing is allocated, whatever the state's size.
+func (c *core[T, K]) unmarshalBinary(b []byte) error {
+	if c == nil {
+		return c.errNil()
+	}
+	h, raw, err := parseState(b, kindOf[K]())
+	if err != nil {
+		return err
+	}
+	if err := checkConfig(h, c.config()); err != nil {
+		return err
+	}
+	limit, err := checkCounts(raw, h.vectors, 0)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	decodeCounts(c.countsLocked(), raw)
+	c.vectors = h.vectors
+	c.limit = limit
+	return nil
+}
+
+// readPieceBytes is the size of the pieces readFrom reads a state in.
+const readPieceBytes = 128 << 10
+
+// readFrom reads a state from r to its end into c, which must be empty
+// (FeatureActivity.ReadFrom says the rest).
+func (c *core[T, K]) readFrom(r io.Reader) (int64, error) {
+	if c == nil {
+		return 0, c.errNil()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.vectors != 0 || c.limit != 0 {
+		return 0, fmt.Errorf("%w: ReadFrom into a metric that has counted %d vectors; read the state into a new one and Merge it", ErrConfig, c.vectors)
+	}
+	sr := stateReader{r: r}
+	h, n, err := sr.header(kindOf[K]())
+	if err != nil {
+		return sr.read, err
+	}
+	mismatch := checkConfig(h, c.config())
+	into := c.countsLocked()
+	if mismatch != nil {
+		into = nil // read to the checksum, kept nowhere
+	}
+	limit, err := sr.counts(into, n, h.vectors)
+	if err == nil {
+		err = sr.end()
+	}
+	if err == nil {
+		err = mismatch
+	}
+	if err != nil {
+		clear(c.counts) // as it was: empty
+		return sr.read, err
+	}
+	c.vectors = h.vectors
+	c.limit = limit
+	return sr.read, nil
+}
+
 // stateReader reads a state from a stream, a piece at a time, keeping its
 // running checksum and the bytes read.
 type stateReader struct {
@@ -196,15 +281,15 @@ func (sr *stateReader) full(p []byte, what string) error {
 
 // header reads and checks the 40-byte header: magic, version, and the
 // fields parseHeader checks.
-func (sr *stateReader) header(magic string, slotsOf func(header) (int, bool)) (header, int, error) {
+func (sr *stateReader) header(k kind) (header, int, error) {
 	var b [headerSize]byte
 	if err := sr.full(b[:], "its header"); err != nil {
 		return header{}, 0, err
 	}
-	if err := checkMagic(b[:], magic); err != nil {
+	if err := checkMagic(b[:], k.magic); err != nil {
 		return header{}, 0, err
 	}
-	return parseHeader(b[:], slotsOf)
+	return parseHeader(b[:], k)
 }
 
 // counts reads n counts, decoding them into into unless it is nil, and

@@ -44,10 +44,7 @@ func TestBinaryRoundTrip(t *testing.T) {
 	for _, components := range []int{0, 1, 4} {
 		m, _ := NewL0Norm[float32](components)
 		a, _ := NewFeatureActivity[float32](components, 9)
-		shape := []int{6, 9}
-		if components > 0 {
-			shape = []int{6, components, 9}
-		}
+		shape := shapeOf(6, components, 9)
 		x := randomData[float32](rng, product(shape))
 		require.NoError(t, m.Update(x, shape...))
 		require.NoError(t, a.Update(x, shape...))

@@ -11,7 +11,8 @@
 // element type is any kernel.Element: float32, float64, kernel.Float16,
 // kernel.BFloat16, and the signed and unsigned integers of 8 to 64 bits.
 //
-// What counts is the metric's Rule, given once at construction:
+// What counts is the metric's Rule, given once at construction as an Option
+// of its constructor:
 //
 //	NonZero()      x != 0   (the default) for the float types +0 and -0 are
 //	                        zero and NaN, ±Inf and subnormals are not, as
@@ -22,8 +23,8 @@
 //
 // as in NewFeatureActivity[float32](0, 16384, metric.AbsAbove(1e-5)). The
 // thresholds are compared exactly, on the bits; NaN never counts.
-// NewL0NormAbove and NewFeatureActivityAbove are the Above constructors of
-// earlier releases.
+// NewL0NormAbove and NewFeatureActivityAbove, the Above constructors of
+// earlier releases, are deprecated: an Option serves every rule.
 //
 // # L0Norm
 //
@@ -50,15 +51,19 @@
 // # Sparse activations
 //
 // Top-k and batch-top-k SAEs give, per vector, k feature indices and their
-// values rather than a dense row. UpdateTopK takes them as torch.topk
-// returns them ([batch, k] or [batch, components, k] indices, values of the
-// same shape, or nil values: every entry counts), UpdateEntries as a list
-// of (feature, value) entries with the number of vectors they came from;
-// both take an *L0Norm or a *FeatureActivity (the Sparse interface) and any
-// index type of kernel.Index (int32, int64, uint16, uint32):
+// values rather than a dense row. UpdateSparse takes them as torch.topk
+// returns them, in a TopK: [Batch, K] or [Batch, Components, K] indices,
+// values of the same shape, or nil values (every entry counts);
+// UpdateEntries takes a list of (feature, value) entries with the number of
+// vectors they came from. Both take an *L0Norm or a *FeatureActivity (the
+// Sparse interface) and any index type of kernel.Index (int32, int64,
+// uint16, uint32):
 //
 //	a, _ := metric.NewFeatureActivity[float32](0, 16384)
-//	_ = metric.UpdateTopK(a, topkIndices, topkValues, batch, 64)
+//	_ = metric.UpdateSparse(a, metric.TopK[float32, int64]{Index: indices, Values: values, Batch: batch, K: 64})
+//
+// UpdateTopK(a, indices, values, batch, 64) is the same call with the sizes
+// as a shape.
 //
 // A sparse batch leaves a metric in exactly the state its dense batch
 // leaves it (the same MarshalBinary bytes): an entry counts by the metric's
@@ -98,12 +103,11 @@
 // the lock: its scratch would be the size of the state, larger than the
 // batch.) The scratch counters an Update takes are never more than the
 // batch's own bytes plus 8 bytes per component, and come from pools, so
-// that a steady stream of Updates does not allocate. L0Norm.Merge reads
-// the other metric under its lock and adds under the receiver's, never
-// holding both; FeatureActivity.Merge holds both, taken in the order of
-// the metrics' addresses, and adds the other's counts straight from its
-// state, with no copy of them. Either way merges in opposite directions
-// cannot deadlock, and merging a metric with itself doubles it.
+// that a steady stream of Updates does not allocate. Merge holds both
+// metrics' locks, taken in the order of the metrics' addresses, and adds
+// the other's counts straight from its state, with no copy of them:
+// merges in opposite directions cannot deadlock, and merging a metric with
+// itself doubles it.
 //
 // # Merging and the binary format
 //

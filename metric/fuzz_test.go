@@ -96,10 +96,7 @@ func elementsOf[T kernel.Element](b []byte) []T {
 }
 
 func fuzzUpdate[T kernel.Float](t *testing.T, x []T, batch, components, features int) {
-	shape := []int{batch, features}
-	if components > 0 {
-		shape = []int{batch, components, features}
-	}
+	shape := shapeOf(batch, components, features)
 	m, _ := NewL0Norm[T](components)
 	above, _ := NewL0NormAbove[T](components, 0.5)
 	abs, _ := NewL0Norm[T](components, AbsAbove(0.5))
@@ -186,10 +183,7 @@ func FuzzSparse(f *testing.F) {
 func fuzzSparse[T kernel.Float](t *testing.T, x []T, batch, components, features int, rule uint8, seed []byte) {
 	cases := sparseCases[T]()
 	c := cases[int(rule)%len(cases)]
-	shape := []int{batch, features}
-	if components > 0 {
-		shape = []int{batch, components, features}
-	}
+	shape := shapeOf(batch, components, features)
 	n := product(shape)
 	if len(x) < n {
 		return

@@ -104,7 +104,7 @@ func (h *Histogram) add(c uint64, floors *[HistogramBins + 1]uint64) {
 // number of vectors. Before any vector it returns ErrNoVectors.
 func (a *FeatureActivity[T]) Histogram() (Histogram, error) {
 	h := Histogram{Edges: histogramEdges()}
-	err := a.read(func(counts []uint64, vectors int64) {
+	err := a.core().read("Histogram", func(counts []uint64, vectors int64) {
 		floors := histogramFloors(vectors)
 		for _, c := range counts {
 			h.add(c, &floors)

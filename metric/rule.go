@@ -9,9 +9,9 @@ import (
 // Rule is what a metric counts as an active feature: an element that is not
 // zero (NonZero, the default), one greater than a threshold (Above), or one
 // whose absolute value is greater than a threshold (AbsAbove). A metric
-// takes its rule once, at construction (NewL0Norm, NewFeatureActivity); its
-// binary state carries it, and Merge and UnmarshalBinary accept only a
-// state of the same rule.
+// takes its rule once, at construction, as an Option (NewL0Norm,
+// NewFeatureActivity); its binary state carries it, and Merge and
+// UnmarshalBinary accept only a state of the same rule.
 //
 // The thresholded rules are for the float element types, and compare each
 // element with the threshold exactly, as real numbers: NaN elements never
@@ -86,18 +86,6 @@ func (r Rule) check() error {
 		return fmt.Errorf("%w: %s: the threshold is NaN", ErrConfig, r)
 	}
 	return nil
-}
-
-// oneRule returns the rule of a constructor's optional rule argument:
-// NonZero without one, the one given, an ErrConfig error for more.
-func oneRule(rules []Rule) (Rule, error) {
-	switch len(rules) {
-	case 0:
-		return NonZero(), nil
-	case 1:
-		return rules[0], rules[0].check()
-	}
-	return Rule{}, fmt.Errorf("%w: %d rules given; a metric counts by one", ErrConfig, len(rules))
 }
 
 // The binary format's flags byte: bit 0 when the rule has a threshold (in

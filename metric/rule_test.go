@@ -147,8 +147,32 @@ func TestNegativeZeroThreshold(t *testing.T) {
 
 		// Rules compare by value: one built with a -0 field merges too.
 		b, _ := NewFeatureActivity[float32](0, 3, rule(0))
-		b.counter.rule.threshold = negZero
+		b.core().counter.rule.threshold = negZero
 		require.NoError(t, a.Merge(b))
 		assert.True(t, rule(negZero).same(Rule{rule(0).kind, negZero}))
+	}
+}
+
+// TestOptions: a Rule is an Option; no rule is NonZero; more than one rule
+// (even the same twice) and a nil Option are ErrConfig errors.
+func TestOptions(t *testing.T) {
+	m, err := NewL0Norm[float32](0)
+	require.NoError(t, err)
+	assert.Equal(t, NonZero(), m.Rule())
+	options := []Option{AbsAbove(0.5)}
+	a, err := NewFeatureActivity[float32](2, 3, options...)
+	require.NoError(t, err)
+	assert.Equal(t, AbsAbove(0.5), a.Rule())
+	for name, options := range map[string][]Option{
+		"two rules":      {Above(1), AbsAbove(1)},
+		"one rule twice": {NonZero(), NonZero()},
+		"nil":            {nil},
+		"rule and nil":   {Above(1), nil},
+		"NaN":            {Above(math.NaN())},
+	} {
+		_, err := NewL0Norm[float32](0, options...)
+		assert.ErrorIs(t, err, ErrConfig, "L0Norm, %s", name)
+		_, err = NewFeatureActivity[float32](0, 4, options...)
+		assert.ErrorIs(t, err, ErrConfig, "FeatureActivity, %s", name)
 	}
 }
