@@ -85,9 +85,12 @@ func (r *Report) describeTotal() {
 	}
 	r.Shape = append(r.Shape, int64(c.Features))
 	var parts []string
-	for _, f := range []string{input.NPY, input.Safetensors, input.TopK, input.State} {
+	for _, f := range []string{input.NPY, input.Safetensors, input.TopK, input.Delphi, input.State} {
 		if n := r.formats[f]; n > 0 {
-			name := map[string]string{input.NPY: ".npy", input.Safetensors: "safetensors", input.TopK: "top-k safetensors", input.State: "state"}[f]
+			name := map[string]string{input.NPY: ".npy", input.Safetensors: "safetensors", input.TopK: "top-k safetensors", input.Delphi: "delphi cache", input.State: "state"}[f]
+			if n > 1 && f == input.Delphi {
+				name += "s"
+			}
 			if n > 1 && f == input.State {
 				name += "s"
 			}
