@@ -169,7 +169,7 @@ func openDelphiDir(dir string, o Options) (*Input, error) {
 	for _, e := range entries {
 		start, end, ok := parseSplitName(e.Name())
 		if !ok {
-			if e.IsDir() && len(caches) <= maxListedTensors && holdsSplits(filepath.Join(dir, e.Name())) {
+			if e.IsDir() && len(caches) < maxListedTensors+1 && holdsSplits(filepath.Join(dir, e.Name())) {
 				caches = append(caches, e.Name())
 			}
 			continue
@@ -178,7 +178,11 @@ func openDelphiDir(dir string, o Options) (*Input, error) {
 	}
 	if len(d.splits) == 0 {
 		if len(caches) > 0 {
-			return nil, fmt.Errorf("is a directory of delphi latent caches, one per hookpoint: give one of %s", listNames(caches))
+			more := ""
+			if len(caches) > maxListedTensors {
+				caches, more = caches[:maxListedTensors], ", and more"
+			}
+			return nil, fmt.Errorf("is a directory of delphi latent caches, one per hookpoint: give one of %s%s", listNames(caches), more)
 		}
 		return nil, errors.New("is a directory")
 	}
@@ -784,18 +788,11 @@ func cmpInt(a, b int64) int {
 	return 0
 }
 
-// listNames lists names, at most maxListedTensors of them.
+// listNames lists names, as messages show them.
 func listNames(names []string) string {
-	var b strings.Builder
+	shown := make([]string, len(names))
 	for i, n := range names {
-		if i == maxListedTensors {
-			fmt.Fprintf(&b, ", and %d more", len(names)-i)
-			break
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(DisplayName(n))
+		shown[i] = DisplayName(n)
 	}
-	return b.String()
+	return strings.Join(shown, ", ")
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"math/bits"
 
 	"github.com/sparsekit/l0/kernel"
 	"github.com/sparsekit/l0/metric"
@@ -80,7 +81,7 @@ func (t *typed[T]) AddCounts(rows int64, features, positions []uint64) error {
 		}
 	}
 	for _, n := range positions {
-		if n > uint64(rows)*uint64(c.Features) {
+		if hi, most := bits.Mul64(uint64(rows), uint64(c.Features)); hi == 0 && n > most {
 			return fmt.Errorf("AddCounts: a position counted %d times in %d rows of %d features", n, rows, c.Features)
 		}
 	}
