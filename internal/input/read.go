@@ -59,7 +59,7 @@ type Worker struct {
 	values  []uint64 // a top-k pair's values
 	wide    []uint64 // a top-k pair's indices widened
 
-	delphiFeatures, delphiPositions []uint64 // a delphi cache's counts of a range
+	delphi delphiScratch // a delphi cache's counts of a range
 }
 
 // NewWorker returns a Worker that reads as c says.
