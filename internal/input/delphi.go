@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -69,9 +70,8 @@ const maxConfigBytes = 1 << 20
 const maxNoTokenPositions = 1 << 16
 
 // delphiBatchBytes bounds the bytes of entries read and counted at once:
-// read(2) copies them into a core's L2 cache, where they are counted. On
-// the benchmark's cache (BenchmarkDelphiCache), 256 KiB batches took NN%
-// less time than 2 MiB ones.
+// read(2) copies them into a core's L2 cache, where they are counted (a
+// buffer of 2 MiB left them in L3, and the count waited on its loads).
 const delphiBatchBytes = 256 << 10
 
 // delphiConfig is what l0 reads of delphi's config.json.
@@ -176,7 +176,7 @@ func openDelphiDir(dir string, o Options) (*Input, error) {
 	for _, e := range entries {
 		start, end, ok := parseSplitName(e.Name())
 		if !ok {
-			if e.IsDir() && len(caches) < maxListedTensors+1 && holdsSplits(filepath.Join(dir, e.Name())) {
+			if e.Type()&(fs.ModeDir|fs.ModeSymlink) != 0 && len(caches) < maxListedTensors+1 && holdsSplits(filepath.Join(dir, e.Name())) {
 				caches = append(caches, e.Name())
 			}
 			continue
