@@ -74,6 +74,10 @@ const maxNoTokenPositions = 1 << 16
 // buffer of 2 MiB left them in L3, and the count waited on its loads).
 const delphiBatchBytes = 256 << 10
 
+// maxLatent bounds the latents a split's name may give, far above any
+// width l0 counts (MaxTopKCounters), so that no sum of them overflows.
+const maxLatent = 1 << 62
+
 // delphiConfig is what l0 reads of delphi's config.json.
 type delphiConfig struct {
 	NTokens     json.Number `json:"n_tokens"`
@@ -134,7 +138,7 @@ func parseSplitName(base string) (start, end int64, ok bool) {
 	}
 	start, err1 := strconv.ParseInt(a, 10, 64)
 	end, err2 := strconv.ParseInt(b, 10, 64)
-	if err1 != nil || err2 != nil || end < start {
+	if err1 != nil || err2 != nil || end < start || end >= maxLatent {
 		return 0, 0, false
 	}
 	return start, end, true
@@ -222,20 +226,7 @@ func openDelphiDir(dir string, o Options) (*Input, error) {
 			n, len(d.splits), DisplayName(d.splits[0].name), DisplayName(d.splits[len(d.splits)-1].name))
 	}
 	for _, s := range d.splits {
-		f, err := os.Open(filepath.Join(dir, s.name))
-		if err != nil {
-			d.Close()
-			return nil, fmt.Errorf("%s: %w", DisplayName(s.name), Pathless(err))
-		}
-		s.file, s.src = f, f
-		info, err := f.Stat()
-		if err == nil && !info.Mode().IsRegular() {
-			err = errors.New("not a regular file")
-		}
-		if err == nil {
-			err = s.readHeader(info.Size())
-		}
-		if err != nil {
+		if err := s.open(filepath.Join(dir, s.name)); err != nil {
 			d.Close()
 			return nil, fmt.Errorf("%s: %w", DisplayName(s.name), Pathless(err))
 		}
@@ -305,10 +296,12 @@ func delphiOptions(o Options) error {
 // zero config.
 func readDelphiConfig(path string) (delphiConfig, error) {
 	var c delphiConfig
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
+	if err := regularFile(path); errors.Is(err, os.ErrNotExist) {
 		return c, nil
+	} else if err != nil {
+		return c, fmt.Errorf("config.json: %w", Pathless(err))
 	}
+	f, err := os.Open(path)
 	if err != nil {
 		return c, fmt.Errorf("config.json: %w", Pathless(err))
 	}
@@ -339,6 +332,40 @@ func configInt(c delphiConfig, field string, n json.Number) (int64, bool, error)
 		return 0, false, fmt.Errorf("config.json: %s is %s: want a positive integer", field, n)
 	}
 	return v, true, nil
+}
+
+// open opens a split's file, a regular file (a named pipe would block the
+// open), and reads its header.
+func (s *delphiSplit) open(path string) error {
+	if err := regularFile(path); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	s.file, s.src = f, f
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !info.Mode().IsRegular() {
+		return errors.New("not a regular file")
+	}
+	return s.readHeader(info.Size())
+}
+
+// regularFile returns an error unless path is a regular file (links
+// followed).
+func regularFile(path string) error {
+	info, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return err
+	case !info.Mode().IsRegular():
+		return errors.New("not a regular file")
+	}
+	return nil
 }
 
 // readHeader reads a split's safetensors header from its file of size
@@ -442,7 +469,7 @@ func (d *delphiRows) setUp(in *Input, config delphiConfig, o Options) error {
 	}
 	d.skip = int64(o.Skip)
 	last := d.splits[len(d.splits)-1]
-	features := last.end - d.splits[0].base + 1
+	features := last.end - d.splits[0].base + 1 // below 2^62 + 1: parseSplitName
 	if len(d.splits) == 1 && d.dir == "" {
 		features = last.end - last.start + 1
 	}

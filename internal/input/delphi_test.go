@@ -158,3 +158,21 @@ func BenchmarkDelphiCount16(b *testing.B) {
 		}
 	}
 }
+
+// TestDelphiNotRegular checks that a split or a config.json that is not a
+// regular file (a named pipe, whose open would block) is an error, not a
+// hang.
+func TestDelphiNotRegular(t *testing.T) {
+	for _, name := range []string{"0_0.safetensors", "config.json"} {
+		dir := t.TempDir()
+		if name != "0_0.safetensors" {
+			writeSplit(t, filepath.Join(dir, "0_0.safetensors"), []uint16{0, 0, 0}, []uint16{0x3c00}, []int64{1}, 1, 1)
+		}
+		if err := mkfifo(filepath.Join(dir, name)); err != nil {
+			t.Skip("no named pipes here:", err)
+		}
+		if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("%s a named pipe: %v", name, err)
+		}
+	}
+}
