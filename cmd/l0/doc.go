@@ -136,6 +136,10 @@
 // counters are paid for by a claim, not by bytes), and any cache up to
 // 134,217,728 latents (2^27; 2^26 on 32-bit machines).
 //
+// In -json a cache's "format" is "delphi", its "shape" [sequences, ctx,
+// latents] and its "dtype" "F16"; "positions" and "l0_by_position" are
+// there as with -positions.
+//
 // A cache joins a total as any input: with a float16 array of its
 // positions and features read with -positions, another cache, or a state.
 // Its splits are read at offsets with read(2) (-mmap does not apply), and
@@ -238,8 +242,8 @@
 //
 // A delphi cache costs, per worker, its counters (8 bytes per latent and
 // per position), 1 MiB of counts for uint16 locations, a 256 KiB buffer of
-// entries, and two buffers of 2 MiB of tokens to compare (at least a
-// sequence's).
+// entries, and two buffers of 256 KiB of tokens to compare (at least a
+// sequence's each).
 //
 // A 3-D array may have up to 16,777,216 components or positions
 // (metric.MaxComponents), and up to 65,536 when its vectors have no

@@ -894,7 +894,7 @@ func (d *delphiRows) sequencesFrom() string {
 // sequences [from, to).
 func (d *delphiRows) compareTokens(w *Worker, from, to int64) error {
 	rowBytes := d.ctx * 8
-	batch := max(1, int64(w.c.BufferBytes)/rowBytes)
+	batch := max(1, int64(min(w.c.BufferBytes, delphiBatchBytes))/rowBytes)
 	first := d.splits[0]
 	for row := from; row < to; {
 		n := min(batch, to-row)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math/bits"
+	"sync"
 
 	"github.com/sparsekit/l0/kernel"
 	"github.com/sparsekit/l0/metric"
@@ -38,6 +39,33 @@ type CountsAdder interface {
 // entry counted by its table counts exactly as the dense array's element
 // would.
 func Float16Counted(rule metric.Rule) (*[1 << 16]bool, error) {
+	countedMu.Lock()
+	defer countedMu.Unlock()
+	if table, ok := countedTables[rule]; ok {
+		return table, nil
+	}
+	table, err := float16Counted(rule)
+	if err == nil {
+		if len(countedTables) == maxCountedTables {
+			clear(countedTables)
+		}
+		countedTables[rule] = table
+	}
+	return table, err
+}
+
+// The tables Float16Counted made, by rule: a run has one rule, and each
+// of its caches would otherwise make the same table again (an Update of
+// 65,536 elements, and 1 MiB of counters). A few rules are kept, of
+// whatever process (a test's) calls with many.
+var (
+	countedMu     sync.Mutex
+	countedTables = map[metric.Rule]*[1 << 16]bool{}
+)
+
+const maxCountedTables = 8
+
+func float16Counted(rule metric.Rule) (*[1 << 16]bool, error) {
 	m, err := metric.NewFeatureActivity[kernel.Float16](0, 1<<16, rule)
 	if err != nil {
 		return nil, err
