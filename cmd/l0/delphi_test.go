@@ -261,3 +261,20 @@ func TestDelphiSplitAlone(t *testing.T) {
 		t.Errorf("-sparse with a cache: status %d, stderr %q", status, errs)
 	}
 }
+
+// TestDelphiAfterBad checks that a bad cache leaves nothing behind in the
+// worker that counted it: the good cache counted next, by the same
+// worker, reports numpy's numbers.
+func TestDelphiAfterBad(t *testing.T) {
+	t.Parallel()
+	e := loadDelphi(t)
+	good := e.Runs[0]
+	for _, bad := range []string{"bad_latent", "bad_order", "bad_position"} {
+		out, errs, status := runL0("-json", "-j", "1", filepath.Join(delphiDir, bad), filepath.Join(delphiDir, good.Args[0]))
+		reports := decodeLines(t, out)
+		if status != 1 || !strings.HasPrefix(errs, "l0: "+filepath.Join(delphiDir, bad)+": ") || len(reports) != 1 {
+			t.Fatalf("%s then %s: status %d, stderr %q, stdout %q", bad, good.Args[0], status, errs, out)
+		}
+		checkPositions(t, bad+" then "+good.Args[0], reports[0], good.Expect.positionExpectation)
+	}
+}

@@ -706,7 +706,7 @@ func zeroed(p []uint64, n int) []uint64 {
 
 // countSplit counts the entries of the sequences [from, to) of a split
 // into the worker's counts of each feature and position.
-func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64) error {
+func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64) (err error) {
 	lo, err := s.lowerBound(from, d.sequences)
 	if err != nil {
 		return err
@@ -733,6 +733,16 @@ func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64) error
 	fast := !s.wide && c.skip == 0
 	if fast && x.latents16 == nil {
 		x.latents16, x.positions16 = new([1 << 16]uint64), new([1 << 16]uint64)
+	}
+	if fast {
+		defer func() {
+			if err != nil {
+				// The entries counted before the error: the next range
+				// (of another input, maybe) starts from zero.
+				clear(x.latents16[:])
+				clear(x.positions16[:])
+			}
+		}()
 	}
 	// Batches of entries that stay in a core's L2 cache from the copy to
 	// the count (the buffer's size if it is smaller).
