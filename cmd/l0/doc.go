@@ -142,9 +142,10 @@
 //
 // A cache joins a total as any input: with a float16 array of its
 // positions and features read with -positions, another cache, or a state.
-// Its splits are read at offsets with read(2) (-mmap does not apply), and
-// counted by ranges of sequences, in parallel: a range is found in each
-// split by a binary search of its sorted locations.
+// Its splits are read at offsets, with read(2) in batches of 256 KiB (that
+// stay in a core's cache from the copy to the count), or with -mmap in
+// mapped windows, and counted by ranges of sequences, in parallel: a range
+// is found in each split by a binary search of its sorted locations.
 //
 // A bad cache is an error that names the directory, and the split file,
 // the entry (its index and its sequence, position and latent) or the

@@ -658,6 +658,7 @@ func (s *delphiSplit) entryError(i int64, l location, format string, args ...any
 
 // delphiScratch is a worker's counts of a range of sequences of a cache.
 type delphiScratch struct {
+	other *window.Reader // the windows read beside the worker's
 	features, positions []uint64
 	// The counts of uint16 locations, indexed by their latent and position
 	// as they are (no bounds to check): added to features and positions
@@ -692,6 +693,16 @@ func (d *delphiRows) count(w *Worker, from, to int64, get func() (tally.Tally, e
 		return fmt.Errorf("a tally of %s takes no counts", c.Describe())
 	}
 	return adder.AddCounts(to-from, x.features, x.positions[d.skip:])
+}
+
+// second returns the worker's second reader of windows, with the budget
+// of read bytes (and the worker's mapped windows).
+func (x *delphiScratch) second(w *Worker, read int) *window.Reader {
+	if x.other == nil {
+		x.other = window.NewReader(nil, read, w.c.MapBytes)
+	}
+	x.other.SetBudget(read, w.c.MapBytes)
+	return x.other
 }
 
 // zeroed returns p as n zeroed counts, grown if need be.
@@ -744,42 +755,52 @@ func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64) (err 
 			}
 		}()
 	}
-	// Batches of entries that stay in a core's L2 cache from the copy to
-	// the count (the buffer's size if it is smaller).
+	// Windows of entries read into a buffer that stays in a core's L2
+	// cache from the copy to the count (the buffer's size if it is
+	// smaller), or with -mmap mapped windows of the page cache: the
+	// locations' windows, and in each the activations of its entries.
 	locBytes := s.locationBytes()
-	batch := max(1, int64(min(w.c.BufferBytes, delphiBatchBytes))/(locBytes+2))
-	w.buf = rows.Grow(w.buf, min(batch, hi-lo)*locBytes)
-	w.values = rows.Grow(w.values, min(batch, hi-lo)*2)
+	read := int(min(w.c.BufferBytes, delphiBatchBytes))
+	w.windows.SetBudget(max(1, read*int(locBytes)/int(locBytes+2)), w.c.MapBytes)
+	w.windows.Reset(s.src)
+	acts := x.second(w, read)
+	acts.Reset(s.src)
 	// The split's latents' counts: its relative latents index them.
 	latents := x.features[s.base : s.base+s.end-s.start+1]
-	for i := lo; i < hi; {
-		n := min(batch, hi-i)
-		locs := rows.Bytes(w.buf)[:n*locBytes]
-		acts := rows.Bytes(w.values)[:n*2]
-		if err := s.readAt(locs, s.locations, i*locBytes); err != nil {
-			return err
+	offset := s.header.DataOffset()
+	locLayout := window.Layout{Offset: offset + s.locations.Begin, RowBytes: locBytes, Rows: s.entries, ElemSize: int(locBytes / 3)}
+	actLayout := window.Layout{Offset: offset + s.activations.Begin, RowBytes: 2, Rows: s.entries, ElemSize: 2}
+	i := lo
+	var flaw error
+	err = w.windows.Rows(locLayout, lo, hi, func(n int64, locs []byte) error {
+		done := int64(0)
+		return acts.Rows(actLayout, i, i+n, func(m int64, a []byte) error {
+			l := locs[done*locBytes : (done+m)*locBytes]
+			w.beforeBatch(d.in)
+			var bad int
+			switch {
+			case fast:
+				bad = c.count16(rows.As[uint16](l), rows.As[uint16](a), d.counted, x.latents16, x.positions16)
+			case s.wide:
+				bad = countEntries(&c, rows.As[uint32](l), rows.As[uint16](a), d.counted, latents, x.positions)
+			default:
+				bad = countEntries(&c, rows.As[uint16](l), rows.As[uint16](a), d.counted, latents, x.positions)
+			}
+			if bad >= 0 {
+				flaw = d.entryFlaw(s, &c, l, i, int64(bad))
+				return flaw
+			}
+			c.prev, c.havePrev = s.location(l, m-1), true
+			w.read(m * (locBytes + 2))
+			i, done = i+m, done+m
+			return nil
+		})
+	})
+	if err != nil {
+		if err != flaw {
+			err = fmt.Errorf("%s: %w", DisplayName(s.name), err)
 		}
-		if err := s.readAt(acts, s.activations, i*2); err != nil {
-			return err
-		}
-		w.beforeBatch(d.in)
-		rows.ToHost(locs, int(locBytes/3))
-		rows.ToHost(acts, 2)
-		var bad int
-		switch {
-		case fast:
-			bad = c.count16(rows.As[uint16](locs), rows.As[uint16](acts), d.counted, x.latents16, x.positions16)
-		case s.wide:
-			bad = countEntries(&c, rows.As[uint32](locs), rows.As[uint16](acts), d.counted, latents, x.positions)
-		default:
-			bad = countEntries(&c, rows.As[uint16](locs), rows.As[uint16](acts), d.counted, latents, x.positions)
-		}
-		if bad >= 0 {
-			return d.entryFlaw(s, &c, locs, i, int64(bad))
-		}
-		c.prev, c.havePrev = s.location(locs, n-1), true
-		w.read(n * (locBytes + 2))
-		i += n
+		return err
 	}
 	if fast {
 		// latents16 holds counts for the latents up to the split's width
@@ -904,30 +925,45 @@ func (d *delphiRows) sequencesFrom() string {
 // sequences [from, to).
 func (d *delphiRows) compareTokens(w *Worker, from, to int64) error {
 	rowBytes := d.ctx * 8
-	batch := max(1, int64(min(w.c.BufferBytes, delphiBatchBytes))/rowBytes)
+	read := int(min(w.c.BufferBytes, delphiBatchBytes))
 	first := d.splits[0]
-	for row := from; row < to; {
-		n := min(batch, to-row)
-		w.buf = rows.Grow(w.buf, n*rowBytes)
-		w.values = rows.Grow(w.values, n*rowBytes)
-		want := rows.Bytes(w.buf)[:n*rowBytes]
-		got := rows.Bytes(w.values)[:n*rowBytes]
-		if err := first.readAt(want, first.tokens, row*rowBytes); err != nil {
-			return err
-		}
+	other := w.delphi.second(w, read)
+	layout := func(s *delphiSplit) window.Layout {
+		return window.Layout{Offset: s.header.DataOffset() + s.tokens.Begin, RowBytes: rowBytes, Rows: d.sequences, ElemSize: 8}
+	}
+	w.windows.SetBudget(read, w.c.MapBytes)
+	w.windows.Reset(first.src)
+	var flaw error
+	err := w.windows.Rows(layout(first), from, to, func(n int64, want []byte) error {
+		row := from
 		for _, s := range d.splits[1:] {
-			if err := s.readAt(got, s.tokens, row*rowBytes); err != nil {
-				return err
-			}
-			if !bytes.Equal(want, got) {
-				at := firstDifference(want, got) / 8
-				return fmt.Errorf("the tokens of %s and %s differ at [%d, %d]: the splits of one cache hold the same tokens", DisplayName(first.name), DisplayName(s.name), row+at/d.ctx, at%d.ctx)
+			other.Reset(s.src)
+			done := int64(0)
+			err := other.Rows(layout(s), row, row+n, func(m int64, got []byte) error {
+				w.beforeBatch(d.in)
+				if part := want[done*rowBytes : (done+m)*rowBytes]; !bytes.Equal(part, got) {
+					at := firstDifference(part, got) / 8
+					flaw = fmt.Errorf("the tokens of %s and %s differ at [%d, %d]: the splits of one cache hold the same tokens", DisplayName(first.name), DisplayName(s.name), row+done+at/d.ctx, at%d.ctx)
+					return flaw
+				}
+				done += m
+				return nil
+			})
+			if err != nil {
+				if err != flaw {
+					flaw = fmt.Errorf("%s: %w", DisplayName(s.name), err)
+				}
+				return flaw
 			}
 		}
 		w.read(int64(len(d.splits)) * n * rowBytes)
-		row += n
+		from += n
+		return nil
+	})
+	if err != nil && err != flaw {
+		err = fmt.Errorf("%s: %w", DisplayName(first.name), err) // first's tokens: they changed
 	}
-	return nil
+	return err
 }
 
 func firstDifference(a, b []byte) int64 {
