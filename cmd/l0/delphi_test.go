@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sparsekit/l0/internal/input"
 )
 
 // delphiDir holds the delphi latent caches gen_delphi.py wrote with numpy,
@@ -276,5 +278,33 @@ func TestDelphiAfterBad(t *testing.T) {
 			t.Fatalf("%s then %s: status %d, stderr %q, stdout %q", bad, good.Args[0], status, errs, out)
 		}
 		checkPositions(t, bad+" then "+good.Args[0], reports[0], good.Expect.positionExpectation)
+	}
+}
+
+// TestDelphiShrunkSplit checks that a split truncated while it is counted,
+// read or mapped, is an error naming the cache and the split. (A mapped
+// page the truncation cut reads as zeros past the end, which here makes
+// an entry repeated: an error too, if not the one that says why.)
+func TestDelphiShrunkSplit(t *testing.T) {
+	t.Parallel()
+	for _, mmap := range []string{"-mmap=false", "-mmap"} {
+		dir := copyCache(t, "cache", "")
+		split := filepath.Join(dir, "33_65.safetensors")
+		tune := func(o *options) {
+			tiny(64, 4096, 1<<30)(o) // 8 entries a batch
+			o.beforeBatch = func(*input.Input) {
+				if err := os.Truncate(split, 300); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		out, errs, status := runL0With(tune, mmap, dir)
+		want := "33_65.safetensors: the file changed while it was read"
+		if mmap == "-mmap" {
+			want = "33_65.safetensors: "
+		}
+		if status != 1 || out != "" || !strings.HasPrefix(errs, "l0: "+dir+": ") || !strings.Contains(errs, want) || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%s: status %d, stdout %q, stderr %q", mmap, status, out, errs)
+		}
 	}
 }
