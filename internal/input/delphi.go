@@ -658,7 +658,7 @@ func (s *delphiSplit) entryError(i int64, l location, format string, args ...any
 
 // delphiScratch is a worker's counts of a range of sequences of a cache.
 type delphiScratch struct {
-	other *window.Reader // the windows read beside the worker's
+	other               *window.Reader // the windows read beside the worker's
 	features, positions []uint64
 	// The counts of uint16 locations, indexed by their latent and position
 	// as they are (no bounds to check): added to features and positions
