@@ -141,7 +141,9 @@
 // there as with -positions.
 //
 // A cache joins a total as any input: with a float16 array of its
-// positions and features read with -positions, another cache, or a state.
+// positions and features read with -positions, or another cache of them
+// (a state holds no positions: a total with one does not take a cache, as
+// it does not take a -positions array).
 // Its splits are read at offsets, with read(2) in batches of 256 KiB (that
 // stay in a core's cache from the copy to the count), or with -mmap in
 // mapped windows, and counted by ranges of sequences, in parallel: a range
