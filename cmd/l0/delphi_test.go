@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sparsekit/l0/internal/input"
+	"github.com/sparsekit/l0/internal/report"
 )
 
 // delphiDir holds the delphi latent caches gen_delphi.py wrote with numpy,
@@ -20,7 +21,8 @@ const delphiDir = "testdata/delphi"
 type delphiRun struct {
 	Args   []string `json:"args"`
 	Expect struct {
-		Shape []int64 `json:"shape"`
+		Shape  []int64           `json:"shape"`
+		Delphi report.JSONDelphi `json:"delphi"`
 		positionExpectation
 		Above    positionExpectation `json:"l0_above"`
 		AbsAbove positionExpectation `json:"l0_abs_above"`
@@ -93,6 +95,9 @@ func TestDelphiFixtures(t *testing.T) {
 						t.Fatalf("%s: %q; want a delphi report of shape %v", what, out, run.Expect.Shape)
 					}
 					checkPositions(t, what, reports[0], rule.want)
+					if d := reports[0].Delphi; d == nil || *d != run.Expect.Delphi {
+						t.Errorf("%s: delphi %+v, want %+v", what, d, run.Expect.Delphi)
+					}
 				}
 			}
 		})

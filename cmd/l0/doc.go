@@ -138,7 +138,10 @@
 //
 // In -json a cache's "format" is "delphi", its "shape" [sequences, ctx,
 // latents] and its "dtype" "F16"; "positions" and "l0_by_position" are
-// there as with -positions.
+// there as with -positions; and "delphi" holds its "splits", "entries",
+// "locations_dtype" ("U16", "U32", or "U16 and U32"), "tokens" (whether
+// the splits hold them) and "sequences_from" ("tokens", or "config.json"
+// for a cache saved without tokens).
 //
 // A cache joins a total as any input: with a float16 array of its
 // positions and features read with -positions, or another cache of them

@@ -87,6 +87,17 @@ type delphiConfig struct {
 	ModelName   string      `json:"model_name"`
 }
 
+// A Cache describes a delphi cache, as reports name it.
+type Cache struct {
+	Splits    int    // the split files
+	Entries   int64  // the entries of all splits
+	Locations string // the locations' dtype: "U16", "U32", or "U16 and U32"
+	Tokens    bool   // the splits hold tokens
+	// Sequences is where the sequences come from: "tokens", or
+	// "config.json" (n_tokens // cache_ctx_len // batch_size × batch_size).
+	Sequences string
+}
+
 // A delphiSplit is one {start}_{end}.safetensors file of a cache.
 type delphiSplit struct {
 	name        string // the file's name, as errors give it
@@ -510,6 +521,10 @@ func (d *delphiRows) setUp(in *Input, config delphiConfig, o Options) error {
 		}
 	}
 	in.Describe = fmt.Sprintf("%s float16 (F16), delphi latent cache: %s, %d entries, locations %s; %s", ShapeOf(in.Shape), what, entries, locations, vectorsFrom)
+	in.Cache = &Cache{Splits: len(d.splits), Entries: entries, Locations: locations, Tokens: d.tokens, Sequences: "tokens"}
+	if !d.tokens {
+		in.Cache.Sequences = "config.json"
+	}
 	return nil
 }
 

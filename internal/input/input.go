@@ -70,6 +70,7 @@ type Input struct {
 	Describe  string  // the text report's line on the array
 	Tensor    string  // the safetensors tensor read
 	Pair      *Pair   // a top-k pair's tensors
+	Cache     *Cache  // a delphi cache's splits
 	Config    tally.Config
 	DataBytes int64 // the bytes of data the header describes
 

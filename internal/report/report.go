@@ -21,13 +21,14 @@ import (
 // A Report is what l0 says about one input, or about the total of all.
 type Report struct {
 	Name       string
-	Format     string      // input's formats, or "total"
-	Describe   string      // the text report's line on the array
-	Shape      []int64     // the array's shape; the total's [rows, (slots,) features]
-	DType      string      // as the file spells it; the total's element type
-	Tensor     string      // the safetensors tensor read
-	Pair       *input.Pair // a top-k pair's tensors
-	Files      []string    // a total's inputs
+	Format     string       // input's formats, or "total"
+	Describe   string       // the text report's line on the array
+	Shape      []int64      // the array's shape; the total's [rows, (slots,) features]
+	DType      string       // as the file spells it; the total's element type
+	Tensor     string       // the safetensors tensor read
+	Pair       *input.Pair  // a top-k pair's tensors
+	Cache      *input.Cache // a delphi cache's splits
+	Files      []string     // a total's inputs
 	Config     tally.Config
 	Rule       metric.Rule // the rule of counting
 	DenseAbove float64     // a feature is dense above this density
@@ -47,7 +48,7 @@ const Total = "total"
 func New(in *input.Input, rule metric.Rule, dense float64) *Report {
 	return &Report{
 		Name: in.Name, Format: in.Format, Describe: in.Describe, Shape: in.Shape, DType: in.DType,
-		Tensor: in.Tensor, Pair: in.Pair, Config: in.Config, Rule: rule, DenseAbove: dense, Level: kernel.Active(), Bytes: in.DataBytes,
+		Tensor: in.Tensor, Pair: in.Pair, Cache: in.Cache, Config: in.Config, Rule: rule, DenseAbove: dense, Level: kernel.Active(), Bytes: in.DataBytes,
 	}
 }
 

@@ -192,9 +192,11 @@ def write_cache(name, a, n_splits, tokens=True, config=True, edit=None, config_e
     return d
 
 
-def good(args, x, **kw):
-    """A good run and numpy's numbers, for every rule."""
+def good(args, x, cache, **kw):
+    """A good run and numpy's numbers, for every rule; cache is what its
+    "delphi" field says."""
     e = expect(x, **kw)
+    e["delphi"] = cache
     e["l0_above"] = expect(x > THRESHOLD, **kw)
     e["l0_abs_above"] = expect(np.abs(x.astype(np.float32)) > THRESHOLD, **kw)
     runs.append({"args": args, "expect": e})
@@ -212,16 +214,19 @@ def main():
     write_cache("cache", a, 3)
     t = twin(a)
     np.save(os.path.join(OUT, "cache_twin.npy"), t)
-    good(["cache"], t)
-    good(["-skip-positions", "1", "cache"], t, skip=1)
-    good(["cache/33_65.safetensors"], t[:, :, 33:66])
+    stored = int(np.count_nonzero(t))
+    cache = {"splits": 3, "entries": stored, "locations_dtype": "U16", "tokens": True, "sequences_from": "tokens"}
+    good(["cache"], t, cache)
+    good(["-skip-positions", "1", "cache"], t, cache, skip=1)
+    good(["cache/33_65.safetensors"], t[:, :, 33:66], dict(cache, splits=1, entries=int(np.count_nonzero(t[:, :, 33:66]))))
 
     # Without tokens: the sequences come from config.json as delphi's
     # LatentCache.run caches them: (n_tokens // ctx // batch_size) ×
     # batch_size; 103 // 8 // 4 × 4 = 12.
     b = activations((12, 8, 64), 0.2)
     write_cache("no_tokens", b, 4, tokens=False, config_edit=lambda c: c.update(n_tokens=103, batch_size=4))
-    good(["no_tokens"], twin(b))
+    good(["no_tokens"], twin(b), {"splits": 4, "entries": int(np.count_nonzero(twin(b))), "locations_dtype": "U16",
+                                  "tokens": False, "sequences_from": "config.json"})
 
     # uint32 locations: a split wider than 65,536 latents (two splits of
     # 70,000), few entries; the last latent of each split fires.
@@ -230,7 +235,7 @@ def main():
         w[s, p, l] = np.float16(rng.exponential(1.0) + 0.01)
     w[2, 3, 65537] = -0.25
     write_cache("wide", w, 2)
-    good(["wide"], twin(w))
+    good(["wide"], twin(w), {"splits": 2, "entries": 7, "locations_dtype": "U32", "tokens": True, "sequences_from": "tokens"})
 
     # The bad caches: each one flaw.
     def spoil(name, n_splits=3, error=(), **kw):
