@@ -21,14 +21,13 @@ import (
 // A Report is what l0 says about one input, or about the total of all.
 type Report struct {
 	Name       string
-	Format     string       // input's formats, or "total"
-	Describe   string       // the text report's line on the array
-	Shape      []int64      // the array's shape; the total's [rows, (slots,) features]
-	DType      string       // as the file spells it; the total's element type
-	Tensor     string       // the safetensors tensor read
-	Pair       *input.Pair  // a top-k pair's tensors
-	Cache      *input.Cache // a delphi cache's splits
-	Files      []string     // a total's inputs
+	Format     string      // input's formats, or "total"
+	Describe   string      // the text report's line on the array
+	Shape      []int64     // the array's shape; the total's [rows, (slots,) features]
+	DType      string      // as the file spells it; the total's element type
+	Tensor     string      // the safetensors tensor read
+	Pair       *input.Pair // a top-k pair's tensors
+	Files      []string    // a total's inputs
 	Config     tally.Config
 	Rule       metric.Rule // the rule of counting
 	DenseAbove float64     // a feature is dense above this density
@@ -39,6 +38,8 @@ type Report struct {
 	Bytes   int64 // the bytes of data counted
 
 	formats map[string]int // a total's inputs of each format
+
+	Cache *input.Cache // a delphi cache's splits
 }
 
 // Total is the format of a total's report.
@@ -46,10 +47,12 @@ const Total = "total"
 
 // New returns the report of an input, before its numbers.
 func New(in *input.Input, rule metric.Rule, dense float64) *Report {
-	return &Report{
+	r := &Report{
 		Name: in.Name, Format: in.Format, Describe: in.Describe, Shape: in.Shape, DType: in.DType,
-		Tensor: in.Tensor, Pair: in.Pair, Cache: in.Cache, Config: in.Config, Rule: rule, DenseAbove: dense, Level: kernel.Active(), Bytes: in.DataBytes,
+		Tensor: in.Tensor, Pair: in.Pair, Config: in.Config, Rule: rule, DenseAbove: dense, Level: kernel.Active(), Bytes: in.DataBytes,
 	}
+	r.Cache = in.Cache
+	return r
 }
 
 // Summarize fills the report's numbers from the tally: an input's, or the
@@ -89,10 +92,7 @@ func (r *Report) describeTotal() {
 	for _, f := range []string{input.NPY, input.Safetensors, input.TopK, input.Delphi, input.State} {
 		if n := r.formats[f]; n > 0 {
 			name := map[string]string{input.NPY: ".npy", input.Safetensors: "safetensors", input.TopK: "top-k safetensors", input.Delphi: "delphi cache", input.State: "state"}[f]
-			if n > 1 && f == input.Delphi {
-				name += "s"
-			}
-			if n > 1 && f == input.State {
+			if n > 1 && (f == input.State || f == input.Delphi) {
 				name += "s"
 			}
 			parts = append(parts, fmt.Sprintf("%d %s", n, name))
