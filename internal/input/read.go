@@ -58,6 +58,8 @@ type Worker struct {
 	buf     []uint64 // a stream's rows; a top-k pair's indices
 	values  []uint64 // a top-k pair's values
 	wide    []uint64 // a top-k pair's indices widened
+
+	delphi delphiScratch // a delphi cache's counts of a range
 }
 
 // NewWorker returns a Worker that reads as c says.
