@@ -155,6 +155,14 @@ func parseSplitName(base string) (start, end int64, ok bool) {
 	return start, end, true
 }
 
+// looksLikeSplitName reports whether base has a split's form,
+// {digits}_{digits}.safetensors, whatever its numbers.
+func looksLikeSplitName(base string) bool {
+	stem, found := strings.CutSuffix(base, ".safetensors")
+	a, b, cut := strings.Cut(stem, "_")
+	return found && cut && isDecimal(a) && isDecimal(b)
+}
+
 func isDecimal(s string) bool {
 	if s == "" {
 		return false
@@ -188,9 +196,13 @@ func openDelphiDir(dir string, o Options) (*Input, error) {
 	d := &delphiRows{dir: dir}
 	in := &Input{Name: dir, rows: d, closer: d}
 	var caches []string // subdirectories that hold splits: hookpoints
+	badName := ""       // a split's name whose latents are out of range
 	for _, e := range entries {
 		start, end, ok := parseSplitName(e.Name())
 		if !ok {
+			if badName == "" && looksLikeSplitName(e.Name()) {
+				badName = e.Name()
+			}
 			if e.Type()&(fs.ModeDir|fs.ModeSymlink) != 0 && len(caches) < maxListedTensors+1 && holdsSplits(filepath.Join(dir, e.Name())) {
 				caches = append(caches, e.Name())
 			}
@@ -206,7 +218,10 @@ func openDelphiDir(dir string, o Options) (*Input, error) {
 			}
 			return nil, fmt.Errorf("is a directory of delphi latent caches, one per hookpoint: give one of %s%s", listNames(caches), more)
 		}
-		return nil, errors.New("is a directory")
+		if badName != "" {
+			return nil, fmt.Errorf("is a directory whose split %q names latents out of range: a delphi split is {start}_{end}.safetensors with start <= end < %d", badName, int64(maxLatent))
+		}
+		return nil, errors.New("is a directory, and holds no delphi latent cache split ({start}_{end}.safetensors)")
 	}
 	slices.SortFunc(d.splits, func(a, b *delphiSplit) int {
 		if a.start != b.start {

@@ -176,3 +176,20 @@ func TestDelphiNotRegular(t *testing.T) {
 		}
 	}
 }
+
+// TestDelphiDirWithoutSplits: a directory that holds no split says so, and
+// one whose only split-like name is out of range names it.
+func TestDelphiDirWithoutSplits(t *testing.T) {
+	t.Parallel()
+	empty := t.TempDir()
+	if _, err := Open(empty, Options{}); err == nil || !strings.Contains(err.Error(), "holds no delphi latent cache split") {
+		t.Errorf("empty directory: %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "0_99999999999999999999.safetensors"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), `"0_99999999999999999999.safetensors" names latents out of range`) {
+		t.Errorf("out-of-range split name: %v", err)
+	}
+}
