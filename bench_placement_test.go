@@ -119,22 +119,26 @@ func countCase[T kernel.Element](typ string) placementCase {
 	return placementCase{"CountNonZero", typ, w, whole(w), func(x []byte) { sink += kernel.CountNonZero(elems[T](x)) }, nil}
 }
 
+// placementCases: the counts of every lane width, the threshold rules in
+// both modes (CountAboveKeys: a threshold below zero), rows, column tiles
+// (an AddNonZeroColumnsN or AddAboveColumnsN is N columns wide) and a
+// stream.
 var placementCases = []placementCase{
 	countCase[float32]("f32"), countCase[uint8]("u8"), countCase[kernel.BFloat16]("bf16"), countCase[float64]("f64"),
 	{"CountAbove", "f32", 4, whole(4), func(x []byte) { sink += kernel.CountAbove(elems[float32](x), 0) }, nil},
-	{"CountAbove/t=-0.5", "f32", 4, whole(4), func(x []byte) { sink += kernel.CountAbove(elems[float32](x), -0.5) }, nil},
+	{"CountAboveKeys", "f32", 4, whole(4), func(x []byte) { sink += kernel.CountAbove(elems[float32](x), -0.5) }, nil},
 	{"CountAbsAbove", "f32", 4, whole(4), func(x []byte) { sink += kernel.CountAbsAbove(elems[float32](x), 0.5) }, nil},
 	// Rows of 512 float32 (2 KiB), or one row of all of a shorter x.
-	{"CountNonZeroRows/width=512", "f32", 4, whole(4), func(x []byte) {
+	{"CountNonZeroRows512", "f32", 4, whole(4), func(x []byte) {
 		v := elems[float32](x)
 		_ = kernel.CountNonZeroRows(placementCounts[:4], v, min(512, len(v)))
 	}, nil},
-	{"AddNonZeroColumns/width=3", "f32", 4, matrixOf(4, 3), func(x []byte) { _ = kernel.AddNonZeroColumns(placementCounts[:3], elems[float32](x)) }, nil},
-	{"AddNonZeroColumns/width=100", "f32", 4, matrixOf(4, 100), func(x []byte) { _ = kernel.AddNonZeroColumns(placementCounts[:100], elems[float32](x)) }, nil},
-	{"AddAboveColumns/width=100", "f32", 4, matrixOf(4, 100), func(x []byte) { _ = kernel.AddAboveColumns(placementCounts[:100], elems[float32](x), 0) }, nil},
+	{"AddNonZeroColumns3", "f32", 4, matrixOf(4, 3), func(x []byte) { _ = kernel.AddNonZeroColumns(placementCounts[:3], elems[float32](x)) }, nil},
+	{"AddNonZeroColumns100", "f32", 4, matrixOf(4, 100), func(x []byte) { _ = kernel.AddNonZeroColumns(placementCounts[:100], elems[float32](x)) }, nil},
+	{"AddAboveColumns100", "f32", 4, matrixOf(4, 100), func(x []byte) { _ = kernel.AddAboveColumns(placementCounts[:100], elems[float32](x), 0) }, nil},
 	// A stream (rows of at least 1 KiB, 16 of them or more) with a partial
 	// vector at the end of each row: 16 rows of 260 float32.
-	{"AddNonZeroColumns/width=260", "f32", 4, matrixOf(4, 260), func(x []byte) { _ = kernel.AddNonZeroColumns(placementCounts[:260], elems[float32](x)) }, []int{16 * 260 * 4}},
+	{"AddNonZeroColumns260", "f32", 4, matrixOf(4, 260), func(x []byte) { _ = kernel.AddNonZeroColumns(placementCounts[:260], elems[float32](x)) }, []int{16 * 260 * 4}},
 }
 
 // BenchmarkPlacement: each case at every level and size, at each placement
