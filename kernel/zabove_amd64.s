@@ -23,9 +23,18 @@ TEXT ·countAboveBitsFloat16AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTW CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
+	TESTQ DX, DX
+	JZ    done
+
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end.
 	CMPQ        DX, $0x00000020
 	JA          long
+	MOVL        SI, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVD       CX, K1
@@ -35,9 +44,22 @@ TEXT ·countAboveBitsFloat16AVX512(SB), NOSPLIT, $0-40
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	MOVQ        AX, ret+32(FP)
-	VZEROUPPER
-	RET
+	JMP         done
+
+short:
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z0
+	VPSUBW      Z0, Z27, Z0
+	VPCMPUW     $0x02, Z26, Z0, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	JMP         done
 
 long:
 	MOVQ SI, CX
@@ -116,17 +138,24 @@ vectors:
 	JMP     vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVD       CX, K1
-	VMOVDQU16.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z4
 	VPSUBW      Z4, Z27, Z4
 	VPCMPUW     $0x02, Z26, Z4, K1, K1
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDW Z2, Z0, Z0
 	VPADDW Z3, Z1, Z1
@@ -147,7 +176,9 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+32(FP)
+
+done:
+	MOVQ AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
@@ -170,9 +201,18 @@ TEXT ·countAboveBitsFloat32AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTD CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
+	TESTQ DX, DX
+	JZ    done
+
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end.
 	CMPQ        DX, $0x00000010
 	JA          long
+	MOVL        SI, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVW       CX, K1
@@ -182,9 +222,22 @@ TEXT ·countAboveBitsFloat32AVX512(SB), NOSPLIT, $0-40
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	MOVQ        AX, ret+32(FP)
-	VZEROUPPER
-	RET
+	JMP         done
+
+short:
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z0
+	VPSUBD      Z0, Z27, Z0
+	VPCMPUD     $0x02, Z26, Z0, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	JMP         done
 
 long:
 	MOVQ SI, CX
@@ -263,17 +316,24 @@ vectors:
 	JMP     vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU32.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z4
 	VPSUBD      Z4, Z27, Z4
 	VPCMPUD     $0x02, Z26, Z4, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDD        Z2, Z0, Z0
 	VPADDD        Z3, Z1, Z1
@@ -288,7 +348,9 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+32(FP)
+
+done:
+	MOVQ AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
@@ -311,9 +373,18 @@ TEXT ·countAboveBitsFloat64AVX512(SB), NOSPLIT, $0-48
 	VPBROADCASTQ CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
+	TESTQ DX, DX
+	JZ    done
+
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end.
 	CMPQ        DX, $0x00000008
 	JA          long
+	MOVL        SI, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVW       CX, K1
@@ -323,9 +394,22 @@ TEXT ·countAboveBitsFloat64AVX512(SB), NOSPLIT, $0-48
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	MOVQ        AX, ret+40(FP)
-	VZEROUPPER
-	RET
+	JMP         done
+
+short:
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z0
+	VPSUBQ      Z0, Z27, Z0
+	VPCMPUQ     $0x02, Z26, Z0, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	JMP         done
 
 long:
 	MOVQ SI, CX
@@ -404,17 +488,24 @@ vectors:
 	JMP     vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU64.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z4
 	VPSUBQ      Z4, Z27, Z4
 	VPCMPUQ     $0x02, Z26, Z4, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDQ        Z2, Z0, Z0
 	VPADDQ        Z3, Z1, Z1
@@ -427,7 +518,9 @@ tail:
 	VPADDQ        X1, X0, X0
 	VMOVQ         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+40(FP)
+
+done:
+	MOVQ AX, ret+40(FP)
 	VZEROUPPER
 	RET
 
@@ -729,7 +822,7 @@ reduce:
 	RET
 
 // func addAboveBitsColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX512BW, AVX512F, MMX+
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+
 TEXT ·addAboveBitsColumnsFloat16AVX512(SB), NOSPLIT, $0-68
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
@@ -1206,25 +1299,78 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVD  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*2), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000020
+	JAE   partialWindow
+	MOVL  $0x00000020, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	MOVL  R8, R12
+	ANDL  $0x00000fff, R12
+	CMPL  R12, $0x00000fc0
+	JA    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU16.Z (DX), K1, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
 	VPSUBW      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVD       R11, K1
+	VMOVDQU16.Z (R10), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	KMOVD       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x01, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVD  R9, K1
+	VPSUBW Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
 	// Flush the valid lanes only: masked loads and stores of counts.
 	VPMOVZXWQ     X0, Z1
 	KMOVW         DI, K1
@@ -1259,7 +1405,7 @@ done:
 	RET
 
 // func addAboveBitsColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
 TEXT ·addAboveBitsColumnsFloat32AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
@@ -1600,25 +1746,78 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*4), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000010
+	JAE   partialWindow
+	MOVL  $0x00000010, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	MOVL  R8, R12
+	ANDL  $0x00000fff, R12
+	CMPL  R12, $0x00000fc0
+	JA    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU32.Z (DX), K1, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
 	VPSUBD      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU32.Z (R10), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x02, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBD Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
 	// Flush the valid lanes only: masked loads and stores of counts.
 	VPMOVZXDQ     Y0, Z1
 	KMOVW         DI, K1
@@ -1639,7 +1838,7 @@ done:
 	RET
 
 // func addAboveBitsColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
 TEXT ·addAboveBitsColumnsFloat64AVX512(SB), NOSPLIT, $0-80
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
@@ -1895,25 +2094,78 @@ vectorRows:
 	JMP       vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*8), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000008
+	JAE   partialWindow
+	MOVL  $0x00000008, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	MOVL  R8, R12
+	ANDL  $0x00000fff, R12
+	CMPL  R12, $0x00000fc0
+	JA    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU64.Z (DX), K1, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
 	VPSUBQ      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU64.Z (R10), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x03, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBQ Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
 	// Flush the valid lanes only: masked loads and stores of counts.
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
@@ -2718,7 +2970,7 @@ done:
 	RET
 
 // func addAboveBitsStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveBitsStreamFloat16AVX512(SB), NOSPLIT, $0-76
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -2735,6 +2987,8 @@ TEXT ·addAboveBitsStreamFloat16AVX512(SB), NOSPLIT, $0-76
 	ADDL         R8, DI
 	VPBROADCASTW DI, Z27
 	VPBROADCASTW R8, Z26
+	CMPQ         DX, $0x00000020
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
@@ -2838,30 +3092,37 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R10, R10
 	JZ          next4
-	MOVQ        $-1, R11
-	BZHIQ       R10, R11, R11
-	KMOVD       R11, K1
-	VMOVDQU8    (R9), Y0
-	VMOVDQU16.Z (DI), K1, Z1
+	MOVQ        R10, R11
+	SHLQ        $0x01, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000020, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R12
+	SHLXQ       R11, R12, R12
+	KMOVD       R12, K1
+	VMOVDQU8    -32(R9)(R10*1), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
 	VPSUBB      Y31, Y0, K2, Y0
-	VMOVDQU16.Z (DI)(BX*1), K1, Z1
+	VMOVDQU16.Z -64(DI)(BX*1), K1, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
 	VPSUBB      Y31, Y0, K2, Y0
-	VMOVDQU16.Z (R8), K1, Z1
+	VMOVDQU16.Z -64(R8), K1, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
 	VPSUBB      Y31, Y0, K2, Y0
-	VMOVDQU16.Z (R8)(BX*1), K1, Z1
+	VMOVDQU16.Z -64(R8)(BX*1), K1, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K1
 	VPSUBB      Y31, Y0, K1, Y0
-	VMOVDQU8    Y0, (R9)
+	VMOVDQU8    Y0, -32(R9)(R10*1)
 
 next4:
 	// The next 4 row(s).
@@ -2922,18 +3183,24 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        $-1, R10
-	BZHIQ       R9, R10, R10
-	KMOVD       R10, K1
-	VMOVDQU8    (R8), Y0
-	VMOVDQU16.Z (DI), K1, Z1
+	MOVQ        R9, R10
+	SHLQ        $0x01, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000020, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R11
+	SHLXQ       R10, R11, R11
+	KMOVD       R11, K1
+	VMOVDQU8    -32(R8)(R9*1), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K1
 	VPSUBB      Y31, Y0, K1, Y0
-	VMOVDQU8    Y0, (R8)
+	VMOVDQU8    Y0, -32(R8)(R9*1)
 
 next1:
 	// The next 1 row(s).
@@ -2945,8 +3212,88 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), Y0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVD    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*2), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000020
+	JAE   narrowWindow
+	MOVL  $0x00000020, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	MOVL  DI, R11
+	ANDL  $0x00000fff, R11
+	CMPL  R11, $0x00000fc0
+	JA    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+
+narrowRows:
+	VMOVDQU16.Z (CX), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVD       R10, K1
+	VMOVDQU16.Z (R9), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	KMOVD       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x01, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVD  R8, K1
+	VPSUBB Y31, Y0, K1, Y0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 Y0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addAboveBitsStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveBitsStreamFloat32AVX512(SB), NOSPLIT, $0-80
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -2963,6 +3310,8 @@ TEXT ·addAboveBitsStreamFloat32AVX512(SB), NOSPLIT, $0-80
 	ADDL         R8, DI
 	VPBROADCASTD DI, Z27
 	VPBROADCASTD R8, Z26
+	CMPQ         DX, $0x00000010
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
@@ -3066,30 +3415,37 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R10, R10
 	JZ          next4
-	MOVQ        $-1, R11
-	BZHIQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVDQU8    (R9), X0
-	VMOVDQU32.Z (DI), K1, Z1
+	MOVQ        R10, R11
+	SHLQ        $0x02, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000010, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R12
+	SHLXQ       R11, R12, R12
+	KMOVW       R12, K1
+	VMOVDQU8    -16(R9)(R10*1), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU32.Z (DI)(BX*1), K1, Z1
+	VMOVDQU32.Z -64(DI)(BX*1), K1, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU32.Z (R8), K1, Z1
+	VMOVDQU32.Z -64(R8), K1, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU32.Z (R8)(BX*1), K1, Z1
+	VMOVDQU32.Z -64(R8)(BX*1), K1, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVDQU8    X0, (R9)
+	VMOVDQU8    X0, -16(R9)(R10*1)
 
 next4:
 	// The next 4 row(s).
@@ -3150,18 +3506,24 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        $-1, R10
-	BZHIQ       R9, R10, R10
-	KMOVW       R10, K1
-	VMOVDQU8    (R8), X0
-	VMOVDQU32.Z (DI), K1, Z1
+	MOVQ        R9, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000010, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R11
+	SHLXQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVDQU8    -16(R8)(R9*1), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVDQU8    X0, (R8)
+	VMOVDQU8    X0, -16(R8)(R9*1)
 
 next1:
 	// The next 1 row(s).
@@ -3173,8 +3535,88 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), X0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVW    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*4), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000010
+	JAE   narrowWindow
+	MOVL  $0x00000010, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	MOVL  DI, R11
+	ANDL  $0x00000fff, R11
+	CMPL  R11, $0x00000fc0
+	JA    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+
+narrowRows:
+	VMOVDQU32.Z (CX), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU32.Z (R9), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x02, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 X0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addAboveBitsStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveBitsStreamFloat64AVX512(SB), NOSPLIT, $0-88
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -3191,6 +3633,8 @@ TEXT ·addAboveBitsStreamFloat64AVX512(SB), NOSPLIT, $0-88
 	ADDQ         R8, DI
 	VPBROADCASTQ DI, Z27
 	VPBROADCASTQ R8, Z26
+	CMPQ         DX, $0x00000008
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
@@ -3294,30 +3738,37 @@ vectors4:
 	JMP     vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R10, R10
 	JZ          next4
-	MOVQ        $-1, R11
-	BZHIQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVQ       (R9), X0
-	VMOVDQU64.Z (DI), K1, Z1
+	MOVQ        R10, R11
+	SHLQ        $0x03, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000008, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R12
+	SHLXQ       R11, R12, R12
+	KMOVW       R12, K1
+	VMOVQ       -8(R9)(R10*1), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU64.Z (DI)(BX*1), K1, Z1
+	VMOVDQU64.Z -64(DI)(BX*1), K1, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU64.Z (R8), K1, Z1
+	VMOVDQU64.Z -64(R8), K1, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU64.Z (R8)(BX*1), K1, Z1
+	VMOVDQU64.Z -64(R8)(BX*1), K1, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVQ       X0, (R9)
+	VMOVQ       X0, -8(R9)(R10*1)
 
 next4:
 	// The next 4 row(s).
@@ -3378,18 +3829,24 @@ vectors1:
 	JMP     vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        $-1, R10
-	BZHIQ       R9, R10, R10
-	KMOVW       R10, K1
-	VMOVQ       (R8), X0
-	VMOVDQU64.Z (DI), K1, Z1
+	MOVQ        R9, R10
+	SHLQ        $0x03, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000008, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R11
+	SHLXQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVQ       -8(R8)(R9*1), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVQ       X0, (R8)
+	VMOVQ       X0, -8(R8)(R9*1)
 
 next1:
 	// The next 1 row(s).
@@ -3398,6 +3855,86 @@ next1:
 	JMP  rows1
 
 done:
+	VZEROUPPER
+	RET
+
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ SI, SI
+	JZ    narrowReturn
+	VMOVQ (AX), X0
+	MOVQ  $-1, DI
+	BZHIQ DX, DI, DI
+	KMOVW DI, K1
+	DECQ  SI
+	IMULQ BX, SI
+	ADDQ  CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*8), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000008
+	JAE   narrowWindow
+	MOVL  $0x00000008, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	MOVL  DI, R11
+	ANDL  $0x00000fff, R11
+	CMPL  R11, $0x00000fc0
+	JA    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+
+narrowRows:
+	VMOVDQU64.Z (CX), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU64.Z (R9), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x03, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVQ X0, (AX)
+
+narrowReturn:
 	VZEROUPPER
 	RET
 
@@ -3711,9 +4248,18 @@ TEXT ·countAboveKeysFloat16AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTW CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
+	TESTQ DX, DX
+	JZ    done
+
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end.
 	CMPQ        DX, $0x00000020
 	JA          long
+	MOVL        SI, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVD       CX, K1
@@ -3727,9 +4273,26 @@ TEXT ·countAboveKeysFloat16AVX512(SB), NOSPLIT, $0-40
 	KMOVD      K1, CX
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
-	MOVQ       AX, ret+32(FP)
-	VZEROUPPER
-	RET
+	JMP        done
+
+short:
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z0
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW     $0x0f, Z0, Z1
+	VPTERNLOGD $0x78, Z28, Z1, Z0
+	VPSUBW     Z0, Z27, Z0
+	VPCMPUW    $0x02, Z26, Z0, K1, K1
+	KMOVD      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
+	JMP        done
 
 long:
 	MOVQ SI, CX
@@ -3837,11 +4400,17 @@ vectors:
 	JMP        vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVD       CX, K1
-	VMOVDQU16.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAW     $0x0f, Z4, Z5
@@ -3852,6 +4421,7 @@ tail:
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDW Z2, Z0, Z0
 	VPADDW Z3, Z1, Z1
@@ -3872,7 +4442,9 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+32(FP)
+
+done:
+	MOVQ AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
@@ -3897,9 +4469,18 @@ TEXT ·countAboveKeysFloat32AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTD CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
+	TESTQ DX, DX
+	JZ    done
+
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end.
 	CMPQ        DX, $0x00000010
 	JA          long
+	MOVL        SI, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVW       CX, K1
@@ -3913,9 +4494,26 @@ TEXT ·countAboveKeysFloat32AVX512(SB), NOSPLIT, $0-40
 	KMOVW      K1, CX
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
-	MOVQ       AX, ret+32(FP)
-	VZEROUPPER
-	RET
+	JMP        done
+
+short:
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z0
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD     $0x1f, Z0, Z1
+	VPTERNLOGD $0x78, Z28, Z1, Z0
+	VPSUBD     Z0, Z27, Z0
+	VPCMPUD    $0x02, Z26, Z0, K1, K1
+	KMOVW      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
+	JMP        done
 
 long:
 	MOVQ SI, CX
@@ -4023,11 +4621,17 @@ vectors:
 	JMP        vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU32.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAD     $0x1f, Z4, Z5
@@ -4038,6 +4642,7 @@ tail:
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDD        Z2, Z0, Z0
 	VPADDD        Z3, Z1, Z1
@@ -4052,7 +4657,9 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+32(FP)
+
+done:
+	MOVQ AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
@@ -4077,9 +4684,18 @@ TEXT ·countAboveKeysFloat64AVX512(SB), NOSPLIT, $0-48
 	VPBROADCASTQ CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
+	TESTQ DX, DX
+	JZ    done
+
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end.
 	CMPQ        DX, $0x00000008
 	JA          long
+	MOVL        SI, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVW       CX, K1
@@ -4093,9 +4709,26 @@ TEXT ·countAboveKeysFloat64AVX512(SB), NOSPLIT, $0-48
 	KMOVW      K1, CX
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
-	MOVQ       AX, ret+40(FP)
-	VZEROUPPER
-	RET
+	JMP        done
+
+short:
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z0
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ     $0x3f, Z0, Z1
+	VPTERNLOGD $0x78, Z28, Z1, Z0
+	VPSUBQ     Z0, Z27, Z0
+	VPCMPUQ    $0x02, Z26, Z0, K1, K1
+	KMOVW      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
+	JMP        done
 
 long:
 	MOVQ SI, CX
@@ -4203,11 +4836,17 @@ vectors:
 	JMP        vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU64.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAQ     $0x3f, Z4, Z5
@@ -4218,6 +4857,7 @@ tail:
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDQ        Z2, Z0, Z0
 	VPADDQ        Z3, Z1, Z1
@@ -4230,7 +4870,9 @@ tail:
 	VPADDQ        X1, X0, X0
 	VMOVQ         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+40(FP)
+
+done:
+	MOVQ AX, ret+40(FP)
 	VZEROUPPER
 	RET
 
@@ -4601,7 +5243,7 @@ reduce:
 	RET
 
 // func addAboveKeysColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX512BW, AVX512F, MMX+
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+
 TEXT ·addAboveKeysColumnsFloat16AVX512(SB), NOSPLIT, $0-68
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
@@ -5250,17 +5892,47 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVD  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*2), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000020
+	JAE   partialWindow
+	MOVL  $0x00000020, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	MOVL  R8, R12
+	ANDL  $0x00000fff, R12
+	CMPL  R12, $0x00000fc0
+	JA    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU16.Z (DX), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
@@ -5270,9 +5942,36 @@ partialRows:
 	VPCMPUW    $0x02, Z26, Z1, K1, K2
 	VPSUBW     Z31, Z0, K2, Z0
 	ADDQ       BX, DX
-	DECQ       SI
-	JNZ        partialRows
+	CMPQ       DX, R8
+	JBE        partialRows
 
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVD       R11, K1
+	VMOVDQU16.Z (R10), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW     $0x0f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBW     Z1, Z27, Z1
+	VPCMPUW    $0x02, Z26, Z1, K1, K1
+	KMOVD      K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x01, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVD  R9, K1
+	VPSUBW Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
 	// Flush the valid lanes only: masked loads and stores of counts.
 	VPMOVZXWQ     X0, Z1
 	KMOVW         DI, K1
@@ -5307,7 +6006,7 @@ done:
 	RET
 
 // func addAboveKeysColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
 TEXT ·addAboveKeysColumnsFloat32AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
@@ -5820,17 +6519,47 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*4), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000010
+	JAE   partialWindow
+	MOVL  $0x00000010, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	MOVL  R8, R12
+	ANDL  $0x00000fff, R12
+	CMPL  R12, $0x00000fc0
+	JA    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU32.Z (DX), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
@@ -5840,9 +6569,36 @@ partialRows:
 	VPCMPUD    $0x02, Z26, Z1, K1, K2
 	VPSUBD     Z31, Z0, K2, Z0
 	ADDQ       BX, DX
-	DECQ       SI
-	JNZ        partialRows
+	CMPQ       DX, R8
+	JBE        partialRows
 
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU32.Z (R10), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD     $0x1f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBD     Z1, Z27, Z1
+	VPCMPUD    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x02, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBD Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
 	// Flush the valid lanes only: masked loads and stores of counts.
 	VPMOVZXDQ     Y0, Z1
 	KMOVW         DI, K1
@@ -5863,7 +6619,7 @@ done:
 	RET
 
 // func addAboveKeysColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
 TEXT ·addAboveKeysColumnsFloat64AVX512(SB), NOSPLIT, $0-80
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
@@ -6291,17 +7047,47 @@ vectorRows:
 	JMP       vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*8), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000008
+	JAE   partialWindow
+	MOVL  $0x00000008, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	MOVL  R8, R12
+	ANDL  $0x00000fff, R12
+	CMPL  R12, $0x00000fc0
+	JA    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU64.Z (DX), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
@@ -6311,9 +7097,36 @@ partialRows:
 	VPCMPUQ    $0x02, Z26, Z1, K1, K2
 	VPSUBQ     Z31, Z0, K2, Z0
 	ADDQ       BX, DX
-	DECQ       SI
-	JNZ        partialRows
+	CMPQ       DX, R8
+	JBE        partialRows
 
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU64.Z (R10), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ     $0x3f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBQ     Z1, Z27, Z1
+	VPCMPUQ    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x03, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBQ Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
 	// Flush the valid lanes only: masked loads and stores of counts.
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
@@ -7343,7 +8156,7 @@ done:
 	RET
 
 // func addAboveKeysStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveKeysStreamFloat16AVX512(SB), NOSPLIT, $0-76
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -7362,6 +8175,8 @@ TEXT ·addAboveKeysStreamFloat16AVX512(SB), NOSPLIT, $0-76
 	ADDL         R8, DI
 	VPBROADCASTW DI, Z27
 	VPBROADCASTW R8, Z26
+	CMPQ         DX, $0x00000020
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
@@ -7565,14 +8380,21 @@ vectors4:
 	JMP        vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R10, R10
 	JZ          next4
-	MOVQ        $-1, R11
-	BZHIQ       R10, R11, R11
-	KMOVD       R11, K1
-	VMOVDQU8    (R9), Y0
-	VMOVDQU16.Z (DI), K1, Z1
+	MOVQ        R10, R11
+	SHLQ        $0x01, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000020, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R12
+	SHLXQ       R11, R12, R12
+	KMOVD       R12, K1
+	VMOVDQU8    -32(R9)(R10*1), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAW      $0x0f, Z1, Z2
@@ -7580,7 +8402,7 @@ tail4:
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
 	VPSUBB      Y31, Y0, K2, Y0
-	VMOVDQU16.Z (DI)(BX*1), K1, Z1
+	VMOVDQU16.Z -64(DI)(BX*1), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAW      $0x0f, Z1, Z2
@@ -7588,7 +8410,7 @@ tail4:
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
 	VPSUBB      Y31, Y0, K2, Y0
-	VMOVDQU16.Z (R8), K1, Z1
+	VMOVDQU16.Z -64(R8), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAW      $0x0f, Z1, Z2
@@ -7596,7 +8418,7 @@ tail4:
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
 	VPSUBB      Y31, Y0, K2, Y0
-	VMOVDQU16.Z (R8)(BX*1), K1, Z1
+	VMOVDQU16.Z -64(R8)(BX*1), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAW     $0x0f, Z1, Z2
@@ -7604,7 +8426,7 @@ tail4:
 	VPSUBW     Z1, Z27, Z1
 	VPCMPUW    $0x02, Z26, Z1, K1, K1
 	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, (R9)
+	VMOVDQU8   Y0, -32(R9)(R10*1)
 
 next4:
 	// The next 4 row(s).
@@ -7690,14 +8512,20 @@ vectors1:
 	JMP        vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        $-1, R10
-	BZHIQ       R9, R10, R10
-	KMOVD       R10, K1
-	VMOVDQU8    (R8), Y0
-	VMOVDQU16.Z (DI), K1, Z1
+	MOVQ        R9, R10
+	SHLQ        $0x01, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000020, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R11
+	SHLXQ       R10, R11, R11
+	KMOVD       R11, K1
+	VMOVDQU8    -32(R8)(R9*1), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAW     $0x0f, Z1, Z2
@@ -7705,7 +8533,7 @@ tail1:
 	VPSUBW     Z1, Z27, Z1
 	VPCMPUW    $0x02, Z26, Z1, K1, K1
 	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, (R8)
+	VMOVDQU8   Y0, -32(R8)(R9*1)
 
 next1:
 	// The next 1 row(s).
@@ -7717,8 +8545,96 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), Y0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVD    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*2), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000020
+	JAE   narrowWindow
+	MOVL  $0x00000020, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	MOVL  DI, R11
+	ANDL  $0x00000fff, R11
+	CMPL  R11, $0x00000fc0
+	JA    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+
+narrowRows:
+	VMOVDQU16.Z (CX), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW     $0x0f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBW     Z1, Z27, Z1
+	VPCMPUW    $0x02, Z26, Z1, K1, K2
+	VPSUBB     Y31, Y0, K2, Y0
+	ADDQ       BX, CX
+	CMPQ       CX, DI
+	JBE        narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVD       R10, K1
+	VMOVDQU16.Z (R9), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW     $0x0f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBW     Z1, Z27, Z1
+	VPCMPUW    $0x02, Z26, Z1, K1, K1
+	KMOVD      K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x01, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVD  R8, K1
+	VPSUBB Y31, Y0, K1, Y0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 Y0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addAboveKeysStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveKeysStreamFloat32AVX512(SB), NOSPLIT, $0-80
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -7737,6 +8653,8 @@ TEXT ·addAboveKeysStreamFloat32AVX512(SB), NOSPLIT, $0-80
 	ADDL         R8, DI
 	VPBROADCASTD DI, Z27
 	VPBROADCASTD R8, Z26
+	CMPQ         DX, $0x00000010
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
@@ -7940,14 +8858,21 @@ vectors4:
 	JMP        vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R10, R10
 	JZ          next4
-	MOVQ        $-1, R11
-	BZHIQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVDQU8    (R9), X0
-	VMOVDQU32.Z (DI), K1, Z1
+	MOVQ        R10, R11
+	SHLQ        $0x02, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000010, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R12
+	SHLXQ       R11, R12, R12
+	KMOVW       R12, K1
+	VMOVDQU8    -16(R9)(R10*1), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAD      $0x1f, Z1, Z2
@@ -7955,7 +8880,7 @@ tail4:
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU32.Z (DI)(BX*1), K1, Z1
+	VMOVDQU32.Z -64(DI)(BX*1), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAD      $0x1f, Z1, Z2
@@ -7963,7 +8888,7 @@ tail4:
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU32.Z (R8), K1, Z1
+	VMOVDQU32.Z -64(R8), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAD      $0x1f, Z1, Z2
@@ -7971,7 +8896,7 @@ tail4:
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU32.Z (R8)(BX*1), K1, Z1
+	VMOVDQU32.Z -64(R8)(BX*1), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAD     $0x1f, Z1, Z2
@@ -7979,7 +8904,7 @@ tail4:
 	VPSUBD     Z1, Z27, Z1
 	VPCMPUD    $0x02, Z26, Z1, K1, K1
 	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, (R9)
+	VMOVDQU8   X0, -16(R9)(R10*1)
 
 next4:
 	// The next 4 row(s).
@@ -8065,14 +8990,20 @@ vectors1:
 	JMP        vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        $-1, R10
-	BZHIQ       R9, R10, R10
-	KMOVW       R10, K1
-	VMOVDQU8    (R8), X0
-	VMOVDQU32.Z (DI), K1, Z1
+	MOVQ        R9, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000010, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R11
+	SHLXQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVDQU8    -16(R8)(R9*1), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAD     $0x1f, Z1, Z2
@@ -8080,7 +9011,7 @@ tail1:
 	VPSUBD     Z1, Z27, Z1
 	VPCMPUD    $0x02, Z26, Z1, K1, K1
 	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, (R8)
+	VMOVDQU8   X0, -16(R8)(R9*1)
 
 next1:
 	// The next 1 row(s).
@@ -8092,8 +9023,96 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), X0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVW    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*4), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000010
+	JAE   narrowWindow
+	MOVL  $0x00000010, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	MOVL  DI, R11
+	ANDL  $0x00000fff, R11
+	CMPL  R11, $0x00000fc0
+	JA    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+
+narrowRows:
+	VMOVDQU32.Z (CX), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD     $0x1f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBD     Z1, Z27, Z1
+	VPCMPUD    $0x02, Z26, Z1, K1, K2
+	VPSUBB     X31, X0, K2, X0
+	ADDQ       BX, CX
+	CMPQ       CX, DI
+	JBE        narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU32.Z (R9), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD     $0x1f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBD     Z1, Z27, Z1
+	VPCMPUD    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x02, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 X0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addAboveKeysStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveKeysStreamFloat64AVX512(SB), NOSPLIT, $0-88
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -8112,6 +9131,8 @@ TEXT ·addAboveKeysStreamFloat64AVX512(SB), NOSPLIT, $0-88
 	ADDQ         R8, DI
 	VPBROADCASTQ DI, Z27
 	VPBROADCASTQ R8, Z26
+	CMPQ         DX, $0x00000008
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
@@ -8315,14 +9336,21 @@ vectors4:
 	JMP        vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R10, R10
 	JZ          next4
-	MOVQ        $-1, R11
-	BZHIQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVQ       (R9), X0
-	VMOVDQU64.Z (DI), K1, Z1
+	MOVQ        R10, R11
+	SHLQ        $0x03, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000008, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R12
+	SHLXQ       R11, R12, R12
+	KMOVW       R12, K1
+	VMOVQ       -8(R9)(R10*1), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAQ      $0x3f, Z1, Z2
@@ -8330,7 +9358,7 @@ tail4:
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU64.Z (DI)(BX*1), K1, Z1
+	VMOVDQU64.Z -64(DI)(BX*1), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAQ      $0x3f, Z1, Z2
@@ -8338,7 +9366,7 @@ tail4:
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU64.Z (R8), K1, Z1
+	VMOVDQU64.Z -64(R8), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAQ      $0x3f, Z1, Z2
@@ -8346,7 +9374,7 @@ tail4:
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU64.Z (R8)(BX*1), K1, Z1
+	VMOVDQU64.Z -64(R8)(BX*1), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAQ     $0x3f, Z1, Z2
@@ -8354,7 +9382,7 @@ tail4:
 	VPSUBQ     Z1, Z27, Z1
 	VPCMPUQ    $0x02, Z26, Z1, K1, K1
 	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, (R9)
+	VMOVQ      X0, -8(R9)(R10*1)
 
 next4:
 	// The next 4 row(s).
@@ -8440,14 +9468,20 @@ vectors1:
 	JMP        vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        $-1, R10
-	BZHIQ       R9, R10, R10
-	KMOVW       R10, K1
-	VMOVQ       (R8), X0
-	VMOVDQU64.Z (DI), K1, Z1
+	MOVQ        R9, R10
+	SHLQ        $0x03, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000008, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R11
+	SHLXQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVQ       -8(R8)(R9*1), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAQ     $0x3f, Z1, Z2
@@ -8455,7 +9489,7 @@ tail1:
 	VPSUBQ     Z1, Z27, Z1
 	VPCMPUQ    $0x02, Z26, Z1, K1, K1
 	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, (R8)
+	VMOVQ      X0, -8(R8)(R9*1)
 
 next1:
 	// The next 1 row(s).
@@ -8464,6 +9498,94 @@ next1:
 	JMP  rows1
 
 done:
+	VZEROUPPER
+	RET
+
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ SI, SI
+	JZ    narrowReturn
+	VMOVQ (AX), X0
+	MOVQ  $-1, DI
+	BZHIQ DX, DI, DI
+	KMOVW DI, K1
+	DECQ  SI
+	IMULQ BX, SI
+	ADDQ  CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*8), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000008
+	JAE   narrowWindow
+	MOVL  $0x00000008, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	MOVL  DI, R11
+	ANDL  $0x00000fff, R11
+	CMPL  R11, $0x00000fc0
+	JA    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+
+narrowRows:
+	VMOVDQU64.Z (CX), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ     $0x3f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBQ     Z1, Z27, Z1
+	VPCMPUQ    $0x02, Z26, Z1, K1, K2
+	VPSUBB     X31, X0, K2, X0
+	ADDQ       BX, CX
+	CMPQ       CX, DI
+	JBE        narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU64.Z (R9), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ     $0x3f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBQ     Z1, Z27, Z1
+	VPCMPUQ    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x03, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVQ X0, (AX)
+
+narrowReturn:
 	VZEROUPPER
 	RET
 

@@ -20,9 +20,18 @@ TEXT ·countNonZeroBits8AVX512(SB), NOSPLIT, $0-32
 	VPABSB     Z31, Z29
 	XORL       AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
+	TESTQ DX, DX
+	JZ    done
+
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end.
 	CMPQ       DX, $0x00000040
 	JA         long
+	MOVL       SI, CX
+	ANDL       $0x00000fff, CX
+	CMPL       CX, $0x00000fc0
+	JA         short
 	MOVQ       $-1, CX
 	BZHIQ      DX, CX, CX
 	KMOVQ      CX, K1
@@ -31,9 +40,21 @@ TEXT ·countNonZeroBits8AVX512(SB), NOSPLIT, $0-32
 	KMOVQ      K1, CX
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
-	MOVQ       AX, ret+24(FP)
-	VZEROUPPER
-	RET
+	JMP        done
+
+short:
+	LEAQ       (SI)(DX*1), CX
+	MOVL       $0x00000040, BX
+	SUBQ       DX, BX
+	MOVQ       $-1, DX
+	SHLXQ      BX, DX, DX
+	KMOVQ      DX, K1
+	VMOVDQU8.Z -64(CX), K1, Z0
+	VPTESTMB   Z0, Z31, K1, K1
+	KMOVQ      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
+	JMP        done
 
 long:
 	MOVQ SI, CX
@@ -154,16 +175,23 @@ vectors:
 	JMP      vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ       $-1, CX
-	BZHIQ      DX, CX, CX
-	KMOVQ      CX, K1
-	VMOVDQU8.Z (SI), K1, Z8
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ      DX, DX
+	JZ         reduce
+	LEAQ       (SI)(DX*1), CX
+	MOVL       $0x00000040, BX
+	SUBQ       DX, BX
+	MOVQ       $-1, DX
+	SHLXQ      BX, DX, DX
+	KMOVQ      DX, K1
+	VMOVDQU8.Z -64(CX), K1, Z8
 	VPTESTMB   Z8, Z31, K1, K1
 	KMOVQ      K1, CX
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	// Widen: sum the counters (at most 8 per lane) into quadwords.
 	VPADDB        Z1, Z0, Z0
@@ -191,7 +219,9 @@ tail:
 	VPADDQ        X0, X1, X1
 	VMOVQ         X1, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+24(FP)
+
+done:
+	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -211,9 +241,18 @@ TEXT ·countNonZeroBits16AVX512(SB), NOSPLIT, $0-32
 	VPABSW     Z31, Z29
 	XORL       AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
+	TESTQ DX, DX
+	JZ    done
+
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end.
 	CMPQ        DX, $0x00000020
 	JA          long
+	MOVL        SI, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVD       CX, K1
@@ -222,9 +261,21 @@ TEXT ·countNonZeroBits16AVX512(SB), NOSPLIT, $0-32
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	MOVQ        AX, ret+24(FP)
-	VZEROUPPER
-	RET
+	JMP         done
+
+short:
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z0
+	VPTESTMW    Z0, Z31, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	JMP         done
 
 long:
 	MOVQ SI, CX
@@ -309,16 +360,23 @@ vectors:
 	JMP      vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVD       CX, K1
-	VMOVDQU16.Z (SI), K1, Z8
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z8
 	VPTESTMW    Z8, Z31, K1, K1
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDW Z4, Z0, Z0
 	VPADDW Z5, Z1, Z1
@@ -343,7 +401,9 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+24(FP)
+
+done:
+	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -364,9 +424,18 @@ TEXT ·countNonZeroFloat16AVX512(SB), NOSPLIT, $0-32
 	VPSRLW     $0x01, Z31, Z28
 	XORL       AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
+	TESTQ DX, DX
+	JZ    done
+
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end.
 	CMPQ        DX, $0x00000020
 	JA          long
+	MOVL        SI, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVD       CX, K1
@@ -375,9 +444,21 @@ TEXT ·countNonZeroFloat16AVX512(SB), NOSPLIT, $0-32
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	MOVQ        AX, ret+24(FP)
-	VZEROUPPER
-	RET
+	JMP         done
+
+short:
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z0
+	VPTESTMW    Z0, Z28, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	JMP         done
 
 long:
 	MOVQ SI, CX
@@ -462,16 +543,23 @@ vectors:
 	JMP      vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVD       CX, K1
-	VMOVDQU16.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z4
 	VPTESTMW    Z4, Z28, K1, K1
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDW Z2, Z0, Z0
 	VPADDW Z3, Z1, Z1
@@ -492,7 +580,9 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+24(FP)
+
+done:
+	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -512,9 +602,18 @@ TEXT ·countNonZeroBits32AVX512(SB), NOSPLIT, $0-32
 	VPABSD     Z31, Z29
 	XORL       AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
+	TESTQ DX, DX
+	JZ    done
+
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end.
 	CMPQ        DX, $0x00000010
 	JA          long
+	MOVL        SI, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVW       CX, K1
@@ -523,9 +622,21 @@ TEXT ·countNonZeroBits32AVX512(SB), NOSPLIT, $0-32
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	MOVQ        AX, ret+24(FP)
-	VZEROUPPER
-	RET
+	JMP         done
+
+short:
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z0
+	VPTESTMD    Z0, Z31, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	JMP         done
 
 long:
 	MOVQ SI, CX
@@ -610,16 +721,23 @@ vectors:
 	JMP      vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU32.Z (SI), K1, Z8
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z8
 	VPTESTMD    Z8, Z31, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDD        Z4, Z0, Z0
 	VPADDD        Z5, Z1, Z1
@@ -638,7 +756,9 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+24(FP)
+
+done:
+	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -659,9 +779,18 @@ TEXT ·countNonZeroFloat32AVX512(SB), NOSPLIT, $0-32
 	VPSRLD     $0x01, Z31, Z28
 	XORL       AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
+	TESTQ DX, DX
+	JZ    done
+
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end.
 	CMPQ        DX, $0x00000010
 	JA          long
+	MOVL        SI, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVW       CX, K1
@@ -670,9 +799,21 @@ TEXT ·countNonZeroFloat32AVX512(SB), NOSPLIT, $0-32
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	MOVQ        AX, ret+24(FP)
-	VZEROUPPER
-	RET
+	JMP         done
+
+short:
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z0
+	VPTESTMD    Z0, Z28, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	JMP         done
 
 long:
 	MOVQ SI, CX
@@ -757,16 +898,23 @@ vectors:
 	JMP      vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU32.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z4
 	VPTESTMD    Z4, Z28, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDD        Z2, Z0, Z0
 	VPADDD        Z3, Z1, Z1
@@ -781,7 +929,9 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+24(FP)
+
+done:
+	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -801,9 +951,18 @@ TEXT ·countNonZeroBits64AVX512(SB), NOSPLIT, $0-32
 	VPABSQ     Z31, Z29
 	XORL       AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
+	TESTQ DX, DX
+	JZ    done
+
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end.
 	CMPQ        DX, $0x00000008
 	JA          long
+	MOVL        SI, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVW       CX, K1
@@ -812,9 +971,21 @@ TEXT ·countNonZeroBits64AVX512(SB), NOSPLIT, $0-32
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	MOVQ        AX, ret+24(FP)
-	VZEROUPPER
-	RET
+	JMP         done
+
+short:
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z0
+	VPTESTMQ    Z0, Z31, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	JMP         done
 
 long:
 	MOVQ SI, CX
@@ -899,16 +1070,23 @@ vectors:
 	JMP      vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU64.Z (SI), K1, Z8
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z8
 	VPTESTMQ    Z8, Z31, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDQ        Z4, Z0, Z0
 	VPADDQ        Z5, Z1, Z1
@@ -925,7 +1103,9 @@ tail:
 	VPADDQ        X1, X0, X0
 	VMOVQ         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+24(FP)
+
+done:
+	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -946,9 +1126,18 @@ TEXT ·countNonZeroFloat64AVX512(SB), NOSPLIT, $0-32
 	VPSRLQ     $0x01, Z31, Z28
 	XORL       AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
+	TESTQ DX, DX
+	JZ    done
+
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end.
 	CMPQ        DX, $0x00000008
 	JA          long
+	MOVL        SI, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
 	KMOVW       CX, K1
@@ -957,9 +1146,21 @@ TEXT ·countNonZeroFloat64AVX512(SB), NOSPLIT, $0-32
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	MOVQ        AX, ret+24(FP)
-	VZEROUPPER
-	RET
+	JMP         done
+
+short:
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z0
+	VPTESTMQ    Z0, Z28, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	JMP         done
 
 long:
 	MOVQ SI, CX
@@ -1044,16 +1245,23 @@ vectors:
 	JMP      vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU64.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z4
 	VPTESTMQ    Z4, Z28, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDQ        Z2, Z0, Z0
 	VPADDQ        Z3, Z1, Z1
@@ -1066,7 +1274,9 @@ tail:
 	VPADDQ        X1, X0, X0
 	VMOVQ         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+24(FP)
+
+done:
+	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -1669,7 +1879,7 @@ reduce:
 	RET
 
 // func addNonZeroColumnsBits8AVX512(counts []uint64, x []uint8, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, MMX+
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+
 TEXT ·addNonZeroColumnsBits8AVX512(SB), NOSPLIT, $0-64
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
@@ -2431,24 +2641,75 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVQ  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*1), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000040
+	JAE   partialWindow
+	MOVL  $0x00000040, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	MOVL  R8, R12
+	ANDL  $0x00000fff, R12
+	CMPL  R12, $0x00000fc0
+	JA    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU8.Z (DX), K1, Z1
 	VPTESTMB   Z1, Z31, K1, K2
 	VPSUBB     Z31, Z0, K2, Z0
 	ADDQ       BX, DX
-	DECQ       SI
-	JNZ        partialRows
+	CMPQ       DX, R8
+	JBE        partialRows
 
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ       DX, SI
+	JA         partialDone
+	KMOVQ      R11, K1
+	VMOVDQU8.Z (R10), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K1
+	KMOVQ      K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVQ  R9, K1
+	VPSUBB Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
 	// Flush the valid lanes only: masked loads and stores of counts.
 	VPMOVZXBQ     X0, Z1
 	KMOVW         DI, K1
@@ -2514,7 +2775,7 @@ done:
 	RET
 
 // func addNonZeroColumnsBits16AVX512(counts []uint64, x []uint16, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, MMX+
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+
 TEXT ·addNonZeroColumnsBits16AVX512(SB), NOSPLIT, $0-64
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
@@ -2954,24 +3215,76 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVD  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*2), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000020
+	JAE   partialWindow
+	MOVL  $0x00000020, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	MOVL  R8, R12
+	ANDL  $0x00000fff, R12
+	CMPL  R12, $0x00000fc0
+	JA    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU16.Z (DX), K1, Z1
 	VPTESTMW    Z1, Z31, K1, K2
 	VPSUBW      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVD       R11, K1
+	VMOVDQU16.Z (R10), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K1
+	KMOVD       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x01, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVD  R9, K1
+	VPSUBW Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
 	// Flush the valid lanes only: masked loads and stores of counts.
 	VPMOVZXWQ     X0, Z1
 	KMOVW         DI, K1
@@ -3006,7 +3319,7 @@ done:
 	RET
 
 // func addNonZeroColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, MMX+
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+
 TEXT ·addNonZeroColumnsFloat16AVX512(SB), NOSPLIT, $0-64
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
@@ -3447,24 +3760,76 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVD  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*2), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000020
+	JAE   partialWindow
+	MOVL  $0x00000020, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	MOVL  R8, R12
+	ANDL  $0x00000fff, R12
+	CMPL  R12, $0x00000fc0
+	JA    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU16.Z (DX), K1, Z1
 	VPTESTMW    Z1, Z28, K1, K2
 	VPSUBW      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVD       R11, K1
+	VMOVDQU16.Z (R10), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K1
+	KMOVD       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x01, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVD  R9, K1
+	VPSUBW Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
 	// Flush the valid lanes only: masked loads and stores of counts.
 	VPMOVZXWQ     X0, Z1
 	KMOVW         DI, K1
@@ -3499,7 +3864,7 @@ done:
 	RET
 
 // func addNonZeroColumnsBits32AVX512(counts []uint64, x []uint32, stride int, rows int)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
 TEXT ·addNonZeroColumnsBits32AVX512(SB), NOSPLIT, $0-64
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
@@ -3803,24 +4168,76 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*4), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000010
+	JAE   partialWindow
+	MOVL  $0x00000010, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	MOVL  R8, R12
+	ANDL  $0x00000fff, R12
+	CMPL  R12, $0x00000fc0
+	JA    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU32.Z (DX), K1, Z1
 	VPTESTMD    Z1, Z31, K1, K2
 	VPSUBD      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU32.Z (R10), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K1
+	KMOVW       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x02, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBD Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
 	// Flush the valid lanes only: masked loads and stores of counts.
 	VPMOVZXDQ     Y0, Z1
 	KMOVW         DI, K1
@@ -3841,7 +4258,7 @@ done:
 	RET
 
 // func addNonZeroColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
 TEXT ·addNonZeroColumnsFloat32AVX512(SB), NOSPLIT, $0-64
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
@@ -4146,24 +4563,76 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*4), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000010
+	JAE   partialWindow
+	MOVL  $0x00000010, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	MOVL  R8, R12
+	ANDL  $0x00000fff, R12
+	CMPL  R12, $0x00000fc0
+	JA    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU32.Z (DX), K1, Z1
 	VPTESTMD    Z1, Z28, K1, K2
 	VPSUBD      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU32.Z (R10), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K1
+	KMOVW       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x02, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBD Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
 	// Flush the valid lanes only: masked loads and stores of counts.
 	VPMOVZXDQ     Y0, Z1
 	KMOVW         DI, K1
@@ -4184,7 +4653,7 @@ done:
 	RET
 
 // func addNonZeroColumnsBits64AVX512(counts []uint64, x []uint64, stride int, rows int)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
 TEXT ·addNonZeroColumnsBits64AVX512(SB), NOSPLIT, $0-64
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
@@ -4403,24 +4872,76 @@ vectorRows:
 	JMP       vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*8), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000008
+	JAE   partialWindow
+	MOVL  $0x00000008, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	MOVL  R8, R12
+	ANDL  $0x00000fff, R12
+	CMPL  R12, $0x00000fc0
+	JA    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU64.Z (DX), K1, Z1
 	VPTESTMQ    Z1, Z31, K1, K2
 	VPSUBQ      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU64.Z (R10), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K1
+	KMOVW       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x03, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBQ Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
 	// Flush the valid lanes only: masked loads and stores of counts.
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
@@ -4433,7 +4954,7 @@ done:
 	RET
 
 // func addNonZeroColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
 TEXT ·addNonZeroColumnsFloat64AVX512(SB), NOSPLIT, $0-64
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
@@ -4653,24 +5174,76 @@ vectorRows:
 	JMP       vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*8), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000008
+	JAE   partialWindow
+	MOVL  $0x00000008, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	MOVL  R8, R12
+	ANDL  $0x00000fff, R12
+	CMPL  R12, $0x00000fc0
+	JA    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU64.Z (DX), K1, Z1
 	VPTESTMQ    Z1, Z28, K1, K2
 	VPSUBQ      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU64.Z (R10), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K1
+	KMOVW       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x03, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBQ Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
 	// Flush the valid lanes only: masked loads and stores of counts.
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
@@ -6665,7 +7238,7 @@ done:
 	RET
 
 // func addNonZeroStreamBits8AVX512(counts []uint8, x []uint8, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, BMI2
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV
 TEXT ·addNonZeroStreamBits8AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -6678,6 +7251,8 @@ TEXT ·addNonZeroStreamBits8AVX512(SB), NOSPLIT, $0-72
 	MOVQ       rows+64(FP), SI
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSB     Z31, Z29
+	CMPQ       DX, $0x00000040
+	JB         narrow
 	TESTQ      SI, SI
 	JZ         done
 
@@ -6761,26 +7336,32 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ      R10, R10
 	JZ         next4
-	MOVQ       $-1, R11
-	BZHIQ      R10, R11, R11
-	KMOVQ      R11, K1
-	VMOVDQU8   (R9), Z0
-	VMOVDQU8.Z (DI), K1, Z1
+	MOVQ       R10, R11
+	ADDQ       R11, DI
+	ADDQ       R11, R8
+	MOVL       $0x00000040, R11
+	SUBQ       R10, R11
+	MOVQ       $-1, R12
+	SHLXQ      R11, R12, R12
+	KMOVQ      R12, K1
+	VMOVDQU8   -64(R9)(R10*1), Z0
+	VMOVDQU8.Z -64(DI), K1, Z1
 	VPTESTMB   Z1, Z31, K1, K2
 	VPSUBB     Z31, Z0, K2, Z0
-	VMOVDQU8.Z (DI)(BX*1), K1, Z1
+	VMOVDQU8.Z -64(DI)(BX*1), K1, Z1
 	VPTESTMB   Z1, Z31, K1, K2
 	VPSUBB     Z31, Z0, K2, Z0
-	VMOVDQU8.Z (R8), K1, Z1
+	VMOVDQU8.Z -64(R8), K1, Z1
 	VPTESTMB   Z1, Z31, K1, K2
 	VPSUBB     Z31, Z0, K2, Z0
-	VMOVDQU8.Z (R8)(BX*1), K1, Z1
+	VMOVDQU8.Z -64(R8)(BX*1), K1, Z1
 	VPTESTMB   Z1, Z31, K1, K1
 	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, (R9)
+	VMOVDQU8   Z0, -64(R9)(R10*1)
 
 next4:
 	// The next 4 row(s).
@@ -6836,17 +7417,22 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ      R9, R9
 	JZ         next1
-	MOVQ       $-1, R10
-	BZHIQ      R9, R10, R10
-	KMOVQ      R10, K1
-	VMOVDQU8   (R8), Z0
-	VMOVDQU8.Z (DI), K1, Z1
+	MOVQ       R9, R10
+	ADDQ       R10, DI
+	MOVL       $0x00000040, R10
+	SUBQ       R9, R10
+	MOVQ       $-1, R11
+	SHLXQ      R10, R11, R11
+	KMOVQ      R11, K1
+	VMOVDQU8   -64(R8)(R9*1), Z0
+	VMOVDQU8.Z -64(DI), K1, Z1
 	VPTESTMB   Z1, Z31, K1, K1
 	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, (R8)
+	VMOVDQU8   Z0, -64(R8)(R9*1)
 
 next1:
 	// The next 1 row(s).
@@ -6858,8 +7444,85 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), Z0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVQ    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*1), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000040
+	JAE   narrowWindow
+	MOVL  $0x00000040, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	MOVL  DI, R11
+	ANDL  $0x00000fff, R11
+	CMPL  R11, $0x00000fc0
+	JA    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+
+narrowRows:
+	VMOVDQU8.Z (CX), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K2
+	VPSUBB     Z31, Z0, K2, Z0
+	ADDQ       BX, CX
+	CMPQ       CX, DI
+	JBE        narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ       CX, SI
+	JA         narrowDone
+	KMOVQ      R10, K1
+	VMOVDQU8.Z (R9), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K1
+	KMOVQ      K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVQ  R8, K1
+	VPSUBB Z31, Z0, K1, Z0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 Z0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addNonZeroStreamBits16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamBits16AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -6873,6 +7536,8 @@ TEXT ·addNonZeroStreamBits16AVX512(SB), NOSPLIT, $0-72
 	SHLQ       $0x01, BX
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSW     Z31, Z29
+	CMPQ       DX, $0x00000020
+	JB         narrow
 	TESTQ      SI, SI
 	JZ         done
 
@@ -6956,26 +7621,33 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R10, R10
 	JZ          next4
-	MOVQ        $-1, R11
-	BZHIQ       R10, R11, R11
-	KMOVD       R11, K1
-	VMOVDQU8    (R9), Y0
-	VMOVDQU16.Z (DI), K1, Z1
+	MOVQ        R10, R11
+	SHLQ        $0x01, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000020, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R12
+	SHLXQ       R11, R12, R12
+	KMOVD       R12, K1
+	VMOVDQU8    -32(R9)(R10*1), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
 	VPTESTMW    Z1, Z31, K1, K2
 	VPSUBB      Y31, Y0, K2, Y0
-	VMOVDQU16.Z (DI)(BX*1), K1, Z1
+	VMOVDQU16.Z -64(DI)(BX*1), K1, Z1
 	VPTESTMW    Z1, Z31, K1, K2
 	VPSUBB      Y31, Y0, K2, Y0
-	VMOVDQU16.Z (R8), K1, Z1
+	VMOVDQU16.Z -64(R8), K1, Z1
 	VPTESTMW    Z1, Z31, K1, K2
 	VPSUBB      Y31, Y0, K2, Y0
-	VMOVDQU16.Z (R8)(BX*1), K1, Z1
+	VMOVDQU16.Z -64(R8)(BX*1), K1, Z1
 	VPTESTMW    Z1, Z31, K1, K1
 	VPSUBB      Y31, Y0, K1, Y0
-	VMOVDQU8    Y0, (R9)
+	VMOVDQU8    Y0, -32(R9)(R10*1)
 
 next4:
 	// The next 4 row(s).
@@ -7031,17 +7703,23 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        $-1, R10
-	BZHIQ       R9, R10, R10
-	KMOVD       R10, K1
-	VMOVDQU8    (R8), Y0
-	VMOVDQU16.Z (DI), K1, Z1
+	MOVQ        R9, R10
+	SHLQ        $0x01, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000020, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R11
+	SHLXQ       R10, R11, R11
+	KMOVD       R11, K1
+	VMOVDQU8    -32(R8)(R9*1), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
 	VPTESTMW    Z1, Z31, K1, K1
 	VPSUBB      Y31, Y0, K1, Y0
-	VMOVDQU8    Y0, (R8)
+	VMOVDQU8    Y0, -32(R8)(R9*1)
 
 next1:
 	// The next 1 row(s).
@@ -7053,8 +7731,86 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), Y0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVD    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*2), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000020
+	JAE   narrowWindow
+	MOVL  $0x00000020, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	MOVL  DI, R11
+	ANDL  $0x00000fff, R11
+	CMPL  R11, $0x00000fc0
+	JA    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+
+narrowRows:
+	VMOVDQU16.Z (CX), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVD       R10, K1
+	VMOVDQU16.Z (R9), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K1
+	KMOVD       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x01, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVD  R8, K1
+	VPSUBB Y31, Y0, K1, Y0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 Y0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addNonZeroStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamFloat16AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -7069,6 +7825,8 @@ TEXT ·addNonZeroStreamFloat16AVX512(SB), NOSPLIT, $0-72
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSW     Z31, Z29
 	VPSRLW     $0x01, Z31, Z28
+	CMPQ       DX, $0x00000020
+	JB         narrow
 	TESTQ      SI, SI
 	JZ         done
 
@@ -7152,26 +7910,33 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R10, R10
 	JZ          next4
-	MOVQ        $-1, R11
-	BZHIQ       R10, R11, R11
-	KMOVD       R11, K1
-	VMOVDQU8    (R9), Y0
-	VMOVDQU16.Z (DI), K1, Z1
+	MOVQ        R10, R11
+	SHLQ        $0x01, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000020, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R12
+	SHLXQ       R11, R12, R12
+	KMOVD       R12, K1
+	VMOVDQU8    -32(R9)(R10*1), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
 	VPTESTMW    Z1, Z28, K1, K2
 	VPSUBB      Y31, Y0, K2, Y0
-	VMOVDQU16.Z (DI)(BX*1), K1, Z1
+	VMOVDQU16.Z -64(DI)(BX*1), K1, Z1
 	VPTESTMW    Z1, Z28, K1, K2
 	VPSUBB      Y31, Y0, K2, Y0
-	VMOVDQU16.Z (R8), K1, Z1
+	VMOVDQU16.Z -64(R8), K1, Z1
 	VPTESTMW    Z1, Z28, K1, K2
 	VPSUBB      Y31, Y0, K2, Y0
-	VMOVDQU16.Z (R8)(BX*1), K1, Z1
+	VMOVDQU16.Z -64(R8)(BX*1), K1, Z1
 	VPTESTMW    Z1, Z28, K1, K1
 	VPSUBB      Y31, Y0, K1, Y0
-	VMOVDQU8    Y0, (R9)
+	VMOVDQU8    Y0, -32(R9)(R10*1)
 
 next4:
 	// The next 4 row(s).
@@ -7227,17 +7992,23 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        $-1, R10
-	BZHIQ       R9, R10, R10
-	KMOVD       R10, K1
-	VMOVDQU8    (R8), Y0
-	VMOVDQU16.Z (DI), K1, Z1
+	MOVQ        R9, R10
+	SHLQ        $0x01, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000020, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R11
+	SHLXQ       R10, R11, R11
+	KMOVD       R11, K1
+	VMOVDQU8    -32(R8)(R9*1), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
 	VPTESTMW    Z1, Z28, K1, K1
 	VPSUBB      Y31, Y0, K1, Y0
-	VMOVDQU8    Y0, (R8)
+	VMOVDQU8    Y0, -32(R8)(R9*1)
 
 next1:
 	// The next 1 row(s).
@@ -7249,8 +8020,86 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), Y0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVD    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*2), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000020
+	JAE   narrowWindow
+	MOVL  $0x00000020, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	MOVL  DI, R11
+	ANDL  $0x00000fff, R11
+	CMPL  R11, $0x00000fc0
+	JA    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+
+narrowRows:
+	VMOVDQU16.Z (CX), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVD       R10, K1
+	VMOVDQU16.Z (R9), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K1
+	KMOVD       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x01, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVD  R8, K1
+	VPSUBB Y31, Y0, K1, Y0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 Y0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addNonZeroStreamBits32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamBits32AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -7264,6 +8113,8 @@ TEXT ·addNonZeroStreamBits32AVX512(SB), NOSPLIT, $0-72
 	SHLQ       $0x02, BX
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSD     Z31, Z29
+	CMPQ       DX, $0x00000010
+	JB         narrow
 	TESTQ      SI, SI
 	JZ         done
 
@@ -7347,26 +8198,33 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R10, R10
 	JZ          next4
-	MOVQ        $-1, R11
-	BZHIQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVDQU8    (R9), X0
-	VMOVDQU32.Z (DI), K1, Z1
+	MOVQ        R10, R11
+	SHLQ        $0x02, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000010, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R12
+	SHLXQ       R11, R12, R12
+	KMOVW       R12, K1
+	VMOVDQU8    -16(R9)(R10*1), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
 	VPTESTMD    Z1, Z31, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU32.Z (DI)(BX*1), K1, Z1
+	VMOVDQU32.Z -64(DI)(BX*1), K1, Z1
 	VPTESTMD    Z1, Z31, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU32.Z (R8), K1, Z1
+	VMOVDQU32.Z -64(R8), K1, Z1
 	VPTESTMD    Z1, Z31, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU32.Z (R8)(BX*1), K1, Z1
+	VMOVDQU32.Z -64(R8)(BX*1), K1, Z1
 	VPTESTMD    Z1, Z31, K1, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVDQU8    X0, (R9)
+	VMOVDQU8    X0, -16(R9)(R10*1)
 
 next4:
 	// The next 4 row(s).
@@ -7422,17 +8280,23 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        $-1, R10
-	BZHIQ       R9, R10, R10
-	KMOVW       R10, K1
-	VMOVDQU8    (R8), X0
-	VMOVDQU32.Z (DI), K1, Z1
+	MOVQ        R9, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000010, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R11
+	SHLXQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVDQU8    -16(R8)(R9*1), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
 	VPTESTMD    Z1, Z31, K1, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVDQU8    X0, (R8)
+	VMOVDQU8    X0, -16(R8)(R9*1)
 
 next1:
 	// The next 1 row(s).
@@ -7444,8 +8308,86 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), X0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVW    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*4), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000010
+	JAE   narrowWindow
+	MOVL  $0x00000010, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	MOVL  DI, R11
+	ANDL  $0x00000fff, R11
+	CMPL  R11, $0x00000fc0
+	JA    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+
+narrowRows:
+	VMOVDQU32.Z (CX), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU32.Z (R9), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K1
+	KMOVW       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x02, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 X0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addNonZeroStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamFloat32AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -7460,6 +8402,8 @@ TEXT ·addNonZeroStreamFloat32AVX512(SB), NOSPLIT, $0-72
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSD     Z31, Z29
 	VPSRLD     $0x01, Z31, Z28
+	CMPQ       DX, $0x00000010
+	JB         narrow
 	TESTQ      SI, SI
 	JZ         done
 
@@ -7543,26 +8487,33 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R10, R10
 	JZ          next4
-	MOVQ        $-1, R11
-	BZHIQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVDQU8    (R9), X0
-	VMOVDQU32.Z (DI), K1, Z1
+	MOVQ        R10, R11
+	SHLQ        $0x02, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000010, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R12
+	SHLXQ       R11, R12, R12
+	KMOVW       R12, K1
+	VMOVDQU8    -16(R9)(R10*1), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
 	VPTESTMD    Z1, Z28, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU32.Z (DI)(BX*1), K1, Z1
+	VMOVDQU32.Z -64(DI)(BX*1), K1, Z1
 	VPTESTMD    Z1, Z28, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU32.Z (R8), K1, Z1
+	VMOVDQU32.Z -64(R8), K1, Z1
 	VPTESTMD    Z1, Z28, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU32.Z (R8)(BX*1), K1, Z1
+	VMOVDQU32.Z -64(R8)(BX*1), K1, Z1
 	VPTESTMD    Z1, Z28, K1, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVDQU8    X0, (R9)
+	VMOVDQU8    X0, -16(R9)(R10*1)
 
 next4:
 	// The next 4 row(s).
@@ -7618,17 +8569,23 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        $-1, R10
-	BZHIQ       R9, R10, R10
-	KMOVW       R10, K1
-	VMOVDQU8    (R8), X0
-	VMOVDQU32.Z (DI), K1, Z1
+	MOVQ        R9, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000010, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R11
+	SHLXQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVDQU8    -16(R8)(R9*1), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
 	VPTESTMD    Z1, Z28, K1, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVDQU8    X0, (R8)
+	VMOVDQU8    X0, -16(R8)(R9*1)
 
 next1:
 	// The next 1 row(s).
@@ -7640,8 +8597,86 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), X0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVW    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*4), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000010
+	JAE   narrowWindow
+	MOVL  $0x00000010, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	MOVL  DI, R11
+	ANDL  $0x00000fff, R11
+	CMPL  R11, $0x00000fc0
+	JA    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+
+narrowRows:
+	VMOVDQU32.Z (CX), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU32.Z (R9), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K1
+	KMOVW       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x02, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 X0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addNonZeroStreamBits64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamBits64AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -7655,6 +8690,8 @@ TEXT ·addNonZeroStreamBits64AVX512(SB), NOSPLIT, $0-72
 	SHLQ       $0x03, BX
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSQ     Z31, Z29
+	CMPQ       DX, $0x00000008
+	JB         narrow
 	TESTQ      SI, SI
 	JZ         done
 
@@ -7738,26 +8775,33 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R10, R10
 	JZ          next4
-	MOVQ        $-1, R11
-	BZHIQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVQ       (R9), X0
-	VMOVDQU64.Z (DI), K1, Z1
+	MOVQ        R10, R11
+	SHLQ        $0x03, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000008, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R12
+	SHLXQ       R11, R12, R12
+	KMOVW       R12, K1
+	VMOVQ       -8(R9)(R10*1), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
 	VPTESTMQ    Z1, Z31, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU64.Z (DI)(BX*1), K1, Z1
+	VMOVDQU64.Z -64(DI)(BX*1), K1, Z1
 	VPTESTMQ    Z1, Z31, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU64.Z (R8), K1, Z1
+	VMOVDQU64.Z -64(R8), K1, Z1
 	VPTESTMQ    Z1, Z31, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU64.Z (R8)(BX*1), K1, Z1
+	VMOVDQU64.Z -64(R8)(BX*1), K1, Z1
 	VPTESTMQ    Z1, Z31, K1, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVQ       X0, (R9)
+	VMOVQ       X0, -8(R9)(R10*1)
 
 next4:
 	// The next 4 row(s).
@@ -7813,17 +8857,23 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        $-1, R10
-	BZHIQ       R9, R10, R10
-	KMOVW       R10, K1
-	VMOVQ       (R8), X0
-	VMOVDQU64.Z (DI), K1, Z1
+	MOVQ        R9, R10
+	SHLQ        $0x03, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000008, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R11
+	SHLXQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVQ       -8(R8)(R9*1), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
 	VPTESTMQ    Z1, Z31, K1, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVQ       X0, (R8)
+	VMOVQ       X0, -8(R8)(R9*1)
 
 next1:
 	// The next 1 row(s).
@@ -7835,8 +8885,86 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ SI, SI
+	JZ    narrowReturn
+	VMOVQ (AX), X0
+	MOVQ  $-1, DI
+	BZHIQ DX, DI, DI
+	KMOVW DI, K1
+	DECQ  SI
+	IMULQ BX, SI
+	ADDQ  CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*8), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000008
+	JAE   narrowWindow
+	MOVL  $0x00000008, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	MOVL  DI, R11
+	ANDL  $0x00000fff, R11
+	CMPL  R11, $0x00000fc0
+	JA    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+
+narrowRows:
+	VMOVDQU64.Z (CX), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU64.Z (R9), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K1
+	KMOVW       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x03, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVQ X0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addNonZeroStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamFloat64AVX512(SB), NOSPLIT, $0-72
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
@@ -7851,6 +8979,8 @@ TEXT ·addNonZeroStreamFloat64AVX512(SB), NOSPLIT, $0-72
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSQ     Z31, Z29
 	VPSRLQ     $0x01, Z31, Z28
+	CMPQ       DX, $0x00000008
+	JB         narrow
 	TESTQ      SI, SI
 	JZ         done
 
@@ -7934,26 +9064,33 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R10, R10
 	JZ          next4
-	MOVQ        $-1, R11
-	BZHIQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVQ       (R9), X0
-	VMOVDQU64.Z (DI), K1, Z1
+	MOVQ        R10, R11
+	SHLQ        $0x03, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000008, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R12
+	SHLXQ       R11, R12, R12
+	KMOVW       R12, K1
+	VMOVQ       -8(R9)(R10*1), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
 	VPTESTMQ    Z1, Z28, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU64.Z (DI)(BX*1), K1, Z1
+	VMOVDQU64.Z -64(DI)(BX*1), K1, Z1
 	VPTESTMQ    Z1, Z28, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU64.Z (R8), K1, Z1
+	VMOVDQU64.Z -64(R8), K1, Z1
 	VPTESTMQ    Z1, Z28, K1, K2
 	VPSUBB      X31, X0, K2, X0
-	VMOVDQU64.Z (R8)(BX*1), K1, Z1
+	VMOVDQU64.Z -64(R8)(BX*1), K1, Z1
 	VPTESTMQ    Z1, Z28, K1, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVQ       X0, (R9)
+	VMOVQ       X0, -8(R9)(R10*1)
 
 next4:
 	// The next 4 row(s).
@@ -8009,17 +9146,23 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
+	// lanes), masked to its last n lanes, into the counters of its columns.
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        $-1, R10
-	BZHIQ       R9, R10, R10
-	KMOVW       R10, K1
-	VMOVQ       (R8), X0
-	VMOVDQU64.Z (DI), K1, Z1
+	MOVQ        R9, R10
+	SHLQ        $0x03, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000008, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R11
+	SHLXQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVQ       -8(R8)(R9*1), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
 	VPTESTMQ    Z1, Z28, K1, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVQ       X0, (R8)
+	VMOVQ       X0, -8(R8)(R9*1)
 
 next1:
 	// The next 1 row(s).
@@ -8028,6 +9171,84 @@ next1:
 	JMP  rows1
 
 done:
+	VZEROUPPER
+	RET
+
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ SI, SI
+	JZ    narrowReturn
+	VMOVQ (AX), X0
+	MOVQ  $-1, DI
+	BZHIQ DX, DI, DI
+	KMOVW DI, K1
+	DECQ  SI
+	IMULQ BX, SI
+	ADDQ  CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*8), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000008
+	JAE   narrowWindow
+	MOVL  $0x00000008, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	MOVL  DI, R11
+	ANDL  $0x00000fff, R11
+	CMPL  R11, $0x00000fc0
+	JA    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+
+narrowRows:
+	VMOVDQU64.Z (CX), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU64.Z (R9), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K1
+	KMOVW       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x03, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVQ X0, (AX)
+
+narrowReturn:
 	VZEROUPPER
 	RET
 

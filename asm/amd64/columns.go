@@ -137,9 +137,11 @@ func downRows(label string, p, rows, stride reg.Register, stripBytes int, what s
 // columnsAVX512 writes the AVX-512 column kernel of rule r and element
 // kernel k: per vector of a row of the strip the rule's test into a mask,
 // and a merge-masked VPSUB of -1 into the column's lane counter. The
-// columns after the last whole vector are one partial strip, read with
-// masked, zeroing loads, counted under the same mask and flushed with
-// masked loads and stores of counts.
+// columns after the last whole vector are one partial strip, counted under
+// a mask of its lanes and flushed with masked loads and stores of counts:
+// a masked, zeroing load of each row's piece while its 64 bytes stay within
+// x, and the last rows' pieces from one load of x's last 64 bytes
+// (partialRows), so that no load reaches past x.
 func columnsAVX512(r rule, k spec.Kernel) {
 	name := r.columnsName(k, "AVX512")
 	TEXT(name, NOSPLIT, columnsSignature(r, k))
@@ -223,31 +225,18 @@ func columnsAVX512(r rule, k spec.Kernel) {
 	strip("vector", "partial", 1)
 
 	Label("partial")
-	Comment("The last cols < lanes columns: masked, zeroing loads of those lanes of each row.")
+	Comment("The last cols < lanes columns: those lanes of each row, under a mask.")
 	TESTQ(cols, cols)
 	JZ(LabelRef("done"))
 	keep := GP64()
-	MOVQ(U32(1), keep)
-	MOVQ(cols, reg.RCX)
-	SHLQ(reg.CL, keep)
-	DECQ(keep)
-	valid := K()
-	if k.Width == 1 {
-		l.kmov(keep, valid)
-	} else {
-		l.kmov(keep.As32(), valid)
-	}
+	MOVQ(I32(-1), keep)
+	BZHIQ(cols, keep, keep)
+	valid := kmovLanes(l, keep)
 	acc := zCounters[0]
 	VPXORQ(acc, acc, acc)
-	Label("partialRows")
-	Comment("Down the rows: load the valid lanes, test and count them under the same mask.")
-	v, hit := ZMM(), K()
-	l.loadz(Mem{Base: ptr}, valid, v)
-	t.test(v, valid, hit)
-	l.sub(zMinusOne, acc, hit, acc)
-	ADDQ(stride, ptr)
-	DECQ(rows)
-	JNZ(LabelRef("partialRows"))
+	partialRows(l, t, "partial", ptr, lastRow(ptr, stride, rows), stride, cols, valid, func(hit reg.OpmaskVirtual) {
+		l.sub(zMinusOne, acc, hit, acc)
+	})
 	Comment("Flush the valid lanes only: masked loads and stores of counts.")
 	flush(acc, Mem{Base: counts}, keep)
 

@@ -109,8 +109,11 @@ func streamRows(s streamRegisters, lanes, unroll int, run func(p, c reg.Register
 // kernel k: per vector the rule's test into a mask, and a merge-masked
 // VPSUBB of -1 into the vector's byte counters (8 to 64 of them: an XMM, a
 // YMM or a ZMM register's low bytes, one per lane). The columns after the
-// last whole vector are read with a masked, zeroing load and tested under
-// the same mask.
+// last whole vector of a row are read as the vector that ends at the row's
+// end, the columns already counted masked off, and counted into the
+// counters of that vector's columns; rows narrower than a vector are read
+// as the column tiles read their partial strip (partialRows). No load
+// reaches past x.
 func streamAVX512(r rule, k spec.Kernel) {
 	name := streamName(r, k, "AVX512")
 	TEXT(name, NOSPLIT, streamSignature(r, k))
@@ -124,13 +127,15 @@ func streamAVX512(r rule, k spec.Kernel) {
 	s := loadStream(k)
 	VPTERNLOGD(Imm(0xff), zMinusOne, zMinusOne, zMinusOne)
 	t.setup()
+	CMPQ(s.cols, U32(lanes))
+	JB(LabelRef("narrow"))
 
 	counters := func() (v reg.Register, load, store func(m Mem)) { return counterRegister(lanes) }
 	minusOne := map[int]Op{8: zMinusOne.AsX(), 16: zMinusOne.AsX(), 32: zMinusOne.AsY(), 64: zMinusOne}[lanes]
 	// group counts the vector at offset disp of the rows of the group at
 	// p, p+stride, q and q+stride (or of the one row at p, q nil), among
-	// valid if not nil, into one update of its counters.
-	group := func(bases []reg.Register, stride reg.Register, rows int, disp int, c Mem, valid reg.OpmaskVirtual, n reg.Register) {
+	// valid if not nil, into one update of its counters at c.
+	group := func(bases []reg.Register, stride reg.Register, rows int, disp int, c Mem, valid reg.OpmaskVirtual) {
 		v, load, store := counters()
 		load(c)
 		for g := 0; g < rows; g++ {
@@ -152,18 +157,46 @@ func streamAVX512(r rule, k spec.Kernel) {
 	}
 	streamGroups(s, lanes, streamGroupRows, func(bases []reg.Register, c reg.Register, rows int) {
 		for i := 0; i < 4; i++ {
-			group(bases, s.stride, rows, 64*i, Mem{Base: c, Disp: lanes * i}, nil, nil)
+			group(bases, s.stride, rows, 64*i, Mem{Base: c, Disp: lanes * i}, nil)
 		}
 	}, func(bases []reg.Register, c reg.Register, rows int) {
-		group(bases, s.stride, rows, 0, Mem{Base: c}, nil, nil)
+		group(bases, s.stride, rows, 0, Mem{Base: c}, nil)
 	}, func(bases []reg.Register, c, n reg.Register, rows int) {
-		Comment("The last cols % lanes columns: masked, zeroing loads, tested under the mask.")
+		Comment("The last n = cols % lanes columns: the vector that ends at each row's end (cols >=",
+			"lanes), masked to its last n lanes, into the counters of its columns.")
 		TESTQ(n, n)
 		JZ(LabelRef(fmt.Sprintf("next%d", rows)))
-		valid := tailMask(l, n)
-		group(bases, s.stride, rows, 0, Mem{Base: c}, valid, n)
+		end := GP64()
+		MOVQ(n, end)
+		if k.Width > 1 {
+			SHLQ(U8(log2(k.Width)), end)
+		}
+		for _, b := range bases {
+			ADDQ(end, b)
+		}
+		valid := kmovLanes(l, highLanes(l, n))
+		group(bases, s.stride, rows, -64, Mem{Base: c, Index: n, Scale: 1, Disp: -lanes}, valid)
 		Label(fmt.Sprintf("next%d", rows))
 	})
+	VZEROUPPER()
+	RET()
+
+	Label("narrow")
+	Comment("Rows narrower than a vector: each row's cols lanes under a mask, into the counters",
+		"of the first vector, kept in a register.")
+	TESTQ(s.rows, s.rows)
+	JZ(LabelRef("narrowReturn"))
+	v, load, store := counters()
+	load(Mem{Base: s.counts})
+	keep := GP64()
+	MOVQ(I32(-1), keep)
+	BZHIQ(s.cols, keep, keep)
+	valid := kmovLanes(l, keep)
+	partialRows(l, t, "narrow", s.ptr, lastRow(s.ptr, s.stride, s.rows), s.stride, s.cols, valid, func(hit reg.OpmaskVirtual) {
+		VPSUBB(minusOne, v, hit, v)
+	})
+	store(Mem{Base: s.counts})
+	Label("narrowReturn")
 	VZEROUPPER()
 	RET()
 }
