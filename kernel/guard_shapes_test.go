@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // The guard-page tests of the shapes whose pieces are shorter than a
@@ -145,6 +146,56 @@ func columnsGuardSweep(t *testing.T) {
 									return naiveColumns(f.width, cols, b, func(col []byte) int { return f.naive(r, col, th) })
 								})
 						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestStreamKernelsGuardPages calls each level's nonzero stream kernels
+// directly, x flush against guard pages and rows apart by more than their
+// width too, against the generic stream: the counters of the columns, and
+// the padding after them that the kernel's contract keeps unchanged.
+func TestStreamKernelsGuardPages(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		mem := guardedPages(t, 64<<10)
+		typeCases[0].random(rand.New(rand.NewPCG(45, 46)), mem[:len(mem)/4*4])
+		s := &active.Load().nonZero.stream
+		streamGuardSweep(t, "bits8", mem, s.bits8, 0xff)
+		streamGuardSweep(t, "bits16", mem, s.bits16, 0xffff)
+		streamGuardSweep(t, "float16", mem, s.float16, 0x7fff)
+		streamGuardSweep(t, "bits32", mem, s.bits32, 0xffffffff)
+		streamGuardSweep(t, "float32", mem, s.float32, 0x7fffffff)
+		streamGuardSweep(t, "bits64", mem, s.bits64, ^uint64(0))
+		streamGuardSweep(t, "float64", mem, s.float64, ^uint64(0)>>1)
+	})
+}
+
+func streamGuardSweep[W word](t *testing.T, name string, mem []byte, stream streamKernel[W], mask W) {
+	t.Helper()
+	if stream == nil {
+		return
+	}
+	width := int(unsafe.Sizeof(W(0)))
+	for cols := 1; cols <= 3*64/width+5; cols++ {
+		for _, gap := range []int{0, 3} {
+			stride := cols + gap
+			for _, rows := range guardRowCounts {
+				n := (rows-1)*stride + cols
+				for place, b := range guardedPlacements(mem, n*width) {
+					x := elementsOf[W](b)
+					padded := (cols + 63) &^ 63
+					got, want := make([]uint8, padded), make([]uint8, padded)
+					for j := range got {
+						got[j], want[j] = uint8(j%7+1), uint8(j%7+1)
+					}
+					if err := catchFault(func() { stream(got, x, cols, stride, rows) }); err != nil {
+						t.Fatalf("%s %dx%d stride %d at the %s: read outside the slice: %v", name, rows, cols, stride, place, err)
+					}
+					nonZeroStreamGeneric(mask)(want, x, cols, stride, rows)
+					if !slices.Equal(got, want) {
+						t.Fatalf("%s %dx%d stride %d at the %s: got %v, want %v", name, rows, cols, stride, place, got, want)
 					}
 				}
 			}
