@@ -822,8 +822,8 @@ reduce:
 	RET
 
 // func addAboveBitsColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+
-TEXT ·addAboveBitsColumnsFloat16AVX512(SB), NOSPLIT, $0-68
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAboveBitsColumnsFloat16AVX512(SB), NOSPLIT, $64-68
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -1371,42 +1371,135 @@ partialWindowRow:
 	JBE    partialWindowRow
 
 partialDone:
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXWQ     X0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXWQ   X0, Z1
+	LEAQ        (AX), CX
+	MOVL        CX, DX
+	ANDL        $0x00000fff, DX
+	CMPL        DX, $0x00000fc0
+	JA          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          64(AX), CX
+	MOVL          CX, DX
+	ANDL          $0x00000fff, DX
+	CMPL          DX, $0x00000fc0
+	JA            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 64(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush1Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush1Count
+
+flush1Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          128(AX), CX
+	MOVL          CX, DX
+	ANDL          $0x00000fff, DX
+	CMPL          DX, $0x00000fc0
+	JA            flush2Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   128(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 128(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush2Next
+
+flush2Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush2Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush2Count
+
+flush2Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPMOVZXWQ     X0, Z0
+	LEAQ          192(AX), AX
+	MOVL          AX, CX
+	ANDL          $0x00000fff, CX
+	CMPL          CX, $0x00000fc0
+	JA            flush3Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   192(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 192(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush3Next
+
+flush3Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush3Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush3Count
+
+flush3Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addAboveBitsColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
-TEXT ·addAboveBitsColumnsFloat32AVX512(SB), NOSPLIT, $0-72
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAboveBitsColumnsFloat32AVX512(SB), NOSPLIT, $64-72
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -1818,28 +1911,75 @@ partialWindowRow:
 	JBE    partialWindowRow
 
 partialDone:
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXDQ     Y0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXDQ   Y0, Z1
+	LEAQ        (AX), CX
+	MOVL        CX, DX
+	ANDL        $0x00000fff, DX
+	CMPL        DX, $0x00000fc0
+	JA          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI64X4 $0x01, Z0, Y0
 	VPMOVZXDQ     Y0, Z0
+	LEAQ          64(AX), AX
+	MOVL          AX, CX
+	ANDL          $0x00000fff, CX
+	CMPL          CX, $0x00000fc0
+	JA            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 64(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush1Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush1Count
+
+flush1Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addAboveBitsColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
-TEXT ·addAboveBitsColumnsFloat64AVX512(SB), NOSPLIT, $0-80
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAboveBitsColumnsFloat64AVX512(SB), NOSPLIT, $64-80
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -2166,12 +2306,36 @@ partialWindowRow:
 	JBE    partialWindowRow
 
 partialDone:
-	// Flush the valid lanes only: masked loads and stores of counts.
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	LEAQ        (AX), AX
+	MOVL        AX, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
 	VPADDQ      Z0, Z1, Z1
 	VMOVDQU64   Z1, K1, (AX)
-	SHRQ        $0x08, DI
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush0Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush0Count
+
+flush0Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
@@ -5243,8 +5407,8 @@ reduce:
 	RET
 
 // func addAboveKeysColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+
-TEXT ·addAboveKeysColumnsFloat16AVX512(SB), NOSPLIT, $0-68
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAboveKeysColumnsFloat16AVX512(SB), NOSPLIT, $64-68
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -5972,42 +6136,135 @@ partialWindowRow:
 	JBE    partialWindowRow
 
 partialDone:
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXWQ     X0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXWQ   X0, Z1
+	LEAQ        (AX), CX
+	MOVL        CX, DX
+	ANDL        $0x00000fff, DX
+	CMPL        DX, $0x00000fc0
+	JA          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          64(AX), CX
+	MOVL          CX, DX
+	ANDL          $0x00000fff, DX
+	CMPL          DX, $0x00000fc0
+	JA            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 64(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush1Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush1Count
+
+flush1Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          128(AX), CX
+	MOVL          CX, DX
+	ANDL          $0x00000fff, DX
+	CMPL          DX, $0x00000fc0
+	JA            flush2Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   128(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 128(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush2Next
+
+flush2Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush2Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush2Count
+
+flush2Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPMOVZXWQ     X0, Z0
+	LEAQ          192(AX), AX
+	MOVL          AX, CX
+	ANDL          $0x00000fff, CX
+	CMPL          CX, $0x00000fc0
+	JA            flush3Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   192(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 192(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush3Next
+
+flush3Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush3Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush3Count
+
+flush3Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addAboveKeysColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
-TEXT ·addAboveKeysColumnsFloat32AVX512(SB), NOSPLIT, $0-72
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAboveKeysColumnsFloat32AVX512(SB), NOSPLIT, $64-72
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -6599,28 +6856,75 @@ partialWindowRow:
 	JBE    partialWindowRow
 
 partialDone:
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXDQ     Y0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXDQ   Y0, Z1
+	LEAQ        (AX), CX
+	MOVL        CX, DX
+	ANDL        $0x00000fff, DX
+	CMPL        DX, $0x00000fc0
+	JA          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI64X4 $0x01, Z0, Y0
 	VPMOVZXDQ     Y0, Z0
+	LEAQ          64(AX), AX
+	MOVL          AX, CX
+	ANDL          $0x00000fff, CX
+	CMPL          CX, $0x00000fc0
+	JA            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 64(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush1Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush1Count
+
+flush1Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addAboveKeysColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
-TEXT ·addAboveKeysColumnsFloat64AVX512(SB), NOSPLIT, $0-80
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAboveKeysColumnsFloat64AVX512(SB), NOSPLIT, $64-80
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -7127,12 +7431,36 @@ partialWindowRow:
 	JBE    partialWindowRow
 
 partialDone:
-	// Flush the valid lanes only: masked loads and stores of counts.
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	LEAQ        (AX), AX
+	MOVL        AX, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
 	VPADDQ      Z0, Z1, Z1
 	VMOVDQU64   Z1, K1, (AX)
-	SHRQ        $0x08, DI
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush0Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush0Count
+
+flush0Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER

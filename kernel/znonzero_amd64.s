@@ -1879,8 +1879,8 @@ reduce:
 	RET
 
 // func addNonZeroColumnsBits8AVX512(counts []uint64, x []uint8, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+
-TEXT ·addNonZeroColumnsBits8AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addNonZeroColumnsBits8AVX512(SB), NOSPLIT, $64-64
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -2710,73 +2710,258 @@ partialWindowRow:
 	JBE    partialWindowRow
 
 partialDone:
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXBQ     X0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXBQ   X0, Z1
+	LEAQ        (AX), CX
+	MOVL        CX, DX
+	ANDL        $0x00000fff, DX
+	CMPL        DX, $0x00000fc0
+	JA          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
+	SHRQ        $0x08, DI
+	TESTB       $0xff, DI
+	JZ          done
+	VPSRLDQ     $0x08, X0, X1
+	VPMOVZXBQ   X1, Z1
+	LEAQ        64(AX), CX
+	MOVL        CX, DX
+	ANDL        $0x00000fff, DX
+	CMPL        DX, $0x00000fc0
+	JA          flush1Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush1Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush1Count
+
+flush1Next:
 	SHRQ          $0x08, DI
-	VPSRLDQ       $0x08, X0, X1
-	VPMOVZXBQ     X1, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 64(AX)
-	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXBQ     X1, Z1
+	LEAQ          128(AX), CX
+	MOVL          CX, DX
+	ANDL          $0x00000fff, DX
+	CMPL          DX, $0x00000fc0
+	JA            flush2Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   128(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 128(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush2Next
+
+flush2Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush2Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush2Count
+
+flush2Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPSRLDQ       $0x08, X1, X1
 	VPMOVZXBQ     X1, Z1
+	LEAQ          192(AX), CX
+	MOVL          CX, DX
+	ANDL          $0x00000fff, DX
+	CMPL          DX, $0x00000fc0
+	JA            flush3Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   192(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 192(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush3Next
+
+flush3Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush3Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush3Count
+
+flush3Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXBQ     X1, Z1
+	LEAQ          256(AX), CX
+	MOVL          CX, DX
+	ANDL          $0x00000fff, DX
+	CMPL          DX, $0x00000fc0
+	JA            flush4Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   256(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 256(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush4Next
+
+flush4Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush4Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush4Count
+
+flush4Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPSRLDQ       $0x08, X1, X1
 	VPMOVZXBQ     X1, Z1
+	LEAQ          320(AX), CX
+	MOVL          CX, DX
+	ANDL          $0x00000fff, DX
+	CMPL          DX, $0x00000fc0
+	JA            flush5Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   320(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 320(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush5Next
+
+flush5Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush5Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush5Count
+
+flush5Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x03, Z0, X1
 	VPMOVZXBQ     X1, Z1
+	LEAQ          384(AX), CX
+	MOVL          CX, DX
+	ANDL          $0x00000fff, DX
+	CMPL          DX, $0x00000fc0
+	JA            flush6Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   384(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 384(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush6Next
+
+flush6Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush6Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush6Count
+
+flush6Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPSRLDQ       $0x08, X0, X0
 	VPMOVZXBQ     X0, Z0
+	LEAQ          448(AX), AX
+	MOVL          AX, CX
+	ANDL          $0x00000fff, CX
+	CMPL          CX, $0x00000fc0
+	JA            flush7Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   448(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 448(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush7Next
+
+flush7Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush7Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush7Count
+
+flush7Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroColumnsBits16AVX512(counts []uint64, x []uint16, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+
-TEXT ·addNonZeroColumnsBits16AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addNonZeroColumnsBits16AVX512(SB), NOSPLIT, $64-64
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -3285,42 +3470,135 @@ partialWindowRow:
 	JBE    partialWindowRow
 
 partialDone:
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXWQ     X0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXWQ   X0, Z1
+	LEAQ        (AX), CX
+	MOVL        CX, DX
+	ANDL        $0x00000fff, DX
+	CMPL        DX, $0x00000fc0
+	JA          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          64(AX), CX
+	MOVL          CX, DX
+	ANDL          $0x00000fff, DX
+	CMPL          DX, $0x00000fc0
+	JA            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 64(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush1Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush1Count
+
+flush1Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          128(AX), CX
+	MOVL          CX, DX
+	ANDL          $0x00000fff, DX
+	CMPL          DX, $0x00000fc0
+	JA            flush2Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   128(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 128(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush2Next
+
+flush2Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush2Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush2Count
+
+flush2Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPMOVZXWQ     X0, Z0
+	LEAQ          192(AX), AX
+	MOVL          AX, CX
+	ANDL          $0x00000fff, CX
+	CMPL          CX, $0x00000fc0
+	JA            flush3Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   192(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 192(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush3Next
+
+flush3Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush3Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush3Count
+
+flush3Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+
-TEXT ·addNonZeroColumnsFloat16AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addNonZeroColumnsFloat16AVX512(SB), NOSPLIT, $64-64
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -3830,42 +4108,135 @@ partialWindowRow:
 	JBE    partialWindowRow
 
 partialDone:
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXWQ     X0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXWQ   X0, Z1
+	LEAQ        (AX), CX
+	MOVL        CX, DX
+	ANDL        $0x00000fff, DX
+	CMPL        DX, $0x00000fc0
+	JA          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          64(AX), CX
+	MOVL          CX, DX
+	ANDL          $0x00000fff, DX
+	CMPL          DX, $0x00000fc0
+	JA            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 64(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush1Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush1Count
+
+flush1Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          128(AX), CX
+	MOVL          CX, DX
+	ANDL          $0x00000fff, DX
+	CMPL          DX, $0x00000fc0
+	JA            flush2Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   128(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 128(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush2Next
+
+flush2Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush2Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush2Count
+
+flush2Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPMOVZXWQ     X0, Z0
+	LEAQ          192(AX), AX
+	MOVL          AX, CX
+	ANDL          $0x00000fff, CX
+	CMPL          CX, $0x00000fc0
+	JA            flush3Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   192(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 192(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush3Next
+
+flush3Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush3Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush3Count
+
+flush3Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroColumnsBits32AVX512(counts []uint64, x []uint32, stride int, rows int)
-// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
-TEXT ·addNonZeroColumnsBits32AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addNonZeroColumnsBits32AVX512(SB), NOSPLIT, $64-64
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -4238,28 +4609,75 @@ partialWindowRow:
 	JBE    partialWindowRow
 
 partialDone:
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXDQ     Y0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXDQ   Y0, Z1
+	LEAQ        (AX), CX
+	MOVL        CX, DX
+	ANDL        $0x00000fff, DX
+	CMPL        DX, $0x00000fc0
+	JA          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI64X4 $0x01, Z0, Y0
 	VPMOVZXDQ     Y0, Z0
+	LEAQ          64(AX), AX
+	MOVL          AX, CX
+	ANDL          $0x00000fff, CX
+	CMPL          CX, $0x00000fc0
+	JA            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 64(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush1Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush1Count
+
+flush1Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int)
-// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
-TEXT ·addNonZeroColumnsFloat32AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addNonZeroColumnsFloat32AVX512(SB), NOSPLIT, $64-64
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -4633,28 +5051,75 @@ partialWindowRow:
 	JBE    partialWindowRow
 
 partialDone:
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXDQ     Y0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXDQ   Y0, Z1
+	LEAQ        (AX), CX
+	MOVL        CX, DX
+	ANDL        $0x00000fff, DX
+	CMPL        DX, $0x00000fc0
+	JA          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI64X4 $0x01, Z0, Y0
 	VPMOVZXDQ     Y0, Z0
+	LEAQ          64(AX), AX
+	MOVL          AX, CX
+	ANDL          $0x00000fff, CX
+	CMPL          CX, $0x00000fc0
+	JA            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 64(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush1Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush1Count
+
+flush1Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroColumnsBits64AVX512(counts []uint64, x []uint64, stride int, rows int)
-// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
-TEXT ·addNonZeroColumnsBits64AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addNonZeroColumnsBits64AVX512(SB), NOSPLIT, $64-64
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -4942,20 +5407,44 @@ partialWindowRow:
 	JBE    partialWindowRow
 
 partialDone:
-	// Flush the valid lanes only: masked loads and stores of counts.
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	LEAQ        (AX), AX
+	MOVL        AX, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
 	VPADDQ      Z0, Z1, Z1
 	VMOVDQU64   Z1, K1, (AX)
-	SHRQ        $0x08, DI
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush0Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush0Count
+
+flush0Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int)
-// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
-TEXT ·addNonZeroColumnsFloat64AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addNonZeroColumnsFloat64AVX512(SB), NOSPLIT, $64-64
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -5244,12 +5733,36 @@ partialWindowRow:
 	JBE    partialWindowRow
 
 partialDone:
-	// Flush the valid lanes only: masked loads and stores of counts.
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	LEAQ        (AX), AX
+	MOVL        AX, CX
+	ANDL        $0x00000fff, CX
+	CMPL        CX, $0x00000fc0
+	JA          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
 	VPADDQ      Z0, Z1, Z1
 	VMOVDQU64   Z1, K1, (AX)
-	SHRQ        $0x08, DI
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush0Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush0Count
+
+flush0Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER

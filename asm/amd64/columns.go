@@ -138,10 +138,11 @@ func downRows(label string, p, rows, stride reg.Register, stripBytes int, what s
 // kernel k: per vector of a row of the strip the rule's test into a mask,
 // and a merge-masked VPSUB of -1 into the column's lane counter. The
 // columns after the last whole vector are one partial strip, counted under
-// a mask of its lanes and flushed with masked loads and stores of counts:
-// a masked, zeroing load of each row's piece while its 64 bytes stay within
-// x, and the last rows' pieces from one load of x's last 64 bytes
-// (partialRows), so that no load reaches past x.
+// a mask of its lanes: a masked, zeroing load of each row's piece while its
+// 64 bytes stay within x, and the last rows' pieces from one load of x's
+// last 64 bytes (partialRows), so that no load reaches past x; its counts
+// are flushed with masked loads and stores, or one at a time where those
+// would reach into the page after counts.
 func columnsAVX512(r rule, k spec.Kernel) {
 	name := r.columnsName(k, "AVX512")
 	TEXT(name, NOSPLIT, columnsSignature(r, k))
@@ -166,30 +167,58 @@ func columnsAVX512(r rule, k spec.Kernel) {
 	TESTQ(rows, rows)
 	JZ(LabelRef("done"))
 
-	// flush adds the lane counters of acc to the counts at dst, the lanes
-	// of keep only if it is not nil (keep is then shifted out).
-	flush := func(acc vec, dst Mem, keep reg.GPVirtual) {
-		add := func(v vec, d Mem) {
-			if keep == nil {
-				VPADDQ(d, v, v)
-				VMOVDQU64(v, d)
-				return
-			}
+	// quadwords returns group g of the lane counters of acc, widened to
+	// quadwords: the counts of 8 columns.
+	quadwords := func(acc vec, g int) vec {
+		if k.Width == 8 {
+			return acc
+		}
+		q := ZMM()
+		widen(k.Width)(group(acc, 8*k.Width, g), q)
+		return q
+	}
+	// flush adds the lane counters of acc to the counts at dst.
+	flush := func(acc vec, dst Mem) {
+		for g := 0; g < max(1, lanes/8); g++ {
+			q, d := quadwords(acc, g), dst.Offset(64*g)
+			VPADDQ(d, q, q)
+			VMOVDQU64(q, d)
+		}
+	}
+	// flushPartial adds the lane counters of acc in the lanes of keep (its
+	// low bits, contiguous) to the counts at counts, 8 at a time: a masked
+	// load and store of their 64 bytes, or, where those would reach into
+	// the next page, one count at a time through spill, so that no access
+	// reaches a page that holds none of counts (partial.go). keep is
+	// shifted out; flushPartial ends at label done once it is empty.
+	flushPartial := func(acc vec, counts reg.Register, keep reg.GPVirtual, spill Mem) {
+		for g := 0; g < max(1, lanes/8); g++ {
+			label := func(s string) string { return fmt.Sprintf("flush%d%s", g, s) }
+			TESTB(U8(0xff), keep.As8())
+			JZ(LabelRef("done"))
+			q, at := quadwords(acc, g), GP64()
+			LEAQ(Mem{Base: counts, Disp: 64 * g}, at)
+			crossesPage(at, label("Counts"))
 			m, c := K(), ZMM()
 			KMOVW(keep.As32(), m)
-			VMOVDQU64_Z(d, m, c)
-			VPADDQ(v, c, c)
-			VMOVDQU64(c, m, d)
+			VMOVDQU64_Z(Mem{Base: at}, m, c)
+			VPADDQ(q, c, c)
+			VMOVDQU64(c, m, Mem{Base: at})
+			JMP(LabelRef(label("Next")))
+			Label(label("Counts"))
+			VMOVDQU64(q, spill)
+			n, i, t := GP64(), GP64(), GP64()
+			MOVBQZX(keep.As8(), n)
+			POPCNTQ(n, n)
+			XORL(i.As32(), i.As32())
+			Label(label("Count"))
+			MOVQ(spill.Idx(i, 8), t)
+			ADDQ(t, Mem{Base: at, Index: i, Scale: 8})
+			INCQ(i)
+			CMPQ(i, n)
+			JB(LabelRef(label("Count")))
+			Label(label("Next"))
 			SHRQ(U8(8), keep)
-		}
-		if k.Width == 8 {
-			add(acc, dst)
-			return
-		}
-		for g := 0; g < lanes/8; g++ {
-			q := ZMM()
-			widen(k.Width)(group(acc, 8*k.Width, g), q)
-			add(q, dst.Offset(64*g))
 		}
 	}
 
@@ -213,7 +242,7 @@ func columnsAVX512(r rule, k spec.Kernel) {
 		})
 		Comment("Flush: widen the lane counters to quadwords and add them to the strip's counts.")
 		for i, a := range acc {
-			flush(a, Mem{Base: counts, Disp: 8 * lanes * i}, nil)
+			flush(a, Mem{Base: counts, Disp: 8 * lanes * i})
 		}
 		ADDQ(U32(64*vectors), ptr)
 		ADDQ(U32(8*lanes*vectors), counts)
@@ -237,8 +266,9 @@ func columnsAVX512(r rule, k spec.Kernel) {
 	partialRows(l, t, "partial", ptr, lastRow(ptr, stride, rows), stride, cols, valid, func(hit reg.OpmaskVirtual) {
 		l.sub(zMinusOne, acc, hit, acc)
 	})
-	Comment("Flush the valid lanes only: masked loads and stores of counts.")
-	flush(acc, Mem{Base: counts}, keep)
+	Comment("Flush the valid lanes only: masked loads and stores of counts, or one at a time",
+		"where 64 bytes of counts would reach into the next page.")
+	flushPartial(acc, counts, keep, AllocLocal(64))
 
 	Label("done")
 	VZEROUPPER()
