@@ -23,20 +23,17 @@ TEXT ·countAboveBitsFloat16AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTW CX, Z26
 	XORL         AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000020
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVD       CX, K1
 	VMOVDQU16.Z (SI), K1, Z0
 	VPSUBW      Z0, Z27, Z0
@@ -44,7 +41,9 @@ TEXT ·countAboveBitsFloat16AVX512(SB), NOSPLIT, $0-40
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*2), CX
@@ -59,7 +58,9 @@ short:
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -201,20 +202,17 @@ TEXT ·countAboveBitsFloat32AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTD CX, Z26
 	XORL         AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000010
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU32.Z (SI), K1, Z0
 	VPSUBD      Z0, Z27, Z0
@@ -222,7 +220,9 @@ TEXT ·countAboveBitsFloat32AVX512(SB), NOSPLIT, $0-40
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*4), CX
@@ -237,7 +237,9 @@ short:
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -373,20 +375,17 @@ TEXT ·countAboveBitsFloat64AVX512(SB), NOSPLIT, $0-48
 	VPBROADCASTQ CX, Z26
 	XORL         AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000008
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU64.Z (SI), K1, Z0
 	VPSUBQ      Z0, Z27, Z0
@@ -394,7 +393,9 @@ TEXT ·countAboveBitsFloat64AVX512(SB), NOSPLIT, $0-48
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+40(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*8), CX
@@ -409,7 +410,9 @@ short:
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+40(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -1323,10 +1326,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -1377,10 +1379,9 @@ partialDone:
 	JZ          done
 	VPMOVZXWQ   X0, Z1
 	LEAQ        (AX), CX
-	MOVL        CX, DX
-	ANDL        $0x00000fff, DX
-	CMPL        DX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (CX), K1, Z2
 	VPADDQ      Z1, Z2, Z2
@@ -1407,10 +1408,9 @@ flush0Next:
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXWQ     X1, Z1
 	LEAQ          64(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush1Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush1Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -1437,10 +1437,9 @@ flush1Next:
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXWQ     X1, Z1
 	LEAQ          128(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush2Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush2Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -1467,10 +1466,9 @@ flush2Next:
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPMOVZXWQ     X0, Z0
 	LEAQ          192(AX), AX
-	MOVL          AX, CX
-	ANDL          $0x00000fff, CX
-	CMPL          CX, $0x00000fc0
-	JA            flush3Counts
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush3Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
@@ -1863,10 +1861,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -1917,10 +1914,9 @@ partialDone:
 	JZ          done
 	VPMOVZXDQ   Y0, Z1
 	LEAQ        (AX), CX
-	MOVL        CX, DX
-	ANDL        $0x00000fff, DX
-	CMPL        DX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (CX), K1, Z2
 	VPADDQ      Z1, Z2, Z2
@@ -1947,10 +1943,9 @@ flush0Next:
 	VEXTRACTI64X4 $0x01, Z0, Y0
 	VPMOVZXDQ     Y0, Z0
 	LEAQ          64(AX), AX
-	MOVL          AX, CX
-	ANDL          $0x00000fff, CX
-	CMPL          CX, $0x00000fc0
-	JA            flush1Counts
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush1Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
@@ -2258,10 +2253,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -2311,10 +2305,9 @@ partialDone:
 	TESTB       $0xff, DI
 	JZ          done
 	LEAQ        (AX), AX
-	MOVL        AX, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(AX), CX
+	TESTL       $0x00000fc0, CX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
 	VPADDQ      Z0, Z1, Z1
@@ -3402,10 +3395,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10
@@ -3725,10 +3717,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10
@@ -4048,10 +4039,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10
@@ -4412,20 +4402,17 @@ TEXT ·countAboveKeysFloat16AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTW CX, Z26
 	XORL         AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000020
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVD       CX, K1
 	VMOVDQU16.Z (SI), K1, Z0
 
@@ -4437,7 +4424,9 @@ TEXT ·countAboveKeysFloat16AVX512(SB), NOSPLIT, $0-40
 	KMOVD      K1, CX
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
-	JMP        done
+	MOVQ       AX, ret+32(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*2), CX
@@ -4456,7 +4445,9 @@ short:
 	KMOVD      K1, CX
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
-	JMP        done
+	MOVQ       AX, ret+32(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -4633,20 +4624,17 @@ TEXT ·countAboveKeysFloat32AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTD CX, Z26
 	XORL         AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000010
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU32.Z (SI), K1, Z0
 
@@ -4658,7 +4646,9 @@ TEXT ·countAboveKeysFloat32AVX512(SB), NOSPLIT, $0-40
 	KMOVW      K1, CX
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
-	JMP        done
+	MOVQ       AX, ret+32(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*4), CX
@@ -4677,7 +4667,9 @@ short:
 	KMOVW      K1, CX
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
-	JMP        done
+	MOVQ       AX, ret+32(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -4848,20 +4840,17 @@ TEXT ·countAboveKeysFloat64AVX512(SB), NOSPLIT, $0-48
 	VPBROADCASTQ CX, Z26
 	XORL         AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000008
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU64.Z (SI), K1, Z0
 
@@ -4873,7 +4862,9 @@ TEXT ·countAboveKeysFloat64AVX512(SB), NOSPLIT, $0-48
 	KMOVW      K1, CX
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
-	JMP        done
+	MOVQ       AX, ret+40(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*8), CX
@@ -4892,7 +4883,9 @@ short:
 	KMOVW      K1, CX
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
-	JMP        done
+	MOVQ       AX, ret+40(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -6080,10 +6073,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -6142,10 +6134,9 @@ partialDone:
 	JZ          done
 	VPMOVZXWQ   X0, Z1
 	LEAQ        (AX), CX
-	MOVL        CX, DX
-	ANDL        $0x00000fff, DX
-	CMPL        DX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (CX), K1, Z2
 	VPADDQ      Z1, Z2, Z2
@@ -6172,10 +6163,9 @@ flush0Next:
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXWQ     X1, Z1
 	LEAQ          64(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush1Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush1Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -6202,10 +6192,9 @@ flush1Next:
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXWQ     X1, Z1
 	LEAQ          128(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush2Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush2Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -6232,10 +6221,9 @@ flush2Next:
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPMOVZXWQ     X0, Z0
 	LEAQ          192(AX), AX
-	MOVL          AX, CX
-	ANDL          $0x00000fff, CX
-	CMPL          CX, $0x00000fc0
-	JA            flush3Counts
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush3Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
@@ -6800,10 +6788,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -6862,10 +6849,9 @@ partialDone:
 	JZ          done
 	VPMOVZXDQ   Y0, Z1
 	LEAQ        (AX), CX
-	MOVL        CX, DX
-	ANDL        $0x00000fff, DX
-	CMPL        DX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (CX), K1, Z2
 	VPADDQ      Z1, Z2, Z2
@@ -6892,10 +6878,9 @@ flush0Next:
 	VEXTRACTI64X4 $0x01, Z0, Y0
 	VPMOVZXDQ     Y0, Z0
 	LEAQ          64(AX), AX
-	MOVL          AX, CX
-	ANDL          $0x00000fff, CX
-	CMPL          CX, $0x00000fc0
-	JA            flush1Counts
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush1Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
@@ -7375,10 +7360,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -7436,10 +7420,9 @@ partialDone:
 	TESTB       $0xff, DI
 	JZ          done
 	LEAQ        (AX), AX
-	MOVL        AX, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(AX), CX
+	TESTL       $0x00000fc0, CX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
 	VPADDQ      Z0, Z1, Z1
@@ -8899,10 +8882,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10
@@ -9377,10 +9359,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10
@@ -9855,10 +9836,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10

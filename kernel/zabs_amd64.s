@@ -25,20 +25,17 @@ TEXT ·countAbsAboveFloat16AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTW CX, Z26
 	XORL         AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000020
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVD       CX, K1
 	VMOVDQU16.Z (SI), K1, Z0
 	VPANDD      Z0, Z28, Z0
@@ -47,7 +44,9 @@ TEXT ·countAbsAboveFloat16AVX512(SB), NOSPLIT, $0-40
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*2), CX
@@ -63,7 +62,9 @@ short:
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -214,20 +215,17 @@ TEXT ·countAbsAboveFloat32AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTD CX, Z26
 	XORL         AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000010
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU32.Z (SI), K1, Z0
 	VPANDD      Z0, Z28, Z0
@@ -236,7 +234,9 @@ TEXT ·countAbsAboveFloat32AVX512(SB), NOSPLIT, $0-40
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*4), CX
@@ -252,7 +252,9 @@ short:
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -397,20 +399,17 @@ TEXT ·countAbsAboveFloat64AVX512(SB), NOSPLIT, $0-48
 	VPBROADCASTQ CX, Z26
 	XORL         AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000008
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU64.Z (SI), K1, Z0
 	VPANDD      Z0, Z28, Z0
@@ -419,7 +418,9 @@ TEXT ·countAbsAboveFloat64AVX512(SB), NOSPLIT, $0-48
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+40(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*8), CX
@@ -435,7 +436,9 @@ short:
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+40(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -1416,10 +1419,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -1472,10 +1474,9 @@ partialDone:
 	JZ          done
 	VPMOVZXWQ   X0, Z1
 	LEAQ        (AX), CX
-	MOVL        CX, DX
-	ANDL        $0x00000fff, DX
-	CMPL        DX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (CX), K1, Z2
 	VPADDQ      Z1, Z2, Z2
@@ -1502,10 +1503,9 @@ flush0Next:
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXWQ     X1, Z1
 	LEAQ          64(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush1Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush1Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -1532,10 +1532,9 @@ flush1Next:
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXWQ     X1, Z1
 	LEAQ          128(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush2Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush2Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -1562,10 +1561,9 @@ flush2Next:
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPMOVZXWQ     X0, Z0
 	LEAQ          192(AX), AX
-	MOVL          AX, CX
-	ANDL          $0x00000fff, CX
-	CMPL          CX, $0x00000fc0
-	JA            flush3Counts
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush3Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
@@ -1994,10 +1992,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -2050,10 +2047,9 @@ partialDone:
 	JZ          done
 	VPMOVZXDQ   Y0, Z1
 	LEAQ        (AX), CX
-	MOVL        CX, DX
-	ANDL        $0x00000fff, DX
-	CMPL        DX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (CX), K1, Z2
 	VPADDQ      Z1, Z2, Z2
@@ -2080,10 +2076,9 @@ flush0Next:
 	VEXTRACTI64X4 $0x01, Z0, Y0
 	VPMOVZXDQ     Y0, Z0
 	LEAQ          64(AX), AX
-	MOVL          AX, CX
-	ANDL          $0x00000fff, CX
-	CMPL          CX, $0x00000fc0
-	JA            flush1Counts
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush1Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
@@ -2427,10 +2422,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -2482,10 +2476,9 @@ partialDone:
 	TESTB       $0xff, DI
 	JZ          done
 	LEAQ        (AX), AX
-	MOVL        AX, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(AX), CX
+	TESTL       $0x00000fc0, CX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
 	VPADDQ      Z0, Z1, Z1
@@ -3668,10 +3661,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10
@@ -4025,10 +4017,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10
@@ -4382,10 +4373,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10

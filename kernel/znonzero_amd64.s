@@ -20,27 +20,26 @@ TEXT ·countNonZeroBits8AVX512(SB), NOSPLIT, $0-32
 	VPABSB     Z31, Z29
 	XORL       AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ       DX, $0x00000040
 	JA         long
-	MOVL       SI, CX
-	ANDL       $0x00000fff, CX
-	CMPL       CX, $0x00000fc0
-	JA         short
 	MOVQ       $-1, CX
 	BZHIQ      DX, CX, CX
+	JZ         done
+	LEAQ       64(SI), BX
+	TESTL      $0x00000fc0, BX
+	JZ         short
 	KMOVQ      CX, K1
 	VMOVDQU8.Z (SI), K1, Z0
 	VPTESTMB   Z0, Z31, K1, K1
 	KMOVQ      K1, CX
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
-	JMP        done
+	MOVQ       AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ       (SI)(DX*1), CX
@@ -54,7 +53,9 @@ short:
 	KMOVQ      K1, CX
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
-	JMP        done
+	MOVQ       AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -241,27 +242,26 @@ TEXT ·countNonZeroBits16AVX512(SB), NOSPLIT, $0-32
 	VPABSW     Z31, Z29
 	XORL       AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000020
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVD       CX, K1
 	VMOVDQU16.Z (SI), K1, Z0
 	VPTESTMW    Z0, Z31, K1, K1
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*2), CX
@@ -275,7 +275,9 @@ short:
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -424,27 +426,26 @@ TEXT ·countNonZeroFloat16AVX512(SB), NOSPLIT, $0-32
 	VPSRLW     $0x01, Z31, Z28
 	XORL       AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000020
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVD       CX, K1
 	VMOVDQU16.Z (SI), K1, Z0
 	VPTESTMW    Z0, Z28, K1, K1
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*2), CX
@@ -458,7 +459,9 @@ short:
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -602,27 +605,26 @@ TEXT ·countNonZeroBits32AVX512(SB), NOSPLIT, $0-32
 	VPABSD     Z31, Z29
 	XORL       AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000010
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU32.Z (SI), K1, Z0
 	VPTESTMD    Z0, Z31, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*4), CX
@@ -636,7 +638,9 @@ short:
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -779,27 +783,26 @@ TEXT ·countNonZeroFloat32AVX512(SB), NOSPLIT, $0-32
 	VPSRLD     $0x01, Z31, Z28
 	XORL       AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000010
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU32.Z (SI), K1, Z0
 	VPTESTMD    Z0, Z28, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*4), CX
@@ -813,7 +816,9 @@ short:
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -951,27 +956,26 @@ TEXT ·countNonZeroBits64AVX512(SB), NOSPLIT, $0-32
 	VPABSQ     Z31, Z29
 	XORL       AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000008
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU64.Z (SI), K1, Z0
 	VPTESTMQ    Z0, Z31, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*8), CX
@@ -985,7 +989,9 @@ short:
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -1126,27 +1132,26 @@ TEXT ·countNonZeroFloat64AVX512(SB), NOSPLIT, $0-32
 	VPSRLQ     $0x01, Z31, Z28
 	XORL       AX, AX
 
-	// Nothing to count: no load at all (x may be empty at the start of a page, or nil).
-	TESTQ DX, DX
-	JZ    done
-
 	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
-	// start if they stay in its page, else the 64 bytes that end at x's end.
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000008
 	JA          long
-	MOVL        SI, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          short
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU64.Z (SI), K1, Z0
 	VPTESTMQ    Z0, Z28, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 short:
 	LEAQ        (SI)(DX*8), CX
@@ -1160,7 +1165,9 @@ short:
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
-	JMP         done
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 long:
 	MOVQ SI, CX
@@ -2665,10 +2672,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -2716,10 +2722,9 @@ partialDone:
 	JZ          done
 	VPMOVZXBQ   X0, Z1
 	LEAQ        (AX), CX
-	MOVL        CX, DX
-	ANDL        $0x00000fff, DX
-	CMPL        DX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (CX), K1, Z2
 	VPADDQ      Z1, Z2, Z2
@@ -2746,10 +2751,9 @@ flush0Next:
 	VPSRLDQ     $0x08, X0, X1
 	VPMOVZXBQ   X1, Z1
 	LEAQ        64(AX), CX
-	MOVL        CX, DX
-	ANDL        $0x00000fff, DX
-	CMPL        DX, $0x00000fc0
-	JA          flush1Counts
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush1Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (CX), K1, Z2
 	VPADDQ      Z1, Z2, Z2
@@ -2776,10 +2780,9 @@ flush1Next:
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXBQ     X1, Z1
 	LEAQ          128(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush2Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush2Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -2807,10 +2810,9 @@ flush2Next:
 	VPSRLDQ       $0x08, X1, X1
 	VPMOVZXBQ     X1, Z1
 	LEAQ          192(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush3Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush3Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -2837,10 +2839,9 @@ flush3Next:
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXBQ     X1, Z1
 	LEAQ          256(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush4Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush4Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -2868,10 +2869,9 @@ flush4Next:
 	VPSRLDQ       $0x08, X1, X1
 	VPMOVZXBQ     X1, Z1
 	LEAQ          320(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush5Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush5Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -2898,10 +2898,9 @@ flush5Next:
 	VEXTRACTI32X4 $0x03, Z0, X1
 	VPMOVZXBQ     X1, Z1
 	LEAQ          384(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush6Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush6Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -2929,10 +2928,9 @@ flush6Next:
 	VPSRLDQ       $0x08, X0, X0
 	VPMOVZXBQ     X0, Z0
 	LEAQ          448(AX), AX
-	MOVL          AX, CX
-	ANDL          $0x00000fff, CX
-	CMPL          CX, $0x00000fc0
-	JA            flush7Counts
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush7Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
@@ -3424,10 +3422,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -3476,10 +3473,9 @@ partialDone:
 	JZ          done
 	VPMOVZXWQ   X0, Z1
 	LEAQ        (AX), CX
-	MOVL        CX, DX
-	ANDL        $0x00000fff, DX
-	CMPL        DX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (CX), K1, Z2
 	VPADDQ      Z1, Z2, Z2
@@ -3506,10 +3502,9 @@ flush0Next:
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXWQ     X1, Z1
 	LEAQ          64(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush1Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush1Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -3536,10 +3531,9 @@ flush1Next:
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXWQ     X1, Z1
 	LEAQ          128(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush2Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush2Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -3566,10 +3560,9 @@ flush2Next:
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPMOVZXWQ     X0, Z0
 	LEAQ          192(AX), AX
-	MOVL          AX, CX
-	ANDL          $0x00000fff, CX
-	CMPL          CX, $0x00000fc0
-	JA            flush3Counts
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush3Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
@@ -4062,10 +4055,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -4114,10 +4106,9 @@ partialDone:
 	JZ          done
 	VPMOVZXWQ   X0, Z1
 	LEAQ        (AX), CX
-	MOVL        CX, DX
-	ANDL        $0x00000fff, DX
-	CMPL        DX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (CX), K1, Z2
 	VPADDQ      Z1, Z2, Z2
@@ -4144,10 +4135,9 @@ flush0Next:
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXWQ     X1, Z1
 	LEAQ          64(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush1Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush1Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -4174,10 +4164,9 @@ flush1Next:
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXWQ     X1, Z1
 	LEAQ          128(AX), CX
-	MOVL          CX, DX
-	ANDL          $0x00000fff, DX
-	CMPL          DX, $0x00000fc0
-	JA            flush2Counts
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush2Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
@@ -4204,10 +4193,9 @@ flush2Next:
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPMOVZXWQ     X0, Z0
 	LEAQ          192(AX), AX
-	MOVL          AX, CX
-	ANDL          $0x00000fff, CX
-	CMPL          CX, $0x00000fc0
-	JA            flush3Counts
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush3Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
@@ -4563,10 +4551,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -4615,10 +4602,9 @@ partialDone:
 	JZ          done
 	VPMOVZXDQ   Y0, Z1
 	LEAQ        (AX), CX
-	MOVL        CX, DX
-	ANDL        $0x00000fff, DX
-	CMPL        DX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (CX), K1, Z2
 	VPADDQ      Z1, Z2, Z2
@@ -4645,10 +4631,9 @@ flush0Next:
 	VEXTRACTI64X4 $0x01, Z0, Y0
 	VPMOVZXDQ     Y0, Z0
 	LEAQ          64(AX), AX
-	MOVL          AX, CX
-	ANDL          $0x00000fff, CX
-	CMPL          CX, $0x00000fc0
-	JA            flush1Counts
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush1Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
@@ -5005,10 +4990,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -5057,10 +5041,9 @@ partialDone:
 	JZ          done
 	VPMOVZXDQ   Y0, Z1
 	LEAQ        (AX), CX
-	MOVL        CX, DX
-	ANDL        $0x00000fff, DX
-	CMPL        DX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (CX), K1, Z2
 	VPADDQ      Z1, Z2, Z2
@@ -5087,10 +5070,9 @@ flush0Next:
 	VEXTRACTI64X4 $0x01, Z0, Y0
 	VPMOVZXDQ     Y0, Z0
 	LEAQ          64(AX), AX
-	MOVL          AX, CX
-	ANDL          $0x00000fff, CX
-	CMPL          CX, $0x00000fc0
-	JA            flush1Counts
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush1Counts
 	KMOVW         DI, K1
 	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
@@ -5361,10 +5343,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -5412,10 +5393,9 @@ partialDone:
 	TESTB       $0xff, DI
 	JZ          done
 	LEAQ        (AX), AX
-	MOVL        AX, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(AX), CX
+	TESTL       $0x00000fc0, CX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
 	VPADDQ      Z0, Z1, Z1
@@ -5687,10 +5667,9 @@ partial:
 	MOVQ  $-1, R12
 	SHLXQ R11, R12, R12
 	MOVQ  R12, R11
-	MOVL  R8, R12
-	ANDL  $0x00000fff, R12
-	CMPL  R12, $0x00000fc0
-	JA    partialWindow
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
 	MOVQ  R8, R10
 	MOVQ  $-1, R11
 	BZHIQ R9, R11, R11
@@ -5738,10 +5717,9 @@ partialDone:
 	TESTB       $0xff, DI
 	JZ          done
 	LEAQ        (AX), AX
-	MOVL        AX, CX
-	ANDL        $0x00000fff, CX
-	CMPL        CX, $0x00000fc0
-	JA          flush0Counts
+	LEAQ        64(AX), CX
+	TESTL       $0x00000fc0, CX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
 	VPADDQ      Z0, Z1, Z1
@@ -7983,10 +7961,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10
@@ -8270,10 +8247,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10
@@ -8559,10 +8535,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10
@@ -8847,10 +8822,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10
@@ -9136,10 +9110,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10
@@ -9424,10 +9397,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10
@@ -9713,10 +9685,9 @@ narrow:
 	MOVQ  $-1, R11
 	SHLXQ R10, R11, R11
 	MOVQ  R11, R10
-	MOVL  DI, R11
-	ANDL  $0x00000fff, R11
-	CMPL  R11, $0x00000fc0
-	JA    narrowWindow
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
 	MOVQ  DI, R9
 	MOVQ  $-1, R10
 	BZHIQ R8, R10, R10

@@ -147,19 +147,30 @@ func countAVX512(r rule, k spec.Kernel) {
 		popcount(v, valid)
 	}
 
-	Comment("Nothing to count: no load at all (x may be empty at the start of a page, or nil).")
-	TESTQ(n, n)
-	JZ(LabelRef("done"))
+	// ret returns the total.
+	ret := func() {
+		Store(total, ReturnIndex(0))
+		VZEROUPPER()
+		RET()
+	}
+
 	Comment("At most one vector: its lanes under a mask, and done; the 64 bytes from x's",
-		"start if they stay in its page, else the 64 bytes that end at x's end.")
+		"start if they stay in its page, else the 64 bytes that end at x's end. None (the",
+		"mask is zero): no load at all, x may be empty at the start of a page, or nil.")
 	CMPQ(n, U32(lanesPerVector))
 	JA(LabelRef("long"))
+	keep := GP64()
+	MOVQ(I32(-1), keep)
+	BZHIQ(n, keep, keep)
+	JZ(LabelRef("done"))
 	crossesPage(ptr, "short")
-	partial(n)
-	JMP(LabelRef("done"))
+	valid, v := kmovLanes(l, keep), ZMM()
+	l.loadz(Mem{Base: ptr}, valid, v)
+	popcount(v, valid)
+	ret()
 	Label("short")
 	ending(n)
-	JMP(LabelRef("done"))
+	ret()
 
 	Label("long")
 	head := GP64()
@@ -282,9 +293,7 @@ func countAVX512(r rule, k spec.Kernel) {
 		ADDQ(reduceCounters(l, acc), total)
 	}
 	Label("done")
-	Store(total, ReturnIndex(0))
-	VZEROUPPER()
-	RET()
+	ret()
 }
 
 // countTotal is the popcount total of the AVX-512 count kernels.

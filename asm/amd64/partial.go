@@ -36,13 +36,14 @@ import (
 const pageBytes = 4096
 
 // crossesPage jumps to label if the 64 bytes from p reach into the next
-// page.
+// page: if p+64 lies in the first 64 bytes of a page (which takes 64 bytes
+// that end exactly at a page's end as crossing, harmlessly), as
+// internal/bytealg tests it, in two instructions.
 func crossesPage(p reg.Register, label string) {
-	offset := GP32()
-	MOVL(p.(reg.GP).As32(), offset)
-	ANDL(U32(pageBytes-1), offset)
-	CMPL(offset, U32(pageBytes-64))
-	JA(LabelRef(label))
+	next := GP64()
+	LEAQ(Mem{Base: p, Disp: 64}, next)
+	TESTL(U32(pageBytes-64), next.As32())
+	JZ(LabelRef(label))
 }
 
 // kmovLanes moves the low lanes bits of the general register bits into a
