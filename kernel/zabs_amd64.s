@@ -100,11 +100,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000080, CX
-	JB   vectors
-	SHLQ $0x01, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000080, CX
+	JB      vectors
+	SHLQ    $0x01, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
@@ -290,11 +291,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000040, CX
-	JB   vectors
-	SHLQ $0x02, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000040, CX
+	JB      vectors
+	SHLQ    $0x02, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
@@ -474,11 +476,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000020, CX
-	JB   vectors
-	SHLQ $0x03, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000020, CX
+	JB      vectors
+	SHLQ    $0x03, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
@@ -929,11 +932,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1020,6 +1024,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1346,11 +1351,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1362,6 +1368,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1433,6 +1440,7 @@ partialWindow:
 	CMOVQCS SI, R8
 	CMPQ    DX, R8
 	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
 	VMOVDQU16.Z (DX), K1, Z1
@@ -1638,11 +1646,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1729,6 +1738,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1927,11 +1937,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1943,6 +1954,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2006,6 +2018,7 @@ partialWindow:
 	CMOVQCS SI, R8
 	CMPQ    DX, R8
 	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
 	VMOVDQU32.Z (DX), K1, Z1
@@ -2153,11 +2166,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -2244,6 +2258,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2362,11 +2377,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -2378,6 +2394,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2436,6 +2453,7 @@ partialWindow:
 	CMOVQCS SI, R8
 	CMPQ    DX, R8
 	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
 	VMOVDQU64.Z (DX), K1, Z1
@@ -3387,14 +3405,15 @@ TEXT ·addAbsAboveStreamFloat16AVX512(SB), NOSPLIT, $0-76
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000080
@@ -3552,11 +3571,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000080
@@ -3675,6 +3695,7 @@ narrowWindow:
 	CMOVQCS SI, DI
 	CMPQ    CX, DI
 	JA      narrowWindowRows
+	PCALIGN $0x20
 
 narrowRows:
 	VMOVDQU16.Z (CX), K1, Z1
@@ -3743,14 +3764,15 @@ TEXT ·addAbsAboveStreamFloat32AVX512(SB), NOSPLIT, $0-80
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000040
@@ -3908,11 +3930,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000040
@@ -4031,6 +4054,7 @@ narrowWindow:
 	CMOVQCS SI, DI
 	CMPQ    CX, DI
 	JA      narrowWindowRows
+	PCALIGN $0x20
 
 narrowRows:
 	VMOVDQU32.Z (CX), K1, Z1
@@ -4099,14 +4123,15 @@ TEXT ·addAbsAboveStreamFloat64AVX512(SB), NOSPLIT, $0-88
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ    R10, $0x00000020
@@ -4264,11 +4289,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ    R9, $0x00000020
@@ -4387,6 +4413,7 @@ narrowWindow:
 	CMOVQCS SI, DI
 	CMPQ    CX, DI
 	JA      narrowWindowRows
+	PCALIGN $0x20
 
 narrowRows:
 	VMOVDQU64.Z (CX), K1, Z1

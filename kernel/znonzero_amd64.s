@@ -92,7 +92,8 @@ long:
 
 block:
 	// Run at most 31 iterations, then widen the lane counters.
-	MOVQ $0x0000001f, DX
+	MOVQ    $0x0000001f, DX
+	PCALIGN $0x20
 
 loop:
 	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
@@ -315,11 +316,12 @@ body:
 	VPXORQ Z7, Z7, Z7
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000100, CX
-	JB   vectors
-	SHLQ $0x01, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000100, CX
+	JB      vectors
+	SHLQ    $0x01, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
@@ -495,11 +497,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x000000c0, CX
-	JB   vectors
-	SHLQ $0x01, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x000000c0, CX
+	JB      vectors
+	SHLQ    $0x01, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmpmmp.
@@ -678,11 +681,12 @@ body:
 	VPXORQ Z7, Z7, Z7
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000080, CX
-	JB   vectors
-	SHLQ $0x02, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000080, CX
+	JB      vectors
+	SHLQ    $0x02, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
@@ -852,11 +856,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000060, CX
-	JB   vectors
-	SHLQ $0x02, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000060, CX
+	JB      vectors
+	SHLQ    $0x02, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmpmmp.
@@ -1029,11 +1034,12 @@ body:
 	VPXORQ Z7, Z7, Z7
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000040, CX
-	JB   vectors
-	SHLQ $0x03, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000040, CX
+	JB      vectors
+	SHLQ    $0x03, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
@@ -1201,11 +1207,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000030, CX
-	JB   vectors
-	SHLQ $0x03, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000030, CX
+	JB      vectors
+	SHLQ    $0x03, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmpmmp.
@@ -1927,11 +1934,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1986,6 +1994,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2584,11 +2593,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -2598,6 +2608,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2686,6 +2697,7 @@ partialWindow:
 	CMOVQCS SI, R8
 	CMPQ    DX, R8
 	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
 	VMOVDQU8.Z (DX), K1, Z1
@@ -3000,11 +3012,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -3059,6 +3072,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -3353,11 +3367,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -3367,6 +3382,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -3436,6 +3452,7 @@ partialWindow:
 	CMOVQCS SI, R8
 	CMPQ    DX, R8
 	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
 	VMOVDQU16.Z (DX), K1, Z1
@@ -3633,11 +3650,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -3692,6 +3710,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -3986,11 +4005,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -4000,6 +4020,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -4069,6 +4090,7 @@ partialWindow:
 	CMOVQCS SI, R8
 	CMPQ    DX, R8
 	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
 	VMOVDQU16.Z (DX), K1, Z1
@@ -4265,11 +4287,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -4324,6 +4347,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -4490,11 +4514,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -4504,6 +4529,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -4565,6 +4591,7 @@ partialWindow:
 	CMOVQCS SI, R8
 	CMPQ    DX, R8
 	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
 	VMOVDQU32.Z (DX), K1, Z1
@@ -4704,11 +4731,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -4763,6 +4791,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -4929,11 +4958,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -4943,6 +4973,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -5004,6 +5035,7 @@ partialWindow:
 	CMOVQCS SI, R8
 	CMPQ    DX, R8
 	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
 	VMOVDQU32.Z (DX), K1, Z1
@@ -5142,11 +5174,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -5201,6 +5234,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -5287,11 +5321,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -5301,6 +5336,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -5357,6 +5393,7 @@ partialWindow:
 	CMOVQCS SI, R8
 	CMPQ    DX, R8
 	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
 	VMOVDQU64.Z (DX), K1, Z1
@@ -5466,11 +5503,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -5525,6 +5563,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -5611,11 +5650,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -5625,6 +5665,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -5681,6 +5722,7 @@ partialWindow:
 	CMOVQCS SI, R8
 	CMPQ    DX, R8
 	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
 	VMOVDQU64.Z (DX), K1, Z1
@@ -7749,14 +7791,15 @@ TEXT ·addNonZeroStreamBits8AVX512(SB), NOSPLIT, $0-72
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000100
@@ -7865,11 +7908,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000100
@@ -7975,6 +8019,7 @@ narrowWindow:
 	CMOVQCS SI, DI
 	CMPQ    CX, DI
 	JA      narrowWindowRows
+	PCALIGN $0x20
 
 narrowRows:
 	VMOVDQU8.Z (CX), K1, Z1
@@ -8033,14 +8078,15 @@ TEXT ·addNonZeroStreamBits16AVX512(SB), NOSPLIT, $0-72
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000080
@@ -8150,11 +8196,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000080
@@ -8261,6 +8308,7 @@ narrowWindow:
 	CMOVQCS SI, DI
 	CMPQ    CX, DI
 	JA      narrowWindowRows
+	PCALIGN $0x20
 
 narrowRows:
 	VMOVDQU16.Z (CX), K1, Z1
@@ -8321,14 +8369,15 @@ TEXT ·addNonZeroStreamFloat16AVX512(SB), NOSPLIT, $0-72
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000080
@@ -8438,11 +8487,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000080
@@ -8549,6 +8599,7 @@ narrowWindow:
 	CMOVQCS SI, DI
 	CMPQ    CX, DI
 	JA      narrowWindowRows
+	PCALIGN $0x20
 
 narrowRows:
 	VMOVDQU16.Z (CX), K1, Z1
@@ -8608,14 +8659,15 @@ TEXT ·addNonZeroStreamBits32AVX512(SB), NOSPLIT, $0-72
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000040
@@ -8725,11 +8777,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000040
@@ -8836,6 +8889,7 @@ narrowWindow:
 	CMOVQCS SI, DI
 	CMPQ    CX, DI
 	JA      narrowWindowRows
+	PCALIGN $0x20
 
 narrowRows:
 	VMOVDQU32.Z (CX), K1, Z1
@@ -8896,14 +8950,15 @@ TEXT ·addNonZeroStreamFloat32AVX512(SB), NOSPLIT, $0-72
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000040
@@ -9013,11 +9068,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000040
@@ -9124,6 +9180,7 @@ narrowWindow:
 	CMOVQCS SI, DI
 	CMPQ    CX, DI
 	JA      narrowWindowRows
+	PCALIGN $0x20
 
 narrowRows:
 	VMOVDQU32.Z (CX), K1, Z1
@@ -9183,14 +9240,15 @@ TEXT ·addNonZeroStreamBits64AVX512(SB), NOSPLIT, $0-72
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000020
@@ -9300,11 +9358,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000020
@@ -9411,6 +9470,7 @@ narrowWindow:
 	CMOVQCS SI, DI
 	CMPQ    CX, DI
 	JA      narrowWindowRows
+	PCALIGN $0x20
 
 narrowRows:
 	VMOVDQU64.Z (CX), K1, Z1
@@ -9471,14 +9531,15 @@ TEXT ·addNonZeroStreamFloat64AVX512(SB), NOSPLIT, $0-72
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000020
@@ -9588,11 +9649,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000020
@@ -9699,6 +9761,7 @@ narrowWindow:
 	CMOVQCS SI, DI
 	CMPQ    CX, DI
 	JA      narrowWindowRows
+	PCALIGN $0x20
 
 narrowRows:
 	VMOVDQU64.Z (CX), K1, Z1

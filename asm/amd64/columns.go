@@ -104,8 +104,9 @@ const prefetchRows = 4
 // downRows emits the loop that runs body once per row of a strip, p
 // pointing at the row's first byte, advancing p by stride. The first
 // rows-prefetchRows rows also prefetch the strip's bytes prefetchRows rows
-// further down (inside the slice: the last rows prefetch nothing).
-func downRows(label string, p, rows, stride reg.Register, stripBytes int, what string, body func()) {
+// further down (inside the slice: the last rows prefetch nothing). align
+// aligns both loops (alignLoop).
+func downRows(label string, p, rows, stride reg.Register, stripBytes int, what string, align bool, body func()) {
 	r := GP64()
 	MOVQ(rows, r)
 	if prefetchRows > 0 {
@@ -116,6 +117,9 @@ func downRows(label string, p, rows, stride reg.Register, stripBytes int, what s
 		ahead := GP64()
 		MOVQ(stride, ahead)
 		SHLQ(U8(log2(prefetchRows)), ahead)
+		if align {
+			alignLoop()
+		}
 		Label(label + "Ahead")
 		for off := 0; off < stripBytes; off += 64 {
 			PREFETCHT0(Mem{Base: p, Index: ahead, Scale: 1, Disp: off})
@@ -125,6 +129,9 @@ func downRows(label string, p, rows, stride reg.Register, stripBytes int, what s
 		DECQ(r)
 		JNZ(LabelRef(label + "Ahead"))
 		MOVQ(U32(prefetchRows), r)
+	}
+	if align {
+		alignLoop()
 	}
 	Label(label + "Rows")
 	Commentf("Down the rows: %s.", what)
@@ -233,7 +240,7 @@ func columnsAVX512(r rule, k spec.Kernel) {
 		}
 		p := GP64()
 		MOVQ(ptr, p)
-		downRows(label, p, rows, stride, 64*vectors, "test and count each vector of the strip's row", func() {
+		downRows(label, p, rows, stride, 64*vectors, "test and count each vector of the strip's row", true, func() {
 			for i, a := range acc {
 				hit := K()
 				t.test(Mem{Base: p, Disp: 64 * i}, nil, hit)
@@ -334,7 +341,7 @@ func columnsAVX2(r rule, k spec.Kernel) {
 		}
 		p := GP64()
 		MOVQ(ptr, p)
-		downRows(label, p, rows, stride, 32*vectors, "count the lanes of each vector of the strip's row that do not count", func() {
+		downRows(label, p, rows, stride, 32*vectors, "count the lanes of each vector of the strip's row that do not count", false, func() {
 			for i, a := range acc {
 				l.sub(t.skip(Mem{Base: p, Disp: 32 * i}), a, a)
 			}

@@ -244,6 +244,7 @@ func countAVX512(r rule, k spec.Kernel) {
 		Commentf("Run at most %d iterations, then widen the lane counters.", blockIterations)
 		iterations := GP64()
 		MOVQ(U32(blockIterations), iterations)
+		alignLoop()
 		Label("loop")
 		body()
 		CMPQ(ptr, last)
@@ -255,6 +256,7 @@ func countAVX512(r rule, k spec.Kernel) {
 		Label("widen")
 		counters.widen(counted * blockIterations)
 	} else {
+		alignLoop()
 		Label("loop")
 		body()
 		CMPQ(ptr, last)

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 )
@@ -118,6 +119,7 @@ func partialRows(l lanes, t zmmTest, prefix string, p, last, stride, n reg.Regis
 	CMOVQCS(last, limit)
 	CMPQ(p, limit)
 	JA(LabelRef(label("windowRows")))
+	alignLoop()
 	Label(label("rows"))
 	v, hit := ZMM(), K()
 	l.loadz(Mem{Base: p}, valid, v)
@@ -155,6 +157,15 @@ func partialRows(l lanes, t zmmTest, prefix string, p, last, stride, n reg.Regis
 	CMPQ(p, last)
 	JBE(LabelRef(label("windowRow")))
 	Label(label("done"))
+}
+
+// alignLoop aligns the next instruction, the head of a hot loop, to 32
+// bytes, so that where a change elsewhere in a kernel moves the loop does
+// not decide its speed: the partial strip's loop of six instructions,
+// moved across a 64-byte boundary, measured about 5% slower on Zen 5
+// (minimum times, bf16 [16384, 16] columns).
+func alignLoop() {
+	Instruction(&ir.Instruction{Opcode: "PCALIGN", Operands: []Op{U8(32)}})
 }
 
 // lastRow returns the address of the last of rows rows (at least one) from

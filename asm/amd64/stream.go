@@ -387,6 +387,7 @@ func streamGroups(s streamRegisters, lanes, rows int, run, vector func(bases []r
 				ADDQ(U32(bytes), b)
 			}
 		}
+		alignLoop()
 		Label(label("runs"))
 		CMPQ(n, U32(4*lanes))
 		JB(LabelRef(label("vectors")))
