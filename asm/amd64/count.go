@@ -129,8 +129,9 @@ func countAVX512(r rule, k spec.Kernel) {
 		POPCNTQ(bits, bits)
 		ADDQ(bits, total)
 	}
-	// partial counts the first m <= lanesPerVector lanes at ptr (m may be
-	// zero) by a masked, zeroing load of the 64 bytes at ptr.
+	// partial counts the first m < lanesPerVector lanes at ptr (m may be
+	// zero) by a masked, zeroing load of the 64 bytes at ptr: the head of
+	// an x longer than a vector, so those bytes are in x.
 	partial := func(m reg.Register) {
 		valid := tailMask(l, m)
 		v := ZMM()
