@@ -7,6 +7,8 @@
 // func countAboveBitsFloat16AVX512(x []uint16, lo uint16, span uint16) int
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countAboveBitsFloat16AVX512(SB), NOSPLIT, $0-40
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -187,6 +189,8 @@ done:
 // func countAboveBitsFloat32AVX512(x []uint32, lo uint32, span uint32) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAboveBitsFloat32AVX512(SB), NOSPLIT, $0-40
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -361,6 +365,8 @@ done:
 // func countAboveBitsFloat64AVX512(x []uint64, lo uint64, span uint64) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAboveBitsFloat64AVX512(SB), NOSPLIT, $0-48
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -830,6 +836,8 @@ reduce:
 // func addAboveBitsColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int, lo uint16, span uint16)
 // Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addAboveBitsColumnsFloat16AVX512(SB), NOSPLIT, $64-68
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -1506,6 +1514,8 @@ done:
 // func addAboveBitsColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int, lo uint32, span uint32)
 // Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addAboveBitsColumnsFloat32AVX512(SB), NOSPLIT, $64-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -1988,6 +1998,8 @@ done:
 // func addAboveBitsColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
 // Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addAboveBitsColumnsFloat64AVX512(SB), NOSPLIT, $64-80
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -3147,6 +3159,8 @@ done:
 // func addAboveBitsStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveBitsStreamFloat16AVX512(SB), NOSPLIT, $0-76
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z27: hi = lo + span and Z26: span in every lane: a lane counts when hi - x <= span, unsigned
@@ -3472,6 +3486,8 @@ narrowReturn:
 // func addAboveBitsStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveBitsStreamFloat32AVX512(SB), NOSPLIT, $0-80
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z27: hi = lo + span and Z26: span in every lane: a lane counts when hi - x <= span, unsigned
@@ -3797,6 +3813,8 @@ narrowReturn:
 // func addAboveBitsStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int, lo uint64, span uint64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveBitsStreamFloat64AVX512(SB), NOSPLIT, $0-88
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z27: hi = lo + span and Z26: span in every lane: a lane counts when hi - x <= span, unsigned
@@ -4411,6 +4429,8 @@ GLOBL streamOrderaddAboveBitsStreamFloat32AVX2<>(SB), RODATA|NOPTR, $32
 // func countAboveKeysFloat16AVX512(x []uint16, lo uint16, span uint16) int
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countAboveKeysFloat16AVX512(SB), NOSPLIT, $0-40
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -4634,6 +4654,8 @@ done:
 // func countAboveKeysFloat32AVX512(x []uint32, lo uint32, span uint32) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAboveKeysFloat32AVX512(SB), NOSPLIT, $0-40
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -4851,6 +4873,8 @@ done:
 // func countAboveKeysFloat64AVX512(x []uint64, lo uint64, span uint64) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAboveKeysFloat64AVX512(SB), NOSPLIT, $0-48
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -5432,6 +5456,8 @@ reduce:
 // func addAboveKeysColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int, lo uint16, span uint16)
 // Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addAboveKeysColumnsFloat16AVX512(SB), NOSPLIT, $64-68
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -6288,6 +6314,8 @@ done:
 // func addAboveKeysColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int, lo uint32, span uint32)
 // Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addAboveKeysColumnsFloat32AVX512(SB), NOSPLIT, $64-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -6950,6 +6978,8 @@ done:
 // func addAboveKeysColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
 // Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addAboveKeysColumnsFloat64AVX512(SB), NOSPLIT, $64-80
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -8514,6 +8544,8 @@ done:
 // func addAboveKeysStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveKeysStreamFloat16AVX512(SB), NOSPLIT, $0-76
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z28: every bit of a lane but its sign bit, to make keys
@@ -8994,6 +9026,8 @@ narrowReturn:
 // func addAboveKeysStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveKeysStreamFloat32AVX512(SB), NOSPLIT, $0-80
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z28: every bit of a lane but its sign bit, to make keys
@@ -9474,6 +9508,8 @@ narrowReturn:
 // func addAboveKeysStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int, lo uint64, span uint64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveKeysStreamFloat64AVX512(SB), NOSPLIT, $0-88
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z28: every bit of a lane but its sign bit, to make keys

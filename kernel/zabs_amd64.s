@@ -7,6 +7,8 @@
 // func countAbsAboveFloat16AVX512(x []uint16, lo uint16, span uint16) int
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countAbsAboveFloat16AVX512(SB), NOSPLIT, $0-40
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -198,6 +200,8 @@ done:
 // func countAbsAboveFloat32AVX512(x []uint32, lo uint32, span uint32) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAbsAboveFloat32AVX512(SB), NOSPLIT, $0-40
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -383,6 +387,8 @@ done:
 // func countAbsAboveFloat64AVX512(x []uint64, lo uint64, span uint64) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAbsAboveFloat64AVX512(SB), NOSPLIT, $0-48
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -887,6 +893,8 @@ reduce:
 // func addAbsAboveColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int, lo uint16, span uint16)
 // Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addAbsAboveColumnsFloat16AVX512(SB), NOSPLIT, $64-68
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -1601,6 +1609,8 @@ done:
 // func addAbsAboveColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int, lo uint32, span uint32)
 // Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addAbsAboveColumnsFloat32AVX512(SB), NOSPLIT, $64-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -2121,6 +2131,8 @@ done:
 // func addAbsAboveColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
 // Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addAbsAboveColumnsFloat64AVX512(SB), NOSPLIT, $64-80
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -3381,6 +3393,8 @@ done:
 // func addAbsAboveStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAbsAboveStreamFloat16AVX512(SB), NOSPLIT, $0-76
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z28: every bit of a lane but its sign bit
@@ -3740,6 +3754,8 @@ narrowReturn:
 // func addAbsAboveStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAbsAboveStreamFloat32AVX512(SB), NOSPLIT, $0-80
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z28: every bit of a lane but its sign bit
@@ -4099,6 +4115,8 @@ narrowReturn:
 // func addAbsAboveStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int, lo uint64, span uint64)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAbsAboveStreamFloat64AVX512(SB), NOSPLIT, $0-88
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z28: every bit of a lane but its sign bit

@@ -7,6 +7,8 @@
 // func countNonZeroBits8AVX512(x []uint8) int
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits8AVX512(SB), NOSPLIT, $0-32
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -230,6 +232,8 @@ done:
 // func countNonZeroBits16AVX512(x []uint16) int
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits16AVX512(SB), NOSPLIT, $0-32
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -414,6 +418,8 @@ done:
 // func countNonZeroFloat16AVX512(x []uint16) int
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroFloat16AVX512(SB), NOSPLIT, $0-32
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -595,6 +601,8 @@ done:
 // func countNonZeroBits32AVX512(x []uint32) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits32AVX512(SB), NOSPLIT, $0-32
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -773,6 +781,8 @@ done:
 // func countNonZeroFloat32AVX512(x []uint32) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroFloat32AVX512(SB), NOSPLIT, $0-32
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -948,6 +958,8 @@ done:
 // func countNonZeroBits64AVX512(x []uint64) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits64AVX512(SB), NOSPLIT, $0-32
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -1124,6 +1136,8 @@ done:
 // func countNonZeroFloat64AVX512(x []uint64) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroFloat64AVX512(SB), NOSPLIT, $0-32
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -1895,6 +1909,8 @@ reduce:
 // func addNonZeroColumnsBits8AVX512(counts []uint64, x []uint8, stride int, rows int)
 // Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addNonZeroColumnsBits8AVX512(SB), NOSPLIT, $64-64
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -2972,6 +2988,8 @@ done:
 // func addNonZeroColumnsBits16AVX512(counts []uint64, x []uint16, stride int, rows int)
 // Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addNonZeroColumnsBits16AVX512(SB), NOSPLIT, $64-64
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -3609,6 +3627,8 @@ done:
 // func addNonZeroColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int)
 // Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addNonZeroColumnsFloat16AVX512(SB), NOSPLIT, $64-64
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -4247,6 +4267,8 @@ done:
 // func addNonZeroColumnsBits32AVX512(counts []uint64, x []uint32, stride int, rows int)
 // Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addNonZeroColumnsBits32AVX512(SB), NOSPLIT, $64-64
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -4690,6 +4712,8 @@ done:
 // func addNonZeroColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int)
 // Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addNonZeroColumnsFloat32AVX512(SB), NOSPLIT, $64-64
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -5134,6 +5158,8 @@ done:
 // func addNonZeroColumnsBits64AVX512(counts []uint64, x []uint64, stride int, rows int)
 // Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addNonZeroColumnsBits64AVX512(SB), NOSPLIT, $64-64
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -5462,6 +5488,8 @@ done:
 // func addNonZeroColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int)
 // Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
 TEXT ·addNonZeroColumnsFloat64AVX512(SB), NOSPLIT, $64-64
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -7773,6 +7801,8 @@ done:
 // func addNonZeroStreamBits8AVX512(counts []uint8, x []uint8, cols int, stride int, rows int)
 // Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV
 TEXT ·addNonZeroStreamBits8AVX512(SB), NOSPLIT, $0-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z29: 1 in every lane, for the min steps
@@ -8059,6 +8089,8 @@ narrowReturn:
 // func addNonZeroStreamBits16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamBits16AVX512(SB), NOSPLIT, $0-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z29: 1 in every lane, for the min steps
@@ -8349,6 +8381,8 @@ narrowReturn:
 // func addNonZeroStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamFloat16AVX512(SB), NOSPLIT, $0-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z29: 1 in every lane, for the min steps
@@ -8640,6 +8674,8 @@ narrowReturn:
 // func addNonZeroStreamBits32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamBits32AVX512(SB), NOSPLIT, $0-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z29: 1 in every lane, for the min steps
@@ -8930,6 +8966,8 @@ narrowReturn:
 // func addNonZeroStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamFloat32AVX512(SB), NOSPLIT, $0-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z29: 1 in every lane, for the min steps
@@ -9221,6 +9259,8 @@ narrowReturn:
 // func addNonZeroStreamBits64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamBits64AVX512(SB), NOSPLIT, $0-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z29: 1 in every lane, for the min steps
@@ -9511,6 +9551,8 @@ narrowReturn:
 // func addNonZeroStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamFloat64AVX512(SB), NOSPLIT, $0-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z29: 1 in every lane, for the min steps

@@ -154,6 +154,7 @@ func columnsAVX512(r rule, k spec.Kernel) {
 	name := r.columnsName(k, "AVX512")
 	TEXT(name, NOSPLIT, columnsSignature(r, k))
 	columnsDoc(name, r, k, "It requires AVX512F and AVX512BW.")
+	alignEntry()
 	l := lanesOf(k.Width)
 	lanes := 64 / k.Width
 	t := r.zmm(k)

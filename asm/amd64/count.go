@@ -99,6 +99,7 @@ func countAVX512(r rule, k spec.Kernel) {
 		bound = append(bound, fmt.Sprintf("Its lane counters are 16-bit: len(x) must be at most %d (4 MiB).", 65535*lanesPerVector))
 	}
 	countDoc(name, r, k, bound...)
+	alignEntry()
 	l := lanesOf(k.Width)
 	t := r.zmm(k)
 	steps := t.steps

@@ -118,6 +118,7 @@ func streamAVX512(r rule, k spec.Kernel) {
 	name := streamName(r, k, "AVX512")
 	TEXT(name, NOSPLIT, streamSignature(r, k))
 	streamDoc(name, r, k, "It requires AVX512F and AVX512BW.")
+	alignEntry()
 	l := lanesOf(k.Width)
 	lanes := 64 / k.Width
 	t := r.zmm(k)
