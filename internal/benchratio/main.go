@@ -11,9 +11,10 @@
 //
 // A benchmark whose name ends in /placement=P (BenchmarkPlacement) is also
 // put against its twin with /placement=touched: the column "vs touched" is
-// the median speed over the twin's, and the table ends with the worst of
-// those ratios per level (impl=...): 1 where the placement of x costs
-// nothing.
+// the median of its own vs-touched metric (its speed over the twin's,
+// measured in the same moments) or, without one, its median speed over the
+// twin's; the table ends with the worst of those ratios per level
+// (impl=...): 1 where the placement of x costs nothing.
 package main
 
 import (
@@ -30,6 +31,7 @@ import (
 var (
 	line      = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) MB/s`)
 	readLimit = regexp.MustCompile(`\s([\d.]+) read-limit(?:\s|$)`)
+	vsTouched = regexp.MustCompile(`\s([\d.]+) vs-touched(?:\s|$)`)
 	sizeKey   = regexp.MustCompile(`/n=([^/]+)$`)
 	placement = regexp.MustCompile(`^(.*/)placement=([^/]+)$`)
 	implKey   = regexp.MustCompile(`/impl=([^/]+)`)
@@ -56,6 +58,7 @@ func main() {
 func summarize(r io.Reader, w io.Writer) error {
 	speeds := map[string][]float64{}
 	ratios := map[string][]float64{}
+	twinRatios := map[string][]float64{}
 	var order []string
 	scanner := bufio.NewScanner(r)
 	for scanner.Scan() {
@@ -75,6 +78,11 @@ func summarize(r io.Reader, w io.Writer) error {
 		if rl := readLimit.FindStringSubmatch(text); rl != nil {
 			if x, err := strconv.ParseFloat(rl[1], 64); err == nil {
 				ratios[m[1]] = append(ratios[m[1]], x)
+			}
+		}
+		if vt := vsTouched.FindStringSubmatch(text); vt != nil {
+			if x, err := strconv.ParseFloat(vt[1], 64); err == nil {
+				twinRatios[m[1]] = append(twinRatios[m[1]], x)
 			}
 		}
 	}
@@ -106,8 +114,13 @@ func summarize(r io.Reader, w io.Writer) error {
 		} else if s := sizeKey.FindStringSubmatch(name); s != nil && limit[s[1]] > 0 {
 			ratio = fmt.Sprintf("%.2f", med/limit[s[1]])
 		}
-		if twin := touchedTwin(name); twin != "" && len(speeds[twin]) > 0 {
-			r := med / median(speeds[twin])
+		if twin := touchedTwin(name); twin != "" && (len(twinRatios[name]) > 0 || len(speeds[twin]) > 0) {
+			var r float64
+			if len(twinRatios[name]) > 0 {
+				r = median(twinRatios[name])
+			} else {
+				r = med / median(speeds[twin])
+			}
 			ratio += fmt.Sprintf("  %.2f vs touched", r)
 			level := "?"
 			if m := implKey.FindStringSubmatch(name); m != nil {

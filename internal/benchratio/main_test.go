@@ -54,3 +54,18 @@ BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx2/n=40/placement=page-en
 	require.Equal(t, "worst placement vs touched, impl=avx512: 0.64 BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=16K/placement=page-end", lines[7])
 	require.Equal(t, "worst placement vs touched, impl=avx2: 1.10 BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx2/n=40/placement=page-end", lines[8])
 }
+
+func TestSummarizePlacementMetric(t *testing.T) {
+	in := `BenchmarkPlacement/family=CountAbove/type=f32/impl=avx512/n=4K/placement=touched-2 	 100	 50.0 ns/op	300000.00 MB/s	 0.9000 read-limit
+BenchmarkPlacement/family=CountAbove/type=f32/impl=avx512/n=4K/placement=page-end-2 	 100	 50.0 ns/op	100000.00 MB/s	 0.3000 read-limit	 0.5000 vs-touched
+BenchmarkPlacement/family=CountAbove/type=f32/impl=avx512/n=4K/placement=page-end-2 	 100	 50.0 ns/op	100000.00 MB/s	 0.3000 read-limit	 0.9000 vs-touched
+BenchmarkPlacement/family=CountAbove/type=f32/impl=avx512/n=4K/placement=page-end-2 	 100	 50.0 ns/op	100000.00 MB/s	 0.3000 read-limit	 0.8000 vs-touched
+`
+	var out strings.Builder
+	require.NoError(t, summarize(strings.NewReader(in), &out))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 4, out.String())
+	// The case's own same-moment ratio, not the speeds' (0.33).
+	require.Regexp(t, `/placement=page-end\s+100\.0\s+3 0\.30  0\.80 vs touched$`, lines[2])
+	require.Regexp(t, `impl=avx512: 0\.80 `, lines[3])
+}
