@@ -3282,37 +3282,82 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*2), R12
+	CMPQ        R11, R12
+	JA          ending4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVD       R11, K1
+	VMOVDQU8    (R9), Y0
+	VMOVDQU16.Z (DI), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (DI)(BX*1), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (R8), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (R8)(BX*1), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R9)
+	JMP         next4
+
+ending4:
 	MOVQ        R10, R11
 	SHLQ        $0x01, R11
 	ADDQ        R11, DI
 	ADDQ        R11, R8
 	MOVL        $0x00000020, R11
 	SUBQ        R10, R11
-	MOVQ        $-1, R12
-	SHLXQ       R11, R12, R12
-	KMOVD       R12, K1
-	VMOVDQU8    -32(R9)(R10*1), Y0
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU8    (R9), Y0
 	VMOVDQU16.Z -64(DI), K1, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVD       R10, K2
 	VPSUBB      Y31, Y0, K2, Y0
 	VMOVDQU16.Z -64(DI)(BX*1), K1, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
 	VPSUBB      Y31, Y0, K2, Y0
 	VMOVDQU16.Z -64(R8), K1, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
 	VPSUBB      Y31, Y0, K2, Y0
 	VMOVDQU16.Z -64(R8)(BX*1), K1, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	KMOVD       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K1
 	VPSUBB      Y31, Y0, K1, Y0
-	VMOVDQU8    Y0, -32(R9)(R10*1)
+	VMOVDQU8    Y0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -3374,24 +3419,48 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*2), R11
+	CMPQ        R10, R11
+	JA          ending1
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU8    (R8), Y0
+	VMOVDQU16.Z (DI), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R8)
+	JMP         next1
+
+ending1:
 	MOVQ        R9, R10
 	SHLQ        $0x01, R10
 	ADDQ        R10, DI
 	MOVL        $0x00000020, R10
 	SUBQ        R9, R10
-	MOVQ        $-1, R11
-	SHLXQ       R10, R11, R11
-	KMOVD       R11, K1
-	VMOVDQU8    -32(R8)(R9*1), Y0
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVD       R9, K1
+	VMOVDQU8    (R8), Y0
 	VMOVDQU16.Z -64(DI), K1, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	KMOVD       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVD       DI, K1
 	VPSUBB      Y31, Y0, K1, Y0
-	VMOVDQU8    Y0, -32(R8)(R9*1)
+	VMOVDQU8    Y0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -3609,37 +3678,82 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*4), R12
+	CMPQ        R11, R12
+	JA          ending4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVDQU8    (R9), X0
+	VMOVDQU32.Z (DI), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (DI)(BX*1), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (R8), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (R8)(BX*1), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R9)
+	JMP         next4
+
+ending4:
 	MOVQ        R10, R11
 	SHLQ        $0x02, R11
 	ADDQ        R11, DI
 	ADDQ        R11, R8
 	MOVL        $0x00000010, R11
 	SUBQ        R10, R11
-	MOVQ        $-1, R12
-	SHLXQ       R11, R12, R12
-	KMOVW       R12, K1
-	VMOVDQU8    -16(R9)(R10*1), X0
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU8    (R9), X0
 	VMOVDQU32.Z -64(DI), K1, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU32.Z -64(DI)(BX*1), K1, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU32.Z -64(R8), K1, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU32.Z -64(R8)(BX*1), K1, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVDQU8    X0, -16(R9)(R10*1)
+	VMOVDQU8    X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -3701,24 +3815,48 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*4), R11
+	CMPQ        R10, R11
+	JA          ending1
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU8    (R8), X0
+	VMOVDQU32.Z (DI), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R8)
+	JMP         next1
+
+ending1:
 	MOVQ        R9, R10
 	SHLQ        $0x02, R10
 	ADDQ        R10, DI
 	MOVL        $0x00000010, R10
 	SUBQ        R9, R10
-	MOVQ        $-1, R11
-	SHLXQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVDQU8    -16(R8)(R9*1), X0
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVDQU8    (R8), X0
 	VMOVDQU32.Z -64(DI), K1, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVDQU8    X0, -16(R8)(R9*1)
+	VMOVDQU8    X0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -3936,37 +4074,82 @@ vectors4:
 	JMP     vectors4
 
 tail4:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*8), R12
+	CMPQ        R11, R12
+	JA          ending4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVQ       (R9), X0
+	VMOVDQU64.Z (DI), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (DI)(BX*1), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (R8), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (R8)(BX*1), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R9)
+	JMP         next4
+
+ending4:
 	MOVQ        R10, R11
 	SHLQ        $0x03, R11
 	ADDQ        R11, DI
 	ADDQ        R11, R8
 	MOVL        $0x00000008, R11
 	SUBQ        R10, R11
-	MOVQ        $-1, R12
-	SHLXQ       R11, R12, R12
-	KMOVW       R12, K1
-	VMOVQ       -8(R9)(R10*1), X0
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVQ       (R9), X0
 	VMOVDQU64.Z -64(DI), K1, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU64.Z -64(DI)(BX*1), K1, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU64.Z -64(R8), K1, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU64.Z -64(R8)(BX*1), K1, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVQ       X0, -8(R9)(R10*1)
+	VMOVQ       X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -4028,24 +4211,48 @@ vectors1:
 	JMP     vectors1
 
 tail1:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*8), R11
+	CMPQ        R10, R11
+	JA          ending1
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVQ       (R8), X0
+	VMOVDQU64.Z (DI), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R8)
+	JMP         next1
+
+ending1:
 	MOVQ        R9, R10
 	SHLQ        $0x03, R10
 	ADDQ        R10, DI
 	MOVL        $0x00000008, R10
 	SUBQ        R9, R10
-	MOVQ        $-1, R11
-	SHLXQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVQ       -8(R8)(R9*1), X0
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVQ       (R8), X0
 	VMOVDQU64.Z -64(DI), K1, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVQ       X0, -8(R8)(R9*1)
+	VMOVQ       X0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -8769,20 +8976,69 @@ vectors4:
 	JMP        vectors4
 
 tail4:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*2), R12
+	CMPQ        R11, R12
+	JA          ending4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVD       R11, K1
+	VMOVDQU8    (R9), Y0
+	VMOVDQU16.Z (DI), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW      $0x0f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (DI)(BX*1), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW      $0x0f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (R8), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW      $0x0f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (R8)(BX*1), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW     $0x0f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBW     Z1, Z27, Z1
+	VPCMPUW    $0x02, Z26, Z1, K1, K1
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R9)
+	JMP        next4
+
+ending4:
 	MOVQ        R10, R11
 	SHLQ        $0x01, R11
 	ADDQ        R11, DI
 	ADDQ        R11, R8
 	MOVL        $0x00000020, R11
 	SUBQ        R10, R11
-	MOVQ        $-1, R12
-	SHLXQ       R11, R12, R12
-	KMOVD       R12, K1
-	VMOVDQU8    -32(R9)(R10*1), Y0
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU8    (R9), Y0
 	VMOVDQU16.Z -64(DI), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
@@ -8790,6 +9046,9 @@ tail4:
 	VPTERNLOGD  $0x78, Z28, Z2, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVD       R10, K2
 	VPSUBB      Y31, Y0, K2, Y0
 	VMOVDQU16.Z -64(DI)(BX*1), K1, Z1
 
@@ -8798,6 +9057,9 @@ tail4:
 	VPTERNLOGD  $0x78, Z28, Z2, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
 	VPSUBB      Y31, Y0, K2, Y0
 	VMOVDQU16.Z -64(R8), K1, Z1
 
@@ -8806,6 +9068,9 @@ tail4:
 	VPTERNLOGD  $0x78, Z28, Z2, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
 	VPSUBB      Y31, Y0, K2, Y0
 	VMOVDQU16.Z -64(R8)(BX*1), K1, Z1
 
@@ -8814,8 +9079,11 @@ tail4:
 	VPTERNLOGD $0x78, Z28, Z2, Z1
 	VPSUBW     Z1, Z27, Z1
 	VPCMPUW    $0x02, Z26, Z1, K1, K1
+	KMOVD      K1, DI
+	SHRXQ      R11, DI, DI
+	KMOVD      DI, K1
 	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, -32(R9)(R10*1)
+	VMOVDQU8   Y0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -8902,20 +9170,24 @@ vectors1:
 	JMP        vectors1
 
 tail1:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        R9, R10
-	SHLQ        $0x01, R10
-	ADDQ        R10, DI
-	MOVL        $0x00000020, R10
-	SUBQ        R9, R10
-	MOVQ        $-1, R11
-	SHLXQ       R10, R11, R11
-	KMOVD       R11, K1
-	VMOVDQU8    -32(R8)(R9*1), Y0
-	VMOVDQU16.Z -64(DI), K1, Z1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*2), R11
+	CMPQ        R10, R11
+	JA          ending1
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU8    (R8), Y0
+	VMOVDQU16.Z (DI), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAW     $0x0f, Z1, Z2
@@ -8923,7 +9195,31 @@ tail1:
 	VPSUBW     Z1, Z27, Z1
 	VPCMPUW    $0x02, Z26, Z1, K1, K1
 	VPSUBB     Y31, Y0, K1, Y0
-	VMOVDQU8   Y0, -32(R8)(R9*1)
+	VMOVDQU8   Y0, (R8)
+	JMP        next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x01, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000020, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVD       R9, K1
+	VMOVDQU8    (R8), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW     $0x0f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBW     Z1, Z27, Z1
+	VPCMPUW    $0x02, Z26, Z1, K1, K1
+	KMOVD      K1, DI
+	SHRXQ      R10, DI, DI
+	KMOVD      DI, K1
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -9251,20 +9547,69 @@ vectors4:
 	JMP        vectors4
 
 tail4:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*4), R12
+	CMPQ        R11, R12
+	JA          ending4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVDQU8    (R9), X0
+	VMOVDQU32.Z (DI), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD      $0x1f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (DI)(BX*1), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD      $0x1f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (R8), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD      $0x1f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (R8)(BX*1), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD     $0x1f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBD     Z1, Z27, Z1
+	VPCMPUD    $0x02, Z26, Z1, K1, K1
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, (R9)
+	JMP        next4
+
+ending4:
 	MOVQ        R10, R11
 	SHLQ        $0x02, R11
 	ADDQ        R11, DI
 	ADDQ        R11, R8
 	MOVL        $0x00000010, R11
 	SUBQ        R10, R11
-	MOVQ        $-1, R12
-	SHLXQ       R11, R12, R12
-	KMOVW       R12, K1
-	VMOVDQU8    -16(R9)(R10*1), X0
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU8    (R9), X0
 	VMOVDQU32.Z -64(DI), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
@@ -9272,6 +9617,9 @@ tail4:
 	VPTERNLOGD  $0x78, Z28, Z2, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU32.Z -64(DI)(BX*1), K1, Z1
 
@@ -9280,6 +9628,9 @@ tail4:
 	VPTERNLOGD  $0x78, Z28, Z2, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU32.Z -64(R8), K1, Z1
 
@@ -9288,6 +9639,9 @@ tail4:
 	VPTERNLOGD  $0x78, Z28, Z2, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU32.Z -64(R8)(BX*1), K1, Z1
 
@@ -9296,8 +9650,11 @@ tail4:
 	VPTERNLOGD $0x78, Z28, Z2, Z1
 	VPSUBD     Z1, Z27, Z1
 	VPCMPUD    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, DI
+	SHRXQ      R11, DI, DI
+	KMOVW      DI, K1
 	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, -16(R9)(R10*1)
+	VMOVDQU8   X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -9384,20 +9741,24 @@ vectors1:
 	JMP        vectors1
 
 tail1:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        R9, R10
-	SHLQ        $0x02, R10
-	ADDQ        R10, DI
-	MOVL        $0x00000010, R10
-	SUBQ        R9, R10
-	MOVQ        $-1, R11
-	SHLXQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVDQU8    -16(R8)(R9*1), X0
-	VMOVDQU32.Z -64(DI), K1, Z1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*4), R11
+	CMPQ        R10, R11
+	JA          ending1
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU8    (R8), X0
+	VMOVDQU32.Z (DI), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAD     $0x1f, Z1, Z2
@@ -9405,7 +9766,31 @@ tail1:
 	VPSUBD     Z1, Z27, Z1
 	VPCMPUD    $0x02, Z26, Z1, K1, K1
 	VPSUBB     X31, X0, K1, X0
-	VMOVDQU8   X0, -16(R8)(R9*1)
+	VMOVDQU8   X0, (R8)
+	JMP        next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000010, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVDQU8    (R8), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD     $0x1f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBD     Z1, Z27, Z1
+	VPCMPUD    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, DI
+	SHRXQ      R10, DI, DI
+	KMOVW      DI, K1
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -9733,20 +10118,69 @@ vectors4:
 	JMP        vectors4
 
 tail4:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*8), R12
+	CMPQ        R11, R12
+	JA          ending4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVQ       (R9), X0
+	VMOVDQU64.Z (DI), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ      $0x3f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (DI)(BX*1), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ      $0x3f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (R8), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ      $0x3f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (R8)(BX*1), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ     $0x3f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBQ     Z1, Z27, Z1
+	VPCMPUQ    $0x02, Z26, Z1, K1, K1
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, (R9)
+	JMP        next4
+
+ending4:
 	MOVQ        R10, R11
 	SHLQ        $0x03, R11
 	ADDQ        R11, DI
 	ADDQ        R11, R8
 	MOVL        $0x00000008, R11
 	SUBQ        R10, R11
-	MOVQ        $-1, R12
-	SHLXQ       R11, R12, R12
-	KMOVW       R12, K1
-	VMOVQ       -8(R9)(R10*1), X0
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVQ       (R9), X0
 	VMOVDQU64.Z -64(DI), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
@@ -9754,6 +10188,9 @@ tail4:
 	VPTERNLOGD  $0x78, Z28, Z2, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU64.Z -64(DI)(BX*1), K1, Z1
 
@@ -9762,6 +10199,9 @@ tail4:
 	VPTERNLOGD  $0x78, Z28, Z2, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU64.Z -64(R8), K1, Z1
 
@@ -9770,6 +10210,9 @@ tail4:
 	VPTERNLOGD  $0x78, Z28, Z2, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU64.Z -64(R8)(BX*1), K1, Z1
 
@@ -9778,8 +10221,11 @@ tail4:
 	VPTERNLOGD $0x78, Z28, Z2, Z1
 	VPSUBQ     Z1, Z27, Z1
 	VPCMPUQ    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, DI
+	SHRXQ      R11, DI, DI
+	KMOVW      DI, K1
 	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, -8(R9)(R10*1)
+	VMOVQ      X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -9866,20 +10312,24 @@ vectors1:
 	JMP        vectors1
 
 tail1:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
-	MOVQ        R9, R10
-	SHLQ        $0x03, R10
-	ADDQ        R10, DI
-	MOVL        $0x00000008, R10
-	SUBQ        R9, R10
-	MOVQ        $-1, R11
-	SHLXQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVQ       -8(R8)(R9*1), X0
-	VMOVDQU64.Z -64(DI), K1, Z1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*8), R11
+	CMPQ        R10, R11
+	JA          ending1
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVQ       (R8), X0
+	VMOVDQU64.Z (DI), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAQ     $0x3f, Z1, Z2
@@ -9887,7 +10337,31 @@ tail1:
 	VPSUBQ     Z1, Z27, Z1
 	VPCMPUQ    $0x02, Z26, Z1, K1, K1
 	VPSUBB     X31, X0, K1, X0
-	VMOVQ      X0, -8(R8)(R9*1)
+	VMOVQ      X0, (R8)
+	JMP        next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x03, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000008, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVQ       (R8), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ     $0x3f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBQ     Z1, Z27, Z1
+	VPCMPUQ    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, DI
+	SHRXQ      R10, DI, DI
+	KMOVW      DI, K1
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, (R8)
 
 next1:
 	// The next 1 row(s).

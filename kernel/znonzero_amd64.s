@@ -7900,32 +7900,73 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ      R10, R10
 	JZ         next4
+	LEAQ       64(R8)(BX*1), R11
+	MOVQ       x_base+24(FP), R12
+	MOVQ       x_len+32(FP), R13
+	LEAQ       (R12)(R13*1), R12
+	CMPQ       R11, R12
+	JA         ending4
+	MOVQ       $-1, R11
+	BZHIQ      R10, R11, R11
+	KMOVQ      R11, K1
+	VMOVDQU8   (R9), Z0
+	VMOVDQU8.Z (DI), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K2
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8.Z (DI)(BX*1), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K2
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8.Z (R8), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K2
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8.Z (R8)(BX*1), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K1
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R9)
+	JMP        next4
+
+ending4:
 	MOVQ       R10, R11
 	ADDQ       R11, DI
 	ADDQ       R11, R8
 	MOVL       $0x00000040, R11
 	SUBQ       R10, R11
-	MOVQ       $-1, R12
-	SHLXQ      R11, R12, R12
-	KMOVQ      R12, K1
-	VMOVDQU8   -64(R9)(R10*1), Z0
+	MOVQ       $-1, R10
+	SHLXQ      R11, R10, R10
+	KMOVQ      R10, K1
+	VMOVDQU8   (R9), Z0
 	VMOVDQU8.Z -64(DI), K1, Z1
 	VPTESTMB   Z1, Z31, K1, K2
+	KMOVQ      K2, R10
+	SHRXQ      R11, R10, R10
+	KMOVQ      R10, K2
 	VPSUBB     Z31, Z0, K2, Z0
 	VMOVDQU8.Z -64(DI)(BX*1), K1, Z1
 	VPTESTMB   Z1, Z31, K1, K2
+	KMOVQ      K2, DI
+	SHRXQ      R11, DI, DI
+	KMOVQ      DI, K2
 	VPSUBB     Z31, Z0, K2, Z0
 	VMOVDQU8.Z -64(R8), K1, Z1
 	VPTESTMB   Z1, Z31, K1, K2
+	KMOVQ      K2, DI
+	SHRXQ      R11, DI, DI
+	KMOVQ      DI, K2
 	VPSUBB     Z31, Z0, K2, Z0
 	VMOVDQU8.Z -64(R8)(BX*1), K1, Z1
 	VPTESTMB   Z1, Z31, K1, K1
+	KMOVQ      K1, DI
+	SHRXQ      R11, DI, DI
+	KMOVQ      DI, K1
 	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, -64(R9)(R10*1)
+	VMOVDQU8   Z0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -7982,22 +8023,45 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ      R9, R9
 	JZ         next1
+	LEAQ       64(DI), R10
+	MOVQ       x_base+24(FP), R11
+	MOVQ       x_len+32(FP), R12
+	LEAQ       (R11)(R12*1), R11
+	CMPQ       R10, R11
+	JA         ending1
+	MOVQ       $-1, R10
+	BZHIQ      R9, R10, R10
+	KMOVQ      R10, K1
+	VMOVDQU8   (R8), Z0
+	VMOVDQU8.Z (DI), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K1
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	JMP        next1
+
+ending1:
 	MOVQ       R9, R10
 	ADDQ       R10, DI
 	MOVL       $0x00000040, R10
 	SUBQ       R9, R10
-	MOVQ       $-1, R11
-	SHLXQ      R10, R11, R11
-	KMOVQ      R11, K1
-	VMOVDQU8   -64(R8)(R9*1), Z0
+	MOVQ       $-1, R9
+	SHLXQ      R10, R9, R9
+	KMOVQ      R9, K1
+	VMOVDQU8   (R8), Z0
 	VMOVDQU8.Z -64(DI), K1, Z1
 	VPTESTMB   Z1, Z31, K1, K1
+	KMOVQ      K1, DI
+	SHRXQ      R10, DI, DI
+	KMOVQ      DI, K1
 	VPSUBB     Z31, Z0, K1, Z0
-	VMOVDQU8   Z0, -64(R8)(R9*1)
+	VMOVDQU8   Z0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -8189,33 +8253,74 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*2), R12
+	CMPQ        R11, R12
+	JA          ending4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVD       R11, K1
+	VMOVDQU8    (R9), Y0
+	VMOVDQU16.Z (DI), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (DI)(BX*1), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (R8), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (R8)(BX*1), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R9)
+	JMP         next4
+
+ending4:
 	MOVQ        R10, R11
 	SHLQ        $0x01, R11
 	ADDQ        R11, DI
 	ADDQ        R11, R8
 	MOVL        $0x00000020, R11
 	SUBQ        R10, R11
-	MOVQ        $-1, R12
-	SHLXQ       R11, R12, R12
-	KMOVD       R12, K1
-	VMOVDQU8    -32(R9)(R10*1), Y0
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU8    (R9), Y0
 	VMOVDQU16.Z -64(DI), K1, Z1
 	VPTESTMW    Z1, Z31, K1, K2
+	KMOVD       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVD       R10, K2
 	VPSUBB      Y31, Y0, K2, Y0
 	VMOVDQU16.Z -64(DI)(BX*1), K1, Z1
 	VPTESTMW    Z1, Z31, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
 	VPSUBB      Y31, Y0, K2, Y0
 	VMOVDQU16.Z -64(R8), K1, Z1
 	VPTESTMW    Z1, Z31, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
 	VPSUBB      Y31, Y0, K2, Y0
 	VMOVDQU16.Z -64(R8)(BX*1), K1, Z1
 	VPTESTMW    Z1, Z31, K1, K1
+	KMOVD       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K1
 	VPSUBB      Y31, Y0, K1, Y0
-	VMOVDQU8    Y0, -32(R9)(R10*1)
+	VMOVDQU8    Y0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -8272,23 +8377,46 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*2), R11
+	CMPQ        R10, R11
+	JA          ending1
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU8    (R8), Y0
+	VMOVDQU16.Z (DI), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R8)
+	JMP         next1
+
+ending1:
 	MOVQ        R9, R10
 	SHLQ        $0x01, R10
 	ADDQ        R10, DI
 	MOVL        $0x00000020, R10
 	SUBQ        R9, R10
-	MOVQ        $-1, R11
-	SHLXQ       R10, R11, R11
-	KMOVD       R11, K1
-	VMOVDQU8    -32(R8)(R9*1), Y0
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVD       R9, K1
+	VMOVDQU8    (R8), Y0
 	VMOVDQU16.Z -64(DI), K1, Z1
 	VPTESTMW    Z1, Z31, K1, K1
+	KMOVD       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVD       DI, K1
 	VPSUBB      Y31, Y0, K1, Y0
-	VMOVDQU8    Y0, -32(R8)(R9*1)
+	VMOVDQU8    Y0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -8482,33 +8610,74 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*2), R12
+	CMPQ        R11, R12
+	JA          ending4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVD       R11, K1
+	VMOVDQU8    (R9), Y0
+	VMOVDQU16.Z (DI), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (DI)(BX*1), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (R8), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z (R8)(BX*1), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R9)
+	JMP         next4
+
+ending4:
 	MOVQ        R10, R11
 	SHLQ        $0x01, R11
 	ADDQ        R11, DI
 	ADDQ        R11, R8
 	MOVL        $0x00000020, R11
 	SUBQ        R10, R11
-	MOVQ        $-1, R12
-	SHLXQ       R11, R12, R12
-	KMOVD       R12, K1
-	VMOVDQU8    -32(R9)(R10*1), Y0
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU8    (R9), Y0
 	VMOVDQU16.Z -64(DI), K1, Z1
 	VPTESTMW    Z1, Z28, K1, K2
+	KMOVD       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVD       R10, K2
 	VPSUBB      Y31, Y0, K2, Y0
 	VMOVDQU16.Z -64(DI)(BX*1), K1, Z1
 	VPTESTMW    Z1, Z28, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
 	VPSUBB      Y31, Y0, K2, Y0
 	VMOVDQU16.Z -64(R8), K1, Z1
 	VPTESTMW    Z1, Z28, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
 	VPSUBB      Y31, Y0, K2, Y0
 	VMOVDQU16.Z -64(R8)(BX*1), K1, Z1
 	VPTESTMW    Z1, Z28, K1, K1
+	KMOVD       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K1
 	VPSUBB      Y31, Y0, K1, Y0
-	VMOVDQU8    Y0, -32(R9)(R10*1)
+	VMOVDQU8    Y0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -8565,23 +8734,46 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*2), R11
+	CMPQ        R10, R11
+	JA          ending1
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU8    (R8), Y0
+	VMOVDQU16.Z (DI), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R8)
+	JMP         next1
+
+ending1:
 	MOVQ        R9, R10
 	SHLQ        $0x01, R10
 	ADDQ        R10, DI
 	MOVL        $0x00000020, R10
 	SUBQ        R9, R10
-	MOVQ        $-1, R11
-	SHLXQ       R10, R11, R11
-	KMOVD       R11, K1
-	VMOVDQU8    -32(R8)(R9*1), Y0
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVD       R9, K1
+	VMOVDQU8    (R8), Y0
 	VMOVDQU16.Z -64(DI), K1, Z1
 	VPTESTMW    Z1, Z28, K1, K1
+	KMOVD       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVD       DI, K1
 	VPSUBB      Y31, Y0, K1, Y0
-	VMOVDQU8    Y0, -32(R8)(R9*1)
+	VMOVDQU8    Y0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -8774,33 +8966,74 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*4), R12
+	CMPQ        R11, R12
+	JA          ending4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVDQU8    (R9), X0
+	VMOVDQU32.Z (DI), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (DI)(BX*1), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (R8), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (R8)(BX*1), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R9)
+	JMP         next4
+
+ending4:
 	MOVQ        R10, R11
 	SHLQ        $0x02, R11
 	ADDQ        R11, DI
 	ADDQ        R11, R8
 	MOVL        $0x00000010, R11
 	SUBQ        R10, R11
-	MOVQ        $-1, R12
-	SHLXQ       R11, R12, R12
-	KMOVW       R12, K1
-	VMOVDQU8    -16(R9)(R10*1), X0
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU8    (R9), X0
 	VMOVDQU32.Z -64(DI), K1, Z1
 	VPTESTMD    Z1, Z31, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU32.Z -64(DI)(BX*1), K1, Z1
 	VPTESTMD    Z1, Z31, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU32.Z -64(R8), K1, Z1
 	VPTESTMD    Z1, Z31, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU32.Z -64(R8)(BX*1), K1, Z1
 	VPTESTMD    Z1, Z31, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVDQU8    X0, -16(R9)(R10*1)
+	VMOVDQU8    X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -8857,23 +9090,46 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*4), R11
+	CMPQ        R10, R11
+	JA          ending1
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU8    (R8), X0
+	VMOVDQU32.Z (DI), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R8)
+	JMP         next1
+
+ending1:
 	MOVQ        R9, R10
 	SHLQ        $0x02, R10
 	ADDQ        R10, DI
 	MOVL        $0x00000010, R10
 	SUBQ        R9, R10
-	MOVQ        $-1, R11
-	SHLXQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVDQU8    -16(R8)(R9*1), X0
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVDQU8    (R8), X0
 	VMOVDQU32.Z -64(DI), K1, Z1
 	VPTESTMD    Z1, Z31, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVDQU8    X0, -16(R8)(R9*1)
+	VMOVDQU8    X0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -9067,33 +9323,74 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*4), R12
+	CMPQ        R11, R12
+	JA          ending4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVDQU8    (R9), X0
+	VMOVDQU32.Z (DI), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (DI)(BX*1), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (R8), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z (R8)(BX*1), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R9)
+	JMP         next4
+
+ending4:
 	MOVQ        R10, R11
 	SHLQ        $0x02, R11
 	ADDQ        R11, DI
 	ADDQ        R11, R8
 	MOVL        $0x00000010, R11
 	SUBQ        R10, R11
-	MOVQ        $-1, R12
-	SHLXQ       R11, R12, R12
-	KMOVW       R12, K1
-	VMOVDQU8    -16(R9)(R10*1), X0
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU8    (R9), X0
 	VMOVDQU32.Z -64(DI), K1, Z1
 	VPTESTMD    Z1, Z28, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU32.Z -64(DI)(BX*1), K1, Z1
 	VPTESTMD    Z1, Z28, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU32.Z -64(R8), K1, Z1
 	VPTESTMD    Z1, Z28, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU32.Z -64(R8)(BX*1), K1, Z1
 	VPTESTMD    Z1, Z28, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVDQU8    X0, -16(R9)(R10*1)
+	VMOVDQU8    X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -9150,23 +9447,46 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*4), R11
+	CMPQ        R10, R11
+	JA          ending1
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU8    (R8), X0
+	VMOVDQU32.Z (DI), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R8)
+	JMP         next1
+
+ending1:
 	MOVQ        R9, R10
 	SHLQ        $0x02, R10
 	ADDQ        R10, DI
 	MOVL        $0x00000010, R10
 	SUBQ        R9, R10
-	MOVQ        $-1, R11
-	SHLXQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVDQU8    -16(R8)(R9*1), X0
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVDQU8    (R8), X0
 	VMOVDQU32.Z -64(DI), K1, Z1
 	VPTESTMD    Z1, Z28, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVDQU8    X0, -16(R8)(R9*1)
+	VMOVDQU8    X0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -9359,33 +9679,74 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*8), R12
+	CMPQ        R11, R12
+	JA          ending4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVQ       (R9), X0
+	VMOVDQU64.Z (DI), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (DI)(BX*1), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (R8), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (R8)(BX*1), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R9)
+	JMP         next4
+
+ending4:
 	MOVQ        R10, R11
 	SHLQ        $0x03, R11
 	ADDQ        R11, DI
 	ADDQ        R11, R8
 	MOVL        $0x00000008, R11
 	SUBQ        R10, R11
-	MOVQ        $-1, R12
-	SHLXQ       R11, R12, R12
-	KMOVW       R12, K1
-	VMOVQ       -8(R9)(R10*1), X0
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVQ       (R9), X0
 	VMOVDQU64.Z -64(DI), K1, Z1
 	VPTESTMQ    Z1, Z31, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU64.Z -64(DI)(BX*1), K1, Z1
 	VPTESTMQ    Z1, Z31, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU64.Z -64(R8), K1, Z1
 	VPTESTMQ    Z1, Z31, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU64.Z -64(R8)(BX*1), K1, Z1
 	VPTESTMQ    Z1, Z31, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVQ       X0, -8(R9)(R10*1)
+	VMOVQ       X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -9442,23 +9803,46 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*8), R11
+	CMPQ        R10, R11
+	JA          ending1
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVQ       (R8), X0
+	VMOVDQU64.Z (DI), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R8)
+	JMP         next1
+
+ending1:
 	MOVQ        R9, R10
 	SHLQ        $0x03, R10
 	ADDQ        R10, DI
 	MOVL        $0x00000008, R10
 	SUBQ        R9, R10
-	MOVQ        $-1, R11
-	SHLXQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVQ       -8(R8)(R9*1), X0
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVQ       (R8), X0
 	VMOVDQU64.Z -64(DI), K1, Z1
 	VPTESTMQ    Z1, Z31, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVQ       X0, -8(R8)(R9*1)
+	VMOVQ       X0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -9652,33 +10036,74 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*8), R12
+	CMPQ        R11, R12
+	JA          ending4
+	MOVQ        $-1, R11
+	BZHIQ       R10, R11, R11
+	KMOVW       R11, K1
+	VMOVQ       (R9), X0
+	VMOVDQU64.Z (DI), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (DI)(BX*1), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (R8), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z (R8)(BX*1), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R9)
+	JMP         next4
+
+ending4:
 	MOVQ        R10, R11
 	SHLQ        $0x03, R11
 	ADDQ        R11, DI
 	ADDQ        R11, R8
 	MOVL        $0x00000008, R11
 	SUBQ        R10, R11
-	MOVQ        $-1, R12
-	SHLXQ       R11, R12, R12
-	KMOVW       R12, K1
-	VMOVQ       -8(R9)(R10*1), X0
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVQ       (R9), X0
 	VMOVDQU64.Z -64(DI), K1, Z1
 	VPTESTMQ    Z1, Z28, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU64.Z -64(DI)(BX*1), K1, Z1
 	VPTESTMQ    Z1, Z28, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU64.Z -64(R8), K1, Z1
 	VPTESTMQ    Z1, Z28, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
 	VPSUBB      X31, X0, K2, X0
 	VMOVDQU64.Z -64(R8)(BX*1), K1, Z1
 	VPTESTMQ    Z1, Z28, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVQ       X0, -8(R9)(R10*1)
+	VMOVQ       X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -9735,23 +10160,46 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last n = cols % lanes columns: the vector that ends at each row's end (cols >=
-	// lanes), masked to its last n lanes, into the counters of its columns.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*8), R11
+	CMPQ        R10, R11
+	JA          ending1
+	MOVQ        $-1, R10
+	BZHIQ       R9, R10, R10
+	KMOVW       R10, K1
+	VMOVQ       (R8), X0
+	VMOVDQU64.Z (DI), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R8)
+	JMP         next1
+
+ending1:
 	MOVQ        R9, R10
 	SHLQ        $0x03, R10
 	ADDQ        R10, DI
 	MOVL        $0x00000008, R10
 	SUBQ        R9, R10
-	MOVQ        $-1, R11
-	SHLXQ       R10, R11, R11
-	KMOVW       R11, K1
-	VMOVQ       -8(R8)(R9*1), X0
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVQ       (R8), X0
 	VMOVDQU64.Z -64(DI), K1, Z1
 	VPTESTMQ    Z1, Z28, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
-	VMOVQ       X0, -8(R8)(R9*1)
+	VMOVQ       X0, (R8)
 
 next1:
 	// The next 1 row(s).
