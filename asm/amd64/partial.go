@@ -29,6 +29,8 @@ import (
 //     page they touch holds a byte of x;
 //   - the rows of a column piece whose 64 bytes would pass x's end are read
 //     from one vector, the last 64 bytes of x (partialRows);
+//   - the tails of a stream's rows, when 64 bytes from them would pass x's
+//     end, are read as the vectors that end at the rows' ends (stream.go);
 //   - an empty partial vector is not read at all.
 //
 // Masked loads at the start of x (a head) start at x itself, never before.
