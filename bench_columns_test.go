@@ -6,15 +6,15 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/sparsekit/l0/internal/roofline"
+	"github.com/sparsekit/l0/internal/readlimit"
 	"github.com/sparsekit/l0/kernel"
 )
 
 // The benchmarks of the threshold and column families. Each reports, next
-// to MB/s, "read-limit": the kernel's speed as a fraction of roofline.Read
+// to MB/s, "read-limit": the kernel's speed as a fraction of readlimit.Read
 // on the same bytes, measured right after it (1 = the read limit).
 
-// reportReadLimit times roofline.Read over data, as many calls as the
+// reportReadLimit times readlimit.Read over data, as many calls as the
 // kernel made (at least 1 MiB of them, at most a second's worth), right
 // after the kernel, and reports the kernel's speed relative to it: both
 // are averages over runs of the same length, so that neither is a lucky
@@ -28,7 +28,7 @@ func reportReadLimit(b *testing.B, data []byte, elapsed time.Duration) {
 	}
 	start := time.Now()
 	for j := 0; j < calls; j++ {
-		sink += int(roofline.Read(data))
+		sink += int(readlimit.Read(data))
 	}
 	read := float64(time.Since(start)) / float64(calls)
 	b.ReportMetric(read/perOp, "read-limit")

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/sparsekit/l0/internal/roofline"
+	"github.com/sparsekit/l0/internal/readlimit"
 	"github.com/sparsekit/l0/kernel"
 )
 
@@ -58,7 +58,7 @@ func BenchmarkRoofline(b *testing.B) {
 					b.ReportAllocs()
 					b.ResetTimer()
 					for i := 0; i < b.N; i++ {
-						sink += int(roofline.Read(data))
+						sink += int(readlimit.Read(data))
 					}
 				})
 			}

@@ -10,7 +10,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/sparsekit/l0/internal/roofline"
+	"github.com/sparsekit/l0/internal/readlimit"
 	"github.com/sparsekit/l0/kernel"
 )
 
@@ -91,7 +91,7 @@ var sink int
 
 // BenchmarkCountNonZero: every type, every level the CPU has, every size.
 // n is the input size in bytes; MB/s is input bytes per second;
-// read-limit the kernel's speed as a fraction of roofline.Read's on the
+// read-limit the kernel's speed as a fraction of readlimit.Read's on the
 // same bytes, measured right after it (bench_columns_test.go).
 func BenchmarkCountNonZero(b *testing.B) {
 	for _, t := range benchTypes {
@@ -132,7 +132,7 @@ func sweepLevelsSizes(b *testing.B, name string, width int, body func(b *testing
 // BenchmarkReadLimit is the roofline: the same sizes, read with one load and
 // one OR per vector. Divide a kernel's MB/s by this one's at the same n.
 func BenchmarkReadLimit(b *testing.B) {
-	b.Run("impl="+roofline.Impl(), func(b *testing.B) {
+	b.Run("impl="+readlimit.Impl(), func(b *testing.B) {
 		for _, n := range benchSizes {
 			b.Run("n="+sizeName(n), func(b *testing.B) {
 				data := sharedData(n, 4)
@@ -140,7 +140,7 @@ func BenchmarkReadLimit(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					sink += int(roofline.Read(data))
+					sink += int(readlimit.Read(data))
 				}
 			})
 		}

@@ -9,14 +9,19 @@
 //     start-up;
 //   - metric: the L0-norm metric of the sparse_autoencoder library, and
 //     per-feature activity;
-//   - cmd/l0: the report of NumPy .npy files.
+//   - cmd/l0: the command l0, the sparsity report of NumPy .npy and
+//     safetensors files (dense arrays, or top-k pairs as the arrays they
+//     stand for) and of the states it saves, one per file or one total over
+//     many shards; go install github.com/sparsekit/l0/cmd/l0@latest.
 //
 // This file holds every go:generate line of the module. The generators live
 // in ./asm, a module of its own, so that avo never enters a user's build:
 // each writes every kernel family it registers (nonzero, above, abs, ...)
-// to kernel/z<family>_<arch>.s and its Go stubs to the .go file beside it.
+// to kernel/z<family>_<arch>.s and its Go stubs to the .go file beside it;
+// the last line writes the benchmarks' read-limit reference to
+// internal/readlimit.
 package l0
 
 //go:generate go -C asm run ./amd64 -kernels ../kernel -pkg kernel
 //go:generate go -C asm run ./arm64 -kernels ../kernel -pkg kernel
-//go:generate go -C asm run ./amd64 -family roofline -out ../internal/roofline/zread_amd64.s -stubs ../internal/roofline/zread_amd64.go -pkg roofline
+//go:generate go -C asm run ./amd64 -family readlimit -out ../internal/readlimit/zread_amd64.s -stubs ../internal/readlimit/zread_amd64.go -pkg readlimit

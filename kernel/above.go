@@ -1,6 +1,8 @@
 package kernel
 
-// The above family: x > t, for the float types.
+import "unsafe"
+
+// The rule x > t, for the float types, in every shape.
 
 // CountAbove returns the number of elements of x whose value is greater
 // than threshold: x > threshold compared exactly as real numbers, the way
@@ -24,21 +26,16 @@ package kernel
 // chunks of at most ChunkBytes.
 func CountAbove[T Float](x []T, threshold float64) int {
 	k := active.Load()
-	switch s := any(x).(type) {
-	case []float32:
-		r := aboveRange(float32Floor(threshold))
-		return countRangeChunks(words[uint32](s), r, k.above(r.keys).count.f32)
-	case []float64:
-		r := aboveRange(float64Floor(threshold))
-		return countRangeChunks(words[uint64](s), r, k.above(r.keys).count.f64)
-	case []Float16:
-		r := aboveRange(float16Floor(threshold))
-		return countRangeChunks(words[uint16](s), r, k.above(r.keys).count.f16)
-	case []BFloat16:
-		r := aboveRange(bfloat16Floor(threshold))
-		return countRangeChunks(words[uint16](s), r, k.above(r.keys).count.f16)
+	switch unsafe.Sizeof(x[0]) {
+	case 2:
+		r, s := aboveOf[T, uint16](k, threshold)
+		return countRangeChunks(words[uint16](x), r, s.count)
+	case 4:
+		r, s := aboveOf[T, uint32](k, threshold)
+		return countRangeChunks(words[uint32](x), r, s.count)
 	}
-	panic("unreachable: Float has no other types")
+	r, s := aboveOf[T, uint64](k, threshold)
+	return countRangeChunks(words[uint64](x), r, s.count)
 }
 
 // CountAboveRows is CountNonZeroRows with CountAbove's meaning of counting:
@@ -50,24 +47,20 @@ func CountAboveRows[T Float](counts []uint64, x []T, width int, threshold float6
 	if err := checkRows(len(counts), len(x), width); err != nil || len(x) == 0 {
 		return err
 	}
-	k := active.Load()
-	switch s := any(x).(type) {
-	case []float32:
-		r := aboveRange(float32Floor(threshold))
-		countRangeRows(counts, words[uint32](s), width, r, k.above(r.keys).count.f32)
-	case []float64:
-		r := aboveRange(float64Floor(threshold))
-		countRangeRows(counts, words[uint64](s), width, r, k.above(r.keys).count.f64)
-	case []Float16:
-		r := aboveRange(float16Floor(threshold))
-		countRangeRows(counts, words[uint16](s), width, r, k.above(r.keys).count.f16)
-	case []BFloat16:
-		r := aboveRange(bfloat16Floor(threshold))
-		countRangeRows(counts, words[uint16](s), width, r, k.above(r.keys).count.f16)
+	switch unsafe.Sizeof(x[0]) {
+	case 2:
+		countAboveRows[T, uint16](counts, x, width, threshold)
+	case 4:
+		countAboveRows[T, uint32](counts, x, width, threshold)
 	default:
-		panic("unreachable: Float has no other types")
+		countAboveRows[T, uint64](counts, x, width, threshold)
 	}
 	return nil
+}
+
+func countAboveRows[T Float, W floatWord](counts []uint64, x []T, width int, threshold float64) {
+	r, s := aboveOf[T, W](active.Load(), threshold)
+	countRangeRows(counts, words[W](x), width, r, s.count)
 }
 
 // AddAboveColumns is AddNonZeroColumns with CountAbove's meaning: it adds
@@ -79,37 +72,56 @@ func AddAboveColumns[T Float](counts []uint64, x []T, threshold float64) error {
 	if err := checkColumns(len(counts), len(x)); err != nil || len(x) == 0 {
 		return err
 	}
-	k := active.Load()
-	switch s := any(x).(type) {
-	case []float32:
-		r := aboveRange(float32Floor(threshold))
-		f := k.above(r.keys)
-		addRangeColumns(counts, words[uint32](s), r, f.columns.f32, f.stream.f32)
-	case []float64:
-		r := aboveRange(float64Floor(threshold))
-		f := k.above(r.keys)
-		addRangeColumns(counts, words[uint64](s), r, f.columns.f64, f.stream.f64)
-	case []Float16:
-		r := aboveRange(float16Floor(threshold))
-		f := k.above(r.keys)
-		addRangeColumns(counts, words[uint16](s), r, f.columns.f16, f.stream.f16)
-	case []BFloat16:
-		r := aboveRange(bfloat16Floor(threshold))
-		f := k.above(r.keys)
-		addRangeColumns(counts, words[uint16](s), r, f.columns.f16, f.stream.f16)
+	switch unsafe.Sizeof(x[0]) {
+	case 2:
+		addAboveColumns[T, uint16](counts, x, threshold)
+	case 4:
+		addAboveColumns[T, uint32](counts, x, threshold)
 	default:
-		panic("unreachable: Float has no other types")
+		addAboveColumns[T, uint64](counts, x, threshold)
 	}
 	return nil
 }
 
-// above returns the above family's kernels for a threshold: the ones that
-// compare keys, or, for a threshold at or above +0, the shorter ones that
+func addAboveColumns[T Float, W floatWord](counts []uint64, x []T, threshold float64) {
+	r, s := aboveOf[T, W](active.Load(), threshold)
+	addRangeColumns(counts, words[W](x), r, s.columns, s.stream)
+}
+
+// AddAboveIndexCounts is AddNonZeroIndexCounts for the entries whose value
+// is greater than threshold, compared exactly as CountAbove compares: NaN
+// values never count, a NaN threshold counts nothing (every index is still
+// checked), -0 equals +0, and the threshold need not be representable in
+// the element type.
+func AddAboveIndexCounts[I Index, T Float](counts []uint64, features int, index []I, values []T, k int, threshold float64) error {
+	g, err := checkIndexShape(len(counts), features, len(index), len(values), k)
+	if err != nil || len(index) == 0 {
+		return err
+	}
+	switch unsafe.Sizeof(values[0]) {
+	case 2:
+		return addAboveIndexCounts[I, T, uint16](counts, g, index, values, threshold)
+	case 4:
+		return addAboveIndexCounts[I, T, uint32](counts, g, index, values, threshold)
+	}
+	return addAboveIndexCounts[I, T, uint64](counts, g, index, values, threshold)
+}
+
+func addAboveIndexCounts[I Index, T Float, W floatWord](counts []uint64, g indexShape, index []I, values []T, threshold float64) error {
+	k := active.Load()
+	r, s := aboveOf[T, W](k, threshold)
+	return addIndexValues(counts, g, index, words[W](values), rangeTest(r, s), k)
+}
+
+// aboveOf returns the range of lane values of the elements above
+// threshold, and the kernels of k that count it: those that compare the
+// order keys, or, for a threshold at or above +0, the shorter ones that
 // compare the bits. The choice is made here, once per call, for every
 // level.
-func (k *impl) above(keys bool) *rangeFamily {
-	if keys {
-		return &k.aboveKeys
+func aboveOf[T Float, W floatWord](k *impl, threshold float64) (keyRange[W], *rangeShapes[W]) {
+	r := aboveRange(floorOf[T, W](threshold))
+	if r.keys {
+		return r, rangeOf[W](&k.above.keyInRange)
 	}
-	return &k.aboveBits
+	return r, rangeOf[W](&k.above.bitsInRange)
 }

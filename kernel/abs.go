@@ -2,7 +2,7 @@ package kernel
 
 import "unsafe"
 
-// The abs family: |x| > t, for the float types.
+// The rule |x| > t, for the float types, in every shape.
 
 // CountAbsAbove returns the number of elements of x whose absolute value is
 // greater than threshold: |x| > threshold compared exactly as real numbers,
@@ -20,18 +20,17 @@ import "unsafe"
 // level that Active reports, and counts long inputs in chunks of at most
 // ChunkBytes.
 func CountAbsAbove[T Float](x []T, threshold float64) int {
-	k := &active.Load().absAbove.count
-	switch s := any(x).(type) {
-	case []float32:
-		return countRangeChunks(words[uint32](s), absRange(float32Floor(threshold)), k.f32)
-	case []float64:
-		return countRangeChunks(words[uint64](s), absRange(float64Floor(threshold)), k.f64)
-	case []Float16:
-		return countRangeChunks(words[uint16](s), absRange(float16Floor(threshold)), k.f16)
-	case []BFloat16:
-		return countRangeChunks(words[uint16](s), absRange(bfloat16Floor(threshold)), k.f16)
+	k := active.Load()
+	switch unsafe.Sizeof(x[0]) {
+	case 2:
+		r, s := absAboveOf[T, uint16](k, threshold)
+		return countRangeChunks(words[uint16](x), r, s.count)
+	case 4:
+		r, s := absAboveOf[T, uint32](k, threshold)
+		return countRangeChunks(words[uint32](x), r, s.count)
 	}
-	panic("unreachable: Float has no other types")
+	r, s := absAboveOf[T, uint64](k, threshold)
+	return countRangeChunks(words[uint64](x), r, s.count)
 }
 
 // CountAbsAboveRows is CountNonZeroRows with CountAbsAbove's meaning of
@@ -42,20 +41,20 @@ func CountAbsAboveRows[T Float](counts []uint64, x []T, width int, threshold flo
 	if err := checkRows(len(counts), len(x), width); err != nil || len(x) == 0 {
 		return err
 	}
-	k := &active.Load().absAbove.count
-	switch s := any(x).(type) {
-	case []float32:
-		countRangeRows(counts, words[uint32](s), width, absRange(float32Floor(threshold)), k.f32)
-	case []float64:
-		countRangeRows(counts, words[uint64](s), width, absRange(float64Floor(threshold)), k.f64)
-	case []Float16:
-		countRangeRows(counts, words[uint16](s), width, absRange(float16Floor(threshold)), k.f16)
-	case []BFloat16:
-		countRangeRows(counts, words[uint16](s), width, absRange(bfloat16Floor(threshold)), k.f16)
+	switch unsafe.Sizeof(x[0]) {
+	case 2:
+		countAbsAboveRows[T, uint16](counts, x, width, threshold)
+	case 4:
+		countAbsAboveRows[T, uint32](counts, x, width, threshold)
 	default:
-		panic("unreachable: Float has no other types")
+		countAbsAboveRows[T, uint64](counts, x, width, threshold)
 	}
 	return nil
+}
+
+func countAbsAboveRows[T Float, W floatWord](counts []uint64, x []T, width int, threshold float64) {
+	r, s := absAboveOf[T, W](active.Load(), threshold)
+	countRangeRows(counts, words[W](x), width, r, s.count)
 }
 
 // AddAbsAboveColumns is AddNonZeroColumns with CountAbsAbove's meaning: it
@@ -66,20 +65,51 @@ func AddAbsAboveColumns[T Float](counts []uint64, x []T, threshold float64) erro
 	if err := checkColumns(len(counts), len(x)); err != nil || len(x) == 0 {
 		return err
 	}
-	f := &active.Load().absAbove
-	switch s := any(x).(type) {
-	case []float32:
-		addRangeColumns(counts, words[uint32](s), absRange(float32Floor(threshold)), f.columns.f32, f.stream.f32)
-	case []float64:
-		addRangeColumns(counts, words[uint64](s), absRange(float64Floor(threshold)), f.columns.f64, f.stream.f64)
-	case []Float16:
-		addRangeColumns(counts, words[uint16](s), absRange(float16Floor(threshold)), f.columns.f16, f.stream.f16)
-	case []BFloat16:
-		addRangeColumns(counts, words[uint16](s), absRange(bfloat16Floor(threshold)), f.columns.f16, f.stream.f16)
+	switch unsafe.Sizeof(x[0]) {
+	case 2:
+		addAbsAboveColumns[T, uint16](counts, x, threshold)
+	case 4:
+		addAbsAboveColumns[T, uint32](counts, x, threshold)
 	default:
-		panic("unreachable: Float has no other types")
+		addAbsAboveColumns[T, uint64](counts, x, threshold)
 	}
 	return nil
+}
+
+func addAbsAboveColumns[T Float, W floatWord](counts []uint64, x []T, threshold float64) {
+	r, s := absAboveOf[T, W](active.Load(), threshold)
+	addRangeColumns(counts, words[W](x), r, s.columns, s.stream)
+}
+
+// AddAbsAboveIndexCounts is AddNonZeroIndexCounts for the entries whose
+// absolute value is greater than threshold, compared exactly as
+// CountAbsAbove compares: NaN values never count, a NaN threshold counts
+// nothing (every index is still checked), a negative threshold counts
+// every value but NaN.
+func AddAbsAboveIndexCounts[I Index, T Float](counts []uint64, features int, index []I, values []T, k int, threshold float64) error {
+	g, err := checkIndexShape(len(counts), features, len(index), len(values), k)
+	if err != nil || len(index) == 0 {
+		return err
+	}
+	switch unsafe.Sizeof(values[0]) {
+	case 2:
+		return addAbsAboveIndexCounts[I, T, uint16](counts, g, index, values, threshold)
+	case 4:
+		return addAbsAboveIndexCounts[I, T, uint32](counts, g, index, values, threshold)
+	}
+	return addAbsAboveIndexCounts[I, T, uint64](counts, g, index, values, threshold)
+}
+
+func addAbsAboveIndexCounts[I Index, T Float, W floatWord](counts []uint64, g indexShape, index []I, values []T, threshold float64) error {
+	k := active.Load()
+	r, s := absAboveOf[T, W](k, threshold)
+	return addIndexValues(counts, g, index, words[W](values), rangeTest(r, s), k)
+}
+
+// absAboveOf returns the range of lane magnitudes of the elements with
+// |x| > threshold, and the kernels of k that count it.
+func absAboveOf[T Float, W floatWord](k *impl, threshold float64) (keyRange[W], *rangeShapes[W]) {
+	return absRange(floorOf[T, W](threshold)), rangeOf[W](&k.absAbove.magnitudeInRange)
 }
 
 // absRange is the range of CountAbsAbove for a threshold whose round-down

@@ -5,9 +5,9 @@ import (
 	"unsafe"
 )
 
-// Every split of a long input for preemption of the dense families lives
-// here; the index family splits its entries in index_add.go, by the same
-// rule.
+// Every split of a long input for preemption of the dense shapes (count,
+// rows, column tiles and streams) lives here; the index family splits its
+// entries in index_add.go, by the same rule.
 //
 // Assembly cannot be preempted: a signal that lands in a kernel is ignored,
 // and a loop that calls kernels back to back has no preemption check
@@ -144,7 +144,7 @@ func addColumnStream[W word](counts []uint64, x []W, stream streamKernel[W]) {
 	if segment == cols {
 		band = max(1, min(255, ChunkBytes/(cols*width)))
 	}
-	widen := active.Load().index.widen
+	widen := active.Load().widen
 	pending := 0 // rows in the byte counters
 	for r0 := 0; r0 < rows; r0 += band {
 		b := min(band, rows-r0)
@@ -173,7 +173,7 @@ func addStreamChunk[W word](counts []uint8, x []W, cols, stride, rows int, strea
 }
 
 // widenCounts adds the byte counters to counts, and clears them, with the
-// index family's widen kernel, ChunkBytes of counts at a time.
+// level's widen kernel, ChunkBytes of counts at a time.
 func widenCounts(counts []uint64, narrow []uint8, widen widenKernel) {
 	narrow = narrow[:len(counts)]
 	for len(counts) > 0 {
@@ -211,14 +211,17 @@ func addColumnTile[W word](counts []uint64, x []W, stride, rows int, tile column
 	tile(counts, x, stride, rows)
 }
 
-// The range families bind lo and span to their kernels, once per call, and
+// The range tests bind lo and span to their kernels, once per call, and
 // go through the same loops.
 
 func countRangeChunks[W word](x []W, r keyRange[W], count rangeKernel[W]) int {
-	if !r.ok {
+	switch {
+	case !r.ok:
 		return 0
+	case len(x) <= ChunkBytes/int(unsafe.Sizeof(x[0])):
+		return count(x, r.lo, r.span) // one chunk: the kernel, called straight from here
 	}
-	return countChunks(x, func(x []W) int { return count(x, r.lo, r.span) })
+	return countLong(x, func(x []W) int { return count(x, r.lo, r.span) })
 }
 
 func countRangeRows[W word](counts []uint64, x []W, width int, r keyRange[W], count rangeKernel[W]) {

@@ -9,25 +9,9 @@ import (
 	"unsafe"
 )
 
-// columnCase is an element type for the column tests: the harness's type
-// case and AddNonZeroColumns on bytes.
-type columnCase struct {
-	typeCase
-	add func(counts []uint64, b []byte) error
-}
-
-func newColumnCase[T Element](c typeCase) columnCase {
-	return columnCase{c, func(counts []uint64, b []byte) error { return AddNonZeroColumns(counts, elements[T](b)) }}
-}
-
-var columnCases = []columnCase{
-	newColumnCase[float32](typeCases[0]), newColumnCase[float64](typeCases[1]),
-	newColumnCase[Float16](typeCases[2]), newColumnCase[BFloat16](typeCases[3]),
-	newColumnCase[int8](typeCases[4]), newColumnCase[int16](typeCases[5]),
-	newColumnCase[int32](typeCases[6]), newColumnCase[int64](typeCases[7]),
-	newColumnCase[uint8](typeCases[8]), newColumnCase[uint16](typeCases[9]),
-	newColumnCase[uint32](typeCases[10]), newColumnCase[uint64](typeCases[11]),
-}
+// columnCases are the element types of the column tests: the harness's
+// type cases, which hold AddNonZeroColumns on bytes.
+var columnCases = typeCases
 
 // naiveColumns is the naive oracle of a column count: each column's
 // elements gathered and counted by the harness's naive loop.
@@ -278,14 +262,13 @@ func TestColumnsErrors(t *testing.T) {
 			if err := AddNonZeroColumns(counts, x); !errors.Is(err, ErrShape) {
 				t.Fatalf("AddNonZeroColumns %d cols, %d elements: error %v, want ErrShape", tc.cols, tc.n, err)
 			}
-			if err := AddAboveColumns(counts, x, 0); !errors.Is(err, ErrShape) {
-				t.Fatalf("AddAboveColumns %d cols, %d elements: error %v, want ErrShape", tc.cols, tc.n, err)
-			}
-			if err := AddAboveColumns(counts, x, math.NaN()); !errors.Is(err, ErrShape) {
-				t.Fatalf("AddAboveColumns NaN %d cols, %d elements: error %v, want ErrShape", tc.cols, tc.n, err)
-			}
-			if err := AddAbsAboveColumns(counts, x, -1); !errors.Is(err, ErrShape) {
-				t.Fatalf("AddAbsAboveColumns %d cols, %d elements: error %v, want ErrShape", tc.cols, tc.n, err)
+			b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(x))), 4*len(x))
+			for _, r := range floatRules {
+				for _, th := range []float64{0, math.NaN(), -1} {
+					if err := floatCases[0].add(r, counts, b, th); !errors.Is(err, ErrShape) {
+						t.Fatalf("%s columns, threshold %v, %d cols, %d elements: error %v, want ErrShape", r.name, th, tc.cols, tc.n, err)
+					}
+				}
 			}
 			if !slices.Equal(counts, before) {
 				t.Fatalf("%d cols, %d elements: counts changed to %v", tc.cols, tc.n, counts)
@@ -296,11 +279,12 @@ func TestColumnsErrors(t *testing.T) {
 			if err := AddNonZeroColumns(counts, []int8{}); err != nil {
 				t.Fatalf("empty x, %d cols: %v", cols, err)
 			}
-			if err := AddAboveColumns(counts, []float64(nil), 0); err != nil {
-				t.Fatalf("empty x, %d cols: %v", cols, err)
-			}
-			if err := AddAbsAboveColumns(counts, []BFloat16(nil), 0); err != nil {
-				t.Fatalf("empty x, %d cols: %v", cols, err)
+			for _, r := range floatRules {
+				for _, c := range floatCases {
+					if err := c.add(r, counts, nil, 0); err != nil {
+						t.Fatalf("%s columns of %s, empty x, %d cols: %v", r.name, c.name, cols, err)
+					}
+				}
 			}
 		}
 	})
@@ -358,8 +342,8 @@ func TestAddAboveColumnsShapes(t *testing.T) {
 	})
 }
 
-// TestAddAboveColumnsAllAbove: every element counting (+Inf), rows past
-// the lane counters' bound and a tile.
+// TestAddAboveColumnsAllAbove: every element counting (the rule's always),
+// rows past the lane counters' bound and a tile.
 func TestAddAboveColumnsAllAbove(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
 		forEachRule(t, func(t *testing.T, r floatRule) {
@@ -375,9 +359,9 @@ func TestAddAboveColumnsAllAbove(t *testing.T) {
 						rows = ChunkBytes/(min(cols, columnTileBytes/c.width)*c.width) + 3
 					}
 					b := alignedBytes(rows*cols*c.width, 0)
-					inf := c.edgeOf(math.Inf(1))
+					always := c.edgeOf(r.always)
 					for i := 0; i < rows*cols; i++ {
-						c.put(b, i, inf)
+						c.put(b, i, always)
 					}
 					counts := make([]uint64, cols)
 					if err := c.add(r, counts, b, math.MaxFloat64); err != nil {
@@ -402,11 +386,11 @@ func TestColumnsAllocs(t *testing.T) {
 		if allocs := testing.AllocsPerRun(10, func() { _ = AddNonZeroColumns(counts, x) }); allocs != 0 {
 			t.Fatalf("AddNonZeroColumns: %v allocations", allocs)
 		}
-		if allocs := testing.AllocsPerRun(10, func() { _ = AddAboveColumns(counts, x, 0.5) }); allocs != 0 {
-			t.Fatalf("AddAboveColumns: %v allocations", allocs)
-		}
-		if allocs := testing.AllocsPerRun(10, func() { _ = AddAbsAboveColumns(counts, x, 0.5) }); allocs != 0 {
-			t.Fatalf("AddAbsAboveColumns: %v allocations", allocs)
+		b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(x))), 4*len(x))
+		for _, r := range floatRules {
+			if allocs := testing.AllocsPerRun(10, func() { _ = floatCases[0].add(r, counts, b, 0.5) }); allocs != 0 {
+				t.Fatalf("%s columns: %v allocations", r.name, allocs)
+			}
 		}
 	})
 }

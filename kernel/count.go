@@ -2,7 +2,7 @@ package kernel
 
 import "unsafe"
 
-// The nonzero family: x != 0, for every element type.
+// The rule x != 0, for every element type, in every shape.
 
 // CountNonZero returns the number of elements of x that are not zero.
 //
@@ -20,66 +20,30 @@ func CountNonZero[T Element](x []T) int {
 		return countNonZeroLong(x)
 	}
 	// One chunk: the kernel itself, called straight from here.
-	k := &active.Load().nonZero.count
-	switch s := any(x).(type) {
-	case []float32:
-		return k.float32(words[uint32](s))
-	case []float64:
-		return k.float64(words[uint64](s))
-	case []Float16:
-		return k.float16(words[uint16](s))
-	case []BFloat16:
-		return k.float16(words[uint16](s))
-	case []int8:
-		return k.bits8(words[uint8](s))
-	case []uint8:
-		return k.bits8(s)
-	case []int16:
-		return k.bits16(words[uint16](s))
-	case []uint16:
-		return k.bits16(s)
-	case []int32:
-		return k.bits32(words[uint32](s))
-	case []uint32:
-		return k.bits32(s)
-	case []int64:
-		return k.bits64(words[uint64](s))
-	case []uint64:
-		return k.bits64(s)
+	r, f := &active.Load().nonZero, formatOf[T]()
+	switch unsafe.Sizeof(x[0]) {
+	case 1:
+		return nonZeroOf[uint8](r, f).count(words[uint8](x))
+	case 2:
+		return nonZeroOf[uint16](r, f).count(words[uint16](x))
+	case 4:
+		return nonZeroOf[uint32](r, f).count(words[uint32](x))
 	}
-	panic("unreachable: Element has no other types")
+	return nonZeroOf[uint64](r, f).count(words[uint64](x))
 }
 
 // countNonZeroLong is CountNonZero of more than one chunk.
 func countNonZeroLong[T Element](x []T) int {
-	k := &active.Load().nonZero.count
-	switch s := any(x).(type) {
-	case []float32:
-		return countLong(words[uint32](s), k.float32)
-	case []float64:
-		return countLong(words[uint64](s), k.float64)
-	case []Float16:
-		return countLong(words[uint16](s), k.float16)
-	case []BFloat16:
-		return countLong(words[uint16](s), k.float16)
-	case []int8:
-		return countLong(words[uint8](s), k.bits8)
-	case []uint8:
-		return countLong(s, k.bits8)
-	case []int16:
-		return countLong(words[uint16](s), k.bits16)
-	case []uint16:
-		return countLong(s, k.bits16)
-	case []int32:
-		return countLong(words[uint32](s), k.bits32)
-	case []uint32:
-		return countLong(s, k.bits32)
-	case []int64:
-		return countLong(words[uint64](s), k.bits64)
-	case []uint64:
-		return countLong(s, k.bits64)
+	r, f := &active.Load().nonZero, formatOf[T]()
+	switch unsafe.Sizeof(x[0]) {
+	case 1:
+		return countLong(words[uint8](x), nonZeroOf[uint8](r, f).count)
+	case 2:
+		return countLong(words[uint16](x), nonZeroOf[uint16](r, f).count)
+	case 4:
+		return countLong(words[uint32](x), nonZeroOf[uint32](r, f).count)
 	}
-	panic("unreachable: Element has no other types")
+	return countLong(words[uint64](x), nonZeroOf[uint64](r, f).count)
 }
 
 // CountNonZeroRows treats x as a row-major matrix of rows of width elements
@@ -99,36 +63,21 @@ func CountNonZeroRows[T Element](counts []uint64, x []T, width int) error {
 	if err := checkRows(len(counts), len(x), width); err != nil || len(x) == 0 {
 		return err
 	}
-	k := &active.Load().nonZero.count
-	switch s := any(x).(type) {
-	case []float32:
-		countRows(counts, words[uint32](s), width, k.float32)
-	case []float64:
-		countRows(counts, words[uint64](s), width, k.float64)
-	case []Float16:
-		countRows(counts, words[uint16](s), width, k.float16)
-	case []BFloat16:
-		countRows(counts, words[uint16](s), width, k.float16)
-	case []int8:
-		countRows(counts, words[uint8](s), width, k.bits8)
-	case []uint8:
-		countRows(counts, s, width, k.bits8)
-	case []int16:
-		countRows(counts, words[uint16](s), width, k.bits16)
-	case []uint16:
-		countRows(counts, s, width, k.bits16)
-	case []int32:
-		countRows(counts, words[uint32](s), width, k.bits32)
-	case []uint32:
-		countRows(counts, s, width, k.bits32)
-	case []int64:
-		countRows(counts, words[uint64](s), width, k.bits64)
-	case []uint64:
-		countRows(counts, s, width, k.bits64)
+	switch unsafe.Sizeof(x[0]) {
+	case 1:
+		countNonZeroRows[T, uint8](counts, x, width)
+	case 2:
+		countNonZeroRows[T, uint16](counts, x, width)
+	case 4:
+		countNonZeroRows[T, uint32](counts, x, width)
 	default:
-		panic("unreachable: Element has no other types")
+		countNonZeroRows[T, uint64](counts, x, width)
 	}
 	return nil
+}
+
+func countNonZeroRows[T Element, W word](counts []uint64, x []T, width int) {
+	countRows(counts, words[W](x), width, nonZeroOf[W](&active.Load().nonZero, formatOf[T]()).count)
 }
 
 // AddNonZeroColumns treats x as a row-major matrix with len(counts) columns
@@ -147,35 +96,51 @@ func AddNonZeroColumns[T Element](counts []uint64, x []T) error {
 	if err := checkColumns(len(counts), len(x)); err != nil || len(x) == 0 {
 		return err
 	}
-	f := &active.Load().nonZero
-	k, st := &f.columns, &f.stream
-	switch s := any(x).(type) {
-	case []float32:
-		addColumns(counts, words[uint32](s), k.float32, st.float32)
-	case []float64:
-		addColumns(counts, words[uint64](s), k.float64, st.float64)
-	case []Float16:
-		addColumns(counts, words[uint16](s), k.float16, st.float16)
-	case []BFloat16:
-		addColumns(counts, words[uint16](s), k.float16, st.float16)
-	case []int8:
-		addColumns(counts, words[uint8](s), k.bits8, st.bits8)
-	case []uint8:
-		addColumns(counts, s, k.bits8, st.bits8)
-	case []int16:
-		addColumns(counts, words[uint16](s), k.bits16, st.bits16)
-	case []uint16:
-		addColumns(counts, s, k.bits16, st.bits16)
-	case []int32:
-		addColumns(counts, words[uint32](s), k.bits32, st.bits32)
-	case []uint32:
-		addColumns(counts, s, k.bits32, st.bits32)
-	case []int64:
-		addColumns(counts, words[uint64](s), k.bits64, st.bits64)
-	case []uint64:
-		addColumns(counts, s, k.bits64, st.bits64)
+	switch unsafe.Sizeof(x[0]) {
+	case 1:
+		addNonZeroColumns[T, uint8](counts, x)
+	case 2:
+		addNonZeroColumns[T, uint16](counts, x)
+	case 4:
+		addNonZeroColumns[T, uint32](counts, x)
 	default:
-		panic("unreachable: Element has no other types")
+		addNonZeroColumns[T, uint64](counts, x)
 	}
 	return nil
+}
+
+func addNonZeroColumns[T Element, W word](counts []uint64, x []T) {
+	s := nonZeroOf[W](&active.Load().nonZero, formatOf[T]())
+	addColumns(counts, words[W](x), s.columns, s.stream)
+}
+
+// AddNonZeroIndexCounts is AddIndexCounts for the entries whose value is
+// not zero, with CountNonZero's meaning of zero: +0 and -0 for the float
+// types (NaN, ±Inf and subnormals count), the all-zero pattern for the
+// integers. values[i] is the value of entry i, so len(values) must be
+// len(index) (an ErrShape error otherwise). Every index is checked, also
+// those of entries whose value does not count.
+//
+// With the values of a ReLU top-k encoder, which can leave zeros among the
+// k, the counts are the dense batch's AddNonZeroColumns counts.
+func AddNonZeroIndexCounts[I Index, T Element](counts []uint64, features int, index []I, values []T, k int) error {
+	g, err := checkIndexShape(len(counts), features, len(index), len(values), k)
+	if err != nil || len(index) == 0 {
+		return err
+	}
+	switch unsafe.Sizeof(values[0]) {
+	case 1:
+		return addNonZeroIndexCounts[I, T, uint8](counts, g, index, values)
+	case 2:
+		return addNonZeroIndexCounts[I, T, uint16](counts, g, index, values)
+	case 4:
+		return addNonZeroIndexCounts[I, T, uint32](counts, g, index, values)
+	}
+	return addNonZeroIndexCounts[I, T, uint64](counts, g, index, values)
+}
+
+func addNonZeroIndexCounts[I Index, T Element, W word](counts []uint64, g indexShape, index []I, values []T) error {
+	k := active.Load()
+	t := nonZeroTest(nonZeroOf[W](&k.nonZero, formatOf[T]()))
+	return addIndexValues(counts, g, index, words[W](values), t, k)
 }

@@ -55,11 +55,21 @@
 // level in use, Levels those available, and SetLevel pins one for tests and
 // benchmarks, clamped to what the CPU has.
 //
-// Every family has AVX-512 and AVX2 kernels on amd64 and NEON kernels on
-// arm64. AVX2 and NEON read whole vectors only (of each row, for the column
-// counts); the generic code counts the last elements or columns. Each level
-// is one table of every family's kernels (impl.go), and a call reads the
-// active table once.
+// Which level has assembly for which shape, for every rule (x != 0, x > t,
+// |x| > t) and lane width, and where the generic code does the rest:
+//
+//	shape                          avx512           avx2                       neon
+//	a run of elements, per row     any length       whole 32-byte vectors      whole 16-byte vectors
+//	per column, in tiles           any length       whole 32-byte vectors      whole 16-byte vectors
+//	per column, streams            any length       8-, 16-, 32-bit lanes:     none: tiles
+//	  (wide matrices)                               whole runs of 32 columns
+//	sparse entries: value masks,   whole groups     whole groups of 64         none: generic Go
+//	  index check, widening        of 64
+//	sparse entries: increments     scalar amd64 assembly, at both levels       generic Go
+//
+// Each level is one table of kernels, organised by rule (impl.go): the
+// generic table, with the kernels the level has assembly for in place of
+// the generic ones. A call reads the active table once.
 //
 // # Guarantees
 //
@@ -67,11 +77,11 @@
 // and alignment: AVX-512 reads a partial vector (the head up to a 64-byte
 // boundary, so that no load of its main loop splits a cache line, and the
 // tail) with a masked, zeroing load; AVX2 and NEON stop at the last whole
-// vector and leave the rest to Go. The tests place every length against PROT_NONE guard pages on
-// both sides. No load reaches a page that holds none of the slice either, not
-// even with those lanes masked off (in a page that is not present that costs
-// a microcode assist per call): the AVX-512 tail is the vector that ends at
-// the slice's end.
+// vector and leave the rest to Go. The tests place every length against
+// PROT_NONE guard pages on both sides. No load reaches a page that holds none
+// of the slice either, not even with those lanes masked off (in a page that
+// is not present that costs a microcode assist per call): the AVX-512 tail is
+// the vector that ends at the slice's end.
 //
 // Counting allocates nothing and does no feature detection. Counts are exact
 // for any length: byte-wide lane counters are widened into 64-bit totals

@@ -6,8 +6,8 @@ import (
 )
 
 // The generic kernels: portable Go, no build tag, the fallback on every
-// platform and the oracle of every test (genericImpl in impl.go holds
-// them). They are branch-free: on random data a branch per element
+// platform and the oracle of every test (impl.go's genericImpl holds
+// them, built from each rule's lane test below). They are branch-free: on random data a branch per element
 // mispredicts half the time.
 //
 // Narrow lanes are counted eight bytes at a time (SWAR): for each lane of a
@@ -133,34 +133,79 @@ func nonZeroColumnsGeneric[W word](mask W) columnKernel[W] {
 	}
 }
 
-// laneValue says what a range rule compares of a float lane b with lo and
-// span: b itself (the above family's bits mode), its order key (keys
-// mode), or b without its sign bit (the abs family).
+// laneValue is what a rule's kernels test of a lane b (impl.go's shapes
+// and rangeShapes): b itself (its bits), its order key (threshold.go), or
+// its magnitude, b without its sign bit.
 type laneValue uint8
 
 const (
 	bitsValue laneValue = iota
 	keyValue
-	absValue
+	magnitudeValue
 )
 
 // valueMasks returns the masks of value v: a lane's value is
 // (b & keep) ^ (spread(b) & flip), where spread(b) is every bit but the
 // sign set when b is negative. Bits keep everything and flip nothing; keys
-// flip the magnitude of the negative lanes; abs keeps the magnitude only.
-func valueMasks[W uint16 | uint32 | uint64](v laneValue) (keep, flip W) {
+// flip the magnitude of the negative lanes; the magnitude keeps every bit
+// but the sign.
+func valueMasks[W word](v laneValue) (keep, flip W) {
 	magnitude := ^W(0) >> 1
 	switch v {
 	case keyValue:
 		return ^W(0), magnitude
-	case absValue:
+	case magnitudeValue:
 		return magnitude, 0
 	}
 	return ^W(0), 0
 }
 
+// genericShapes is the generic kernels of x != 0 on the lane value v (its
+// bits or its magnitude); the generic level has no streams.
+func genericShapes[W word](v laneValue) shapes[W] {
+	keep, _ := valueMasks[W](v)
+	return shapes[W]{
+		value:   v,
+		count:   countNonZeroGeneric(keep),
+		columns: nonZeroColumnsGeneric(keep),
+		mask:    nonZeroMaskGeneric(keep),
+	}
+}
+
+// genericInRange is the generic kernels of the range test of the lane
+// value v, for every float width; the generic level has no streams.
+func genericInRange(v laneValue) inRange {
+	return inRange{genericRangeShapes[uint16](v), genericRangeShapes[uint32](v), genericRangeShapes[uint64](v)}
+}
+
+func genericRangeShapes[W word](v laneValue) rangeShapes[W] {
+	return rangeShapes[W]{
+		value:   v,
+		count:   countRangeGeneric[W](v),
+		columns: rangeColumnsGeneric[W](v),
+		mask:    rangeMaskGeneric[W](v),
+	}
+}
+
+// countNonZeroGeneric returns the count kernel of lanes with a bit of keep
+// set: SWAR up to 32-bit lanes, one lane at a time for 64-bit ones.
+func countNonZeroGeneric[W word](keep W) countKernel[W] {
+	var k any
+	switch keep := any(keep).(type) {
+	case uint8:
+		k = countKernel[uint8](func(x []uint8) int { return countSWAR(x, keep) })
+	case uint16:
+		k = countKernel[uint16](func(x []uint16) int { return countSWAR(x, keep) })
+	case uint32:
+		k = countKernel[uint32](func(x []uint32) int { return countSWAR(x, keep) })
+	case uint64:
+		k = countKernel[uint64](func(x []uint64) int { return countWide(x, keep) })
+	}
+	return k.(countKernel[W])
+}
+
 // laneValueOf is a lane's value under the masks of valueMasks.
-func laneValueOf[W uint16 | uint32 | uint64](b, keep, flip W) W {
+func laneValueOf[W word](b, keep, flip W) W {
 	top := 8*unsafe.Sizeof(b) - 1
 	return b&keep ^ -(b>>top)>>1&flip
 }
@@ -168,7 +213,7 @@ func laneValueOf[W uint16 | uint32 | uint64](b, keep, flip W) W {
 // countRangeGeneric returns the kernel that counts the lanes b of x whose
 // value minus lo is at most span, branch-free: it sums the borrows of
 // span-(value-lo), one per lane that does not count, in four sums.
-func countRangeGeneric[W uint16 | uint32 | uint64](v laneValue) rangeKernel[W] {
+func countRangeGeneric[W word](v laneValue) rangeKernel[W] {
 	keep, flip := valueMasks[W](v)
 	return func(x []W, lo, span W) int {
 		total := len(x)
@@ -193,7 +238,7 @@ func countRangeGeneric[W uint16 | uint32 | uint64](v laneValue) rangeKernel[W] {
 // rangeColumnsGeneric returns the tile that counts, per column, the lanes
 // whose value minus lo is at most span, branch-free: one less the borrow
 // of span-(value-lo).
-func rangeColumnsGeneric[W uint16 | uint32 | uint64](v laneValue) rangeColumnKernel[W] {
+func rangeColumnsGeneric[W word](v laneValue) rangeColumnKernel[W] {
 	keep, flip := valueMasks[W](v)
 	return func(counts []uint64, x []W, stride, rows int, lo, span W) {
 		s := uint64(span)
@@ -222,7 +267,7 @@ func nonZeroStreamGeneric[W word](mask W) streamKernel[W] {
 
 // rangeStreamGeneric returns the stream that counts, per column, the lanes
 // whose value minus lo is at most span, into byte counters, branch-free.
-func rangeStreamGeneric[W uint16 | uint32 | uint64](v laneValue) rangeStreamKernel[W] {
+func rangeStreamGeneric[W word](v laneValue) rangeStreamKernel[W] {
 	keep, flip := valueMasks[W](v)
 	return func(counts []uint8, x []W, cols, stride, rows int, lo, span W) {
 		s := uint64(span)

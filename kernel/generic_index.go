@@ -9,30 +9,10 @@ import (
 // The generic kernels of the index family: portable Go, the fallback
 // everywhere and the oracle of the vector kernels' tests.
 
-// genericIndexFamily is the index family of the generic table: each phase
-// as a kernel, and runs that fuse them into one loop.
-var genericIndexFamily = indexFamily{
-	max: indexLanes[maxKernel[uint16], maxKernel[uint32], maxKernel[uint64]]{maxGeneric[uint16], maxGeneric[uint32], maxGeneric[uint64]},
-	mask: maskFamily{
-		nonZero: lanes[maskKernel[uint8], maskKernel[uint16], maskKernel[uint32], maskKernel[uint64]]{
-			bits8:   nonZeroMaskGeneric[uint8](0xff),
-			bits16:  nonZeroMaskGeneric[uint16](0xffff),
-			float16: nonZeroMaskGeneric[uint16](0x7fff),
-			bits32:  nonZeroMaskGeneric[uint32](0xffffffff),
-			float32: nonZeroMaskGeneric[uint32](0x7fffffff),
-			bits64:  nonZeroMaskGeneric[uint64](^uint64(0)),
-			float64: nonZeroMaskGeneric[uint64](^uint64(0) >> 1),
-		},
-		aboveBits: floats[rangeMaskKernel[uint16], rangeMaskKernel[uint32], rangeMaskKernel[uint64]]{
-			rangeMaskGeneric[uint16](bitsValue), rangeMaskGeneric[uint32](bitsValue), rangeMaskGeneric[uint64](bitsValue)},
-		aboveKeys: floats[rangeMaskKernel[uint16], rangeMaskKernel[uint32], rangeMaskKernel[uint64]]{
-			rangeMaskGeneric[uint16](keyValue), rangeMaskGeneric[uint32](keyValue), rangeMaskGeneric[uint64](keyValue)},
-		absAbove: floats[rangeMaskKernel[uint16], rangeMaskKernel[uint32], rangeMaskKernel[uint64]]{
-			rangeMaskGeneric[uint16](absValue), rangeMaskGeneric[uint32](absValue), rangeMaskGeneric[uint64](absValue)},
-	},
-	scatter: indexLanes[scatterKernel[uint16], scatterKernel[uint32], scatterKernel[uint64]]{scatterGeneric[uint16], scatterGeneric[uint32], scatterGeneric[uint64]},
-	add:     indexLanes[valueRuns[uint16], valueRuns[uint32], valueRuns[uint64]]{fusedRuns[uint16](), fusedRuns[uint32](), fusedRuns[uint64]()},
-	widen:   widenGeneric,
+// genericIndexShapes is the generic index kernels of index lanes I: each
+// phase as a kernel, and runs that fuse them into one loop.
+func genericIndexShapes[I indexWord]() indexShapes[I] {
+	return indexShapes[I]{max: maxGeneric[I], scatter: scatterGeneric[I], runs: fusedRuns[I]()}
 }
 
 // widenGeneric is the widen kernel in Go, eight counters at a time: a
@@ -94,7 +74,7 @@ func nonZeroMaskGeneric[W word](keep W) maskKernel[W] {
 
 // rangeMaskGeneric returns the mask kernel of a range rule on lane values
 // v (valueMasks).
-func rangeMaskGeneric[W uint16 | uint32 | uint64](v laneValue) rangeMaskKernel[W] {
+func rangeMaskGeneric[W word](v laneValue) rangeMaskKernel[W] {
 	keep, flip := valueMasks[W](v)
 	return func(out []uint64, x []W, lo, span W) {
 		maskGeneric(out, x, keep, flip, lo, span)

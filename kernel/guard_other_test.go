@@ -4,8 +4,6 @@ package kernel
 
 import "testing"
 
-const haveGuardPages = false
-
 func guardedPages(t *testing.T, size int) []byte {
 	t.Skip("guard pages need mmap and mprotect")
 	return nil

@@ -161,14 +161,14 @@ func TestStreamKernelsGuardPages(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
 		mem := guardedPages(t, 64<<10)
 		typeCases[0].random(rand.New(rand.NewPCG(45, 46)), mem[:len(mem)/4*4])
-		s := &active.Load().nonZero.stream
-		streamGuardSweep(t, "bits8", mem, s.bits8, 0xff)
-		streamGuardSweep(t, "bits16", mem, s.bits16, 0xffff)
-		streamGuardSweep(t, "float16", mem, s.float16, 0x7fff)
-		streamGuardSweep(t, "bits32", mem, s.bits32, 0xffffffff)
-		streamGuardSweep(t, "float32", mem, s.float32, 0x7fffffff)
-		streamGuardSweep(t, "bits64", mem, s.bits64, ^uint64(0))
-		streamGuardSweep(t, "float64", mem, s.float64, ^uint64(0)>>1)
+		s := &active.Load().nonZero
+		streamGuardSweep(t, "bits8", mem, s.bits8.stream, 0xff)
+		streamGuardSweep(t, "bits16", mem, s.bits16.stream, 0xffff)
+		streamGuardSweep(t, "magnitude16", mem, s.magnitude16.stream, 0x7fff)
+		streamGuardSweep(t, "bits32", mem, s.bits32.stream, 0xffffffff)
+		streamGuardSweep(t, "magnitude32", mem, s.magnitude32.stream, 0x7fffffff)
+		streamGuardSweep(t, "bits64", mem, s.bits64.stream, ^uint64(0))
+		streamGuardSweep(t, "magnitude64", mem, s.magnitude64.stream, ^uint64(0)>>1)
 	})
 }
 

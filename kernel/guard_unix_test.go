@@ -34,8 +34,6 @@ func guardedPages(t *testing.T, size int) []byte {
 	return mem[page : page+data : page+data]
 }
 
-const haveGuardPages = true
-
 // catchFault runs f, turning a memory fault (a read of a guard page) into
 // an error instead of a crash.
 func catchFault(f func()) (err error) {

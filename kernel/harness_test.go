@@ -101,8 +101,18 @@ type typeCase struct {
 	nonZeros []uint64 // bit patterns that are not
 	count    func(b []byte) int
 	rows     func(counts []uint64, b []byte, width int) error
-	naive    func(b []byte) int // an oracle independent of the kernels
+	add      func(counts []uint64, b []byte) error // AddNonZeroColumns
+	index    map[string]indexValues                // AddNonZeroIndexCounts, by index type
+	naive    func(b []byte) int                    // an oracle independent of the kernels
 	fill     func(b []byte, bits uint64)
+}
+
+// indexValues is an Add...IndexCounts function of one index and value
+// type, on bytes.
+type indexValues func(counts []uint64, features int, ib, vb []byte, k int) error
+
+func nonZeroIndex[I Index, T Element](counts []uint64, features int, ib, vb []byte, k int) error {
+	return AddNonZeroIndexCounts(counts, features, elements[I](ib), elements[T](vb), k)
 }
 
 func newCase[T Element](name string, isZero func(T) bool, zeros, nonZeros []uint64) typeCase {
@@ -116,6 +126,8 @@ func newCase[T Element](name string, isZero func(T) bool, zeros, nonZeros []uint
 		rows: func(counts []uint64, b []byte, width int) error {
 			return CountNonZeroRows(counts, elements[T](b), width)
 		},
+		add:   func(counts []uint64, b []byte) error { return AddNonZeroColumns(counts, elements[T](b)) },
+		index: byIndexType[indexValues](nonZeroIndex[int32, T], nonZeroIndex[int64, T], nonZeroIndex[uint16, T], nonZeroIndex[uint32, T]),
 		naive: func(b []byte) int {
 			n := 0
 			for _, v := range elements[T](b) {

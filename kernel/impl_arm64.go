@@ -23,24 +23,41 @@ func implFor(l Level) *impl {
 	return &genericImpl
 }
 
-// The NEON kernels read whole 16-byte vectors (of each row); the generic
-// kernels count the rest. NEON has no column streams: every matrix goes in
-// tiles.
+// The NEON kernels count runs of lanes and column tiles, reading whole
+// 16-byte vectors (of each row); the generic kernels count the rest. NEON
+// has no column streams (every matrix goes in tiles) and no kernels of the
+// index family: its index counts are the generic ones, which also widen.
 var neonImpl = func() impl {
-	t, g := genericImpl, &genericImpl
+	g, r := &genericImpl, reads{vectorBytes: 16}
+	t := genericImpl
 	t.level = NEON
-	t.nonZero = laneFamily{
-		count: laneCounts{
-			countNonZeroBits8NEON, countNonZeroBits16NEON, countNonZeroFloat16NEON,
-			countNonZeroBits32NEON, countNonZeroFloat32NEON, countNonZeroBits64NEON, countNonZeroFloat64NEON,
+	t.nonZero = nonZeroRule{
+		bits8:       shapes[uint8]{count: countNonZeroBits8NEON, columns: addNonZeroColumnsBits8NEON},
+		bits16:      shapes[uint16]{count: countNonZeroBits16NEON, columns: addNonZeroColumnsBits16NEON},
+		magnitude16: shapes[uint16]{count: countNonZeroFloat16NEON, columns: addNonZeroColumnsFloat16NEON},
+		bits32:      shapes[uint32]{count: countNonZeroBits32NEON, columns: addNonZeroColumnsBits32NEON},
+		magnitude32: shapes[uint32]{count: countNonZeroFloat32NEON, columns: addNonZeroColumnsFloat32NEON},
+		bits64:      shapes[uint64]{count: countNonZeroBits64NEON, columns: addNonZeroColumnsBits64NEON},
+		magnitude64: shapes[uint64]{count: countNonZeroFloat64NEON, columns: addNonZeroColumnsFloat64NEON},
+	}.over(&g.nonZero, r)
+	t.above = aboveRule{
+		bitsInRange: inRange{
+			w16: rangeShapes[uint16]{count: countAboveBitsFloat16NEON, columns: addAboveBitsColumnsFloat16NEON},
+			w32: rangeShapes[uint32]{count: countAboveBitsFloat32NEON, columns: addAboveBitsColumnsFloat32NEON},
+			w64: rangeShapes[uint64]{count: countAboveBitsFloat64NEON, columns: addAboveBitsColumnsFloat64NEON},
 		},
-		columns: laneColumns{
-			addNonZeroColumnsBits8NEON, addNonZeroColumnsBits16NEON, addNonZeroColumnsFloat16NEON,
-			addNonZeroColumnsBits32NEON, addNonZeroColumnsFloat32NEON, addNonZeroColumnsBits64NEON, addNonZeroColumnsFloat64NEON,
+		keyInRange: inRange{
+			w16: rangeShapes[uint16]{count: countAboveKeysFloat16NEON, columns: addAboveKeysColumnsFloat16NEON},
+			w32: rangeShapes[uint32]{count: countAboveKeysFloat32NEON, columns: addAboveKeysColumnsFloat32NEON},
+			w64: rangeShapes[uint64]{count: countAboveKeysFloat64NEON, columns: addAboveKeysColumnsFloat64NEON},
 		},
-	}.withTail(16, g.nonZero)
-	t.aboveBits = rangeFamilyOf(countAboveBitsFloat16NEON, countAboveBitsFloat32NEON, countAboveBitsFloat64NEON, addAboveBitsColumnsFloat16NEON, addAboveBitsColumnsFloat32NEON, addAboveBitsColumnsFloat64NEON, nil, nil, nil).withTail(16, g.aboveBits)
-	t.aboveKeys = rangeFamilyOf(countAboveKeysFloat16NEON, countAboveKeysFloat32NEON, countAboveKeysFloat64NEON, addAboveKeysColumnsFloat16NEON, addAboveKeysColumnsFloat32NEON, addAboveKeysColumnsFloat64NEON, nil, nil, nil).withTail(16, g.aboveKeys)
-	t.absAbove = rangeFamilyOf(countAbsAboveFloat16NEON, countAbsAboveFloat32NEON, countAbsAboveFloat64NEON, addAbsAboveColumnsFloat16NEON, addAbsAboveColumnsFloat32NEON, addAbsAboveColumnsFloat64NEON, nil, nil, nil).withTail(16, g.absAbove)
+	}.over(&g.above, r)
+	t.absAbove = absAboveRule{
+		magnitudeInRange: inRange{
+			w16: rangeShapes[uint16]{count: countAbsAboveFloat16NEON, columns: addAbsAboveColumnsFloat16NEON},
+			w32: rangeShapes[uint32]{count: countAbsAboveFloat32NEON, columns: addAbsAboveColumnsFloat32NEON},
+			w64: rangeShapes[uint64]{count: countAbsAboveFloat64NEON, columns: addAbsAboveColumnsFloat64NEON},
+		},
+	}.over(&g.absAbove, r)
 	return t
 }()

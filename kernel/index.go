@@ -3,7 +3,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
-	"math"
+	"unsafe"
 )
 
 // The index family: per-feature counts of sparse activations, given as
@@ -63,105 +63,7 @@ func AddIndexCounts[I Index](counts []uint64, features int, index []I, k int) er
 	if err != nil || len(index) == 0 {
 		return err
 	}
-	return addIndexAll(counts, g, index, &active.Load().index)
-}
-
-// AddNonZeroIndexCounts is AddIndexCounts for the entries whose value is
-// not zero, with CountNonZero's meaning of zero: +0 and -0 for the float
-// types (NaN, ±Inf and subnormals count), the all-zero pattern for the
-// integers. values[i] is the value of entry i, so len(values) must be
-// len(index) (an ErrShape error otherwise). Every index is checked, also
-// those of entries whose value does not count.
-//
-// With the values of a ReLU top-k encoder, which can leave zeros among the
-// k, the counts are the dense batch's AddNonZeroColumns counts.
-func AddNonZeroIndexCounts[I Index, T Element](counts []uint64, features int, index []I, values []T, k int) error {
-	g, err := checkIndexShape(len(counts), features, len(index), len(values), k)
-	if err != nil || len(index) == 0 {
-		return err
-	}
-	f := &active.Load().index
-	m := &f.mask.nonZero
-	switch v := any(values).(type) {
-	case []float32:
-		return addIndexValues(counts, g, index, words[uint32](v), nonZeroTest(0x7fffffff, m.float32), f)
-	case []float64:
-		return addIndexValues(counts, g, index, words[uint64](v), nonZeroTest(^uint64(0)>>1, m.float64), f)
-	case []Float16:
-		return addIndexValues(counts, g, index, words[uint16](v), nonZeroTest(0x7fff, m.float16), f)
-	case []BFloat16:
-		return addIndexValues(counts, g, index, words[uint16](v), nonZeroTest(0x7fff, m.float16), f)
-	case []int8:
-		return addIndexValues(counts, g, index, words[uint8](v), nonZeroTest(0xff, m.bits8), f)
-	case []uint8:
-		return addIndexValues(counts, g, index, v, nonZeroTest(0xff, m.bits8), f)
-	case []int16:
-		return addIndexValues(counts, g, index, words[uint16](v), nonZeroTest(0xffff, m.bits16), f)
-	case []uint16:
-		return addIndexValues(counts, g, index, v, nonZeroTest(0xffff, m.bits16), f)
-	case []int32:
-		return addIndexValues(counts, g, index, words[uint32](v), nonZeroTest(0xffffffff, m.bits32), f)
-	case []uint32:
-		return addIndexValues(counts, g, index, v, nonZeroTest(0xffffffff, m.bits32), f)
-	case []int64:
-		return addIndexValues(counts, g, index, words[uint64](v), nonZeroTest(^uint64(0), m.bits64), f)
-	case []uint64:
-		return addIndexValues(counts, g, index, v, nonZeroTest(^uint64(0), m.bits64), f)
-	}
-	panic("unreachable: Element has no other types")
-}
-
-// AddAboveIndexCounts is AddNonZeroIndexCounts for the entries whose value
-// is greater than threshold, compared exactly as CountAbove compares: NaN
-// values never count, a NaN threshold counts nothing (every index is still
-// checked), -0 equals +0, and the threshold need not be representable in
-// the element type.
-func AddAboveIndexCounts[I Index, T Float](counts []uint64, features int, index []I, values []T, k int, threshold float64) error {
-	g, err := checkIndexShape(len(counts), features, len(index), len(values), k)
-	if err != nil || len(index) == 0 {
-		return err
-	}
-	f := &active.Load().index
-	switch v := any(values).(type) {
-	case []float32:
-		r := aboveRange(float32Floor(threshold))
-		return addIndexValues(counts, g, index, words[uint32](v), aboveTest(r, f.mask.above(r.keys).f32), f)
-	case []float64:
-		r := aboveRange(float64Floor(threshold))
-		return addIndexValues(counts, g, index, words[uint64](v), aboveTest(r, f.mask.above(r.keys).f64), f)
-	case []Float16:
-		r := aboveRange(float16Floor(threshold))
-		return addIndexValues(counts, g, index, words[uint16](v), aboveTest(r, f.mask.above(r.keys).f16), f)
-	case []BFloat16:
-		r := aboveRange(bfloat16Floor(threshold))
-		return addIndexValues(counts, g, index, words[uint16](v), aboveTest(r, f.mask.above(r.keys).f16), f)
-	}
-	panic("unreachable: Float has no other types")
-}
-
-// AddAbsAboveIndexCounts is AddNonZeroIndexCounts for the entries whose
-// absolute value is greater than threshold, compared exactly as
-// CountAbsAbove compares: NaN values never count, a NaN threshold counts
-// nothing (every index is still checked), a negative threshold counts
-// every value but NaN.
-func AddAbsAboveIndexCounts[I Index, T Float](counts []uint64, features int, index []I, values []T, k int, threshold float64) error {
-	g, err := checkIndexShape(len(counts), features, len(index), len(values), k)
-	if err != nil || len(index) == 0 {
-		return err
-	}
-	f := &active.Load().index
-	m := &f.mask.absAbove
-	switch v := any(values).(type) {
-	case []float32:
-		return addIndexValues(counts, g, index, words[uint32](v), absTest(absRange(float32Floor(threshold)), m.f32), f)
-	case []float64:
-		return addIndexValues(counts, g, index, words[uint64](v), absTest(absRange(float64Floor(threshold)), m.f64), f)
-	case []Float16:
-		return addIndexValues(counts, g, index, words[uint16](v), absTest(absRange(float16Floor(threshold)), m.f16), f)
-	case []BFloat16:
-		return addIndexValues(counts, g, index, words[uint16](v), absTest(absRange(bfloat16Floor(threshold)), m.f16), f)
-	}
-	panic("unreachable: Float has no other types")
+	return addIndexAll(counts, g, index, active.Load())
 }
 
 // CheckIndex returns nil if every element of index is in [0, limit), and
@@ -174,17 +76,14 @@ func AddAbsAboveIndexCounts[I Index, T Float](counts []uint64, features int, ind
 // per row). It reads no byte outside index, allocates nothing unless it
 // fails, and checks long inputs in chunks of at most ChunkBytes.
 func CheckIndex[I Index](index []I, limit int) error {
-	bad := -1
-	f := &active.Load().index
-	switch x := any(index).(type) {
-	case []int32:
-		bad = firstOutside(words[uint32](x), indexLimit(limit, math.MaxInt32), f.max.u32)
-	case []int64:
-		bad = firstOutside(words[uint64](x), indexLimit(limit, math.MaxInt64), f.max.u64)
-	case []uint16:
-		bad = firstOutside(x, indexLimit(limit, math.MaxUint16), f.max.u16)
-	case []uint32:
-		bad = firstOutside(x, indexLimit(limit, math.MaxUint32), f.max.u32)
+	k, bad := &active.Load().allEntries, -1
+	switch unsafe.Sizeof(index[0]) {
+	case 2:
+		bad = firstOutside(words[uint16](index), indexLimit[I](limit), indexOf[uint16](k).max)
+	case 4:
+		bad = firstOutside(words[uint32](index), indexLimit[I](limit), indexOf[uint32](k).max)
+	default:
+		bad = firstOutside(words[uint64](index), indexLimit[I](limit), indexOf[uint64](k).max)
 	}
 	if bad >= 0 {
 		return indexError(index, bad, limit)
@@ -229,13 +128,23 @@ func checkIndexShape(counts, features, entries, values, k int) (indexShape, erro
 	return g, nil
 }
 
-// indexLimit is the bound of an index's lanes, read unsigned: a lane is in
-// range when it is below min(limit, top+1), top being the largest value of
-// the index type. A negative index, read unsigned, is above the largest
-// non-negative one, so it is out of range as it must be.
-func indexLimit(limit int, top uint64) uint64 {
+// indexLimit is the bound of the lanes of indices of type I, read
+// unsigned: a lane is in range when it is below min(limit, top+1), top
+// being the largest value of I. A negative index, read unsigned, is above
+// the largest non-negative one, so it is out of range as it must be.
+func indexLimit[I Index](limit int) uint64 {
 	if limit <= 0 {
 		return 0
 	}
-	return min(uint64(limit), top+1)
+	return min(uint64(limit), indexTop[I]()+1)
+}
+
+// indexTop is the largest value of the index type I: every bit of its
+// width, but the sign bit for a signed type.
+func indexTop[I Index]() uint64 {
+	top := ^uint64(0) >> (64 - 8*unsafe.Sizeof(I(0)))
+	if ^I(0) < 0 {
+		top >>= 1
+	}
+	return top
 }

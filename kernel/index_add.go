@@ -1,13 +1,26 @@
 package kernel
 
 import (
-	"math"
 	"sync"
 	"unsafe"
 )
 
-// How the index family counts: into narrow scratch counters, then into the
-// caller's.
+// How the index family counts.
+//
+// Counting entries into per-feature counters is bound by the scattered
+// increments, not by vector width, so the work is split where vectors do
+// help: the test of the values, a stream, is a vector kernel that writes a
+// bitmap of the entries that count (the mask of the call's rule, impl.go);
+// the increments are a scalar kernel (scatter) that range-checks each index
+// as it goes and adds the entry's bit to a narrow counter, its carries the
+// only other branch. A level with vector kernels runs a mask over a span of
+// entries, then the scatter over it (phasedRuns); the generic level runs
+// one fused Go loop (generic_index.go), since a pass of Go per phase costs
+// more than the phases save. The max kernel, the unsigned maximum of the
+// index lanes, is the range check of every index on its own: CheckIndex,
+// and the calls that must check every index before they count.
+//
+// The counters are narrow scratch counters, then the caller's.
 //
 // A batch of entries large enough against its counters goes into scratch
 // counters of one byte each (scratch mode): eight times denser than the
@@ -18,15 +31,46 @@ import (
 // compare and a branch never taken, which cost almost nothing), and the
 // caller's counts are touched only at the end, once every index has
 // passed: the scratch counters are then added in (widened) and the carries
-// with them; a bad index clears the scratch instead. The carries of a call are at most its entries / 256, and the
-// list holds maxPendingCarries: a call with more entries checks every
-// index first, in a pass of its own, and then adds its carries to the
-// counts as they come.
+// with them; a bad index clears the scratch instead. The carries of a call
+// are at most its entries / 256, and the list holds maxPendingCarries: a
+// call with more entries checks every index first, in a pass of its own,
+// and then adds its carries to the counts as they come.
 //
 // A small batch (fewer entries than counters / scratchRatio) or one whose
 // counters are more than maxScratchCounters goes straight into the counts
 // (direct mode) after a check of every index: widening the scratch would
 // cost more than it saves.
+
+// indexWord is the unsigned lane type of every index type: uint16, uint32
+// (int32 and uint32), uint64 (int64); one per width, as word.
+type indexWord interface {
+	uint16 | uint32 | uint64
+}
+
+// valueTest is the rule of an Add...IndexCounts call on value lanes of
+// type W, in both forms the levels use: the lane value (b & keep) ^
+// (spread(b) & flip) minus lo at most span, unsigned, for the fused
+// generic loop (generic.go's laneValueOf, for every width), and the level's
+// mask kernel for the phased runs: mask, or rangeMask with lo and span.
+// none says that no value can count (a NaN threshold).
+type valueTest[W word] struct {
+	keep, flip, lo, span W
+	none                 bool
+	mask                 maskKernel[W]
+	rangeMask            rangeMaskKernel[W]
+}
+
+// nonZeroTest is x != 0 with the kernels s: the lane value, at least 1.
+func nonZeroTest[W word](s *shapes[W]) valueTest[W] {
+	keep, _ := valueMasks[W](s.value)
+	return valueTest[W]{keep: keep, lo: 1, span: keep - 1, mask: s.mask}
+}
+
+// rangeTest is the range r of lane values with the kernels s.
+func rangeTest[W word](r keyRange[W], s *rangeShapes[W]) valueTest[W] {
+	keep, flip := valueMasks[W](s.value)
+	return valueTest[W]{keep: keep, flip: flip, lo: r.lo, span: r.span, none: !r.ok, rangeMask: s.mask}
+}
 
 const (
 	// indexBlockEntries is the entries of one call of a scatter kernel:
@@ -112,18 +156,16 @@ func useScratch(counters, entries int) bool {
 	return counters <= maxScratchCounters && entries >= counters/scratchRatio
 }
 
-// addIndexAll counts every entry of index.
-func addIndexAll[I Index](counts []uint64, g indexShape, index []I, f *indexFamily) error {
-	bad := -1
-	switch x := any(index).(type) {
-	case []int32:
-		bad = addIndexWords[uint32, uint8](counts, g, words[uint32](x), indexLimit(g.features, math.MaxInt32), nil, valueTest[uint8]{}, f, true)
-	case []int64:
-		bad = addIndexWords[uint64, uint8](counts, g, words[uint64](x), indexLimit(g.features, math.MaxInt64), nil, valueTest[uint8]{}, f, true)
-	case []uint16:
-		bad = addIndexWords[uint16, uint8](counts, g, x, indexLimit(g.features, math.MaxUint16), nil, valueTest[uint8]{}, f, true)
-	case []uint32:
-		bad = addIndexWords[uint32, uint8](counts, g, x, indexLimit(g.features, math.MaxUint32), nil, valueTest[uint8]{}, f, true)
+// addIndexAll counts every entry of index with the kernels of k.
+func addIndexAll[I Index](counts []uint64, g indexShape, index []I, k *impl) error {
+	var bad int
+	switch unsafe.Sizeof(index[0]) {
+	case 2:
+		bad = addIndexWords[I, uint16, uint8](counts, g, index, nil, valueTest[uint8]{}, k, true)
+	case 4:
+		bad = addIndexWords[I, uint32, uint8](counts, g, index, nil, valueTest[uint8]{}, k, true)
+	default:
+		bad = addIndexWords[I, uint64, uint8](counts, g, index, nil, valueTest[uint8]{}, k, true)
 	}
 	if bad >= 0 {
 		return indexError(index, bad, g.features)
@@ -131,21 +173,20 @@ func addIndexAll[I Index](counts []uint64, g indexShape, index []I, f *indexFami
 	return nil
 }
 
-// addIndexValues counts the entries of index whose value passes t.
-func addIndexValues[I Index, W word](counts []uint64, g indexShape, index []I, values []W, t valueTest[W], f *indexFamily) error {
+// addIndexValues counts the entries of index whose value passes t, with
+// the kernels of k.
+func addIndexValues[I Index, W word](counts []uint64, g indexShape, index []I, values []W, t valueTest[W], k *impl) error {
 	if t.none {
 		return CheckIndex(index, g.features)
 	}
-	bad := -1
-	switch x := any(index).(type) {
-	case []int32:
-		bad = addIndexWords(counts, g, words[uint32](x), indexLimit(g.features, math.MaxInt32), values, t, f, false)
-	case []int64:
-		bad = addIndexWords(counts, g, words[uint64](x), indexLimit(g.features, math.MaxInt64), values, t, f, false)
-	case []uint16:
-		bad = addIndexWords(counts, g, x, indexLimit(g.features, math.MaxUint16), values, t, f, false)
-	case []uint32:
-		bad = addIndexWords(counts, g, x, indexLimit(g.features, math.MaxUint32), values, t, f, false)
+	var bad int
+	switch unsafe.Sizeof(index[0]) {
+	case 2:
+		bad = addIndexWords[I, uint16](counts, g, index, values, t, k, false)
+	case 4:
+		bad = addIndexWords[I, uint32](counts, g, index, values, t, k, false)
+	default:
+		bad = addIndexWords[I, uint64](counts, g, index, values, t, k, false)
 	}
 	if bad >= 0 {
 		return indexError(index, bad, g.features)
@@ -153,22 +194,15 @@ func addIndexValues[I Index, W word](counts []uint64, g indexShape, index []I, v
 	return nil
 }
 
-// addIndexWords counts the entries of the index lanes x (each in range when
-// below limit) whose values pass t, or all of them (values nil), and
-// returns -1, or the position of the first lane out of range with counts
+// addIndexWords counts the entries of index, read as lanes of U, whose
+// values pass t, or all of them (values nil), and returns -1, or the
+// position of the first index outside [0, g.features) with counts
 // unchanged.
-func addIndexWords[I indexWord, W word](counts []uint64, g indexShape, x []I, limit uint64, values []W, t valueTest[W], f *indexFamily, all bool) int {
-	var maxk maxKernel[I]
-	switch any(I(0)).(type) {
-	case uint16:
-		maxk = any(f.max.u16).(maxKernel[I])
-	case uint32:
-		maxk = any(f.max.u32).(maxKernel[I])
-	case uint64:
-		maxk = any(f.max.u64).(maxKernel[I])
-	}
+func addIndexWords[I Index, U indexWord, W word](counts []uint64, g indexShape, index []I, values []W, t valueTest[W], k *impl, all bool) int {
+	x, limit := words[U](index), indexLimit[I](g.features)
+	f := indexOf[U](&k.allEntries)
 	if !useScratch(len(counts), len(x)) {
-		if bad := firstOutside(x, limit, maxk); bad >= 0 {
+		if bad := firstOutside(x, limit, f.max); bad >= 0 {
 			return bad
 		}
 		addIndexDirect(counts, g, x, values, t)
@@ -178,14 +212,14 @@ func addIndexWords[I indexWord, W word](counts []uint64, g indexShape, x []I, li
 	defer putIndexScratch(s)
 	validated := len(x)/256 > maxPendingCarries
 	if validated {
-		if bad := firstOutside(x, limit, maxk); bad >= 0 {
+		if bad := firstOutside(x, limit, f.max); bad >= 0 {
 			return bad
 		}
 	} else if cap(s.pending) < len(x)/256 {
 		s.pending = make([]uint32, 0, len(x)/256) // once, not a growth per append
 	}
 	s.counts, s.validated = counts, validated
-	if bad := addIndexScratch(s, g, x, limit, values, t, runsFor[I, W](f, all)); bad >= 0 {
+	if bad := addIndexScratch(s, g, x, limit, values, t, *runOf[U, W](&f.runs, all)); bad >= 0 {
 		clear(s.small)
 		if s.used2 {
 			clear(s.small2)
@@ -194,7 +228,7 @@ func addIndexWords[I indexWord, W word](counts []uint64, g indexShape, x []I, li
 		s.pending = s.pending[:0]
 		return bad
 	}
-	s.widen(counts, f.widen)
+	s.widen(counts, k.widen)
 	return -1
 }
 
@@ -371,4 +405,64 @@ func addDirectPiece[I indexWord, W word](counts []uint64, g indexShape, x []I, v
 			c = 0
 		}
 	}
+}
+
+// allBits is a bitmap of every entry of a span: the phased runs that count
+// every entry scatter with it.
+var allBits = func() (b [indexSpanEntries / 64]uint64) {
+	for i := range b {
+		b[i] = ^uint64(0)
+	}
+	return b
+}()
+
+// phasedRuns returns the run kernels of a level with vector kernels: per
+// span of indexSpanEntries, the mask kernel of the call's rule (from
+// valueTest) over the span's values, then its scatter kernel over the
+// span, a block of indexBlockEntries at a time (the carries of a block fit
+// s.carries).
+func phasedRuns[I indexWord](scatter scatterKernel[I]) valueRuns[I] {
+	return valueRuns[I]{
+		all: phasedRun[I, uint8](scatter, true),
+		w8:  phasedRun[I, uint8](scatter, false),
+		w16: phasedRun[I, uint16](scatter, false),
+		w32: phasedRun[I, uint32](scatter, false),
+		w64: phasedRun[I, uint64](scatter, false),
+	}
+}
+
+func phasedRun[I indexWord, W word](scatter scatterKernel[I], all bool) runKernel[I, W] {
+	return func(s *indexScratch, index []I, values []W, t valueTest[W]) int {
+		for span := 0; span < len(index); span += indexSpanEntries {
+			end := min(span+indexSpanEntries, len(index))
+			bits := allBits[:]
+			if !all {
+				bits = s.bits[:]
+				if t.mask != nil {
+					t.mask(bits, values[span:end])
+				} else {
+					t.rangeMask(bits, values[span:end], t.lo, t.span)
+				}
+			}
+			for b := span; b < end; b += indexBlockEntries {
+				n, bad := scatter(s.part, index[b:min(b+indexBlockEntries, end)], bits[(b-span)/64:], s.carries[:])
+				if bad >= 0 {
+					return b + bad
+				}
+				s.carry(n)
+			}
+		}
+		return -1
+	}
+}
+
+// firstAtOrAbove returns the position of the first lane of x not below
+// limit, or -1.
+func firstAtOrAbove[I indexWord](x []I, limit uint64) int {
+	for i, v := range x {
+		if uint64(v) >= limit {
+			return i
+		}
+	}
+	return -1
 }

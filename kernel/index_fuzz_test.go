@@ -37,17 +37,7 @@ func FuzzAddIndexCounts(f *testing.F) {
 					x.put(ib, i, x.get(ib, i)%int64(features+1))
 				}
 			}
-			c := floatCases[0]
-			for _, r := range []struct {
-				name    string
-				add     func(counts []uint64) error
-				counted func(i int) bool
-			}{
-				{"all", func(counts []uint64) error { return x.all(counts, features, ib, k) }, func(int) bool { return true }},
-				{"nonZero", func(counts []uint64) error { return x.nonZero["f32"](counts, features, ib, vb, k) }, nonZeroAt(typeCases[0], vb)},
-				{"above", func(counts []uint64) error { return x.above["f32"](counts, features, ib, vb, k, threshold) }, holdsAt(c, ruleAbove, vb, threshold)},
-				{"abs", func(counts []uint64) error { return x.abs["f32"](counts, features, ib, vb, k, threshold) }, holdsAt(c, ruleAbsAbove, vb, threshold)},
-			} {
+			for _, r := range indexRules(x, vb, threshold) {
 				start := make([]uint64, features*components)
 				for i := range start {
 					start[i] = uint64(i) * 3
@@ -56,7 +46,7 @@ func FuzzAddIndexCounts(f *testing.F) {
 				bad := naiveIndexCounts(want, features, x, ib, k, r.counted)
 				for _, l := range Levels() {
 					got := slices.Clone(start)
-					err := atLevel(l, func() error { return r.add(got) })
+					err := atLevel(l, func() error { return r.add(got, features, ib, k) })
 					what := fmt.Sprintf("%s at %s, %s index, %d entries, rows of %d, %d x %d counts, threshold %v",
 						r.name, l, x.name, n, k, components, features, threshold)
 					if bad >= 0 {

@@ -18,17 +18,52 @@ import (
 // group.
 const maxIndexLanes = 4*64 + 64 + 37
 
-// kernelCase is one kernel of the family on bytes, at the level of f: run
-// returns what it computed, as a comparable string of bytes.
-type kernelCase struct {
-	name  string
+// kernelRun runs one kernel of the index family on bytes, lanes of width
+// bytes, and returns what it computed as a comparable string of bytes.
+type kernelRun struct {
 	width int // of the lanes it reads
-	run   func(f *indexFamily, b []byte, rng *rand.Rand) []byte
+	run   func(b []byte, rng *rand.Rand) []byte
 }
 
-func maxCase[I indexWord](name string, pick func(f *indexFamily) maxKernel[I]) kernelCase {
-	return kernelCase{name, int(unsafe.Sizeof(I(0))), func(f *indexFamily, b []byte, _ *rand.Rand) []byte {
-		m := pick(f)(elements[I](b))
+// indexKernelRun returns the run of k if it is a kernel of the index
+// family (a mask of any rule, max, scatter or widen).
+func indexKernelRun(k any) (kernelRun, bool) {
+	switch k := k.(type) {
+	case maskKernel[uint8]:
+		return maskRun(k), true
+	case maskKernel[uint16]:
+		return maskRun(k), true
+	case maskKernel[uint32]:
+		return maskRun(k), true
+	case maskKernel[uint64]:
+		return maskRun(k), true
+	case rangeMaskKernel[uint16]:
+		return rangeMaskRun(k), true
+	case rangeMaskKernel[uint32]:
+		return rangeMaskRun(k), true
+	case rangeMaskKernel[uint64]:
+		return rangeMaskRun(k), true
+	case maxKernel[uint16]:
+		return maxRun(k), true
+	case maxKernel[uint32]:
+		return maxRun(k), true
+	case maxKernel[uint64]:
+		return maxRun(k), true
+	case scatterKernel[uint16]:
+		return scatterRun(k), true
+	case scatterKernel[uint32]:
+		return scatterRun(k), true
+	case scatterKernel[uint64]:
+		return scatterRun(k), true
+	case widenKernel:
+		return widenRun(k), true
+	}
+	return kernelRun{}, false
+}
+
+func maxRun[I indexWord](k maxKernel[I]) kernelRun {
+	return kernelRun{int(unsafe.Sizeof(I(0))), func(b []byte, _ *rand.Rand) []byte {
+		m := k(elementsOf[I](b))
 		return unsafe.Slice((*byte)(unsafe.Pointer(&m)), unsafe.Sizeof(m))
 	}}
 }
@@ -44,18 +79,18 @@ func maskOut(n int, mask func(bits []uint64)) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(bits))), 8*len(bits))
 }
 
-func maskCase[W word](name string, pick func(f *indexFamily) maskKernel[W]) kernelCase {
-	return kernelCase{name, int(unsafe.Sizeof(W(0))), func(f *indexFamily, b []byte, _ *rand.Rand) []byte {
-		x := elements[W](b)
-		return maskOut(len(x), func(bits []uint64) { pick(f)(bits, x) })
+func maskRun[W word](k maskKernel[W]) kernelRun {
+	return kernelRun{int(unsafe.Sizeof(W(0))), func(b []byte, _ *rand.Rand) []byte {
+		x := elementsOf[W](b)
+		return maskOut(len(x), func(bits []uint64) { k(bits, x) })
 	}}
 }
 
-// rangeMaskCase runs with lo and span drawn from the same generator in
+// rangeMaskRun runs with lo and span drawn from the same generator in
 // every run of a test (the tests reseed it): random, or near the edges.
-func rangeMaskCase[W uint16 | uint32 | uint64](name string, pick func(f *indexFamily) rangeMaskKernel[W]) kernelCase {
-	return kernelCase{name, int(unsafe.Sizeof(W(0))), func(f *indexFamily, b []byte, rng *rand.Rand) []byte {
-		x := elements[W](b)
+func rangeMaskRun[W floatWord](k rangeMaskKernel[W]) kernelRun {
+	return kernelRun{int(unsafe.Sizeof(W(0))), func(b []byte, rng *rand.Rand) []byte {
+		x := elementsOf[W](b)
 		lo, span := W(rng.Uint64()), W(rng.Uint64())
 		if rng.IntN(2) == 0 { // a threshold's range: up to +Inf's key
 			infs := map[uintptr]uint64{2: 0x7c00, 4: 0x7f800000, 8: 0x7ff0000000000000}
@@ -63,16 +98,16 @@ func rangeMaskCase[W uint16 | uint32 | uint64](name string, pick func(f *indexFa
 			lo = W(rng.IntN(3))
 			span = inf - lo
 		}
-		return maskOut(len(x), func(bits []uint64) { pick(f)(bits, x, lo, span) })
+		return maskOut(len(x), func(bits []uint64) { k(bits, x, lo, span) })
 	}}
 }
 
-// scatterCase scatters the lanes of b, most of them reduced below a random
+// scatterRun scatters the lanes of b, most of them reduced below a random
 // number of counters (some left as they are, out of range), with random
 // bits, into counters that start near 255.
-func scatterCase[I indexWord](name string, pick func(f *indexFamily) scatterKernel[I]) kernelCase {
-	return kernelCase{name, int(unsafe.Sizeof(I(0))), func(f *indexFamily, b []byte, rng *rand.Rand) []byte {
-		index := elements[I](b)
+func scatterRun[I indexWord](k scatterKernel[I]) kernelRun {
+	return kernelRun{int(unsafe.Sizeof(I(0))), func(b []byte, rng *rand.Rand) []byte {
+		index := elementsOf[I](b)
 		small := make([]uint8, 1+rng.IntN(300))
 		for i := range small {
 			small[i] = uint8(250 + rng.IntN(6))
@@ -88,7 +123,7 @@ func scatterCase[I indexWord](name string, pick func(f *indexFamily) scatterKern
 			bits[i] = rng.Uint64()
 		}
 		carries := make([]uint32, len(index))
-		n, bad := pick(f)(small, index, bits, carries)
+		n, bad := k(small, index, bits, carries)
 		if bad >= 0 { // small and carries then hold an unspecified part
 			return fmt.Appendf(nil, "bad %d", bad)
 		}
@@ -98,42 +133,42 @@ func scatterCase[I indexWord](name string, pick func(f *indexFamily) scatterKern
 	}}
 }
 
-// widenCase widens the bytes of b into counts that start random, and
+// widenRun widens the bytes of b into counts that start random, and
 // returns the counts and b, which must be zero after.
-var widenCase = kernelCase{"widen", 1, func(f *indexFamily, b []byte, rng *rand.Rand) []byte {
-	counts := make([]uint64, len(b))
-	for i := range counts {
-		counts[i] = rng.Uint64() >> 1
-	}
-	f.widen(counts, b)
-	out := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(counts))), 8*len(counts))
-	return append(slices.Clone(out), b...)
-}}
+func widenRun(k widenKernel) kernelRun {
+	return kernelRun{1, func(b []byte, rng *rand.Rand) []byte {
+		counts := make([]uint64, len(b))
+		for i := range counts {
+			counts[i] = rng.Uint64() >> 1
+		}
+		k(counts, b)
+		out := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(counts))), 8*len(counts))
+		return append(slices.Clone(out), b...)
+	}}
+}
 
-var indexKernelCases = []kernelCase{
-	widenCase,
-	maxCase("max16", func(f *indexFamily) maxKernel[uint16] { return f.max.u16 }),
-	maxCase("max32", func(f *indexFamily) maxKernel[uint32] { return f.max.u32 }),
-	maxCase("max64", func(f *indexFamily) maxKernel[uint64] { return f.max.u64 }),
-	maskCase("nonZero bits8", func(f *indexFamily) maskKernel[uint8] { return f.mask.nonZero.bits8 }),
-	maskCase("nonZero bits16", func(f *indexFamily) maskKernel[uint16] { return f.mask.nonZero.bits16 }),
-	maskCase("nonZero float16", func(f *indexFamily) maskKernel[uint16] { return f.mask.nonZero.float16 }),
-	maskCase("nonZero bits32", func(f *indexFamily) maskKernel[uint32] { return f.mask.nonZero.bits32 }),
-	maskCase("nonZero float32", func(f *indexFamily) maskKernel[uint32] { return f.mask.nonZero.float32 }),
-	maskCase("nonZero bits64", func(f *indexFamily) maskKernel[uint64] { return f.mask.nonZero.bits64 }),
-	maskCase("nonZero float64", func(f *indexFamily) maskKernel[uint64] { return f.mask.nonZero.float64 }),
-	rangeMaskCase("aboveBits f16", func(f *indexFamily) rangeMaskKernel[uint16] { return f.mask.aboveBits.f16 }),
-	rangeMaskCase("aboveBits f32", func(f *indexFamily) rangeMaskKernel[uint32] { return f.mask.aboveBits.f32 }),
-	rangeMaskCase("aboveBits f64", func(f *indexFamily) rangeMaskKernel[uint64] { return f.mask.aboveBits.f64 }),
-	rangeMaskCase("aboveKeys f16", func(f *indexFamily) rangeMaskKernel[uint16] { return f.mask.aboveKeys.f16 }),
-	rangeMaskCase("aboveKeys f32", func(f *indexFamily) rangeMaskKernel[uint32] { return f.mask.aboveKeys.f32 }),
-	rangeMaskCase("aboveKeys f64", func(f *indexFamily) rangeMaskKernel[uint64] { return f.mask.aboveKeys.f64 }),
-	rangeMaskCase("absAbove f16", func(f *indexFamily) rangeMaskKernel[uint16] { return f.mask.absAbove.f16 }),
-	rangeMaskCase("absAbove f32", func(f *indexFamily) rangeMaskKernel[uint32] { return f.mask.absAbove.f32 }),
-	rangeMaskCase("absAbove f64", func(f *indexFamily) rangeMaskKernel[uint64] { return f.mask.absAbove.f64 }),
-	scatterCase("scatter16", func(f *indexFamily) scatterKernel[uint16] { return f.scatter.u16 }),
-	scatterCase("scatter32", func(f *indexFamily) scatterKernel[uint32] { return f.scatter.u32 }),
-	scatterCase("scatter64", func(f *indexFamily) scatterKernel[uint64] { return f.scatter.u64 }),
+// indexKernelCase is one index kernel of the active level's table, with
+// the generic kernel at the same place of the generic table.
+type indexKernelCase struct {
+	path           string
+	level, generic kernelRun
+}
+
+// indexKernelCases returns every kernel of the index family in the active
+// table: whatever rules the table holds, each mask is tested.
+func indexKernelCases(t *testing.T) []indexKernelCase {
+	level, generic := tableKernels(active.Load()), tableKernels(&genericImpl)
+	var cases []indexKernelCase
+	for i, k := range level {
+		if run, ok := indexKernelRun(k.kernel); ok {
+			g, _ := indexKernelRun(generic[i].kernel)
+			cases = append(cases, indexKernelCase{k.path, run, g})
+		}
+	}
+	if len(cases) < 23 {
+		t.Fatalf("only %d kernels of the index family in the table", len(cases))
+	}
+	return cases
 }
 
 // randomLanes fills b with lanes of width bytes: zero, small, large, all
@@ -163,18 +198,18 @@ func randomLanes(rng *rand.Rand, b []byte, width int) {
 // lane width in a cache line.
 func TestIndexKernelsGeneric(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
-		f := &active.Load().index
-		for ci, c := range indexKernelCases {
+		for ci, c := range indexKernelCases(t) {
+			width := c.level.width
 			rng := rand.New(rand.NewPCG(61, uint64(ci)))
 			for n := 0; n <= maxIndexLanes; n++ {
-				for offset := 0; offset < 64; offset += c.width * (1 + n%7) {
-					b := alignedBytes(n*c.width, offset)
-					randomLanes(rng, b, c.width)
+				for offset := 0; offset < 64; offset += width * (1 + n%7) {
+					b := alignedBytes(n*width, offset)
+					randomLanes(rng, b, width)
 					seed := rng.Uint64()
-					want := c.run(&genericIndexFamily, slices.Clone(b), rand.New(rand.NewPCG(seed, 0)))
-					got := c.run(f, b, rand.New(rand.NewPCG(seed, 0)))
+					want := c.generic.run(slices.Clone(b), rand.New(rand.NewPCG(seed, 0)))
+					got := c.level.run(b, rand.New(rand.NewPCG(seed, 0)))
 					if !slices.Equal(got, want) {
-						t.Fatalf("%s, %d lanes at offset %d: got %x, want %x", c.name, n, offset, got, want)
+						t.Fatalf("%s, %d lanes at offset %d: got %x, want %x", c.path, n, offset, got, want)
 					}
 				}
 			}
@@ -186,16 +221,16 @@ func TestIndexKernelsGeneric(t *testing.T) {
 // that end at, or begin at, a page no one may read.
 func TestIndexKernelsGuardPages(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
-		f := &active.Load().index
 		mem := guardedPages(t, 8*maxIndexLanes)
-		for ci, c := range indexKernelCases {
+		for ci, c := range indexKernelCases(t) {
+			width := c.level.width
 			rng := rand.New(rand.NewPCG(71, uint64(ci)))
 			for n := 0; n <= maxIndexLanes; n++ {
-				size := n * c.width
+				size := n * width
 				for _, b := range [][]byte{mem[len(mem)-size:], mem[:size:size]} {
-					randomLanes(rng, b, c.width)
-					if err := catchFault(func() { c.run(f, b, rng) }); err != nil {
-						t.Fatalf("%s, %d lanes: read outside the slice: %v", c.name, n, err)
+					randomLanes(rng, b, width)
+					if err := catchFault(func() { c.level.run(b, rng) }); err != nil {
+						t.Fatalf("%s, %d lanes: read outside the slice: %v", c.path, n, err)
 					}
 				}
 			}

@@ -12,36 +12,20 @@ import (
 )
 
 // indexType describes one index type for the index family's tests, with
-// its functions on bytes: the index array and the values as raw bytes, the
-// values of every element type by typeCases' and floatCases' names.
+// AddIndexCounts and CheckIndex on bytes. The functions of each rule, by
+// index type, are the element type cases' (typeCase.index, floatCase.index).
 type indexType struct {
-	name    string
-	width   int
-	signed  bool
-	top     int64 // the largest index of the type
-	all     func(counts []uint64, features int, ib []byte, k int) error
-	nonZero map[string]func(counts []uint64, features int, ib, vb []byte, k int) error
-	above   map[string]func(counts []uint64, features int, ib, vb []byte, k int, t float64) error
-	abs     map[string]func(counts []uint64, features int, ib, vb []byte, k int, t float64) error
-	check   func(ib []byte, limit int) error
+	name   string
+	width  int
+	signed bool
+	top    int64 // the largest index of the type
+	all    func(counts []uint64, features int, ib []byte, k int) error
+	check  func(ib []byte, limit int) error
 }
 
-func nonZeroOf[I Index, T Element]() func(counts []uint64, features int, ib, vb []byte, k int) error {
-	return func(counts []uint64, features int, ib, vb []byte, k int) error {
-		return AddNonZeroIndexCounts(counts, features, elements[I](ib), elements[T](vb), k)
-	}
-}
-
-func aboveOf[I Index, T Float]() func(counts []uint64, features int, ib, vb []byte, k int, t float64) error {
-	return func(counts []uint64, features int, ib, vb []byte, k int, t float64) error {
-		return AddAboveIndexCounts(counts, features, elements[I](ib), elements[T](vb), k, t)
-	}
-}
-
-func absOf[I Index, T Float]() func(counts []uint64, features int, ib, vb []byte, k int, t float64) error {
-	return func(counts []uint64, features int, ib, vb []byte, k int, t float64) error {
-		return AddAbsAboveIndexCounts(counts, features, elements[I](ib), elements[T](vb), k, t)
-	}
+// byIndexType holds one function per index type, by indexTypes' names.
+func byIndexType[F any](i32, i64, u16, u32 F) map[string]F {
+	return map[string]F{"i32": i32, "i64": i64, "u16": u16, "u32": u32}
 }
 
 func newIndexType[I Index](name string, signed bool, top int64) indexType {
@@ -52,17 +36,6 @@ func newIndexType[I Index](name string, signed bool, top int64) indexType {
 		top:    top,
 		all: func(counts []uint64, features int, ib []byte, k int) error {
 			return AddIndexCounts(counts, features, elements[I](ib), k)
-		},
-		nonZero: map[string]func(counts []uint64, features int, ib, vb []byte, k int) error{
-			"f32": nonZeroOf[I, float32](), "f64": nonZeroOf[I, float64](), "f16": nonZeroOf[I, Float16](), "bf16": nonZeroOf[I, BFloat16](),
-			"i8": nonZeroOf[I, int8](), "i16": nonZeroOf[I, int16](), "i32": nonZeroOf[I, int32](), "i64": nonZeroOf[I, int64](),
-			"u8": nonZeroOf[I, uint8](), "u16": nonZeroOf[I, uint16](), "u32": nonZeroOf[I, uint32](), "u64": nonZeroOf[I, uint64](),
-		},
-		above: map[string]func(counts []uint64, features int, ib, vb []byte, k int, t float64) error{
-			"f32": aboveOf[I, float32](), "f64": aboveOf[I, float64](), "f16": aboveOf[I, Float16](), "bf16": aboveOf[I, BFloat16](),
-		},
-		abs: map[string]func(counts []uint64, features int, ib, vb []byte, k int, t float64) error{
-			"f32": absOf[I, float32](), "f64": absOf[I, float64](), "f16": absOf[I, Float16](), "bf16": absOf[I, BFloat16](),
 		},
 		check: func(ib []byte, limit int) error { return CheckIndex(elements[I](ib), limit) },
 	}
@@ -213,14 +186,15 @@ func TestIndexCountsNaiveOracle(t *testing.T) {
 				for _, c := range typeCases {
 					vb := alignedBytes(n*c.width, (li*c.width)%64)
 					c.random(rng, vb)
-					run("AddNonZeroIndexCounts "+c.name, func(counts []uint64) error { return x.nonZero[c.name](counts, l.features, ib, vb, l.k) }, nonZeroAt(c, vb))
+					run("AddNonZeroIndexCounts "+c.name, func(counts []uint64) error { return c.index[x.name](counts, l.features, ib, vb, l.k) }, nonZeroAt(c, vb))
 				}
 				for _, c := range floatCases {
 					vb := alignedBytes(n*c.width, 0)
 					c.random(rng, vb)
 					for _, th := range ths {
-						run(fmt.Sprintf("AddAboveIndexCounts %s %v", c.name, th), func(counts []uint64) error { return x.above[c.name](counts, l.features, ib, vb, l.k, th) }, holdsAt(c, ruleAbove, vb, th))
-						run(fmt.Sprintf("AddAbsAboveIndexCounts %s %v", c.name, th), func(counts []uint64) error { return x.abs[c.name](counts, l.features, ib, vb, l.k, th) }, holdsAt(c, ruleAbsAbove, vb, th))
+						for _, r := range floatRules {
+							run(fmt.Sprintf("%s index counts %s %v", r.name, c.name, th), func(counts []uint64) error { return c.index(r, x)(counts, l.features, ib, vb, l.k, th) }, holdsAt(c, r, vb, th))
+						}
 					}
 				}
 			}
@@ -256,11 +230,7 @@ func TestIndexCountsThresholds(t *testing.T) {
 					want := make([]uint64, 3)
 					naiveIndexCounts(want, 3, x, ib, 1, holdsAt(c, r, vb, th))
 					got := make([]uint64, 3)
-					f := x.above[c.name]
-					if r.name == ruleAbsAbove.name {
-						f = x.abs[c.name]
-					}
-					if err := f(got, 3, ib, vb, 1, th); err != nil || !slices.Equal(got, want) {
+					if err := c.index(r, x)(got, 3, ib, vb, 1, th); err != nil || !slices.Equal(got, want) {
 						t.Fatalf("%s %s %v (%#x): got %v, %v; want %v", r.name, c.name, th, math.Float64bits(th), got, err, want)
 					}
 				}
@@ -288,7 +258,7 @@ func TestIndexCountsRepeated(t *testing.T) {
 					vb[4*i+3] = 0x3f // 0.5, every third value; the others +0
 				}
 				counts = make([]uint64, 8)
-				if err := x.nonZero["f32"](counts, 4, ib, vb, 1); err != nil {
+				if err := typeCases[0].index[x.name](counts, 4, ib, vb, 1); err != nil {
 					t.Fatal(err)
 				}
 				want := make([]uint64, 8)
@@ -342,7 +312,7 @@ func TestIndexCountsBadIndex(t *testing.T) {
 						}
 						var err error
 						if mode.hasValues {
-							err = x.nonZero["f32"](counts, mode.features, ib, vb, mode.k)
+							err = typeCases[0].index[x.name](counts, mode.features, ib, vb, mode.k)
 						} else {
 							err = x.all(counts, mode.features, ib, mode.k)
 						}
@@ -397,10 +367,10 @@ func TestIndexCountsShape(t *testing.T) {
 		for i := range values {
 			values[i] = 1
 		}
-		errs := []error{
-			AddNonZeroIndexCounts(counts, c.features, index, values, c.k),
-			AddAboveIndexCounts(counts, c.features, index, values, c.k, 0),
-			AddAbsAboveIndexCounts(counts, c.features, index, values, c.k, 0),
+		ib, vb := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(index))), 4*len(index)), unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(values))), 4*len(values))
+		errs := []error{AddNonZeroIndexCounts(counts, c.features, index, values, c.k)}
+		for _, r := range floatRules {
+			errs = append(errs, floatCases[0].index(r, indexTypes[0])(counts, c.features, ib, vb, c.k, 0))
 		}
 		if c.values == c.entries {
 			errs = append(errs, AddIndexCounts(counts, c.features, index, c.k))
@@ -467,23 +437,27 @@ func TestCheckIndex(t *testing.T) {
 	})
 }
 
-// TestIndexLimit: the unsigned bound of each type's lanes.
+// TestIndexLimit: the unsigned bound of each index type's lanes, and its
+// largest value.
 func TestIndexLimit(t *testing.T) {
 	for _, c := range []struct {
-		limit int
-		top   uint64
-		want  uint64
+		name      string
+		got, want uint64
 	}{
-		{10, math.MaxInt32, 10},
-		{math.MaxInt, math.MaxInt32, min(math.MaxInt, 1<<31)},
-		{math.MaxInt, math.MaxUint32, min(math.MaxInt, 1<<32)},
-		{math.MaxInt, math.MaxInt64, math.MaxInt64},
-		{70000, math.MaxUint16, 65536},
-		{0, math.MaxUint16, 0},
-		{-3, math.MaxInt64, 0},
+		{"int32 10", indexLimit[int32](10), 10},
+		{"int32 MaxInt", indexLimit[int32](math.MaxInt), min(math.MaxInt, 1<<31)},
+		{"uint32 MaxInt", indexLimit[uint32](math.MaxInt), min(math.MaxInt, 1<<32)},
+		{"int64 MaxInt", indexLimit[int64](math.MaxInt), math.MaxInt64},
+		{"uint16 70000", indexLimit[uint16](70000), 65536},
+		{"uint16 0", indexLimit[uint16](0), 0},
+		{"int64 -3", indexLimit[int64](-3), 0},
+		{"top int32", indexTop[int32](), math.MaxInt32},
+		{"top int64", indexTop[int64](), math.MaxInt64},
+		{"top uint16", indexTop[uint16](), math.MaxUint16},
+		{"top uint32", indexTop[uint32](), math.MaxUint32},
 	} {
-		if got := indexLimit(c.limit, c.top); got != c.want {
-			t.Errorf("indexLimit(%d, %#x) = %d, want %d", c.limit, c.top, got, c.want)
+		if c.got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, c.got, c.want)
 		}
 	}
 }
@@ -503,23 +477,42 @@ func TestIndexCountsManyCounters(t *testing.T) {
 				}
 				vb := alignedBytes(4*n, 0)
 				typeCases[0].random(rng, vb)
-				for _, r := range []struct {
-					name    string
-					add     func(counts []uint64) error
-					counted func(i int) bool
-				}{
-					{"all", func(c []uint64) error { return x.all(c, l.features, ib, l.k) }, func(int) bool { return true }},
-					{"nonZero", func(c []uint64) error { return x.nonZero["f32"](c, l.features, ib, vb, l.k) }, nonZeroAt(typeCases[0], vb)},
-					{"above", func(c []uint64) error { return x.above["f32"](c, l.features, ib, vb, l.k, -0.5) }, holdsAt(floatCases[0], ruleAbove, vb, -0.5)},
-				} {
+				for _, r := range indexRules(x, vb, -0.5) {
 					want := make([]uint64, l.features*l.components)
 					naiveIndexCounts(want, l.features, x, ib, l.k, r.counted)
 					got := make([]uint64, len(want))
-					if err := r.add(got); err != nil || !slices.Equal(got, want) {
+					if err := r.add(got, l.features, ib, l.k); err != nil || !slices.Equal(got, want) {
 						t.Fatalf("%s, %s index, %v: error %v, counts differ at %d", r.name, x.name, l, err, firstDiff(got, want))
 					}
 				}
 			}
 		}
 	})
+}
+
+// indexRule is one rule of the index family on float32 values vb, with its
+// threshold bound: its index counts and the oracle of the entries it
+// counts.
+type indexRule struct {
+	name    string
+	add     func(counts []uint64, features int, ib []byte, k int) error
+	counted func(i int) bool
+}
+
+// indexRules returns every rule of the index family for index type x:
+// every entry, x != 0, and each threshold rule with threshold t.
+func indexRules(x indexType, vb []byte, t float64) []indexRule {
+	c := floatCases[0] // float32
+	rules := []indexRule{
+		{"all", x.all, func(int) bool { return true }},
+		{"nonZero", func(counts []uint64, features int, ib []byte, k int) error {
+			return typeCases[0].index[x.name](counts, features, ib, vb, k)
+		}, nonZeroAt(typeCases[0], vb)},
+	}
+	for _, r := range floatRules {
+		rules = append(rules, indexRule{r.name, func(counts []uint64, features int, ib []byte, k int) error {
+			return c.index(r, x)(counts, features, ib, vb, k, t)
+		}, holdsAt(c, r, vb, t)})
+	}
+	return rules
 }

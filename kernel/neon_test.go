@@ -133,7 +133,7 @@ var aboveThresholds = []float64{0, math.Copysign(0, -1), 1, -1, 0.1, -0.1, 1e-50
 
 // neonAboveCase is one CountAbove width: the generated kernels called
 // directly, the NEON table's kernels (which add the generic tail), the one
-// kernels.above picks per threshold, and the generic oracle.
+// aboveOf picks per threshold, and the generic oracle.
 type neonAboveCase[W word] struct {
 	name string
 	// raw and rawNonNegative are the generated kernels for any threshold
@@ -199,7 +199,8 @@ func (c neonAboveCase[W]) run(t *testing.T) {
 
 	// The largest input of one call, every lane above the threshold: the
 	// lane counters of both kernels must not overflow.
-	lo, span, _ := thresholdKeys(c.floor(0))
+	zero := aboveRange(c.floor(0))
+	lo, span := zero.lo, zero.span
 	x := elementsOf[W](alignedBytes(ChunkBytes, 0))
 	for _, raw := range []func(x []W, lo, span W) int{c.raw, c.rawNonNegative} {
 		for _, bits := range []uint64{1, c.patterns.nonZeros[2]} { // the smallest subnormal, +Inf
@@ -234,11 +235,19 @@ func typeCaseNamed(name string) typeCase {
 // lane counters at the largest input of one call.
 func TestNEONCountAbove(t *testing.T) {
 	k, g := implFor(NEON), &genericImpl
-	k16 := func(keys bool) rangeKernel[uint16] { return k.above(keys).count.f16 }
-	k32 := func(keys bool) rangeKernel[uint32] { return k.above(keys).count.f32 }
-	k64 := func(keys bool) rangeKernel[uint64] { return k.above(keys).count.f64 }
-	t.Run("f16", neonAboveCase[uint16]{"f16", countAboveKeysFloat16NEON, countAboveBitsFloat16NEON, k16, g.aboveKeys.count.f16, float16Floor, typeCaseNamed("f16")}.run)
-	t.Run("bf16", neonAboveCase[uint16]{"bf16", countAboveKeysFloat16NEON, countAboveBitsFloat16NEON, k16, g.aboveKeys.count.f16, bfloat16Floor, typeCaseNamed("bf16")}.run)
-	t.Run("f32", neonAboveCase[uint32]{"f32", countAboveKeysFloat32NEON, countAboveBitsFloat32NEON, k32, g.aboveKeys.count.f32, float32Floor, typeCaseNamed("f32")}.run)
-	t.Run("f64", neonAboveCase[uint64]{"f64", countAboveKeysFloat64NEON, countAboveBitsFloat64NEON, k64, g.aboveKeys.count.f64, float64Floor, typeCaseNamed("f64")}.run)
+	t.Run("f16", neonAboveCase[uint16]{"f16", countAboveKeysFloat16NEON, countAboveBitsFloat16NEON, aboveCount[uint16](k), g.above.keyInRange.w16.count, float16Floor, typeCaseNamed("f16")}.run)
+	t.Run("bf16", neonAboveCase[uint16]{"bf16", countAboveKeysFloat16NEON, countAboveBitsFloat16NEON, aboveCount[uint16](k), g.above.keyInRange.w16.count, bfloat16Floor, typeCaseNamed("bf16")}.run)
+	t.Run("f32", neonAboveCase[uint32]{"f32", countAboveKeysFloat32NEON, countAboveBitsFloat32NEON, aboveCount[uint32](k), g.above.keyInRange.w32.count, float32Floor, typeCaseNamed("f32")}.run)
+	t.Run("f64", neonAboveCase[uint64]{"f64", countAboveKeysFloat64NEON, countAboveBitsFloat64NEON, aboveCount[uint64](k), g.above.keyInRange.w64.count, float64Floor, typeCaseNamed("f64")}.run)
+}
+
+// aboveCount returns the x > t count kernel of table k for a threshold
+// that needs keys or not.
+func aboveCount[W floatWord](k *impl) func(keys bool) rangeKernel[W] {
+	return func(keys bool) rangeKernel[W] {
+		if keys {
+			return rangeOf[W](&k.above.keyInRange).count
+		}
+		return rangeOf[W](&k.above.bitsInRange).count
+	}
 }

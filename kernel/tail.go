@@ -1,84 +1,168 @@
 package kernel
 
-import "unsafe"
+// The adapters that complete a level's kernel of one shape with the
+// generic kernel of the same rule, lane and shape (impl.go's over): where
+// the level has no kernel (nil), the generic one; where its kernel reads
+// whole groups of lanes only (whole vectors of AVX2 and NEON, of each row
+// for the column tiles; whole runs of columns of the AVX2 streams; whole
+// 64-lane words of bitmap of the index masks), the level's kernel for the
+// groups and the generic one for the lanes after the last; where it reads
+// any length (lanes == 0), the level's kernel alone. One adapter per
+// shape.
 
-// The AVX2 and NEON kernels read whole vectors only (of each row, for the
-// column tiles): one adapter per shape of kernel completes them with a
-// kernel of the same shape, a generic one, for the lanes after the last
-// whole vector of vectorBytes.
-
-func countWithTail[W word](vectorBytes int, vectors, tail countKernel[W]) countKernel[W] {
-	lanes := vectorBytes / int(unsafe.Sizeof(W(0)))
+func countOver[W word](lanes int, level, generic countKernel[W]) countKernel[W] {
+	if level == nil {
+		return generic
+	}
+	if lanes == 0 {
+		return level
+	}
 	return func(x []W) int {
 		whole := len(x) - len(x)%lanes
 		if whole == len(x) {
 			// No tail: the generic kernel's setup would cost as much as
 			// the vectors of a short call.
-			return vectors(x)
+			return level(x)
 		}
-		return vectors(x) + tail(x[whole:])
+		return level(x) + generic(x[whole:])
 	}
 }
 
-func rangeWithTail[W word](vectorBytes int, vectors, tail rangeKernel[W]) rangeKernel[W] {
-	lanes := vectorBytes / int(unsafe.Sizeof(W(0)))
+func rangeOver[W word](lanes int, level, generic rangeKernel[W]) rangeKernel[W] {
+	if level == nil {
+		return generic
+	}
+	if lanes == 0 {
+		return level
+	}
 	return func(x []W, lo, span W) int {
 		whole := len(x) - len(x)%lanes
 		if whole == len(x) {
-			return vectors(x, lo, span)
+			return level(x, lo, span)
 		}
-		return vectors(x, lo, span) + tail(x[whole:], lo, span)
+		return level(x, lo, span) + generic(x[whole:], lo, span)
 	}
 }
 
-func columnsWithTail[W word](vectorBytes int, vectors, tail columnKernel[W]) columnKernel[W] {
-	lanes := vectorBytes / int(unsafe.Sizeof(W(0)))
+func columnsOver[W word](lanes int, level, generic columnKernel[W]) columnKernel[W] {
+	if level == nil {
+		return generic
+	}
+	if lanes == 0 {
+		return level
+	}
 	return func(counts []uint64, x []W, stride, rows int) {
 		whole := len(counts) - len(counts)%lanes
-		vectors(counts, x, stride, rows)
+		level(counts, x, stride, rows)
 		if whole < len(counts) {
-			tail(counts[whole:], x[whole:], stride, rows)
+			generic(counts[whole:], x[whole:], stride, rows)
 		}
 	}
 }
 
-func rangeColumnsWithTail[W word](vectorBytes int, vectors, tail rangeColumnKernel[W]) rangeColumnKernel[W] {
-	lanes := vectorBytes / int(unsafe.Sizeof(W(0)))
+func rangeColumnsOver[W word](lanes int, level, generic rangeColumnKernel[W]) rangeColumnKernel[W] {
+	if level == nil {
+		return generic
+	}
+	if lanes == 0 {
+		return level
+	}
 	return func(counts []uint64, x []W, stride, rows int, lo, span W) {
 		whole := len(counts) - len(counts)%lanes
-		vectors(counts, x, stride, rows, lo, span)
+		level(counts, x, stride, rows, lo, span)
 		if whole < len(counts) {
-			tail(counts[whole:], x[whole:], stride, rows, lo, span)
+			generic(counts[whole:], x[whole:], stride, rows, lo, span)
 		}
 	}
 }
 
-// The stream kernels of AVX2 read whole runs of runLanes columns of each
-// row; a generic stream counts the columns after them, if there are any.
-// A nil stream stays nil.
+// A level without streams counts every matrix in tiles (chunk.go), the
+// generic level too: streamOver keeps a nil stream nil, and generic is a
+// generic stream only for the columns after a level's runs.
 
-func streamWithTail[W word](runLanes int, runs, tail streamKernel[W]) streamKernel[W] {
-	if runs == nil {
-		return nil
+func streamOver[W word](columns int, level, generic streamKernel[W]) streamKernel[W] {
+	if level == nil || columns == 0 {
+		return level
 	}
 	return func(counts []uint8, x []W, cols, stride, rows int) {
-		whole := cols - cols%runLanes
-		runs(counts, x, cols, stride, rows)
+		whole := cols - cols%columns
+		level(counts, x, cols, stride, rows)
 		if whole < cols {
-			tail(counts[whole:], x[whole:], cols-whole, stride, rows)
+			generic(counts[whole:], x[whole:], cols-whole, stride, rows)
 		}
 	}
 }
 
-func rangeStreamWithTail[W word](runLanes int, runs, tail rangeStreamKernel[W]) rangeStreamKernel[W] {
-	if runs == nil {
-		return nil
+func rangeStreamOver[W word](columns int, level, generic rangeStreamKernel[W]) rangeStreamKernel[W] {
+	if level == nil || columns == 0 {
+		return level
 	}
 	return func(counts []uint8, x []W, cols, stride, rows int, lo, span W) {
-		whole := cols - cols%runLanes
-		runs(counts, x, cols, stride, rows, lo, span)
+		whole := cols - cols%columns
+		level(counts, x, cols, stride, rows, lo, span)
 		if whole < cols {
-			tail(counts[whole:], x[whole:], cols-whole, stride, rows, lo, span)
+			generic(counts[whole:], x[whole:], cols-whole, stride, rows, lo, span)
+		}
+	}
+}
+
+func maskOver[W word](lanes int, level, generic maskKernel[W]) maskKernel[W] {
+	if level == nil {
+		return generic
+	}
+	if lanes == 0 {
+		return level
+	}
+	return func(bits []uint64, x []W) {
+		whole := len(x) - len(x)%lanes
+		level(bits, x[:whole])
+		if whole < len(x) {
+			generic(bits[whole/64:], x[whole:])
+		}
+	}
+}
+
+func rangeMaskOver[W word](lanes int, level, generic rangeMaskKernel[W]) rangeMaskKernel[W] {
+	if level == nil {
+		return generic
+	}
+	if lanes == 0 {
+		return level
+	}
+	return func(bits []uint64, x []W, lo, span W) {
+		whole := len(x) - len(x)%lanes
+		level(bits, x[:whole], lo, span)
+		if whole < len(x) {
+			generic(bits[whole/64:], x[whole:], lo, span)
+		}
+	}
+}
+
+func maxOver[I indexWord](lanes int, level, generic maxKernel[I]) maxKernel[I] {
+	if level == nil {
+		return generic
+	}
+	if lanes == 0 {
+		return level
+	}
+	return func(x []I) I {
+		whole := len(x) - len(x)%lanes
+		return max(level(x[:whole]), generic(x[whole:]))
+	}
+}
+
+func widenOver(lanes int, level, generic widenKernel) widenKernel {
+	if level == nil {
+		return generic
+	}
+	if lanes == 0 {
+		return level
+	}
+	return func(counts []uint64, small []uint8) {
+		whole := len(small) - len(small)%lanes
+		level(counts, small[:whole])
+		if whole < len(small) {
+			generic(counts[whole:], small[whole:])
 		}
 	}
 }

@@ -31,8 +31,8 @@ import (
 // for float32 and float64 too rather than a native compare. When
 // round-down(t) >= +0 (lo >= 1) the key is not even needed: a negative
 // pattern b, read unsigned, is at least 2^(n-1) > infBits, so b-lo > span
-// as for its key, and the kernels then compare the bits themselves (the
-// aboveBits family); below +0 they compare keys (aboveKeys).
+// as for its key, and the kernels then compare the bits themselves
+// (impl.go's above.bitsInRange); below +0 they compare keys (keyInRange).
 
 // floatBits is a floor threshold: the bit pattern of round-down(t) in the
 // element type, the pattern of +Inf, and whether t was a number at all.
@@ -49,8 +49,8 @@ func key[W word](b W) W {
 }
 
 // keyRange is the range of lane values that count for one threshold: a
-// lane's value v (its bits, its key, or its bits without the sign,
-// depending on the family) counts when v - lo <= span, in the lanes'
+// lane's value v (its bits, its key, or its magnitude, depending on the
+// kernels: laneValue) counts when v - lo <= span, in the lanes'
 // unsigned arithmetic. ok is false when no lane can count; keys is true
 // when CountAbove must compare keys rather than bits (a threshold below
 // +0).
@@ -76,10 +76,23 @@ func aboveRange[W word](f floatBits[W]) keyRange[W] {
 	return keyRange[W]{lo: lo, span: f.inf - lo, ok: true, keys: lo == 0 || lo&sign != 0}
 }
 
-// thresholdKeys returns aboveRange's lo and span and ok, for the tests.
-func thresholdKeys[W word](f floatBits[W]) (lo, span W, ok bool) {
-	r := aboveRange(f)
-	return r.lo, r.span, r.ok
+// floorOf is round-down(t) in the element type T, by its format (the
+// element table, kernel.go), as lanes of W, T's width.
+func floorOf[T Float, W floatWord](t float64) floatBits[W] {
+	switch formatOf[T]() {
+	case binary16:
+		return floorAs[W](float16Floor(t))
+	case bfloat16:
+		return floorAs[W](bfloat16Floor(t))
+	case binary32:
+		return floorAs[W](float32Floor(t))
+	}
+	return floorAs[W](float64Floor(t))
+}
+
+// floorAs is f as lanes of W, which has f's width.
+func floorAs[W, V word](f floatBits[V]) floatBits[W] {
+	return floatBits[W]{W(f.bits), W(f.inf), f.ok}
 }
 
 // float64Floor is round-down(t) for float64 elements: t itself.

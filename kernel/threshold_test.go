@@ -3,8 +3,6 @@ package kernel
 import (
 	"math"
 	"math/rand/v2"
-	"reflect"
-	"strings"
 	"testing"
 	"unsafe"
 )
@@ -15,11 +13,13 @@ import (
 type floatRule struct {
 	name  string
 	holds func(v, t float64) bool
+	// always is a value that holds against every finite threshold.
+	always float64
 }
 
 var (
-	ruleAbove    = floatRule{"above", func(v, t float64) bool { return v > t }}
-	ruleAbsAbove = floatRule{"abs", func(v, t float64) bool { return math.Abs(v) > t }}
+	ruleAbove    = floatRule{"above", func(v, t float64) bool { return v > t }, math.Inf(1)}
+	ruleAbsAbove = floatRule{"abs", func(v, t float64) bool { return math.Abs(v) > t }, math.Inf(1)}
 	floatRules   = []floatRule{ruleAbove, ruleAbsAbove}
 )
 
@@ -35,11 +35,25 @@ type floatCase struct {
 	funcs   map[string]ruleFuncs
 }
 
-// ruleFuncs are one rule's functions, on bytes.
+// ruleFuncs are one rule's functions, on bytes: one per shape, the index
+// counts by index type.
 type ruleFuncs struct {
 	count func(b []byte, t float64) int
 	rows  func(counts []uint64, b []byte, width int, t float64) error
 	add   func(counts []uint64, b []byte, t float64) error
+	index map[string]indexThreshold
+}
+
+// indexThreshold is an Add...IndexCounts function of a threshold rule, of
+// one index and value type, on bytes.
+type indexThreshold func(counts []uint64, features int, ib, vb []byte, k int, t float64) error
+
+func aboveIndex[I Index, T Float](counts []uint64, features int, ib, vb []byte, k int, t float64) error {
+	return AddAboveIndexCounts(counts, features, elements[I](ib), elements[T](vb), k, t)
+}
+
+func absAboveIndex[I Index, T Float](counts []uint64, features int, ib, vb []byte, k int, t float64) error {
+	return AddAbsAboveIndexCounts(counts, features, elements[I](ib), elements[T](vb), k, t)
 }
 
 func newFloatCase[T Float](name string, value func(uint64) float64, edges []uint64) floatCase {
@@ -54,11 +68,13 @@ func newFloatCase[T Float](name string, value func(uint64) float64, edges []uint
 				count: func(b []byte, t float64) int { return CountAbove(elements[T](b), t) },
 				rows:  func(c []uint64, b []byte, w int, t float64) error { return CountAboveRows(c, elements[T](b), w, t) },
 				add:   func(c []uint64, b []byte, t float64) error { return AddAboveColumns(c, elements[T](b), t) },
+				index: byIndexType[indexThreshold](aboveIndex[int32, T], aboveIndex[int64, T], aboveIndex[uint16, T], aboveIndex[uint32, T]),
 			},
 			ruleAbsAbove.name: {
 				count: func(b []byte, t float64) int { return CountAbsAbove(elements[T](b), t) },
 				rows:  func(c []uint64, b []byte, w int, t float64) error { return CountAbsAboveRows(c, elements[T](b), w, t) },
 				add:   func(c []uint64, b []byte, t float64) error { return AddAbsAboveColumns(c, elements[T](b), t) },
+				index: byIndexType[indexThreshold](absAboveIndex[int32, T], absAboveIndex[int64, T], absAboveIndex[uint16, T], absAboveIndex[uint32, T]),
 			},
 		},
 	}
@@ -73,6 +89,11 @@ func (c floatCase) rows(r floatRule, counts []uint64, b []byte, width int, t flo
 
 func (c floatCase) add(r floatRule, counts []uint64, b []byte, t float64) error {
 	return c.funcs[r.name].add(counts, b, t)
+}
+
+// index is rule r's index counts of index type x, on bytes.
+func (c floatCase) index(r floatRule, x indexType) indexThreshold {
+	return c.funcs[r.name].index[x.name]
 }
 
 // halfValue is the value of an IEEE half pattern: math.Ldexp on the
@@ -323,21 +344,22 @@ func TestCountAboveLengthsOffsets(t *testing.T) {
 }
 
 // TestCountAbovePatterns: all lanes one pattern (every lane or none
-// counts), and a single lane that counts at each index among NaNs.
+// counts: the rule's always, NaN), and a single lane that counts at each
+// index among NaNs.
 func TestCountAbovePatterns(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
 		forEachRule(t, func(t *testing.T, r floatRule) {
 			for _, c := range floatCases {
 				maxN := maxSweepBytes / c.width
 				b := alignedBytes(maxN*c.width, 0)
-				inf, nan := c.edgeOf(math.Inf(1)), c.nan()
+				always, nan := c.edgeOf(r.always), c.nan()
 				for _, th := range []float64{0, -1, 1e-50} {
 					for n := 0; n <= maxN; n++ {
 						for i := 0; i < n; i++ {
-							c.put(b, i, inf)
+							c.put(b, i, always)
 						}
 						if got := c.count(r, b[:n*c.width], th); got != n {
-							t.Fatalf("%s n=%d all +Inf against %v: got %d", c.name, n, th, got)
+							t.Fatalf("%s n=%d all %v against %v: got %d", c.name, n, r.always, th, got)
 						}
 						for i := 0; i < n; i++ {
 							c.put(b, i, nan)
@@ -350,9 +372,9 @@ func TestCountAbovePatterns(t *testing.T) {
 						for j := 0; j < maxN; j++ {
 							c.put(b, j, nan)
 						}
-						c.put(b, i, inf)
+						c.put(b, i, always)
 						if got := c.count(r, b, th); got != 1 {
-							t.Fatalf("%s: one +Inf at %d of %d: got %d", c.name, i, maxN, got)
+							t.Fatalf("%s: one %v at %d of %d: got %d", c.name, r.always, i, maxN, got)
 						}
 					}
 				}
@@ -402,11 +424,11 @@ func TestCountAbovePastChunks(t *testing.T) {
 				chunk := ChunkBytes / c.width
 				b := alignedBytes((2*chunk+131)*c.width, 0)
 				for i := 0; i < len(b)/c.width; i++ {
-					c.put(b, i, c.edgeOf(math.Inf(1)))
+					c.put(b, i, c.edgeOf(r.always))
 				}
 				for _, n := range []int{chunk - 1, chunk, chunk + 1, 2*chunk + 131} {
 					if got := c.count(r, b[:n*c.width], 1e300); got != n {
-						t.Fatalf("%s n=%d all +Inf: got %d", c.name, n, got)
+						t.Fatalf("%s n=%d all %v: got %d", c.name, n, r.always, got)
 					}
 				}
 				c.random(rng, b)
@@ -432,34 +454,6 @@ func TestCountAboveAllocs(t *testing.T) {
 				}
 			}
 		}
-	})
-}
-
-// TestTablesComplete: the table of every level this CPU has holds a
-// kernel for every family, shape and lane (a missing one would be a nil
-// function called at run time), but for the column streams, which are
-// optional (AVX-512 has every one), and SetLevel makes it the active one.
-func TestTablesComplete(t *testing.T) {
-	forEachLevel(t, func(t *testing.T) {
-		table := active.Load()
-		if table.level != Active() {
-			t.Fatalf("the active table is %s's, Active says %s", table.level, Active())
-		}
-		var check func(path string, v reflect.Value)
-		check = func(path string, v reflect.Value) {
-			switch v.Kind() {
-			case reflect.Struct:
-				for i := 0; i < v.NumField(); i++ {
-					check(path+"."+v.Type().Field(i).Name, v.Field(i))
-				}
-			case reflect.Func:
-				optional := strings.Contains(path, ".stream.") && table.level != AVX512
-				if v.IsNil() && !optional {
-					t.Errorf("%s has no kernel at %s", table.level, path)
-				}
-			}
-		}
-		check("impl", reflect.ValueOf(*table))
 	})
 }
 

@@ -2,9 +2,9 @@ package metric
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
-	"sync"
 
 	"github.com/sparsekit/l0/kernel"
 )
@@ -20,83 +20,52 @@ import (
 // 64-bit counts, rejected calls that change nothing, Merge and the binary
 // format, safe for concurrent use. It must not be copied after first use.
 // The zero value is an activity of zero features without components.
-type FeatureActivity[T kernel.Element] struct {
-	components, features int
-	counter              counter[T]
+type FeatureActivity[T kernel.Element] core[T, activityKind]
 
-	mu      sync.Mutex
-	vectors int64
-	counts  []uint64 // [max(components, 1)][features], row-major
-	// limit is an upper bound of every count: a dense batch raises a count
-	// by at most its vectors, a sparse one by at most its entries, a merge
-	// by at most the other's limit. Every addition checks it first, so no
-	// count can overflow, even fed duplicate sparse entries.
-	limit uint64
-}
+// core returns a as the core it is (nil for a nil a: the core answers
+// for it).
+func (a *FeatureActivity[T]) core() *core[T, activityKind] { return (*core[T, activityKind])(a) }
 
 // NewFeatureActivity returns a FeatureActivity over inputs of the given
 // number of components (0: no component dimension) and features. Negative
 // sizes, more than MaxComponents components and more than MaxCounters
-// counters (components × features) are an ErrConfig error. rule, at most
-// one, is when a feature fires, as for NewL0Norm: NonZero without one,
-// Above(t) or AbsAbove(t) for the float types.
-func NewFeatureActivity[T kernel.Element](components, features int, rule ...Rule) (*FeatureActivity[T], error) {
+// counters (components × features) are an ErrConfig error. The options may
+// give the Rule by which a feature fires, as for NewL0Norm: NonZero without
+// one, Above(t) or AbsAbove(t) for the float types.
+func NewFeatureActivity[T kernel.Element](components, features int, options ...Option) (*FeatureActivity[T], error) {
 	if components < 0 || features < 0 {
 		return nil, fmt.Errorf("%w: %d components, %d features; want 0 or more", ErrConfig, components, features)
 	}
-	if err := checkSizes(components, features); err != nil {
+	a := new(FeatureActivity[T])
+	if err := a.core().init(components, features, options); err != nil {
 		return nil, err
 	}
-	r, err := oneRule(rule)
-	if err != nil {
-		return nil, err
-	}
-	c, err := newCounter[T](r)
-	if err != nil {
-		return nil, err
-	}
-	counts := make([]uint64, max(components, 1)*features)
-	return &FeatureActivity[T]{components: components, features: features, counter: c, counts: counts}, nil
+	return a, nil
 }
 
 // NewFeatureActivityAbove returns a FeatureActivity in which a feature
 // fires when it is strictly greater than threshold (the
-// TrainBatchFeatureDensity definition of the sparse_autoencoder library):
-// NewFeatureActivity(components, features, Above(threshold)).
+// TrainBatchFeatureDensity definition of the sparse_autoencoder library).
+//
+// Deprecated: NewFeatureActivity(components, features, Above(threshold))
+// says the same, and takes every rule (AbsAbove too) as an Option.
 func NewFeatureActivityAbove[T kernel.Float](components, features int, threshold float64) (*FeatureActivity[T], error) {
 	return NewFeatureActivity[T](components, features, Above(threshold))
 }
 
 // Components returns the size of the component dimension, 0 for none.
-func (a *FeatureActivity[T]) Components() int {
-	if a == nil {
-		return 0
-	}
-	return a.components
-}
+func (a *FeatureActivity[T]) Components() int { return a.core().componentCount() }
 
 // Features returns the number of features per component.
-func (a *FeatureActivity[T]) Features() int {
-	if a == nil {
-		return 0
-	}
-	return a.features
-}
+func (a *FeatureActivity[T]) Features() int { return a.core().featureCount() }
 
 // Rule returns when a feature fires.
-func (a *FeatureActivity[T]) Rule() Rule {
-	if a == nil {
-		return Rule{}
-	}
-	return a.counter.rule
-}
+func (a *FeatureActivity[T]) Rule() Rule { return a.core().rule() }
 
 // Threshold returns the threshold of the metric's rule (Above or AbsAbove),
 // and whether there is one; without one a feature fires when it is not
 // zero.
-func (a *FeatureActivity[T]) Threshold() (threshold float64, ok bool) {
-	return a.Rule().Threshold()
-}
+func (a *FeatureActivity[T]) Threshold() (threshold float64, ok bool) { return a.Rule().Threshold() }
 
 // Update adds a batch of activation vectors, with the shapes of
 // L0Norm.Update; the feature size must be the metric's. A batch of zero
@@ -106,143 +75,61 @@ func (a *FeatureActivity[T]) Threshold() (threshold float64, ok bool) {
 // fewer than 8 vectors, straight into the state under the lock, so that
 // the scratch never exceeds the batch's own bytes.
 func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
-	if a == nil {
-		return errNilMetric("FeatureActivity")
+	c := a.core()
+	if c == nil {
+		return c.errNil()
 	}
-	l, err := parseShape(shape, len(x), a.components, a.features)
+	l, err := parseShape(shape, len(x), c.components, c.features)
 	if err != nil || l.batch == 0 {
 		return err
 	}
 	if l.batch < minColumnBatch {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if err := a.checkLocked(int64(l.batch), uint64(l.batch)); err != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		vectors, most := int64(l.batch), uint64(l.batch)
+		into, scratch, err := c.beginInPlaceLocked(vectors, most)
+		if err != nil {
 			return err
 		}
-		// On error the kernel adds nothing.
-		if err := a.counter.addAllColumns(a.counts, x); err != nil {
-			return err
-		}
-		a.vectors += int64(l.batch)
-		a.limit += uint64(l.batch)
-		return nil
+		return c.endInPlaceLocked(vectors, most, scratch, c.counter.addAllColumns(into, x))
 	}
-	local := activityScratch.get(len(a.counts))
+	local := activityScratch.get(max(c.components, 1) * c.features) // c.counters(), without its kind
 	defer activityScratch.put(local)
-	if err := a.counter.addAllColumns(*local, x); err != nil {
+	if err := c.counter.addAllColumns(*local, x); err != nil {
 		return err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.addLocked(int64(l.batch), *local, uint64(l.batch))
-}
-
-// checkLocked returns ErrOverflow if adding vectors vectors, or raising
-// some count by up to most, could overflow. a.mu is held.
-func (a *FeatureActivity[T]) checkLocked(vectors int64, most uint64) error {
-	if vectors > math.MaxInt64-a.vectors {
-		return fmt.Errorf("%w: %d + %d vectors", ErrOverflow, a.vectors, vectors)
-	}
-	if _, carry := bits.Add64(a.limit, most, 0); carry != 0 {
-		return fmt.Errorf("%w: a count could pass 2^64", ErrOverflow)
-	}
-	return nil
-}
-
-// addLocked adds vectors and counts (each at most most) to the state, or
-// returns ErrOverflow and changes nothing. a.mu is held.
-func (a *FeatureActivity[T]) addLocked(vectors int64, counts []uint64, most uint64) error {
-	if err := a.checkLocked(vectors, most); err != nil {
-		return err
-	}
-	for i, c := range counts {
-		a.counts[i] += c
-	}
-	a.vectors += vectors
-	a.limit += most
-	return nil
+	return c.addCounted(l.batch, *local, uint64(l.batch))
 }
 
 // Reset returns the metric to its state before the first Update.
-func (a *FeatureActivity[T]) Reset() {
-	if a == nil {
-		return
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	clear(a.counts)
-	a.vectors = 0
-	a.limit = 0
-}
+func (a *FeatureActivity[T]) Reset() { a.core().reset() }
 
 // Vectors returns the number of activation vectors added since the metric
 // was created or reset.
-func (a *FeatureActivity[T]) Vectors() int64 {
-	if a == nil {
-		return 0
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.vectors
-}
+func (a *FeatureActivity[T]) Vectors() int64 { return a.core().vectorCount() }
 
 // Counts returns a copy of the counts: element c*Features()+f is the number
 // of vectors in which feature f of component c fired.
-func (a *FeatureActivity[T]) Counts() []uint64 {
-	if a == nil {
-		return nil
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return copyOf(a.counts)
-}
-
-// read calls f with the counts and the vector count under the lock, or
-// returns ErrNoVectors before any vector. The results are computed from
-// the state in place, not from a copy of it: a report costs the memory of
-// its results only.
-func (a *FeatureActivity[T]) read(f func(counts []uint64, vectors int64)) error {
-	if a == nil {
-		return errNilMetric("FeatureActivity")
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.vectors == 0 {
-		return fmt.Errorf("%w: no Update since reset", ErrNoVectors)
-	}
-	f(a.counts, a.vectors)
-	return nil
-}
+func (a *FeatureActivity[T]) Counts() []uint64 { return a.core().countsCopy() }
 
 // Density returns, per (component, feature) as Counts orders them, the
 // fraction of activation vectors in which the feature fired, from 0 to 1.
 // Before any vector it returns ErrNoVectors.
-func (a *FeatureActivity[T]) Density() ([]float64, error) {
-	var density []float64
-	err := a.read(func(counts []uint64, vectors int64) {
-		density = make([]float64, len(counts))
-		for i, c := range counts {
-			density[i] = float64(c) / float64(vectors)
-		}
-	})
-	return density, err
-}
+func (a *FeatureActivity[T]) Density() ([]float64, error) { return a.core().perVector("Density") }
 
 // Dead returns the indices, as Counts orders them, of the features that
 // never fired since the metric was created or reset. Before any vector
 // that is every feature: none has fired yet.
 func (a *FeatureActivity[T]) Dead() []int {
-	if a == nil {
-		return []int{}
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	dead := []int{}
-	for i, c := range a.counts {
-		if c == 0 {
-			dead = append(dead, i)
+	var dead []int
+	a.core().view(func(counts []uint64, _ int64) {
+		dead = []int{}
+		for i, n := range counts {
+			if n == 0 {
+				dead = append(dead, i)
+			}
 		}
-	}
+	})
 	return dead
 }
 
@@ -255,7 +142,7 @@ func (a *FeatureActivity[T]) Dense(threshold float64) ([]int, error) {
 		return nil, fmt.Errorf("%w: density threshold is NaN", ErrConfig)
 	}
 	var dense []int
-	err := a.read(func(counts []uint64, vectors int64) {
+	err := a.core().read("Dense", func(counts []uint64, vectors int64) {
 		dense = []int{}
 		for i, c := range counts {
 			if float64(c)/float64(vectors) > threshold {
@@ -273,11 +160,12 @@ func (a *FeatureActivity[T]) Dense(threshold float64) ([]int, error) {
 // ErrNoVectors.
 func (a *FeatureActivity[T]) L0() ([]float64, error) {
 	var l0 []float64
-	err := a.read(func(counts []uint64, vectors int64) {
-		l0 = make([]float64, max(a.components, 1))
+	components, features := a.Components(), a.Features()
+	err := a.core().read("L0", func(counts []uint64, vectors int64) {
+		l0 = make([]float64, max(components, 1))
 		for c := range l0 {
 			var hi, lo uint64 // a 128-bit sum: features × 2^63 can exceed 2^64
-			for _, v := range counts[c*a.features : (c+1)*a.features] {
+			for _, v := range counts[c*features : (c+1)*features] {
 				var carry uint64
 				lo, carry = bits.Add64(lo, v, 0)
 				hi += carry
@@ -290,95 +178,49 @@ func (a *FeatureActivity[T]) L0() ([]float64, error) {
 
 // Merge adds other's state to a's, so that a describes both metrics'
 // vectors. other must have the same components, features and rule
-// (ErrMismatch) and must not be nil (ErrConfig). As with L0Norm.Merge, the
-// two locks are never held together: a.Merge(b) and b.Merge(a) can run at
-// once, and a.Merge(a) doubles a's state.
+// (ErrMismatch) and must not be nil (ErrConfig). Merge holds both metrics'
+// locks while it adds other's counts straight from its state, so that
+// merging a state of gigabytes takes no copy of it; it takes them in an
+// order fixed by the metrics' addresses, so a.Merge(b) and b.Merge(a) can
+// run at once without deadlock, and a.Merge(a) doubles a's state.
 func (a *FeatureActivity[T]) Merge(other *FeatureActivity[T]) error {
-	if a == nil {
-		return errNilMetric("FeatureActivity")
-	}
-	if other == nil {
-		return fmt.Errorf("%w: Merge with a nil *FeatureActivity", ErrConfig)
-	}
-	if err := checkConfig(other.config(), a.config()); err != nil {
-		return err
-	}
-	other.mu.Lock()
-	vectors, limit := other.vectors, other.limit
-	counts := copyOf(other.counts)
-	other.mu.Unlock()
-
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.addLocked(vectors, counts, limit)
-}
-
-// config returns a's configuration as a binary header without counts.
-func (a *FeatureActivity[T]) config() header {
-	return header{
-		tag:        elementTag[T](),
-		rule:       a.counter.rule,
-		components: a.components,
-		features:   a.features,
-	}
+	return a.core().merge(other.core())
 }
 
 // AppendBinary appends the binary state of a (see MarshalBinary) to b.
 func (a *FeatureActivity[T]) AppendBinary(b []byte) ([]byte, error) {
-	if a == nil {
-		return b, errNilMetric("FeatureActivity")
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	h := a.config()
-	h.vectors = a.vectors
-	return appendState(b, magicActivity, h, a.counts), nil
+	return a.core().appendBinary(b)
 }
 
 // MarshalBinary returns the state of a in the versioned binary format
 // described in the package documentation.
-func (a *FeatureActivity[T]) MarshalBinary() ([]byte, error) {
-	if a == nil {
-		return nil, errNilMetric("FeatureActivity")
-	}
-	return a.AppendBinary(make([]byte, 0, headerSize+8*len(a.counts)+checksumSize))
-}
+func (a *FeatureActivity[T]) MarshalBinary() ([]byte, error) { return a.core().marshalBinary() }
 
 // UnmarshalBinary replaces the state of a with one MarshalBinary returned.
 // The state must be complete, intact and consistent (no count without a
 // vector) and of a metric of a's element type, components, features and
 // rule; otherwise UnmarshalBinary returns an ErrFormat or ErrMismatch error
 // and leaves a unchanged. A count may exceed the vector count: sparse
-// entries given twice count twice (UpdateEntries).
-func (a *FeatureActivity[T]) UnmarshalBinary(b []byte) error {
-	if a == nil {
-		return errNilMetric("FeatureActivity")
-	}
-	h, counts, err := parseState(b, magicActivity, func(h header) (int, bool) {
-		return max(h.components, 1) * h.features, checkSizes(h.components, h.features) == nil
-	})
-	if err != nil {
-		return err
-	}
-	if err := checkConfig(h, a.config()); err != nil {
-		return err
-	}
-	var limit uint64
-	for i, c := range counts {
-		if c > 0 && h.vectors == 0 {
-			return fmt.Errorf("%w: feature %d fired %d times in no vector", ErrFormat, i, c)
-		}
-		limit = max(limit, c)
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	copy(a.counts, counts)
-	a.vectors = h.vectors
-	a.limit = limit
-	return nil
-}
+// entries given twice count twice (UpdateEntries). The counts are decoded
+// straight into a's: nothing is allocated, whatever the state's size.
+func (a *FeatureActivity[T]) UnmarshalBinary(b []byte) error { return a.core().unmarshalBinary(b) }
 
-// copyOf returns a copy of counts, never nil.
-func copyOf(counts []uint64) []uint64 {
-	return append(make([]uint64, 0, len(counts)), counts...)
-}
+// ReadFrom reads a state, as MarshalBinary writes it, from r to its end
+// into a, which must be empty: new, or Reset, or holding a state of no
+// vectors (a metric that has counted anything is an ErrConfig error: read
+// the state into a new metric and Merge it). It is UnmarshalBinary for
+// states too large to hold twice: the counts are decoded as they are read,
+// 128 KiB at a time, straight into a's, so that reading a state costs a's
+// own counts and no copy of the state's bytes. It returns the number of
+// bytes read.
+//
+// The state must be one UnmarshalBinary accepts, and r must end where it
+// ends; otherwise ReadFrom returns an ErrFormat or ErrMismatch error (or
+// r's error) and leaves a empty, as it was. It reads no further than the
+// state the header describes, and one byte to see the end: a stream that
+// does not end there is an error (bytes after the state), however long.
+// The checksum is only known at the end: a state whose header is
+// intact but of another configuration is read to its end to tell a
+// corrupt state (ErrFormat) from another metric's (ErrMismatch), as
+// UnmarshalBinary tells them. a's lock is held while r is read.
+func (a *FeatureActivity[T]) ReadFrom(r io.Reader) (int64, error) { return a.core().readFrom(r) }

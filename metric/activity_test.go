@@ -80,24 +80,7 @@ func testActivityAboveTypes[T kernel.Float](t *testing.T) {
 }
 
 func TestFeatureActivityOracle(t *testing.T) {
-	forEachLevel(t, func(t *testing.T) {
-		t.Run("float32", testActivityTypes[float32])
-		t.Run("float64", testActivityTypes[float64])
-		t.Run("float16", testActivityTypes[kernel.Float16])
-		t.Run("bfloat16", testActivityTypes[kernel.BFloat16])
-		t.Run("int8", testActivityTypes[int8])
-		t.Run("int16", testActivityTypes[int16])
-		t.Run("int32", testActivityTypes[int32])
-		t.Run("int64", testActivityTypes[int64])
-		t.Run("uint8", testActivityTypes[uint8])
-		t.Run("uint16", testActivityTypes[uint16])
-		t.Run("uint32", testActivityTypes[uint32])
-		t.Run("uint64", testActivityTypes[uint64])
-		t.Run("float32", testActivityAboveTypes[float32])
-		t.Run("float64", testActivityAboveTypes[float64])
-		t.Run("float16", testActivityAboveTypes[kernel.Float16])
-		t.Run("bfloat16", testActivityAboveTypes[kernel.BFloat16])
-	})
+	forEachElement(t, elementTests.activityOracle, floatTests.activityAbove)
 }
 
 func TestFeatureActivityConstructors(t *testing.T) {
@@ -285,4 +268,59 @@ func TestFeatureActivityZeroValue(t *testing.T) {
 	require.ErrorIs(t, a.Update([]float64{1}, 1, 1), ErrShape)
 	a.Reset()
 	assert.Equal(t, int64(0), a.Vectors())
+}
+
+// TestFeatureActivityNoFalseOverflow: the overflow checks are decided on
+// the true per-feature sums when the quick bound (the largest count plus
+// the most an addition adds) would pass 2^64: merging [2^64−1, 0] with
+// [0, 1] is [2^64−1, 1], not an overflow; a true one is refused and
+// changes nothing, by Merge, Update (in place and through scratch) and the
+// sparse updates.
+func TestFeatureActivityNoFalseOverflow(t *testing.T) {
+	newState := func(vectors uint64, counts ...uint64) *FeatureActivity[float32] {
+		a, _ := NewFeatureActivity[float32](0, len(counts))
+		require.NoError(t, a.UnmarshalBinary(withVectors(t, a, vectors, counts)))
+		return a
+	}
+	a := newState(1, math.MaxUint64, 0)
+	require.NoError(t, a.Merge(newState(1, 0, 1)))
+	assert.Equal(t, []uint64{math.MaxUint64, 1}, a.Counts())
+	assert.Equal(t, int64(2), a.Vectors())
+
+	before := stateOf(t, a)
+	require.ErrorIs(t, a.Merge(newState(1, 1, 0)), ErrOverflow)
+	require.ErrorIs(t, a.Update([]float32{1, 0}, 1, 2), ErrOverflow, "in place")
+	require.ErrorIs(t, a.Update([]float32{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 8, 2), ErrOverflow, "through scratch")
+	assert.Equal(t, before, stateOf(t, a))
+
+	// Feature 0 does not fire: no count passes 2^64.
+	require.NoError(t, a.Update([]float32{0, 1}, 1, 2), "in place")
+	require.NoError(t, a.Update([]float32{0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 8, 2), "through scratch")
+	require.NoError(t, UpdateEntries(a, 1, []int32{1, 1}, nil))
+	require.NoError(t, UpdateTopK(a, []int32{1}, nil, 1, 1))
+	assert.Equal(t, []uint64{math.MaxUint64, 7}, a.Counts())
+	before = stateOf(t, a)
+	require.ErrorIs(t, UpdateEntries(a, 1, []int32{0}, nil), ErrOverflow)
+	require.ErrorIs(t, UpdateTopK(a, []int32{1, 0}, nil, 1, 2), ErrOverflow)
+	assert.Equal(t, before, stateOf(t, a))
+}
+
+// TestMergeAllocates: Merge adds the other metric's counts straight from
+// its state: merging 2^20 features takes no 8 MiB copy of them.
+func TestMergeAllocates(t *testing.T) {
+	a, _ := NewFeatureActivity[uint8](0, 1<<20)
+	b, _ := NewFeatureActivity[uint8](0, 1<<20)
+	x := make([]uint8, 2<<20)
+	x[5], x[1<<20+5], x[7] = 1, 1, 3
+	require.NoError(t, b.Update(x, 2, 1<<20))
+	var allocated uint64
+	for range 3 {
+		allocated = allocatedBytes(func() { require.NoError(t, a.Merge(b)) })
+	}
+	assert.Less(t, allocated, uint64(1<<10))
+	require.NoError(t, a.Merge(a))
+	counts := a.Counts()
+	assert.Equal(t, uint64(12), counts[5])
+	assert.Equal(t, uint64(6), counts[7])
+	assert.Equal(t, int64(12), a.Vectors())
 }

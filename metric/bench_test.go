@@ -213,3 +213,50 @@ func benchScratch(b *testing.B, bytes int, update func() error) {
 	}
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc), "cold-B")
 }
+
+// BenchmarkSmallBatch measures the metric layer around batches so small
+// that the kernels cost least (shape parsing, locks, overflow bounds,
+// scratch, dispatch), with the kernels alone beside it. It uses only the
+// API of every release since sparse updates, so that the same function
+// compiles against an older tree to compare the two (run under callgrind for
+// instruction counts that the machine's load does not move).
+func BenchmarkSmallBatch(b *testing.B) {
+	x16 := []float32{1, 0, 2, 0, 0, 3, 0, 0, 1, 1, 0, 0, 0, 0, 2, 0}
+	x128 := make([]float32, 8*16)
+	for i := range x128 {
+		x128[i] = x16[i%16]
+	}
+	index := []int32{1, 5, 7, 9, 2, 3, 4, 15}
+	values := []float32{1, 0, 2, 3, 1, 1, 0, 2}
+	norm, _ := NewL0Norm[float32](0)
+	norm4, _ := NewL0Norm[float32](4)
+	otherNorm, _ := NewL0Norm[float32](0)
+	act, _ := NewFeatureActivity[float32](0, 16)
+	actAbove, _ := NewFeatureActivity[float32](0, 16, Above(0.5))
+	otherAct, _ := NewFeatureActivity[float32](0, 16)
+	counts := make([]uint64, 16)
+	for _, c := range []struct {
+		name string
+		op   func() error
+	}{
+		{"L0Norm.Update/1x16", func() error { return norm.Update(x16, 1, 16) }},
+		{"L0Norm.Update/1x4x4", func() error { return norm4.Update(x16, 1, 4, 4) }},
+		{"FeatureActivity.Update/1x16", func() error { return act.Update(x16, 1, 16) }},
+		{"FeatureActivity.Update/8x16", func() error { return act.Update(x128, 8, 16) }},
+		{"FeatureActivity.UpdateTopK/2x4", func() error { return UpdateTopK(act, index, values, 2, 4) }},
+		{"FeatureActivity.UpdateTopK.Above/2x4", func() error { return UpdateTopK(actAbove, index, values, 2, 4) }},
+		{"L0Norm.UpdateTopK/2x4", func() error { return UpdateTopK(norm, index, values, 2, 4) }},
+		{"L0Norm.Merge", func() error { return norm.Merge(otherNorm) }},
+		{"FeatureActivity.Merge/16", func() error { return act.Merge(otherAct) }},
+		{"kernel.AddNonZeroColumns/1x16", func() error { return kernel.AddNonZeroColumns(counts, x16) }},
+		{"kernel.AddNonZeroIndexCounts/2x4", func() error { return kernel.AddNonZeroIndexCounts(counts, 16, index, values, 4) }},
+	} {
+		b.Run("op="+c.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := c.op(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package metric
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/sparsekit/l0/kernel"
@@ -10,49 +11,61 @@ import (
 // it. The zero value counts the non-zero elements.
 type counter[T kernel.Element] struct {
 	rule Rule
-	// count, addColumns and countRows are the rule's kernels, instantiated
-	// for T; nil (in a zero metric) means the non-zero ones.
-	count      func(x []T) int
-	addColumns func(counts []uint64, x []T) error
-	countRows  func(counts []uint64, x []T, width int) error
+	// kernels are the rule's, instantiated for T; nil in a zero metric,
+	// which counts by NonZero.
+	kernels *kernels[T]
 }
 
 // newCounter returns the counter of rule r for T, or an ErrConfig error if
 // r cannot count T (a thresholded rule of an integer type, a NaN
 // threshold).
 func newCounter[T kernel.Element](r Rule) (counter[T], error) {
-	c := counter[T]{rule: r}
 	if err := r.check(); err != nil {
-		return c, err
+		return counter[T]{}, err
 	}
-	if r.kind == ruleNonZero {
-		c.count, c.addColumns, c.countRows = nonZeroKernels[T]()
-		return c, nil
-	}
-	var err error
-	c.count, c.addColumns, c.countRows, err = thresholdKernels[T](r)
-	return c, err
+	k, err := kernelsOf[T](r)
+	return counter[T]{rule: r, kernels: k}, err
 }
 
+// The counting methods call the rule's kernels, or in a zero metric (no
+// kernels) NonZero's directly.
+
 func (c *counter[T]) countAll(x []T) int {
-	if c.count == nil {
-		return kernel.CountNonZero(x)
+	if k := c.kernels; k != nil {
+		return k.count(x)
 	}
-	return c.count(x)
+	return kernel.CountNonZero(x)
 }
 
 func (c *counter[T]) countAllRows(counts []uint64, x []T, width int) error {
-	if c.countRows == nil {
-		return kernel.CountNonZeroRows(counts, x, width)
+	if k := c.kernels; k != nil {
+		return k.countRows(counts, x, width)
 	}
-	return c.countRows(counts, x, width)
+	return kernel.CountNonZeroRows(counts, x, width)
 }
 
 func (c *counter[T]) addAllColumns(counts []uint64, x []T) error {
-	if c.addColumns == nil {
-		return kernel.AddNonZeroColumns(counts, x)
+	if k := c.kernels; k != nil {
+		return k.addColumns(counts, x)
 	}
-	return c.addColumns(counts, x)
+	return kernel.AddNonZeroColumns(counts, x)
+}
+
+// addIndexed adds the entries that count by c's rule (all of them, values
+// nil) to counts, features per component, rows of k: the rule's index
+// kernel for I.
+func addIndexed[T kernel.Element, I kernel.Index](c *counter[T], counts []uint64, features int, index []I, values []T, k int) error {
+	if values == nil {
+		return kernel.AddIndexCounts(counts, features, index, k)
+	}
+	if c.rule.kind == ruleNonZero {
+		return kernel.AddNonZeroIndexCounts(counts, features, index, values, k)
+	}
+	add := indexKernel[I](c.kernels) // a thresholded rule: never a zero metric's
+	if add == nil {
+		return fmt.Errorf("%w: no index kernel for %T", ErrConfig, index)
+	}
+	return add(counts, features, index, values, k)
 }
 
 // minRowFeatures is the row length from which counting a batch with

@@ -11,7 +11,8 @@
 // element type is any kernel.Element: float32, float64, kernel.Float16,
 // kernel.BFloat16, and the signed and unsigned integers of 8 to 64 bits.
 //
-// What counts is the metric's Rule, given once at construction:
+// What counts is the metric's Rule, given once at construction as an Option
+// of its constructor:
 //
 //	NonZero()      x != 0   (the default) for the float types +0 and -0 are
 //	                        zero and NaN, ±Inf and subnormals are not, as
@@ -22,8 +23,8 @@
 //
 // as in NewFeatureActivity[float32](0, 16384, metric.AbsAbove(1e-5)). The
 // thresholds are compared exactly, on the bits; NaN never counts.
-// NewL0NormAbove and NewFeatureActivityAbove are the Above constructors of
-// earlier releases.
+// NewL0NormAbove and NewFeatureActivityAbove, the Above constructors of
+// earlier releases, are deprecated: an Option serves every rule.
 //
 // # L0Norm
 //
@@ -50,15 +51,19 @@
 // # Sparse activations
 //
 // Top-k and batch-top-k SAEs give, per vector, k feature indices and their
-// values rather than a dense row. UpdateTopK takes them as torch.topk
-// returns them ([batch, k] or [batch, components, k] indices, values of the
-// same shape, or nil values: every entry counts), UpdateEntries as a list
-// of (feature, value) entries with the number of vectors they came from;
-// both take an *L0Norm or a *FeatureActivity (the Sparse interface) and any
-// index type of kernel.Index (int32, int64, uint16, uint32):
+// values rather than a dense row. UpdateSparse takes them as torch.topk
+// returns them, in a TopK: [Batch, K] or [Batch, Components, K] indices,
+// values of the same shape, or nil values (every entry counts);
+// UpdateEntries takes a list of (feature, value) entries with the number of
+// vectors they came from. Both take an *L0Norm or a *FeatureActivity (the
+// Sparse interface) and any index type of kernel.Index (int32, int64,
+// uint16, uint32):
 //
 //	a, _ := metric.NewFeatureActivity[float32](0, 16384)
-//	_ = metric.UpdateTopK(a, topkIndices, topkValues, batch, 64)
+//	_ = metric.UpdateSparse(a, metric.TopK[float32, int64]{Index: indices, Values: values, Batch: batch, K: 64})
+//
+// UpdateTopK(a, indices, values, batch, 64) is the same call with the sizes
+// as a shape.
 //
 // A sparse batch leaves a metric in exactly the state its dense batch
 // leaves it (the same MarshalBinary bytes): an entry counts by the metric's
@@ -98,18 +103,22 @@
 // the lock: its scratch would be the size of the state, larger than the
 // batch.) The scratch counters an Update takes are never more than the
 // batch's own bytes plus 8 bytes per component, and come from pools, so
-// that a steady stream of Updates does not allocate. Merge reads the
-// other metric under its lock and adds under the receiver's, never holding
-// both: merges in opposite directions cannot deadlock, and merging a metric
-// with itself doubles it.
+// that a steady stream of Updates does not allocate. Merge holds both
+// metrics' locks, taken in the order of the metrics' addresses, and adds
+// the other's counts straight from its state, with no copy of them:
+// merges in opposite directions cannot deadlock, and merging a metric with
+// itself doubles it.
 //
 // # Merging and the binary format
 //
 // Like torchmetrics' sum reduction, Merge adds another metric's state: the
 // metrics of many goroutines, processes or machines reduce to one. To move
 // a state between processes, MarshalBinary (or AppendBinary) encodes it and
-// UnmarshalBinary restores it into a metric of the same configuration. The
-// format, version 1, little-endian:
+// UnmarshalBinary restores it into a metric of the same configuration,
+// decoding the counts straight into the metric's (no copy of them);
+// FeatureActivity.ReadFrom restores one from a stream, a piece at a time,
+// into an empty metric, so that a state of gigabytes costs the metric's own
+// counts and 128 KiB. The format, version 1, little-endian:
 //
 //	offset  size  field
 //	0       4     magic: "L0NM" (L0Norm) or "L0FA" (FeatureActivity)
@@ -123,16 +132,17 @@
 //	8       8     components (0: no component dimension)
 //	16      8     features (FeatureActivity; 0 for L0Norm)
 //	24      8     threshold, float64 bits (zero without flag bit 0; -0 is
-//	              written as +0)
+//	              written as +0, and read as +0)
 //	32      8     N, the number of activation vectors (< 2^63)
 //	40      8×n   counts: n = max(components, 1) for L0Norm (A),
 //	              max(components, 1) × features for FeatureActivity (F)
 //	40+8n   4     CRC-32C (Castagnoli) of all the bytes before it
 //
-// UnmarshalBinary rejects, with ErrFormat and without changing the metric,
-// a state that is truncated, has trailing bytes, another magic or version,
-// unknown flags, a bad checksum, or counts that cannot be (counts without
-// vectors); and, with
+// UnmarshalBinary (and ReadFrom) rejects, with ErrFormat and without
+// changing the metric, a state that is truncated, has trailing bytes,
+// another magic or version, unknown flags, a bad checksum, sizes past
+// MaxComponents or MaxCounters (checked before anything is sized by them),
+// or counts that cannot be (counts without vectors); and, with
 // ErrMismatch, a state of another element type, components, features or
 // rule. States written before AbsAbove existed (flags 0 and 1) load as they
 // always did.

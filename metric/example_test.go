@@ -72,9 +72,9 @@ func ExampleL0Norm_Compute() {
 }
 
 // A thresholded L0 counts the features above a threshold: here, those that
-// fired with more than 0.5.
-func ExampleNewL0NormAbove() {
-	m, _ := metric.NewL0NormAbove[float32](0, 0.5)
+// fired with more than 0.5. The rule is an Option of the constructor.
+func ExampleAbove() {
+	m, _ := metric.NewL0Norm[float32](0, metric.Above(0.5))
 	_ = m.Update([]float32{0.9, 0.1, -2, 0.5, 0.7, 0.6}, 2, 3)
 	l0, _ := m.Compute()
 	fmt.Println(l0)
@@ -222,9 +222,9 @@ func ExampleFeatureActivity_Merge() {
 
 // A top-k SAE's encoder gives, per vector, k feature indices and their k
 // values, as torch.topk returns them: here k = 2 of 5 features for each of
-// 3 vectors. UpdateTopK counts them as the dense batch would be counted: a
+// 3 vectors. UpdateSparse counts them as the dense batch would be counted: a
 // ReLU can leave a zero among the top k, and it does not fire.
-func ExampleUpdateTopK() {
+func ExampleUpdateSparse() {
 	a, _ := metric.NewFeatureActivity[float32](0, 5)
 	index := []int64{
 		3, 1,
@@ -236,13 +236,13 @@ func ExampleUpdateTopK() {
 		1.0, 0, // feature 4: a zero in the top 2
 		0.25, 3.0,
 	}
-	_ = metric.UpdateTopK(a, index, values, 3, 2)
+	_ = metric.UpdateSparse(a, metric.TopK[float32, int64]{Index: index, Values: values, Batch: 3, K: 2})
 	fmt.Println(a.Counts())
 	l0, _ := a.L0()
 	fmt.Println(l0)
 	// Without values every entry fires, as sparsify counts "fired".
 	fired, _ := metric.NewFeatureActivity[float32](0, 5)
-	_ = metric.UpdateTopK(fired, index, nil, 3, 2)
+	_ = metric.UpdateSparse(fired, metric.TopK[float32, int64]{Index: index, Batch: 3, K: 2})
 	fmt.Println(fired.Counts())
 	// Output:
 	// [1 1 0 3 0]

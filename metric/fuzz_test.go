@@ -3,8 +3,10 @@ package metric
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -94,10 +96,7 @@ func elementsOf[T kernel.Element](b []byte) []T {
 }
 
 func fuzzUpdate[T kernel.Float](t *testing.T, x []T, batch, components, features int) {
-	shape := []int{batch, features}
-	if components > 0 {
-		shape = []int{batch, components, features}
-	}
+	shape := shapeOf(batch, components, features)
 	m, _ := NewL0Norm[T](components)
 	above, _ := NewL0NormAbove[T](components, 0.5)
 	abs, _ := NewL0Norm[T](components, AbsAbove(0.5))
@@ -184,10 +183,7 @@ func FuzzSparse(f *testing.F) {
 func fuzzSparse[T kernel.Float](t *testing.T, x []T, batch, components, features int, rule uint8, seed []byte) {
 	cases := sparseCases[T]()
 	c := cases[int(rule)%len(cases)]
-	shape := []int{batch, features}
-	if components > 0 {
-		shape = []int{batch, components, features}
-	}
+	shape := shapeOf(batch, components, features)
 	n := product(shape)
 	if len(x) < n {
 		return
@@ -218,3 +214,73 @@ func fuzzSparse[T kernel.Float](t *testing.T, x []T, batch, components, features
 		require.Equal(t, before, stateOf(t, sparse))
 	}
 }
+
+// readFromTargets returns empty FeatureActivity metrics of the
+// configurations FuzzReadFrom reads into, and one that has counted.
+func readFromTargets(t testing.TB) []*FeatureActivity[float32] {
+	a0, err := NewFeatureActivity[float32](0, 4)
+	require.NoError(t, err)
+	a2, _ := NewFeatureActivity[float32](2, 3)
+	aAbs, _ := NewFeatureActivity[float32](1, 3, AbsAbove(0.25))
+	none, _ := NewFeatureActivity[float32](3, 0)
+	return []*FeatureActivity[float32]{a0, a2, aAbs, none}
+}
+
+// FuzzReadFrom reads arbitrary bytes, as they are and with their checksum
+// repaired, with ReadFrom, in pieces of any size, into empty metrics of
+// several configurations, and checks it against UnmarshalBinary: it must
+// never panic, accept exactly what UnmarshalBinary accepts (with the same
+// state), refuse the rest with the same sentinel and leave the metric
+// empty, and read at most one byte past the state. A long campaign:
+//
+//	go test -run '^$' -fuzz '^FuzzReadFrom$' -fuzztime 30m -fuzzminimizetime 0 ./metric/
+func FuzzReadFrom(f *testing.F) {
+	for _, target := range readFromTargets(f) {
+		x := make([]float32, 6*max(target.Components(), 1)*target.Features())
+		for i := range x {
+			x[i] = float32(i % 3)
+		}
+		shape := []int{6, target.Features()}
+		if target.Components() > 0 {
+			shape = []int{6, target.Components(), target.Features()}
+		}
+		require.NoError(f, target.Update(x, shape...))
+		b := stateOf(f, target)
+		f.Add(b, uint8(0))
+		f.Add(b[:len(b)-3], uint8(5))
+		f.Add(append(b, 0), uint8(1))
+	}
+	f.Fuzz(func(t *testing.T, b []byte, piece uint8) {
+		for _, input := range [][]byte{b, withChecksum(b)} {
+			for i, target := range readFromTargets(t) {
+				unmarshaled := readFromTargets(t)[i]
+				want := unmarshaled.UnmarshalBinary(input)
+				empty := stateOf(t, target)
+				var r io.Reader = bytes.NewReader(input)
+				if piece > 0 {
+					r = &pieces{r: r, n: int(piece)}
+				}
+				n, got := target.ReadFrom(r)
+				require.Equal(t, want == nil, got == nil, "UnmarshalBinary %v, ReadFrom %v", want, got)
+				require.LessOrEqual(t, n, int64(len(input)))
+				if got != nil {
+					for _, sentinel := range []error{ErrFormat, ErrMismatch} {
+						require.Equal(t, errors.Is(want, sentinel), errors.Is(got, sentinel), "UnmarshalBinary %v, ReadFrom %v", want, got)
+					}
+					require.Equal(t, empty, stateOf(t, target), "rejected (%v) but changed", got)
+					continue
+				}
+				require.Equal(t, int64(len(input)), n)
+				require.Equal(t, input, stateOf(t, target))
+			}
+		}
+	})
+}
+
+// pieces reads at most n bytes a call.
+type pieces struct {
+	r io.Reader
+	n int
+}
+
+func (p *pieces) Read(b []byte) (int, error) { return p.r.Read(b[:min(len(b), p.n)]) }

@@ -160,6 +160,70 @@ func forEachLevel(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
+// testElements lists every element type once for the tests run per type:
+// its name, its tests, and for the float types the tests of the
+// thresholded rules (nil for the integers).
+var testElements = []struct {
+	name  string
+	all   elementTests
+	float floatTests
+}{
+	{"float32", elementSuite[float32]{}, floatSuite[float32]{}},
+	{"float64", elementSuite[float64]{}, floatSuite[float64]{}},
+	{"float16", elementSuite[kernel.Float16]{}, floatSuite[kernel.Float16]{}},
+	{"bfloat16", elementSuite[kernel.BFloat16]{}, floatSuite[kernel.BFloat16]{}},
+	{"int8", elementSuite[int8]{}, nil},
+	{"int16", elementSuite[int16]{}, nil},
+	{"int32", elementSuite[int32]{}, nil},
+	{"int64", elementSuite[int64]{}, nil},
+	{"uint8", elementSuite[uint8]{}, nil},
+	{"uint16", elementSuite[uint16]{}, nil},
+	{"uint32", elementSuite[uint32]{}, nil},
+	{"uint64", elementSuite[uint64]{}, nil},
+}
+
+// elementTests are the tests run for every element type, the methods of
+// elementSuite[T]: Go cannot pass a generic function uninstantiated, so
+// each test is a method, instantiated once per type in testElements.
+type elementTests interface {
+	seed(t *testing.T)
+	l0NormOracle(t *testing.T)
+	activityOracle(t *testing.T)
+}
+
+type elementSuite[T kernel.Element] struct{}
+
+func (elementSuite[T]) seed(t *testing.T)           { testSeed[T](t) }
+func (elementSuite[T]) l0NormOracle(t *testing.T)   { testL0NormTypes[T](t) }
+func (elementSuite[T]) activityOracle(t *testing.T) { testActivityTypes[T](t) }
+
+// floatTests are the tests run for every float type.
+type floatTests interface {
+	l0NormAbove(t *testing.T)
+	activityAbove(t *testing.T)
+}
+
+type floatSuite[F kernel.Float] struct{}
+
+func (floatSuite[F]) l0NormAbove(t *testing.T)   { testL0NormAboveTypes[F](t) }
+func (floatSuite[F]) activityAbove(t *testing.T) { testActivityAboveTypes[F](t) }
+
+// forEachElement runs, at every kernel level, test for every element type
+// and float (unless nil) for every float type, as subtests named after the
+// types.
+func forEachElement(t *testing.T, test func(elementTests, *testing.T), float func(floatTests, *testing.T)) {
+	forEachLevel(t, func(t *testing.T) {
+		for _, e := range testElements {
+			t.Run(e.name, func(t *testing.T) { test(e.all, t) })
+		}
+		for _, e := range testElements {
+			if float != nil && e.float != nil {
+				t.Run(e.name, func(t *testing.T) { float(e.float, t) })
+			}
+		}
+	})
+}
+
 // randomLayout returns a random shape for a metric of the given components
 // (features fixed when features >= 0), mixing long rows, short rows and
 // empty batches.
@@ -171,6 +235,15 @@ func randomLayout(rng *rand.Rand, components, features int) []int {
 	if batch > 1 && batch*max(components, 1)*features > 1<<14 {
 		batch = 1 + (1<<14)/(max(components, 1)*features) // keep the test quick
 	}
+	if components == 0 {
+		return []int{batch, features}
+	}
+	return []int{batch, components, features}
+}
+
+// shapeOf returns the shape of a batch for a metric of the given
+// components: [batch, features], or [batch, components, features].
+func shapeOf(batch, components, features int) []int {
 	if components == 0 {
 		return []int{batch, features}
 	}

@@ -24,10 +24,14 @@ const (
 //   - Dead, when d == 0 (log10 d is -Inf);
 //   - Underflow, when 0 < d < 10^HistogramMinLog10;
 //   - Counts[k], when 10^Edges[k] <= d < 10^Edges[k+1]; the last bin also
-//     holds d == 1 (a feature that fired in every vector).
+//     holds d == 1 (a feature that fired in every vector);
+//   - AboveOne, when d > 1: a feature counted more often than there are
+//     vectors, which only sparse entries that repeat a feature within a
+//     vector can do (UpdateEntries, UpdateTopK count each entry). Such a
+//     count is not a density, and is kept out of the bins.
 //
 // Every feature of every component is counted once, so Dead + Underflow +
-// the sum of Counts is max(components, 1) × features. The bin is decided
+// the sum of Counts + AboveOne is max(components, 1) × features. The bin is decided
 // exactly, on the feature's count and the number of vectors, never on a
 // rounded density: a count just below 10^-3.5 of the vectors is in
 // [-4, -3.5), however close.
@@ -36,6 +40,7 @@ type Histogram struct {
 	Counts    [HistogramBins]int
 	Underflow int
 	Dead      int
+	AboveOne  int // density > 1: duplicate sparse entries
 }
 
 // histogramEdges returns the bins' edges, as log10 densities.
@@ -84,6 +89,8 @@ func (h *Histogram) add(c uint64, floors *[HistogramBins + 1]uint64) {
 		h.Dead++
 	case c < floors[0]:
 		h.Underflow++
+	case c > floors[HistogramBins]: // floors[HistogramBins] is the vectors
+		h.AboveOne++
 	default:
 		// The first bin whose upper edge c does not reach; the last bin
 		// also holds c == vectors.
@@ -97,7 +104,7 @@ func (h *Histogram) add(c uint64, floors *[HistogramBins + 1]uint64) {
 // number of vectors. Before any vector it returns ErrNoVectors.
 func (a *FeatureActivity[T]) Histogram() (Histogram, error) {
 	h := Histogram{Edges: histogramEdges()}
-	err := a.read(func(counts []uint64, vectors int64) {
+	err := a.core().read("Histogram", func(counts []uint64, vectors int64) {
 		floors := histogramFloors(vectors)
 		for _, c := range counts {
 			h.add(c, &floors)

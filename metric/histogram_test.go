@@ -132,3 +132,24 @@ func edgeCount(vectors int64, edge float64) uint64 {
 	c, _ := x.Uint64()
 	return c
 }
+
+// TestHistogramAboveOne: a feature counted in more vectors than there are
+// (sparse entries that repeat a feature within a vector, which
+// UpdateEntries and UpdateTopK count twice) has a density above 1: it is
+// counted in AboveOne, not in the last bin, whose upper edge is density 1.
+func TestHistogramAboveOne(t *testing.T) {
+	h := histogramOf(t, 4, []uint64{0, 4, 5, 9, 1})
+	require.Equal(t, 1, h.Dead)
+	require.Equal(t, 2, h.AboveOne, "5 and 9 of 4 vectors")
+	require.Equal(t, 1, h.Counts[HistogramBins-1], "4 of 4: density 1")
+	require.Equal(t, 1, h.Counts[HistogramBins-2], "1 of 4: log10 -0.6")
+
+	a, _ := NewFeatureActivity[float32](0, 3)
+	require.NoError(t, UpdateEntries(a, 1, []int32{2, 2}, nil))
+	h, err := a.Histogram()
+	require.NoError(t, err)
+	require.Equal(t, Histogram{Edges: histogramEdges(), Dead: 2, AboveOne: 1}, h)
+	h = histogramOf(t, math.MaxInt64, []uint64{math.MaxUint64, math.MaxInt64, math.MaxInt64 + 1})
+	require.Equal(t, 2, h.AboveOne)
+	require.Equal(t, 1, h.Counts[HistogramBins-1])
+}

@@ -6,71 +6,90 @@ import (
 	"github.com/sparsekit/l0/kernel"
 )
 
-// The kernels a metric calls, instantiated for its concrete element type
-// once, at construction: a call from the generic metric code to
-// kernel.CountNonZero[T] would otherwise resolve T from a dictionary on
-// every call, one call per row.
-
-// nonZeroKernels returns CountNonZero, AddNonZeroColumns and
-// CountNonZeroRows for T.
-func nonZeroKernels[T kernel.Element]() (func([]T) int, func([]uint64, []T) error, func([]uint64, []T, int) error) {
-	var count, add, rows any
-	switch any(*new(T)).(type) {
-	case float32:
-		count, add, rows = kernel.CountNonZero[float32], kernel.AddNonZeroColumns[float32], kernel.CountNonZeroRows[float32]
-	case float64:
-		count, add, rows = kernel.CountNonZero[float64], kernel.AddNonZeroColumns[float64], kernel.CountNonZeroRows[float64]
-	case kernel.Float16:
-		count, add, rows = kernel.CountNonZero[kernel.Float16], kernel.AddNonZeroColumns[kernel.Float16], kernel.CountNonZeroRows[kernel.Float16]
-	case kernel.BFloat16:
-		count, add, rows = kernel.CountNonZero[kernel.BFloat16], kernel.AddNonZeroColumns[kernel.BFloat16], kernel.CountNonZeroRows[kernel.BFloat16]
-	case int8:
-		count, add, rows = kernel.CountNonZero[int8], kernel.AddNonZeroColumns[int8], kernel.CountNonZeroRows[int8]
-	case int16:
-		count, add, rows = kernel.CountNonZero[int16], kernel.AddNonZeroColumns[int16], kernel.CountNonZeroRows[int16]
-	case int32:
-		count, add, rows = kernel.CountNonZero[int32], kernel.AddNonZeroColumns[int32], kernel.CountNonZeroRows[int32]
-	case int64:
-		count, add, rows = kernel.CountNonZero[int64], kernel.AddNonZeroColumns[int64], kernel.CountNonZeroRows[int64]
-	case uint8:
-		count, add, rows = kernel.CountNonZero[uint8], kernel.AddNonZeroColumns[uint8], kernel.CountNonZeroRows[uint8]
-	case uint16:
-		count, add, rows = kernel.CountNonZero[uint16], kernel.AddNonZeroColumns[uint16], kernel.CountNonZeroRows[uint16]
-	case uint32:
-		count, add, rows = kernel.CountNonZero[uint32], kernel.AddNonZeroColumns[uint32], kernel.CountNonZeroRows[uint32]
-	case uint64:
-		count, add, rows = kernel.CountNonZero[uint64], kernel.AddNonZeroColumns[uint64], kernel.CountNonZeroRows[uint64]
-	}
-	return count.(func([]T) int), add.(func([]uint64, []T) error), rows.(func([]uint64, []T, int) error)
+// kernels are the functions of package kernel that count by one rule,
+// instantiated for one element type T: NonZero's once per type, in its row
+// of elementTypes, a thresholded rule's when a metric is made. A metric
+// holds its rule's and calls them through these function values, with no
+// dispatch on T or on the rule of its own.
+type kernels[T kernel.Element] struct {
+	count      func(x []T) int
+	countRows  func(counts []uint64, x []T, width int) error
+	addColumns func(counts []uint64, x []T) error
+	// index holds a thresholded rule's index kernel for each kernel.Index
+	// type I, a func(counts []uint64, features int, index []I, values []T,
+	// k int) error: a function value cannot stay generic in I, which each
+	// sparse batch chooses (indexKernel picks it). NonZero's index kernel
+	// needs no float type, and is called directly (addIndexed).
+	index []any
 }
 
-// thresholdKernels returns the kernels of a thresholded rule (Above or
-// AbsAbove) for T, or an ErrConfig error if T is not a float type.
-func thresholdKernels[T kernel.Element](r Rule) (func([]T) int, func([]uint64, []T) error, func([]uint64, []T, int) error, error) {
-	var count, add, rows any
-	switch any(*new(T)).(type) {
-	case float32:
-		count, add, rows = floatKernels[float32](r)
-	case float64:
-		count, add, rows = floatKernels[float64](r)
-	case kernel.Float16:
-		count, add, rows = floatKernels[kernel.Float16](r)
-	case kernel.BFloat16:
-		count, add, rows = floatKernels[kernel.BFloat16](r)
-	default:
-		return nil, nil, nil, fmt.Errorf("%w: %s counts float elements only, not %s", ErrConfig, r, elementName(elementTag[T]()))
+// nonZeroKernels returns the kernels of NonZero for E.
+func nonZeroKernels[E kernel.Element]() *kernels[E] {
+	return &kernels[E]{
+		count:      kernel.CountNonZero[E],
+		countRows:  kernel.CountNonZeroRows[E],
+		addColumns: kernel.AddNonZeroColumns[E],
 	}
-	return count.(func([]T) int), add.(func([]uint64, []T) error), rows.(func([]uint64, []T, int) error), nil
 }
 
-func floatKernels[T kernel.Float](r Rule) (func([]T) int, func([]uint64, []T) error, func([]uint64, []T, int) error) {
+// thresholdKernels returns the kernels of a thresholded rule, Above or
+// AbsAbove, for the float type F.
+func thresholdKernels[F kernel.Float](r Rule) *kernels[F] {
+	t := r.threshold
+	k := &kernels[F]{
+		index: []any{
+			thresholdIndexKernel[int32, F](r),
+			thresholdIndexKernel[int64, F](r),
+			thresholdIndexKernel[uint16, F](r),
+			thresholdIndexKernel[uint32, F](r),
+		},
+	}
+	if r.Abs() {
+		k.count = func(x []F) int { return kernel.CountAbsAbove(x, t) }
+		k.countRows = func(c []uint64, x []F, width int) error { return kernel.CountAbsAboveRows(c, x, width, t) }
+		k.addColumns = func(c []uint64, x []F) error { return kernel.AddAbsAboveColumns(c, x, t) }
+		return k
+	}
+	k.count = func(x []F) int { return kernel.CountAbove(x, t) }
+	k.countRows = func(c []uint64, x []F, width int) error { return kernel.CountAboveRows(c, x, width, t) }
+	k.addColumns = func(c []uint64, x []F) error { return kernel.AddAboveColumns(c, x, t) }
+	return k
+}
+
+// thresholdIndexKernel returns the index kernel of a thresholded rule for
+// index type I and float type F.
+func thresholdIndexKernel[I kernel.Index, F kernel.Float](r Rule) func([]uint64, int, []I, []F, int) error {
 	t := r.threshold
 	if r.Abs() {
-		return func(x []T) int { return kernel.CountAbsAbove(x, t) },
-			func(c []uint64, x []T) error { return kernel.AddAbsAboveColumns(c, x, t) },
-			func(c []uint64, x []T, width int) error { return kernel.CountAbsAboveRows(c, x, width, t) }
+		return func(counts []uint64, features int, index []I, values []F, k int) error {
+			return kernel.AddAbsAboveIndexCounts(counts, features, index, values, k, t)
+		}
 	}
-	return func(x []T) int { return kernel.CountAbove(x, t) },
-		func(c []uint64, x []T) error { return kernel.AddAboveColumns(c, x, t) },
-		func(c []uint64, x []T, width int) error { return kernel.CountAboveRows(c, x, width, t) }
+	return func(counts []uint64, features int, index []I, values []F, k int) error {
+		return kernel.AddAboveIndexCounts(counts, features, index, values, k, t)
+	}
+}
+
+// kernelsOf returns the kernels of rule r for T, or an ErrConfig error if r
+// cannot count T (a thresholded rule of an integer type).
+func kernelsOf[T kernel.Element](r Rule) (*kernels[T], error) {
+	_, row := elementOf[T]()
+	if r.kind == ruleNonZero {
+		return row.nonZero.(*kernels[T]), nil
+	}
+	if row.threshold == nil {
+		return nil, fmt.Errorf("%w: %s counts float elements only, not %s", ErrConfig, r, row.name)
+	}
+	return row.threshold.(func(Rule) *kernels[T])(r), nil
+}
+
+// indexKernel returns, of k's index kernels, the one for index type I, or
+// nil if k has none (a kernel.Index type missing from the lists above).
+func indexKernel[I kernel.Index, T kernel.Element](k *kernels[T]) func([]uint64, int, []I, []T, int) error {
+	for _, f := range k.index {
+		if f, ok := f.(func([]uint64, int, []I, []T, int) error); ok {
+			return f
+		}
+	}
+	return nil
 }

@@ -47,22 +47,7 @@ func testSeed[T kernel.Element](t *testing.T) {
 	}
 }
 
-func TestSeedExamples(t *testing.T) {
-	forEachLevel(t, func(t *testing.T) {
-		t.Run("float32", testSeed[float32])
-		t.Run("float64", testSeed[float64])
-		t.Run("float16", testSeed[kernel.Float16])
-		t.Run("bfloat16", testSeed[kernel.BFloat16])
-		t.Run("int8", testSeed[int8])
-		t.Run("int16", testSeed[int16])
-		t.Run("int32", testSeed[int32])
-		t.Run("int64", testSeed[int64])
-		t.Run("uint8", testSeed[uint8])
-		t.Run("uint16", testSeed[uint16])
-		t.Run("uint32", testSeed[uint32])
-		t.Run("uint64", testSeed[uint64])
-	})
-}
+func TestSeedExamples(t *testing.T) { forEachElement(t, elementTests.seed, nil) }
 
 // testL0NormOracle updates metrics of random configurations with random
 // batches and checks every count against the element-by-element oracle.
@@ -148,24 +133,7 @@ func testL0NormAboveTypes[T kernel.Float](t *testing.T) {
 }
 
 func TestL0NormOracle(t *testing.T) {
-	forEachLevel(t, func(t *testing.T) {
-		t.Run("float32", testL0NormTypes[float32])
-		t.Run("float64", testL0NormTypes[float64])
-		t.Run("float16", testL0NormTypes[kernel.Float16])
-		t.Run("bfloat16", testL0NormTypes[kernel.BFloat16])
-		t.Run("int8", testL0NormTypes[int8])
-		t.Run("int16", testL0NormTypes[int16])
-		t.Run("int32", testL0NormTypes[int32])
-		t.Run("int64", testL0NormTypes[int64])
-		t.Run("uint8", testL0NormTypes[uint8])
-		t.Run("uint16", testL0NormTypes[uint16])
-		t.Run("uint32", testL0NormTypes[uint32])
-		t.Run("uint64", testL0NormTypes[uint64])
-		t.Run("float32", testL0NormAboveTypes[float32])
-		t.Run("float64", testL0NormAboveTypes[float64])
-		t.Run("float16", testL0NormAboveTypes[kernel.Float16])
-		t.Run("bfloat16", testL0NormAboveTypes[kernel.BFloat16])
-	})
+	forEachElement(t, elementTests.l0NormOracle, floatTests.l0NormAbove)
 }
 
 func TestL0NormZeroValue(t *testing.T) {

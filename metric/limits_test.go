@@ -200,18 +200,27 @@ func allocated(f func()) uint64 {
 func TestNilMetric(t *testing.T) {
 	x := []float32{1, 0}
 	var m *L0Norm[float32]
-	assert.ErrorIs(t, m.Update(x, 1, 2), ErrConfig)
-	_, err := m.Forward(x, 1, 2)
-	assert.ErrorIs(t, err, ErrConfig)
-	_, err = m.Compute()
-	assert.ErrorIs(t, err, ErrConfig)
-	_, err = m.MarshalBinary()
-	assert.ErrorIs(t, err, ErrConfig)
-	_, err = m.AppendBinary(nil)
-	assert.ErrorIs(t, err, ErrConfig)
-	assert.ErrorIs(t, m.UnmarshalBinary(nil), ErrConfig)
 	good, _ := NewL0Norm[float32](0)
-	assert.ErrorIs(t, m.Merge(good), ErrConfig)
+	for _, err := range []error{
+		m.Update(x, 1, 2),
+		func() error { _, err := m.Forward(x, 1, 2); return err }(),
+		func() error { _, err := m.Compute(); return err }(),
+		func() error { _, err := m.MarshalBinary(); return err }(),
+		func() error { _, err := m.AppendBinary(nil); return err }(),
+		m.UnmarshalBinary(nil),
+		m.Merge(good),
+		UpdateTopK(m, []int32{0}, nil, 1, 1),
+		UpdateSparse(m, TopK[float32, int32]{Index: []int32{0}, Batch: 1, K: 1}),
+		UpdateEntries(m, 1, []int32{0}, nil),
+		func() error { _, err := ForwardTopK(m, []int32{0}, nil, 1, 1); return err }(),
+		func() error {
+			_, err := ForwardSparse(m, TopK[float32, int32]{Index: []int32{0}, Batch: 1, K: 1})
+			return err
+		}(),
+	} {
+		// Every method of a nil metric answers alike, naming its type.
+		assert.EqualError(t, err, "metric: bad configuration: a nil *L0Norm (did its constructor return an error?)")
+	}
 	assert.ErrorIs(t, good.Merge(m), ErrConfig)
 	assert.Zero(t, m.Components())
 	assert.Zero(t, m.Vectors())
@@ -233,14 +242,16 @@ func TestNilMetric(t *testing.T) {
 		a.UnmarshalBinary(nil),
 		a.Merge(nil),
 		UpdateTopK(a, []int32{0}, nil, 1, 1),
+		UpdateSparse(a, TopK[float32, int32]{Index: []int32{0}, Batch: 1, K: 1}),
 		UpdateEntries(a, 1, []int32{0}, nil),
+		func() error { _, err := a.ReadFrom(nil); return err }(),
 	} {
-		assert.ErrorIs(t, err, ErrConfig)
+		assert.EqualError(t, err, "metric: bad configuration: a nil *FeatureActivity (did its constructor return an error?)")
 	}
 	assert.Zero(t, a.Components())
 	assert.Zero(t, a.Features())
 	assert.Zero(t, a.Vectors())
 	assert.Nil(t, a.Counts())
-	assert.Empty(t, a.Dead())
+	assert.Nil(t, a.Dead())
 	a.Reset()
 }

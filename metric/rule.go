@@ -9,15 +9,17 @@ import (
 // Rule is what a metric counts as an active feature: an element that is not
 // zero (NonZero, the default), one greater than a threshold (Above), or one
 // whose absolute value is greater than a threshold (AbsAbove). A metric
-// takes its rule once, at construction (NewL0Norm, NewFeatureActivity); its
-// binary state carries it, and Merge and UnmarshalBinary accept only a
-// state of the same rule.
+// takes its rule once, at construction, as an Option (NewL0Norm,
+// NewFeatureActivity); its binary state carries it, and Merge and
+// UnmarshalBinary accept only a state of the same rule.
 //
 // The thresholded rules are for the float element types, and compare each
 // element with the threshold exactly, as real numbers: NaN elements never
 // count, -0 equals +0, and the threshold need not be representable in the
 // element type (see kernel.CountAbove). A NaN threshold is an ErrConfig
-// error.
+// error. A threshold of -0 is +0 wherever it enters (Above, AbsAbove, a
+// binary state), and rules compare by value, so a rule of -0 is the rule
+// of 0, and their metrics and states merge.
 //
 // The zero Rule is NonZero.
 type Rule struct {
@@ -86,18 +88,6 @@ func (r Rule) check() error {
 	return nil
 }
 
-// oneRule returns the rule of a constructor's optional rule argument:
-// NonZero without one, the one given, an ErrConfig error for more.
-func oneRule(rules []Rule) (Rule, error) {
-	switch len(rules) {
-	case 0:
-		return NonZero(), nil
-	case 1:
-		return rules[0], rules[0].check()
-	}
-	return Rule{}, fmt.Errorf("%w: %d rules given; a metric counts by one", ErrConfig, len(rules))
-}
-
 // The binary format's flags byte: bit 0 when the rule has a threshold (in
 // the threshold field), bit 1 with it when it compares |x|. Version 1
 // states written before AbsAbove existed have flags 0 or 1 and load as
@@ -119,8 +109,11 @@ func (r Rule) flags() byte {
 }
 
 // ruleOf returns the rule of a flags byte and threshold, or false for
-// flags no rule has.
+// flags no rule has. A threshold of -0 is +0, as in the constructors: a
+// state written by hand, or by another writer, with the bits of -0 counts
+// what one of +0 counts, and merges with it.
 func ruleOf(flags byte, threshold float64) (Rule, bool) {
+	threshold += 0 // -0 + 0 is +0
 	switch flags {
 	case 0:
 		return NonZero(), true
@@ -133,7 +126,8 @@ func ruleOf(flags byte, threshold float64) (Rule, bool) {
 }
 
 // same reports whether r and o count the same elements: the same kind and
-// the same threshold bits.
+// the same threshold, compared by value (-0 equals +0; a rule never holds
+// a NaN threshold).
 func (r Rule) same(o Rule) bool {
-	return r.kind == o.kind && math.Float64bits(r.threshold) == math.Float64bits(o.threshold)
+	return r.kind == o.kind && r.threshold == o.threshold
 }

@@ -118,3 +118,61 @@ func TestOldStates(t *testing.T) {
 	assert.Equal(t, []uint64{1, 0, 2}, a.Counts())
 	assert.Equal(t, b, stateOf(t, a))
 }
+
+// TestNegativeZeroThreshold: a state whose threshold has the bits of -0
+// (written by hand or by another writer) counts what +0 counts: it loads
+// into, and merges with, a metric of threshold 0, and is written back as
+// +0.
+func TestNegativeZeroThreshold(t *testing.T) {
+	negZero := math.Copysign(0, -1)
+	for _, rule := range []func(float64) Rule{Above, AbsAbove} {
+		a, _ := NewFeatureActivity[float32](0, 3, rule(0))
+		require.NoError(t, a.Update([]float32{1, -1, 0}, 1, 3))
+		state := stateOf(t, a)
+		neg := edit(state, func(b []byte) { binary.LittleEndian.PutUint64(b[24:], math.Float64bits(negZero)) })
+		require.NotEqual(t, state, neg)
+
+		fresh, _ := NewFeatureActivity[float32](0, 3, rule(negZero))
+		require.NoError(t, fresh.UnmarshalBinary(neg), "a -0 state into a metric of %s", rule(negZero))
+		assert.Equal(t, state, stateOf(t, fresh), "written back with +0")
+		th, _ := fresh.Threshold()
+		assert.False(t, math.Signbit(th))
+
+		norm, _ := NewL0Norm[float32](0, rule(0))
+		require.NoError(t, norm.Update([]float32{1, -1, 0}, 1, 3))
+		normNeg := edit(stateOf(t, norm), func(b []byte) { binary.LittleEndian.PutUint64(b[24:], math.Float64bits(negZero)) })
+		freshNorm, _ := NewL0Norm[float32](0, rule(0))
+		require.NoError(t, freshNorm.UnmarshalBinary(normNeg))
+		assert.Equal(t, stateOf(t, norm), stateOf(t, freshNorm))
+
+		// Rules compare by value: one built with a -0 field merges too.
+		b, _ := NewFeatureActivity[float32](0, 3, rule(0))
+		b.core().counter.rule.threshold = negZero
+		require.NoError(t, a.Merge(b))
+		assert.True(t, rule(negZero).same(Rule{rule(0).kind, negZero}))
+	}
+}
+
+// TestOptions: a Rule is an Option; no rule is NonZero; more than one rule
+// (even the same twice) and a nil Option are ErrConfig errors.
+func TestOptions(t *testing.T) {
+	m, err := NewL0Norm[float32](0)
+	require.NoError(t, err)
+	assert.Equal(t, NonZero(), m.Rule())
+	options := []Option{AbsAbove(0.5)}
+	a, err := NewFeatureActivity[float32](2, 3, options...)
+	require.NoError(t, err)
+	assert.Equal(t, AbsAbove(0.5), a.Rule())
+	for name, options := range map[string][]Option{
+		"two rules":      {Above(1), AbsAbove(1)},
+		"one rule twice": {NonZero(), NonZero()},
+		"nil":            {nil},
+		"rule and nil":   {Above(1), nil},
+		"NaN":            {Above(math.NaN())},
+	} {
+		_, err := NewL0Norm[float32](0, options...)
+		assert.ErrorIs(t, err, ErrConfig, "L0Norm, %s", name)
+		_, err = NewFeatureActivity[float32](0, 4, options...)
+		assert.ErrorIs(t, err, ErrConfig, "FeatureActivity, %s", name)
+	}
+}

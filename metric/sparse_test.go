@@ -134,14 +134,13 @@ func testSparseEquivalence[T kernel.Element, I kernel.Index](t *testing.T) {
 				topKNorm, _ := NewL0Norm[T](components, c.rule)
 				denseAct, _ := NewFeatureActivity[T](components, features, c.rule)
 				topKAct, _ := NewFeatureActivity[T](components, features, c.rule)
+				namedAct, _ := NewFeatureActivity[T](components, features, c.rule)
+				namedNorm, _ := NewL0Norm[T](components, c.rule)
 				entriesAct, _ := NewFeatureActivity[T](components, features, c.rule)
 				entriesNorm, _ := NewL0Norm[T](0, c.rule)
 				denseFlat, _ := NewL0Norm[T](0, c.rule)
 				for _, batch := range []int{3, 0, 1, 40} {
-					shape := []int{batch, features}
-					if components > 0 {
-						shape = []int{batch, components, features}
-					}
+					shape := shapeOf(batch, components, features)
 					l := layoutOf(shape)
 					x := randomData[T](rng, product(shape))
 					index, values, k := topKForm[T, I](rng, x, l, c, rng.IntN(3))
@@ -151,6 +150,9 @@ func testSparseEquivalence[T kernel.Element, I kernel.Index](t *testing.T) {
 					require.NoError(t, UpdateTopK(topKNorm, index, values, topKShape...))
 					require.NoError(t, denseAct.Update(x, shape...))
 					require.NoError(t, UpdateTopK(topKAct, index, values, topKShape...))
+					named := TopK[T, I]{Index: index, Values: values, Batch: batch, Components: components, K: k}
+					require.NoError(t, UpdateSparse(namedAct, named))
+					require.NoError(t, UpdateSparse(namedNorm, named))
 					require.NoError(t, UpdateEntries(entriesAct, batch, entriesForm(index, l, k), values))
 					// An L0Norm without components: the batch as vectors of
 					// components × features.
@@ -161,6 +163,8 @@ func testSparseEquivalence[T kernel.Element, I kernel.Index](t *testing.T) {
 				assert.Equal(t, stateOf(t, denseNorm), stateOf(t, topKNorm), "L0Norm top-k %s, %d components, %d features", what, components, features)
 				assert.Equal(t, stateOf(t, denseAct), stateOf(t, topKAct), "FeatureActivity top-k %s, %d components, %d features", what, components, features)
 				assert.Equal(t, stateOf(t, denseAct), stateOf(t, entriesAct), "FeatureActivity entries %s, %d components, %d features", what, components, features)
+				assert.Equal(t, stateOf(t, denseAct), stateOf(t, namedAct), "FeatureActivity TopK %s, %d components, %d features", what, components, features)
+				assert.Equal(t, stateOf(t, denseNorm), stateOf(t, namedNorm), "L0Norm TopK %s, %d components, %d features", what, components, features)
 				assert.Equal(t, stateOf(t, denseFlat), stateOf(t, entriesNorm), "L0Norm entries %s, %d components, %d features", what, components, features)
 			}
 		}
@@ -242,6 +246,20 @@ func TestForwardTopK(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNoVectors)
 	_, err = ForwardTopK[float32, int32](nil, nil, nil, 0, 2, 2)
 	assert.ErrorIs(t, err, ErrConfig)
+
+	named, _ := NewL0Norm[float32](2)
+	got, err = ForwardSparse(named, TopK[float32, int64]{
+		Index:  []int64{0, 2, 2, 0, 1, 2, 0, 1},
+		Values: []float32{1, 3, -1, 0, 2, 0, 0, 0},
+		Batch:  2, Components: 2, K: 2,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	assert.Equal(t, stateOf(t, dense), stateOf(t, named))
+	_, err = ForwardSparse(named, TopK[float32, int32]{Components: 2, K: 2})
+	assert.ErrorIs(t, err, ErrNoVectors)
+	_, err = ForwardSparse(nil, TopK[float32, int32]{})
+	assert.ErrorIs(t, err, ErrConfig)
 }
 
 // TestSparseRejects: every bad sparse batch is an error wrapping the
@@ -278,6 +296,32 @@ func TestSparseRejects(t *testing.T) {
 		"L0Norm entries, components": {func() error { return UpdateEntries(norm, 1, ok, vals) }, ErrConfig},
 		"L0Norm entries, negative":   {func() error { return UpdateEntries(flat, 1, []int32{-1}, nil) }, kernel.ErrIndex},
 		"L0Norm values length":       {func() error { return UpdateTopK(flat, ok[:4], vals[:2], 2, 2) }, ErrShape},
+		"TopK negative K":            {func() error { return UpdateSparse(act, TopK[float32, int32]{Batch: 1, Components: 2, K: -1}) }, ErrShape},
+		"TopK negative batch":        {func() error { return UpdateSparse(act, TopK[float32, int32]{Batch: -1, Components: 2}) }, ErrShape},
+		"TopK negative components":   {func() error { return UpdateSparse(act, TopK[float32, int32]{Batch: 1, Components: -2, K: 0}) }, ErrShape},
+		"TopK without components":    {func() error { return UpdateSparse(act, TopK[float32, int32]{Index: ok[:4], Batch: 2, K: 2}) }, ErrShape},
+		"TopK other components": {func() error {
+			return UpdateSparse(act, TopK[float32, int32]{Index: ok[:4], Batch: 1, Components: 4, K: 1})
+		}, ErrShape},
+		"TopK components, L0Norm": {func() error {
+			return UpdateSparse(flat, TopK[float32, int32]{Index: ok[:4], Batch: 1, Components: 2, K: 2})
+		}, ErrShape},
+		"TopK short index": {func() error {
+			return UpdateSparse(act, TopK[float32, int32]{Index: ok[:3], Batch: 1, Components: 2, K: 2})
+		}, ErrShape},
+		"TopK short values": {func() error {
+			return UpdateSparse(act, TopK[float32, int32]{Index: ok[:4], Values: vals[:3], Batch: 1, Components: 2, K: 2})
+		}, ErrShape},
+		"TopK index past features": {func() error {
+			return UpdateSparse(act, TopK[float32, uint16]{Index: []uint16{0, 1, 10, 3}, Batch: 1, Components: 2, K: 2})
+		}, kernel.ErrIndex},
+		"TopK huge sizes": {func() error {
+			return UpdateSparse(norm, TopK[float32, int32]{Index: ok[:4], Batch: math.MaxInt, Components: 2, K: math.MaxInt})
+		}, ErrShape},
+		"TopK nil L0Norm": {func() error {
+			var m *L0Norm[float32]
+			return UpdateSparse(m, TopK[float32, int32]{Index: ok[:2], Batch: 1, K: 2})
+		}, ErrConfig},
 		"nil FeatureActivity": {func() error {
 			var a *FeatureActivity[float32]
 			return UpdateTopK(a, ok[:2], nil, 1, 2)
@@ -321,14 +365,15 @@ func TestSparseDuplicates(t *testing.T) {
 	require.NoError(t, b.Merge(a))
 	assert.Equal(t, []uint64{0, 0, 6, 0}, b.Counts())
 
-	// A state whose count is a step from 2^64: any addition that could
-	// overflow it is refused, and changes nothing.
+	// A state whose count is a step from 2^64: any addition that would
+	// overflow it is refused, and changes nothing (one that only could, by
+	// the bound, is decided on the true sums: TestFeatureActivityNoFalseOverflow).
 	state := stateOf(t, a)
 	binary.LittleEndian.PutUint64(state[headerSize+16:], math.MaxUint64-1)
 	huge, _ := NewFeatureActivity[float32](0, 4)
 	require.NoError(t, huge.UnmarshalBinary(withChecksum(state)))
 	before := stateOf(t, huge)
-	assert.ErrorIs(t, UpdateEntries(huge, 1, []int32{1, 1}, nil), ErrOverflow)
+	assert.ErrorIs(t, UpdateEntries(huge, 1, []int32{2, 2}, nil), ErrOverflow)
 	assert.ErrorIs(t, huge.Update([]float32{1, 1, 1, 1, 1, 1, 1, 1}, 2, 4), ErrOverflow)
 	assert.ErrorIs(t, huge.Merge(a), ErrOverflow)
 	assert.Equal(t, before, stateOf(t, huge))
@@ -354,6 +399,10 @@ func TestSparseAllocs(t *testing.T) {
 		"FeatureActivity UpdateEntries": func() { _ = UpdateEntries(a, batch, index, nil) },
 		"L0Norm UpdateTopK":             func() { _ = UpdateTopK(m, index, values, batch, k) },
 		"L0Norm UpdateEntries":          func() { _ = UpdateEntries(m, batch, index, values) },
+		"FeatureActivity UpdateSparse": func() {
+			_ = UpdateSparse(a, TopK[float32, int32]{Index: index, Values: values, Batch: batch, K: k})
+		},
+		"L0Norm UpdateSparse": func() { _ = UpdateSparse(m, TopK[float32, int32]{Index: index, Values: values, Batch: batch, K: k}) },
 	} {
 		assert.Zero(t, testing.AllocsPerRun(20, f), name)
 	}

@@ -29,9 +29,9 @@ import (
 )
 
 // families maps a family's name to the function that writes its kernels.
-// Each family's file adds itself; the roofline's read kernels are not a
-// kernel family, and only -family roofline writes them.
-var families = map[string]func(){"roofline": rooflineKernels}
+// Each family's file adds itself; the read-limit kernels of the benchmarks
+// are not a kernel family, and only -family readlimit writes them.
+var families = map[string]func(){"readlimit": readLimitKernels}
 
 // register adds a kernel family.
 func register(name string, kernels func()) { families[name] = kernels }
@@ -67,7 +67,7 @@ func writeAll(dir string) error {
 	}
 	pkg := flag.Lookup("pkg").Value.String()
 	for _, name := range names() {
-		if name == "roofline" {
+		if name == "readlimit" {
 			continue
 		}
 		base := filepath.Join(dir, "z"+name+"_amd64")

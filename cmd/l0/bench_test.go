@@ -33,7 +33,7 @@ func BenchmarkReport(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := analyze("bench", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1}, nil); err != nil {
+		if _, err := analyze("bench", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -56,7 +56,7 @@ func BenchmarkReportBF16(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := analyze("bench", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1}, nil); err != nil {
+		if _, err := analyze("bench", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -7,14 +7,18 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/sparsekit/l0/internal/input"
 	"github.com/sparsekit/l0/internal/npy"
+	"github.com/sparsekit/l0/internal/report"
 	"github.com/sparsekit/l0/internal/safetensors"
+	"github.com/sparsekit/l0/internal/tally"
 	"github.com/sparsekit/l0/kernel"
 	"github.com/sparsekit/l0/metric"
 )
@@ -47,10 +51,9 @@ func FuzzAnalyze(f *testing.F) {
 		default:
 			s.rule = metric.AbsAbove(threshold)
 		}
-		defer func(b int) { bufferBytes = b }(bufferBytes)
-		bufferBytes = 64 // many reads even of small files
-		sized, errSized := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s, nil)
-		streamed, errStreamed := analyze("fuzz", struct{ io.Reader }{bytes.NewReader(data)}, -1, s, nil)
+		s.tune = func(o *options) { o.bufferBytes = 64 } // many reads even of small files
+		sized, errSized := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s)
+		streamed, errStreamed := analyze("fuzz", struct{ io.Reader }{bytes.NewReader(data)}, -1, s)
 		if (errSized == nil) != (errStreamed == nil) {
 			t.Fatalf("as a file: %v; as a stream: %v", errSized, errStreamed)
 		}
@@ -61,14 +64,14 @@ func FuzzAnalyze(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted a header npy.ReadHeader rejects: %v", err)
 		}
-		want := countByHand(t, data[h.DataOffset:], h.Shape, npyElem(h.DType), s)
-		for _, rep := range []*report{sized, streamed} {
-			if rep.vectors != h.Shape[0] || len(rep.l0) != len(want) {
-				t.Fatalf("vectors %d, l0 %v; want %d, %v", rep.vectors, rep.l0, h.Shape[0], want)
+		want := countByHand(t, data[h.DataOffset:], h.Shape, input.NPYElem(h.DType), s)
+		for _, rep := range []*report.Report{sized, streamed} {
+			if rep.Vectors != h.Shape[0] || len(rep.L0) != len(want) {
+				t.Fatalf("vectors %d, l0 %v; want %d, %v", rep.Vectors, rep.L0, h.Shape[0], want)
 			}
 			for c := range want {
-				if rep.l0[c] != want[c] {
-					t.Fatalf("l0 %v, counted by hand %v", rep.l0, want)
+				if rep.L0[c] != want[c] {
+					t.Fatalf("l0 %v, counted by hand %v", rep.L0, want)
 				}
 			}
 		}
@@ -77,8 +80,8 @@ func FuzzAnalyze(f *testing.F) {
 
 // countByHand returns the L0 per component of the payload of an array of
 // the shape and element type, decoding each element on its own.
-func countByHand(t *testing.T, payload []byte, shape []int64, e elem, s settings) []float64 {
-	size := e.size()
+func countByHand(t *testing.T, payload []byte, shape []int64, e tally.Elem, s settings) []float64 {
+	size := e.Size()
 	elements := int64(1)
 	for _, d := range shape {
 		elements *= d
@@ -110,26 +113,26 @@ func countByHand(t *testing.T, payload []byte, shape []int64, e elem, s settings
 }
 
 // counts1 decides one element, from its little-endian bits.
-func counts1(e elem, bits uint64, s settings) bool {
+func counts1(e tally.Elem, bits uint64, s settings) bool {
 	var value float64
 	threshold, thresholded := s.rule.Threshold()
 	switch e {
-	case elemFloat16:
+	case tally.Float16:
 		if !thresholded {
 			return bits&0x7fff != 0
 		}
 		value = float16Value(uint16(bits))
-	case elemBFloat16:
+	case tally.BFloat16:
 		if !thresholded {
 			return bits&0x7fff != 0
 		}
 		value = float64(math.Float32frombits(uint32(bits) << 16))
-	case elemFloat32:
+	case tally.Float32:
 		if !thresholded {
 			return bits&0x7fffffff != 0
 		}
 		value = float64(math.Float32frombits(uint32(bits)))
-	case elemFloat64:
+	case tally.Float64:
 		if !thresholded {
 			return bits&^(1<<63) != 0
 		}
@@ -164,6 +167,7 @@ func float16Value(h uint16) float64 {
 
 // TestFloat16Value pins the hand decoder the fuzz oracle uses.
 func TestFloat16Value(t *testing.T) {
+	t.Parallel()
 	for bits, want := range map[uint16]float64{0x3c00: 1, 0xc000: -2, 0x0001: math.Ldexp(1, -24), 0x7bff: 65504, 0x3800: 0.5, 0x8000: 0} {
 		if got := float16Value(bits); got != want {
 			t.Errorf("%#04x: %v, want %v", bits, got, want)
@@ -182,7 +186,7 @@ func TestHostileShapes(t *testing.T) {
 		data := append(npyHeader("<f4", shape...), make([]byte, 4096)...)
 		var before, after runtimeMem
 		before.read()
-		_, err := analyze("hostile", struct{ io.Reader }{bytes.NewReader(data)}, -1, settings{dense: 0.1}, nil)
+		_, err := analyze("hostile", struct{ io.Reader }{bytes.NewReader(data)}, -1, settings{dense: 0.1})
 		after.read()
 		// Truncated, or refused before reading: more counters than a metric
 		// takes, a dimension larger than an int on a 32-bit machine.
@@ -193,7 +197,7 @@ func TestHostileShapes(t *testing.T) {
 		if grew := after.total - before.total; grew > 1<<20 {
 			t.Errorf("shape %v: allocated %d bytes for %d bytes of data", shape, grew, len(data))
 		}
-		_, err = analyze("hostile", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1}, nil)
+		_, err = analyze("hostile", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1})
 		if !errors.Is(err, npy.ErrTruncated) && !strings.Contains(fmt.Sprint(err), "too large for this machine") {
 			t.Errorf("shape %v as a file: %v, want truncated", shape, err)
 		}
@@ -258,40 +262,40 @@ func FuzzAnalyzeSafetensors(f *testing.F) {
 		if positions > 0 {
 			s.positions, s.skip = true, int(positions%4)
 		}
-		defer tiny(64, 64, 64)()
-		sized, errSized := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s, nil)
-		streamed, errStreamed := analyze("fuzz", asStream(data), -1, s, nil)
+		s.tune = tiny(64, 64, 64)
+		sized, errSized := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s)
+		streamed, errStreamed := analyze("fuzz", asStream(data), -1, s)
 		if (errSized == nil) != (errStreamed == nil) {
 			t.Fatalf("as a file: %v; as a stream: %v", errSized, errStreamed)
 		}
 		if errSized != nil {
 			return
 		}
-		if sized.format != "safetensors" {
+		if sized.Format != "safetensors" {
 			return // a .npy or a state: FuzzAnalyze's and the metric's
 		}
 		h, err := safetensors.ReadHeader(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			t.Fatalf("accepted a file safetensors.ReadHeader rejects: %v", err)
 		}
-		tensor, ok := h.Lookup(sized.tensor)
-		if !ok || sized.tensor != streamed.tensor {
-			t.Fatalf("read tensor %q (streamed %q), not in the file", sized.tensor, streamed.tensor)
+		tensor, ok := h.Lookup(sized.Tensor)
+		if !ok || sized.Tensor != streamed.Tensor {
+			t.Fatalf("read tensor %q (streamed %q), not in the file", sized.Tensor, streamed.Tensor)
 		}
 		payload := data[h.DataOffset()+tensor.Begin : h.DataOffset()+tensor.End]
-		e := safetensorsElem(tensor.DType)
+		e := input.SafetensorsElem(tensor.DType)
 		want := countByHand(t, payload, tensor.Shape, e, s)
 		rows := tensor.Shape[0]
 		if s.positions {
 			want, rows = positionsByHand(t, payload, tensor.Shape, e, s)
 		}
-		for _, rep := range []*report{sized, streamed} {
-			if rep.rows != rows || len(rep.l0) != len(want) && !s.positions {
-				t.Fatalf("rows %d, l0 %v; want %d, %v", rep.rows, rep.l0, rows, want)
+		for _, rep := range []*report.Report{sized, streamed} {
+			if rep.Rows != rows || len(rep.L0) != len(want) && !s.positions {
+				t.Fatalf("rows %d, l0 %v; want %d, %v", rep.Rows, rep.L0, rows, want)
 			}
-			got := rep.l0
+			got := rep.L0
 			if s.positions {
-				got = rep.l0ByPosition
+				got = rep.L0ByPosition
 			}
 			for c := range want {
 				if math.Abs(got[c]-want[c]) > 1e-12*max(1, math.Abs(want[c])) {
@@ -305,9 +309,9 @@ func FuzzAnalyzeSafetensors(f *testing.F) {
 // positionsByHand returns the L0 per position counted of a [batch,
 // position, feature] payload, the first s.skip positions left out, and the
 // batch.
-func positionsByHand(t *testing.T, payload []byte, shape []int64, e elem, s settings) ([]float64, int64) {
+func positionsByHand(t *testing.T, payload []byte, shape []int64, e tally.Elem, s settings) ([]float64, int64) {
 	batch, positions, features := shape[0], shape[1], shape[2]
-	size := int64(e.size())
+	size := int64(e.Size())
 	l0 := make([]float64, positions-int64(s.skip))
 	if len(payload) == 0 {
 		return l0, batch // rows of no features, maybe 2^62 of them
@@ -365,13 +369,13 @@ func FuzzAnalyzeTopK(f *testing.F) {
 		f.Add(topKFile(f, d, []int64{3, 2, 2}, index, safetensors.BFloat16, values), uint16(8), false, 0.0, true)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, features uint16, noValues bool, threshold float64, hasThreshold bool) {
-		s := settings{dense: 0.1, sparse: topKKeys{"i", "v"}, features: int(features) + 1}
+		s := settings{dense: 0.1, sparse: keys("i", "v"), features: int(features) + 1}
 		h, headerErr := safetensors.ReadHeader(bytes.NewReader(data), int64(len(data)))
 		var idx, values *safetensors.Tensor // the file's first integer and float tensors
 		if headerErr == nil {
 			for i, t := range h.Tensors {
 				switch {
-				case idx == nil && isIndexDType(t.DType):
+				case idx == nil && input.IsIndexDType(t.DType):
 					idx = &h.Tensors[i]
 				case values == nil && t.DType.IsFloat() && !noValues:
 					values = &h.Tensors[i]
@@ -379,24 +383,24 @@ func FuzzAnalyzeTopK(f *testing.F) {
 			}
 		}
 		if idx != nil {
-			s.sparse = topKKeys{index: idx.Name}
+			s.sparse = keys(idx.Name, "")
 			if values != nil {
-				s.sparse.values = values.Name
+				s.sparse.Values = values.Name
 			}
 		}
 		switch {
-		case !hasThreshold || math.IsNaN(threshold) || s.sparse.values == "":
+		case !hasThreshold || math.IsNaN(threshold) || s.sparse.Values == "":
 		case len(data)%2 == 0:
 			s.rule = metric.Above(threshold)
 		default:
 			s.rule = metric.AbsAbove(threshold)
 		}
-		defer tiny(64, 64, 64)()
-		rep, err := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s, nil)
-		if err == nil && rep.format != "topk" || idx == nil {
+		s.tune = tiny(64, 64, 64)
+		rep, err := analyze("fuzz", bytes.NewReader(data), int64(len(data)), s)
+		if err == nil && rep.Format != "topk" || idx == nil {
 			return // not a pair: a .npy, a state, or refused by the header
 		}
-		if _, errStreamed := analyze("fuzz", asStream(data), -1, s, nil); errStreamed == nil {
+		if _, errStreamed := analyze("fuzz", asStream(data), -1, s); errStreamed == nil {
 			t.Fatal("a top-k pair read from a stream")
 		}
 		if err != nil && !errors.Is(err, kernel.ErrIndex) {
@@ -410,8 +414,8 @@ func FuzzAnalyzeTopK(f *testing.F) {
 			return
 		}
 		for c := range l0 {
-			if rep.l0[c] != l0[c] || rep.dead[c] != dead[c] {
-				t.Fatalf("l0 %v, dead %v; by hand %v, %v", rep.l0, rep.dead, l0, dead)
+			if rep.L0[c] != l0[c] || rep.Dead[c] != dead[c] {
+				t.Fatalf("l0 %v, dead %v; by hand %v, %v", rep.L0, rep.Dead, l0, dead)
 			}
 		}
 	})
@@ -444,8 +448,8 @@ func topKByHand(data []byte, h *safetensors.Header, idx safetensors.Tensor, valu
 			continue
 		}
 		if values != nil {
-			e := safetensorsElem(values.DType)
-			vs := int64(e.size())
+			e := input.SafetensorsElem(values.DType)
+			vs := int64(e.Size())
 			v := data[base+values.Begin+i*vs : base+values.Begin+(i+1)*vs]
 			var vbits uint64
 			for j := vs - 1; j >= 0; j-- {
@@ -469,4 +473,112 @@ func topKByHand(data []byte, h *safetensors.Header, idx safetensors.Tensor, valu
 		}
 	}
 	return l0, dead, outside
+}
+
+// FuzzAnalyzeState feeds arbitrary bytes to l0 as a state ("L0FA" is put
+// in front of bytes that lack it, and each input is tried as it is and with
+// its checksum repaired, to reach the checks behind it), as a file of known
+// size and as a stream, counting by the rule its header names. Nothing
+// may panic; both must agree; an accepted state's report must be its
+// counts' (vectors, L0 per component, dead features), decoded by hand; an
+// error is one line; and the memory is bounded by the bytes given, never
+// the sizes the header claims. A long campaign:
+//
+//	go test -run '^$' -fuzz '^FuzzAnalyzeState$' -fuzztime 30m -fuzzminimizetime 0 ./cmd/l0/
+func FuzzAnalyzeState(f *testing.F) {
+	add := func(m interface{ MarshalBinary() ([]byte, error) }) {
+		b, err := m.MarshalBinary()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		f.Add(b[:len(b)-5])
+	}
+	a, _ := metric.NewFeatureActivity[float32](2, 3, metric.Above(0.25))
+	_ = a.Update([]float32{1, 0, 0.5, 0, 0.25, -1, 2, 2, 2, 0, 0, 0}, 2, 2, 3)
+	add(a)
+	b, _ := metric.NewFeatureActivity[uint8](0, 5)
+	_ = b.Update([]uint8{1, 0, 3, 0, 1}, 1, 5)
+	add(b)
+	empty, _ := metric.NewFeatureActivity[kernel.BFloat16](4, 0, metric.AbsAbove(1e-5))
+	add(empty)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !bytes.HasPrefix(data, []byte("L0FA")) {
+			data = append([]byte("L0FA"), data...)
+		}
+		for _, input := range [][]byte{data, rechecksum(data)} {
+			fuzzState(t, input)
+		}
+	})
+}
+
+// fuzzState checks one input of FuzzAnalyzeState.
+func fuzzState(t *testing.T, data []byte) {
+	s := settings{dense: 0.1}
+	if len(data) >= 40 {
+		th := math.Float64frombits(binary.LittleEndian.Uint64(data[24:]))
+		switch {
+		case math.IsNaN(th):
+		case data[6] == 1:
+			s.rule = metric.Above(th)
+		case data[6] == 3:
+			s.rule = metric.AbsAbove(th)
+		}
+	}
+	var sized, streamed *report.Report
+	var errSized, errStreamed error
+	grew := allocatedBy(func() {
+		sized, errSized = analyze("fuzz", bytes.NewReader(data), int64(len(data)), s)
+		streamed, errStreamed = analyze("fuzz", struct{ io.Reader }{bytes.NewReader(data)}, -1, s)
+	})
+	if limit := 16*uint64(len(data)) + 8<<20; grew > limit {
+		t.Fatalf("a state of %d bytes allocated %d", len(data), grew)
+	}
+	if (errSized == nil) != (errStreamed == nil) {
+		t.Fatalf("as a file: %v; as a stream: %v", errSized, errStreamed)
+	}
+	if errSized != nil {
+		if strings.Contains(errSized.Error(), "\n") || strings.Contains(errStreamed.Error(), "\n") {
+			t.Fatalf("a multi-line error: %q, %q", errSized, errStreamed)
+		}
+		return
+	}
+	components := int(binary.LittleEndian.Uint64(data[8:]))
+	features := int(binary.LittleEndian.Uint64(data[16:]))
+	vectors := int64(binary.LittleEndian.Uint64(data[32:]))
+	slots := max(components, 1)
+	l0 := make([]float64, slots)
+	dead := 0
+	for c := range slots {
+		var hi, lo uint64
+		for f := range features {
+			v := binary.LittleEndian.Uint64(data[40+8*(c*features+f):])
+			if v == 0 {
+				dead++
+			}
+			var carry uint64
+			lo, carry = bits.Add64(lo, v, 0)
+			hi += carry
+		}
+		l0[c] = (float64(hi)*(1<<64) + float64(lo)) / float64(vectors)
+	}
+	for _, rep := range []*report.Report{sized, streamed} {
+		if rep.Vectors != vectors || rep.Config.Components != components || rep.Config.Features != features {
+			t.Fatalf("%d vectors of %d × %d; the header says %d of %d × %d", rep.Vectors, rep.Config.Components, rep.Config.Features, vectors, components, features)
+		}
+		if vectors == 0 {
+			if rep.L0 != nil {
+				t.Fatalf("an L0 of no vectors: %v", rep.L0)
+			}
+			continue
+		}
+		if len(rep.L0) != slots || rep.Histogram.Dead != dead {
+			t.Fatalf("l0 %v, %d dead; by hand %v, %d dead", rep.L0, rep.Histogram.Dead, l0, dead)
+		}
+		for c := range l0 {
+			if rep.L0[c] != l0[c] {
+				t.Fatalf("l0 %v; by hand %v", rep.L0, l0)
+			}
+		}
+	}
 }

@@ -1,412 +1,62 @@
-// Command l0 reports the sparsity of sparse-autoencoder activations stored
-// in NumPy .npy and safetensors files: the L0 norm (the mean number of
-// non-zero features per activation vector, per component, or per token
-// position), dead and dense features, and the log10 feature density
-// histogram, counted with l0's SIMD kernels. It reports each file, or one
-// total over many shards; it saves the total as a mergeable state, so
-// that shards counted on many machines reduce to one report, and writes
-// SAELens' sparsity.safetensors.
-//
-// Usage:
-//
-//	l0 [-json] [-threshold T | -abs-threshold T] [-dense D] [-key NAME]
-//	   [-positions] [-skip-positions N] [-total [-per-file]] [-save FILE]
-//	   [-sparsity FILE] [-j N] [-mmap] [FILE ...]
-//	l0 -sparse INDEX_KEY[,VALUE_KEY] -features D [flags] FILE ...
-//	l0 -kernels
-//
-// # Inputs
-//
-// The format is recognised by the first bytes, not by the file's name: a
-// .npy array ("\x93NUMPY"), an l0 state ("L0FA", as -save writes it), or
-// a safetensors file. A 2-D array is [batch, feature]; a 3-D array is
-// [batch, component, feature], or with -positions [batch, position,
-// feature]. The .npy dtypes are <f2 <f4 <f8 |i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8
-// |b1, C order; the safetensors dtypes F64 F32 F16 BF16 I64 I32 I16 I8 U64
-// U32 U16 U8 BOOL (C64 and the F8, F6 and F4 variants are an error that
-// names the dtype). From a safetensors file l0 reads the tensor -key names,
-// or without -key the one tensor of rank 2 or 3 of a dtype it counts;
-// when there is none, or more than one, the error lists the file's
-// tensors. Without files, l0 reports on a built-in sample.
-//
-// A regular file is read at offsets with read(2), a batch of whole rows at
-// a time into a buffer per worker: 7 rows of up to 512 KiB in all when
-// rows are long (a batch of fewer than 8 vectors is counted straight into
-// the metric's counters, and stays in the core's cache between the copy
-// and the count), 2 MiB of rows otherwise. With -mmap, files are counted
-// in memory-mapped windows of 8 MiB where the page cache holds them,
-// unmapped as it goes (on little-endian machines with mmap, when the data
-// is aligned for its dtype): no copy, but on the machine measured it was
-// 1.4 times slower at best, 4 times when the machine was busy (the column
-// kernels cross a page, and miss the TLB, for every 4 KiB they read of
-// each row). A path that is not a regular file (a
-// pipe, /dev/stdin) is read as a stream of unknown size. A file that
-// shrinks while it is counted is an error that names it, mapped or not
-// (the fault on a vanished page is caught).
-//
-// -j N goroutines (1 to 1024; default: the CPUs Go may use) count at
-// once: the inputs in parallel, and a large file split into ranges of rows
-// (16 to 64 MiB, about one per worker), each into its own counts, merged
-// at the end.
-//
-// # Positions
-//
-// -positions reads a 3-D array as [batch, position, feature]: its vectors
-// are batch × position, the L0 and feature activity are over all of them,
-// and the report adds the L0 per position (the first 8 and the range of
-// the rest in text, each in -json's l0_by_position). -skip-positions N
-// (which implies -positions) leaves the first N positions of every row out
-// of every statistic: the BOS token, which SAE evaluations exclude.
-//
-// # Top-k files
-//
-// -sparse INDEX_KEY[,VALUE_KEY] -features D reads each safetensors input
-// as a top-k SAE encoder's output: the tensor INDEX_KEY of feature
-// indices, [batch, k] or [batch, components, k], of any integer dtype (I64
-// I32 I16 I8 U64 U32 U16 U8), and the tensor VALUE_KEY of their values, of
-// the same shape and a float dtype (F64 F32 F16 BF16). l0 reports the pair
-// exactly as it reports the dense [batch, (components,) D] array it stands
-// for (metric.UpdateTopK leaves the counts the dense batch leaves): the
-// vectors, L0, dead and dense features, histogram and state, the values
-// counted by the run's rule, so a zero among the top k does not count.
-// Without VALUE_KEY every entry counts (sparsify's "fired"): the pair is
-// the mask of its entries, counted as uint8 as a BOOL array is, and
-// -threshold or -abs-threshold, which would compare values there are none
-// of, is a command-line error. An index outside [0, D) is an error that
-// says where it is (a U64 index past the int range too: never wrapped); an
-// index given twice in a vector counts twice (torch.topk gives none).
-//
-// A pair is counted into the same tallies as any input: with -total it
-// merges with .npy files and states of the same element type (the values';
-// uint8 without values), components and features. With -sparse every
-// safetensors input is read as a pair, .npy files and states as always;
-// -key and -positions are refused. The two tensors are read side by side
-// at offsets, batches of rows of up to 2 MiB of both, a large file split
-// across workers: -sparse reads regular files only (a pipe is an error),
-// with read(2) (-mmap does not apply). In -json a pair's "format" is
-// "topk", its "shape" the dense array's, its "dtype" the values' as the
-// file spells it (or "uint8"), and "sparse" names its tensors, their dtypes
-// and k.
-//
-// # Many shards, one report
-//
-// -total reports all the inputs as one dataset: they must agree on the
-// element type, the components (or positions) and the features; the rule
-// of counting is the run's. Counts of different element types are not
-// merged (metric.Merge would not, and the state format holds one type):
-// such an input does not join the total, and is a bad input. With -per-file
-// each input's report comes first, then the total's.
-//
-// A bad input fails the total: each bad input is named on stderr, no
-// total is reported and no -save or -sparsity file written, and the exit
-// status is 1; a total that silently left a shard out would be a wrong
-// number. After the first bad input l0 stops counting, but still opens
-// every other input and names each one whose header or size is bad.
-//
-// -save FILE writes the total's state in metric's FeatureActivity binary
-// format (all the counts: the L0, density, dead and dense features follow),
-// and state files are inputs: count shards anywhere, one process each, and
-// merge with l0 -total *.l0. A state holds no positions: -positions does
-// not take one. -sparsity FILE writes SAELens' sparsity.safetensors: the
-// tensor "sparsity", F32, log10(density + 1e-10) per feature, of shape
-// [features] or [components, features]. Both describe all the inputs, with
-// or without -total, and are written whole or not at all (a temporary file
-// renamed over the file, or over the file a symbolic link names); a device
-// or a named pipe (-save /dev/stdout) is written in place.
-//
-// # Errors, limits, memory
-//
-// An input l0 cannot read is an error on stderr that names it; without
-// -total the other inputs are still reported, and the exit status is 1.
-//
-// Work and memory follow the bytes a file holds, not the shape its header
-// claims: rows of no bytes (shape (2^62, 0)) are counted at once; a
-// regular file's size is checked against its header before anything is
-// sized by the shape; a stream is read a row before anything is sized by
-// its shape, and costs at most k × the bytes read + 4 MiB, k = 18 for a
-// 1-byte dtype of one component (6 for float32: the counters are 8 bytes a
-// feature, and the report takes a copy), up to 42 (101 with -json) when
-// each component has one 1-byte feature, whose per-component values then
-// dominate. Counting into a total, each worker keeps one set of counters,
-// 8 bytes per (component, feature), and one buffer (or mapped window),
-// and the total takes one more set to merge them and one to report: the
-// peak is about 8 MiB + 2 MiB (8 mapped) + 8 bytes per feature per worker,
-// + 16 bytes per feature.
-//
-// A 3-D array may have up to 16,777,216 components or positions
-// (metric.MaxComponents), and up to 65,536 when its vectors have no
-// features (no bytes pay for their values); a top-k pair of no entries (k
-// = 0) one component, or up to 65,536 (component, feature) pairs, whose
-// counters no bytes pay for either; and any top-k pair up to 134,217,728
-// (2^27; 2^26 on 32-bit machines) components × -features D, for the same
-// reason (1 GiB of counters a copy, 8 times the widest SAEs published).
-// The text report lists the per-component values of up to 16 components,
-// and their range (min, mean, max) for more; -json lists every one. In
-// -json an infinite -threshold is the string "inf" or "-inf"; -threshold
-// 1e400 is inf, as Python's float() reads it.
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"runtime"
-	"strconv"
+	"runtime/debug"
+	"time"
 
-	"github.com/sparsekit/l0/kernel"
-	"github.com/sparsekit/l0/metric"
+	"github.com/sparsekit/l0/internal/input"
+	"github.com/sparsekit/l0/internal/report"
+	"github.com/sparsekit/l0/internal/scan"
+	"github.com/sparsekit/l0/internal/tally"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, newProgress(os.Stderr)))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, report.NewProgress(os.Stderr)))
 }
-
-const usage = `usage: l0 [flags] [FILE ...]
-
-l0 reports the sparsity of the activations in each NumPy .npy or
-safetensors file: the L0 norm (mean number of non-zero features per
-vector), dead and dense features, the log10 feature density histogram,
-the kernel used and the throughput; or one total over many files.
-
-Inputs, told apart by their first bytes, not their names:
-  .npy         <f2 <f4 <f8 |i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8 |b1, C order
-  safetensors  F64 F32 F16 BF16 I64 I32 I16 I8 U64 U32 U16 U8 BOOL; the
-               tensor -key names, or the one of rank 2 or 3 (else the
-               error lists the tensors)
-  l0 state     what -save writes ("L0FA"): merged as if counted here
-A 2-D array is [batch, feature], a 3-D array [batch, component, feature]
-(with -positions, [batch, position, feature]). Without files, l0 reports
-on a built-in sample. A pipe (/dev/stdin) is read as a stream.
-
-Top-k files: -sparse INDEX_KEY[,VALUE_KEY] -features D reads each
-safetensors input as a top-k pair, indices [batch, (components,) k] of
-any integer dtype and values of the same shape and a float dtype, and
-reports it as the dense [batch, (components,) D] array, the values counted
-by the run's rule. Without VALUE_KEY every entry counts: a uint8 mask,
-which takes no -threshold. Regular files only; merges with .npy files and
-states of the same element type and features.
-
-Many shards: -total reports all inputs as one; they must agree on element
-type, components (or positions) and features. A bad input fails the
-total: it is named on stderr, no total, -save or -sparsity file comes of
-the run, and the exit status is 1. -save writes the state to merge later
-(l0 -total shard-*.l0); -sparsity writes SAELens' sparsity.safetensors.
-Both describe all inputs, with or without -total.
-
-Past 16 components the text report gives the range of the per-component
-values, past 16 positions the first 8 and the range of the rest; -json
-lists each (an infinite threshold is "inf" or "-inf" there).
-
-Regular files are read at offsets by -j workers: files in parallel, a
-large file split into ranges of rows (-mmap: counted in memory-mapped
-windows of the page cache instead of read(2) into a buffer). The kernel
-level is chosen from the CPU at start-up; GODEBUG=cpu.avx512f=off (or
-cpu.avx2=off) steers it down.
-
-flags:
-`
 
 // run is the program: it returns the exit status, 0 when every input was
 // reported, 1 when one was not (or the total failed), 2 for a bad command
-// line.
-func run(args []string, stdout, stderr io.Writer, p *progress) int {
-	flags := flag.NewFlagSet("l0", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	flags.Usage = func() {
-		fmt.Fprint(flags.Output(), usage)
-		flags.PrintDefaults()
-	}
-	asJSON := flags.Bool("json", false, "write one JSON object per report per line")
-	kernels := flags.Bool("kernels", false, "list, per element type, the kernel level chosen and the levels available, and exit")
-	var threshold, absThreshold thresholdFlag
-	flags.Var(&threshold, "threshold", "count the elements x > `T` instead of x != 0 (float dtypes only)")
-	flags.Var(&absThreshold, "abs-threshold", "count the elements |x| > `T` instead of x != 0 (float dtypes only; delphi keeps |x| > 1e-5)")
-	dense := new(fractionFlag)
-	*dense = 0.1
-	flags.Var(dense, "dense", "a feature is dense when it fires in more than this fraction `D` of vectors")
-	key := flags.String("key", "", "read the safetensors tensor `NAME` (default: the one tensor of rank 2 or 3)")
-	positions := flags.Bool("positions", false, "read a 3-D array as [batch, position, feature]: vectors are batch × position; report the L0 per position")
-	skip := flags.Int("skip-positions", 0, "leave the first `N` positions of every row out of every statistic (the BOS token); implies -positions")
-	total := flags.Bool("total", false, "report all inputs as one dataset (a bad input fails the total)")
-	perFile := flags.Bool("per-file", false, "with -total, report each input too, before the total")
-	save := flags.String("save", "", "write the total's state to `FILE` (metric's FeatureActivity format; an input of later runs)")
-	sparsity := flags.String("sparsity", "", "write SAELens' sparsity.safetensors to `FILE`: \"sparsity\", F32, log10(density + 1e-10)")
-	workers := flags.Int("j", min(runtime.GOMAXPROCS(0), maxWorkers), "count with `N` workers at once (1 to 1024): inputs in parallel, large files split into ranges of rows")
-	sparse := flags.String("sparse", "", "read each safetensors input as a top-k pair, the tensors `INDEX_KEY[,VALUE_KEY]`: indices of any integer dtype, [batch, k] or [batch, components, k], and values of a float dtype and the same shape (none: every entry counts); reported as the dense array of -features D")
-	features := flags.Int("features", 0, "with -sparse: the number `D` of features the indices select from, the dense array's last dimension (components × D at most 2^27)")
-	useMmap := flags.Bool("mmap", false, "count regular files in memory-mapped windows of the page cache where they can be, instead of read(2) into a buffer")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if d := float64(*dense); math.IsNaN(d) || d < 0 || d > 1 {
-		fmt.Fprintf(stderr, "l0: -dense %v: want a fraction from 0 to 1\n", d)
-		return 2
-	}
-	if *kernels {
-		if flags.NArg() > 0 {
-			fmt.Fprintln(stderr, "l0: -kernels takes no files")
-			return 2
-		}
-		return writeOrFail(stderr, writeKernels(stdout))
-	}
-	s := settings{dense: float64(*dense), key: *key, positions: *positions || *skip > 0, skip: *skip, features: *features}
-	set := map[string]bool{}
-	flags.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["sparse"] || set["features"] {
-		keys, err := checkSparseFlags(*sparse, *features, set, flags.NArg())
-		if err != nil {
-			fmt.Fprintf(stderr, "l0: %v\n", err)
-			return 2
-		}
-		s.sparse = keys
-	}
+// line. p shows the progress of a long run (nil: none).
+func run(args []string, stdout, stderr io.Writer, p *report.Progress) int {
+	o, err := parseOptions(args)
+	var fe flagError
 	switch {
-	case threshold.set && absThreshold.set:
-		fmt.Fprintln(stderr, "l0: -threshold and -abs-threshold: give one rule of counting, not both")
+	case errors.Is(err, flag.ErrHelp):
+		writeUsage(stderr)
+		return 0
+	case errors.As(err, &fe):
+		fmt.Fprintln(stderr, fe.error)
+		writeUsage(stderr)
 		return 2
-	case threshold.set:
-		s.rule = metric.Above(threshold.value)
-	case absThreshold.set:
-		s.rule = metric.AbsAbove(absThreshold.value)
+	case err != nil:
+		fmt.Fprintf(stderr, "l0: %v\n", err)
+		return 2
+	case o.kernels:
+		return exitStatus(stderr, report.Kernels(stdout))
 	}
-	switch {
-	case *skip < 0:
-		fmt.Fprintf(stderr, "l0: -skip-positions %d: want 0 or more\n", *skip)
-		return 2
-	case *workers < 1 || *workers > maxWorkers:
-		fmt.Fprintf(stderr, "l0: -j %d: want 1 to %d workers\n", *workers, maxWorkers)
-		return 2
-	case *perFile && !*total:
-		fmt.Fprintln(stderr, "l0: -per-file goes with -total (without it, every input is reported)")
-		return 2
-	case *save != "" && *save == *sparsity:
-		fmt.Fprintln(stderr, "l0: -save and -sparsity name the same file")
+	if err := checkPaths(o); err != nil {
+		fmt.Fprintf(stderr, "l0: %v\n", err)
 		return 2
 	}
-	mapping = *useMmap
-	write := writeText
-	if *asJSON {
-		write = writeJSON
-	}
-	pl := &plan{s: s, workers: *workers, total: *total || *save != "" || *sparsity != "", perFile: !*total || *perFile, p: p}
-
-	var sources []source
-	var known int64
-	names := flags.Args()
-	for _, name := range names {
-		sources = append(sources, source{name: name, open: func() (*input, error) { return openFile(name, s) }})
-		if info, err := os.Stat(name); err == nil && info.Mode().IsRegular() {
-			known += info.Size()
-		}
-	}
-	if len(names) == 0 {
-		// The sample is made in memory first, so that the throughput the
-		// report gives is the counting's, not the random generator's.
-		data, err := io.ReadAll(newSample())
-		if err != nil {
-			fmt.Fprintf(stderr, "l0: %s: %v\n", sampleName, err)
-			return 1
-		}
-		sources = []source{{name: sampleName, open: func() (*input, error) {
-			return openInput(sampleName, bytes.NewReader(data), int64(len(data)), s)
-		}}}
-		p = nil
-		pl.p = nil
-	}
-
-	p.start(names, known)
-	written := 0
-	out := pl.run(sources, func(rep *report) error {
-		p.erase()
-		if written > 0 && !*asJSON {
-			if _, err := fmt.Fprintln(stdout); err != nil {
-				return err
-			}
-		}
-		written++
-		return write(stdout, rep)
-	}, func(name string, err error) {
-		p.erase()
-		fmt.Fprintf(stderr, "l0: %s: %v\n", name, err)
-	})
-	p.finish()
-	status := out.status
-	switch {
-	case out.err != nil && !pl.total:
-		return writeOrFail(stderr, out.err) // the output failed
-	case !pl.total:
-		return status
-	case out.err != nil:
-		for _, what := range []struct{ flag, path string }{{"-total", ""}, {"-save", *save}, {"-sparsity", *sparsity}} {
-			if what.flag == "-total" && *total || what.path != "" {
-				fmt.Fprintf(stderr, "l0: %s: %v\n", join(what.flag, what.path), out.err)
-			}
-		}
-		return max(status, 1)
-	}
-	if *total {
-		if written > 0 && !*asJSON {
-			if _, err := fmt.Fprintln(stdout); err != nil {
-				return writeOrFail(stderr, err)
-			}
-		}
-		if err := write(stdout, out.report); err != nil {
-			fmt.Fprintf(stderr, "l0: -total: %v\n", err)
-			status = 1
-		}
-	}
-	if *save != "" {
-		if err := saveState(*save, out.total); err != nil {
-			fmt.Fprintf(stderr, "l0: -save %s: %v\n", *save, err)
-			status = 1
-		}
-	}
-	if *sparsity != "" {
-		collect(out.report.config) // the state -save wrote
-		if err := saveSparsity(*sparsity, out.total); err != nil {
-			fmt.Fprintf(stderr, "l0: -sparsity %s: %v\n", *sparsity, err)
-			status = 1
-		}
-	}
-	return status
+	return execute(o, stdout, stderr, p)
 }
 
-// join writes a flag and its value, if it has one.
-func join(flag, value string) string {
-	if value == "" {
-		return flag
+// checkPaths refuses, before anything is read, the outputs that would
+// destroy an input and the streams given twice.
+func checkPaths(o options) error {
+	if err := report.CheckOutputs([]report.Output{{Flag: "-save", Path: o.save}, {Flag: "-sparsity", Path: o.sparsity}}, o.files); err != nil {
+		return err
 	}
-	return flag + " " + value
+	return input.CheckStreams(o.files)
 }
 
-// settings are the options that change what is counted and reported.
-type settings struct {
-	rule      metric.Rule // x != 0, x > t or |x| > t
-	dense     float64     // a feature is dense above this density
-	key       string      // the safetensors tensor to read
-	positions bool        // a 3-D array is [batch, position, feature]
-	skip      int         // the positions left out of every row
-	sparse    topKKeys    // -sparse: the tensors of a top-k pair
-	features  int         // -features: the dense features of a top-k pair
-}
-
-// ruleFlag names the flag that set the rule of counting.
-func (s settings) ruleFlag() string {
-	if s.rule.Abs() {
-		return "-abs-threshold"
-	}
-	return "-threshold"
-}
-
-// writeOrFail reports an error writing the output.
-func writeOrFail(stderr io.Writer, err error) int {
+// exitStatus reports an error writing the output.
+func exitStatus(stderr io.Writer, err error) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "l0: %v\n", err)
 		return 1
@@ -414,85 +64,275 @@ func writeOrFail(stderr io.Writer, err error) int {
 	return 0
 }
 
-// writeKernels lists, per element type (and the .npy and safetensors
-// dtypes counted as it), the kernel level the counting functions use and
-// the levels this CPU and build can run.
-func writeKernels(w io.Writer) error {
-	types := []struct{ name, dtype string }{
-		{"float32", "<f4 F32"}, {"float64", "<f8 F64"}, {"float16", "<f2 F16"}, {"bfloat16", "BF16"},
-		{"int8", "|i1 I8"}, {"int16", "<i2 I16"}, {"int32", "<i4 I32"}, {"int64", "<i8 I64"},
-		{"uint8", "|u1 |b1 U8 BOOL"}, {"uint16", "<u2 U16"}, {"uint32", "<u4 U32"}, {"uint64", "<u8 U64"},
+// sources returns the inputs of the run, and the bytes of those of known
+// size: the files named, or the built-in sample.
+func (o options) sources() ([]scan.Source, int64) {
+	if len(o.files) == 0 {
+		data := input.Sample()
+		return []scan.Source{{Name: input.SampleName, Open: func() (*input.Input, error) {
+			return input.OpenSample(data, o.input)
+		}}}, 0
 	}
-	levels := ""
-	for i, l := range kernel.Levels() {
-		if i > 0 {
-			levels += " "
+	var sources []scan.Source
+	var known int64
+	for _, name := range o.files {
+		sources = append(sources, scan.Source{Name: name, Open: func() (*input.Input, error) { return input.Open(name, o.input) }})
+		if info, err := os.Stat(name); err == nil && info.Mode().IsRegular() {
+			known += info.Size()
 		}
-		levels += l.String()
 	}
-	if _, err := fmt.Fprintf(w, "%-9s %-16s %-8s %s\n", "type", "dtypes", "level", "available"); err != nil {
+	return sources, known
+}
+
+// A printer writes the reports to stdout, a blank line between text
+// reports, and the errors to stderr, each erasing the progress line first.
+type printer struct {
+	stdout, stderr io.Writer
+	json           bool
+	progress       *report.Progress
+	written        int
+}
+
+// report writes an input's report.
+func (w *printer) report(r *report.Report) error {
+	w.progress.Erase()
+	if err := w.separate(); err != nil {
 		return err
 	}
-	for _, t := range types {
-		if _, err := fmt.Fprintf(w, "%-9s %-16s %-8s %s\n", t.name, t.dtype, kernel.Active(), levels); err != nil {
-			return err
+	w.written++
+	return w.write(r)
+}
+
+// separate writes the blank line between text reports.
+func (w *printer) separate() error {
+	if w.written == 0 || w.json {
+		return nil
+	}
+	_, err := fmt.Fprintln(w.stdout)
+	return err
+}
+
+func (w *printer) write(r *report.Report) error {
+	if w.json {
+		return report.JSON(w.stdout, r)
+	}
+	return report.Text(w.stdout, r)
+}
+
+func (w *printer) fail(name string, err error) {
+	w.progress.Erase()
+	fmt.Fprintf(w.stderr, "l0: %s: %v\n", input.DisplayName(name), err)
+}
+
+// execute counts the inputs, reports them, and writes the total and its
+// files.
+func execute(o options, stdout, stderr io.Writer, p *report.Progress) int {
+	start := time.Now()
+	sources, known := o.sources()
+	if len(o.files) == 0 {
+		p = nil // the sample is counted at once
+	}
+	out := &printer{stdout: stdout, stderr: stderr, json: o.json, progress: p}
+	c := o.scanConfig()
+	if p != nil {
+		c.Progress = p
+	}
+	p.Start(o.files, known)
+	sc := scan.Start(sources, c)
+	t := &totaller{o: o, formats: map[string]int{}}
+	status, outErr := reportInputs(o, sc, out, t)
+	workers, err := sc.Finish()
+	p.Finish()
+	switch {
+	case outErr != nil && !o.wantsTotal():
+		return exitStatus(stderr, outErr)
+	case !o.wantsTotal():
+		return status
+	}
+	if workers != nil {
+		release(workers.Config()) // the workers' buffers and tallies, merged
+		t.tally = workers
+	}
+	if err != nil && t.err == nil {
+		t.err = err
+	}
+	rep, err := t.report(status, len(sources), start)
+	if outErr != nil {
+		err = outErr
+	}
+	if err != nil {
+		// Each thing asked for that is not made is named.
+		if o.total {
+			fmt.Fprintf(stderr, "l0: -total: %v\n", err)
+		}
+		if o.save != "" {
+			fmt.Fprintf(stderr, "l0: %s: %v\n", join("-save", o.save), err)
+		}
+		if o.sparsity != "" {
+			fmt.Fprintf(stderr, "l0: %s: %v\n", join("-sparsity", o.sparsity), err)
+		}
+		return max(status, 1)
+	}
+	return writeTotal(o, out, rep, t.tally)
+}
+
+// reportInputs reports each input as the scan gives it out (without
+// -total, or with -per-file), names each bad one, and gives those that go
+// into the total to t. It returns the exit status so far, and the error of
+// the output if it failed (which stops the scan).
+func reportInputs(o options, sc *scan.Scan, out *printer, t *totaller) (status int, outErr error) {
+	for in := range sc.Inputs() {
+		if in.Err != nil {
+			out.fail(in.Name, in.Err)
+			status = 1
+			t.failed++
+			continue
+		}
+		if in.Skipped {
+			continue
+		}
+		t.add(in)
+		if o.perInput() && outErr == nil {
+			rep, err := inputReport(in, o)
+			if err != nil {
+				out.fail(in.Name, err)
+				status = 1
+				sc.FailTotal()
+			} else if err := out.report(rep); report.IsOneReport(err) {
+				out.fail(in.Name, err) // this report only
+				status = 1
+			} else if err != nil {
+				outErr = err
+				sc.Stop()
+			}
+		}
+		if in.Apart != nil {
+			out.fail(in.Name, in.Apart)
+			status = 1
+			t.failed++
+		}
+		if o.wantsTotal() && o.perInput() && !sc.TotalFailed() {
+			t.merge(in.Tally, sc)
+		}
+		if in.Tally != nil || in.Input.Format == input.State {
+			release(in.Input.Config) // the report's copy of the counts; a state loaded beside counts
 		}
 	}
-	return nil
+	return status, outErr
 }
 
-// thresholdFlag is a float flag that remembers whether it was set: a
-// threshold of 0 (x > 0) is not the default (x != 0).
-type thresholdFlag struct {
-	value float64
-	set   bool
-}
-
-func (t *thresholdFlag) String() string {
-	if t == nil || !t.set {
-		return ""
+// inputReport returns the report of an input counted by itself.
+func inputReport(in *scan.Input, o options) (*report.Report, error) {
+	rep := report.New(in.Input, o.input.Rule, o.dense)
+	rep.Elapsed = in.Elapsed
+	if err := rep.Summarize(in.Tally); err != nil {
+		return nil, err
 	}
-	return strconv.FormatFloat(t.value, 'g', -1, 64)
+	return rep, nil
 }
 
-func (t *thresholdFlag) Set(s string) error {
-	v, err := parseNumber(s)
-	if err != nil || math.IsNaN(v) {
-		return fmt.Errorf("want a number")
-	}
-	t.value, t.set = v, true
-	return nil
+// A totaller makes the total of the inputs: their counts merged, their
+// names, bytes and formats.
+type totaller struct {
+	o       options
+	tally   tally.Tally
+	err     error // why the counts did not merge
+	failed  int   // the inputs that failed, or did not join
+	files   []string
+	bytes   int64
+	formats map[string]int
 }
 
-// parseNumber parses a float64 flag as Python's float() reads it: a number
-// beyond the float64 range is the infinity it rounds to, so 1e400 is the
-// same threshold as inf (x > +Inf: nothing counts) and -1e400 as -inf
-// (everything but NaN counts), as 1e-400 is 0 (strconv.ParseFloat's
-// ErrRange is for overflow only).
-func parseNumber(s string) (float64, error) {
-	v, err := strconv.ParseFloat(s, 64)
-	if errors.Is(err, strconv.ErrRange) {
-		return v, nil // ±Inf
-	}
-	return v, err
+// add notes an input counted.
+func (t *totaller) add(in *scan.Input) {
+	t.files = append(t.files, in.Name)
+	t.bytes += in.Input.DataBytes
+	t.formats[in.Input.Format]++
 }
 
-// fractionFlag is a float flag read as parseNumber reads numbers; run
-// checks its range.
-type fractionFlag float64
-
-func (f *fractionFlag) String() string {
-	if f == nil {
-		return "0"
+// merge adds an input's counts to the total's, the first taken as they
+// are.
+func (t *totaller) merge(counts tally.Tally, sc *scan.Scan) {
+	if t.tally == nil {
+		t.tally = counts
+		return
 	}
-	return strconv.FormatFloat(float64(*f), 'g', -1, 64)
+	if err := t.tally.Merge(counts); err != nil {
+		t.err = err
+		sc.FailTotal()
+	}
 }
 
-func (f *fractionFlag) Set(s string) error {
-	v, err := parseNumber(s)
-	if err != nil {
-		return fmt.Errorf("want a number")
+// report returns the total's report, or why there is none.
+func (t *totaller) report(status, inputs int, start time.Time) (*report.Report, error) {
+	switch {
+	case t.err != nil:
+		return nil, fmt.Errorf("no total: %w", t.err)
+	case status != 0:
+		return nil, fmt.Errorf("no total: %d of %d inputs failed, and a total without them would be a wrong number", t.failed, inputs)
+	case t.tally == nil:
+		return nil, errors.New("no total: no input")
 	}
-	*f = fractionFlag(v)
-	return nil
+	rep := report.NewTotal(t.files, t.bytes, t.formats, t.o.input.Rule, t.o.dense)
+	rep.Elapsed = time.Since(start)
+	if err := rep.Summarize(t.tally); err != nil {
+		return nil, fmt.Errorf("no total: %w", err)
+	}
+	release(rep.Config) // the report's copy of the counts
+	return rep, nil
+}
+
+// writeTotal writes the total's report (-total) and files (-save,
+// -sparsity), and returns the exit status.
+func writeTotal(o options, out *printer, rep *report.Report, counts tally.Tally) int {
+	status := 0
+	if o.total {
+		if err := out.separate(); err != nil {
+			return exitStatus(out.stderr, err)
+		}
+		if err := out.write(rep); err != nil {
+			fmt.Fprintf(out.stderr, "l0: -total: %v\n", err)
+			status = 1
+		}
+	}
+	if o.save != "" {
+		if err := report.SaveState(o.save, counts); err != nil {
+			fmt.Fprintf(out.stderr, "l0: %s: %v\n", join("-save", o.save), err)
+			status = 1
+		}
+	}
+	if o.sparsity != "" {
+		release(rep.Config) // the state -save wrote
+		if err := report.SaveSparsity(o.sparsity, counts); err != nil {
+			fmt.Fprintf(out.stderr, "l0: %s: %v\n", join("-sparsity", o.sparsity), err)
+			status = 1
+		}
+	}
+	return status
+}
+
+// bigCounters is the number of counters (8 bytes each) from which a run
+// returns its garbage to the OS between its phases: the copies of the
+// counts that merging, reporting and saving make (and the workers'
+// buffers, a state loaded beside counts) would otherwise stay resident
+// beside the next ones, doubling the peak memory of a state of millions
+// of features.
+const bigCounters = 1 << 21
+
+// release collects the garbage and returns it to the OS if tallies of the
+// config are big. The run calls it between its phases, and nothing else
+// does.
+func release(c tally.Config) {
+	if c.Counters() >= bigCounters {
+		debug.FreeOSMemory()
+	}
+}
+
+// join writes a flag and its value, if it has one (a path, as messages
+// show names).
+func join(flag, value string) string {
+	if value == "" {
+		return flag
+	}
+	return flag + " " + input.DisplayName(value)
 }

@@ -13,9 +13,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/sparsekit/l0/internal/input"
 	"github.com/sparsekit/l0/internal/npy"
+	"github.com/sparsekit/l0/internal/report"
 	"github.com/sparsekit/l0/kernel"
 )
 
@@ -94,21 +95,14 @@ func (e expectations) names(good bool) []string {
 	return names
 }
 
-// runL0 runs the program in-process.
-func runL0(args ...string) (stdout, stderr string, status int) {
-	var out, errs bytes.Buffer
-	status = run(args, &out, &errs, nil)
-	return out.String(), errs.String(), status
-}
-
 // decodeLines decodes -json output, one report per line.
-func decodeLines(t *testing.T, out string) []jsonReport {
+func decodeLines(t *testing.T, out string) []report.JSONLine {
 	t.Helper()
-	var reports []jsonReport
+	var reports []report.JSONLine
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var r jsonReport
+		var r report.JSONLine
 		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
 		dec.UseNumber()
 		if err := dec.Decode(&r); err != nil {
@@ -171,7 +165,7 @@ func asList(v any) []float64 {
 // checkReport compares one -json report with numpy's expectation.
 // rule is the flag of the report: "" (x != 0), "-threshold" or
 // "-abs-threshold".
-func checkReport(t *testing.T, r jsonReport, want expectation, rule string) {
+func checkReport(t *testing.T, r report.JSONLine, want expectation, rule string) {
 	t.Helper()
 	if !equalInts(r.Shape, want.Shape) || r.DType != want.DType || r.Vectors != want.Vectors {
 		t.Errorf("shape %v dtype %s vectors %d, numpy %v %s %d", r.Shape, r.DType, r.Vectors, want.Shape, want.DType, want.Vectors)
@@ -214,14 +208,13 @@ func TestFixtures(t *testing.T) {
 	for _, level := range kernel.Levels() {
 		t.Run(level.String(), func(t *testing.T) {
 			defer kernel.SetLevel(level)()
-			for _, buffer := range []int{bufferBytes, 1} {
+			for _, buffer := range []int{input.DefaultBufferBytes, 1} {
+				tune := func(o *options) { o.bufferBytes = buffer }
 				for _, name := range e.names(true) {
 					want := e.Files[name]
 					path := filepath.Join(fixtureDir, name)
 					func() {
-						defer func(b int) { bufferBytes = b }(bufferBytes)
-						bufferBytes = buffer
-						out, errs, status := runL0("-json", path)
+						out, errs, status := runL0With(tune, "-json", path)
 						if status != 0 || errs != "" {
 							t.Fatalf("%s: status %d, stderr %q", name, status, errs)
 						}
@@ -232,7 +225,7 @@ func TestFixtures(t *testing.T) {
 						checkReport(t, reports[0], want, "")
 						if want.L0Above != nil {
 							for _, rule := range []string{"-threshold", "-abs-threshold"} {
-								out, errs, status = runL0("-json", rule, "0.5", path)
+								out, errs, status = runL0With(tune, "-json", rule, "0.5", path)
 								if status != 0 || errs != "" {
 									t.Fatalf("%s %s: status %d, stderr %q", name, rule, status, errs)
 								}
@@ -247,13 +240,13 @@ func TestFixtures(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				rep, err := analyze(name, struct{ io.Reader }{f}, -1, settings{dense: e.Dense}, nil)
+				rep, err := analyze(name, struct{ io.Reader }{f}, -1, settings{dense: e.Dense})
 				f.Close()
 				if err != nil {
 					t.Fatalf("%s as a stream: %v", name, err)
 				}
 				var out bytes.Buffer
-				if err := writeJSON(&out, rep); err != nil {
+				if err := report.JSON(&out, rep); err != nil {
 					t.Fatal(err)
 				}
 				checkReport(t, decodeLines(t, out.String())[0], e.Files[name], "")
@@ -265,6 +258,7 @@ func TestFixtures(t *testing.T) {
 // TestBadFiles checks each bad fixture is one line on stderr naming the
 // file and saying what is wrong, whether read as a file or a stream.
 func TestBadFiles(t *testing.T) {
+	t.Parallel()
 	e := loadExpectations(t)
 	for _, name := range e.names(false) {
 		path := filepath.Join(fixtureDir, name)
@@ -280,7 +274,7 @@ func TestBadFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = analyze(name, struct{ io.Reader }{f}, -1, settings{dense: 0.1}, nil)
+		_, err = analyze(name, struct{ io.Reader }{f}, -1, settings{dense: 0.1})
 		f.Close()
 		if err == nil || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s as a stream: error %v", name, err)
@@ -290,6 +284,7 @@ func TestBadFiles(t *testing.T) {
 
 // TestMixedFiles checks that a bad file does not stop the others.
 func TestMixedFiles(t *testing.T) {
+	t.Parallel()
 	e := loadExpectations(t)
 	var args []string
 	good, bad := e.names(true), e.names(false)
@@ -331,6 +326,7 @@ func TestMixedFiles(t *testing.T) {
 // TestThresholdNeedsFloat checks -threshold on an integer file is an error
 // for that file alone.
 func TestThresholdNeedsFloat(t *testing.T) {
+	t.Parallel()
 	ints, floats := filepath.Join(fixtureDir, "int32_2d.npy"), filepath.Join(fixtureDir, "float32_2d.npy")
 	out, errs, status := runL0("-json", "-threshold", "0", ints, floats)
 	if status != 1 || len(decodeLines(t, out)) != 1 ||
@@ -361,6 +357,7 @@ func jsonValue(t *testing.T, v any) any {
 }
 
 func TestCommandLine(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		args   []string
 		status int
@@ -391,6 +388,7 @@ func TestCommandLine(t *testing.T) {
 
 // TestUsage checks -h says every flag, and the points of each.
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	_, errs, status := runL0("-h")
 	if status != 0 {
 		t.Fatalf("status %d", status)
@@ -409,6 +407,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestKernels(t *testing.T) {
+	t.Parallel()
 	out, errs, status := runL0("-kernels")
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	if status != 0 || errs != "" || len(lines) != 13 {
@@ -435,13 +434,9 @@ func TestKernels(t *testing.T) {
 // TestSample checks the built-in sample's report against a count made by
 // hand over the same generated bytes.
 func TestSample(t *testing.T) {
-	data, err := io.ReadAll(newSample())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if int64(len(data)) != newSample().size() {
-		t.Fatalf("the sample is %d bytes, size says %d", len(data), newSample().size())
-	}
+	t.Parallel()
+	const sampleVectors, sampleComponents, sampleFeatures = 4096, 2, 2048 // the text report says so
+	data := input.Sample()
 	const slots = sampleComponents * sampleFeatures
 	payload := data[len(data)-4*sampleVectors*slots:]
 	fired := make([]int, slots)
@@ -474,12 +469,16 @@ func TestSample(t *testing.T) {
 			t.Errorf("component %d: L0 %v, counted %v (density %.3f)", c, got, l0[c]/sampleVectors, density)
 		}
 	}
-	if r.File != sampleName || r.Histogram.Dead != dead || dead == 0 || dead > slots/10 || sum(asInts(jsonValue(t, r.Dense))) == 0 {
+	dense := 0
+	for _, n := range asInts(jsonValue(t, r.Dense)) {
+		dense += n
+	}
+	if r.File != input.SampleName || r.Histogram.Dead != dead || dead == 0 || dead > slots/10 || dense == 0 {
 		t.Errorf("report %+v; counted %d dead", r, dead)
 	}
 	// The text report has every part.
 	out, _, _ = runL0()
-	for _, part := range []string{sampleName + "\n", "array      (4096, 2, 2048) float32 (<f4), .npy format 1.0\n",
+	for _, part := range []string{input.SampleName + "\n", "array      (4096, 2, 2048) float32 (<f4), .npy format 1.0\n",
 		"vectors    4096\n", "  L0  ", "per component", "dead", "dense (density > 0.1)", "log10", "[-2.5, -2.0)",
 		"kernel     " + kernel.Active().String() + "\n", "B/s\n"} {
 		if !strings.Contains(out, part) {
@@ -498,6 +497,7 @@ func asInts(v any) []int {
 
 // TestBinary builds the command and runs it, as a user would.
 func TestBinary(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the command")
 	}
@@ -528,82 +528,11 @@ func TestBinary(t *testing.T) {
 	}
 }
 
-// TestProgress checks the progress line appears only after progressDelay,
-// says how far the run is, and is erased at the end.
-func TestProgress(t *testing.T) {
-	var b bytes.Buffer
-	p := &progress{w: &b}
-	p.start([]string{"big.npy"}, 1000)
-	p.add(100)
-	p.draw(p.began.Add(progressDelay / 2))
-	if b.Len() != 0 {
-		t.Fatalf("progress before the delay: %q", b.String())
-	}
-	p.add(400)
-	p.draw(p.began.Add(2 * progressDelay))
-	if got := b.String(); !strings.HasPrefix(got, "\r\x1b[Kl0: big.npy:  50% of 1 kB, ") || !strings.HasSuffix(got, "B/s") {
-		t.Errorf("progress line %q", got)
-	}
-	// Erased before other output, drawn again on the next tick.
-	p.erase()
-	if !strings.HasSuffix(b.String(), "B/s\r\x1b[K") {
-		t.Errorf("progress not erased before output: %q", b.String())
-	}
-	p.draw(p.began.Add(3 * progressDelay))
-	p.finish()
-	if !strings.HasSuffix(b.String(), "B/s\r\x1b[K") || strings.Count(b.String(), "l0: big.npy") != 2 {
-		t.Errorf("progress not erased: %q", b.String())
-	}
-	// Many inputs: how many are done, of all the bytes.
-	b.Reset()
-	p = &progress{w: &b}
-	p.start([]string{"a", "b", "c"}, 3000)
-	p.add(1500)
-	p.fileDone()
-	if got := p.line(p.began.Add(time.Second)); !strings.HasPrefix(got, "l0: 1 of 3 inputs,  50% of 3 kB, 1.5 kB/s") {
-		t.Errorf("progress line %q", got)
-	}
-	p.finish()
-	if b.Len() != 0 {
-		t.Errorf("a short run drew %q", b.String())
-	}
-	// Streams of unknown size: the bytes read.
-	p = &progress{w: &b}
-	p.start([]string{"/dev/stdin"}, 0)
-	p.add(2000)
-	if got := p.line(p.began.Add(time.Second)); got != "l0: /dev/stdin: 2 kB read, 2 kB/s" {
-		t.Errorf("progress line %q", got)
-	}
-	p.finish()
-	var none *progress // not a terminal
-	none.start([]string{"x"}, 1)
-	none.add(1)
-	none.fileDone()
-	none.erase()
-	none.finish()
-	if isTerminal(os.Stdin) && isTerminal(os.Stdout) && isTerminal(os.Stderr) {
-		t.Log("running on a terminal")
-	}
-	f, err := os.CreateTemp(t.TempDir(), "stderr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if isTerminal(f) || newProgress(f) != nil {
-		t.Error("a regular file taken for a terminal")
-	}
-	if null, err := os.Open(os.DevNull); err == nil {
-		defer null.Close()
-		if runtime.GOOS == "linux" && isTerminal(null) {
-			t.Error("/dev/null taken for a terminal")
-		}
-	}
-}
-
 // TestAbsThreshold checks -abs-threshold: the rule in -json, |x| > T
 // counted (more than x > T for activations of both signs), both flags at
 // once a command-line error, and an integer file an error naming the flag.
 func TestAbsThreshold(t *testing.T) {
+	t.Parallel()
 	ints, floats := filepath.Join(fixtureDir, "int32_2d.npy"), filepath.Join(fixtureDir, "float32_2d.npy")
 	out, errs, status := runL0("-json", "-abs-threshold", "0.5", floats)
 	if status != 0 || errs != "" {

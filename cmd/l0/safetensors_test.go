@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sparsekit/l0/internal/report"
 	"github.com/sparsekit/l0/internal/safetensors"
 )
 
@@ -107,48 +108,38 @@ func (x stExpectation) args(path string, flags ...string) []string {
 var readers = []struct {
 	name  string
 	flags []string
-	setup func() (restore func())
+	tune  func(*options)
 }{
 	{"read", nil, nil},
 	{"mapped", []string{"-mmap"}, nil},
-	{"tiny reads", []string{"-j", "1"}, func() func() { return tiny(1, 1, 1<<20) }},
-	{"tiny windows", []string{"-mmap", "-j", "1"}, func() func() { return tiny(1, 1, 1<<20) }},
-	{"split read", []string{"-j", "4"}, func() func() { return tiny(64, 64, 100) }},
-	{"split mapped", []string{"-mmap", "-j", "3"}, func() func() { return tiny(64, 64, 64) }},
-}
-
-// tiny sets the read buffer, the mapped window and the ranges the files
-// are split into, and returns what restores them.
-func tiny(buffer, window int, ranges int64) func() {
-	b, w, lo, hi := bufferBytes, mapBytes, minRangeBytes, maxRangeBytes
-	bufferBytes, mapBytes, minRangeBytes, maxRangeBytes = buffer, window, ranges, ranges
-	return func() { bufferBytes, mapBytes, minRangeBytes, maxRangeBytes = b, w, lo, hi }
+	{"tiny reads", []string{"-j", "1"}, tiny(1, 1, 1<<20)},
+	{"tiny windows", []string{"-mmap", "-j", "1"}, tiny(1, 1, 1<<20)},
+	{"split read", []string{"-j", "4"}, tiny(64, 64, 100)},
+	{"split mapped", []string{"-mmap", "-j", "3"}, tiny(64, 64, 64)},
 }
 
 // TestSafetensorsFixtures checks the report of every safetensors fixture
 // against numpy's numbers, read every way, and as a stream.
 func TestSafetensorsFixtures(t *testing.T) {
+	t.Parallel()
 	e := loadSTExpectations(t)
 	for _, rd := range readers {
 		t.Run(rd.name, func(t *testing.T) {
-			if rd.setup != nil {
-				defer rd.setup()()
-			}
 			for _, name := range e.names(true) {
 				want := e.Files[name]
 				path := filepath.Join(stDir, name)
-				out, errs, status := runL0(want.args(path, append([]string{"-json"}, rd.flags...)...)...)
+				out, errs, status := runL0With(rd.tune, want.args(path, append([]string{"-json"}, rd.flags...)...)...)
 				if status != 0 || errs != "" {
 					t.Fatalf("%s: status %d, stderr %q", name, status, errs)
 				}
 				reports := decodeLines(t, out)
-				if len(reports) != 1 || reports[0].File != path || reports[0].Format != "safetensors" || reports[0].Tensor != want.Tensor {
+				if len(reports) != 1 || reports[0].File != path || reports[0].Format != "safetensors" || deref(reports[0].Tensor) != want.Tensor {
 					t.Fatalf("%s: %q", name, out)
 				}
 				checkReport(t, reports[0], want.expectation, "")
 				if want.L0Above != nil {
 					for _, rule := range []string{"-threshold", "-abs-threshold"} {
-						out, errs, status = runL0(want.args(path, append([]string{"-json", rule, "0.5"}, rd.flags...)...)...)
+						out, errs, status = runL0With(rd.tune, want.args(path, append([]string{"-json", rule, "0.5"}, rd.flags...)...)...)
 						if status != 0 || errs != "" {
 							t.Fatalf("%s %s: status %d, stderr %q", name, rule, status, errs)
 						}
@@ -156,7 +147,7 @@ func TestSafetensorsFixtures(t *testing.T) {
 					}
 				}
 				for skip, p := range want.Positions {
-					out, errs, status = runL0(want.args(path, append([]string{"-json", "-positions", "-skip-positions", skip}, rd.flags...)...)...)
+					out, errs, status = runL0With(rd.tune, want.args(path, append([]string{"-json", "-positions", "-skip-positions", skip}, rd.flags...)...)...)
 					if status != 0 || errs != "" {
 						t.Fatalf("%s -skip-positions %s: status %d, stderr %q", name, skip, status, errs)
 					}
@@ -171,12 +162,12 @@ func TestSafetensorsFixtures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, err := analyze(name, asStream(data), -1, settings{dense: e.Dense, key: want.Key}, nil)
+		rep, err := analyze(name, asStream(data), -1, settings{dense: e.Dense, key: want.Key})
 		if err != nil {
 			t.Fatalf("%s as a stream: %v", name, err)
 		}
 		var out bytes.Buffer
-		if err := writeJSON(&out, rep); err != nil {
+		if err := report.JSON(&out, rep); err != nil {
 			t.Fatal(err)
 		}
 		checkReport(t, decodeLines(t, out.String())[0], want.expectation, "")
@@ -184,7 +175,7 @@ func TestSafetensorsFixtures(t *testing.T) {
 }
 
 // checkPositions compares a -positions report with numpy's.
-func checkPositions(t *testing.T, what string, r jsonReport, want positionExpectation) {
+func checkPositions(t *testing.T, what string, r report.JSONLine, want positionExpectation) {
 	t.Helper()
 	if r.Vectors != want.Vectors || r.Components != 0 || r.Positions == 0 {
 		t.Errorf("%s: vectors %d, components %d, positions %d; numpy %d vectors", what, r.Vectors, r.Components, r.Positions, want.Vectors)
@@ -203,6 +194,7 @@ func checkPositions(t *testing.T, what string, r jsonReport, want positionExpect
 // TestSafetensorsBad checks each bad fixture is one line on stderr naming
 // the file and saying what is wrong, as a file and as a stream.
 func TestSafetensorsBad(t *testing.T) {
+	t.Parallel()
 	e := loadSTExpectations(t)
 	for _, name := range e.names(false) {
 		want := e.Files[name]
@@ -220,7 +212,7 @@ func TestSafetensorsBad(t *testing.T) {
 		if want.StreamError != "" {
 			contains = want.StreamError
 		}
-		_, err = analyze(name, asStream(data), -1, settings{dense: 0.1, key: want.Key}, nil)
+		_, err = analyze(name, asStream(data), -1, settings{dense: 0.1, key: want.Key})
 		if math.MaxInt == math.MaxInt32 && strings.Contains(fmt.Sprint(err), "too large for this machine") {
 			continue // a dimension of 2^40 refused first on a 32-bit machine
 		}
@@ -252,6 +244,7 @@ type readerExpectations struct {
 // as a stream; every tensor of rank 2 or 3 it reads, l0 counts as numpy
 // does.
 func TestReaderFixtures(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(filepath.Join(readerDir, "expected.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +277,7 @@ func TestReaderFixtures(t *testing.T) {
 		// A stream is refused as the file is: by its header, or, where
 		// the file's size told, by l0's own checks of the tensor or when
 		// the stream ends.
-		_, err = analyze(name, asStream(raw), -1, settings{dense: 0.1, key: "x"}, nil)
+		_, err = analyze(name, asStream(raw), -1, settings{dense: 0.1, key: "x"})
 		if err == nil || strings.Contains(err.Error(), "\n") || want.StreamContains == "" && !strings.Contains(err.Error(), contains) {
 			t.Errorf("%s as a stream: %v, want %q", name, err, contains)
 		}
@@ -308,7 +301,7 @@ func TestReaderFixtures(t *testing.T) {
 			for _, v := range asList(jsonValue(t, r.L0)) {
 				sumL0 += v
 			}
-			if r.Tensor != tensor || r.DType != want.DType || math.Abs(sumL0*float64(want.Shape[0])-float64(want.NonZero)) > 1e-9 {
+			if deref(r.Tensor) != tensor || r.DType != want.DType || math.Abs(sumL0*float64(want.Shape[0])-float64(want.NonZero)) > 1e-9 {
 				t.Errorf("%s %s: %s, l0 %v over %d vectors; numpy counts %d", name, tensor, r.DType, r.L0, r.Vectors, want.NonZero)
 			}
 		}
@@ -319,6 +312,7 @@ func TestReaderFixtures(t *testing.T) {
 // our reader: one tensor "sparsity", F32, log10(density + 1e-10) per
 // feature, as numpy computes it, laid out as the reference writer does.
 func TestSparsityFile(t *testing.T) {
+	t.Parallel()
 	e := loadSTExpectations(t)
 	for name, want := range e.Totals {
 		var paths []string

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sparsekit/l0/internal/input"
 	"github.com/sparsekit/l0/internal/safetensors"
 	"github.com/sparsekit/l0/kernel"
 	"github.com/sparsekit/l0/metric"
@@ -85,13 +86,11 @@ func sortedKeys[V any](m map[string]V) []string {
 // field of the data: vectors, L0, dead, dense, histogram), by each rule
 // and read every way: in batches of a row, split across workers.
 func TestTopKFixtures(t *testing.T) {
+	t.Parallel()
 	e := loadTopKExpectations(t)
 	twins := map[string]string{} // the twin's report by twin and rule
 	for _, rd := range readers {
 		t.Run(rd.name, func(t *testing.T) {
-			if rd.setup != nil {
-				defer rd.setup()()
-			}
 			for _, name := range sortedKeys(e.Runs) {
 				want := e.Runs[name]
 				rules := []string{""}
@@ -103,7 +102,7 @@ func TestTopKFixtures(t *testing.T) {
 					if rule != "" {
 						flags = append(flags, rule, "0.5")
 					}
-					out, errs, status := runL0(want.args(flags...)...)
+					out, errs, status := runL0With(rd.tune, want.args(flags...)...)
 					if want.Error != "" {
 						if status != 1 || !strings.Contains(errs, want.Error) {
 							t.Errorf("%s: status %d, stderr %q, want %q", name, status, errs, want.Error)
@@ -116,7 +115,7 @@ func TestTopKFixtures(t *testing.T) {
 					reports := decodeLines(t, out)
 					r := reports[0]
 					index, values, _ := strings.Cut(want.Sparse, ",")
-					if len(reports) != 1 || r.Format != "topk" || r.Sparse == nil || r.Sparse.Index != index || r.Sparse.Values != values || r.Tensor != "" {
+					if len(reports) != 1 || r.Format != "topk" || r.Sparse == nil || r.Sparse.Index != index || r.Sparse.Values != values || r.Tensor != nil {
 						t.Fatalf("%s: %s", name, out)
 					}
 					checkReport(t, r, want.expectation, rule)
@@ -156,6 +155,7 @@ func TestTopKFixtures(t *testing.T) {
 // TestTopKBad checks each bad top-k run is one line on stderr naming the
 // file and saying what is wrong, and that the other files are reported.
 func TestTopKBad(t *testing.T) {
+	t.Parallel()
 	e := loadTopKExpectations(t)
 	for _, name := range sortedKeys(e.Bad) {
 		want := e.Bad[name]
@@ -188,6 +188,7 @@ func TestTopKBad(t *testing.T) {
 // batches of a row, split across workers, or whole; and that the error is
 // metric's kind (ErrShape and kernel.ErrIndex).
 func TestTopKIndexErrors(t *testing.T) {
+	t.Parallel()
 	index := make([]byte, 8*40*2)
 	for r := range 40 {
 		binary.LittleEndian.PutUint64(index[16*r:], uint64(r%16))
@@ -198,16 +199,13 @@ func TestTopKIndexErrors(t *testing.T) {
 	path := writeFile(t, t.TempDir(), "bad.safetensors", data)
 	for _, rd := range readers {
 		func() {
-			if rd.setup != nil {
-				defer rd.setup()()
-			}
-			_, errs, status := runL0(append(append([]string{"-sparse", "i,v", "-features", "32"}, rd.flags...), path)...)
+			_, errs, status := runL0With(rd.tune, append(append([]string{"-sparse", "i,v", "-features", "32"}, rd.flags...), path)...)
 			if status != 1 || errs != "l0: "+path+": the indices \"i\" hold 99 at [30, 1], outside [0, 32) (-features 32)\n" {
 				t.Errorf("%s: status %d, stderr %q", rd.name, status, errs)
 			}
 		}()
 	}
-	_, err := analyze("bad", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1, sparse: topKKeys{"i", "v"}, features: 32}, nil)
+	_, err := analyze("bad", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1, sparse: keys("i", "v"), features: 32})
 	if !errors.Is(err, metric.ErrShape) || !errors.Is(err, kernel.ErrIndex) {
 		t.Errorf("%v: want ErrShape and ErrIndex", err)
 	}
@@ -234,13 +232,11 @@ func topKFile(t testing.TB, indexType safetensors.DType, shape []int64, index []
 // a top-k file is the state of its twin; and that inputs of another
 // element type or features do not join.
 func TestTopKTotal(t *testing.T) {
+	t.Parallel()
 	e := loadTopKExpectations(t)
 	dir := t.TempDir()
 	for _, rd := range readers {
 		t.Run(rd.name, func(t *testing.T) {
-			if rd.setup != nil {
-				defer rd.setup()()
-			}
 			for _, name := range sortedKeys(e.Totals) {
 				want := e.Totals[name]
 				var paths []string
@@ -257,7 +253,7 @@ func TestTopKTotal(t *testing.T) {
 				}
 				for _, flags := range [][]string{{"-total"}, {"-total", "-per-file"}} {
 					args := append([]string{"-json", "-sparse", want.Sparse, "-features", strconv.Itoa(want.Features)}, append(flags, rd.flags...)...)
-					out, errs, status := runL0(append(args, paths...)...)
+					out, errs, status := runL0With(rd.tune, append(args, paths...)...)
 					if status != 0 || errs != "" {
 						t.Fatalf("%s %v: status %d, stderr %q", name, flags, status, errs)
 					}
@@ -326,6 +322,7 @@ func readAll(t *testing.T, path string) []byte {
 // TestTopKCommandLine checks the flags -sparse does not go with, and its
 // own, are command-line errors; and that a stream is an error naming it.
 func TestTopKCommandLine(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(sparseDir, "topk_i64_bf16.safetensors")
 	for _, c := range []struct {
 		args []string
@@ -336,7 +333,7 @@ func TestTopKCommandLine(t *testing.T) {
 		{[]string{"-sparse", "indices,values", "-features", "0", file}, "l0: -features 0: want 1 or more\n"},
 		{[]string{"-sparse", "indices,values", "-features", "-3", file}, "l0: -features -3: want 1 or more\n"},
 		{[]string{"-sparse", "indices,values", "-features", fmt.Sprint(int64(metric.MaxCounters) + 1), file}, "more features than l0 counts"},
-		{[]string{"-sparse", "indices,values", "-features", fmt.Sprint(maxTopKCounters + 1), file}, fmt.Sprintf("l0: -features %d: more features than l0 counts for a top-k file (%d)\n", maxTopKCounters+1, maxTopKCounters)},
+		{[]string{"-sparse", "indices,values", "-features", fmt.Sprint(input.MaxTopKCounters + 1), file}, fmt.Sprintf("l0: -features %d: more features than l0 counts for a top-k file (%d)\n", input.MaxTopKCounters+1, input.MaxTopKCounters)},
 		{[]string{"-sparse", "indices,values", "-features", "99999999999999999999", file}, `invalid value "99999999999999999999" for flag -features`},
 		{[]string{"-sparse", "", "-features", "64", file}, `l0: -sparse "": want INDEX_KEY or INDEX_KEY,VALUE_KEY`},
 		{[]string{"-sparse", ",values", "-features", "64", file}, `l0: -sparse ",values": want INDEX_KEY`},
@@ -354,12 +351,12 @@ func TestTopKCommandLine(t *testing.T) {
 			t.Errorf("l0 %q: status %d, stdout %q, stderr %q; want 2 and %q", c.args, status, out, errs, c.want)
 		}
 	}
-	// Components × -features past maxTopKCounters: counters that no bytes
+	// Components × -features past input.MaxTopKCounters: counters that no bytes
 	// of the file pay for, refused before any is allocated.
 	comps := filepath.Join(sparseDir, "topk_i32_f32_3d.safetensors") // [23, 3, 5]
-	if out, errs, status := runL0("-sparse", "idx,val", "-features", fmt.Sprint(maxTopKCounters/3+1), comps); status != 1 || out != "" ||
-		!strings.Contains(errs, fmt.Sprintf("select from 3 components × %d features (-features); l0 counts at most %d (component, feature) pairs", maxTopKCounters/3+1, maxTopKCounters)) {
-		t.Errorf("3 components × %d features: status %d, stdout %q, stderr %q", maxTopKCounters/3+1, status, out, errs)
+	if out, errs, status := runL0("-sparse", "idx,val", "-features", fmt.Sprint(input.MaxTopKCounters/3+1), comps); status != 1 || out != "" ||
+		!strings.Contains(errs, fmt.Sprintf("select from 3 components × %d features (-features); l0 counts at most %d (component, feature) pairs", input.MaxTopKCounters/3+1, input.MaxTopKCounters)) {
+		t.Errorf("3 components × %d features: status %d, stdout %q, stderr %q", input.MaxTopKCounters/3+1, status, out, errs)
 	}
 	// With values, the thresholds apply to them.
 	if _, errs, status := runL0("-sparse", "indices,values", "-features", "64", "-threshold", "0.5", file); status != 0 {
@@ -373,12 +370,12 @@ func TestTopKCommandLine(t *testing.T) {
 			t.Errorf("a pipe: status %d, stdout %q, stderr %q", status, out, errs)
 		}
 	}
-	s := settings{dense: 0.1, sparse: topKKeys{"indices", "values"}, features: 64}
-	if _, err := analyze("stream", asStream(data), -1, s, nil); err == nil || !strings.Contains(err.Error(), "regular files only") {
+	s := settings{dense: 0.1, sparse: keys("indices", "values"), features: 64}
+	if _, err := analyze("stream", asStream(data), -1, s); err == nil || !strings.Contains(err.Error(), "regular files only") {
 		t.Errorf("a stream: %v", err)
 	}
 	npyData := readAll(t, filepath.Join(sparseDir, "shard_dense_f32.npy"))
-	if _, err := analyze("stream.npy", asStream(npyData), -1, settings{dense: 0.1, sparse: topKKeys{"idx", "val"}, features: 20}, nil); err != nil {
+	if _, err := analyze("stream.npy", asStream(npyData), -1, settings{dense: 0.1, sparse: keys("idx", "val"), features: 20}); err != nil {
 		t.Errorf("a .npy stream with -sparse: %v", err)
 	}
 }
@@ -397,8 +394,8 @@ func TestTopKBounds(t *testing.T) {
 		{[]int64{1 << 62, 0}, 16}, {[]int64{1 << 62, 3, 0}, 5}, {[]int64{math.MaxInt64 - 1000, 0}, 1}, {[]int64{1000, 7, 0}, 9},
 	} {
 		data := topKFile(t, safetensors.Int64, c.shape, nil, safetensors.BFloat16, []byte{})
-		s := settings{dense: 0.1, sparse: topKKeys{"i", "v"}, features: c.features}
-		rep, err := analyze("empty", bytes.NewReader(data), int64(len(data)), s, nil)
+		s := settings{dense: 0.1, sparse: keys("i", "v"), features: c.features}
+		rep, err := analyze("empty", bytes.NewReader(data), int64(len(data)), s)
 		if int64(int(c.shape[0])) != c.shape[0] {
 			if !strings.Contains(fmt.Sprint(err), "too large for this machine") {
 				t.Errorf("%v: %v, want too large for this machine", c.shape, err)
@@ -409,7 +406,7 @@ func TestTopKBounds(t *testing.T) {
 		if len(c.shape) == 3 {
 			slots = int(c.shape[1])
 		}
-		if err != nil || rep.batches != 1 || rep.vectors != c.shape[0] || rep.histogram.Dead != c.features*slots || len(rep.l0) != slots || rep.l0[0] != 0 {
+		if err != nil || rep.Batches != 1 || rep.Vectors != c.shape[0] || rep.Histogram.Dead != c.features*slots || len(rep.L0) != slots || rep.L0[0] != 0 {
 			t.Errorf("%v: %v, %+v", c.shape, err, rep)
 		}
 		path := writeFile(t, t.TempDir(), "e.safetensors", data)
@@ -425,7 +422,7 @@ func TestTopKBounds(t *testing.T) {
 	claim = bytes.Replace(claim, []byte(`[2,4]`), []byte(`[1099511627776,4]`), 2)
 	var err error
 	grew := allocatedBy(func() {
-		_, err = analyze("claim", bytes.NewReader(claim), int64(len(claim)), settings{dense: 0.1, sparse: topKKeys{"i", "v"}, features: 8}, nil)
+		_, err = analyze("claim", bytes.NewReader(claim), int64(len(claim)), settings{dense: 0.1, sparse: keys("i", "v"), features: 8})
 	})
 	if err == nil || grew > 256<<10 {
 		t.Errorf("a claim of 2^40 rows: %v, allocated %d bytes", err, grew)
@@ -441,8 +438,8 @@ func TestTopKBounds(t *testing.T) {
 	// More (component, feature) pairs than a metric counts.
 	data = topKFile(t, safetensors.Uint8, []int64{1, 3, 1}, []byte{0, 1, 2}, 0, nil)
 	path = writeFile(t, t.TempDir(), "p.safetensors", data)
-	_, errs, status = runL0("-sparse", "i", "-features", fmt.Sprint(maxTopKCounters/2), path)
-	if status != 1 || !strings.Contains(errs, fmt.Sprintf("l0 counts at most %d (component, feature) pairs of a top-k file", maxTopKCounters)) {
+	_, errs, status = runL0("-sparse", "i", "-features", fmt.Sprint(input.MaxTopKCounters/2), path)
+	if status != 1 || !strings.Contains(errs, fmt.Sprintf("l0 counts at most %d (component, feature) pairs of a top-k file", input.MaxTopKCounters)) {
 		t.Errorf("too many pairs: status %d, stderr %q", status, errs)
 	}
 }
@@ -450,16 +447,18 @@ func TestTopKBounds(t *testing.T) {
 // TestTopKShrunkFile checks a top-k file truncated while it is counted is
 // an error naming it, as a dense file is.
 func TestTopKShrunkFile(t *testing.T) {
+	t.Parallel()
 	data := readAll(t, filepath.Join(sparseDir, "topk_i64_bf16.safetensors"))
 	path := writeFile(t, t.TempDir(), "shrinks.safetensors", data)
-	defer tiny(1, 1, 1<<30)() // a row a batch
-	testHookWindow = func(in *input) {
-		if err := os.Truncate(path, 200); err != nil {
-			t.Error(err)
+	tune := func(o *options) {
+		tiny(1, 1, 1<<30)(o) // a row a batch
+		o.beforeBatch = func(*input.Input) {
+			if err := os.Truncate(path, 200); err != nil {
+				t.Error(err)
+			}
 		}
 	}
-	defer func() { testHookWindow = nil }()
-	out, errs, status := runL0("-sparse", "indices,values", "-features", "64", path)
+	out, errs, status := runL0With(tune, "-sparse", "indices,values", "-features", "64", path)
 	if status != 1 || out != "" || !strings.HasPrefix(errs, "l0: "+path+": the file changed while it was read: ") || strings.Count(errs, "\n") != 1 {
 		t.Errorf("status %d, stdout %q, stderr %q", status, out, errs)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sparsekit/l0/internal/input"
+	"github.com/sparsekit/l0/internal/tally"
 	"github.com/sparsekit/l0/kernel"
 	"github.com/sparsekit/l0/metric"
 )
@@ -27,15 +29,13 @@ func shardPaths(want totalExpectation) []string {
 // TestTotal checks -total against numpy's numbers over the shards' rows
 // together, read every way; with -per-file each shard's line comes first.
 func TestTotal(t *testing.T) {
+	t.Parallel()
 	e := loadSTExpectations(t)
 	for _, rd := range readers {
 		t.Run(rd.name, func(t *testing.T) {
-			if rd.setup != nil {
-				defer rd.setup()()
-			}
 			for name, want := range e.Totals {
 				paths := shardPaths(want)
-				out, errs, status := runL0(append(append([]string{"-json", "-total"}, rd.flags...), paths...)...)
+				out, errs, status := runL0With(rd.tune, append(append([]string{"-json", "-total"}, rd.flags...), paths...)...)
 				if status != 0 || errs != "" {
 					t.Fatalf("%s: status %d, stderr %q", name, status, errs)
 				}
@@ -46,7 +46,7 @@ func TestTotal(t *testing.T) {
 				r := reports[0]
 				want.DType = map[string]string{"bf16_shards": "bfloat16", "f32_component_shards": "float32"}[name]
 				checkReport(t, r, want.expectation, "")
-				out, errs, status = runL0(append(append([]string{"-json", "-total", "-per-file"}, rd.flags...), paths...)...)
+				out, errs, status = runL0With(rd.tune, append(append([]string{"-json", "-total", "-per-file"}, rd.flags...), paths...)...)
 				reports = decodeLines(t, out)
 				if status != 0 || errs != "" || len(reports) != len(paths)+1 {
 					t.Fatalf("%s -per-file: status %d, stderr %q, %d lines", name, status, errs, len(reports))
@@ -79,6 +79,7 @@ func TestTotal(t *testing.T) {
 // through a pipe; that a state loads into the metric; and -save without
 // -total.
 func TestSaveAndMerge(t *testing.T) {
+	t.Parallel()
 	e := loadSTExpectations(t)
 	for name, want := range e.Totals {
 		dir := t.TempDir()
@@ -158,6 +159,7 @@ func jsonString(t *testing.T, v any) string {
 // TestBadStates checks states l0 cannot merge are errors naming the file:
 // corrupt, truncated, of another rule, an L0Norm's, with -positions.
 func TestBadStates(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	shard := filepath.Join(stDir, "shard_0.safetensors")
 	state := filepath.Join(dir, "s.l0")
@@ -211,15 +213,18 @@ func TestBadStates(t *testing.T) {
 // total, -save or -sparsity file comes of the run (an old one stays), the
 // exit status is 1; and inputs that do not agree are bad shards.
 func TestTotalPolicy(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a, b := filepath.Join(stDir, "shard_0.safetensors"), filepath.Join(stDir, "shard_1.safetensors")
 	bad := filepath.Join(stDir, "truncated.safetensors")
 	f32 := filepath.Join(stDir, "F32_2d.safetensors")           // 13 features
 	f32wide := filepath.Join(stDir, "comp_shard_0.safetensors") // 2 components
 	save, sparsity := filepath.Join(dir, "t.l0"), filepath.Join(dir, "s.safetensors")
-	if err := os.WriteFile(save, []byte("old"), 0o644); err != nil {
-		t.Fatal(err)
+	// An old state (l0 writes over nothing else: TestOutputIsInput).
+	if _, errs, status := runL0("-save", save, f32); status != 0 {
+		t.Fatal(errs)
 	}
+	oldState := readAll(t, save)
 	for _, c := range []struct {
 		inputs []string
 		errs   []string
@@ -239,8 +244,8 @@ func TestTotalPolicy(t *testing.T) {
 					t.Errorf("%v: stderr %q, want %q", c.inputs, errs, want)
 				}
 			}
-			if old, _ := os.ReadFile(save); string(old) != "old" {
-				t.Errorf("%v: -save written over: %q", c.inputs, old)
+			if old, _ := os.ReadFile(save); !bytes.Equal(old, oldState) {
+				t.Errorf("%v: -save written over", c.inputs)
 			}
 			if _, err := os.Stat(sparsity); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("%v: -sparsity written: %v", c.inputs, err)
@@ -269,6 +274,7 @@ func TestTotalPolicy(t *testing.T) {
 // TestTotalOverflow checks two files of 2^62 vectors each are more than a
 // total counts: an error, not a wrapped count.
 func TestTotalOverflow(t *testing.T) {
+	t.Parallel()
 	if math.MaxInt == math.MaxInt32 {
 		t.Skip("2^62 rows are too large for a 32-bit machine")
 	}
@@ -282,6 +288,7 @@ func TestTotalOverflow(t *testing.T) {
 // TestPositions checks -positions and -skip-positions against numpy, the
 // compact text view, and their errors.
 func TestPositions(t *testing.T) {
+	t.Parallel()
 	e := loadSTExpectations(t)
 	path := filepath.Join(stDir, "positions.safetensors")
 	out, errs, status := runL0("-skip-positions", "1", path)
@@ -333,14 +340,15 @@ func TestPositions(t *testing.T) {
 // TestSplitting checks a file counted in ranges by many workers reports
 // exactly what one worker does, for every .npy fixture, mapped and read.
 func TestSplitting(t *testing.T) {
+	t.Parallel()
 	e := loadExpectations(t)
 	for _, mmap := range []string{"-mmap=true", "-mmap=false"} {
 		func() {
-			defer tiny(1, 1, 8)() // ranges of a row or so
+			tune := tiny(1, 1, 8) // ranges of a row or so
 			for _, name := range e.names(true) {
 				path := filepath.Join(fixtureDir, name)
-				one, _, _ := runL0("-json", mmap, "-j", "1", path)
-				many, errs, status := runL0("-json", mmap, "-j", "5", path)
+				one, _, _ := runL0With(tune, "-json", mmap, "-j", "1", path)
+				many, errs, status := runL0With(tune, "-json", mmap, "-j", "5", path)
 				if status != 0 || errs != "" || comparable(t, one) != comparable(t, many) {
 					t.Errorf("%s %s: -j 5 gives\n%s\n-j 1\n%s", name, mmap, comparable(t, many), comparable(t, one))
 				}
@@ -354,17 +362,18 @@ func TestSplitting(t *testing.T) {
 // (counted in place by the metric), split or not, mapped or read, against
 // a count by hand.
 func TestLongRows(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, c := range []struct {
 		descr    string
 		shape    []int64
-		elem     elem
+		elem     tally.Elem
 		size     int
 		positive byte // the top byte of a value that counts
 	}{
-		{"<f4", []int64{23, 3000}, elemFloat32, 4, 0x3f},
-		{"<f2", []int64{9, 2, 40000}, elemFloat16, 2, 0x3c},
-		{"|u1", []int64{5, 200000}, elemUint8, 1, 1},
+		{"<f4", []int64{23, 3000}, tally.Float32, 4, 0x3f},
+		{"<f2", []int64{9, 2, 40000}, tally.Float16, 2, 0x3c},
+		{"|u1", []int64{5, 200000}, tally.Uint8, 1, 1},
 	} {
 		n := int64(c.size)
 		for _, d := range c.shape {
@@ -378,8 +387,8 @@ func TestLongRows(t *testing.T) {
 		want := countByHand(t, payload, c.shape, c.elem, settings{})
 		for _, flags := range [][]string{{"-j", "1"}, {"-j", "3"}, {"-j", "2", "-mmap"}} {
 			func() {
-				defer tiny(2<<20, 8<<20, 1)() // a range per row
-				out, errs, status := runL0(append(append([]string{"-json"}, flags...), path)...)
+				tune := tiny(2<<20, 8<<20, 1) // a range per row
+				out, errs, status := runL0With(tune, append(append([]string{"-json"}, flags...), path)...)
 				if status != 0 || errs != "" {
 					t.Fatalf("%v %v: status %d, stderr %q", c.shape, flags, status, errs)
 				}
@@ -398,6 +407,7 @@ func TestLongRows(t *testing.T) {
 // naming it, not a crash: mapped, the pages vanish under the kernels
 // (SIGBUS, caught); read, the read comes up short.
 func TestShrunkFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	rows, features := 64, 4096
 	data := append(npyHeader("<f4", int64(rows), int64(features)), make([]byte, 4*rows*features)...)
@@ -410,15 +420,15 @@ func TestShrunkFile(t *testing.T) {
 			continue
 		}
 		path := writeFile(t, dir, "shrinks.npy", data)
-		restore := tiny(64<<10, 64<<10, 1<<30)
-		testHookWindow = func(in *input) {
-			if err := os.Truncate(path, 4096); err != nil {
-				t.Error(err)
+		tune := func(o *options) {
+			tiny(64<<10, 64<<10, 1<<30)(o)
+			o.beforeBatch = func(*input.Input) {
+				if err := os.Truncate(path, 4096); err != nil {
+					t.Error(err)
+				}
 			}
 		}
-		out, errs, status := runL0(mmap, path)
-		testHookWindow = nil
-		restore()
+		out, errs, status := runL0With(tune, mmap, path)
 		t.Logf("%s: %s", mmap, errs)
 		if status != 1 || out != "" || !strings.HasPrefix(errs, "l0: "+path+": the file changed while it was read") {
 			t.Errorf("%s: status %d, stdout %q, stderr %q", mmap, status, out, errs)
@@ -430,10 +440,11 @@ func TestShrunkFile(t *testing.T) {
 // names, not the link; write a device in place (renaming over /dev/full,
 // as root, replaced the device with a file); and refuse a directory.
 func TestSaveTargets(t *testing.T) {
+	t.Parallel()
 	input := filepath.Join("testdata", "npy", "float32_2d.npy")
 	dir := t.TempDir()
 	real := filepath.Join(dir, "real.l0")
-	if err := os.WriteFile(real, []byte("old"), 0o644); err != nil {
+	if err := os.WriteFile(real, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	link := filepath.Join(dir, "link.l0")

@@ -11,8 +11,9 @@
 // would bring gonum, gopickle and x/text into the root module's dependencies,
 // and its header reader panics on malformed headers (no newline, keys in
 // another order, an early '}'), rejects format 3.0, and allocates whatever
-// header length and shape a file claims. This one caps the header at 64 KiB,
-// checks the file's size against the shape before it allocates anything sized
+// header length and shape a file claims. This one caps the header at 64 KiB
+// and the shape at 64 dimensions (MaxRank, numpy's own bound), checks the
+// file's size against the shape before it allocates anything sized
 // by it, and is fuzzed (FuzzReadHeader here, FuzzAnalyze in cmd/l0).
 package npy
 
@@ -73,17 +74,32 @@ func (h Header) Elements() int64 {
 // DataBytes returns the size of the array data in bytes.
 func (h Header) DataBytes() int64 { return h.Elements() * int64(h.DType.Size()) }
 
-// ShapeString returns the shape as Python prints it: (2, 3), (5,), ().
+// MaxRank bounds the dimensions of a shape: numpy's own bound
+// (NPY_MAXDIMS, 64 since numpy 2.0, 32 before it), which no file numpy
+// writes passes. A longer shape is an error.
+const MaxRank = 64
+
+// maxShownDims bounds the dimensions a shape shows in a message.
+const maxShownDims = 16
+
+// ShapeString returns the shape as Python prints it: (2, 3), (5,), (). A
+// shape of more than 16 dimensions shows its first 16 and their number:
+// (1, 1, ..., 1, ...) (64 dimensions), so that no message grows with a
+// hostile shape.
 func (h Header) ShapeString() string {
 	var b strings.Builder
 	b.WriteByte('(')
-	for i, d := range h.Shape {
+	for i, d := range h.Shape[:min(len(h.Shape), maxShownDims)] {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		fmt.Fprint(&b, d)
 	}
-	if len(h.Shape) == 1 {
+	switch {
+	case len(h.Shape) > maxShownDims:
+		fmt.Fprintf(&b, ", ...) (%d dimensions)", len(h.Shape))
+		return b.String()
+	case len(h.Shape) == 1:
 		b.WriteByte(',')
 	}
 	b.WriteByte(')')
@@ -199,6 +215,9 @@ func (h *Header) parseShape(v any) error {
 	dims, ok := v.(tuple)
 	if !ok {
 		return fmt.Errorf("%w: header: shape is %s, not a tuple", ErrFormat, describe(v))
+	}
+	if len(dims) > MaxRank {
+		return fmt.Errorf("%w: header: the shape has %d dimensions, more than %d (MaxRank)", ErrFormat, len(dims), MaxRank)
 	}
 	h.Shape = make([]int64, len(dims))
 	for i, d := range dims {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/sparsekit/l0/internal/rows"
 )
 
 // file returns a .npy file of the given version and header text, and
@@ -121,6 +123,9 @@ func TestReadHeaderErrors(t *testing.T) {
 		{file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (00002, 0003)}", nil), ErrFormat, "00002 has a leading zero"},
 		{file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, -03)}", nil), ErrFormat, "leading zero"},
 		{file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'x': 010}", nil), ErrFormat, "leading zero"},
+		{file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': ("+strings.Repeat("1, ", 65)+")}", nil), ErrFormat, "the shape has 65 dimensions, more than 64 (MaxRank)"},
+		{file(2, "{'descr': '<f4', 'fortran_order': False, 'shape': ("+strings.Repeat("1,", 30000)+")}", nil), ErrFormat, "the shape has 30000 dimensions"},
+		{file(1, "{'descr': '<f8', 'fortran_order': False, 'shape': ("+strings.Repeat("1024, ", 64)+")}", nil), ErrFormat, "(1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024, ...) (64 dimensions) of <f8 elements are more than 2^63 bytes"},
 	} {
 		_, err := ReadHeader(bytes.NewReader(c.data))
 		if !errors.Is(err, c.err) || !strings.Contains(err.Error(), c.text) || strings.Contains(err.Error(), "\n") {
@@ -230,7 +235,7 @@ func TestReadRow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, asBytes(buf)[:features*4]...)
+		got = append(got, rows.Bytes(buf)[:features*4]...)
 	}
 	if !bytes.Equal(got, native(payload, 4)) {
 		t.Error("ReadRow read other bytes")
@@ -251,21 +256,29 @@ func TestReadRow(t *testing.T) {
 // as the reader delivers them.
 func native(p []byte, size int) []byte {
 	p = bytes.Clone(p)
-	if hostBigEndian {
-		swapBytes(p, size)
-	}
+	rows.ToHost(p, size)
 	return p
 }
 
-func TestSwapBytes(t *testing.T) {
-	p := []byte{1, 2, 3, 4, 5, 6, 7, 8}
-	swapBytes(p, 4)
-	if !bytes.Equal(p, []byte{4, 3, 2, 1, 8, 7, 6, 5}) {
-		t.Errorf("%v", p)
+// TestShapeString: Python's spelling, and no more than 16 dimensions.
+func TestShapeString(t *testing.T) {
+	for _, c := range []struct {
+		shape []int64
+		want  string
+	}{
+		{nil, "()"},
+		{[]int64{5}, "(5,)"},
+		{[]int64{2, 3}, "(2, 3)"},
+		{make([]int64, 16), "(" + strings.Repeat("0, ", 15) + "0)"},
+		{make([]int64, 17), "(" + strings.Repeat("0, ", 15) + "0, ...) (17 dimensions)"},
+	} {
+		if got := (Header{Shape: c.shape}).ShapeString(); got != c.want {
+			t.Errorf("%v: %q, want %q", c.shape, got, c.want)
+		}
 	}
-	swapBytes(p, 1)
-	if !bytes.Equal(p, []byte{4, 3, 2, 1, 8, 7, 6, 5}) {
-		t.Errorf("%v", p)
+	data := file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': ("+strings.Repeat("1, ", 64)+")}", []byte{0, 0, 0, 0})
+	if h, err := ReadHeader(bytes.NewReader(data)); err != nil || len(h.Shape) != MaxRank {
+		t.Errorf("%d dimensions: %v", len(h.Shape), err)
 	}
 }
 

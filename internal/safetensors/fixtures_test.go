@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/sparsekit/l0/internal/rows"
 )
 
 // expectations is testdata/expected.json, written by gen_fixtures.py.
@@ -231,7 +233,7 @@ func readStream(r io.Reader, size int64, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	got := bytes.Clone(asBytes(first)[:rd.RowBytes()])
+	got := bytes.Clone(rows.Bytes(first)[:rd.RowBytes()])
 	rest, _, err := readRows(rd, 2)
 	return append(got, rest...), err
 }
@@ -344,9 +346,7 @@ func TestWriteFixtures(t *testing.T) {
 // as the reader delivers them.
 func native(p []byte, size int) []byte {
 	p = bytes.Clone(p)
-	if hostBigEndian {
-		swapBytes(p, size)
-	}
+	rows.ToHost(p, size)
 	return p
 }
 

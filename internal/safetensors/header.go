@@ -74,6 +74,8 @@
 //     writer writes none; a key this reader does not understand may change
 //     what the bytes mean, so it is an error here);
 //   - an unknown dtype;
+//   - a shape of more than MaxRank (64) dimensions, as soon as the parser
+//     reaches the 65th;
 //   - a shape that is not a list of non-negative integers below 2^63, or
 //     whose rows (the dimensions after the first, zeros aside, times the
 //     element size) or whole are 2^63 bytes or more: so [2^62, 0] and
@@ -136,6 +138,17 @@ var (
 // takes. The writer refuses to write a longer header.
 const MaxHeaderBytes = 100_000_000
 
+// MaxRank bounds the dimensions of a tensor's shape: numpy's own bound
+// (NPY_MAXDIMS, 64 since numpy 2.0, 32 before it), far past any tensor a
+// model holds. A longer shape is an error as soon as the parser reaches its
+// 65th dimension, before it is held: a header of 10^7 dimensions cost half
+// a gigabyte to hold, and as much again to print in an error.
+const MaxRank = 64
+
+// maxShownDims bounds the dimensions a shape shows in a message: a longer
+// shape shows its first maxShownDims and says how many it has.
+const maxShownDims = 16
+
 // lengthBytes is the size of the header length field.
 const lengthBytes = 8
 
@@ -165,24 +178,32 @@ func (t Tensor) Elements() int64 {
 // Bytes returns the size of the tensor's data in bytes.
 func (t Tensor) Bytes() int64 { return t.End - t.Begin }
 
-// ShapeString returns the shape as the header spells it: [2, 3], [].
+// ShapeString returns the shape as the header spells it: [2, 3], []. A
+// shape of more than 16 dimensions (a file's header may hold up to
+// MaxRank) shows its first 16 and their number: [1, 1, ..., 1, ...] (64
+// dimensions), so that no message grows with a hostile shape.
 func (t Tensor) ShapeString() string {
 	var b strings.Builder
 	b.WriteByte('[')
-	for i, d := range t.Shape {
+	for i, d := range t.Shape[:min(len(t.Shape), maxShownDims)] {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		fmt.Fprint(&b, d)
+	}
+	if len(t.Shape) > maxShownDims {
+		fmt.Fprintf(&b, ", ...] (%d dimensions)", len(t.Shape))
+		return b.String()
 	}
 	b.WriteByte(']')
 	return b.String()
 }
 
 // String describes the tensor as a listing of a file's tensors would: its
-// name (quoted), dtype and shape.
+// name (quoted, and cut after 64 bytes: a name may be megabytes), dtype and
+// shape.
 func (t Tensor) String() string {
-	return fmt.Sprintf("%q %s %s", t.Name, t.DType, t.ShapeString())
+	return fmt.Sprintf("%s %s %s", quote(t.Name), t.DType, t.ShapeString())
 }
 
 // Header is what a safetensors file's header says.
@@ -400,14 +421,5 @@ func (t *Tensor) size() (int64, error) {
 	return int64(size), nil
 }
 
-// shapeText is the shape in an error message: at most 16 dimensions of a
-// hostile header's millions.
-func (t *Tensor) shapeText() string {
-	const most = 16
-	if len(t.Shape) <= most {
-		return t.ShapeString()
-	}
-	short := Tensor{Shape: t.Shape[:most]}
-	s := short.ShapeString()
-	return fmt.Sprintf("%s, ...] (%d dimensions)", s[:len(s)-1], len(t.Shape))
-}
+// shapeText is the shape in an error message: at most 16 dimensions.
+func (t *Tensor) shapeText() string { return t.ShapeString() }

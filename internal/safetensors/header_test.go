@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -151,7 +152,9 @@ func TestReadHeaderErrors(t *testing.T) {
 		{padded(f32(`[2,2305843009213693952]`, `[0,16]`), nil), ErrFormat, `2^63 bytes or more`},
 		{padded(f32(`[4611686018427387904,4611686018427387904,0]`, `[0,0]`), nil), ErrFormat, `2^63 bytes or more`},
 		{padded(f32(`[0,4611686018427387904,4611686018427387904]`, `[0,0]`), nil), ErrFormat, `2^63 bytes or more`},
-		{padded(f32(`[`+strings.Repeat("2,", 99)+`2]`, `[0,0]`), nil), ErrFormat, `2, 2, ...] (100 dimensions) of F32 are 2^63 bytes or more`},
+		{padded(f32(`[`+strings.Repeat("2,", 63)+`2]`, `[0,0]`), nil), ErrFormat, `2, 2, ...] (64 dimensions) of F32 are 2^63 bytes or more`},
+		{padded(f32(`[`+strings.Repeat("1,", 64)+`1]`, `[0,4]`), make([]byte, 4)), ErrFormat, `tensor "x": the shape has more than 64 dimensions (MaxRank)`},
+		{padded(f32(`[`+strings.Repeat("1,", 64)+`"x"]`, `[0,4]`), make([]byte, 4)), ErrFormat, `the shape has more than 64 dimensions`},
 		{padded(`{"x":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}}`, []byte{0, 0}), ErrFormat, `tensor "x": the 3 elements of F4 (4 bits each) do not fill whole bytes`},
 		{padded(`{"x":{"dtype":"F6_E2M3","shape":[2],"data_offsets":[0,2]}}`, []byte{0, 0}), ErrFormat, `do not fill whole bytes`},
 		{padded(f32(`[2,2]`, `[0,12]`), make([]byte, 12)), ErrFormat, `tensor "x": data_offsets [0, 12] hold 12 bytes, the shape [2, 2] of F32 needs 16`},
@@ -231,5 +234,38 @@ func TestDTypes(t *testing.T) {
 	}
 	if DType(200).String() != "DType(200)" || Invalid.Valid() {
 		t.Error("invalid dtypes")
+	}
+}
+
+// TestMaxRank: a shape of MaxRank dimensions is valid; one more is an
+// error found while the header is parsed, and a header of a million
+// dimensions costs its own bytes to read, not a slice of them, nor an
+// error message of them. Shapes in messages show 16 dimensions.
+func TestMaxRank(t *testing.T) {
+	ones := func(n int) string { return "[" + strings.Repeat("1,", n-1) + "1]" }
+	data := padded(`{"x":{"dtype":"U8","shape":`+ones(MaxRank)+`,"data_offsets":[0,1]}}`, []byte{7})
+	h, err := ReadHeader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := h.Tensors[0]
+	if want := "[" + strings.Repeat("1, ", 15) + "1, ...] (64 dimensions)"; x.ShapeString() != want || x.String() != `"x" U8 `+want {
+		t.Errorf("ShapeString %q, String %q", x.ShapeString(), x.String())
+	}
+	if s := (Tensor{Shape: []int64{1, 2, 3}}).ShapeString(); s != "[1, 2, 3]" {
+		t.Errorf("ShapeString %q", s)
+	}
+
+	const n = 1_000_000
+	data = padded(`{"x":{"dtype":"U8","shape":`+ones(n)+`,"data_offsets":[0,1]}}`, []byte{7})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = ReadHeader(bytes.NewReader(data), int64(len(data)))
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "more than 64 dimensions") || len(err.Error()) > 200 {
+		t.Errorf("%.300v", err)
+	}
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > uint64(len(data))+1<<20 {
+		t.Errorf("a header of %d bytes allocated %d", len(data), allocated)
 	}
 }

@@ -258,6 +258,9 @@ func (p *parser) integers(t *Tensor, key string, most int) error {
 		if i == most {
 			return fmt.Errorf("%w: tensor %s: data_offsets has more than two values (begin and end)", ErrFormat, quote(t.Name))
 		}
+		if i == MaxRank && key == "shape" {
+			return fmt.Errorf("%w: tensor %s: the shape has more than %d dimensions (MaxRank)", ErrFormat, quote(t.Name), MaxRank)
+		}
 		tok, err := p.token()
 		if err != nil {
 			return err

@@ -1,30 +1,24 @@
 package safetensors
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"unsafe"
+
+	"github.com/sparsekit/l0/internal/rows"
 )
 
 // Reader delivers the rows of one tensor, or of a range of its rows: a row
 // is one index of the first dimension, the product of the others elements,
-// in the machine's byte order.
+// in the machine's byte order. Its ReadRows, ReadRow, RowsLeft and RowBytes
+// are those of the one row reader of l0's formats, rows.Reader, once the
+// bytes before the tensor are skipped.
 type Reader struct {
 	Tensor
-	r        io.Reader
-	rowBytes int64
-	rowsLeft int64
-	first    int64 // the index of the first row this Reader delivers
-	skip     int64 // bytes to discard before the first row (streams)
-	tail     int64 // bytes of the data buffer after the rows (streams)
-	checkEnd bool  // the stream's size was not known: check where it ends
-	read     int64 // bytes of rows read
-	total    int64 // bytes of rows this Reader delivers
-	ended    bool  // finish ran, and endErr is its verdict
-	endErr   error
+	rows  *rows.Reader
+	r     io.Reader
+	first int64 // the index of the first row this Reader delivers
+	skip  int64 // bytes to discard before the first row (streams)
 }
 
 // NewReader returns a Reader of every row of the named tensor from r, a
@@ -39,12 +33,23 @@ type Reader struct {
 // the stream, so a second would read the wrong bytes. Reading several
 // tensors of one file takes NewRangeReader.
 func (h *Header) NewReader(r io.Reader, name string) (*Reader, error) {
-	rd, err := h.newReader(name)
+	t, rowBytes, err := h.rowsOf(name)
 	if err != nil {
 		return nil, err
 	}
-	rd.r, rd.rowsLeft, rd.total = r, rd.Shape[0], rd.Bytes()
-	rd.skip, rd.tail, rd.checkEnd = rd.Begin, h.DataBytes-rd.End, h.size < 0
+	rd := &Reader{Tensor: t, r: r, skip: t.Begin}
+	tail, checkEnd := h.DataBytes-t.End, h.size < 0
+	rd.rows = rows.NewReader(r, t.Shape[0], rowBytes, t.DType.Size(), rd.rowErrors(rowBytes, t.Bytes(), func() error {
+		if !checkEnd {
+			return io.EOF
+		}
+		if n, err := io.CopyN(io.Discard, r, tail); err != nil {
+			return truncated(err, "the file ends %d bytes before the end of the data buffer, %d bytes after tensor %s", tail-n, tail, quote(t.Name))
+		}
+		return rows.EndsHere(r, func() error {
+			return fmt.Errorf("%w: the file goes on after the data buffer the header describes", ErrTrailing)
+		})
+	}))
 	return rd, nil
 }
 
@@ -57,29 +62,31 @@ func (h *Header) NewRangeReader(ra io.ReaderAt, name string, from, to int64) (*R
 	if h.size < 0 {
 		return nil, errors.New("safetensors: NewRangeReader needs a Header read with the file's size")
 	}
-	rd, err := h.newReader(name)
+	t, rowBytes, err := h.rowsOf(name)
 	if err != nil {
 		return nil, err
 	}
-	if from < 0 || from > to || to > rd.Shape[0] {
-		return nil, fmt.Errorf("safetensors: tensor %s: rows [%d, %d) are not a range of its %d rows", quote(name), from, to, rd.Shape[0])
+	if from < 0 || from > to || to > t.Shape[0] {
+		return nil, fmt.Errorf("safetensors: tensor %s: rows [%d, %d) are not a range of its %d rows", quote(name), from, to, t.Shape[0])
 	}
-	rd.first, rd.rowsLeft, rd.total = from, to-from, (to-from)*rd.rowBytes
-	rd.r = io.NewSectionReader(ra, h.DataOffset()+rd.Begin+from*rd.rowBytes, rd.total)
+	r := io.NewSectionReader(ra, h.DataOffset()+t.Begin+from*rowBytes, (to-from)*rowBytes)
+	rd := &Reader{Tensor: t, r: r, first: from}
+	rd.rows = rows.NewReader(r, to-from, rowBytes, t.DType.Size(), rd.rowErrors(rowBytes, (to-from)*rowBytes, func() error { return io.EOF }))
 	return rd, nil
 }
 
-// newReader checks the named tensor can be read in rows.
-func (h *Header) newReader(name string) (*Reader, error) {
+// rowsOf checks the named tensor can be read in rows, and returns it and
+// the size of its rows.
+func (h *Header) rowsOf(name string) (Tensor, int64, error) {
 	t, err := h.Tensor(name)
 	if err != nil {
-		return nil, err
+		return t, 0, err
 	}
 	if !t.DType.Supported() {
-		return nil, fmt.Errorf("%w: tensor %s: unsupported dtype %s (this reader reads %s)", ErrUnsupported, quote(name), t.DType, supportedNames)
+		return t, 0, fmt.Errorf("%w: tensor %s: unsupported dtype %s (this reader reads %s)", ErrUnsupported, quote(name), t.DType, supportedNames)
 	}
 	if len(t.Shape) == 0 {
-		return nil, fmt.Errorf("%w: tensor %s is a scalar (shape []), it has no rows", ErrUnsupported, quote(name))
+		return t, 0, fmt.Errorf("%w: tensor %s is a scalar (shape []), it has no rows", ErrUnsupported, quote(name))
 	}
 	// ReadHeader checked that the non-zero dimensions times the element
 	// size fit in an int64, so no partial product overflows.
@@ -87,14 +94,29 @@ func (h *Header) newReader(name string) (*Reader, error) {
 	for _, d := range t.Shape[1:] {
 		rowBytes *= d
 	}
-	return &Reader{Tensor: t, rowBytes: rowBytes}, nil
+	return t, rowBytes, nil
+}
+
+// rowErrors says, in this format's words, that the total bytes of rows
+// end early; end checks the end of the stream.
+func (rd *Reader) rowErrors(rowBytes, total int64, end func() error) rows.Errors {
+	return rows.Errors{
+		Short: func(read int64, err error) error {
+			return truncated(err, "tensor %s: the file ends %d bytes into the %d bytes of rows %d to %d",
+				quote(rd.Name), read, total, rd.first, rd.first+total/max(rowBytes, 1))
+		},
+		TooLarge: func(rowBytes int64) error {
+			return fmt.Errorf("%w: tensor %s: a row of %d bytes is too large for this machine", ErrUnsupported, quote(rd.Name), rowBytes)
+		},
+		End: end,
+	}
 }
 
 // RowBytes returns the size of a row in bytes.
-func (rd *Reader) RowBytes() int64 { return rd.rowBytes }
+func (rd *Reader) RowBytes() int64 { return rd.rows.RowBytes() }
 
 // RowsLeft returns the number of rows not read yet.
-func (rd *Reader) RowsLeft() int64 { return rd.rowsLeft }
+func (rd *Reader) RowsLeft() int64 { return rd.rows.RowsLeft() }
 
 // FirstRow returns the index in the tensor of the first row the Reader
 // delivers: 0, or the start of its range.
@@ -113,25 +135,7 @@ func (rd *Reader) ReadRows(p []byte) (int64, error) {
 	if err := rd.start(); err != nil {
 		return 0, err
 	}
-	if rd.rowsLeft == 0 {
-		return 0, rd.finish()
-	}
-	rows := rd.rowsLeft
-	if rd.rowBytes > 0 {
-		rows = min(rows, int64(len(p))/rd.rowBytes)
-	}
-	if rows == 0 {
-		return 0, fmt.Errorf("safetensors: ReadRows given %d bytes, less than a row of %d", len(p), rd.rowBytes)
-	}
-	n := rows * rd.rowBytes
-	if err := rd.readFull(p[:n]); err != nil {
-		return 0, err
-	}
-	if hostBigEndian {
-		swapBytes(p[:n], rd.DType.Size())
-	}
-	rd.rowsLeft -= rows
-	return rows, nil
+	return rd.rows.ReadRows(p)
 }
 
 // ReadRow reads the next row into buf, reinterpreted as bytes (so that it
@@ -145,31 +149,7 @@ func (rd *Reader) ReadRow(buf []uint64) ([]uint64, error) {
 	if err := rd.start(); err != nil {
 		return buf, err
 	}
-	if rd.rowsLeft == 0 {
-		return buf, rd.finish()
-	}
-	if rd.rowBytes > math.MaxInt-7 {
-		return buf, fmt.Errorf("%w: tensor %s: a row of %d bytes is too large for this machine", ErrUnsupported, quote(rd.Name), rd.rowBytes)
-	}
-	have := int64(0) // bytes of the row in buf
-	for {
-		end := min(int64(len(buf))*8, rd.rowBytes)
-		if err := rd.readFull(asBytes(buf)[have:end]); err != nil {
-			return buf, err
-		}
-		have = end
-		if have == rd.rowBytes {
-			break
-		}
-		grown := make([]uint64, min(max(1<<12, 2*len(buf)), int((rd.rowBytes+7)/8)))
-		copy(grown, buf)
-		buf = grown
-	}
-	if hostBigEndian {
-		swapBytes(asBytes(buf)[:rd.rowBytes], rd.DType.Size())
-	}
-	rd.rowsLeft--
-	return buf, nil
+	return rd.rows.ReadRow(buf)
 }
 
 // start discards the bytes of a stream before the tensor, once.
@@ -183,64 +163,4 @@ func (rd *Reader) start() error {
 	}
 	rd.skip = 0
 	return nil
-}
-
-// readFull reads len(p) bytes of rows, calling an early end ErrTruncated.
-func (rd *Reader) readFull(p []byte) error {
-	got, err := io.ReadFull(rd.r, p)
-	rd.read += int64(got)
-	if err != nil {
-		return truncated(err, "tensor %s: the file ends %d bytes into the %d bytes of rows %d to %d",
-			quote(rd.Name), rd.read, rd.total, rd.first, rd.first+rd.total/max(rd.rowBytes, 1))
-	}
-	return nil
-}
-
-// finish returns io.EOF after the last row, when a stream of unknown size
-// ends exactly with the data buffer, and the error saying how it does not
-// otherwise.
-func (rd *Reader) finish() error {
-	if rd.ended {
-		return rd.endErr
-	}
-	rd.ended, rd.endErr = true, io.EOF
-	if !rd.checkEnd {
-		return io.EOF
-	}
-	if n, err := io.CopyN(io.Discard, rd.r, rd.tail); err != nil {
-		rd.endErr = truncated(err, "the file ends %d bytes before the end of the data buffer, %d bytes after tensor %s",
-			rd.tail-n, rd.tail, quote(rd.Name))
-		return rd.endErr
-	}
-	var b [1]byte
-	n, err := io.ReadAtLeast(rd.r, b[:], 1)
-	switch {
-	case n > 0:
-		rd.endErr = fmt.Errorf("%w: the file goes on after the data buffer the header describes", ErrTrailing)
-	case !errors.Is(err, io.EOF):
-		rd.endErr = err
-	}
-	return rd.endErr
-}
-
-// asBytes reinterprets words as bytes.
-func asBytes(words []uint64) []byte {
-	if len(words) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), 8*len(words))
-}
-
-// hostBigEndian is true on the machines whose byte order is not the
-// files'.
-var hostBigEndian = binary.NativeEndian.Uint16([]byte{0, 1}) == 1
-
-// swapBytes reverses the bytes of each size-byte element of p.
-func swapBytes(p []byte, size int) {
-	for i := 0; i+size <= len(p); i += size {
-		e := p[i : i+size]
-		for a, b := 0, size-1; a < b; a, b = a+1, b-1 {
-			e[a], e[b] = e[b], e[a]
-		}
-	}
 }

@@ -24,12 +24,12 @@
 package window
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"unsafe"
+
+	"github.com/sparsekit/l0/internal/rows"
 )
 
 // ErrChanged: the file no longer holds the rows its header promised: it
@@ -105,7 +105,7 @@ func (r *Reader) Rows(l Layout, from, to int64, f func(rows int64, data []byte) 
 	if l.RowBytes > math.MaxInt-7 || l.Offset < 0 || (to-from) > (math.MaxInt64-l.Offset)/l.RowBytes {
 		return fmt.Errorf("window: rows of %d bytes from byte %d are too large for this machine", l.RowBytes, l.Offset)
 	}
-	mapping := r.fd >= 0 && !hostBigEndian && l.Offset%int64(l.ElemSize) == 0
+	mapping := r.fd >= 0 && !rows.HostBigEndian && l.Offset%int64(l.ElemSize) == 0
 	for row := from; row < to; {
 		budget := r.readMax
 		if mapping {
@@ -139,7 +139,7 @@ func (r *Reader) read(l Layout, row, n int64, f func(int64, []byte) error) error
 	if words := (size + 7) / 8; len(r.buf) < words {
 		r.buf = make([]uint64, words)
 	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(&r.buf[0])), size)
+	b := rows.Bytes(r.buf)[:size]
 	at := l.Offset + row*l.RowBytes
 	got, err := r.ra.ReadAt(b, at)
 	if got < size {
@@ -148,31 +148,7 @@ func (r *Reader) read(l Layout, row, n int64, f func(int64, []byte) error) error
 		}
 		return err
 	}
-	if hostBigEndian {
-		swap(b, l.ElemSize)
-	}
+	rows.ToHost(b, l.ElemSize)
 	r.Read += int64(size)
 	return f(n, b)
-}
-
-// hostBigEndian is true on the machines whose byte order is not the
-// files'.
-var hostBigEndian = binary.NativeEndian.Uint16([]byte{0, 1}) == 1
-
-// swap reverses the bytes of each size-byte element of p.
-func swap(p []byte, size int) {
-	switch size {
-	case 2:
-		for i := 0; i+2 <= len(p); i += 2 {
-			binary.NativeEndian.PutUint16(p[i:], binary.LittleEndian.Uint16(p[i:]))
-		}
-	case 4:
-		for i := 0; i+4 <= len(p); i += 4 {
-			binary.NativeEndian.PutUint32(p[i:], binary.LittleEndian.Uint32(p[i:]))
-		}
-	case 8:
-		for i := 0; i+8 <= len(p); i += 8 {
-			binary.NativeEndian.PutUint64(p[i:], binary.LittleEndian.Uint64(p[i:]))
-		}
-	}
 }

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"testing"
 	"unsafe"
+
+	"github.com/sparsekit/l0/internal/rows"
 )
 
 // file writes a file of a header of offset bytes and rows rows of
@@ -36,13 +38,7 @@ func file(t *testing.T, offset, rows, rowBytes int) (*os.File, []byte) {
 // byte order.
 func machineOrder(b []byte, size int) []byte {
 	out := append([]byte(nil), b...)
-	if hostBigEndian {
-		for i := 0; i+size <= len(out); i += size {
-			for a, z := i, i+size-1; a < z; a, z = a+1, z-1 {
-				out[a], out[z] = out[z], out[a]
-			}
-		}
-	}
+	rows.ToHost(out, size)
 	return out
 }
 
@@ -54,13 +50,13 @@ func TestRows(t *testing.T) {
 	for _, c := range []struct{ offset, rowBytes, elem int }{
 		{128, 64, 4}, {4096, 24, 8}, {3, 12, 4}, {10, 6, 2}, {0, 5, 1}, {8000, 4096, 4},
 	} {
-		const rows = 9
-		f, data := file(t, c.offset, rows, c.rowBytes)
-		l := Layout{Offset: int64(c.offset), RowBytes: int64(c.rowBytes), Rows: rows, ElemSize: c.elem}
+		const count = 9
+		f, data := file(t, c.offset, count, c.rowBytes)
+		l := Layout{Offset: int64(c.offset), RowBytes: int64(c.rowBytes), Rows: count, ElemSize: c.elem}
 		for _, mapping := range []bool{false, true} {
 			for _, budget := range []int{1, c.rowBytes, 2*c.rowBytes + 1, 1 << 20} {
-				for from := int64(0); from <= rows; from++ {
-					for to := from; to <= rows; to++ {
+				for from := int64(0); from <= count; from++ {
+					for to := from; to <= count; to++ {
 						r := NewReader(f, budget, map[bool]int{true: budget}[mapping])
 						next := from
 						err := r.Rows(l, from, to, func(n int64, b []byte) error {
@@ -80,7 +76,7 @@ func TestRows(t *testing.T) {
 						if err != nil || next != to {
 							t.Fatalf("%+v, mapping %v, budget %d, [%d, %d): %v, read to %d", c, mapping, budget, from, to, err, next)
 						}
-						wantMapped := mapping && canMap && !hostBigEndian && c.offset%c.elem == 0
+						wantMapped := mapping && canMap && !rows.HostBigEndian && c.offset%c.elem == 0
 						if (r.Mapped > 0) != (wantMapped && to > from) || r.Mapped+r.Read != (to-from)*int64(c.rowBytes) {
 							t.Fatalf("%+v, mapping %v: %d bytes mapped, %d read", c, mapping, r.Mapped, r.Read)
 						}

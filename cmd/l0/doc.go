@@ -1,0 +1,198 @@
+// Command l0 reports the sparsity of sparse-autoencoder activations stored
+// in NumPy .npy and safetensors files: the L0 norm (the mean number of
+// non-zero features per activation vector, per component, or per token
+// position), dead and dense features, and the log10 feature density
+// histogram, counted with l0's SIMD kernels. It reports each file, or one
+// total over many shards; it saves the total as a mergeable state, so
+// that shards counted on many machines reduce to one report, and writes
+// SAELens' sparsity.safetensors.
+//
+//	go install github.com/sparsekit/l0/cmd/l0@latest
+//
+// What follows is the reference of the command, and the one place its
+// flags are described in full (l0 -h lists them in short).
+//
+// Usage:
+//
+//	l0 [-json] [-threshold T | -abs-threshold T] [-dense D] [-key NAME]
+//	   [-positions] [-skip-positions N] [-total [-per-file]] [-save FILE]
+//	   [-sparsity FILE] [-j N] [-mmap] [FILE ...]
+//	l0 -sparse INDEX_KEY[,VALUE_KEY] -features D [flags] FILE ...
+//	l0 -kernels
+//
+// # Inputs
+//
+// The format is recognised by the first bytes, not by the file's name: a
+// .npy array ("\x93NUMPY"), an l0 state ("L0FA", as -save writes it), or
+// a safetensors file. A 2-D array is [batch, feature]; a 3-D array is
+// [batch, component, feature], or with -positions [batch, position,
+// feature]. The .npy dtypes are <f2 <f4 <f8 |i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8
+// |b1, C order, in format versions 1.0 to 3.0; the safetensors dtypes F64 F32 F16 BF16 I64 I32 I16 I8 U64
+// U32 U16 U8 BOOL (C64 and the F8, F6 and F4 variants are an error that
+// names the dtype). From a safetensors file l0 reads the tensor -key names
+// (-key "" names a tensor named ""), or without -key the one tensor of
+// rank 2 or 3 of a dtype it counts; when there is none, or more than one,
+// the error lists the file's tensors. A shape of more than 64 dimensions
+// (numpy's own bound) is an error as the header is read; a message shows
+// at most 16 dimensions of a shape, and a listing of a file's tensors at
+// most 64 bytes of each name.
+// Without files, l0 reports on a built-in sample.
+//
+// A regular file is read at offsets with read(2), a batch of whole rows at
+// a time into a buffer per worker: 7 rows of up to 512 KiB in all when
+// rows are long (a batch of fewer than 8 vectors is counted straight into
+// the metric's counters, and stays in the core's cache between the copy
+// and the count), 2 MiB of rows otherwise. With -mmap, files are counted
+// in memory-mapped windows of 8 MiB where the page cache holds them,
+// unmapped as it goes (on little-endian machines with mmap, when the data
+// is aligned for its dtype): no copy, but on the machine measured it was
+// 1.4 times slower at best, 4 times when the machine was busy (the column
+// kernels cross a page, and miss the TLB, for every 4 KiB they read of
+// each row). A path that is not a regular file (a
+// pipe, /dev/stdin) is read as a stream of unknown size; such a path given
+// twice, by one name or two (/dev/stdin, /proc/self/fd/0), is a
+// command-line error: a stream can be read once, and two readers would
+// each take bytes from the other. A file that shrinks while it is counted
+// is an error that names it, mapped or not (the fault on a vanished page
+// is caught).
+//
+// -j N goroutines (1 to 1024; default: the CPUs Go may use) count at
+// once: the inputs in parallel, and a large file split into ranges of rows
+// (16 to 64 MiB, about one per worker), each into its own counts, merged
+// at the end.
+//
+// # Positions
+//
+// -positions reads a 3-D array as [batch, position, feature]: its vectors
+// are batch × position, the L0 and feature activity are over all of them,
+// and the report adds the L0 per position (the first 8 and the range of
+// the rest in text, each in -json's l0_by_position). -skip-positions N
+// (which implies -positions, -skip-positions 0 too: a script's
+// -skip-positions $SKIP means the same at 0) leaves the first N positions
+// of every row out of every statistic: the BOS token, which SAE
+// evaluations exclude.
+//
+// # Top-k files
+//
+// -sparse INDEX_KEY[,VALUE_KEY] -features D reads each safetensors input
+// as a top-k SAE encoder's output: the tensor INDEX_KEY of feature
+// indices, [batch, k] or [batch, components, k], of any integer dtype (I64
+// I32 I16 I8 U64 U32 U16 U8), and the tensor VALUE_KEY of their values, of
+// the same shape and a float dtype (F64 F32 F16 BF16). l0 reports the pair
+// exactly as it reports the dense [batch, (components,) D] array it stands
+// for (metric.UpdateTopK leaves the counts the dense batch leaves): the
+// vectors, L0, dead and dense features, histogram and state, the values
+// counted by the run's rule, so a zero among the top k does not count.
+// Without VALUE_KEY every entry counts (sparsify's "fired"): the pair is
+// the mask of its entries, counted as uint8 as a BOOL array is, and
+// -threshold or -abs-threshold, which would compare values there are none
+// of, is a command-line error. An index outside [0, D) is an error that
+// says where it is (a U64 index past the int range too: never wrapped); an
+// index given twice in a vector counts twice (torch.topk gives none).
+//
+// A pair is counted into the same tallies as any input: with -total it
+// merges with .npy files and states of the same element type (the values';
+// uint8 without values), components and features. With -sparse every
+// safetensors input is read as a pair, .npy files and states as always;
+// -key and -positions are refused. The two tensors are read side by side
+// at offsets, batches of rows of up to 2 MiB of both, a large file split
+// across workers: -sparse reads regular files only (a pipe is an error),
+// with read(2) (-mmap does not apply). In -json a pair's "format" is
+// "topk", its "shape" the dense array's, its "dtype" the values' as the
+// file spells it (or "uint8"), and "sparse" names its tensors, their dtypes
+// and k.
+//
+// # Many shards, one report
+//
+// -total reports all the inputs as one dataset: they must agree on the
+// element type, the components (or positions) and the features; the rule
+// of counting is the run's. Counts of different element types are not
+// merged (metric.Merge would not, and the state format holds one type):
+// such an input does not join the total, and is a bad input. With -per-file
+// each input's report comes first, then the total's.
+//
+// A bad input fails the total: each bad input is named on stderr, no
+// total is reported and no -save or -sparsity file written, and the exit
+// status is 1; a total that silently left a shard out would be a wrong
+// number. After the first bad input l0 stops counting, but still opens
+// every other input and names each one whose header or size is bad.
+//
+// -save FILE writes the total's state in metric's FeatureActivity binary
+// format (all the counts: the L0, density, dead and dense features follow),
+// and state files are inputs: count shards anywhere, one process each, and
+// merge with l0 -total *.l0. A state holds no positions: -positions does
+// not take one. A state of 0 vectors (a job that saved before its first
+// batch) is reported as such, 0 vectors and no L0 (null in -json, with
+// dead, dense and the histogram), and joins a total, which it leaves as it
+// was; -sparsity of no vectors is an error (no density). A state takes the
+// bounds an array takes (at most 65,536 components of no features).
+// -sparsity FILE writes SAELens' sparsity.safetensors: the tensor
+// "sparsity", F32, log10(density + 1e-10) per feature, of shape [features]
+// or [components, features]. Both describe all the inputs, with or without
+// -total, and are written whole or not at all (a temporary file renamed
+// over the file, or over the file a symbolic link names; a dangling link
+// is written through, and the file it names created, as the shell's >
+// does); a device or a named pipe (-save /dev/stdout) is written in place.
+// A new file's mode is 0666 less the umask, as os.Create makes it; a file
+// written over keeps its mode (its owner becomes the writer).
+//
+// An output never destroys an input: before anything is read, l0 refuses
+// (a command-line error, exit status 2, naming both) an output that is one
+// of the inputs, by its name or through a symbolic or hard link
+// (os.SameFile), and -save and -sparsity that name one file; the exception
+// is -save over an input state, l0 -total -save acc.l0 acc.l0 new.npy,
+// which accumulates: the state is read before the new one replaces it. It
+// also refuses an output that exists, is a regular file that is not empty,
+// and is not of the kind it writes there (an l0 state for -save, a
+// safetensors file of the one tensor "sparsity" for -sparsity): the
+// mistake of a shell pattern, l0 -total -sparsity shard-*.npy, which puts
+// shard-0.npy after -sparsity. Such a file must be removed first.
+//
+// # Errors, limits, memory
+//
+// An input l0 cannot read is an error on stderr that names it; without
+// -total the other inputs are still reported, and the exit status is 1.
+// A name (of a file, of a tensor) holding control characters or bytes that
+// are not UTF-8, or starting with a double quote, is quoted in messages
+// and text reports as Go quotes strings ("a\nb", "a\xffb"), so that
+// each stays one line and shows the name's bytes. In -json, "file" is the
+// name with each byte that is not UTF-8 as U+FFFD (JSON strings are
+// UTF-8), and then "file_bytes" holds the name's bytes in base64, from
+// which it is recovered exactly (base64.b64decode in Python); a total's
+// "files_bytes" so lists every input's name when one is not UTF-8. A
+// threshold or -dense of -0 is 0.
+//
+// Work and memory follow the bytes a file holds, not the shape its header
+// claims: rows of no bytes (shape (2^62, 0)) are counted at once; a
+// regular file's size is checked against its header before anything is
+// sized by the shape; a stream is read a row before anything is sized by
+// its shape, and costs at most k × the bytes read + 4 MiB, k = 18 for a
+// 1-byte dtype of one component (6 for float32: the counters are 8 bytes a
+// feature, and the report takes a copy), up to 42 (101 with -json) when
+// each component has one 1-byte feature, whose per-component values then
+// dominate. Counting into a total, each worker keeps one set of counters,
+// 8 bytes per (component, feature), and one buffer (or mapped window),
+// and the total merges them into one (with no copy) and takes one more to
+// report: the peak is about 8 MiB + 2 MiB (8 mapped) + 8 bytes per feature
+// per worker, + 8 bytes per feature. A state file is read straight into a
+// worker's counters, 128 KiB at a time, never whole; a worker whose
+// counters already hold counts reads it into a new set, merged and
+// dropped, and holds two sets while it does. A state from a stream is held
+// whole first (its bytes must bear out its header before counters of its
+// size are made).
+//
+// A 3-D array may have up to 16,777,216 components or positions
+// (metric.MaxComponents), and up to 65,536 when its vectors have no
+// features (no bytes pay for their values); a top-k pair of no entries (k
+// = 0) one component, or up to 65,536 (component, feature) pairs, whose
+// counters no bytes pay for either; and any top-k pair up to 134,217,728
+// (2^27; 2^26 on 32-bit machines) components × -features D, for the same
+// reason (1 GiB of counters a copy, 8 times the widest SAEs published).
+// The text report lists the per-component values of up to 16 components,
+// and their range (min, mean, max) for more; -json lists every one. In
+// -json an infinite -threshold is the string "inf" or "-inf"; -threshold
+// 1e400 is inf, as Python's float() reads it. A feature counted in more
+// vectors than there are (a top-k index repeated within a vector, which
+// counts twice) has a density above 1: the histogram counts it apart, in
+// "> 0.0" (-json's "above_one"), not in [-0.5, 0.0].
+package main
