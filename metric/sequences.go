@@ -211,7 +211,9 @@ func (s *SequenceActivity[T]) parseSequences(shape []int, n, features int) (seqL
 // Update adds a batch of sequences, x of shape [sequence, position,
 // feature] (or [sequence, position, component, feature]), every vector
 // kept.
-func (s *SequenceActivity[T]) Update(x []T, shape ...int) error { return s.UpdateMasked(x, nil, shape...) }
+func (s *SequenceActivity[T]) Update(x []T, shape ...int) error {
+	return s.UpdateMasked(x, nil, shape...)
+}
 
 // UpdateMasked adds a batch of sequences, leaving out of every statistic
 // the vectors whose keep entry is false: keep has one entry per (sequence,
