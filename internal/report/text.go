@@ -20,9 +20,14 @@ func Text(w io.Writer, r *Report) error {
 	features := max(c.Components, 1) * c.Features
 	fmt.Fprintf(&b, "%s\n", input.DisplayName(r.Name))
 	fmt.Fprintf(&b, "  array      %s\n", r.Describe)
-	if c.Positions > 0 {
+	switch {
+	case c.Positions > 0 && r.Masked:
+		fmt.Fprintf(&b, "  vectors    %d (%d × %d positions%s; %d left out by their token)\n", r.Vectors, r.Rows, c.Positions, skipped(c.Skip), r.Excluded)
+	case c.Positions > 0:
 		fmt.Fprintf(&b, "  vectors    %d (%d × %d positions%s)\n", r.Vectors, r.Rows, c.Positions, skipped(c.Skip))
-	} else {
+	case r.Masked:
+		fmt.Fprintf(&b, "  vectors    %d (%d left out by their token)\n", r.Vectors, r.Excluded)
+	default:
 		fmt.Fprintf(&b, "  vectors    %d\n", r.Vectors)
 	}
 	if r.Vectors == 0 {

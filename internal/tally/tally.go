@@ -71,6 +71,7 @@ type Summary struct {
 	// Config.Sequences, the sequences (rows) counted.
 	Excluded  int64
 	Sequences int64
+	Masked    bool // a token mask was applied (Excluded may be 0)
 }
 
 // FeatureStats are the per-sequence statistics of a tally whose config
@@ -431,7 +432,7 @@ func (t *typed[T]) Summarize(dense float64) (Summary, error) {
 	var err error
 	s.Vectors = t.act.Vectors()
 	s.Batches = t.updates
-	s.Excluded = t.excluded
+	s.Excluded, s.Masked = t.excluded, t.masked
 	if t.seq != nil {
 		s.Sequences = t.seq.Sequences()
 	}
