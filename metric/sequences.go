@@ -269,25 +269,10 @@ func (s *SequenceActivity[T]) UpdateMasked(x []T, keep []bool, shape ...int) err
 			foldSequence(*firings, *fired, *one)
 		}
 	}
-	var posVectors []int64
-	if pos != nil {
-		posVectors = make([]int64, l.positions)
-		for q := range l.sequences {
-			for p := range l.positions {
-				if keep == nil || keep[q*l.positions+p] {
-					posVectors[p]++
-				}
-			}
-		}
+	if pos == nil {
+		return s.commit(int64(l.sequences), kept, *firings, *fired, nil, nil, nil)
 	}
-	return s.commit(int64(l.sequences), kept, *firings, *fired, posScratch(pos), posVectors)
-}
-
-func posScratch(p *[]uint64) []uint64 {
-	if p == nil {
-		return nil
-	}
-	return *p
+	return s.commit(int64(l.sequences), kept, *firings, *fired, *pos, keep, &l)
 }
 
 // foldSequence adds a sequence's per-feature counts one to the firings,
@@ -304,9 +289,10 @@ func foldSequence(firings, fired, one []uint64) {
 
 // commit adds a batch counted outside the lock: sequences, kept vectors
 // and their firings (at most kept each), the sequences fired (at most
-// sequences each) and with positions the position counts and vectors. It
-// checks every sum before it changes anything.
-func (s *SequenceActivity[T]) commit(sequences int64, kept int, firings, fired, pos []uint64, posVectors []int64) error {
+// sequences each) and with positions (l not nil) the position counts and
+// the vectors keep keeps at each position. It checks every sum before it
+// changes anything.
+func (s *SequenceActivity[T]) commit(sequences int64, kept int, firings, fired, pos []uint64, keep []bool, l *seqLayout) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sequences > math.MaxInt64-s.sequences {
@@ -329,10 +315,28 @@ func (s *SequenceActivity[T]) commit(sequences int64, kept int, firings, fired, 
 	for i, n := range pos {
 		s.posCounts[i] += n
 	}
-	for i, n := range posVectors {
-		s.posVectors[i] += n
+	if l != nil {
+		s.addPositionVectorsLocked(keep, *l)
 	}
 	return nil
+}
+
+// addPositionVectorsLocked adds the vectors keep keeps (every one, nil) at
+// each position of a batch of sequences.
+func (s *SequenceActivity[T]) addPositionVectorsLocked(keep []bool, l seqLayout) {
+	if keep == nil {
+		for p := range s.posVectors {
+			s.posVectors[p] += int64(l.sequences)
+		}
+		return
+	}
+	for q := range l.sequences {
+		for p, k := range keep[q*l.positions : (q+1)*l.positions] {
+			if k {
+				s.posVectors[p]++
+			}
+		}
+	}
 }
 
 // Merge adds other's state to s's. other must have s's positions,
@@ -521,13 +525,7 @@ func UpdateSequencesTopK[T kernel.Element, I kernel.Index](s *SequenceActivity[T
 		s.posCounts[i] += n
 	}
 	if s.positions > 0 {
-		for q := range l.sequences {
-			for p := range l.positions {
-				if keep == nil || keep[q*l.positions+p] {
-					s.posVectors[p]++
-				}
-			}
-		}
+		s.addPositionVectorsLocked(keep, l)
 	}
 	return nil
 }
