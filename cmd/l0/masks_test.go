@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -223,17 +222,10 @@ func TestMaskAllExcluded(t *testing.T) {
 }
 
 // npyInt64 returns a .npy file of int64 values of the given shape.
-func npyInt64(values []int64, shape ...int) []byte {
-	var dims strings.Builder
-	for _, d := range shape {
-		dims.WriteString(strconv.Itoa(d) + ",")
+func npyInt64(values []int64, shape ...int64) []byte {
+	b := npyHeader("<i8", shape...)
+	for _, v := range values {
+		b = binary.LittleEndian.AppendUint64(b, uint64(v))
 	}
-	header := "{'descr': '<i8', 'fortran_order': False, 'shape': (" + dims.String() + "), }"
-	header += strings.Repeat(" ", 63-(10+len(header))%64) + "\n"
-	var b bytes.Buffer
-	b.WriteString("\x93NUMPY\x01\x00")
-	binary.Write(&b, binary.LittleEndian, uint16(len(header)))
-	b.WriteString(header)
-	binary.Write(&b, binary.LittleEndian, values)
-	return b.Bytes()
+	return b
 }

@@ -78,9 +78,9 @@ type options struct {
 	// featureStats is -feature-stats: the total's per-sequence statistics.
 	featureStats  string
 	excludeTokens string // -exclude-tokens, as given
-	workers  int
-	mmap     bool
-	files    []string
+	workers       int
+	mmap          bool
+	files         []string
 
 	// How the workers read and split the files: the defaults, not flags
 	// (the tests make them small).
