@@ -369,3 +369,23 @@ func TestSequenceActivityRejects(t *testing.T) {
 	require.Equal(t, int64(0), s.Sequences())
 	require.Equal(t, []uint64{0, 0, 0}, s.SequencesFired())
 }
+
+// TestSequencesOfNoElements: a batch whose vectors have no elements costs
+// the work of its mask or its positions, never of the sequences its shape
+// claims.
+func TestSequencesOfNoElements(t *testing.T) {
+	s, _ := NewSequenceActivity[float32](4, 0, 0)
+	require.NoError(t, s.Update(nil, 1<<50, 4, 0))
+	require.Equal(t, int64(1<<50), s.Sequences())
+	require.Equal(t, int64(1<<52), s.Vectors())
+	require.Equal(t, []int64{1 << 50, 1 << 50, 1 << 50, 1 << 50}, s.PositionVectors())
+	sparse, _ := NewSequenceActivity[float32](0, 0, 7)
+	require.NoError(t, UpdateSequencesTopK[float32, int32](sparse, nil, nil, nil, 1<<50, 1<<10, 0))
+	require.Equal(t, int64(1<<50), sparse.Sequences())
+	require.Equal(t, make([]uint64, 7), sparse.SequencesFired())
+	require.ErrorIs(t, s.Update(nil, 1<<62, 4, 0), ErrShape)
+	require.NoError(t, s.Update(nil, 1<<60, 4, 0))
+	require.ErrorIs(t, s.Update(nil, 1<<60, 4, 0), ErrOverflow)
+	require.Equal(t, int64(1<<50+1<<60), s.Sequences())
+	require.Equal(t, int64(1<<52+1<<62), s.Vectors())
+}

@@ -231,6 +231,9 @@ func (s *SequenceActivity[T]) UpdateMasked(x []T, keep []bool, shape ...int) err
 	if err != nil || l.sequences == 0 {
 		return err
 	}
+	if l.width == 0 {
+		return s.addNoFirings(l, kept, keep)
+	}
 	counters := len(s.fired)
 	firings := activityScratch.get(counters)
 	defer activityScratch.put(firings)
@@ -273,6 +276,18 @@ func (s *SequenceActivity[T]) UpdateMasked(x []T, keep []bool, shape ...int) err
 		return s.commit(int64(l.sequences), kept, *firings, *fired, nil, nil, nil)
 	}
 	return s.commit(int64(l.sequences), kept, *firings, *fired, *pos, keep, &l)
+}
+
+// addNoFirings adds a batch of vectors of no elements (no features, or
+// k = 0): nothing fires, and the work is the mask's, or the positions',
+// never the sequences' a shape claims.
+func (s *SequenceActivity[T]) addNoFirings(l seqLayout, kept int, keep []bool) error {
+	zeros := activityScratch.get(len(s.fired))
+	defer activityScratch.put(zeros)
+	if s.positions == 0 {
+		return s.commit(int64(l.sequences), kept, *zeros, *zeros, nil, nil, nil)
+	}
+	return s.commit(int64(l.sequences), kept, *zeros, *zeros, nil, keep, &l)
 }
 
 // foldSequence adds a sequence's per-feature counts one to the firings,
@@ -421,6 +436,9 @@ func UpdateSequencesTopK[T kernel.Element, I kernel.Index](s *SequenceActivity[T
 	}
 	if l.sequences == 0 {
 		return nil
+	}
+	if l.width == 0 {
+		return s.addNoFirings(l, kept, keep)
 	}
 	// counts[i] is 1 where entry i counts by the rule (the row kernel over
 	// rows of one element), in a scratch of the batch's entries.

@@ -229,3 +229,15 @@ func npyInt64(values []int64, shape ...int64) []byte {
 	}
 	return b
 }
+
+// TestFeatureStatsNoBytes: rows of no bytes with -skip-positions and
+// -feature-stats are counted at once, whatever their number.
+func TestFeatureStatsNoBytes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := writeFile(t, dir, "empty.npy", npyHeader("<f4", 1<<40, 4, 0))
+	out, errs, status := runL0("-json", "-skip-positions", "1", "-feature-stats", filepath.Join(dir, "stats.safetensors"), path)
+	if status != 0 || !strings.Contains(out, `"vectors":3298534883328,`) || !strings.Contains(out, `"sequences":1099511627776,`) {
+		t.Errorf("status %d, %s%s", status, out, errs)
+	}
+}

@@ -103,9 +103,9 @@ type typed[T kernel.Element] struct {
 	c   Config
 	act *metric.FeatureActivity[T] // [vectors, (components,) features]
 	pos *metric.L0Norm[T]          // positions: [rows, positions, features]
-	// seq, with Config.Sequences, counts per sequence (and per position,
-	// over all Skip + Positions, the first Skip never kept); act is then
-	// its Activity, and pos nil.
+	// seq, with Config.Sequences, counts per sequence and per position
+	// (the Positions after the Skip left out); act is then its Activity,
+	// and pos nil.
 	seq *metric.SequenceActivity[T]
 	// excluded counts the vectors a mask left out; masked, whether a
 	// mask was given.
@@ -121,7 +121,7 @@ func newTyped[T kernel.Element](c Config, rule metric.Rule) (Tally, error) {
 
 func newOf[T kernel.Element](c Config, rule metric.Rule) (*typed[T], error) {
 	if c.Sequences && c.Positions > 0 {
-		seq, err := metric.NewSequenceActivity[T](c.Skip+c.Positions, 0, c.Features, rule)
+		seq, err := metric.NewSequenceActivity[T](c.Positions, 0, c.Features, rule)
 		if err != nil {
 			return nil, err
 		}
@@ -244,33 +244,53 @@ func (t *typed[T]) AddMasked(data []byte, n int64, keep []bool) error {
 		}
 		return err
 	}
-	width := c.Skip + c.Positions
-	if n > int64(math.MaxInt/width) {
-		return fmt.Errorf("%w: %d rows of %d positions", ErrTooManyVectors, n, width)
-	}
-	vectors := int(n) * width
-	if keep != nil && len(keep) != vectors {
-		return fmt.Errorf("a mask of %d vectors for %d rows of %d positions", len(keep), n, width)
-	}
-	if c.Skip > 0 {
-		// The skipped positions are never kept: a mask of them, in a
-		// scratch of a byte a vector.
-		kept := make([]bool, vectors)
-		for i := range kept {
-			kept[i] = i%width >= c.Skip && (keep == nil || keep[i])
-		}
-		keep = kept
-	}
 	if t.seq == nil {
 		return fmt.Errorf("a tally of %s counts no mask of positions", c.Describe())
 	}
-	t.updates++
-	before := t.act.Vectors()
-	if err := t.seq.UpdateMasked(x, keep, int(n), width, c.Features); err != nil {
+	width, err := t.checkRows(n, keep)
+	if err != nil {
 		return err
+	}
+	before := t.act.Vectors()
+	if c.Skip == 0 || len(x) == 0 && keep == nil {
+		// One Update: no position skipped, or none has elements (the
+		// skipped ones of no bytes add nothing, and the shape, not the
+		// rows, is the work).
+		t.updates++
+		if err := t.seq.UpdateMasked(x, keep, int(n), c.Positions, c.Features); err != nil {
+			return err
+		}
+	} else {
+		// The first positions of each row are left out: a row at a time
+		// (its bytes, or its mask's, bound the rows).
+		for r := range int(n) {
+			kept := x[min(len(x), (r*width+c.Skip)*c.Features):min(len(x), (r+1)*width*c.Features)]
+			var rowKeep []bool
+			if keep != nil {
+				rowKeep = keep[r*width+c.Skip : (r+1)*width]
+			}
+			t.updates++
+			if err := t.seq.UpdateMasked(kept, rowKeep, 1, c.Positions, c.Features); err != nil {
+				return err
+			}
+		}
 	}
 	t.excluded += int64(n)*int64(c.Positions) - (t.act.Vectors() - before)
 	return nil
+}
+
+// checkRows checks that n rows of Skip + Positions positions are at most
+// an int of vectors, and a mask of them (nil: none) has one entry each;
+// it returns the positions of a row.
+func (t *typed[T]) checkRows(n int64, keep []bool) (int, error) {
+	width := t.c.Skip + t.c.Positions
+	if n > int64(math.MaxInt/width) {
+		return 0, fmt.Errorf("%w: %d rows of %d positions", ErrTooManyVectors, n, width)
+	}
+	if keep != nil && len(keep) != int(n)*width {
+		return 0, fmt.Errorf("a mask of %d vectors for %d rows of %d positions", len(keep), n, width)
+	}
+	return width, nil
 }
 
 func (t *typed[T]) AddTopKMasked(index any, values []byte, n int64, k int, keep []bool) error {
@@ -319,40 +339,69 @@ func (t *typed[T]) addSequencesTopK(index any, values []byte, n int64, k int, ke
 	if values != nil {
 		v = rows.As[T](values)
 	}
-	width := c.Skip + c.Positions
-	if n > int64(math.MaxInt/width) {
-		return fmt.Errorf("%w: %d rows of %d positions", ErrTooManyVectors, n, width)
+	width, err := t.checkRows(n, keep)
+	if err != nil {
+		return err
 	}
-	vectors := int(n) * width
-	if keep != nil && len(keep) != vectors {
-		return fmt.Errorf("a mask of %d vectors for %d rows of %d positions", len(keep), n, width)
-	}
-	if c.Skip > 0 {
-		kept := make([]bool, vectors)
-		for i := range kept {
-			kept[i] = i%width >= c.Skip && (keep == nil || keep[i])
-		}
-		keep = kept
-	}
-	t.updates++
 	before := t.act.Vectors()
-	var err error
+	if c.Skip == 0 || k == 0 && keep == nil {
+		t.updates++
+		if err := updateSequencesTopK(t.seq, index, v, keep, int(n), c.Positions, k, 0, 0); err != nil {
+			return err
+		}
+	} else {
+		for r := range int(n) {
+			var rowKeep []bool
+			if keep != nil {
+				rowKeep = keep[r*width+c.Skip : (r+1)*width]
+			}
+			t.updates++
+			if err := updateSequencesTopK(t.seq, index, v, rowKeep, 1, c.Positions, k, (r*width+c.Skip)*k, (r+1)*width*k); err != nil {
+				return err
+			}
+		}
+	}
+	t.excluded += int64(n)*int64(c.Positions) - (t.act.Vectors() - before)
+	return nil
+}
+
+// updateSequencesTopK adds sequences of top-k entries, index[from:to] and
+// values[from:to] of a kernel index type (the whole of them, to == 0).
+func updateSequencesTopK[T kernel.Element](s *metric.SequenceActivity[T], index any, values []T, keep []bool, sequences, positions, k, from, to int) error {
+	slice := func(n int) (int, int) {
+		if to == 0 {
+			return 0, n
+		}
+		return from, to
+	}
+	var v []T
 	switch x := index.(type) {
 	case []int32:
-		err = metric.UpdateSequencesTopK(t.seq, x, v, keep, int(n), width, k)
+		i, j := slice(len(x))
+		if values != nil {
+			v = values[i:j]
+		}
+		return metric.UpdateSequencesTopK(s, x[i:j], v, keep, sequences, positions, k)
 	case []int64:
-		err = metric.UpdateSequencesTopK(t.seq, x, v, keep, int(n), width, k)
+		i, j := slice(len(x))
+		if values != nil {
+			v = values[i:j]
+		}
+		return metric.UpdateSequencesTopK(s, x[i:j], v, keep, sequences, positions, k)
 	case []uint16:
-		err = metric.UpdateSequencesTopK(t.seq, x, v, keep, int(n), width, k)
+		i, j := slice(len(x))
+		if values != nil {
+			v = values[i:j]
+		}
+		return metric.UpdateSequencesTopK(s, x[i:j], v, keep, sequences, positions, k)
 	case []uint32:
-		err = metric.UpdateSequencesTopK(t.seq, x, v, keep, int(n), width, k)
-	default:
-		return fmt.Errorf("top-k indices of type %T", index)
+		i, j := slice(len(x))
+		if values != nil {
+			v = values[i:j]
+		}
+		return metric.UpdateSequencesTopK(s, x[i:j], v, keep, sequences, positions, k)
 	}
-	if err == nil {
-		t.excluded += int64(n)*int64(c.Positions) - (t.act.Vectors() - before)
-	}
-	return err
+	return fmt.Errorf("top-k indices of type %T", index)
 }
 
 func (t *typed[T]) FeatureStats() (FeatureStats, error) {
@@ -456,7 +505,7 @@ func (t *typed[T]) Summarize(dense float64) (Summary, error) {
 		if err != nil {
 			return s, err
 		}
-		s.L0ByPosition = l0[t.c.Skip:]
+		s.L0ByPosition = l0
 		s.Rows = s.Sequences
 	case t.pos != nil:
 		if s.L0ByPosition, err = t.pos.Compute(); err != nil {
