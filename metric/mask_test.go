@@ -389,3 +389,59 @@ func TestSequencesOfNoElements(t *testing.T) {
 	require.Equal(t, int64(1<<50+1<<60), s.Sequences())
 	require.Equal(t, int64(1<<52+1<<62), s.Vectors())
 }
+
+// TestSequenceActivityConcurrent: updates of one SequenceActivity from
+// many goroutines, dense and top-k, with reads and merges among them, end
+// as the same updates made one after another.
+func TestSequenceActivityConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 9))
+	const sequences, positions, features = 3, 5, 40
+	x := randomData[float32](rng, sequences*positions*features)
+	keep := randomKeep(rng, sequences*positions)
+	c := sparseCases[float32]()[0]
+	index, values, k := topKForm[float32, int32](rng, x, layout{batch: sequences * positions, slots: 1, features: features}, c, 1)
+	shared, _ := NewSequenceActivity[float32](positions, 0, features)
+	serial, _ := NewSequenceActivity[float32](positions, 0, features)
+	other, _ := NewSequenceActivity[float32](positions, 0, features)
+	require.NoError(t, other.UpdateMasked(x, keep, sequences, positions, features))
+	const goroutines, rounds = 4, 20
+	done := make(chan error, goroutines)
+	for g := range goroutines {
+		go func() {
+			for range rounds {
+				var err error
+				switch g % 3 {
+				case 0:
+					err = shared.UpdateMasked(x, keep, sequences, positions, features)
+				case 1:
+					err = UpdateSequencesTopK(shared, index, values, keep, sequences, positions, k)
+				default:
+					_ = shared.ConsistentActivation()
+					_, _ = shared.L0ByPosition()
+					err = shared.Merge(other)
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range goroutines {
+		require.NoError(t, <-done)
+	}
+	for g := range goroutines {
+		for range rounds {
+			switch g % 3 {
+			case 0:
+				require.NoError(t, serial.UpdateMasked(x, keep, sequences, positions, features))
+			case 1:
+				require.NoError(t, UpdateSequencesTopK(serial, index, values, keep, sequences, positions, k))
+			default:
+				require.NoError(t, serial.Merge(other))
+			}
+		}
+	}
+	checkSame(t, shared, serial)
+}
