@@ -50,11 +50,7 @@ func BenchmarkMasked(b *testing.B) {
 			b.Run(name+"/"+c.op, func(b *testing.B) {
 				b.SetBytes(int64(4 * len(x)))
 				b.ReportAllocs()
-				for b.Loop() {
-					if err := c.f(); err != nil {
-						b.Fatal(err)
-					}
-				}
+				loopCPU(b, c.f)
 				a.Reset()
 				m.Reset()
 			})
@@ -99,11 +95,7 @@ func BenchmarkSequences(b *testing.B) {
 			b.Run(name+"/"+c.op, func(b *testing.B) {
 				b.SetBytes(int64(4 * len(x)))
 				b.ReportAllocs()
-				for b.Loop() {
-					if err := c.f(); err != nil {
-						b.Fatal(err)
-					}
-				}
+				loopCPU(b, c.f)
 				a.Reset()
 				byPosition.Reset()
 				seq.Reset()

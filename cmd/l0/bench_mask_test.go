@@ -52,11 +52,11 @@ func BenchmarkPositionsCommand(b *testing.B) {
 		args := append(append([]string{"-j", "1", "-positions"}, c.args...), acts)
 		b.Run("op="+c.op, func(b *testing.B) {
 			b.SetBytes(int64(len(payload)))
-			for b.Loop() {
+			loopCPU(b, func() {
 				if _, errs, status := runL0(args...); status != 0 {
 					b.Fatal(errs)
 				}
-			}
+			})
 		})
 	}
 }

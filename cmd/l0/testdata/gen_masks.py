@@ -197,6 +197,19 @@ def main():
     expected["topk_pos_all"] = dict(args=["-sparse", "indices,values", "-features", str(features), "-positions", "topk_pos.safetensors"],
                                     **numbers(dense != 0, np.ones_like(keep), True))
 
+    # 6. a top-k pair [batch, k] without positions, U16 tokens [batch],
+    # indices U16, no values (every entry counts).
+    batch, k, features = 30, 4, 20
+    idx = np.stack([rng.choice(features - 3, size=k, replace=False) for _ in range(batch)]).astype("<u2")
+    t = tokens_for((batch,), "<u2")
+    with open(os.path.join(OUT, "topk_flat.safetensors"), "wb") as w:
+        w.write(reference_layout({"indices": ("U16", idx.shape, idx.tobytes()), "tokens": ("U16", t.shape, t.tobytes())}))
+    dense = np.zeros((batch, features), "u1")
+    for bb in range(batch):
+        dense[bb, idx[bb]] = 1
+    expected["topk_flat"] = dict(args=["-sparse", "indices", "-features", str(features), "-exclude-tokens", ex, "topk_flat.safetensors"],
+                                 **numbers(dense != 0, ~np.isin(t, EXCLUDE), False))
+
     # Bad: tokens of another shape; tokens of a float dtype.
     np.save(os.path.join(OUT, "bad_tokens_shape.npy"), tokens_for((6, 8)))
     np.save(os.path.join(OUT, "bad_tokens_float.npy"), np.zeros((6, 9), "<f4"))
