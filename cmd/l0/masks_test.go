@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/sparsekit/l0/internal/safetensors"
+	"github.com/sparsekit/l0/kernel"
+	"github.com/sparsekit/l0/metric"
 )
 
 // masksDir holds gen_masks.py's fixtures: token masks and per-sequence
@@ -68,8 +70,9 @@ func TestMasksAgainstNumPy(t *testing.T) {
 		for _, tune := range []func(*options){nil, tiny(64, 0, 64)} {
 			args := maskArgs(e.Args)
 			stats := filepath.Join(t.TempDir(), "stats.safetensors")
+			state := filepath.Join(t.TempDir(), "state.l0")
 			if e.Sequences != nil {
-				args = append([]string{"-feature-stats", stats}, args...)
+				args = append([]string{"-feature-stats", stats, "-save", state}, args...)
 			}
 			args = append([]string{"-json", "-j", "3"}, args...)
 			out, errs, status := runL0With(tune, args...)
@@ -103,6 +106,7 @@ func TestMasksAgainstNumPy(t *testing.T) {
 			check("sequences", *e.Sequences)
 			check("l0_by_position", e.L0ByPosition)
 			checkFeatureStats(t, name, stats, e)
+			checkMaskedState(t, name, state, e)
 		}
 	}
 }
@@ -146,6 +150,52 @@ func checkFeatureStats(t *testing.T, name, path string, e maskExpectation) {
 		h := math.Float64frombits(cah[i])
 		if w := e.ConsistentHeur[i]; (w == nil) != math.IsNaN(h) || w != nil && *w != h {
 			t.Errorf("%s: feature %d: consistent_activation_heuristic %v, numpy %v", name, i, h, w)
+		}
+	}
+}
+
+// checkMaskedState checks that the state -save wrote holds the kept
+// vectors alone: numpy's vector count and firing counts.
+func checkMaskedState(t *testing.T, name, path string, e maskExpectation) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	for _, read := range []func([]byte, int) ([]uint64, int64, error){
+		countsOfState[float32], countsOfState[kernel.BFloat16], countsOfState[uint8],
+	} {
+		if counts, vectors, err := read(b, len(e.FiringCounts)); err == nil {
+			checkCounts(t, name, counts, vectors, e)
+			return
+		}
+	}
+	t.Fatalf("%s: the state is of no configuration of the fixtures", name)
+}
+
+// countsOfState reads a state of element type T by one of the fixtures'
+// rules.
+func countsOfState[T kernel.Element](b []byte, features int) ([]uint64, int64, error) {
+	for _, rule := range []metric.Rule{metric.NonZero(), metric.AbsAbove(0.3), metric.Above(0.5)} {
+		a, err := metric.NewFeatureActivity[T](0, features, rule)
+		if err != nil {
+			continue
+		}
+		if err := a.UnmarshalBinary(b); err == nil {
+			return a.Counts(), a.Vectors(), nil
+		}
+	}
+	return nil, 0, metric.ErrMismatch
+}
+
+func checkCounts(t *testing.T, name string, counts []uint64, vectors int64, e maskExpectation) {
+	t.Helper()
+	if vectors != e.Vectors || len(counts) != len(e.FiringCounts) {
+		t.Fatalf("%s: the state holds %d vectors, %d counts; numpy %d, %d", name, vectors, len(counts), e.Vectors, len(e.FiringCounts))
+	}
+	for i, c := range counts {
+		if int64(c) != e.FiringCounts[i] {
+			t.Errorf("%s: the state's count %d is %d, numpy %d", name, i, c, e.FiringCounts[i])
 		}
 	}
 }
