@@ -88,10 +88,10 @@
 // which SAEBench's consistent_activation_heuristic follows (firings /
 // sequences fired, NaN where none); made with a number of positions, it
 // also counts the L0 of each position over its kept vectors. The column
-// kernel counts each sequence's kept runs into a scratch of the features'
-// size, and a branch-free fold adds one sequence to every feature whose
-// count is not zero, in the same pass as the firings: no kernel of its own
-// in assembly. UpdateSequencesTopK takes the top-k form.
+// kernel adds each sequence's kept runs to the batch's firings, and a
+// branch-free fold adds one sequence to every feature whose firings that
+// sequence moved, in the same pass as the firings: no kernel of its own in
+// assembly. UpdateSequencesTopK takes the top-k form.
 //
 // # Edge cases
 //

@@ -24,11 +24,11 @@ import (
 // each position over its kept vectors.
 //
 // The firings are a FeatureActivity's (Activity), counted in the same
-// pass over the batch: the column kernel counts each sequence's kept runs
-// of positions into a scratch of the features' size, and a branch-free
-// fold adds the counts to the firings and 1 to the sequences of each
-// feature whose count is not zero (an OR over the positions, then one
-// count per sequence). Sparse batches (UpdateSequencesTopK) mark each
+// pass over the batch: the column kernel adds each sequence's kept runs of
+// positions to the batch's firings (a scratch of the features' size), and
+// a branch-free fold adds 1 to the sequences of each feature whose firings
+// the sequence moved (an OR over the positions, then one count per
+// sequence). Sparse batches (UpdateSequencesTopK) mark each
 // feature with the last sequence it fired in instead, in Go.
 //
 // It is safe for concurrent use and must not be copied after first use.
@@ -234,13 +234,17 @@ func (s *SequenceActivity[T]) UpdateMasked(x []T, keep []bool, shape ...int) err
 	if l.width == 0 {
 		return s.addNoFirings(l, kept, keep)
 	}
+	// firings are the batch's counts so far, the column kernel adding each
+	// sequence's runs to them; last are the firings at the end of the
+	// sequence before, so that a feature fired in a sequence where its
+	// count moved.
 	counters := len(s.fired)
 	firings := activityScratch.get(counters)
 	defer activityScratch.put(firings)
+	last := activityScratch.get(counters)
+	defer activityScratch.put(last)
 	fired := activityScratch.get(counters)
 	defer activityScratch.put(fired)
-	one := activityScratch.get(counters)
-	defer activityScratch.put(one)
 	var pos *[]uint64
 	if s.positions > 0 {
 		pos = slotScratch.get(len(s.posCounts))
@@ -252,15 +256,14 @@ func (s *SequenceActivity[T]) UpdateMasked(x []T, keep []bool, shape ...int) err
 		if keep != nil {
 			seqKeep = keep[first : first+l.positions]
 		}
-		clear(*one)
 		fires := false
 		err := keptRuns(seqKeep, l.positions, func(from, to int) error {
 			fires = true
 			run := x[(first+from)*l.width : (first+to)*l.width]
-			if err := s.counter.addAllColumns(*one, run); err != nil {
+			if err := s.counter.addAllColumns(*firings, run); err != nil {
 				return err
 			}
-			if pos != nil && l.width > 0 {
+			if pos != nil {
 				return s.counter.countAllRows((*pos)[from*l.slots:to*l.slots], run, l.width/l.slots)
 			}
 			return nil
@@ -269,7 +272,7 @@ func (s *SequenceActivity[T]) UpdateMasked(x []T, keep []bool, shape ...int) err
 			return err
 		}
 		if fires {
-			foldSequence(*firings, *fired, *one)
+			foldSequence(*fired, *firings, *last)
 		}
 	}
 	if pos == nil {
@@ -290,15 +293,16 @@ func (s *SequenceActivity[T]) addNoFirings(l seqLayout, kept int, keep []bool) e
 	return s.commit(int64(l.sequences), kept, *zeros, *zeros, nil, keep, &l)
 }
 
-// foldSequence adds a sequence's per-feature counts one to the firings,
-// and 1 to fired where the count is not zero, without a branch: for a
-// count c, (c | -c) >> 63 is 1 if c != 0, else 0.
-func foldSequence(firings, fired, one []uint64) {
-	firings = firings[:len(one)]
-	fired = fired[:len(one)]
-	for i, c := range one {
-		firings[i] += c
-		fired[i] += (c | -c) >> 63
+// foldSequence adds 1 to fired where a sequence moved the firings since
+// last, and sets last to them, without a branch: for a difference d, (d |
+// -d) >> 63 is 1 if d != 0, else 0.
+func foldSequence(fired, firings, last []uint64) {
+	fired = fired[:len(firings)]
+	last = last[:len(firings)]
+	for i, c := range firings {
+		d := c - last[i]
+		fired[i] += (d | -d) >> 63
+		last[i] = c
 	}
 }
 

@@ -117,7 +117,7 @@
 // number of sequences (those with no kept position too). A sequence's
 // statistics come in the same pass as the feature counts: per sequence,
 // the column kernel counts its runs of kept positions, and a branch-free
-// fold adds 1 to each feature whose count is not 0. -feature-stats
+// fold adds 1 to each feature whose count they moved. -feature-stats
 // without -positions is a command-line error; a state (which holds no
 // sequences) is a bad input with it; the file follows the rules of the
 // outputs below (never an input, never a file of another kind). A
