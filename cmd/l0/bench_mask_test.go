@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -9,17 +10,25 @@ import (
 	"testing"
 )
 
-// BenchmarkPositionsCommand measures the command over a 64 MiB .npy file
-// [64, 256, 1024] float32 with -positions, read from the page cache by one
-// worker, in one run: op=plain without a mask, op=exclude with
+// BenchmarkPositionsCommand measures the command over 64 MiB .npy files
+// [64, 256, 1024] and [1024, 16, 1024] float32 with -positions, read from
+// the page cache by one worker, in one run: op=plain without a mask,
+// op=exclude with
 // -exclude-tokens (a BOS at position 0 of every sequence and 1 vector in
 // 64 elsewhere, from a -tokens file), op=feature-stats with
 // -feature-stats, op=both with both. benchstat -col /op.
 func BenchmarkPositionsCommand(b *testing.B) {
-	const sequences, positions, features = 64, 256, 1024
+	for _, shape := range [][3]int{{64, 256, 1024}, {1024, 16, 1024}} {
+		b.Run(fmt.Sprintf("shape=%dx%dx%d", shape[0], shape[1], shape[2]), func(b *testing.B) {
+			benchmarkPositionsCommand(b, shape[0], shape[1], shape[2])
+		})
+	}
+}
+
+func benchmarkPositionsCommand(b *testing.B, sequences, positions, features int) {
 	dir := b.TempDir()
 	rng := rand.New(rand.NewPCG(18, 5))
-	data := npyHeader("<f4", sequences, positions, features)
+	data := npyHeader("<f4", int64(sequences), int64(positions), int64(features))
 	payload := make([]byte, 4*sequences*positions*features)
 	for i := range sequences * positions * features {
 		if rng.Float32() < 0.05 {
@@ -37,7 +46,7 @@ func BenchmarkPositionsCommand(b *testing.B) {
 			ids[i] = 50256
 		}
 	}
-	tokens := writeFile(b, dir, "tokens.npy", npyInt64(ids, sequences, positions))
+	tokens := writeFile(b, dir, "tokens.npy", npyInt64(ids, int64(sequences), int64(positions)))
 	stats := os.DevNull // the counting, not an fsync of the file
 	exclude := []string{"-exclude-tokens", "50256", "-tokens", tokens}
 	for _, c := range []struct {
