@@ -374,20 +374,25 @@ func TestSequenceActivityRejects(t *testing.T) {
 // the work of its mask or its positions, never of the sequences its shape
 // claims.
 func TestSequencesOfNoElements(t *testing.T) {
+	if math.MaxInt == math.MaxInt32 {
+		t.Skip("sizes past a 32-bit int")
+	}
+	shift := 50 // not a constant: a 32-bit build compiles this too
+	n, m := 1<<shift, 1<<(shift+10)
 	s, _ := NewSequenceActivity[float32](4, 0, 0)
-	require.NoError(t, s.Update(nil, 1<<50, 4, 0))
-	require.Equal(t, int64(1<<50), s.Sequences())
-	require.Equal(t, int64(1<<52), s.Vectors())
-	require.Equal(t, []int64{1 << 50, 1 << 50, 1 << 50, 1 << 50}, s.PositionVectors())
+	require.NoError(t, s.Update(nil, n, 4, 0))
+	require.Equal(t, int64(n), s.Sequences())
+	require.Equal(t, int64(4*n), s.Vectors())
+	require.Equal(t, []int64{int64(n), int64(n), int64(n), int64(n)}, s.PositionVectors())
 	sparse, _ := NewSequenceActivity[float32](0, 0, 7)
-	require.NoError(t, UpdateSequencesTopK[float32, int32](sparse, nil, nil, nil, 1<<50, 1<<10, 0))
-	require.Equal(t, int64(1<<50), sparse.Sequences())
+	require.NoError(t, UpdateSequencesTopK[float32, int32](sparse, nil, nil, nil, n, 1<<10, 0))
+	require.Equal(t, int64(n), sparse.Sequences())
 	require.Equal(t, make([]uint64, 7), sparse.SequencesFired())
-	require.ErrorIs(t, s.Update(nil, 1<<62, 4, 0), ErrShape)
-	require.NoError(t, s.Update(nil, 1<<60, 4, 0))
-	require.ErrorIs(t, s.Update(nil, 1<<60, 4, 0), ErrOverflow)
-	require.Equal(t, int64(1<<50+1<<60), s.Sequences())
-	require.Equal(t, int64(1<<52+1<<62), s.Vectors())
+	require.ErrorIs(t, s.Update(nil, 4*m, 4, 0), ErrShape)
+	require.NoError(t, s.Update(nil, m, 4, 0))
+	require.ErrorIs(t, s.Update(nil, m, 4, 0), ErrOverflow)
+	require.Equal(t, int64(n+m), s.Sequences())
+	require.Equal(t, int64(4*n+4*m), s.Vectors())
 }
 
 // TestSequenceActivityConcurrent: updates of one SequenceActivity from

@@ -284,6 +284,9 @@ func npyInt64(values []int64, shape ...int64) []byte {
 // -feature-stats are counted at once, whatever their number.
 func TestFeatureStatsNoBytes(t *testing.T) {
 	t.Parallel()
+	if math.MaxInt == math.MaxInt32 {
+		t.Skip("2^40 rows are past a 32-bit int")
+	}
 	dir := t.TempDir()
 	path := writeFile(t, dir, "empty.npy", npyHeader("<f4", 1<<40, 4, 0))
 	out, errs, status := runL0("-json", "-skip-positions", "1", "-feature-stats", filepath.Join(dir, "stats.safetensors"), path)
