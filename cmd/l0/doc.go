@@ -20,6 +20,7 @@
 //	l0 -exclude-tokens ID[,ID...] [-tokens FILE.npy | -tokens-key NAME] [flags] FILE ...
 //	l0 -positions -feature-stats FILE [flags] FILE ...
 //	l0 -sparse INDEX_KEY[,VALUE_KEY] -features D [flags] FILE ...
+//	l0 [flags] DELPHI_CACHE_DIR | DIR/{start}_{end}.safetensors
 //	l0 -kernels
 //
 // # Inputs
@@ -157,6 +158,70 @@
 // file spells it (or "uint8"), and "sparse" names its tensors, their dtypes
 // and k.
 //
+// # delphi latent caches
+//
+// A directory is read as a latent cache of EleutherAI's delphi (one
+// hookpoint's): its {start}_{end}.safetensors splits (end inclusive; delphi
+// splits the latents by torch.linspace(0, width, n_splits + 1)), each
+// holding "locations" [n, 3] U16 or U32 (sequence, position, latent −
+// start), "activations" [n] F16, and optionally "tokens" [sequences, ctx]
+// I64, the same in every split; and config.json beside them (n_tokens,
+// cache_ctx_len, batch_size, n_splits, model_name, the dataset). l0 reports
+// the cache as one [sequence, position, feature] float16 array over the
+// latents 0 to the last split's end: the vectors are sequences × ctx, and
+// the L0 per position comes with it, as with -positions (-skip-positions N
+// leaves the first N positions out). One split file alone is an input
+// too: a safetensors file holding "locations" and "activations", read
+// without -key, is reported over its own latents (end − start + 1
+// features, named by its file name); -key reads one of its tensors as
+// any safetensors tensor. A directory of hookpoint directories is an error
+// that lists them.
+//
+// The entries count exactly as the dense array's elements would (the same
+// numbers, and byte for byte the same state and sparsity file, as the
+// dense float16 array with -positions), by the run's rule: -threshold and
+// -abs-threshold apply to the float16 activations (delphi stores only
+// those with |x| > 1e-5; the others are zeros of the dense array). The
+// sequences are the rows of tokens; a cache saved without tokens takes
+// them from config.json as delphi's LatentCache.run caches them, (n_tokens
+// // cache_ctx_len // batch_size) × batch_size sequences of cache_ctx_len
+// positions, and its report says so; with neither, it is an error (write
+// n_tokens, cache_ctx_len and batch_size in a config.json beside the
+// splits). A cache without tokens may have up to 65,536 positions (its
+// counters are paid for by a claim, not by bytes), and any cache up to
+// 134,217,728 latents (2^27; 2^26 on 32-bit machines).
+//
+// In -json a cache's "format" is "delphi", its "shape" [sequences, ctx,
+// latents] and its "dtype" "F16"; "positions" and "l0_by_position" are
+// there as with -positions; and "delphi" holds its "splits", "entries",
+// "locations_dtype" ("U16", "U32", or "U16 and U32"), "tokens" (whether
+// the splits hold them) and "sequences_from" ("tokens", or "config.json"
+// for a cache saved without tokens).
+//
+// A cache joins a total as any input: with a float16 array of its
+// positions and features read with -positions, or another cache of them
+// (a state holds no positions: a total with one does not take a cache, as
+// it does not take a -positions array).
+// Its splits are read at offsets, with read(2) in batches of 256 KiB (that
+// stay in a core's cache from the copy to the count), or with -mmap in
+// mapped windows, and counted by ranges of sequences, in parallel: a range
+// is found in each split by a binary search of its sorted locations.
+//
+// A bad cache is an error that names the directory, and the split file,
+// the entry (its index and its sequence, position and latent) or the
+// tensors at fault; exit status 1, and no total or -save or -sparsity file
+// written: a relative latent past its split's end; locations and
+// activations of different lengths, or of other dtypes or shapes; a gap or
+// an overlap between splits, or splits that do not start at latent 0; a
+// number of splits other than config.json's n_splits; a sequence past
+// tokens' rows (or config.json's sequences); a position past ctx; splits
+// whose tokens differ, or that hold tokens and not; a split file shorter
+// than its header says. delphi writes a split's entries in
+// torch.nonzero's order (by sequence, then position, then latent), each
+// once; l0 takes them in that order only: an entry given twice (it would
+// count twice, and could make a density above 1) or out of that order is
+// an error that names both entries.
+//
 // # Many shards, one report
 //
 // -total reports all the inputs as one dataset: they must agree on the
@@ -237,6 +302,11 @@
 // dropped, and holds two sets while it does. A state from a stream is held
 // whole first (its bytes must bear out its header before counters of its
 // size are made).
+//
+// A delphi cache costs, per worker, its counters (8 bytes per latent and
+// per position), 1 MiB of counts for uint16 locations, a 256 KiB buffer of
+// entries, and two buffers of 256 KiB of tokens to compare (at least a
+// sequence's each).
 //
 // A 3-D array may have up to 16,777,216 components or positions
 // (metric.MaxComponents), and up to 65,536 when its vectors have no

@@ -242,6 +242,8 @@ func TestMaskErrors(t *testing.T) {
 		{[]string{"-key", "acts", "-positions", "-exclude-tokens", "1", filepath.Join(masksDir, "pos_bf16_ids.safetensors")}, 1, `holds no tensor "tokens"`},
 		{[]string{"-key", "acts", "-positions", "-exclude-tokens", "1", "-tokens-key", "nope", filepath.Join(masksDir, "pos_bf16_ids.safetensors")}, 1, `no tensor "nope" (-tokens-key)`},
 		{[]string{"-key", "acts", "-positions", "-exclude-tokens", "1", "-tokens-key", "acts", filepath.Join(masksDir, "pos_bf16_ids.safetensors")}, 1, "the activations' own tensor"},
+		{[]string{"-exclude-tokens", "1", filepath.Join("testdata", "delphi", "cache")}, 1, "-exclude-tokens does not read a delphi cache's tokens yet"},
+		{[]string{"-positions", "-feature-stats", stats, filepath.Join("testdata", "delphi", "cache")}, 1, "-feature-stats does not count a delphi cache per sequence yet"},
 		{[]string{"-key", "acts", "-exclude-tokens", "1", filepath.Join(masksDir, "pos_bf16.safetensors")}, 1, `the token ids "tokens" have the shape [5, 7], the activations' vectors [5]`},
 	} {
 		out, errs, status := runL0(c.args...)

@@ -8,6 +8,13 @@
 // when the output holds it:
 //
 //	go test -run '^$' -bench 'BenchmarkCountNonZero/type=f32/' -count 5 . | go run ./internal/benchratio
+//
+// A benchmark whose name ends in /placement=P (BenchmarkPlacement) is also
+// put against its twin with /placement=touched: the column "vs touched" is
+// the median of its own vs-touched metric (its speed over the twin's,
+// measured in the same moments) or, without one, its median speed over the
+// twin's; the table ends with the worst of those ratios per level
+// (impl=...): 1 where the placement of x costs nothing.
 package main
 
 import (
@@ -24,8 +31,21 @@ import (
 var (
 	line      = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) MB/s`)
 	readLimit = regexp.MustCompile(`\s([\d.]+) read-limit(?:\s|$)`)
+	vsTouched = regexp.MustCompile(`\s([\d.]+) vs-touched(?:\s|$)`)
 	sizeKey   = regexp.MustCompile(`/n=([^/]+)$`)
+	placement = regexp.MustCompile(`^(.*/)placement=([^/]+)$`)
+	implKey   = regexp.MustCompile(`/impl=([^/]+)`)
 )
+
+// touchedTwin returns the name of the placement=touched twin of a
+// placement benchmark other than touched, or "".
+func touchedTwin(name string) string {
+	m := placement.FindStringSubmatch(name)
+	if m == nil || m[2] == "touched" {
+		return ""
+	}
+	return m[1] + "placement=touched"
+}
 
 func main() {
 	if err := summarize(os.Stdin, os.Stdout); err != nil {
@@ -38,6 +58,7 @@ func main() {
 func summarize(r io.Reader, w io.Writer) error {
 	speeds := map[string][]float64{}
 	ratios := map[string][]float64{}
+	twinRatios := map[string][]float64{}
 	var order []string
 	scanner := bufio.NewScanner(r)
 	for scanner.Scan() {
@@ -59,6 +80,11 @@ func summarize(r io.Reader, w io.Writer) error {
 				ratios[m[1]] = append(ratios[m[1]], x)
 			}
 		}
+		if vt := vsTouched.FindStringSubmatch(text); vt != nil {
+			if x, err := strconv.ParseFloat(vt[1], 64); err == nil {
+				twinRatios[m[1]] = append(twinRatios[m[1]], x)
+			}
+		}
 	}
 	if err := scanner.Err(); err != nil {
 		return err
@@ -74,6 +100,12 @@ func summarize(r io.Reader, w io.Writer) error {
 	if _, err := fmt.Fprintf(w, "%-60s %12s %6s %s\n", "benchmark", "GB/s", "runs", "x read limit"); err != nil {
 		return err
 	}
+	type worstCase struct {
+		name  string
+		ratio float64
+	}
+	worst := map[string]worstCase{}
+	var levels []string
 	for _, name := range order {
 		med := median(speeds[name])
 		ratio := ""
@@ -82,7 +114,31 @@ func summarize(r io.Reader, w io.Writer) error {
 		} else if s := sizeKey.FindStringSubmatch(name); s != nil && limit[s[1]] > 0 {
 			ratio = fmt.Sprintf("%.2f", med/limit[s[1]])
 		}
+		if twin := touchedTwin(name); twin != "" && (len(twinRatios[name]) > 0 || len(speeds[twin]) > 0) {
+			var r float64
+			if len(twinRatios[name]) > 0 {
+				r = median(twinRatios[name])
+			} else {
+				r = med / median(speeds[twin])
+			}
+			ratio += fmt.Sprintf("  %.2f vs touched", r)
+			level := "?"
+			if m := implKey.FindStringSubmatch(name); m != nil {
+				level = m[1]
+			}
+			if w, seen := worst[level]; !seen || r < w.ratio {
+				if !seen {
+					levels = append(levels, level)
+				}
+				worst[level] = worstCase{name, r}
+			}
+		}
 		if _, err := fmt.Fprintf(w, "%-60s %12.1f %6d %s\n", name, med/1000, len(speeds[name]), ratio); err != nil {
+			return err
+		}
+	}
+	for _, level := range levels {
+		if _, err := fmt.Fprintf(w, "worst placement vs touched, impl=%s: %.2f %s\n", level, worst[level].ratio, worst[level].name); err != nil {
 			return err
 		}
 	}

@@ -30,3 +30,42 @@ PASS
 	// No metric: speed over the reference's median.
 	require.Regexp(t, `^BenchmarkCountAbove/type=f32/impl=avx512/n=16K\s+150\.0\s+1 0\.50$`, lines[3])
 }
+
+func TestSummarizePlacement(t *testing.T) {
+	in := `BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=16K/placement=touched-2 	 100	 50.0 ns/op	300000.00 MB/s	 0.9000 read-limit
+BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=16K/placement=page-end-2 	 100	 50.0 ns/op	120000.00 MB/s	 0.4000 read-limit
+BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=16K/placement=touched-2 	 100	 50.0 ns/op	200000.00 MB/s	 0.9000 read-limit
+BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=16K/placement=page-end-2 	 100	 50.0 ns/op	200000.00 MB/s	 0.4000 read-limit
+BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=40/placement=page-end-guard-2 	 100	 50.0 ns/op	100000.00 MB/s	 0.4000 read-limit
+BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=40/placement=touched-2 	 100	 50.0 ns/op	100000.00 MB/s	 0.4000 read-limit
+BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx2/n=40/placement=touched-2 	 100	 50.0 ns/op	100000.00 MB/s
+BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx2/n=40/placement=page-end-2 	 100	 50.0 ns/op	110000.00 MB/s
+`
+	var out strings.Builder
+	require.NoError(t, summarize(strings.NewReader(in), &out))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 9, out.String())
+	// Medians: 160 GB/s at page-end against 250 touched.
+	require.Regexp(t, `/n=16K/placement=page-end\s+160\.0\s+2 0\.40  0\.64 vs touched$`, lines[2])
+	require.Regexp(t, `/n=16K/placement=touched\s+250\.0\s+2 0\.90$`, lines[1])
+	// A twin later in the output still pairs.
+	require.Regexp(t, `/n=40/placement=page-end-guard\s+100\.0\s+1 0\.40  1\.00 vs touched$`, lines[3])
+	require.Regexp(t, `/impl=avx2/n=40/placement=page-end\s+110\.0\s+1   1\.10 vs touched$`, lines[6])
+	require.Equal(t, "worst placement vs touched, impl=avx512: 0.64 BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=16K/placement=page-end", lines[7])
+	require.Equal(t, "worst placement vs touched, impl=avx2: 1.10 BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx2/n=40/placement=page-end", lines[8])
+}
+
+func TestSummarizePlacementMetric(t *testing.T) {
+	in := `BenchmarkPlacement/family=CountAbove/type=f32/impl=avx512/n=4K/placement=touched-2 	 100	 50.0 ns/op	300000.00 MB/s	 0.9000 read-limit
+BenchmarkPlacement/family=CountAbove/type=f32/impl=avx512/n=4K/placement=page-end-2 	 100	 50.0 ns/op	100000.00 MB/s	 0.3000 read-limit	 0.5000 vs-touched
+BenchmarkPlacement/family=CountAbove/type=f32/impl=avx512/n=4K/placement=page-end-2 	 100	 50.0 ns/op	100000.00 MB/s	 0.3000 read-limit	 0.9000 vs-touched
+BenchmarkPlacement/family=CountAbove/type=f32/impl=avx512/n=4K/placement=page-end-2 	 100	 50.0 ns/op	100000.00 MB/s	 0.3000 read-limit	 0.8000 vs-touched
+`
+	var out strings.Builder
+	require.NoError(t, summarize(strings.NewReader(in), &out))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 4, out.String())
+	// The case's own same-moment ratio, not the speeds' (0.33).
+	require.Regexp(t, `/placement=page-end\s+100\.0\s+3 0\.30  0\.80 vs touched$`, lines[2])
+	require.Regexp(t, `impl=avx512: 0\.80 `, lines[3])
+}

@@ -5,7 +5,8 @@
 //
 // Each kind of input is a file here: a .npy array (npy.go), a safetensors
 // tensor (safetensors.go), a top-k pair of safetensors tensors (topk.go),
-// a FeatureActivity state (state.go). Each gives an Input and the reader of
+// a FeatureActivity state (state.go), a delphi latent cache (delphi.go: a
+// directory of splits, or one split). Each gives an Input and the reader of
 // its rows (an Input's rows field); a new kind is a new file that does the
 // same, and a case in OpenReader's recognition.
 //
@@ -80,6 +81,7 @@ type Input struct {
 	Describe  string  // the text report's line on the array
 	Tensor    string  // the safetensors tensor read
 	Pair      *Pair   // a top-k pair's tensors
+	Cache     *Cache  // a delphi cache's splits
 	Config    tally.Config
 	DataBytes int64 // the bytes of data the header describes
 
@@ -148,7 +150,7 @@ func Open(name string, o Options) (*Input, error) {
 	switch {
 	case info.IsDir():
 		f.Close()
-		return nil, errors.New("is a directory")
+		return openDelphiDir(name, o)
 	case info.Mode().IsRegular():
 		size = info.Size()
 	}
@@ -220,7 +222,7 @@ func OpenReader(name string, r io.Reader, size int64, o Options) (*Input, error)
 		return nil, errors.New("-exclude-tokens: a state holds counts, not the token ids of its vectors")
 	case in.Format == State && o.Sequences:
 		return nil, errors.New("-feature-stats: a state holds no per-sequence counts")
-	case in.Format != State:
+	case in.Format != State && in.Format != Delphi:
 		if err := in.checkArray(o); err != nil {
 			return nil, err
 		}

@@ -60,6 +60,8 @@ type Worker struct {
 	wide    []uint64 // a top-k pair's indices widened
 	tokens  []uint64 // the token ids of a batch (-exclude-tokens)
 	keep    []bool   // their keep mask
+
+	delphi delphiScratch // a delphi cache's counts of a range
 }
 
 // NewWorker returns a Worker that reads as c says.

@@ -17,6 +17,9 @@ func (in *Input) openSafetensors(r io.Reader, ra io.ReaderAt, size int64, o Opti
 	if err != nil {
 		return err
 	}
+	if !o.Keyed && o.Key == "" && isDelphiSplit(h) {
+		return in.openDelphiSplit(h, ra, o)
+	}
 	t, err := pickTensor(h, o.Key, o.Keyed || o.Key != "")
 	if err != nil {
 		return err

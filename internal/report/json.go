@@ -20,6 +20,7 @@ type JSONLine struct {
 	Format         string         `json:"format"`
 	Tensor         *string        `json:"tensor,omitempty"` // a safetensors input's, "" too
 	Sparse         *JSONSparse    `json:"sparse,omitempty"`
+	Delphi         *JSONDelphi    `json:"delphi,omitempty"`
 	Total          bool           `json:"total,omitempty"`
 	Files          []string       `json:"files,omitempty"`
 	FilesBytes     [][]byte       `json:"files_bytes,omitempty"` // when a name is not UTF-8: every name's bytes
@@ -54,6 +55,20 @@ type JSONSparse struct {
 	Values      string `json:"values,omitempty"`
 	ValuesDType string `json:"values_dtype,omitempty"`
 	K           int    `json:"k"`
+}
+
+// JSONDelphi describes a delphi latent cache: its split files, their
+// entries, the dtype of their locations (U16, U32, or "U16 and U32"),
+// whether they hold tokens, and where the sequences come from: "tokens"
+// (their rows), or "config.json" ((n_tokens // cache_ctx_len //
+// batch_size) × batch_size, as delphi caches them, for a cache saved
+// without tokens).
+type JSONDelphi struct {
+	Splits    int    `json:"splits"`
+	Entries   int64  `json:"entries"`
+	Locations string `json:"locations_dtype"`
+	Tokens    bool   `json:"tokens"`
+	Sequences string `json:"sequences_from"`
 }
 
 type JSONHistogram struct {
@@ -114,6 +129,9 @@ func JSON(w io.Writer, r *Report) error {
 		j.Sequences = &r.Sequences
 	}
 	j.FileBytes, j.FilesBytes = nameBytes(r.Name), namesBytes(r.Files)
+	if d := r.Cache; d != nil {
+		j.Delphi = &JSONDelphi{Splits: d.Splits, Entries: d.Entries, Locations: d.Locations, Tokens: d.Tokens, Sequences: d.Sequences}
+	}
 	if p := r.Pair; p != nil {
 		j.Sparse = &JSONSparse{Index: p.Index, IndexDType: p.IndexDType, Values: p.Values, ValuesDType: p.ValuesDType, K: p.K}
 	}
