@@ -314,6 +314,12 @@ func delphiOptions(o Options) error {
 		return errors.New("-sparse names the tensors of a top-k file; a delphi cache's are its locations and activations: give it without -sparse")
 	case o.Keyed || o.Key != "":
 		return errors.New("-key names the tensor of a file; a delphi cache's are its locations and activations: give it without -key")
+	case len(o.Exclude) > 0:
+		// See tokens.go: the cache's tokens become a tokenSource, and its
+		// entries are dropped by the keep mask of their vector.
+		return errors.New("-exclude-tokens does not read a delphi cache's tokens yet")
+	case o.Sequences:
+		return errors.New("-feature-stats does not count a delphi cache per sequence yet")
 	}
 	return nil
 }
