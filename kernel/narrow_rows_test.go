@@ -1,0 +1,137 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// narrowSlots are the counts lengths of the narrow rows tests: one (the
+// count of x), two (the L0 norm of two components), few, a word's worth,
+// and more than any periodic split holds.
+var narrowSlots = []int{1, 2, 3, 5, 64, 1000}
+
+// narrowRowsCounts returns the row counts the narrow rows tests check per
+// width and slots: a few rows (the boundary split), and some thousands of
+// lanes over more than one bitmap block (the periodic split where it fits).
+func narrowRowsCounts(width, slots int) []int {
+	return []int{1, slots + 1, max(3, 9000/width)}
+}
+
+// TestNarrowRows: CountNonZeroRows of every type at every width 1..70 into
+// every counts length of narrowSlots, at every level, against the naive
+// count row by row, from counts that are not zero.
+func TestNarrowRows(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(21, 22))
+		for _, c := range typeCases {
+			for width := 1; width <= 70; width++ {
+				for _, slots := range narrowSlots {
+					for _, rows := range narrowRowsCounts(width, slots) {
+						b := alignedBytes(rows*width*c.width, c.width*rng.IntN(4))
+						c.random(rng, b)
+						want, got := make([]uint64, slots), make([]uint64, slots)
+						for i := range want {
+							want[i], got[i] = uint64(i)<<40, uint64(i)<<40
+						}
+						rowBytes := width * c.width
+						for r := 0; r < rows; r++ {
+							want[r%slots] += uint64(c.naive(b[r*rowBytes : (r+1)*rowBytes]))
+						}
+						if err := c.rows(got, b, width); err != nil {
+							t.Fatalf("%s rows=%d slots=%d width=%d: %v", c.name, rows, slots, width, err)
+						}
+						if !slices.Equal(got, want) {
+							t.Fatalf("%s rows=%d slots=%d width=%d: got %v, want %v", c.name, rows, slots, width, got, want)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestNarrowAboveRows: CountAboveRows and CountAbsAboveRows as
+// TestNarrowRows, for every float type, against the rule's count of each
+// row at the generic level.
+func TestNarrowAboveRows(t *testing.T) {
+	thresholds := []float64{-1, 0, 0.5, math.NaN()}
+	forEachLevel(t, func(t *testing.T) {
+		forEachRule(t, func(t *testing.T, r floatRule) {
+			rng := rand.New(rand.NewPCG(23, 24))
+			for _, c := range floatCases {
+				for width := 1; width <= 70; width++ {
+					for _, slots := range narrowSlots {
+						for _, rows := range narrowRowsCounts(width, slots) {
+							b := alignedBytes(rows*width*c.width, c.width*rng.IntN(4))
+							c.random(rng, b)
+							th := thresholds[rng.IntN(len(thresholds))]
+							want, got := make([]uint64, slots), make([]uint64, slots)
+							rowBytes := width * c.width
+							for i := 0; i < rows; i++ {
+								row := b[i*rowBytes : (i+1)*rowBytes]
+								want[i%slots] += uint64(atLevel(Generic, func() int { return c.count(r, row, th) }))
+							}
+							if err := c.rows(r, got, b, width, th); err != nil {
+								t.Fatalf("%s rows=%d slots=%d width=%d t=%v: %v", c.name, rows, slots, width, th, err)
+							}
+							if !slices.Equal(got, want) {
+								t.Fatalf("%s rows=%d slots=%d width=%d t=%v: got %v, want %v", c.name, rows, slots, width, th, got, want)
+							}
+						}
+					}
+				}
+			}
+		})
+	})
+}
+
+// TestNarrowRowsLong: narrow rows over more than one chunk, whose bitmap
+// blocks and periods do not line up with the chunks' ends.
+func TestNarrowRowsLong(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long input")
+	}
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(25, 26))
+		c := typeCases[0]
+		for _, tc := range []struct{ width, slots int }{{3, 2}, {7, 5}, {64, 2}, {17, 1000}} {
+			rows := (2*ChunkBytes/c.width + 4099) / tc.width
+			b := alignedBytes(rows*tc.width*c.width, 0)
+			c.random(rng, b)
+			want, got := make([]uint64, tc.slots), make([]uint64, tc.slots)
+			rowBytes := tc.width * c.width
+			for r := 0; r < rows; r++ {
+				want[r%tc.slots] += uint64(c.naive(b[r*rowBytes : (r+1)*rowBytes]))
+			}
+			if err := c.rows(got, b, tc.width); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s width=%d slots=%d: got %v, want %v", c.name, tc.width, tc.slots, got[:min(8, len(got))], want[:min(8, len(want))])
+			}
+		}
+	})
+}
+
+// TestNarrowRowsAllocs: narrow rows allocate nothing, at any level, for
+// every rule and both splits.
+func TestNarrowRowsAllocs(t *testing.T) {
+	x := make([]float32, 3*2*4096)
+	for i := range x {
+		x[i] = float32(i % 3)
+	}
+	forEachLevel(t, func(t *testing.T) {
+		for _, slots := range []int{2, 1000} {
+			counts := make([]uint64, slots)
+			if allocs := testing.AllocsPerRun(20, func() {
+				_ = CountNonZeroRows(counts, x, 3)
+				_ = CountAboveRows(counts, x, 3, 0.5)
+				_ = CountAbsAboveRows(counts, x, 3, 0.5)
+			}); allocs != 0 {
+				t.Fatalf("slots %d: narrow rows allocate %v times per call", slots, allocs)
+			}
+		}
+	})
+}

@@ -1,0 +1,213 @@
+package kernel
+
+import (
+	"math/bits"
+	"sync"
+	"unsafe"
+)
+
+// Narrow rows: the row counts of rows a few vectors wide or less.
+//
+// A call per row costs more than the row when the row is a few dozen bytes
+// (CountNonZeroRows of width 3 ran at 1/50 of CountNonZero of the same
+// bytes). So narrow rows are counted as one stream: the level's mask kernel
+// (the index family's, impl.go) writes a bitmap of the lanes that count,
+// rowBlockWords words at a time into a buffer on the stack, and Go splits
+// each word of it by row. The slot of a lane repeats every width*len(counts)
+// lanes (its period), so the word k of the bitmap meets the slots in one of
+// q = period/gcd(period, 64) patterns, its phase k mod q. When the masks of
+// every phase and slot fit in rowSplit.masks, a word costs a population
+// count per slot but the last (which takes the rest): the periodic split.
+// Otherwise each row's end is a prefix count of the bitmap, a population
+// count per row (the boundary split). One slot is a count of the whole
+// input, and rows of narrowRowBytes or more keep a kernel call per row
+// (chunk.go's countRows).
+
+const (
+	// rowBlockWords is the bitmap words of one mask call: 4,096 lanes.
+	rowBlockWords = 64
+	// rowMaskWords bounds the masks of the periodic split: phases times
+	// slots but one.
+	rowMaskWords = 512
+)
+
+// narrowRowBytes is the row size from which each row is counted by a
+// call of the count kernel rather than split from a bitmap. A variable only
+// for the tests and benchmarks.
+var narrowRowBytes = 1024
+
+// rowSplit is the state of a split of a bitmap into row counts, carried
+// from block to block of one call.
+type rowSplit struct {
+	counts []uint64
+	width  int
+	// The periodic split: masks[p*(slots-1)+s] is the lanes of slot s in
+	// a word of phase p, one of phases; phase is the next word's.
+	periodic      bool
+	phases, phase int
+	// The boundary split: the next row ends next lanes into the next
+	// block, in slot slot, and start is the prefix count at its start,
+	// relative to that block (in wrap-around arithmetic: minus the lanes
+	// of the row counted in earlier blocks).
+	next, slot int
+	start      uint64
+	masks      [rowMaskWords]uint64
+	// words is the bitmap of a block. The mask kernels are function
+	// values, so what they write to escapes: the split lives in a pool.
+	words [rowBlockWords]uint64
+}
+
+var rowSplits = sync.Pool{New: func() any { return new(rowSplit) }}
+
+// init prepares the split of rows of width lanes into counts (at least
+// two), for a call of lanes lanes.
+func (s *rowSplit) init(counts []uint64, width, lanes int) {
+	s.counts, s.width, s.periodic, s.phase = counts, width, false, 0
+	s.next, s.slot, s.start = width, 0, 0
+	slots := len(counts)
+	if period := width * slots; period/width == slots {
+		phases := period / gcdPow2(period, 64)
+		// The periodic split, when its masks fit and cost less to make
+		// and to use than the boundary split: a mask is a few
+		// operations per row of its word, and a word costs a population
+		// count per slot against one per row.
+		if phases <= rowMaskWords/(slots-1) && phases*64 <= lanes/4 && slots-1 <= 2*(64/width+1) {
+			s.periodic, s.phases = true, phases
+			s.makeMasks()
+		}
+	}
+}
+
+// gcdPow2 is the greatest common divisor of n > 0 and the power of two p.
+func gcdPow2(n, p int) int {
+	return min(p, n&-n)
+}
+
+// makeMasks sets the masks of the periodic split, a row's run of lanes
+// at a time.
+func (s *rowSplit) makeMasks() {
+	w, slots := s.width, len(s.counts)
+	period := w * slots
+	clear(s.masks[:s.phases*(slots-1)])
+	for p := range s.phases {
+		pos := p * 64 % period // the position in the period of the word's lane 0
+		for j := 0; j < 64; {
+			slot, in := pos/w, pos%w
+			run := min(w-in, 64-j)
+			if slot < slots-1 {
+				s.masks[p*(slots-1)+slot] |= (^uint64(0) >> (64 - run)) << j
+			}
+			j, pos = j+run, pos+run
+			if pos == period {
+				pos = 0
+			}
+		}
+	}
+}
+
+// add splits the bitmap of a block of lanes lanes (a multiple of 64 but
+// for the last block of the call) by row.
+func (s *rowSplit) add(words []uint64, lanes int) {
+	if s.periodic {
+		s.addPeriodic(words)
+	} else {
+		s.addBoundaries(words, lanes)
+	}
+}
+
+func (s *rowSplit) addPeriodic(words []uint64) {
+	slots, p := len(s.counts), s.phase
+	if slots == 2 {
+		masks := s.masks[:s.phases]
+		var total, first int
+		for _, m := range words {
+			total += bits.OnesCount64(m)
+			first += bits.OnesCount64(m & masks[p])
+			if p++; p == len(masks) {
+				p = 0
+			}
+		}
+		s.counts[0] += uint64(first)
+		s.counts[1] += uint64(total - first)
+		s.phase = p
+		return
+	}
+	n := slots - 1
+	masks := s.masks[:s.phases*n]
+	counts := s.counts[:n]
+	var total, rest int
+	for _, m := range words {
+		total += bits.OnesCount64(m)
+		for i, mask := range masks[p*n : p*n+n] {
+			c := bits.OnesCount64(m & mask)
+			counts[i] += uint64(c)
+			rest += c
+		}
+		if p++; p == s.phases {
+			p = 0
+		}
+	}
+	s.counts[n] += uint64(total - rest)
+	s.phase = p
+}
+
+// addBoundaries adds the count of each row that ends in the block: the
+// prefix count at its end less that at its start.
+func (s *rowSplit) addBoundaries(words []uint64, lanes int) {
+	counts, slot, start := s.counts, s.slot, s.start
+	e, k, before := s.next, 0, uint64(0) // before: the bits of words[:k]
+	for ; e <= lanes; e += s.width {
+		for ; k < e>>6; k++ {
+			before += uint64(bits.OnesCount64(words[k]))
+		}
+		end := before
+		if e&63 != 0 {
+			end += uint64(bits.OnesCount64(words[k] & (1<<(e&63) - 1)))
+		}
+		counts[slot] += end - start
+		start = end
+		if slot++; slot == len(counts) {
+			slot = 0
+		}
+	}
+	for ; k < len(words); k++ {
+		before += uint64(bits.OnesCount64(words[k]))
+	}
+	s.next, s.slot, s.start = e-lanes, slot, start-before
+}
+
+// countRowsMasked adds the row counts of x, rows of width lanes, into
+// counts (at least two) from the bitmaps of mask, in pieces of at most
+// ChunkBytes, each through countRowsMaskedChunk.
+func countRowsMasked[W word](counts []uint64, x []W, width int, mask maskKernel[W]) {
+	s := rowSplits.Get().(*rowSplit)
+	s.init(counts, width, len(x))
+	chunk := ChunkBytes / int(unsafe.Sizeof(x[0])) // a multiple of 64 lanes
+	for len(x) > 0 {
+		n := min(chunk, len(x))
+		countRowsMaskedChunk(s, x[:n:n], mask)
+		x = x[n:]
+	}
+	s.counts = nil
+	rowSplits.Put(s)
+}
+
+// countRowsMaskedChunk splits one piece of x by row; never inlined, it is
+// the preemption point.
+//
+//go:noinline
+func countRowsMaskedChunk[W word](s *rowSplit, x []W, mask maskKernel[W]) {
+	for len(x) > 0 {
+		n := min(rowBlockWords*64, len(x))
+		w := s.words[:(n+63)/64]
+		mask(w, x[:n:n])
+		s.add(w, n)
+		x = x[n:]
+	}
+}
+
+// narrowRows reports whether rows of width lanes of W into slots counts go
+// through the bitmap, and whether all through one count (one slot).
+func narrowRows[W word](slots, width int) bool {
+	return slots > 1 && width < narrowRowBytes/int(unsafe.Sizeof(W(0)))
+}
