@@ -180,6 +180,8 @@ type impl struct {
 	// widen adds byte counters to the counts: the end of a column stream
 	// (chunk.go) and of an index count (index_add.go).
 	widen widenKernel
+	// popcounts splits the bitmaps of narrow rows (rows.go).
+	popcounts rowPopcounts
 }
 
 // genericImpl is the table of the generic kernels (generic.go,
@@ -197,6 +199,7 @@ var genericImpl = impl{
 	absAbove:   absAboveRule{magnitudeInRange: genericInRange(magnitudeValue)},
 	allEntries: allEntriesRule{genericIndexShapes[uint16](), genericIndexShapes[uint32](), genericIndexShapes[uint64]()},
 	widen:      widenGeneric,
+	popcounts:  genericPopcounts,
 }
 
 // The accessors: the member of a rule for a lane type. Each width has one

@@ -26,9 +26,9 @@ import (
 const (
 	// rowBlockWords is the bitmap words of one mask call: 4,096 lanes.
 	rowBlockWords = 64
-	// rowMaskWords bounds the masks of the periodic split: phases times
-	// slots but one.
-	rowMaskWords = 512
+	// rowMaskWords bounds the masks of the periodic split: phases and a
+	// block, times slots but one.
+	rowMaskWords = 1024
 )
 
 // narrowRowBytes is the row size from which each row is counted by a
@@ -41,10 +41,12 @@ var narrowRowBytes = 1024
 type rowSplit struct {
 	counts []uint64
 	width  int
-	// The periodic split: masks[p*(slots-1)+s] is the lanes of slot s in
-	// a word of phase p, one of phases; phase is the next word's.
+	// The periodic split: masks[s*(phases+rowBlockWords)+p] is the lanes
+	// of slot s in a word of phase p (mod phases); phase is the next
+	// word's.
 	periodic      bool
 	phases, phase int
+	popcounts     *rowPopcounts
 	// The boundary split: the next row ends next lanes into the next
 	// block, in slot slot, and start is the prefix count at its start,
 	// relative to that block (in wrap-around arithmetic: minus the lanes
@@ -60,9 +62,9 @@ type rowSplit struct {
 var rowSplits = sync.Pool{New: func() any { return new(rowSplit) }}
 
 // init prepares the split of rows of width lanes into counts (at least
-// two), for a call of lanes lanes.
-func (s *rowSplit) init(counts []uint64, width, lanes int) {
-	s.counts, s.width, s.periodic, s.phase = counts, width, false, 0
+// two), for a call of lanes lanes, with the population counts of k.
+func (s *rowSplit) init(counts []uint64, width, lanes int, k *rowPopcounts) {
+	s.counts, s.width, s.periodic, s.phase, s.popcounts = counts, width, false, 0, k
 	s.next, s.slot, s.start = width, 0, 0
 	slots := len(counts)
 	if period := width * slots; period/width == slots {
@@ -70,8 +72,8 @@ func (s *rowSplit) init(counts []uint64, width, lanes int) {
 		// The periodic split, when its masks fit and cost less to make
 		// and to use than the boundary split: a mask is a few
 		// operations per row of its word, and a word costs a population
-		// count per slot against one per row.
-		if phases <= rowMaskWords/(slots-1) && phases*64 <= lanes/4 && slots-1 <= 2*(64/width+1) {
+		// count per slot but one against one per row.
+		if phases+rowBlockWords <= rowMaskWords/(slots-1) && phases*64 <= lanes/4 && slots-1 <= 2*(64/width+1) {
 			s.periodic, s.phases = true, phases
 			s.makeMasks()
 		}
@@ -84,23 +86,30 @@ func gcdPow2(n, p int) int {
 }
 
 // makeMasks sets the masks of the periodic split, a row's run of lanes
-// at a time.
+// at a time: for each slot but the last, the masks of its phases, then
+// again, as far as a block's words reach from the last phase.
 func (s *rowSplit) makeMasks() {
-	w, slots := s.width, len(s.counts)
-	period := w * slots
-	clear(s.masks[:s.phases*(slots-1)])
-	for p := range s.phases {
+	w, slots, phases := s.width, len(s.counts), s.phases
+	period, stride := w*slots, phases+rowBlockWords
+	clear(s.masks[:stride*(slots-1)])
+	for p := range phases {
 		pos := p * 64 % period // the position in the period of the word's lane 0
 		for j := 0; j < 64; {
 			slot, in := pos/w, pos%w
 			run := min(w-in, 64-j)
 			if slot < slots-1 {
-				s.masks[p*(slots-1)+slot] |= (^uint64(0) >> (64 - run)) << j
+				s.masks[slot*stride+p] |= (^uint64(0) >> (64 - run)) << j
 			}
 			j, pos = j+run, pos+run
 			if pos == period {
 				pos = 0
 			}
+		}
+	}
+	for slot := range slots - 1 {
+		m := s.masks[slot*stride : (slot+1)*stride]
+		for p := phases; p < stride; p++ {
+			m[p] = m[p-phases]
 		}
 	}
 }
@@ -115,40 +124,56 @@ func (s *rowSplit) add(words []uint64, lanes int) {
 	}
 }
 
+// addPeriodic adds to each slot but the last the lanes of its masks, and
+// to the last the rest.
 func (s *rowSplit) addPeriodic(words []uint64) {
-	slots, p := len(s.counts), s.phase
-	if slots == 2 {
-		masks := s.masks[:s.phases]
-		var total, first int
-		for _, m := range words {
-			total += bits.OnesCount64(m)
-			first += bits.OnesCount64(m & masks[p])
-			if p++; p == len(masks) {
-				p = 0
-			}
-		}
-		s.counts[0] += uint64(first)
-		s.counts[1] += uint64(total - first)
-		s.phase = p
-		return
+	n, stride, k := len(s.counts)-1, s.phases+rowBlockWords, s.popcounts
+	rest := 0
+	for slot := range n {
+		c := k.and(words, s.masks[slot*stride+s.phase:(slot+1)*stride])
+		s.counts[slot] += uint64(c)
+		rest += c
 	}
-	n := slots - 1
-	masks := s.masks[:s.phases*n]
-	counts := s.counts[:n]
-	var total, rest int
+	s.counts[n] += uint64(k.all(words) - rest)
+	s.phase = (s.phase + len(words)) % s.phases
+}
+
+// rowPopcounts is a level's population counts of bitmaps: all, the bits
+// of words, and and, the bits of words[k] & masks[k] for k < len(words)
+// (len(masks) at least len(words)).
+type rowPopcounts struct {
+	all func(words []uint64) int
+	and func(words, masks []uint64) int
+}
+
+// genericPopcounts is rowPopcounts in Go.
+var genericPopcounts = rowPopcounts{popcountsGeneric, popcountsAndGeneric}
+
+func popcountsGeneric(words []uint64) int {
+	var a, b int
+	for len(words) >= 2 {
+		a += bits.OnesCount64(words[0])
+		b += bits.OnesCount64(words[1])
+		words = words[2:]
+	}
 	for _, m := range words {
-		total += bits.OnesCount64(m)
-		for i, mask := range masks[p*n : p*n+n] {
-			c := bits.OnesCount64(m & mask)
-			counts[i] += uint64(c)
-			rest += c
-		}
-		if p++; p == s.phases {
-			p = 0
-		}
+		a += bits.OnesCount64(m)
 	}
-	s.counts[n] += uint64(total - rest)
-	s.phase = p
+	return a + b
+}
+
+func popcountsAndGeneric(words, masks []uint64) int {
+	masks = masks[:len(words)]
+	var a, b int
+	for len(words) >= 2 {
+		a += bits.OnesCount64(words[0] & masks[0])
+		b += bits.OnesCount64(words[1] & masks[1])
+		words, masks = words[2:], masks[2:]
+	}
+	for i, m := range words {
+		a += bits.OnesCount64(m & masks[i])
+	}
+	return a + b
 }
 
 // addBoundaries adds the count of each row that ends in the block: the
@@ -181,14 +206,14 @@ func (s *rowSplit) addBoundaries(words []uint64, lanes int) {
 // ChunkBytes, each through countRowsMaskedChunk.
 func countRowsMasked[W word](counts []uint64, x []W, width int, mask maskKernel[W]) {
 	s := rowSplits.Get().(*rowSplit)
-	s.init(counts, width, len(x))
+	s.init(counts, width, len(x), &active.Load().popcounts)
 	chunk := ChunkBytes / int(unsafe.Sizeof(x[0])) // a multiple of 64 lanes
 	for len(x) > 0 {
 		n := min(chunk, len(x))
 		countRowsMaskedChunk(s, x[:n:n], mask)
 		x = x[n:]
 	}
-	s.counts = nil
+	s.counts, s.popcounts = nil, nil
 	rowSplits.Put(s)
 }
 
