@@ -31,7 +31,7 @@ func popcounts(masked bool) {
 		Doc(name+" returns the number of bits set in words[k] & masks[k], for every",
 			"k < len(words); len(masks) must be at least len(words). It requires POPCNT.")
 	} else {
-		Doc(name+" returns the number of bits set in words. It requires POPCNT.")
+		Doc(name + " returns the number of bits set in words. It requires POPCNT.")
 	}
 	Pragma("noescape")
 	words := Load(Param("words").Base(), GP64())
