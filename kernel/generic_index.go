@@ -145,10 +145,15 @@ var littleEndian = func() bool {
 }()
 
 // laneTopBits returns the words of v & mask with the top bit of each lane
-// (the bits of top) set where the lane is not zero, and no other bit.
+// (the bits of top) set where the lane is not zero, and no other bit: for a
+// mask without the top bits (the magnitude of floats) as countFloatWords
+// does, with a constant test.
 func laneTopBits(v, mask, top uint64) uint64 {
-	v &= mask
 	low := ^top
+	if mask&top == 0 {
+		return ((v & mask) + low) & top
+	}
+	v &= mask
 	return (((v & low) + low) | v) & top
 }
 
