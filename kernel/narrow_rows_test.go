@@ -135,3 +135,55 @@ func TestNarrowRowsAllocs(t *testing.T) {
 		}
 	})
 }
+
+// FuzzCountRows: the fuzzer's bytes as rows of a width and into a number of
+// counts it chooses, of every element type and every rule, at every level,
+// against the naive count (x != 0) and the generic count of each row (the
+// thresholds), from counts that are not zero.
+func FuzzCountRows(f *testing.F) {
+	f.Add([]byte{}, uint8(3), uint16(2), uint8(0), int8(0))
+	f.Add([]byte{0, 0x80, 0, 0x80, 0, 0, 0, 0x80, 1, 2, 3, 0, 0, 0, 0, 0}, uint8(1), uint16(5), uint8(4), int8(-1))
+	f.Fuzz(func(t *testing.T, data []byte, width8 uint8, slots16 uint16, offset uint8, threshold int8) {
+		width, slots := int(width8)%70+1, int(slots16)%1100+1
+		th := float64(threshold) / 16
+		for _, c := range typeCases {
+			rowBytes := width * c.width
+			b := alignedBytes(len(data)/rowBytes*rowBytes, int(offset)%64/c.width*c.width)
+			copy(b, data)
+			want := make([]uint64, slots)
+			for r := 0; r < len(b)/rowBytes; r++ {
+				want[r%slots] += uint64(c.naive(b[r*rowBytes : (r+1)*rowBytes]))
+			}
+			for _, l := range Levels() {
+				got := make([]uint64, slots)
+				if err := atLevel(l, func() error { return c.rows(got, b, width) }); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s at %s, width %d, %d counts, %d bytes: got %v, want %v", c.name, l, width, slots, len(b), got, want)
+				}
+			}
+		}
+		for _, c := range floatCases {
+			rowBytes := width * c.width
+			b := alignedBytes(len(data)/rowBytes*rowBytes, int(offset)%64/c.width*c.width)
+			copy(b, data)
+			for _, r := range floatRules {
+				want := make([]uint64, slots)
+				for i := 0; i < len(b)/rowBytes; i++ {
+					row := b[i*rowBytes : (i+1)*rowBytes]
+					want[i%slots] += uint64(atLevel(Generic, func() int { return c.count(r, row, th) }))
+				}
+				for _, l := range Levels() {
+					got := make([]uint64, slots)
+					if err := atLevel(l, func() error { return c.rows(r, got, b, width, th) }); err != nil {
+						t.Fatal(err)
+					}
+					if !slices.Equal(got, want) {
+						t.Fatalf("%s %s at %s, width %d, %d counts, %d bytes, t=%v: got %v, want %v", c.name, r.name, l, width, slots, len(b), th, got, want)
+					}
+				}
+			}
+		}
+	})
+}
