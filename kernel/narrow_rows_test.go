@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -19,72 +20,85 @@ func narrowRowsCounts(width, slots int) []int {
 	return []int{1, slots + 1, max(3, 9000/width)}
 }
 
-// TestNarrowRows: CountNonZeroRows of every type at every width 1..70 into
-// every counts length of narrowSlots, at every level, against the naive
-// count row by row, from counts that are not zero.
-func TestNarrowRows(t *testing.T) {
-	forEachLevel(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(21, 22))
-		for _, c := range typeCases {
-			for width := 1; width <= 70; width++ {
-				for _, slots := range narrowSlots {
-					for _, rows := range narrowRowsCounts(width, slots) {
-						b := alignedBytes(rows*width*c.width, c.width*rng.IntN(4))
-						c.random(rng, b)
-						want, got := make([]uint64, slots), make([]uint64, slots)
-						for i := range want {
-							want[i], got[i] = uint64(i)<<40, uint64(i)<<40
-						}
-						rowBytes := width * c.width
-						for r := 0; r < rows; r++ {
-							want[r%slots] += uint64(c.naive(b[r*rowBytes : (r+1)*rowBytes]))
-						}
-						if err := c.rows(got, b, width); err != nil {
-							t.Fatalf("%s rows=%d slots=%d width=%d: %v", c.name, rows, slots, width, err)
-						}
-						if !slices.Equal(got, want) {
-							t.Fatalf("%s rows=%d slots=%d width=%d: got %v, want %v", c.name, rows, slots, width, got, want)
-						}
-					}
+// narrowLanes is the most lanes a narrow rows test reads, with its offset.
+const narrowLanes = 70*(1000+1) + 64
+
+// prefixCounts returns p with p[i] the count of the first i elements of b,
+// elements of size bytes, by count of each element.
+func prefixCounts(b []byte, size int, count func(e []byte) int) []int {
+	p := make([]int, len(b)/size+1)
+	for i := range len(b) / size {
+		p[i+1] = p[i] + count(b[i*size:(i+1)*size])
+	}
+	return p
+}
+
+// checkNarrowRows runs rows over every width 1..70, every counts length of
+// narrowSlots and narrowRowsCounts, at lane offsets into b, against the
+// prefix counts p of b, from counts that are not zero.
+func checkNarrowRows(t *testing.T, name string, b []byte, size int, p []int, rows func(counts []uint64, b []byte, width int) error) {
+	t.Helper()
+	offset := 0
+	for width := 1; width <= 70; width++ {
+		for _, slots := range narrowSlots {
+			for _, n := range narrowRowsCounts(width, slots) {
+				offset = (offset + 7) % 64
+				x := b[offset*size : (offset+n*width)*size]
+				want, got := make([]uint64, slots), make([]uint64, slots)
+				for i := range want {
+					want[i], got[i] = uint64(i)<<40, uint64(i)<<40
+				}
+				for r := range n {
+					lo := offset + r*width
+					want[r%slots] += uint64(p[lo+width] - p[lo])
+				}
+				if err := rows(got, x, width); err != nil {
+					t.Fatalf("%s rows=%d slots=%d width=%d: %v", name, n, slots, width, err)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s rows=%d slots=%d width=%d offset=%d: got %v, want %v", name, n, slots, width, offset, got[:min(8, slots)], want[:min(8, slots)])
 				}
 			}
 		}
-	})
+	}
+}
+
+// TestNarrowRows: CountNonZeroRows of every type at every width 1..70 into
+// every counts length of narrowSlots, at every level, against the naive
+// count of each element.
+func TestNarrowRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, c := range typeCases {
+		b := alignedBytes(narrowLanes*c.width, 0)
+		c.random(rng, b)
+		p := prefixCounts(b, c.width, c.naive)
+		forEachLevel(t, func(t *testing.T) {
+			checkNarrowRows(t, c.name, b, c.width, p, c.rows)
+		})
+	}
 }
 
 // TestNarrowAboveRows: CountAboveRows and CountAbsAboveRows as
 // TestNarrowRows, for every float type, against the rule's count of each
-// row at the generic level.
+// element at the generic level.
 func TestNarrowAboveRows(t *testing.T) {
-	thresholds := []float64{-1, 0, 0.5, math.NaN()}
-	forEachLevel(t, func(t *testing.T) {
-		forEachRule(t, func(t *testing.T, r floatRule) {
-			rng := rand.New(rand.NewPCG(23, 24))
-			for _, c := range floatCases {
-				for width := 1; width <= 70; width++ {
-					for _, slots := range narrowSlots {
-						for _, rows := range narrowRowsCounts(width, slots) {
-							b := alignedBytes(rows*width*c.width, c.width*rng.IntN(4))
-							c.random(rng, b)
-							th := thresholds[rng.IntN(len(thresholds))]
-							want, got := make([]uint64, slots), make([]uint64, slots)
-							rowBytes := width * c.width
-							for i := 0; i < rows; i++ {
-								row := b[i*rowBytes : (i+1)*rowBytes]
-								want[i%slots] += uint64(atLevel(Generic, func() int { return c.count(r, row, th) }))
-							}
-							if err := c.rows(r, got, b, width, th); err != nil {
-								t.Fatalf("%s rows=%d slots=%d width=%d t=%v: %v", c.name, rows, slots, width, th, err)
-							}
-							if !slices.Equal(got, want) {
-								t.Fatalf("%s rows=%d slots=%d width=%d t=%v: got %v, want %v", c.name, rows, slots, width, th, got, want)
-							}
-						}
-					}
-				}
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, c := range floatCases {
+		b := alignedBytes(narrowLanes*c.width, 0)
+		c.random(rng, b)
+		for _, r := range floatRules {
+			for _, th := range []float64{-1, 0, 0.5, math.NaN()} {
+				p := prefixCounts(b, c.width, func(e []byte) int {
+					return atLevel(Generic, func() int { return c.count(r, e, th) })
+				})
+				forEachLevel(t, func(t *testing.T) {
+					checkNarrowRows(t, fmt.Sprintf("%s %s t=%v", c.name, r.name, th), b, c.width, p, func(counts []uint64, b []byte, width int) error {
+						return c.rows(r, counts, b, width, th)
+					})
+				})
 			}
-		})
-	})
+		}
+	}
 }
 
 // TestNarrowRowsLong: narrow rows over more than one chunk, whose bitmap
