@@ -24,10 +24,12 @@ import (
 // (chunk.go's countRows).
 
 const (
-	// rowBlockWords is the bitmap words of one mask call: 4,096 lanes.
-	rowBlockWords = 64
-	// rowMaskWords bounds the masks of the periodic split: phases and a
-	// block, times slots but one.
+	// rowBlockWords is the bitmap words of one mask call: 32,768 lanes,
+	// 4 KiB of bitmap (at 4,096 lanes the calls and the split's own
+	// costs per block took a tenth of a count of 8-bit lanes).
+	rowBlockWords = 512
+	// rowMaskWords bounds the masks of the periodic split: a cycle (at
+	// most 127 words) times slots but one.
 	rowMaskWords = 1024
 )
 
@@ -41,12 +43,12 @@ var narrowRowBytes = 1024
 type rowSplit struct {
 	counts []uint64
 	width  int
-	// The periodic split: masks[s*(phases+rowBlockWords)+p] is the lanes
-	// of slot s in a word of phase p (mod phases); phase is the next
-	// word's.
-	periodic      bool
-	phases, phase int
-	popcounts     *rowPopcounts
+	// The periodic split: masks[s*cycle+p] is the lanes of slot s in a
+	// word of phase p mod phases, for p < cycle, the whole periods of
+	// phases from 64 words on; phase is the next word's, below cycle.
+	periodic             bool
+	phases, cycle, phase int
+	popcounts            *rowPopcounts
 	// The boundary split: the next row ends next lanes into the next
 	// block, in slot slot, and start is the prefix count at its start,
 	// relative to that block (in wrap-around arithmetic: minus the lanes
@@ -73,8 +75,9 @@ func (s *rowSplit) init(counts []uint64, width, lanes int, k *rowPopcounts) {
 		// and to use than the boundary split: a mask is a few
 		// operations per row of its word, and a word costs a population
 		// count per slot but one against one per row.
-		if phases+rowBlockWords <= rowMaskWords/(slots-1) && phases*64 <= lanes/4 && slots-1 <= 2*(64/width+1) {
-			s.periodic, s.phases = true, phases
+		cycle := phases * ((64 + phases - 1) / phases)
+		if cycle <= rowMaskWords/(slots-1) && phases*64 <= lanes/4 && slots-1 <= 2*(64/width+1) {
+			s.periodic, s.phases, s.cycle = true, phases, cycle
 			s.makeMasks()
 		}
 	}
@@ -87,10 +90,10 @@ func gcdPow2(n, p int) int {
 
 // makeMasks sets the masks of the periodic split, a row's run of lanes
 // at a time: for each slot but the last, the masks of its phases, then
-// again, as far as a block's words reach from the last phase.
+// again, to a cycle.
 func (s *rowSplit) makeMasks() {
 	w, slots, phases := s.width, len(s.counts), s.phases
-	period, stride := w*slots, phases+rowBlockWords
+	period, stride := w*slots, s.cycle
 	clear(s.masks[:stride*(slots-1)])
 	for p := range phases {
 		pos := p * 64 % period // the position in the period of the word's lane 0
@@ -127,15 +130,23 @@ func (s *rowSplit) add(words []uint64, lanes int) {
 // addPeriodic adds to each slot but the last the lanes of its masks, and
 // to the last the rest.
 func (s *rowSplit) addPeriodic(words []uint64) {
-	n, stride, k := len(s.counts)-1, s.phases+rowBlockWords, s.popcounts
+	n, cycle, k := len(s.counts)-1, s.cycle, s.popcounts
 	rest := 0
 	for slot := range n {
-		c := k.and(words, s.masks[slot*stride+s.phase:(slot+1)*stride])
+		masks := s.masks[slot*cycle : (slot+1)*cycle]
+		// The words to the end of the cycle, then a cycle at a time.
+		w := words[min(len(words), cycle-s.phase):]
+		c := k.and(words[:len(words)-len(w)], masks[s.phase:])
+		for len(w) > 0 {
+			m := min(len(w), cycle)
+			c += k.and(w[:m], masks)
+			w = w[m:]
+		}
 		s.counts[slot] += uint64(c)
 		rest += c
 	}
 	s.counts[n] += uint64(k.all(words) - rest)
-	s.phase = (s.phase + len(words)) % s.phases
+	s.phase = (s.phase + len(words)) % cycle
 }
 
 // rowPopcounts is a level's population counts of bitmaps: all, the bits
