@@ -24,7 +24,7 @@ import (
 //	go test -run '^$' -bench BenchmarkNarrowRows -count 5 . | go run ./internal/benchratio
 
 // narrowRowsWidths are the rows widths of the sweep, in elements.
-var narrowRowsWidths = []int{1, 3, 8, 16, 17, 64, 100, 500}
+var narrowRowsWidths = []int{1, 3, 8, 16, 17, 64, 100, 255, 256, 500}
 
 // narrowRowsBytes is the input of each case: more than L2, within L3.
 const narrowRowsBytes = 4 << 20

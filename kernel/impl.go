@@ -183,8 +183,10 @@ type impl struct {
 	// widen adds byte counters to the counts: the end of a column stream
 	// (chunk.go) and of an index count (index_add.go).
 	widen widenKernel
-	// popcounts splits the bitmaps of narrow rows (rows.go).
-	popcounts rowPopcounts
+	// popcounts splits the bitmaps of narrow rows (rows.go), rows of
+	// fewer than narrowRowBytes bytes.
+	popcounts      rowPopcounts
+	narrowRowBytes int
 }
 
 // genericImpl is the table of the generic kernels (generic.go,
@@ -198,11 +200,12 @@ var genericImpl = impl{
 		bits32: genericShapes[uint32](bitsValue), magnitude32: genericShapes[uint32](magnitudeValue),
 		bits64: genericShapes[uint64](bitsValue), magnitude64: genericShapes[uint64](magnitudeValue),
 	},
-	above:      aboveRule{bitsInRange: genericInRange(bitsValue), keyInRange: genericInRange(keyValue)},
-	absAbove:   absAboveRule{magnitudeInRange: genericInRange(magnitudeValue)},
-	allEntries: allEntriesRule{genericIndexShapes[uint16](), genericIndexShapes[uint32](), genericIndexShapes[uint64]()},
-	widen:      widenGeneric,
-	popcounts:  genericPopcounts,
+	above:          aboveRule{bitsInRange: genericInRange(bitsValue), keyInRange: genericInRange(keyValue)},
+	absAbove:       absAboveRule{magnitudeInRange: genericInRange(magnitudeValue)},
+	allEntries:     allEntriesRule{genericIndexShapes[uint16](), genericIndexShapes[uint32](), genericIndexShapes[uint64]()},
+	widen:          widenGeneric,
+	popcounts:      genericPopcounts,
+	narrowRowBytes: genericNarrowRowBytes,
 }
 
 // The accessors: the member of a rule for a lane type. Each width has one

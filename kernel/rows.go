@@ -12,7 +12,7 @@ import (
 // (CountNonZeroRows of width 3 ran at 1/50 of CountNonZero of the same
 // bytes). So narrow rows are counted as one stream: the level's mask kernel
 // (the index family's, impl.go) writes a bitmap of the lanes that count,
-// rowBlockWords words at a time into a buffer on the stack, and Go splits
+// rowBlockWords words at a time into a buffer of a pooled rowSplit, and Go splits
 // each word of it by row. The slot of a lane repeats every width*len(counts)
 // lanes (its period), so the word k of the bitmap meets the slots in one of
 // q = period/gcd(period, 64) patterns, its phase k mod q. When the masks of
@@ -20,8 +20,8 @@ import (
 // count per slot but the last (which takes the rest): the periodic split.
 // Otherwise each row's end is a prefix count of the bitmap, a population
 // count per row (the boundary split). One slot is a count of the whole
-// input, and rows of narrowRowBytes or more keep a kernel call per row
-// (chunk.go's countRows).
+// input, and rows of the level's narrowRowBytes or more keep a kernel
+// call per row (chunk.go's countRows).
 
 const (
 	// rowBlockWords is the bitmap words of one mask call: 32,768 lanes,
@@ -33,10 +33,21 @@ const (
 	rowMaskWords = 1024
 )
 
-// narrowRowBytes is the row size from which each row is counted by a
-// call of the count kernel rather than split from a bitmap. A variable only
-// for the tests and benchmarks.
-var narrowRowBytes = 1024
+// The row size from which each row is counted by a call of the count
+// kernel rather than split from a bitmap is the level's narrowRowBytes
+// (impl.go): where a call per row and the split cost the same
+// (BenchmarkNarrowRows, 4 MiB into two counts, as x CountNonZero of the
+// same bytes). At the vector levels, about 1 KiB: float32 rows of 255
+// elements (1,020 bytes) ran per row at 0.62-0.79x (AVX-512) and 0.37x
+// (AVX2), those of 256 at 0.78x and 0.74x, where the split runs at 0.74x
+// and 0.58x at any width. At the generic level, about 128 bytes: rows of
+// 64 bfloat16 ran per row at 0.44x, of 64 float32 (256 bytes) at 0.64x,
+// of 17 float32 at 0.32x, where the split runs at 0.42x (bfloat16) and
+// 0.52x (float32).
+const (
+	vectorNarrowRowBytes  = 1024
+	genericNarrowRowBytes = 128
+)
 
 // rowSplit is the state of a split of a bitmap into row counts, carried
 // from block to block of one call.
@@ -243,7 +254,7 @@ func countRowsMaskedChunk[W word](s *rowSplit, x []W, mask maskKernel[W]) {
 }
 
 // narrowRows reports whether rows of width lanes of W into slots counts go
-// through the bitmap, and whether all through one count (one slot).
+// through the bitmap.
 func narrowRows[W word](slots, width int) bool {
-	return slots > 1 && width < narrowRowBytes/int(unsafe.Sizeof(W(0)))
+	return slots > 1 && width < active.Load().narrowRowBytes/int(unsafe.Sizeof(W(0)))
 }
