@@ -72,7 +72,7 @@ var avx512Impl = func() impl {
 		w64: indexShapes[uint64]{max: maxIndex64AVX512, scatter: scatterIndex64},
 	}.over(&g.allEntries, r)
 	t.widen = widenOver(r.groupLanes, widenIndexAVX512, g.widen)
-	t.popcounts, t.narrowRowBytes = rowPopcounts{popcountsPOPCNT, popcountsAndPOPCNT}, vectorNarrowRowBytes
+	t.popcounts, t.narrowRowBytes = rowPopcounts{popcountsPOPCNT, popcountsAndPOPCNT}, avx512NarrowRowBytes
 	return t
 }()
 
@@ -118,6 +118,6 @@ var avx2Impl = func() impl {
 		w64: indexShapes[uint64]{max: maxIndex64AVX2, scatter: scatterIndex64},
 	}.over(&g.allEntries, r)
 	t.widen = widenOver(r.groupLanes, widenIndexAVX2, g.widen)
-	t.popcounts, t.narrowRowBytes = rowPopcounts{popcountsPOPCNT, popcountsAndPOPCNT}, vectorNarrowRowBytes
+	t.popcounts, t.narrowRowBytes = rowPopcounts{popcountsPOPCNT, popcountsAndPOPCNT}, avx2NarrowRowBytes
 	return t
 }()

@@ -35,17 +35,19 @@ const (
 
 // The row size from which each row is counted by a call of the count
 // kernel rather than split from a bitmap is the level's narrowRowBytes
-// (impl.go): where a call per row and the split cost the same
+// (impl.go): where a call per row and the split cost about the same
 // (BenchmarkNarrowRows, 4 MiB into two counts, as x CountNonZero of the
-// same bytes). At the vector levels, about 1 KiB: float32 rows of 255
-// elements (1,020 bytes) ran per row at 0.62-0.79x (AVX-512) and 0.37x
-// (AVX2), those of 256 at 0.78x and 0.74x, where the split runs at 0.74x
-// and 0.58x at any width. At the generic level, about 128 bytes: rows of
-// 64 bfloat16 ran per row at 0.44x, of 64 float32 (256 bytes) at 0.64x,
-// of 17 float32 at 0.32x, where the split runs at 0.42x (bfloat16) and
-// 0.52x (float32).
+// same bytes, medians of 5). AVX-512, 512 bytes: per row, bfloat16 rows
+// of 255 (510 bytes) ran at 0.52x, uint8 rows of 500 at 0.47x, where the
+// split ran at 0.55x and 0.47x; bfloat16 rows of 500 (1,000 bytes) at
+// 0.75x against 0.62x. AVX2, 1 KiB: float32 rows of 255 (1,020 bytes) ran
+// per row at 0.32x, of 256 at 0.73x, where the split runs at 0.58x. The
+// generic level, 128 bytes: bfloat16 rows of 64 ran per row at 0.44x,
+// float32 rows of 64 (256 bytes) at 0.65x and of 17 at 0.31x, where the
+// split runs at 0.42x (bfloat16) and 0.52x (float32).
 const (
-	vectorNarrowRowBytes  = 1024
+	avx512NarrowRowBytes  = 512
+	avx2NarrowRowBytes    = 1024
 	genericNarrowRowBytes = 128
 )
 
