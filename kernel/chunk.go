@@ -49,9 +49,19 @@ func countChunk[W word](x []W, count countKernel[W]) int {
 }
 
 // countRows adds the count of row i of x, rows of width lanes, to
-// counts[i % len(counts)]: whole rows, as many per countRowsChunk call as
-// fit in ChunkBytes (at least one), each row through countChunks.
-func countRows[W word](counts []uint64, x []W, width int, count countKernel[W]) {
+// counts[i % len(counts)]: for one count, the count of x; for narrow rows
+// (rows.go), from the bitmaps of mask; else whole rows, as many per
+// countRowsChunk call as fit in ChunkBytes (at least one), each row through
+// countChunks.
+func countRows[W word](counts []uint64, x []W, width int, count countKernel[W], mask maskKernel[W]) {
+	if len(counts) == 1 {
+		counts[0] += uint64(countChunks(x, count))
+		return
+	}
+	if narrowRows[W](len(counts), width) {
+		countRowsMasked(counts, x, width, mask)
+		return
+	}
 	rowsPerCall := max(1, ChunkBytes/int(unsafe.Sizeof(x[0]))/width)
 	slot := 0
 	for len(x) > 0 {
@@ -224,9 +234,10 @@ func countRangeChunks[W word](x []W, r keyRange[W], count rangeKernel[W]) int {
 	return countLong(x, func(x []W) int { return count(x, r.lo, r.span) })
 }
 
-func countRangeRows[W word](counts []uint64, x []W, width int, r keyRange[W], count rangeKernel[W]) {
+func countRangeRows[W word](counts []uint64, x []W, width int, r keyRange[W], count rangeKernel[W], mask rangeMaskKernel[W]) {
 	if r.ok {
-		countRows(counts, x, width, func(x []W) int { return count(x, r.lo, r.span) })
+		countRows(counts, x, width, func(x []W) int { return count(x, r.lo, r.span) },
+			func(bits []uint64, x []W) { mask(bits, x, r.lo, r.span) })
 	}
 }
 

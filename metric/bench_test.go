@@ -103,13 +103,13 @@ func BenchmarkFeatureActivityUpdate(b *testing.B) {
 // components, a kernel call per row or one column count over the batch, at
 // row lengths around minRowFeatures, over 4 MiB of float32.
 func BenchmarkRowsOrColumns(b *testing.B) {
-	defer func(saved int) { minRowFeatures = saved }(minRowFeatures)
+	defer func(saved, narrow int) { minRowFeatures, narrowBatchRowBytes = saved, narrow }(minRowFeatures, narrowBatchRowBytes)
 	for _, features := range []int{4, 16, 64, 256, 1024, 4096, 16384} {
 		shape := []int{1 << 20 / (4 * features), 4, features}
 		x := benchData(product(shape))
 		for _, way := range []string{"rows", "columns"} {
 			b.Run(fmt.Sprintf("features=%d/way=%s", features, way), func(b *testing.B) {
-				minRowFeatures = 1 << 30
+				minRowFeatures, narrowBatchRowBytes = 1<<30, 0
 				if way == "rows" {
 					minRowFeatures = 0
 				}
@@ -145,12 +145,12 @@ func BenchmarkParallelUpdate(b *testing.B) {
 // BenchmarkRowsOrColumnsAt measures both ways, and the kernel over the same
 // bytes, at shapes of 32 MiB with rows around minRowFeatures.
 func BenchmarkRowsOrColumnsAt(b *testing.B) {
-	defer func(saved int) { minRowFeatures = saved }(minRowFeatures)
+	defer func(saved, narrow int) { minRowFeatures, narrowBatchRowBytes = saved, narrow }(minRowFeatures, narrowBatchRowBytes)
 	for _, shape := range [][]int{{4096, 4, 512}, {2048, 4, 1024}, {1024, 4, 2048}, {8192, 4, 256}} {
 		x := benchData(product(shape))
 		for _, way := range []string{"rows", "columns"} {
 			b.Run(fmt.Sprintf("shape=%s/way=%s", shapeName(shape), way), func(b *testing.B) {
-				minRowFeatures = 1 << 30
+				minRowFeatures, narrowBatchRowBytes = 1<<30, 0
 				if way == "rows" {
 					minRowFeatures = 0
 				}

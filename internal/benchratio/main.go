@@ -15,6 +15,13 @@
 // measured in the same moments) or, without one, its median speed over the
 // twin's; the table ends with the worst of those ratios per level
 // (impl=...): 1 where the placement of x costs nothing.
+//
+// A benchmark that reports vs-flat (BenchmarkNarrowRows: a rows call over
+// the flat count of the same bytes, measured in the same moments) gets the
+// column "x flat", the median of that metric, and the table ends with the
+// worst of those per level as well:
+//
+//	go test -run '^$' -bench BenchmarkNarrowRows -count 5 . | go run ./internal/benchratio
 package main
 
 import (
@@ -32,6 +39,7 @@ var (
 	line      = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) MB/s`)
 	readLimit = regexp.MustCompile(`\s([\d.]+) read-limit(?:\s|$)`)
 	vsTouched = regexp.MustCompile(`\s([\d.]+) vs-touched(?:\s|$)`)
+	vsFlat    = regexp.MustCompile(`\s([\d.]+) vs-flat(?:\s|$)`)
 	sizeKey   = regexp.MustCompile(`/n=([^/]+)$`)
 	placement = regexp.MustCompile(`^(.*/)placement=([^/]+)$`)
 	implKey   = regexp.MustCompile(`/impl=([^/]+)`)
@@ -59,6 +67,7 @@ func summarize(r io.Reader, w io.Writer) error {
 	speeds := map[string][]float64{}
 	ratios := map[string][]float64{}
 	twinRatios := map[string][]float64{}
+	flatRatios := map[string][]float64{}
 	var order []string
 	scanner := bufio.NewScanner(r)
 	for scanner.Scan() {
@@ -85,6 +94,11 @@ func summarize(r io.Reader, w io.Writer) error {
 				twinRatios[m[1]] = append(twinRatios[m[1]], x)
 			}
 		}
+		if vf := vsFlat.FindStringSubmatch(text); vf != nil {
+			if x, err := strconv.ParseFloat(vf[1], 64); err == nil {
+				flatRatios[m[1]] = append(flatRatios[m[1]], x)
+			}
+		}
 	}
 	if err := scanner.Err(); err != nil {
 		return err
@@ -104,8 +118,8 @@ func summarize(r io.Reader, w io.Writer) error {
 		name  string
 		ratio float64
 	}
-	worst := map[string]worstCase{}
-	var levels []string
+	worst, worstFlat := map[string]worstCase{}, map[string]worstCase{}
+	var levels, flatLevels []string
 	for _, name := range order {
 		med := median(speeds[name])
 		ratio := ""
@@ -133,12 +147,31 @@ func summarize(r io.Reader, w io.Writer) error {
 				worst[level] = worstCase{name, r}
 			}
 		}
+		if len(flatRatios[name]) > 0 {
+			r := median(flatRatios[name])
+			ratio += fmt.Sprintf("  %.2f x flat", r)
+			level := "?"
+			if m := implKey.FindStringSubmatch(name); m != nil {
+				level = m[1]
+			}
+			if w, seen := worstFlat[level]; !seen || r < w.ratio {
+				if !seen {
+					flatLevels = append(flatLevels, level)
+				}
+				worstFlat[level] = worstCase{name, r}
+			}
+		}
 		if _, err := fmt.Fprintf(w, "%-60s %12.1f %6d %s\n", name, med/1000, len(speeds[name]), ratio); err != nil {
 			return err
 		}
 	}
 	for _, level := range levels {
 		if _, err := fmt.Fprintf(w, "worst placement vs touched, impl=%s: %.2f %s\n", level, worst[level].ratio, worst[level].name); err != nil {
+			return err
+		}
+	}
+	for _, level := range flatLevels {
+		if _, err := fmt.Fprintf(w, "worst vs flat, impl=%s: %.2f %s\n", level, worstFlat[level].ratio, worstFlat[level].name); err != nil {
 			return err
 		}
 	}

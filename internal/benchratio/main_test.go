@@ -69,3 +69,21 @@ BenchmarkPlacement/family=CountAbove/type=f32/impl=avx512/n=4K/placement=page-en
 	require.Regexp(t, `/placement=page-end\s+100\.0\s+3 0\.30  0\.80 vs touched$`, lines[2])
 	require.Regexp(t, `impl=avx512: 0\.80 `, lines[3])
 }
+
+func TestSummarizeVsFlat(t *testing.T) {
+	in := `BenchmarkNarrowRows/rule=nonzero/type=f32/width=3/impl=avx512-2 	 100	 50.0 ns/op	30000.00 MB/s	 0.7000 vs-flat	 0 B/op
+BenchmarkNarrowRows/rule=nonzero/type=f32/width=3/impl=avx2-2 	 100	 50.0 ns/op	20000.00 MB/s	 0.6000 vs-flat	 0 B/op
+BenchmarkNarrowRows/rule=nonzero/type=f32/width=3/impl=avx512-2 	 100	 50.0 ns/op	30000.00 MB/s	 0.9000 vs-flat	 0 B/op
+BenchmarkNarrowRows/rule=nonzero/type=f32/width=3/impl=avx512-2 	 100	 50.0 ns/op	30000.00 MB/s	 0.8000 vs-flat	 0 B/op
+BenchmarkNarrowRows/rule=abs/type=f32/width=8/impl=avx512-2 	 100	 50.0 ns/op	30000.00 MB/s	 0.6000 vs-flat	 0 B/op
+BenchmarkNarrowRows/rule=abs/type=f32/width=8/impl=avx512-2 	 100	 50.0 ns/op	30000.00 MB/s	 0.9000 vs-flat	 0 B/op
+`
+	var out strings.Builder
+	require.NoError(t, summarize(strings.NewReader(in), &out))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 6, out.String())
+	require.Regexp(t, `/width=3/impl=avx512\s+30\.0\s+3   0\.80 x flat$`, lines[1])
+	require.Regexp(t, `/width=8/impl=avx512\s+30\.0\s+2   0\.75 x flat$`, lines[3])
+	require.Equal(t, "worst vs flat, impl=avx512: 0.75 BenchmarkNarrowRows/rule=abs/type=f32/width=8/impl=avx512", lines[4])
+	require.Equal(t, "worst vs flat, impl=avx2: 0.60 BenchmarkNarrowRows/rule=nonzero/type=f32/width=3/impl=avx2", lines[5])
+}
