@@ -28,6 +28,9 @@ import "unsafe"
 //	sparse entries: value masks,   whole groups     whole groups of 64         none: generic Go
 //	  index check, widening        of 64
 //	sparse entries: increments     scalar amd64 assembly, at both levels       generic Go
+//
+// (The generic level streams wide matrices in portable Go: byte counters,
+// eight columns of SWAR tests at a time.)
 
 // The shapes of the kernels: every rule's kernels take one of these
 // signatures, at every level, for each lane type W.
