@@ -162,7 +162,7 @@ func TestScratchFollowsTheBatch(t *testing.T) {
 		} {
 			if c.name == "FeatureActivity" && batch < minColumnBatch {
 				// Counted in place, into the state's pending byte
-				// counters, made by the first such batch: a byte per
+				// counters, made by the second such batch: a byte per
 				// counter, at most the batch's own bytes.
 				c.limit = components*features + 64<<10
 			}

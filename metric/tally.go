@@ -30,8 +30,8 @@ type tally struct {
 	// overflow is false.
 	limit uint64
 	// pending are byte counters in front of the counts, one per count
-	// (nil until a FeatureActivity batch of few vectors first needs
-	// them): the true count i is counts[i] + pending[i]. A batch of a few
+	// (nil until a FeatureActivity batch of few vectors needs them, after
+	// the state's first): the true count i is counts[i] + pending[i]. A batch of a few
 	// wide rows is counted into them, a byte of counter traffic per
 	// feature rather than the 16 of a 64-bit count's read and write, and
 	// they are widened into the counts (flushLocked) before they could
@@ -72,6 +72,12 @@ func (t *tally) flushLocked() {
 // lock is held until endPendingLocked. vectors is at most maxPendingRows.
 func (t *tally) pendingLocked(vectors int64, most uint64) []uint8 {
 	if most > math.MaxUint64-t.limit || vectors > math.MaxInt64-t.vectors {
+		return nil
+	}
+	if t.pending == nil && t.limit == 0 {
+		// The first batch of an empty state goes straight into its
+		// counts: a metric of one batch (a file of one row) never makes
+		// the pending counters.
 		return nil
 	}
 	if t.pendingRows+int(vectors) > maxPendingRows {
