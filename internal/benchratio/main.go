@@ -8,6 +8,13 @@
 // when the output holds it:
 //
 //	go test -run '^$' -bench 'BenchmarkCountNonZero/type=f32/' -count 5 . | go run ./internal/benchratio
+//
+// A benchmark may report its ratio to another reference measured in the
+// same run under a unit of the form x-REF (the metrics' "x-l0norm":
+// FeatureActivity.Update over L0Norm.Update of the same batch); it is read
+// as its own ratio. After the table come the worst cells: for each ratio
+// (read-limit, each x-REF) and level (the name's impl=LEVEL), the lowest
+// median ratio and the benchmark that has it.
 package main
 
 import (
@@ -23,8 +30,9 @@ import (
 
 var (
 	line      = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) MB/s`)
-	readLimit = regexp.MustCompile(`\s([\d.]+) read-limit(?:\s|$)`)
+	readLimit = regexp.MustCompile(`\s([\d.]+) (read-limit|x-\S+)(?:\s|$)`)
 	sizeKey   = regexp.MustCompile(`/n=([^/]+)$`)
+	levelKey  = regexp.MustCompile(`(?:^|/)impl=([^/]+)`)
 )
 
 func main() {
@@ -38,6 +46,7 @@ func main() {
 func summarize(r io.Reader, w io.Writer) error {
 	speeds := map[string][]float64{}
 	ratios := map[string][]float64{}
+	units := map[string]string{} // the unit of each benchmark's own ratio
 	var order []string
 	scanner := bufio.NewScanner(r)
 	for scanner.Scan() {
@@ -57,6 +66,7 @@ func summarize(r io.Reader, w io.Writer) error {
 		if rl := readLimit.FindStringSubmatch(text); rl != nil {
 			if x, err := strconv.ParseFloat(rl[1], 64); err == nil {
 				ratios[m[1]] = append(ratios[m[1]], x)
+				units[m[1]] = rl[2]
 			}
 		}
 	}
@@ -74,19 +84,63 @@ func summarize(r io.Reader, w io.Writer) error {
 	if _, err := fmt.Fprintf(w, "%-60s %12s %6s %s\n", "benchmark", "GB/s", "runs", "x read limit"); err != nil {
 		return err
 	}
+	var worst []worstCell
 	for _, name := range order {
 		med := median(speeds[name])
-		ratio := ""
+		ratio, unit, r := "", "read-limit", 0.0
 		if len(ratios[name]) > 0 {
-			ratio = fmt.Sprintf("%.2f", median(ratios[name]))
+			r, unit = median(ratios[name]), units[name]
+			ratio = fmt.Sprintf("%.2f", r)
+			if unit != "read-limit" {
+				ratio += " " + unit
+			}
 		} else if s := sizeKey.FindStringSubmatch(name); s != nil && limit[s[1]] > 0 {
-			ratio = fmt.Sprintf("%.2f", med/limit[s[1]])
+			r = med / limit[s[1]]
+			ratio = fmt.Sprintf("%.2f", r)
 		}
 		if _, err := fmt.Fprintf(w, "%-60s %12.1f %6d %s\n", name, med/1000, len(speeds[name]), ratio); err != nil {
 			return err
 		}
+		if ratio != "" && !strings.HasPrefix(name, "BenchmarkReadLimit/") {
+			worst = lower(worst, worstCell{unit, level(name), name, r})
+		}
+	}
+	for _, c := range worst {
+		if _, err := fmt.Fprintf(w, "worst %s at %s: %.2f %s\n", c.unit, c.level, c.ratio, c.name); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// worstCell is the lowest ratio of one unit at one level, and its
+// benchmark.
+type worstCell struct {
+	unit, level, name string
+	ratio             float64
+}
+
+// lower returns cells with c in place of the cell of c's unit and level if
+// c's ratio is lower, or added if there is none, in the order of first
+// appearance.
+func lower(cells []worstCell, c worstCell) []worstCell {
+	for i, w := range cells {
+		if w.unit == c.unit && w.level == c.level {
+			if c.ratio < w.ratio {
+				cells[i] = c
+			}
+			return cells
+		}
+	}
+	return append(cells, c)
+}
+
+// level returns the level a benchmark's name gives (impl=LEVEL), or "-".
+func level(name string) string {
+	if m := levelKey.FindStringSubmatch(name); m != nil {
+		return m[1]
+	}
+	return "-"
 }
 
 func median(v []float64) float64 {
