@@ -82,8 +82,11 @@ var activityShapes = append(benchShapes[:len(benchShapes):len(benchShapes)],
 
 // BenchmarkFeatureActivityUpdate measures FeatureActivity.Update at every
 // level the CPU has, as GB/s of input, and reports "x-l0norm": its speed
-// as a fraction of L0Norm.Update's over the same batch (the same calls,
-// timed right after it in the same run, at the same level; 1 = as fast).
+// as a fraction of L0Norm.Update's over the same batch (each call paired
+// with one of L0Norm's, in the same run, at the same level; 1 = as fast).
+// The worst cell per level:
+//
+//	go test -run '^$' -bench FeatureActivityUpdate -benchtime 200ms -count 5 ./metric/ | go run ./internal/benchratio
 // It uses only API that every release since the rules has, so that it
 // compiles against an older tree for a before/after comparison.
 func BenchmarkFeatureActivityUpdate(b *testing.B) {
@@ -104,34 +107,42 @@ func BenchmarkFeatureActivityUpdate(b *testing.B) {
 	}
 }
 
-// benchRatio times op, b.N calls over bytes of input, then ref, as many
-// calls (at most a second's worth, at least one), right after it, and
-// reports op's speed as a fraction of ref's under the name unit.
+// benchRatio times op and ref, calls over bytes of input, alternately,
+// b.N times each, and reports op's own ns/op and MB/s and its speed as a
+// fraction of ref's under the name unit (ref's time over op's: 1 = as
+// fast). Each pair of calls is adjacent, so that the machine's drift (a
+// shared, loaded one) moves both alike. Two calls of each come first,
+// untimed, so that what a metric makes once (its pending counters, the
+// pools' scratch) is not counted as allocations per call.
 func benchRatio(b *testing.B, bytes int, unit string, op, ref func() error) {
-	b.SetBytes(int64(bytes))
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
+	for range 2 {
 		if err := op(); err != nil {
 			b.Fatal(err)
 		}
-	}
-	elapsed := time.Since(start)
-	b.StopTimer()
-	perOp := float64(elapsed) / float64(b.N)
-	calls := b.N
-	if perOp > 0 {
-		calls = max(1, min(calls, int(float64(time.Second)/perOp)))
-	}
-	start = time.Now()
-	for range calls {
 		if err := ref(); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var opTime, refTime time.Duration
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := ref(); err != nil {
+			b.Fatal(err)
+		}
+		refTime += time.Since(t1)
+		opTime += t1.Sub(t0)
+	}
+	perOp := float64(opTime.Nanoseconds()) / float64(b.N)
 	if perOp > 0 {
-		b.ReportMetric(float64(time.Since(start))/float64(calls)/perOp, unit)
+		b.ReportMetric(perOp, "ns/op")
+		b.ReportMetric(float64(bytes)/perOp*1e3, "MB/s")
+		b.ReportMetric(float64(refTime)/float64(opTime), unit)
 	}
 }
 
