@@ -87,16 +87,27 @@ func streamSWAR[W word](counts []uint8, x []W, cols, stride, rows int, keep W, m
 func streamSWAR32(counts []uint8, x []uint32, cols, stride, rows int, keep uint32) {
 	counts = counts[:cols]
 	m := uint64(keep) | uint64(keep)<<32
+	// Lanes without their top bit (the magnitude of float32) take the
+	// shorter test: a branch per group of columns, always the same way.
+	magnitude := keep>>31 == 0
 	r := 0
 	for ; r+4 <= rows; r += 4 {
 		a, b := x[r*stride:][:cols], x[(r+1)*stride:][:cols]
 		c, d := x[(r+2)*stride:][:cols], x[(r+3)*stride:][:cols]
 		j := 0
 		for ; j+8 <= cols; j += 8 {
-			inc := byteSpread[tops32(a[j:j+4:j+4], m)|tops32(a[j+4:j+8:j+8], m)<<4] +
-				byteSpread[tops32(b[j:j+4:j+4], m)|tops32(b[j+4:j+8:j+8], m)<<4] +
-				byteSpread[tops32(c[j:j+4:j+4], m)|tops32(c[j+4:j+8:j+8], m)<<4] +
-				byteSpread[tops32(d[j:j+4:j+4], m)|tops32(d[j+4:j+8:j+8], m)<<4]
+			var inc uint64
+			if magnitude {
+				inc = byteSpread[tops32Magnitude(a[j:j+4:j+4], m)|tops32Magnitude(a[j+4:j+8:j+8], m)<<4] +
+					byteSpread[tops32Magnitude(b[j:j+4:j+4], m)|tops32Magnitude(b[j+4:j+8:j+8], m)<<4] +
+					byteSpread[tops32Magnitude(c[j:j+4:j+4], m)|tops32Magnitude(c[j+4:j+8:j+8], m)<<4] +
+					byteSpread[tops32Magnitude(d[j:j+4:j+4], m)|tops32Magnitude(d[j+4:j+8:j+8], m)<<4]
+			} else {
+				inc = byteSpread[tops32(a[j:j+4:j+4], m)|tops32(a[j+4:j+8:j+8], m)<<4] +
+					byteSpread[tops32(b[j:j+4:j+4], m)|tops32(b[j+4:j+8:j+8], m)<<4] +
+					byteSpread[tops32(c[j:j+4:j+4], m)|tops32(c[j+4:j+8:j+8], m)<<4] +
+					byteSpread[tops32(d[j:j+4:j+4], m)|tops32(d[j+4:j+8:j+8], m)<<4]
+			}
 			addCounters(counts[j:j+8:j+8], inc)
 		}
 		for ; j < cols; j++ {
@@ -107,7 +118,13 @@ func streamSWAR32(counts []uint8, x []uint32, cols, stride, rows int, keep uint3
 		a := x[r*stride:][:cols]
 		j := 0
 		for ; j+8 <= cols; j += 8 {
-			addCounters(counts[j:j+8:j+8], byteSpread[tops32(a[j:j+4:j+4], m)|tops32(a[j+4:j+8:j+8], m)<<4])
+			var mask uint8
+			if magnitude {
+				mask = tops32Magnitude(a[j:j+4:j+4], m) | tops32Magnitude(a[j+4:j+8:j+8], m)<<4
+			} else {
+				mask = tops32(a[j:j+4:j+4], m) | tops32(a[j+4:j+8:j+8], m)<<4
+			}
+			addCounters(counts[j:j+8:j+8], byteSpread[mask])
 		}
 		for ; j < cols; j++ {
 			counts[j] += uint8(nonZero(a[j] & keep))
@@ -125,6 +142,19 @@ func tops32(p []uint32, m uint64) uint8 {
 	// Lanes 0 and 2 at bits 0 and 2, lanes 1 and 3 at 32 and 34, which
 	// fold down to 1 and 3.
 	y := ((w0&low+low)|w0)&top>>31 | ((w1&low+low)|w1)&top>>29
+	return uint8(y|y>>31) & 0xf
+}
+
+// tops32Magnitude is tops32 for a mask m without the lanes' top bits: a
+// masked lane is at most low, so adding low carries into the top bit
+// exactly when the lane is not zero, and never out of it (as in
+// countFloatWords).
+func tops32Magnitude(p []uint32, m uint64) uint8 {
+	const top = 0x8000000080000000
+	const low = ^uint64(top)
+	w0 := (uint64(p[0]) | uint64(p[1])<<32) & m
+	w1 := (uint64(p[2]) | uint64(p[3])<<32) & m
+	y := (w0+low)&top>>31 | (w1+low)&top>>29
 	return uint8(y|y>>31) & 0xf
 }
 
