@@ -132,9 +132,8 @@ const streamPad = 64
 
 // addStreamBytes adds the column counts of the matrix x, len(counts)
 // columns wide, to the byte counters counts, in 8-bit arithmetic, with
-// stream: the whole runs of streamPad columns in place, in bands of at
-// most ChunkBytes (or segments of a longer row), each through
-// addStreamChunk; the last columns (fewer than streamPad)
+// stream: the whole runs of streamPad columns in place, in the pieces of
+// streamPieces, each through addStreamChunk; the last columns (fewer than streamPad)
 // by the generic Go of the lane test t (the kernels read and write whole
 // vectors of counters, past the columns they count).
 func addStreamBytes[W word](counts []uint8, x []W, stream streamKernel[W], t valueTest[W]) {
@@ -143,11 +142,8 @@ func addStreamBytes[W word](counts []uint8, x []W, stream streamKernel[W], t val
 	rows := len(x) / cols
 	whole := cols &^ (streamPad - 1)
 	if whole > 0 {
-		segment := min(whole, ChunkBytes/width) // a multiple of streamPad
-		band := 1
-		if segment == whole {
-			band = max(1, ChunkBytes/(cols*width))
-		}
+		band, segment := streamPieces(cols, width)
+		segment = min(segment, whole) // a multiple of streamPad
 		for r0 := 0; r0 < rows; r0 += band {
 			b := min(band, rows-r0)
 			for c0 := 0; c0 < whole; c0 += segment {
