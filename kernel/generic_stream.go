@@ -80,10 +80,10 @@ func streamSWAR[W word](counts []uint8, x []W, cols, stride, rows int, keep W, m
 	}
 }
 
-// streamSWAR32 is streamSWAR of 32-bit lanes, with the test of eight
-// lanes (mask8Bits32, as two inlined halves, tops32) written out and four
-// rows' slices held apart: the hot
-// loop of float32 activations at the generic level.
+// streamSWAR32 is streamSWAR of 32-bit lanes, with the test of eight lanes
+// written out (as two inlined halves, tops32 or tops32Magnitude) and four
+// rows' slices held apart: the hot loop of float32 activations at the
+// generic level.
 func streamSWAR32(counts []uint8, x []uint32, cols, stride, rows int, keep uint32) {
 	counts = counts[:cols]
 	m := uint64(keep) | uint64(keep)<<32
@@ -203,24 +203,6 @@ func mask8Bits16(x []uint16, keep uint16) uint8 {
 	// each lane's bit folds down to bit j.
 	y := t0>>15 | t1>>11
 	return uint8(y | y>>15 | y>>30 | y>>45)
-}
-
-func mask8Bits32(x []uint32, keep uint32) uint8 {
-	x = x[:8]
-	m := uint64(keep) | uint64(keep)<<32
-	const top = 0x8000000080000000
-	w0 := (uint64(x[0]) | uint64(x[1])<<32) & m
-	w1 := (uint64(x[2]) | uint64(x[3])<<32) & m
-	w2 := (uint64(x[4]) | uint64(x[5])<<32) & m
-	w3 := (uint64(x[6]) | uint64(x[7])<<32) & m
-	t0 := (((w0 &^ top) + ^uint64(top)) | w0) & top
-	t1 := (((w1 &^ top) + ^uint64(top)) | w1) & top
-	t2 := (((w2 &^ top) + ^uint64(top)) | w2) & top
-	t3 := (((w3 &^ top) + ^uint64(top)) | w3) & top
-	// The even lanes at bits 0, 2, 4, 6 and the odd ones at 32, 34, 36,
-	// 38, which fold down to 1, 3, 5, 7.
-	y := t0>>31 | t1>>29 | t2>>27 | t3>>25
-	return uint8(y | y>>31)
 }
 
 func mask8Bits64(x []uint64, keep uint64) uint8 {
