@@ -81,7 +81,10 @@
 // boundary, so that no load of its main loop splits a cache line, and the
 // tail) with a masked, zeroing load; AVX2 and NEON stop at the last whole
 // vector and leave the rest to Go. The tests place every length against
-// PROT_NONE guard pages on both sides.
+// PROT_NONE guard pages on both sides. No load reaches a page that holds none
+// of the slice either, not even with those lanes masked off (in a page that
+// is not present that costs a microcode assist per call): the AVX-512 tail is
+// the vector that ends at the slice's end.
 //
 // Counting allocates nothing and does no feature detection. Counts are exact
 // for any length: byte-wide lane counters are widened into 64-bit totals

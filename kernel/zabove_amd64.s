@@ -7,6 +7,8 @@
 // func countAboveBitsFloat16AVX512(x []uint16, lo uint16, span uint16) int
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countAboveBitsFloat16AVX512(SB), NOSPLIT, $0-40
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -23,13 +25,36 @@ TEXT ·countAboveBitsFloat16AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTW CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000020
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVD       CX, K1
 	VMOVDQU16.Z (SI), K1, Z0
+	VPSUBW      Z0, Z27, Z0
+	VPCMPUW     $0x02, Z26, Z0, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z0
 	VPSUBW      Z0, Z27, Z0
 	VPCMPUW     $0x02, Z26, Z0, K1, K1
 	KMOVD       K1, CX
@@ -72,11 +97,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000080, CX
-	JB   vectors
-	SHLQ $0x01, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000080, CX
+	JB      vectors
+	SHLQ    $0x01, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
@@ -116,17 +142,24 @@ vectors:
 	JMP     vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVD       CX, K1
-	VMOVDQU16.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z4
 	VPSUBW      Z4, Z27, Z4
 	VPCMPUW     $0x02, Z26, Z4, K1, K1
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDW Z2, Z0, Z0
 	VPADDW Z3, Z1, Z1
@@ -147,13 +180,17 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+32(FP)
+
+done:
+	MOVQ AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func countAboveBitsFloat32AVX512(x []uint32, lo uint32, span uint32) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAboveBitsFloat32AVX512(SB), NOSPLIT, $0-40
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -170,13 +207,36 @@ TEXT ·countAboveBitsFloat32AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTD CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000010
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU32.Z (SI), K1, Z0
+	VPSUBD      Z0, Z27, Z0
+	VPCMPUD     $0x02, Z26, Z0, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z0
 	VPSUBD      Z0, Z27, Z0
 	VPCMPUD     $0x02, Z26, Z0, K1, K1
 	KMOVW       K1, CX
@@ -219,11 +279,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000040, CX
-	JB   vectors
-	SHLQ $0x02, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000040, CX
+	JB      vectors
+	SHLQ    $0x02, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
@@ -263,17 +324,24 @@ vectors:
 	JMP     vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU32.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z4
 	VPSUBD      Z4, Z27, Z4
 	VPCMPUD     $0x02, Z26, Z4, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDD        Z2, Z0, Z0
 	VPADDD        Z3, Z1, Z1
@@ -288,13 +356,17 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+32(FP)
+
+done:
+	MOVQ AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func countAboveBitsFloat64AVX512(x []uint64, lo uint64, span uint64) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAboveBitsFloat64AVX512(SB), NOSPLIT, $0-48
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -311,13 +383,36 @@ TEXT ·countAboveBitsFloat64AVX512(SB), NOSPLIT, $0-48
 	VPBROADCASTQ CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000008
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU64.Z (SI), K1, Z0
+	VPSUBQ      Z0, Z27, Z0
+	VPCMPUQ     $0x02, Z26, Z0, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z0
 	VPSUBQ      Z0, Z27, Z0
 	VPCMPUQ     $0x02, Z26, Z0, K1, K1
 	KMOVW       K1, CX
@@ -360,11 +455,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000020, CX
-	JB   vectors
-	SHLQ $0x03, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000020, CX
+	JB      vectors
+	SHLQ    $0x03, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
@@ -404,17 +500,24 @@ vectors:
 	JMP     vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU64.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z4
 	VPSUBQ      Z4, Z27, Z4
 	VPCMPUQ     $0x02, Z26, Z4, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDQ        Z2, Z0, Z0
 	VPADDQ        Z3, Z1, Z1
@@ -427,7 +530,9 @@ tail:
 	VPADDQ        X1, X0, X0
 	VMOVQ         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+40(FP)
+
+done:
+	MOVQ AX, ret+40(FP)
 	VZEROUPPER
 	RET
 
@@ -729,8 +834,10 @@ reduce:
 	RET
 
 // func addAboveBitsColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX512BW, AVX512F, MMX+
-TEXT ·addAboveBitsColumnsFloat16AVX512(SB), NOSPLIT, $0-68
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAboveBitsColumnsFloat16AVX512(SB), NOSPLIT, $64-68
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -774,11 +881,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -849,6 +957,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1159,11 +1268,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1174,6 +1284,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1206,61 +1317,205 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVD  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*2), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000020
+	JAE   partialWindow
+	MOVL  $0x00000020, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU16.Z (DX), K1, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
 	VPSUBW      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXWQ     X0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVD       R11, K1
+	VMOVDQU16.Z (R10), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	KMOVD       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x01, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVD  R9, K1
+	VPSUBW Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXWQ   X0, Z1
+	LEAQ        (AX), CX
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          64(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 64(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush1Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush1Count
+
+flush1Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          128(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush2Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   128(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 128(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush2Next
+
+flush2Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush2Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush2Count
+
+flush2Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPMOVZXWQ     X0, Z0
+	LEAQ          192(AX), AX
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush3Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   192(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 192(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush3Next
+
+flush3Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush3Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush3Count
+
+flush3Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addAboveBitsColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·addAboveBitsColumnsFloat32AVX512(SB), NOSPLIT, $0-72
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAboveBitsColumnsFloat32AVX512(SB), NOSPLIT, $64-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -1304,11 +1559,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1379,6 +1635,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1561,11 +1818,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1576,6 +1834,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1600,47 +1859,147 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*4), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000010
+	JAE   partialWindow
+	MOVL  $0x00000010, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU32.Z (DX), K1, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
 	VPSUBD      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXDQ     Y0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU32.Z (R10), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x02, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBD Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXDQ   Y0, Z1
+	LEAQ        (AX), CX
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI64X4 $0x01, Z0, Y0
 	VPMOVZXDQ     Y0, Z0
+	LEAQ          64(AX), AX
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 64(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush1Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush1Count
+
+flush1Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addAboveBitsColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·addAboveBitsColumnsFloat64AVX512(SB), NOSPLIT, $0-80
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAboveBitsColumnsFloat64AVX512(SB), NOSPLIT, $64-80
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -1684,11 +2043,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1759,6 +2119,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1861,11 +2222,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1876,6 +2238,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1895,31 +2258,107 @@ vectorRows:
 	JMP       vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*8), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000008
+	JAE   partialWindow
+	MOVL  $0x00000008, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU64.Z (DX), K1, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
 	VPSUBQ      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU64.Z (R10), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x03, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBQ Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	LEAQ        (AX), AX
+	LEAQ        64(AX), CX
+	TESTL       $0x00000fc0, CX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
 	VPADDQ      Z0, Z1, Z1
 	VMOVDQU64   Z1, K1, (AX)
-	SHRQ        $0x08, DI
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush0Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush0Count
+
+flush0Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
@@ -2718,8 +3157,10 @@ done:
 	RET
 
 // func addAboveBitsStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveBitsStreamFloat16AVX512(SB), NOSPLIT, $0-76
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z27: hi = lo + span and Z26: span in every lane: a lane counts when hi - x <= span, unsigned
@@ -2735,19 +3176,22 @@ TEXT ·addAboveBitsStreamFloat16AVX512(SB), NOSPLIT, $0-76
 	ADDL         R8, DI
 	VPBROADCASTW DI, Z27
 	VPBROADCASTW R8, Z26
+	CMPQ         DX, $0x00000020
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000080
@@ -2838,9 +3282,19 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*2), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVD       R11, K1
@@ -2862,6 +3316,48 @@ tail4:
 	VPCMPUW     $0x02, Z26, Z1, K1, K1
 	VPSUBB      Y31, Y0, K1, Y0
 	VMOVDQU8    Y0, (R9)
+	JMP         next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x01, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000020, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU8    (R9), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVD       R10, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(DI)(BX*1), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(R8), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(R8)(BX*1), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	KMOVD       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -2874,11 +3370,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000080
@@ -2922,9 +3419,19 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*2), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVD       R10, K1
@@ -2932,6 +3439,26 @@ tail1:
 	VMOVDQU16.Z (DI), K1, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R8)
+	JMP         next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x01, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000020, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVD       R9, K1
+	VMOVDQU8    (R8), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	KMOVD       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVD       DI, K1
 	VPSUBB      Y31, Y0, K1, Y0
 	VMOVDQU8    Y0, (R8)
 
@@ -2945,9 +3472,91 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), Y0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVD    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*2), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000020
+	JAE   narrowWindow
+	MOVL  $0x00000020, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU16.Z (CX), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVD       R10, K1
+	VMOVDQU16.Z (R9), K1, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	KMOVD       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x01, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVD  R8, K1
+	VPSUBB Y31, Y0, K1, Y0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 Y0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addAboveBitsStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveBitsStreamFloat32AVX512(SB), NOSPLIT, $0-80
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z27: hi = lo + span and Z26: span in every lane: a lane counts when hi - x <= span, unsigned
@@ -2963,19 +3572,22 @@ TEXT ·addAboveBitsStreamFloat32AVX512(SB), NOSPLIT, $0-80
 	ADDL         R8, DI
 	VPBROADCASTD DI, Z27
 	VPBROADCASTD R8, Z26
+	CMPQ         DX, $0x00000010
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000040
@@ -3066,9 +3678,19 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*4), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVW       R11, K1
@@ -3090,6 +3712,48 @@ tail4:
 	VPCMPUD     $0x02, Z26, Z1, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVDQU8    X0, (R9)
+	JMP         next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x02, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000010, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU8    (R9), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(DI)(BX*1), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(R8), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(R8)(BX*1), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -3102,11 +3766,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000040
@@ -3150,9 +3815,19 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*4), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
@@ -3160,6 +3835,26 @@ tail1:
 	VMOVDQU32.Z (DI), K1, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R8)
+	JMP         next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000010, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVDQU8    (R8), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVDQU8    X0, (R8)
 
@@ -3173,9 +3868,91 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), X0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVW    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*4), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000010
+	JAE   narrowWindow
+	MOVL  $0x00000010, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU32.Z (CX), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU32.Z (R9), K1, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x02, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 X0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addAboveBitsStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveBitsStreamFloat64AVX512(SB), NOSPLIT, $0-88
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z27: hi = lo + span and Z26: span in every lane: a lane counts when hi - x <= span, unsigned
@@ -3191,19 +3968,22 @@ TEXT ·addAboveBitsStreamFloat64AVX512(SB), NOSPLIT, $0-88
 	ADDQ         R8, DI
 	VPBROADCASTQ DI, Z27
 	VPBROADCASTQ R8, Z26
+	CMPQ         DX, $0x00000008
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ    R10, $0x00000020
@@ -3294,9 +4074,19 @@ vectors4:
 	JMP     vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*8), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVW       R11, K1
@@ -3318,6 +4108,48 @@ tail4:
 	VPCMPUQ     $0x02, Z26, Z1, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVQ       X0, (R9)
+	JMP         next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x03, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000008, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVQ       (R9), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(DI)(BX*1), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(R8), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(R8)(BX*1), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -3330,11 +4162,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ    R9, $0x00000020
@@ -3378,9 +4211,19 @@ vectors1:
 	JMP     vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*8), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
@@ -3388,6 +4231,26 @@ tail1:
 	VMOVDQU64.Z (DI), K1, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R8)
+	JMP         next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x03, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000008, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVQ       (R8), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVQ       X0, (R8)
 
@@ -3398,6 +4261,86 @@ next1:
 	JMP  rows1
 
 done:
+	VZEROUPPER
+	RET
+
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ SI, SI
+	JZ    narrowReturn
+	VMOVQ (AX), X0
+	MOVQ  $-1, DI
+	BZHIQ DX, DI, DI
+	KMOVW DI, K1
+	DECQ  SI
+	IMULQ BX, SI
+	ADDQ  CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*8), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000008
+	JAE   narrowWindow
+	MOVL  $0x00000008, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU64.Z (CX), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU64.Z (R9), K1, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x03, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVQ X0, (AX)
+
+narrowReturn:
 	VZEROUPPER
 	RET
 
@@ -3693,6 +4636,8 @@ GLOBL streamOrderaddAboveBitsStreamFloat32AVX2<>(SB), RODATA|NOPTR, $32
 // func countAboveKeysFloat16AVX512(x []uint16, lo uint16, span uint16) int
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countAboveKeysFloat16AVX512(SB), NOSPLIT, $0-40
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -3711,13 +4656,40 @@ TEXT ·countAboveKeysFloat16AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTW CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000020
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVD       CX, K1
 	VMOVDQU16.Z (SI), K1, Z0
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW     $0x0f, Z0, Z1
+	VPTERNLOGD $0x78, Z28, Z1, Z0
+	VPSUBW     Z0, Z27, Z0
+	VPCMPUW    $0x02, Z26, Z0, K1, K1
+	KMOVD      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
+	MOVQ       AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z0
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAW     $0x0f, Z0, Z1
@@ -3768,11 +4740,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000080, CX
-	JB   vectors
-	SHLQ $0x01, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000080, CX
+	JB      vectors
+	SHLQ    $0x01, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
@@ -3837,11 +4810,17 @@ vectors:
 	JMP        vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVD       CX, K1
-	VMOVDQU16.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAW     $0x0f, Z4, Z5
@@ -3852,6 +4831,7 @@ tail:
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDW Z2, Z0, Z0
 	VPADDW Z3, Z1, Z1
@@ -3872,13 +4852,17 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+32(FP)
+
+done:
+	MOVQ AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func countAboveKeysFloat32AVX512(x []uint32, lo uint32, span uint32) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAboveKeysFloat32AVX512(SB), NOSPLIT, $0-40
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -3897,13 +4881,40 @@ TEXT ·countAboveKeysFloat32AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTD CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000010
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU32.Z (SI), K1, Z0
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD     $0x1f, Z0, Z1
+	VPTERNLOGD $0x78, Z28, Z1, Z0
+	VPSUBD     Z0, Z27, Z0
+	VPCMPUD    $0x02, Z26, Z0, K1, K1
+	KMOVW      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
+	MOVQ       AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z0
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAD     $0x1f, Z0, Z1
@@ -3954,11 +4965,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000040, CX
-	JB   vectors
-	SHLQ $0x02, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000040, CX
+	JB      vectors
+	SHLQ    $0x02, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
@@ -4023,11 +5035,17 @@ vectors:
 	JMP        vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU32.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAD     $0x1f, Z4, Z5
@@ -4038,6 +5056,7 @@ tail:
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDD        Z2, Z0, Z0
 	VPADDD        Z3, Z1, Z1
@@ -4052,13 +5071,17 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+32(FP)
+
+done:
+	MOVQ AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func countAboveKeysFloat64AVX512(x []uint64, lo uint64, span uint64) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAboveKeysFloat64AVX512(SB), NOSPLIT, $0-48
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -4077,13 +5100,40 @@ TEXT ·countAboveKeysFloat64AVX512(SB), NOSPLIT, $0-48
 	VPBROADCASTQ CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000008
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU64.Z (SI), K1, Z0
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ     $0x3f, Z0, Z1
+	VPTERNLOGD $0x78, Z28, Z1, Z0
+	VPSUBQ     Z0, Z27, Z0
+	VPCMPUQ    $0x02, Z26, Z0, K1, K1
+	KMOVW      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
+	MOVQ       AX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z0
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAQ     $0x3f, Z0, Z1
@@ -4134,11 +5184,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000020, CX
-	JB   vectors
-	SHLQ $0x03, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000020, CX
+	JB      vectors
+	SHLQ    $0x03, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
@@ -4203,11 +5254,17 @@ vectors:
 	JMP        vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU64.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z4
 
 	// key(b): flip the magnitude bits of the negative lanes
 	VPSRAQ     $0x3f, Z4, Z5
@@ -4218,6 +5275,7 @@ tail:
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDQ        Z2, Z0, Z0
 	VPADDQ        Z3, Z1, Z1
@@ -4230,7 +5288,9 @@ tail:
 	VPADDQ        X1, X0, X0
 	VMOVQ         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+40(FP)
+
+done:
+	MOVQ AX, ret+40(FP)
 	VZEROUPPER
 	RET
 
@@ -4601,8 +5661,10 @@ reduce:
 	RET
 
 // func addAboveKeysColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX512BW, AVX512F, MMX+
-TEXT ·addAboveKeysColumnsFloat16AVX512(SB), NOSPLIT, $0-68
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAboveKeysColumnsFloat16AVX512(SB), NOSPLIT, $64-68
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -4648,11 +5710,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -4803,6 +5866,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -5193,11 +6257,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -5213,6 +6278,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -5250,17 +6316,47 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVD  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*2), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000020
+	JAE   partialWindow
+	MOVL  $0x00000020, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU16.Z (DX), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
@@ -5270,45 +6366,163 @@ partialRows:
 	VPCMPUW    $0x02, Z26, Z1, K1, K2
 	VPSUBW     Z31, Z0, K2, Z0
 	ADDQ       BX, DX
-	DECQ       SI
-	JNZ        partialRows
+	CMPQ       DX, R8
+	JBE        partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXWQ     X0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVD       R11, K1
+	VMOVDQU16.Z (R10), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW     $0x0f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBW     Z1, Z27, Z1
+	VPCMPUW    $0x02, Z26, Z1, K1, K1
+	KMOVD      K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x01, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVD  R9, K1
+	VPSUBW Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXWQ   X0, Z1
+	LEAQ        (AX), CX
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          64(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 64(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush1Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush1Count
+
+flush1Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          128(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush2Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   128(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 128(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush2Next
+
+flush2Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush2Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush2Count
+
+flush2Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPMOVZXWQ     X0, Z0
+	LEAQ          192(AX), AX
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush3Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   192(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 192(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush3Next
+
+flush3Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush3Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush3Count
+
+flush3Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addAboveKeysColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·addAboveKeysColumnsFloat32AVX512(SB), NOSPLIT, $0-72
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAboveKeysColumnsFloat32AVX512(SB), NOSPLIT, $64-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -5354,11 +6568,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -5509,6 +6724,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -5771,11 +6987,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -5791,6 +7008,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -5820,17 +7038,47 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*4), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000010
+	JAE   partialWindow
+	MOVL  $0x00000010, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU32.Z (DX), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
@@ -5840,31 +7088,105 @@ partialRows:
 	VPCMPUD    $0x02, Z26, Z1, K1, K2
 	VPSUBD     Z31, Z0, K2, Z0
 	ADDQ       BX, DX
-	DECQ       SI
-	JNZ        partialRows
+	CMPQ       DX, R8
+	JBE        partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXDQ     Y0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU32.Z (R10), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD     $0x1f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBD     Z1, Z27, Z1
+	VPCMPUD    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x02, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBD Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXDQ   Y0, Z1
+	LEAQ        (AX), CX
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI64X4 $0x01, Z0, Y0
 	VPMOVZXDQ     Y0, Z0
+	LEAQ          64(AX), AX
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 64(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush1Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush1Count
+
+flush1Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addAboveKeysColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·addAboveKeysColumnsFloat64AVX512(SB), NOSPLIT, $0-80
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAboveKeysColumnsFloat64AVX512(SB), NOSPLIT, $64-80
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -5910,11 +7232,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -6065,6 +7388,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -6247,11 +7571,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -6267,6 +7592,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -6291,17 +7617,47 @@ vectorRows:
 	JMP       vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*8), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000008
+	JAE   partialWindow
+	MOVL  $0x00000008, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU64.Z (DX), K1, Z1
 
 	// key(b): flip the magnitude bits of the negative lanes
@@ -6311,15 +7667,65 @@ partialRows:
 	VPCMPUQ    $0x02, Z26, Z1, K1, K2
 	VPSUBQ     Z31, Z0, K2, Z0
 	ADDQ       BX, DX
-	DECQ       SI
-	JNZ        partialRows
+	CMPQ       DX, R8
+	JBE        partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU64.Z (R10), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ     $0x3f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBQ     Z1, Z27, Z1
+	VPCMPUQ    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x03, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBQ Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	LEAQ        (AX), AX
+	LEAQ        64(AX), CX
+	TESTL       $0x00000fc0, CX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
 	VPADDQ      Z0, Z1, Z1
 	VMOVDQU64   Z1, K1, (AX)
-	SHRQ        $0x08, DI
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush0Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush0Count
+
+flush0Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
@@ -7343,8 +8749,10 @@ done:
 	RET
 
 // func addAboveKeysStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveKeysStreamFloat16AVX512(SB), NOSPLIT, $0-76
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z28: every bit of a lane but its sign bit, to make keys
@@ -7362,19 +8770,22 @@ TEXT ·addAboveKeysStreamFloat16AVX512(SB), NOSPLIT, $0-76
 	ADDL         R8, DI
 	VPBROADCASTW DI, Z27
 	VPBROADCASTW R8, Z26
+	CMPQ         DX, $0x00000020
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ      R10, $0x00000080
@@ -7565,9 +8976,19 @@ vectors4:
 	JMP        vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*2), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVD       R11, K1
@@ -7605,6 +9026,64 @@ tail4:
 	VPCMPUW    $0x02, Z26, Z1, K1, K1
 	VPSUBB     Y31, Y0, K1, Y0
 	VMOVDQU8   Y0, (R9)
+	JMP        next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x01, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000020, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU8    (R9), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW      $0x0f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVD       R10, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(DI)(BX*1), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW      $0x0f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(R8), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW      $0x0f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(R8)(BX*1), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW     $0x0f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBW     Z1, Z27, Z1
+	VPCMPUW    $0x02, Z26, Z1, K1, K1
+	KMOVD      K1, DI
+	SHRXQ      R11, DI, DI
+	KMOVD      DI, K1
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -7617,11 +9096,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ      R9, $0x00000080
@@ -7690,9 +9170,19 @@ vectors1:
 	JMP        vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*2), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVD       R10, K1
@@ -7706,6 +9196,30 @@ tail1:
 	VPCMPUW    $0x02, Z26, Z1, K1, K1
 	VPSUBB     Y31, Y0, K1, Y0
 	VMOVDQU8   Y0, (R8)
+	JMP        next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x01, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000020, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVD       R9, K1
+	VMOVDQU8    (R8), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW     $0x0f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBW     Z1, Z27, Z1
+	VPCMPUW    $0x02, Z26, Z1, K1, K1
+	KMOVD      K1, DI
+	SHRXQ      R10, DI, DI
+	KMOVD      DI, K1
+	VPSUBB     Y31, Y0, K1, Y0
+	VMOVDQU8   Y0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -7717,9 +9231,99 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), Y0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVD    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*2), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000020
+	JAE   narrowWindow
+	MOVL  $0x00000020, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU16.Z (CX), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW     $0x0f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBW     Z1, Z27, Z1
+	VPCMPUW    $0x02, Z26, Z1, K1, K2
+	VPSUBB     Y31, Y0, K2, Y0
+	ADDQ       BX, CX
+	CMPQ       CX, DI
+	JBE        narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVD       R10, K1
+	VMOVDQU16.Z (R9), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAW     $0x0f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBW     Z1, Z27, Z1
+	VPCMPUW    $0x02, Z26, Z1, K1, K1
+	KMOVD      K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x01, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVD  R8, K1
+	VPSUBB Y31, Y0, K1, Y0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 Y0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addAboveKeysStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveKeysStreamFloat32AVX512(SB), NOSPLIT, $0-80
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z28: every bit of a lane but its sign bit, to make keys
@@ -7737,19 +9341,22 @@ TEXT ·addAboveKeysStreamFloat32AVX512(SB), NOSPLIT, $0-80
 	ADDL         R8, DI
 	VPBROADCASTD DI, Z27
 	VPBROADCASTD R8, Z26
+	CMPQ         DX, $0x00000010
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ      R10, $0x00000040
@@ -7940,9 +9547,19 @@ vectors4:
 	JMP        vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*4), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVW       R11, K1
@@ -7980,6 +9597,64 @@ tail4:
 	VPCMPUD    $0x02, Z26, Z1, K1, K1
 	VPSUBB     X31, X0, K1, X0
 	VMOVDQU8   X0, (R9)
+	JMP        next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x02, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000010, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU8    (R9), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD      $0x1f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(DI)(BX*1), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD      $0x1f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(R8), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD      $0x1f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(R8)(BX*1), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD     $0x1f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBD     Z1, Z27, Z1
+	VPCMPUD    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, DI
+	SHRXQ      R11, DI, DI
+	KMOVW      DI, K1
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -7992,11 +9667,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ      R9, $0x00000040
@@ -8065,9 +9741,19 @@ vectors1:
 	JMP        vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*4), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
@@ -8081,6 +9767,30 @@ tail1:
 	VPCMPUD    $0x02, Z26, Z1, K1, K1
 	VPSUBB     X31, X0, K1, X0
 	VMOVDQU8   X0, (R8)
+	JMP        next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000010, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVDQU8    (R8), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD     $0x1f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBD     Z1, Z27, Z1
+	VPCMPUD    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, DI
+	SHRXQ      R10, DI, DI
+	KMOVW      DI, K1
+	VPSUBB     X31, X0, K1, X0
+	VMOVDQU8   X0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -8092,9 +9802,99 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), X0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVW    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*4), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000010
+	JAE   narrowWindow
+	MOVL  $0x00000010, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU32.Z (CX), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD     $0x1f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBD     Z1, Z27, Z1
+	VPCMPUD    $0x02, Z26, Z1, K1, K2
+	VPSUBB     X31, X0, K2, X0
+	ADDQ       BX, CX
+	CMPQ       CX, DI
+	JBE        narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU32.Z (R9), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAD     $0x1f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBD     Z1, Z27, Z1
+	VPCMPUD    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x02, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 X0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addAboveKeysStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAboveKeysStreamFloat64AVX512(SB), NOSPLIT, $0-88
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z28: every bit of a lane but its sign bit, to make keys
@@ -8112,19 +9912,22 @@ TEXT ·addAboveKeysStreamFloat64AVX512(SB), NOSPLIT, $0-88
 	ADDQ         R8, DI
 	VPBROADCASTQ DI, Z27
 	VPBROADCASTQ R8, Z26
+	CMPQ         DX, $0x00000008
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ      R10, $0x00000020
@@ -8315,9 +10118,19 @@ vectors4:
 	JMP        vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*8), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVW       R11, K1
@@ -8355,6 +10168,64 @@ tail4:
 	VPCMPUQ    $0x02, Z26, Z1, K1, K1
 	VPSUBB     X31, X0, K1, X0
 	VMOVQ      X0, (R9)
+	JMP        next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x03, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000008, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVQ       (R9), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ      $0x3f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(DI)(BX*1), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ      $0x3f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(R8), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ      $0x3f, Z1, Z2
+	VPTERNLOGD  $0x78, Z28, Z2, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(R8)(BX*1), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ     $0x3f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBQ     Z1, Z27, Z1
+	VPCMPUQ    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, DI
+	SHRXQ      R11, DI, DI
+	KMOVW      DI, K1
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -8367,11 +10238,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ      R9, $0x00000020
@@ -8440,9 +10312,19 @@ vectors1:
 	JMP        vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*8), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
@@ -8456,6 +10338,30 @@ tail1:
 	VPCMPUQ    $0x02, Z26, Z1, K1, K1
 	VPSUBB     X31, X0, K1, X0
 	VMOVQ      X0, (R8)
+	JMP        next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x03, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000008, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVQ       (R8), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ     $0x3f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBQ     Z1, Z27, Z1
+	VPCMPUQ    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, DI
+	SHRXQ      R10, DI, DI
+	KMOVW      DI, K1
+	VPSUBB     X31, X0, K1, X0
+	VMOVQ      X0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -8464,6 +10370,94 @@ next1:
 	JMP  rows1
 
 done:
+	VZEROUPPER
+	RET
+
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ SI, SI
+	JZ    narrowReturn
+	VMOVQ (AX), X0
+	MOVQ  $-1, DI
+	BZHIQ DX, DI, DI
+	KMOVW DI, K1
+	DECQ  SI
+	IMULQ BX, SI
+	ADDQ  CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*8), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000008
+	JAE   narrowWindow
+	MOVL  $0x00000008, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU64.Z (CX), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ     $0x3f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBQ     Z1, Z27, Z1
+	VPCMPUQ    $0x02, Z26, Z1, K1, K2
+	VPSUBB     X31, X0, K2, X0
+	ADDQ       BX, CX
+	CMPQ       CX, DI
+	JBE        narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU64.Z (R9), K1, Z1
+
+	// key(b): flip the magnitude bits of the negative lanes
+	VPSRAQ     $0x3f, Z1, Z2
+	VPTERNLOGD $0x78, Z28, Z2, Z1
+	VPSUBQ     Z1, Z27, Z1
+	VPCMPUQ    $0x02, Z26, Z1, K1, K1
+	KMOVW      K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x03, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVQ X0, (AX)
+
+narrowReturn:
 	VZEROUPPER
 	RET
 

@@ -7,6 +7,8 @@
 // func countAbsAboveFloat16AVX512(x []uint16, lo uint16, span uint16) int
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countAbsAboveFloat16AVX512(SB), NOSPLIT, $0-40
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -25,13 +27,37 @@ TEXT ·countAbsAboveFloat16AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTW CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000020
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVD       CX, K1
 	VMOVDQU16.Z (SI), K1, Z0
+	VPANDD      Z0, Z28, Z0
+	VPSUBW      Z0, Z27, Z0
+	VPCMPUW     $0x02, Z26, Z0, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z0
 	VPANDD      Z0, Z28, Z0
 	VPSUBW      Z0, Z27, Z0
 	VPCMPUW     $0x02, Z26, Z0, K1, K1
@@ -76,11 +102,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000080, CX
-	JB   vectors
-	SHLQ $0x01, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000080, CX
+	JB      vectors
+	SHLQ    $0x01, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
@@ -125,11 +152,17 @@ vectors:
 	JMP     vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVD       CX, K1
-	VMOVDQU16.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z4
 	VPANDD      Z4, Z28, Z4
 	VPSUBW      Z4, Z27, Z4
 	VPCMPUW     $0x02, Z26, Z4, K1, K1
@@ -137,6 +170,7 @@ tail:
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDW Z2, Z0, Z0
 	VPADDW Z3, Z1, Z1
@@ -157,13 +191,17 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+32(FP)
+
+done:
+	MOVQ AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func countAbsAboveFloat32AVX512(x []uint32, lo uint32, span uint32) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAbsAboveFloat32AVX512(SB), NOSPLIT, $0-40
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -182,13 +220,37 @@ TEXT ·countAbsAboveFloat32AVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTD CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000010
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU32.Z (SI), K1, Z0
+	VPANDD      Z0, Z28, Z0
+	VPSUBD      Z0, Z27, Z0
+	VPCMPUD     $0x02, Z26, Z0, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z0
 	VPANDD      Z0, Z28, Z0
 	VPSUBD      Z0, Z27, Z0
 	VPCMPUD     $0x02, Z26, Z0, K1, K1
@@ -233,11 +295,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000040, CX
-	JB   vectors
-	SHLQ $0x02, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000040, CX
+	JB      vectors
+	SHLQ    $0x02, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
@@ -282,11 +345,17 @@ vectors:
 	JMP     vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU32.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z4
 	VPANDD      Z4, Z28, Z4
 	VPSUBD      Z4, Z27, Z4
 	VPCMPUD     $0x02, Z26, Z4, K1, K1
@@ -294,6 +363,7 @@ tail:
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDD        Z2, Z0, Z0
 	VPADDD        Z3, Z1, Z1
@@ -308,13 +378,17 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+32(FP)
+
+done:
+	MOVQ AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
 // func countAbsAboveFloat64AVX512(x []uint64, lo uint64, span uint64) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countAbsAboveFloat64AVX512(SB), NOSPLIT, $0-48
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -333,13 +407,37 @@ TEXT ·countAbsAboveFloat64AVX512(SB), NOSPLIT, $0-48
 	VPBROADCASTQ CX, Z26
 	XORL         AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000008
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU64.Z (SI), K1, Z0
+	VPANDD      Z0, Z28, Z0
+	VPSUBQ      Z0, Z27, Z0
+	VPCMPUQ     $0x02, Z26, Z0, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z0
 	VPANDD      Z0, Z28, Z0
 	VPSUBQ      Z0, Z27, Z0
 	VPCMPUQ     $0x02, Z26, Z0, K1, K1
@@ -384,11 +482,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000020, CX
-	JB   vectors
-	SHLQ $0x03, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000020, CX
+	JB      vectors
+	SHLQ    $0x03, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 4 vectors (t: test into a counter, m: min into a counter, p: popcount): tttt.
@@ -433,11 +532,17 @@ vectors:
 	JMP     vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU64.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z4
 	VPANDD      Z4, Z28, Z4
 	VPSUBQ      Z4, Z27, Z4
 	VPCMPUQ     $0x02, Z26, Z4, K1, K1
@@ -445,6 +550,7 @@ tail:
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDQ        Z2, Z0, Z0
 	VPADDQ        Z3, Z1, Z1
@@ -457,7 +563,9 @@ tail:
 	VPADDQ        X1, X0, X0
 	VMOVQ         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+40(FP)
+
+done:
+	MOVQ AX, ret+40(FP)
 	VZEROUPPER
 	RET
 
@@ -783,8 +891,10 @@ reduce:
 	RET
 
 // func addAbsAboveColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX512BW, AVX512F, MMX+
-TEXT ·addAbsAboveColumnsFloat16AVX512(SB), NOSPLIT, $0-68
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAbsAboveColumnsFloat16AVX512(SB), NOSPLIT, $64-68
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -830,11 +940,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -921,6 +1032,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1247,11 +1359,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1263,6 +1376,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1296,62 +1410,207 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVD  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*2), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000020
+	JAE   partialWindow
+	MOVL  $0x00000020, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU16.Z (DX), K1, Z1
 	VPANDD      Z1, Z28, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K2
 	VPSUBW      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXWQ     X0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVD       R11, K1
+	VMOVDQU16.Z (R10), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	KMOVD       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x01, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVD  R9, K1
+	VPSUBW Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXWQ   X0, Z1
+	LEAQ        (AX), CX
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          64(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 64(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush1Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush1Count
+
+flush1Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          128(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush2Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   128(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 128(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush2Next
+
+flush2Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush2Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush2Count
+
+flush2Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPMOVZXWQ     X0, Z0
+	LEAQ          192(AX), AX
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush3Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   192(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 192(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush3Next
+
+flush3Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush3Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush3Count
+
+flush3Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addAbsAboveColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·addAbsAboveColumnsFloat32AVX512(SB), NOSPLIT, $0-72
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAbsAboveColumnsFloat32AVX512(SB), NOSPLIT, $64-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -1397,11 +1656,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1488,6 +1748,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1686,11 +1947,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1702,6 +1964,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -1727,48 +1990,149 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*4), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000010
+	JAE   partialWindow
+	MOVL  $0x00000010, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU32.Z (DX), K1, Z1
 	VPANDD      Z1, Z28, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K2
 	VPSUBD      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXDQ     Y0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU32.Z (R10), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x02, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBD Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXDQ   Y0, Z1
+	LEAQ        (AX), CX
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI64X4 $0x01, Z0, Y0
 	VPMOVZXDQ     Y0, Z0
+	LEAQ          64(AX), AX
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 64(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush1Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush1Count
+
+flush1Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addAbsAboveColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·addAbsAboveColumnsFloat64AVX512(SB), NOSPLIT, $0-80
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addAbsAboveColumnsFloat64AVX512(SB), NOSPLIT, $64-80
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -1814,11 +2178,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1905,6 +2270,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2023,11 +2389,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -2039,6 +2406,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2059,32 +2427,109 @@ vectorRows:
 	JMP       vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*8), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000008
+	JAE   partialWindow
+	MOVL  $0x00000008, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU64.Z (DX), K1, Z1
 	VPANDD      Z1, Z28, Z1
 	VPSUBQ      Z1, Z27, Z1
 	VPCMPUQ     $0x02, Z26, Z1, K1, K2
 	VPSUBQ      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU64.Z (R10), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x03, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBQ Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	LEAQ        (AX), AX
+	LEAQ        64(AX), CX
+	TESTL       $0x00000fc0, CX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
 	VPADDQ      Z0, Z1, Z1
 	VMOVDQU64   Z1, K1, (AX)
-	SHRQ        $0x08, DI
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush0Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush0Count
+
+flush0Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
@@ -2946,8 +3391,10 @@ done:
 	RET
 
 // func addAbsAboveStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int, lo uint16, span uint16)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAbsAboveStreamFloat16AVX512(SB), NOSPLIT, $0-76
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z28: every bit of a lane but its sign bit
@@ -2965,19 +3412,22 @@ TEXT ·addAbsAboveStreamFloat16AVX512(SB), NOSPLIT, $0-76
 	ADDL         R8, DI
 	VPBROADCASTW DI, Z27
 	VPBROADCASTW R8, Z26
+	CMPQ         DX, $0x00000020
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000080
@@ -3088,9 +3538,19 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*2), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVD       R11, K1
@@ -3116,6 +3576,52 @@ tail4:
 	VPCMPUW     $0x02, Z26, Z1, K1, K1
 	VPSUBB      Y31, Y0, K1, Y0
 	VMOVDQU8    Y0, (R9)
+	JMP         next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x01, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000020, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU8    (R9), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVD       R10, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(DI)(BX*1), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(R8), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(R8)(BX*1), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	KMOVD       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -3128,11 +3634,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000080
@@ -3181,9 +3688,19 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*2), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVD       R10, K1
@@ -3192,6 +3709,27 @@ tail1:
 	VPANDD      Z1, Z28, Z1
 	VPSUBW      Z1, Z27, Z1
 	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R8)
+	JMP         next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x01, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000020, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVD       R9, K1
+	VMOVDQU8    (R8), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	KMOVD       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVD       DI, K1
 	VPSUBB      Y31, Y0, K1, Y0
 	VMOVDQU8    Y0, (R8)
 
@@ -3205,9 +3743,93 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), Y0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVD    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*2), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000020
+	JAE   narrowWindow
+	MOVL  $0x00000020, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU16.Z (CX), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVD       R10, K1
+	VMOVDQU16.Z (R9), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBW      Z1, Z27, Z1
+	VPCMPUW     $0x02, Z26, Z1, K1, K1
+	KMOVD       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x01, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVD  R8, K1
+	VPSUBB Y31, Y0, K1, Y0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 Y0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addAbsAboveStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int, lo uint32, span uint32)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAbsAboveStreamFloat32AVX512(SB), NOSPLIT, $0-80
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z28: every bit of a lane but its sign bit
@@ -3225,19 +3847,22 @@ TEXT ·addAbsAboveStreamFloat32AVX512(SB), NOSPLIT, $0-80
 	ADDL         R8, DI
 	VPBROADCASTD DI, Z27
 	VPBROADCASTD R8, Z26
+	CMPQ         DX, $0x00000010
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000040
@@ -3348,9 +3973,19 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*4), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVW       R11, K1
@@ -3376,6 +4011,52 @@ tail4:
 	VPCMPUD     $0x02, Z26, Z1, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVDQU8    X0, (R9)
+	JMP         next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x02, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000010, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU8    (R9), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(DI)(BX*1), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(R8), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(R8)(BX*1), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -3388,11 +4069,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000040
@@ -3441,9 +4123,19 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*4), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
@@ -3452,6 +4144,27 @@ tail1:
 	VPANDD      Z1, Z28, Z1
 	VPSUBD      Z1, Z27, Z1
 	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R8)
+	JMP         next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000010, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVDQU8    (R8), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVDQU8    X0, (R8)
 
@@ -3465,9 +4178,93 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), X0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVW    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*4), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000010
+	JAE   narrowWindow
+	MOVL  $0x00000010, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU32.Z (CX), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU32.Z (R9), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBD      Z1, Z27, Z1
+	VPCMPUD     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x02, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 X0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addAbsAboveStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int, lo uint64, span uint64)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addAbsAboveStreamFloat64AVX512(SB), NOSPLIT, $0-88
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z28: every bit of a lane but its sign bit
@@ -3485,19 +4282,22 @@ TEXT ·addAbsAboveStreamFloat64AVX512(SB), NOSPLIT, $0-88
 	ADDQ         R8, DI
 	VPBROADCASTQ DI, Z27
 	VPBROADCASTQ R8, Z26
+	CMPQ         DX, $0x00000008
+	JB           narrow
 	TESTQ        SI, SI
 	JZ           done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ    R10, $0x00000020
@@ -3608,9 +4408,19 @@ vectors4:
 	JMP     vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*8), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVW       R11, K1
@@ -3636,6 +4446,52 @@ tail4:
 	VPCMPUQ     $0x02, Z26, Z1, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVQ       X0, (R9)
+	JMP         next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x03, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000008, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVQ       (R9), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(DI)(BX*1), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(R8), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(R8)(BX*1), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -3648,11 +4504,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ    R9, $0x00000020
@@ -3701,9 +4558,19 @@ vectors1:
 	JMP     vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*8), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
@@ -3714,6 +4581,27 @@ tail1:
 	VPCMPUQ     $0x02, Z26, Z1, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVQ       X0, (R8)
+	JMP         next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x03, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000008, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVQ       (R8), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVW       DI, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R8)
 
 next1:
 	// The next 1 row(s).
@@ -3722,6 +4610,88 @@ next1:
 	JMP  rows1
 
 done:
+	VZEROUPPER
+	RET
+
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ SI, SI
+	JZ    narrowReturn
+	VMOVQ (AX), X0
+	MOVQ  $-1, DI
+	BZHIQ DX, DI, DI
+	KMOVW DI, K1
+	DECQ  SI
+	IMULQ BX, SI
+	ADDQ  CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*8), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000008
+	JAE   narrowWindow
+	MOVL  $0x00000008, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU64.Z (CX), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU64.Z (R9), K1, Z1
+	VPANDD      Z1, Z28, Z1
+	VPSUBQ      Z1, Z27, Z1
+	VPCMPUQ     $0x02, Z26, Z1, K1, K1
+	KMOVW       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x03, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVQ X0, (AX)
+
+narrowReturn:
 	VZEROUPPER
 	RET
 

@@ -7,6 +7,8 @@
 // func countNonZeroBits8AVX512(x []uint8) int
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits8AVX512(SB), NOSPLIT, $0-32
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -20,13 +22,35 @@ TEXT ·countNonZeroBits8AVX512(SB), NOSPLIT, $0-32
 	VPABSB     Z31, Z29
 	XORL       AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ       DX, $0x00000040
 	JA         long
 	MOVQ       $-1, CX
 	BZHIQ      DX, CX, CX
+	JZ         done
+	LEAQ       64(SI), BX
+	TESTL      $0x00000fc0, BX
+	JZ         short
 	KMOVQ      CX, K1
 	VMOVDQU8.Z (SI), K1, Z0
+	VPTESTMB   Z0, Z31, K1, K1
+	KMOVQ      K1, CX
+	POPCNTQ    CX, CX
+	ADDQ       CX, AX
+	MOVQ       AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ       (SI)(DX*1), CX
+	MOVL       $0x00000040, BX
+	SUBQ       DX, BX
+	MOVQ       $-1, DX
+	SHLXQ      BX, DX, DX
+	KMOVQ      DX, K1
+	VMOVDQU8.Z -64(CX), K1, Z0
 	VPTESTMB   Z0, Z31, K1, K1
 	KMOVQ      K1, CX
 	POPCNTQ    CX, CX
@@ -70,7 +94,8 @@ long:
 
 block:
 	// Run at most 31 iterations, then widen the lane counters.
-	MOVQ $0x0000001f, DX
+	MOVQ    $0x0000001f, DX
+	PCALIGN $0x20
 
 loop:
 	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
@@ -154,16 +179,23 @@ vectors:
 	JMP      vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ       $-1, CX
-	BZHIQ      DX, CX, CX
-	KMOVQ      CX, K1
-	VMOVDQU8.Z (SI), K1, Z8
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ      DX, DX
+	JZ         reduce
+	LEAQ       (SI)(DX*1), CX
+	MOVL       $0x00000040, BX
+	SUBQ       DX, BX
+	MOVQ       $-1, DX
+	SHLXQ      BX, DX, DX
+	KMOVQ      DX, K1
+	VMOVDQU8.Z -64(CX), K1, Z8
 	VPTESTMB   Z8, Z31, K1, K1
 	KMOVQ      K1, CX
 	POPCNTQ    CX, CX
 	ADDQ       CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	// Widen: sum the counters (at most 8 per lane) into quadwords.
 	VPADDB        Z1, Z0, Z0
@@ -191,13 +223,17 @@ tail:
 	VPADDQ        X0, X1, X1
 	VMOVQ         X1, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+24(FP)
+
+done:
+	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroBits16AVX512(x []uint16) int
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits16AVX512(SB), NOSPLIT, $0-32
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -211,13 +247,35 @@ TEXT ·countNonZeroBits16AVX512(SB), NOSPLIT, $0-32
 	VPABSW     Z31, Z29
 	XORL       AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000020
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVD       CX, K1
 	VMOVDQU16.Z (SI), K1, Z0
+	VPTESTMW    Z0, Z31, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z0
 	VPTESTMW    Z0, Z31, K1, K1
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
@@ -262,11 +320,12 @@ body:
 	VPXORQ Z7, Z7, Z7
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000100, CX
-	JB   vectors
-	SHLQ $0x01, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000100, CX
+	JB      vectors
+	SHLQ    $0x01, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
@@ -309,16 +368,23 @@ vectors:
 	JMP      vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVD       CX, K1
-	VMOVDQU16.Z (SI), K1, Z8
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z8
 	VPTESTMW    Z8, Z31, K1, K1
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDW Z4, Z0, Z0
 	VPADDW Z5, Z1, Z1
@@ -343,13 +409,17 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+24(FP)
+
+done:
+	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroFloat16AVX512(x []uint16) int
 // Requires: AVX, AVX2, AVX512BW, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroFloat16AVX512(SB), NOSPLIT, $0-32
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -364,13 +434,35 @@ TEXT ·countNonZeroFloat16AVX512(SB), NOSPLIT, $0-32
 	VPSRLW     $0x01, Z31, Z28
 	XORL       AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000020
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVD       CX, K1
 	VMOVDQU16.Z (SI), K1, Z0
+	VPTESTMW    Z0, Z28, K1, K1
+	KMOVD       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z0
 	VPTESTMW    Z0, Z28, K1, K1
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
@@ -411,11 +503,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x000000c0, CX
-	JB   vectors
-	SHLQ $0x01, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x000000c0, CX
+	JB      vectors
+	SHLQ    $0x01, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmpmmp.
@@ -462,16 +555,23 @@ vectors:
 	JMP      vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVD       CX, K1
-	VMOVDQU16.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*2), CX
+	MOVL        $0x00000020, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVD       DX, K1
+	VMOVDQU16.Z -64(CX), K1, Z4
 	VPTESTMW    Z4, Z28, K1, K1
 	KMOVD       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDW Z2, Z0, Z0
 	VPADDW Z3, Z1, Z1
@@ -492,13 +592,17 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+24(FP)
+
+done:
+	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroBits32AVX512(x []uint32) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits32AVX512(SB), NOSPLIT, $0-32
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -512,13 +616,35 @@ TEXT ·countNonZeroBits32AVX512(SB), NOSPLIT, $0-32
 	VPABSD     Z31, Z29
 	XORL       AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000010
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU32.Z (SI), K1, Z0
+	VPTESTMD    Z0, Z31, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z0
 	VPTESTMD    Z0, Z31, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
@@ -563,11 +689,12 @@ body:
 	VPXORQ Z7, Z7, Z7
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000080, CX
-	JB   vectors
-	SHLQ $0x02, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000080, CX
+	JB      vectors
+	SHLQ    $0x02, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
@@ -610,16 +737,23 @@ vectors:
 	JMP      vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU32.Z (SI), K1, Z8
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z8
 	VPTESTMD    Z8, Z31, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDD        Z4, Z0, Z0
 	VPADDD        Z5, Z1, Z1
@@ -638,13 +772,17 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+24(FP)
+
+done:
+	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroFloat32AVX512(x []uint32) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroFloat32AVX512(SB), NOSPLIT, $0-32
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -659,13 +797,35 @@ TEXT ·countNonZeroFloat32AVX512(SB), NOSPLIT, $0-32
 	VPSRLD     $0x01, Z31, Z28
 	XORL       AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000010
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU32.Z (SI), K1, Z0
+	VPTESTMD    Z0, Z28, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z0
 	VPTESTMD    Z0, Z28, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
@@ -706,11 +866,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000060, CX
-	JB   vectors
-	SHLQ $0x02, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000060, CX
+	JB      vectors
+	SHLQ    $0x02, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmpmmp.
@@ -757,16 +918,23 @@ vectors:
 	JMP      vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU32.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*4), CX
+	MOVL        $0x00000010, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU32.Z -64(CX), K1, Z4
 	VPTESTMD    Z4, Z28, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDD        Z2, Z0, Z0
 	VPADDD        Z3, Z1, Z1
@@ -781,13 +949,17 @@ tail:
 	VPADDD        X1, X0, X0
 	VMOVD         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+24(FP)
+
+done:
+	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroBits64AVX512(x []uint64) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroBits64AVX512(SB), NOSPLIT, $0-32
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -801,13 +973,35 @@ TEXT ·countNonZeroBits64AVX512(SB), NOSPLIT, $0-32
 	VPABSQ     Z31, Z29
 	XORL       AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000008
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU64.Z (SI), K1, Z0
+	VPTESTMQ    Z0, Z31, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z0
 	VPTESTMQ    Z0, Z31, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
@@ -852,11 +1046,12 @@ body:
 	VPXORQ Z7, Z7, Z7
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000040, CX
-	JB   vectors
-	SHLQ $0x03, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000040, CX
+	JB      vectors
+	SHLQ    $0x03, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 8 vectors (t: test into a counter, m: min into a counter, p: popcount): mmmmmmmm.
@@ -899,16 +1094,23 @@ vectors:
 	JMP      vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU64.Z (SI), K1, Z8
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z8
 	VPTESTMQ    Z8, Z31, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDQ        Z4, Z0, Z0
 	VPADDQ        Z5, Z1, Z1
@@ -925,13 +1127,17 @@ tail:
 	VPADDQ        X1, X0, X0
 	VMOVQ         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+24(FP)
+
+done:
+	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func countNonZeroFloat64AVX512(x []uint64) int
 // Requires: AVX, AVX2, AVX512F, BMI2, POPCNT
 TEXT ·countNonZeroFloat64AVX512(SB), NOSPLIT, $0-32
+	PCALIGN $0x40
+
 	// Registers:
 	// SI: the next vector; DX: the lanes left; AX: the popcount total;
 	// Z31: -1 in every lane, the counters' increment;
@@ -946,13 +1152,35 @@ TEXT ·countNonZeroFloat64AVX512(SB), NOSPLIT, $0-32
 	VPSRLQ     $0x01, Z31, Z28
 	XORL       AX, AX
 
-	// At most one vector: its lanes under a mask, and done.
+	// At most one vector: its lanes under a mask, and done; the 64 bytes from x's
+	// start if they stay in its page, else the 64 bytes that end at x's end. None (the
+	// mask is zero): no load at all, x may be empty at the start of a page, or nil.
 	CMPQ        DX, $0x00000008
 	JA          long
 	MOVQ        $-1, CX
 	BZHIQ       DX, CX, CX
+	JZ          done
+	LEAQ        64(SI), BX
+	TESTL       $0x00000fc0, BX
+	JZ          short
 	KMOVW       CX, K1
 	VMOVDQU64.Z (SI), K1, Z0
+	VPTESTMQ    Z0, Z28, K1, K1
+	KMOVW       K1, CX
+	POPCNTQ     CX, CX
+	ADDQ        CX, AX
+	MOVQ        AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+short:
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z0
 	VPTESTMQ    Z0, Z28, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
@@ -993,11 +1221,12 @@ body:
 	VPXORQ Z3, Z3, Z3
 
 	// last: the start of the last whole iteration; the loop runs while ptr <= last.
-	MOVQ DX, CX
-	SUBQ $0x00000030, CX
-	JB   vectors
-	SHLQ $0x03, CX
-	ADDQ SI, CX
+	MOVQ    DX, CX
+	SUBQ    $0x00000030, CX
+	JB      vectors
+	SHLQ    $0x03, CX
+	ADDQ    SI, CX
+	PCALIGN $0x20
 
 loop:
 	// Count 6 vectors (t: test into a counter, m: min into a counter, p: popcount): mmpmmp.
@@ -1044,16 +1273,23 @@ vectors:
 	JMP      vectors
 
 tail:
-	// The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.
-	MOVQ        $-1, CX
-	BZHIQ       DX, CX, CX
-	KMOVW       CX, K1
-	VMOVDQU64.Z (SI), K1, Z4
+	// The last partial vector, if any: the vector that ends at x's end, masked to its last
+	// n lanes (the others are counted), so that no load reaches past x.
+	TESTQ       DX, DX
+	JZ          reduce
+	LEAQ        (SI)(DX*8), CX
+	MOVL        $0x00000008, BX
+	SUBQ        DX, BX
+	MOVQ        $-1, DX
+	SHLXQ       BX, DX, DX
+	KMOVW       DX, K1
+	VMOVDQU64.Z -64(CX), K1, Z4
 	VPTESTMQ    Z4, Z28, K1, K1
 	KMOVW       K1, CX
 	POPCNTQ     CX, CX
 	ADDQ        CX, AX
 
+reduce:
 	// Reduce: add up the counters as a tree, then their lanes, then the popcounts.
 	VPADDQ        Z2, Z0, Z0
 	VPADDQ        Z3, Z1, Z1
@@ -1066,7 +1302,9 @@ tail:
 	VPADDQ        X1, X0, X0
 	VMOVQ         X0, CX
 	ADDQ          CX, AX
-	MOVQ          AX, ret+24(FP)
+
+done:
+	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -1669,8 +1907,10 @@ reduce:
 	RET
 
 // func addNonZeroColumnsBits8AVX512(counts []uint64, x []uint8, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, MMX+
-TEXT ·addNonZeroColumnsBits8AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addNonZeroColumnsBits8AVX512(SB), NOSPLIT, $64-64
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -1710,11 +1950,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -1769,6 +2010,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2367,11 +2609,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -2381,6 +2624,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2431,91 +2675,321 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVQ  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*1), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000040
+	JAE   partialWindow
+	MOVL  $0x00000040, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU8.Z (DX), K1, Z1
 	VPTESTMB   Z1, Z31, K1, K2
 	VPSUBB     Z31, Z0, K2, Z0
 	ADDQ       BX, DX
-	DECQ       SI
-	JNZ        partialRows
+	CMPQ       DX, R8
+	JBE        partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXBQ     X0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ       DX, SI
+	JA         partialDone
+	KMOVQ      R11, K1
+	VMOVDQU8.Z (R10), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K1
+	KMOVQ      K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVQ  R9, K1
+	VPSUBB Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXBQ   X0, Z1
+	LEAQ        (AX), CX
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
+	SHRQ        $0x08, DI
+	TESTB       $0xff, DI
+	JZ          done
+	VPSRLDQ     $0x08, X0, X1
+	VPMOVZXBQ   X1, Z1
+	LEAQ        64(AX), CX
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush1Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush1Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush1Count
+
+flush1Next:
 	SHRQ          $0x08, DI
-	VPSRLDQ       $0x08, X0, X1
-	VPMOVZXBQ     X1, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 64(AX)
-	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXBQ     X1, Z1
+	LEAQ          128(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush2Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   128(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 128(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush2Next
+
+flush2Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush2Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush2Count
+
+flush2Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPSRLDQ       $0x08, X1, X1
 	VPMOVZXBQ     X1, Z1
+	LEAQ          192(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush3Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   192(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 192(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush3Next
+
+flush3Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush3Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush3Count
+
+flush3Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXBQ     X1, Z1
+	LEAQ          256(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush4Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   256(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 256(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush4Next
+
+flush4Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush4Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush4Count
+
+flush4Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPSRLDQ       $0x08, X1, X1
 	VPMOVZXBQ     X1, Z1
+	LEAQ          320(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush5Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   320(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 320(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush5Next
+
+flush5Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush5Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush5Count
+
+flush5Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x03, Z0, X1
 	VPMOVZXBQ     X1, Z1
+	LEAQ          384(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush6Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   384(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 384(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush6Next
+
+flush6Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush6Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush6Count
+
+flush6Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPSRLDQ       $0x08, X0, X0
 	VPMOVZXBQ     X0, Z0
+	LEAQ          448(AX), AX
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush7Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   448(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 448(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush7Next
+
+flush7Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush7Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush7Count
+
+flush7Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroColumnsBits16AVX512(counts []uint64, x []uint16, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, MMX+
-TEXT ·addNonZeroColumnsBits16AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addNonZeroColumnsBits16AVX512(SB), NOSPLIT, $64-64
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -2556,11 +3030,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -2615,6 +3090,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2909,11 +3385,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -2923,6 +3400,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -2954,60 +3432,203 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVD  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*2), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000020
+	JAE   partialWindow
+	MOVL  $0x00000020, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU16.Z (DX), K1, Z1
 	VPTESTMW    Z1, Z31, K1, K2
 	VPSUBW      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXWQ     X0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVD       R11, K1
+	VMOVDQU16.Z (R10), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K1
+	KMOVD       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x01, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVD  R9, K1
+	VPSUBW Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXWQ   X0, Z1
+	LEAQ        (AX), CX
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          64(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 64(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush1Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush1Count
+
+flush1Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          128(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush2Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   128(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 128(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush2Next
+
+flush2Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush2Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush2Count
+
+flush2Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPMOVZXWQ     X0, Z0
+	LEAQ          192(AX), AX
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush3Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   192(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 192(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush3Next
+
+flush3Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush3Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush3Count
+
+flush3Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroColumnsFloat16AVX512(counts []uint64, x []uint16, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, MMX+
-TEXT ·addNonZeroColumnsFloat16AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addNonZeroColumnsFloat16AVX512(SB), NOSPLIT, $64-64
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -3049,11 +3670,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -3108,6 +3730,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -3402,11 +4025,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -3416,6 +4040,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -3447,60 +4072,203 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVD  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*2), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000020
+	JAE   partialWindow
+	MOVL  $0x00000020, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU16.Z (DX), K1, Z1
 	VPTESTMW    Z1, Z28, K1, K2
 	VPSUBW      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXWQ     X0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVD       R11, K1
+	VMOVDQU16.Z (R10), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K1
+	KMOVD       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x01, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVD  R9, K1
+	VPSUBW Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXWQ   X0, Z1
+	LEAQ        (AX), CX
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x01, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          64(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 64(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush1Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush1Count
+
+flush1Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x02, Z0, X1
 	VPMOVZXWQ     X1, Z1
+	LEAQ          128(AX), CX
+	LEAQ          64(CX), DX
+	TESTL         $0x00000fc0, DX
+	JZ            flush2Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   128(AX), K1, Z2
+	VMOVDQU64.Z   (CX), K1, Z2
 	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, 128(AX)
+	VMOVDQU64     Z2, K1, (CX)
+	JMP           flush2Next
+
+flush2Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush2Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush2Count
+
+flush2Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI32X4 $0x03, Z0, X0
 	VPMOVZXWQ     X0, Z0
+	LEAQ          192(AX), AX
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush3Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   192(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 192(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush3Next
+
+flush3Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush3Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush3Count
+
+flush3Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroColumnsBits32AVX512(counts []uint64, x []uint32, stride int, rows int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·addNonZeroColumnsBits32AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addNonZeroColumnsBits32AVX512(SB), NOSPLIT, $64-64
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -3541,11 +4309,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -3600,6 +4369,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -3766,11 +4536,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -3780,6 +4551,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -3803,46 +4575,145 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*4), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000010
+	JAE   partialWindow
+	MOVL  $0x00000010, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU32.Z (DX), K1, Z1
 	VPTESTMD    Z1, Z31, K1, K2
 	VPSUBD      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXDQ     Y0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU32.Z (R10), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K1
+	KMOVW       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x02, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBD Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXDQ   Y0, Z1
+	LEAQ        (AX), CX
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI64X4 $0x01, Z0, Y0
 	VPMOVZXDQ     Y0, Z0
+	LEAQ          64(AX), AX
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 64(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush1Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush1Count
+
+flush1Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroColumnsFloat32AVX512(counts []uint64, x []uint32, stride int, rows int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·addNonZeroColumnsFloat32AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addNonZeroColumnsFloat32AVX512(SB), NOSPLIT, $64-64
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -3884,11 +4755,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -3943,6 +4815,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -4109,11 +4982,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -4123,6 +4997,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -4146,46 +5021,145 @@ vectorRows:
 	JMP           vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*4), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000010
+	JAE   partialWindow
+	MOVL  $0x00000010, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU32.Z (DX), K1, Z1
 	VPTESTMD    Z1, Z28, K1, K2
 	VPSUBD      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
-	VPMOVZXDQ     Y0, Z1
-	KMOVW         DI, K1
-	VMOVDQU64.Z   (AX), K1, Z2
-	VPADDQ        Z1, Z2, Z2
-	VMOVDQU64     Z2, K1, (AX)
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU32.Z (R10), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K1
+	KMOVW       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x02, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBD Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	VPMOVZXDQ   Y0, Z1
+	LEAQ        (AX), CX
+	LEAQ        64(CX), DX
+	TESTL       $0x00000fc0, DX
+	JZ          flush0Counts
+	KMOVW       DI, K1
+	VMOVDQU64.Z (CX), K1, Z2
+	VPADDQ      Z1, Z2, Z2
+	VMOVDQU64   Z2, K1, (CX)
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z1, (SP)
+	MOVBQZX   DI, DX
+	POPCNTQ   DX, DX
+	XORL      BX, BX
+
+flush0Count:
+	MOVQ (SP)(BX*8), SI
+	ADDQ SI, (CX)(BX*8)
+	INCQ BX
+	CMPQ BX, DX
+	JB   flush0Count
+
+flush0Next:
 	SHRQ          $0x08, DI
+	TESTB         $0xff, DI
+	JZ            done
 	VEXTRACTI64X4 $0x01, Z0, Y0
 	VPMOVZXDQ     Y0, Z0
+	LEAQ          64(AX), AX
+	LEAQ          64(AX), CX
+	TESTL         $0x00000fc0, CX
+	JZ            flush1Counts
 	KMOVW         DI, K1
-	VMOVDQU64.Z   64(AX), K1, Z1
+	VMOVDQU64.Z   (AX), K1, Z1
 	VPADDQ        Z0, Z1, Z1
-	VMOVDQU64     Z1, K1, 64(AX)
-	SHRQ          $0x08, DI
+	VMOVDQU64     Z1, K1, (AX)
+	JMP           flush1Next
+
+flush1Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush1Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush1Count
+
+flush1Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroColumnsBits64AVX512(counts []uint64, x []uint64, stride int, rows int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·addNonZeroColumnsBits64AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addNonZeroColumnsBits64AVX512(SB), NOSPLIT, $64-64
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -4226,11 +5200,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -4285,6 +5260,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -4371,11 +5347,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -4385,6 +5362,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -4403,38 +5381,115 @@ vectorRows:
 	JMP       vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*8), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000008
+	JAE   partialWindow
+	MOVL  $0x00000008, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU64.Z (DX), K1, Z1
 	VPTESTMQ    Z1, Z31, K1, K2
 	VPSUBQ      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU64.Z (R10), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K1
+	KMOVW       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x03, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBQ Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	LEAQ        (AX), AX
+	LEAQ        64(AX), CX
+	TESTL       $0x00000fc0, CX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
 	VPADDQ      Z0, Z1, Z1
 	VMOVDQU64   Z1, K1, (AX)
-	SHRQ        $0x08, DI
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush0Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush0Count
+
+flush0Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
 	RET
 
 // func addNonZeroColumnsFloat64AVX512(counts []uint64, x []uint64, stride int, rows int)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·addNonZeroColumnsFloat64AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+, POPCNT
+TEXT ·addNonZeroColumnsFloat64AVX512(SB), NOSPLIT, $64-64
+	PCALIGN $0x40
+
 	// Registers:
 	// Z0-Z15: the lane counters of a strip, one lane per column;
 	// Z31: -1 in every lane, the counters' increment;
@@ -4476,11 +5531,12 @@ strip:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  stripRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     stripRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 stripAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -4535,6 +5591,7 @@ stripAhead:
 	DECQ       R8
 	JNZ        stripAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 stripRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -4621,11 +5678,12 @@ vector:
 	MOVQ   SI, R8
 
 	// Rows with 4 more below: prefetch the strip's bytes 4 rows down, then test and count each vector of the strip's row.
-	CMPQ R8, $0x00000004
-	JBE  vectorRows
-	SUBQ $0x00000004, R8
-	MOVQ BX, R9
-	SHLQ $0x02, R9
+	CMPQ    R8, $0x00000004
+	JBE     vectorRows
+	SUBQ    $0x00000004, R8
+	MOVQ    BX, R9
+	SHLQ    $0x02, R9
+	PCALIGN $0x20
 
 vectorAhead:
 	PREFETCHT0 (DI)(R9*1)
@@ -4635,6 +5693,7 @@ vectorAhead:
 	DECQ       R8
 	JNZ        vectorAhead
 	MOVQ       $0x00000004, R8
+	PCALIGN    $0x20
 
 vectorRows:
 	// Down the rows: test and count each vector of the strip's row.
@@ -4653,30 +5712,105 @@ vectorRows:
 	JMP       vector
 
 partial:
-	// The last cols < lanes columns: masked, zeroing loads of those lanes of each row.
+	// The last cols < lanes columns: those lanes of each row, under a mask.
 	TESTQ  CX, CX
 	JZ     done
-	MOVQ   $0x00000001, DI
-	SHLQ   CL, DI
-	DECQ   DI
+	MOVQ   $-1, DI
+	BZHIQ  CX, DI, DI
 	KMOVW  DI, K1
 	VPXORQ Z0, Z0, Z0
+	DECQ   SI
+	IMULQ  BX, SI
+	ADDQ   DX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), R8
+	MOVQ  x_len+32(FP), R9
+	LEAQ  -64(R8)(R9*8), R10
+	MOVQ  $-1, R11
+	CMPQ  R9, $0x00000008
+	JAE   partialWindow
+	MOVL  $0x00000008, R11
+	SUBQ  R9, R11
+	MOVQ  $-1, R12
+	SHLXQ R11, R12, R12
+	MOVQ  R12, R11
+	LEAQ  64(R8), R12
+	TESTL $0x00000fc0, R12
+	JZ    partialWindow
+	MOVQ  R8, R10
+	MOVQ  $-1, R11
+	BZHIQ R9, R11, R11
+
+partialWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R10, R8
+	CMPQ    SI, R8
+	CMOVQCS SI, R8
+	CMPQ    DX, R8
+	JA      partialWindowRows
+	PCALIGN $0x20
 
 partialRows:
-	// Down the rows: load the valid lanes, test and count them under the same mask.
 	VMOVDQU64.Z (DX), K1, Z1
 	VPTESTMQ    Z1, Z28, K1, K2
 	VPSUBQ      Z31, Z0, K2, Z0
 	ADDQ        BX, DX
-	DECQ        SI
-	JNZ         partialRows
+	CMPQ        DX, R8
+	JBE         partialRows
 
-	// Flush the valid lanes only: masked loads and stores of counts.
+partialWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        DX, SI
+	JA          partialDone
+	KMOVW       R11, K1
+	VMOVDQU64.Z (R10), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K1
+	KMOVW       K1, R8
+
+partialWindowRow:
+	MOVQ   DX, R9
+	SUBQ   R10, R9
+	SHRQ   $0x03, R9
+	SHRXQ  R9, R8, R9
+	BZHIQ  CX, R9, R9
+	KMOVW  R9, K1
+	VPSUBQ Z31, Z0, K1, Z0
+	ADDQ   BX, DX
+	CMPQ   DX, SI
+	JBE    partialWindowRow
+
+partialDone:
+	// Flush the valid lanes only: masked loads and stores of counts, or one at a time
+	// where 64 bytes of counts would reach into the next page.
+	TESTB       $0xff, DI
+	JZ          done
+	LEAQ        (AX), AX
+	LEAQ        64(AX), CX
+	TESTL       $0x00000fc0, CX
+	JZ          flush0Counts
 	KMOVW       DI, K1
 	VMOVDQU64.Z (AX), K1, Z1
 	VPADDQ      Z0, Z1, Z1
 	VMOVDQU64   Z1, K1, (AX)
-	SHRQ        $0x08, DI
+	JMP         flush0Next
+
+flush0Counts:
+	VMOVDQU64 Z0, (SP)
+	MOVBQZX   DI, CX
+	POPCNTQ   CX, CX
+	XORL      DX, DX
+
+flush0Count:
+	MOVQ (SP)(DX*8), BX
+	ADDQ BX, (AX)(DX*8)
+	INCQ DX
+	CMPQ DX, CX
+	JB   flush0Count
+
+flush0Next:
+	SHRQ $0x08, DI
 
 done:
 	VZEROUPPER
@@ -6665,8 +7799,10 @@ done:
 	RET
 
 // func addNonZeroStreamBits8AVX512(counts []uint8, x []uint8, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, BMI2
+// Requires: AVX, AVX512BW, AVX512F, BMI2, CMOV
 TEXT ·addNonZeroStreamBits8AVX512(SB), NOSPLIT, $0-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z29: 1 in every lane, for the min steps
@@ -6678,19 +7814,22 @@ TEXT ·addNonZeroStreamBits8AVX512(SB), NOSPLIT, $0-72
 	MOVQ       rows+64(FP), SI
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSB     Z31, Z29
+	CMPQ       DX, $0x00000040
+	JB         narrow
 	TESTQ      SI, SI
 	JZ         done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000100
@@ -6761,9 +7900,19 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ      R10, R10
 	JZ         next4
+	LEAQ       64(R8)(BX*1), R11
+	MOVQ       x_base+24(FP), R12
+	MOVQ       x_len+32(FP), R13
+	LEAQ       (R12)(R13*1), R12
+	CMPQ       R11, R12
+	JA         ending4
 	MOVQ       $-1, R11
 	BZHIQ      R10, R11, R11
 	KMOVQ      R11, K1
@@ -6781,6 +7930,43 @@ tail4:
 	VPTESTMB   Z1, Z31, K1, K1
 	VPSUBB     Z31, Z0, K1, Z0
 	VMOVDQU8   Z0, (R9)
+	JMP        next4
+
+ending4:
+	MOVQ       R10, R11
+	ADDQ       R11, DI
+	ADDQ       R11, R8
+	MOVL       $0x00000040, R11
+	SUBQ       R10, R11
+	MOVQ       $-1, R10
+	SHLXQ      R11, R10, R10
+	KMOVQ      R10, K1
+	VMOVDQU8   (R9), Z0
+	VMOVDQU8.Z -64(DI), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K2
+	KMOVQ      K2, R10
+	SHRXQ      R11, R10, R10
+	KMOVQ      R10, K2
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8.Z -64(DI)(BX*1), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K2
+	KMOVQ      K2, DI
+	SHRXQ      R11, DI, DI
+	KMOVQ      DI, K2
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8.Z -64(R8), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K2
+	KMOVQ      K2, DI
+	SHRXQ      R11, DI, DI
+	KMOVQ      DI, K2
+	VPSUBB     Z31, Z0, K2, Z0
+	VMOVDQU8.Z -64(R8)(BX*1), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K1
+	KMOVQ      K1, DI
+	SHRXQ      R11, DI, DI
+	KMOVQ      DI, K1
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -6793,11 +7979,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000100
@@ -6836,15 +8023,43 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ      R9, R9
 	JZ         next1
+	LEAQ       64(DI), R10
+	MOVQ       x_base+24(FP), R11
+	MOVQ       x_len+32(FP), R12
+	LEAQ       (R11)(R12*1), R11
+	CMPQ       R10, R11
+	JA         ending1
 	MOVQ       $-1, R10
 	BZHIQ      R9, R10, R10
 	KMOVQ      R10, K1
 	VMOVDQU8   (R8), Z0
 	VMOVDQU8.Z (DI), K1, Z1
 	VPTESTMB   Z1, Z31, K1, K1
+	VPSUBB     Z31, Z0, K1, Z0
+	VMOVDQU8   Z0, (R8)
+	JMP        next1
+
+ending1:
+	MOVQ       R9, R10
+	ADDQ       R10, DI
+	MOVL       $0x00000040, R10
+	SUBQ       R9, R10
+	MOVQ       $-1, R9
+	SHLXQ      R10, R9, R9
+	KMOVQ      R9, K1
+	VMOVDQU8   (R8), Z0
+	VMOVDQU8.Z -64(DI), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K1
+	KMOVQ      K1, DI
+	SHRXQ      R10, DI, DI
+	KMOVQ      DI, K1
 	VPSUBB     Z31, Z0, K1, Z0
 	VMOVDQU8   Z0, (R8)
 
@@ -6858,9 +8073,88 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), Z0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVQ    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*1), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000040
+	JAE   narrowWindow
+	MOVL  $0x00000040, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU8.Z (CX), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K2
+	VPSUBB     Z31, Z0, K2, Z0
+	ADDQ       BX, CX
+	CMPQ       CX, DI
+	JBE        narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ       CX, SI
+	JA         narrowDone
+	KMOVQ      R10, K1
+	VMOVDQU8.Z (R9), K1, Z1
+	VPTESTMB   Z1, Z31, K1, K1
+	KMOVQ      K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVQ  R8, K1
+	VPSUBB Z31, Z0, K1, Z0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 Z0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addNonZeroStreamBits16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamBits16AVX512(SB), NOSPLIT, $0-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z29: 1 in every lane, for the min steps
@@ -6873,19 +8167,22 @@ TEXT ·addNonZeroStreamBits16AVX512(SB), NOSPLIT, $0-72
 	SHLQ       $0x01, BX
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSW     Z31, Z29
+	CMPQ       DX, $0x00000020
+	JB         narrow
 	TESTQ      SI, SI
 	JZ         done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000080
@@ -6956,9 +8253,19 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*2), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVD       R11, K1
@@ -6976,6 +8283,44 @@ tail4:
 	VPTESTMW    Z1, Z31, K1, K1
 	VPSUBB      Y31, Y0, K1, Y0
 	VMOVDQU8    Y0, (R9)
+	JMP         next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x01, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000020, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU8    (R9), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K2
+	KMOVD       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVD       R10, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(DI)(BX*1), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(R8), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(R8)(BX*1), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K1
+	KMOVD       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -6988,11 +8333,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000080
@@ -7031,15 +8377,44 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*2), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVD       R10, K1
 	VMOVDQU8    (R8), Y0
 	VMOVDQU16.Z (DI), K1, Z1
 	VPTESTMW    Z1, Z31, K1, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R8)
+	JMP         next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x01, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000020, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVD       R9, K1
+	VMOVDQU8    (R8), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K1
+	KMOVD       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVD       DI, K1
 	VPSUBB      Y31, Y0, K1, Y0
 	VMOVDQU8    Y0, (R8)
 
@@ -7053,9 +8428,89 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), Y0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVD    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*2), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000020
+	JAE   narrowWindow
+	MOVL  $0x00000020, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU16.Z (CX), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVD       R10, K1
+	VMOVDQU16.Z (R9), K1, Z1
+	VPTESTMW    Z1, Z31, K1, K1
+	KMOVD       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x01, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVD  R8, K1
+	VPSUBB Y31, Y0, K1, Y0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 Y0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addNonZeroStreamFloat16AVX512(counts []uint8, x []uint16, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamFloat16AVX512(SB), NOSPLIT, $0-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z29: 1 in every lane, for the min steps
@@ -7069,19 +8524,22 @@ TEXT ·addNonZeroStreamFloat16AVX512(SB), NOSPLIT, $0-72
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSW     Z31, Z29
 	VPSRLW     $0x01, Z31, Z28
+	CMPQ       DX, $0x00000020
+	JB         narrow
 	TESTQ      SI, SI
 	JZ         done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000080
@@ -7152,9 +8610,19 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*2), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVD       R11, K1
@@ -7172,6 +8640,44 @@ tail4:
 	VPTESTMW    Z1, Z28, K1, K1
 	VPSUBB      Y31, Y0, K1, Y0
 	VMOVDQU8    Y0, (R9)
+	JMP         next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x01, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000020, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVD       R10, K1
+	VMOVDQU8    (R9), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K2
+	KMOVD       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVD       R10, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(DI)(BX*1), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(R8), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K2
+	KMOVD       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	VMOVDQU16.Z -64(R8)(BX*1), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K1
+	KMOVD       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVD       DI, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -7184,11 +8690,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000080
@@ -7227,15 +8734,44 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*2), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVD       R10, K1
 	VMOVDQU8    (R8), Y0
 	VMOVDQU16.Z (DI), K1, Z1
 	VPTESTMW    Z1, Z28, K1, K1
+	VPSUBB      Y31, Y0, K1, Y0
+	VMOVDQU8    Y0, (R8)
+	JMP         next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x01, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000020, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVD       R9, K1
+	VMOVDQU8    (R8), Y0
+	VMOVDQU16.Z -64(DI), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K1
+	KMOVD       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVD       DI, K1
 	VPSUBB      Y31, Y0, K1, Y0
 	VMOVDQU8    Y0, (R8)
 
@@ -7249,9 +8785,89 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), Y0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVD    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*2), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000020
+	JAE   narrowWindow
+	MOVL  $0x00000020, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU16.Z (CX), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K2
+	VPSUBB      Y31, Y0, K2, Y0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVD       R10, K1
+	VMOVDQU16.Z (R9), K1, Z1
+	VPTESTMW    Z1, Z28, K1, K1
+	KMOVD       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x01, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVD  R8, K1
+	VPSUBB Y31, Y0, K1, Y0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 Y0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addNonZeroStreamBits32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamBits32AVX512(SB), NOSPLIT, $0-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z29: 1 in every lane, for the min steps
@@ -7264,19 +8880,22 @@ TEXT ·addNonZeroStreamBits32AVX512(SB), NOSPLIT, $0-72
 	SHLQ       $0x02, BX
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSD     Z31, Z29
+	CMPQ       DX, $0x00000010
+	JB         narrow
 	TESTQ      SI, SI
 	JZ         done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000040
@@ -7347,9 +8966,19 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*4), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVW       R11, K1
@@ -7367,6 +8996,44 @@ tail4:
 	VPTESTMD    Z1, Z31, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVDQU8    X0, (R9)
+	JMP         next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x02, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000010, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU8    (R9), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(DI)(BX*1), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(R8), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(R8)(BX*1), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -7379,11 +9046,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000040
@@ -7422,15 +9090,44 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*4), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
 	VMOVDQU8    (R8), X0
 	VMOVDQU32.Z (DI), K1, Z1
 	VPTESTMD    Z1, Z31, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R8)
+	JMP         next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000010, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVDQU8    (R8), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVDQU8    X0, (R8)
 
@@ -7444,9 +9141,89 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), X0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVW    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*4), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000010
+	JAE   narrowWindow
+	MOVL  $0x00000010, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU32.Z (CX), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU32.Z (R9), K1, Z1
+	VPTESTMD    Z1, Z31, K1, K1
+	KMOVW       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x02, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 X0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addNonZeroStreamFloat32AVX512(counts []uint8, x []uint32, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamFloat32AVX512(SB), NOSPLIT, $0-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z29: 1 in every lane, for the min steps
@@ -7460,19 +9237,22 @@ TEXT ·addNonZeroStreamFloat32AVX512(SB), NOSPLIT, $0-72
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSD     Z31, Z29
 	VPSRLD     $0x01, Z31, Z28
+	CMPQ       DX, $0x00000010
+	JB         narrow
 	TESTQ      SI, SI
 	JZ         done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000040
@@ -7543,9 +9323,19 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*4), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVW       R11, K1
@@ -7563,6 +9353,44 @@ tail4:
 	VPTESTMD    Z1, Z28, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVDQU8    X0, (R9)
+	JMP         next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x02, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000010, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVDQU8    (R9), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(DI)(BX*1), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(R8), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU32.Z -64(R8)(BX*1), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -7575,11 +9403,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000040
@@ -7618,15 +9447,44 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*4), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
 	VMOVDQU8    (R8), X0
 	VMOVDQU32.Z (DI), K1, Z1
 	VPTESTMD    Z1, Z28, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVDQU8    X0, (R8)
+	JMP         next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x02, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000010, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVDQU8    (R8), X0
+	VMOVDQU32.Z -64(DI), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVDQU8    X0, (R8)
 
@@ -7640,9 +9498,89 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ    SI, SI
+	JZ       narrowReturn
+	VMOVDQU8 (AX), X0
+	MOVQ     $-1, DI
+	BZHIQ    DX, DI, DI
+	KMOVW    DI, K1
+	DECQ     SI
+	IMULQ    BX, SI
+	ADDQ     CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*4), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000010
+	JAE   narrowWindow
+	MOVL  $0x00000010, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU32.Z (CX), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU32.Z (R9), K1, Z1
+	VPTESTMD    Z1, Z28, K1, K1
+	KMOVW       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x02, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVDQU8 X0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addNonZeroStreamBits64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamBits64AVX512(SB), NOSPLIT, $0-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z29: 1 in every lane, for the min steps
@@ -7655,19 +9593,22 @@ TEXT ·addNonZeroStreamBits64AVX512(SB), NOSPLIT, $0-72
 	SHLQ       $0x03, BX
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSQ     Z31, Z29
+	CMPQ       DX, $0x00000008
+	JB         narrow
 	TESTQ      SI, SI
 	JZ         done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000020
@@ -7738,9 +9679,19 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*8), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVW       R11, K1
@@ -7758,6 +9709,44 @@ tail4:
 	VPTESTMQ    Z1, Z31, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVQ       X0, (R9)
+	JMP         next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x03, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000008, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVQ       (R9), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(DI)(BX*1), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(R8), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(R8)(BX*1), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -7770,11 +9759,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000020
@@ -7813,15 +9803,44 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*8), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
 	VMOVQ       (R8), X0
 	VMOVDQU64.Z (DI), K1, Z1
 	VPTESTMQ    Z1, Z31, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R8)
+	JMP         next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x03, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000008, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVQ       (R8), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVQ       X0, (R8)
 
@@ -7835,9 +9854,89 @@ done:
 	VZEROUPPER
 	RET
 
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ SI, SI
+	JZ    narrowReturn
+	VMOVQ (AX), X0
+	MOVQ  $-1, DI
+	BZHIQ DX, DI, DI
+	KMOVW DI, K1
+	DECQ  SI
+	IMULQ BX, SI
+	ADDQ  CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*8), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000008
+	JAE   narrowWindow
+	MOVL  $0x00000008, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU64.Z (CX), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU64.Z (R9), K1, Z1
+	VPTESTMQ    Z1, Z31, K1, K1
+	KMOVW       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x03, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVQ X0, (AX)
+
+narrowReturn:
+	VZEROUPPER
+	RET
+
 // func addNonZeroStreamFloat64AVX512(counts []uint8, x []uint64, cols int, stride int, rows int)
-// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·addNonZeroStreamFloat64AVX512(SB), NOSPLIT, $0-72
+	PCALIGN $0x40
+
 	// Registers:
 	// Z31: -1 in every lane, the counters' increment;
 	// Z29: 1 in every lane, for the min steps
@@ -7851,19 +9950,22 @@ TEXT ·addNonZeroStreamFloat64AVX512(SB), NOSPLIT, $0-72
 	VPTERNLOGD $0xff, Z31, Z31, Z31
 	VPABSQ     Z31, Z29
 	VPSRLQ     $0x01, Z31, Z28
+	CMPQ       DX, $0x00000008
+	JB         narrow
 	TESTQ      SI, SI
 	JZ         done
 
 rows4:
 	// Groups of 4 row(s) side by side.
-	CMPQ SI, $0x00000004
-	JB   rows1
-	MOVQ CX, DI
-	MOVQ BX, R8
-	SHLQ $0x01, R8
-	ADDQ DI, R8
-	MOVQ AX, R9
-	MOVQ DX, R10
+	CMPQ    SI, $0x00000004
+	JB      rows1
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+	SHLQ    $0x01, R8
+	ADDQ    DI, R8
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+	PCALIGN $0x20
 
 runs4:
 	CMPQ     R10, $0x00000020
@@ -7934,9 +10036,19 @@ vectors4:
 	JMP      vectors4
 
 tail4:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R10, R10
 	JZ          next4
+	LEAQ        64(R8)(BX*1), R11
+	MOVQ        x_base+24(FP), R12
+	MOVQ        x_len+32(FP), R13
+	LEAQ        (R12)(R13*8), R12
+	CMPQ        R11, R12
+	JA          ending4
 	MOVQ        $-1, R11
 	BZHIQ       R10, R11, R11
 	KMOVW       R11, K1
@@ -7954,6 +10066,44 @@ tail4:
 	VPTESTMQ    Z1, Z28, K1, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVQ       X0, (R9)
+	JMP         next4
+
+ending4:
+	MOVQ        R10, R11
+	SHLQ        $0x03, R11
+	ADDQ        R11, DI
+	ADDQ        R11, R8
+	MOVL        $0x00000008, R11
+	SUBQ        R10, R11
+	MOVQ        $-1, R10
+	SHLXQ       R11, R10, R10
+	KMOVW       R10, K1
+	VMOVQ       (R9), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K2
+	KMOVW       K2, R10
+	SHRXQ       R11, R10, R10
+	KMOVW       R10, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(DI)(BX*1), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(R8), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K2
+	KMOVW       K2, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K2
+	VPSUBB      X31, X0, K2, X0
+	VMOVDQU64.Z -64(R8)(BX*1), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R11, DI, DI
+	KMOVW       DI, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R9)
 
 next4:
 	// The next 4 row(s).
@@ -7966,11 +10116,12 @@ next4:
 
 rows1:
 	// Groups of 1 row(s) side by side.
-	CMPQ SI, $0x00000001
-	JB   done
-	MOVQ CX, DI
-	MOVQ AX, R8
-	MOVQ DX, R9
+	CMPQ    SI, $0x00000001
+	JB      done
+	MOVQ    CX, DI
+	MOVQ    AX, R8
+	MOVQ    DX, R9
+	PCALIGN $0x20
 
 runs1:
 	CMPQ     R9, $0x00000020
@@ -8009,15 +10160,44 @@ vectors1:
 	JMP      vectors1
 
 tail1:
-	// The last cols % lanes columns: masked, zeroing loads, tested under the mask.
+	// The last n = cols % lanes columns. While the 64 bytes from the last row's
+	// piece stay within x: masked, zeroing loads from each piece. Else the vector that
+	// ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits
+	// shifted down by lanes-n go to the counters at c (not to those of the vector's
+	// own columns: their load would overlap the previous vector's store and wait).
 	TESTQ       R9, R9
 	JZ          next1
+	LEAQ        64(DI), R10
+	MOVQ        x_base+24(FP), R11
+	MOVQ        x_len+32(FP), R12
+	LEAQ        (R11)(R12*8), R11
+	CMPQ        R10, R11
+	JA          ending1
 	MOVQ        $-1, R10
 	BZHIQ       R9, R10, R10
 	KMOVW       R10, K1
 	VMOVQ       (R8), X0
 	VMOVDQU64.Z (DI), K1, Z1
 	VPTESTMQ    Z1, Z28, K1, K1
+	VPSUBB      X31, X0, K1, X0
+	VMOVQ       X0, (R8)
+	JMP         next1
+
+ending1:
+	MOVQ        R9, R10
+	SHLQ        $0x03, R10
+	ADDQ        R10, DI
+	MOVL        $0x00000008, R10
+	SUBQ        R9, R10
+	MOVQ        $-1, R9
+	SHLXQ       R10, R9, R9
+	KMOVW       R9, K1
+	VMOVQ       (R8), X0
+	VMOVDQU64.Z -64(DI), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K1
+	KMOVW       K1, DI
+	SHRXQ       R10, DI, DI
+	KMOVW       DI, K1
 	VPSUBB      X31, X0, K1, X0
 	VMOVQ       X0, (R8)
 
@@ -8028,6 +10208,84 @@ next1:
 	JMP  rows1
 
 done:
+	VZEROUPPER
+	RET
+
+narrow:
+	// Rows narrower than a vector: each row's cols lanes under a mask, into the counters
+	// of the first vector, kept in a register.
+	TESTQ SI, SI
+	JZ    narrowReturn
+	VMOVQ (AX), X0
+	MOVQ  $-1, DI
+	BZHIQ DX, DI, DI
+	KMOVW DI, K1
+	DECQ  SI
+	IMULQ BX, SI
+	ADDQ  CX, SI
+
+	// The window: the last 64 bytes of x (all of its lanes in x), or for an x shorter than
+	// a vector, the 64 bytes a short count reads, with x's lanes only.
+	MOVQ  x_base+24(FP), DI
+	MOVQ  x_len+32(FP), R8
+	LEAQ  -64(DI)(R8*8), R9
+	MOVQ  $-1, R10
+	CMPQ  R8, $0x00000008
+	JAE   narrowWindow
+	MOVL  $0x00000008, R10
+	SUBQ  R8, R10
+	MOVQ  $-1, R11
+	SHLXQ R10, R11, R11
+	MOVQ  R11, R10
+	LEAQ  64(DI), R11
+	TESTL $0x00000fc0, R11
+	JZ    narrowWindow
+	MOVQ  DI, R9
+	MOVQ  $-1, R10
+	BZHIQ R8, R10, R10
+
+narrowWindow:
+	// Rows whose 64 bytes from p stay within x: up to the window's start, or the last row.
+	MOVQ    R9, DI
+	CMPQ    SI, DI
+	CMOVQCS SI, DI
+	CMPQ    CX, DI
+	JA      narrowWindowRows
+	PCALIGN $0x20
+
+narrowRows:
+	VMOVDQU64.Z (CX), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K2
+	VPSUBB      X31, X0, K2, X0
+	ADDQ        BX, CX
+	CMPQ        CX, DI
+	JBE         narrowRows
+
+narrowWindowRows:
+	// Rows in the window: its test once, then each row's bits, from its lane in the window.
+	CMPQ        CX, SI
+	JA          narrowDone
+	KMOVW       R10, K1
+	VMOVDQU64.Z (R9), K1, Z1
+	VPTESTMQ    Z1, Z28, K1, K1
+	KMOVW       K1, DI
+
+narrowWindowRow:
+	MOVQ   CX, R8
+	SUBQ   R9, R8
+	SHRQ   $0x03, R8
+	SHRXQ  R8, DI, R8
+	BZHIQ  DX, R8, R8
+	KMOVW  R8, K1
+	VPSUBB X31, X0, K1, X0
+	ADDQ   BX, CX
+	CMPQ   CX, SI
+	JBE    narrowWindowRow
+
+narrowDone:
+	VMOVQ X0, (AX)
+
+narrowReturn:
 	VZEROUPPER
 	RET
 

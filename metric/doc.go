@@ -73,6 +73,26 @@
 // of package kernel, a scatter into byte counters, at a few times numpy's
 // bincount.
 //
+// # Token masks and per-sequence statistics
+//
+// Evaluations leave the vectors of special tokens (BOS, EOS, padding) out
+// of every statistic. L0Norm.UpdateMasked, FeatureActivity.UpdateMasked
+// and UpdateSparseMasked take, beside a batch, a keep mask of one bool per
+// vector (TokenMask makes it from token ids and the ids to leave out), and
+// leave a metric exactly as the batch of the kept vectors alone would: the
+// kernels count each run of kept rows in place, and never read the others.
+//
+// SequenceActivity counts batches of sequences, [sequence, position,
+// feature]: per feature the vectors it fired in (its Activity, a
+// FeatureActivity) and the sequences it fired in at least once, from
+// which SAEBench's consistent_activation_heuristic follows (firings /
+// sequences fired, NaN where none); made with a number of positions, it
+// also counts the L0 of each position over its kept vectors. The column
+// kernel adds each sequence's kept runs to the batch's firings, and a
+// branch-free fold adds one sequence to every feature whose firings that
+// sequence moved, in the same pass as the firings: no kernel of its own in
+// assembly. UpdateSequencesTopK takes the top-k form.
+//
 // # Edge cases
 //
 //   - A batch of zero vectors is valid and changes nothing (Forward returns

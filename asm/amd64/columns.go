@@ -104,8 +104,9 @@ const prefetchRows = 4
 // downRows emits the loop that runs body once per row of a strip, p
 // pointing at the row's first byte, advancing p by stride. The first
 // rows-prefetchRows rows also prefetch the strip's bytes prefetchRows rows
-// further down (inside the slice: the last rows prefetch nothing).
-func downRows(label string, p, rows, stride reg.Register, stripBytes int, what string, body func()) {
+// further down (inside the slice: the last rows prefetch nothing). align
+// aligns both loops (alignLoop).
+func downRows(label string, p, rows, stride reg.Register, stripBytes int, what string, align bool, body func()) {
 	r := GP64()
 	MOVQ(rows, r)
 	if prefetchRows > 0 {
@@ -116,6 +117,9 @@ func downRows(label string, p, rows, stride reg.Register, stripBytes int, what s
 		ahead := GP64()
 		MOVQ(stride, ahead)
 		SHLQ(U8(log2(prefetchRows)), ahead)
+		if align {
+			alignLoop()
+		}
 		Label(label + "Ahead")
 		for off := 0; off < stripBytes; off += 64 {
 			PREFETCHT0(Mem{Base: p, Index: ahead, Scale: 1, Disp: off})
@@ -125,6 +129,9 @@ func downRows(label string, p, rows, stride reg.Register, stripBytes int, what s
 		DECQ(r)
 		JNZ(LabelRef(label + "Ahead"))
 		MOVQ(U32(prefetchRows), r)
+	}
+	if align {
+		alignLoop()
 	}
 	Label(label + "Rows")
 	Commentf("Down the rows: %s.", what)
@@ -137,13 +144,17 @@ func downRows(label string, p, rows, stride reg.Register, stripBytes int, what s
 // columnsAVX512 writes the AVX-512 column kernel of rule r and element
 // kernel k: per vector of a row of the strip the rule's test into a mask,
 // and a merge-masked VPSUB of -1 into the column's lane counter. The
-// columns after the last whole vector are one partial strip, read with
-// masked, zeroing loads, counted under the same mask and flushed with
-// masked loads and stores of counts.
+// columns after the last whole vector are one partial strip, counted under
+// a mask of its lanes: a masked, zeroing load of each row's piece while its
+// 64 bytes stay within x, and the last rows' pieces from one load of x's
+// last 64 bytes (partialRows), so that no load reaches past x; its counts
+// are flushed with masked loads and stores, or one at a time where those
+// would reach into the page after counts.
 func columnsAVX512(r rule, k spec.Kernel) {
 	name := r.columnsName(k, "AVX512")
 	TEXT(name, NOSPLIT, columnsSignature(r, k))
 	columnsDoc(name, r, k, "It requires AVX512F and AVX512BW.")
+	alignEntry()
 	l := lanesOf(k.Width)
 	lanes := 64 / k.Width
 	t := r.zmm(k)
@@ -164,30 +175,58 @@ func columnsAVX512(r rule, k spec.Kernel) {
 	TESTQ(rows, rows)
 	JZ(LabelRef("done"))
 
-	// flush adds the lane counters of acc to the counts at dst, the lanes
-	// of keep only if it is not nil (keep is then shifted out).
-	flush := func(acc vec, dst Mem, keep reg.GPVirtual) {
-		add := func(v vec, d Mem) {
-			if keep == nil {
-				VPADDQ(d, v, v)
-				VMOVDQU64(v, d)
-				return
-			}
+	// quadwords returns group g of the lane counters of acc, widened to
+	// quadwords: the counts of 8 columns.
+	quadwords := func(acc vec, g int) vec {
+		if k.Width == 8 {
+			return acc
+		}
+		q := ZMM()
+		widen(k.Width)(group(acc, 8*k.Width, g), q)
+		return q
+	}
+	// flush adds the lane counters of acc to the counts at dst.
+	flush := func(acc vec, dst Mem) {
+		for g := 0; g < max(1, lanes/8); g++ {
+			q, d := quadwords(acc, g), dst.Offset(64*g)
+			VPADDQ(d, q, q)
+			VMOVDQU64(q, d)
+		}
+	}
+	// flushPartial adds the lane counters of acc in the lanes of keep (its
+	// low bits, contiguous) to the counts at counts, 8 at a time: a masked
+	// load and store of their 64 bytes, or, where those would reach into
+	// the next page, one count at a time through spill, so that no access
+	// reaches a page that holds none of counts (partial.go). keep is
+	// shifted out; flushPartial ends at label done once it is empty.
+	flushPartial := func(acc vec, counts reg.Register, keep reg.GPVirtual, spill Mem) {
+		for g := 0; g < max(1, lanes/8); g++ {
+			label := func(s string) string { return fmt.Sprintf("flush%d%s", g, s) }
+			TESTB(U8(0xff), keep.As8())
+			JZ(LabelRef("done"))
+			q, at := quadwords(acc, g), GP64()
+			LEAQ(Mem{Base: counts, Disp: 64 * g}, at)
+			crossesPage(at, label("Counts"))
 			m, c := K(), ZMM()
 			KMOVW(keep.As32(), m)
-			VMOVDQU64_Z(d, m, c)
-			VPADDQ(v, c, c)
-			VMOVDQU64(c, m, d)
+			VMOVDQU64_Z(Mem{Base: at}, m, c)
+			VPADDQ(q, c, c)
+			VMOVDQU64(c, m, Mem{Base: at})
+			JMP(LabelRef(label("Next")))
+			Label(label("Counts"))
+			VMOVDQU64(q, spill)
+			n, i, t := GP64(), GP64(), GP64()
+			MOVBQZX(keep.As8(), n)
+			POPCNTQ(n, n)
+			XORL(i.As32(), i.As32())
+			Label(label("Count"))
+			MOVQ(spill.Idx(i, 8), t)
+			ADDQ(t, Mem{Base: at, Index: i, Scale: 8})
+			INCQ(i)
+			CMPQ(i, n)
+			JB(LabelRef(label("Count")))
+			Label(label("Next"))
 			SHRQ(U8(8), keep)
-		}
-		if k.Width == 8 {
-			add(acc, dst)
-			return
-		}
-		for g := 0; g < lanes/8; g++ {
-			q := ZMM()
-			widen(k.Width)(group(acc, 8*k.Width, g), q)
-			add(q, dst.Offset(64*g))
 		}
 	}
 
@@ -202,7 +241,7 @@ func columnsAVX512(r rule, k spec.Kernel) {
 		}
 		p := GP64()
 		MOVQ(ptr, p)
-		downRows(label, p, rows, stride, 64*vectors, "test and count each vector of the strip's row", func() {
+		downRows(label, p, rows, stride, 64*vectors, "test and count each vector of the strip's row", true, func() {
 			for i, a := range acc {
 				hit := K()
 				t.test(Mem{Base: p, Disp: 64 * i}, nil, hit)
@@ -211,7 +250,7 @@ func columnsAVX512(r rule, k spec.Kernel) {
 		})
 		Comment("Flush: widen the lane counters to quadwords and add them to the strip's counts.")
 		for i, a := range acc {
-			flush(a, Mem{Base: counts, Disp: 8 * lanes * i}, nil)
+			flush(a, Mem{Base: counts, Disp: 8 * lanes * i})
 		}
 		ADDQ(U32(64*vectors), ptr)
 		ADDQ(U32(8*lanes*vectors), counts)
@@ -223,33 +262,21 @@ func columnsAVX512(r rule, k spec.Kernel) {
 	strip("vector", "partial", 1)
 
 	Label("partial")
-	Comment("The last cols < lanes columns: masked, zeroing loads of those lanes of each row.")
+	Comment("The last cols < lanes columns: those lanes of each row, under a mask.")
 	TESTQ(cols, cols)
 	JZ(LabelRef("done"))
 	keep := GP64()
-	MOVQ(U32(1), keep)
-	MOVQ(cols, reg.RCX)
-	SHLQ(reg.CL, keep)
-	DECQ(keep)
-	valid := K()
-	if k.Width == 1 {
-		l.kmov(keep, valid)
-	} else {
-		l.kmov(keep.As32(), valid)
-	}
+	MOVQ(I32(-1), keep)
+	BZHIQ(cols, keep, keep)
+	valid := kmovLanes(l, keep)
 	acc := zCounters[0]
 	VPXORQ(acc, acc, acc)
-	Label("partialRows")
-	Comment("Down the rows: load the valid lanes, test and count them under the same mask.")
-	v, hit := ZMM(), K()
-	l.loadz(Mem{Base: ptr}, valid, v)
-	t.test(v, valid, hit)
-	l.sub(zMinusOne, acc, hit, acc)
-	ADDQ(stride, ptr)
-	DECQ(rows)
-	JNZ(LabelRef("partialRows"))
-	Comment("Flush the valid lanes only: masked loads and stores of counts.")
-	flush(acc, Mem{Base: counts}, keep)
+	partialRows(l, t, "partial", ptr, lastRow(ptr, stride, rows), stride, cols, valid, func(hit reg.OpmaskVirtual) {
+		l.sub(zMinusOne, acc, hit, acc)
+	})
+	Comment("Flush the valid lanes only: masked loads and stores of counts, or one at a time",
+		"where 64 bytes of counts would reach into the next page.")
+	flushPartial(acc, counts, keep, AllocLocal(64))
 
 	Label("done")
 	VZEROUPPER()
@@ -315,7 +342,7 @@ func columnsAVX2(r rule, k spec.Kernel) {
 		}
 		p := GP64()
 		MOVQ(ptr, p)
-		downRows(label, p, rows, stride, 32*vectors, "count the lanes of each vector of the strip's row that do not count", func() {
+		downRows(label, p, rows, stride, 32*vectors, "count the lanes of each vector of the strip's row that do not count", false, func() {
 			for i, a := range acc {
 				l.sub(t.skip(Mem{Base: p, Disp: 32 * i}), a, a)
 			}

@@ -74,14 +74,17 @@ func kernelRoles(lines ...[]string) {
 
 // countAVX512 writes the AVX-512 kernel of rule r and element kernel k.
 //
-// An input of at most one vector is one masked, zeroing load, tested under
-// its mask, and the population count of the lanes that count: no counters,
-// no reduction. A longer one starts with a masked vector up to the next
-// 64-byte boundary (when the elements are aligned to their size), so that
-// the main loop's loads never split a cache line; the main loop counts
+// An empty input reads nothing. An input of at most one vector is one
+// masked, zeroing load, tested under its mask, and the population count of
+// the lanes that count: no counters, no reduction; the load is the 64 bytes
+// from x's start if they stay in its page, else the 64 bytes that end at
+// x's end (partial.go). A longer one starts with a masked vector up to the
+// next 64-byte boundary (when the elements are aligned to their size), so
+// that the main loop's loads never split a cache line; the main loop counts
 // len(steps) vectors per iteration the ways steps says, the whole vectors
-// left over and the last partial vector (masked, zeroing) are counted by
-// population count, and the counters are added up as a tree.
+// left over and the last partial vector, if any (the vector that ends at
+// x's end, the lanes already counted masked off), are counted by population
+// count, and the counters are added up as a tree. No load reaches past x.
 //
 // The lane counters are as wide as the lanes. Bytes are widened into
 // quadword totals every 255/len(steps) iterations; wider lanes are not: a
@@ -96,6 +99,7 @@ func countAVX512(r rule, k spec.Kernel) {
 		bound = append(bound, fmt.Sprintf("Its lane counters are 16-bit: len(x) must be at most %d (4 MiB).", 65535*lanesPerVector))
 	}
 	countDoc(name, r, k, bound...)
+	alignEntry()
 	l := lanesOf(k.Width)
 	t := r.zmm(k)
 	steps := t.steps
@@ -127,21 +131,48 @@ func countAVX512(r rule, k spec.Kernel) {
 		ADDQ(bits, total)
 	}
 	// partial counts the first m < lanesPerVector lanes at ptr (m may be
-	// zero) by a masked, zeroing load.
+	// zero) by a masked, zeroing load of the 64 bytes at ptr: the head of
+	// an x longer than a vector, so those bytes are in x.
 	partial := func(m reg.Register) {
 		valid := tailMask(l, m)
 		v := ZMM()
 		l.loadz(Mem{Base: ptr}, valid, v)
 		popcount(v, valid)
 	}
+	// ending counts the m lanes from ptr to x's end (m from 1 to
+	// lanesPerVector) by a masked, zeroing load of the 64 bytes that end
+	// there.
+	ending := func(m reg.Register) {
+		end := GP64()
+		LEAQ(Mem{Base: ptr, Index: m, Scale: uint8(k.Width)}, end)
+		v, valid := loadEnding(l, end, m)
+		popcount(v, valid)
+	}
 
-	Comment("At most one vector: its lanes under a mask, and done.")
+	// ret returns the total.
+	ret := func() {
+		Store(total, ReturnIndex(0))
+		VZEROUPPER()
+		RET()
+	}
+
+	Comment("At most one vector: its lanes under a mask, and done; the 64 bytes from x's",
+		"start if they stay in its page, else the 64 bytes that end at x's end. None (the",
+		"mask is zero): no load at all, x may be empty at the start of a page, or nil.")
 	CMPQ(n, U32(lanesPerVector))
 	JA(LabelRef("long"))
-	partial(n)
-	Store(total, ReturnIndex(0))
-	VZEROUPPER()
-	RET()
+	keep := GP64()
+	MOVQ(I32(-1), keep)
+	BZHIQ(n, keep, keep)
+	JZ(LabelRef("done"))
+	crossesPage(ptr, "short")
+	valid, v := kmovLanes(l, keep), ZMM()
+	l.loadz(Mem{Base: ptr}, valid, v)
+	popcount(v, valid)
+	ret()
+	Label("short")
+	ending(n)
+	ret()
 
 	Label("long")
 	head := GP64()
@@ -215,6 +246,7 @@ func countAVX512(r rule, k spec.Kernel) {
 		Commentf("Run at most %d iterations, then widen the lane counters.", blockIterations)
 		iterations := GP64()
 		MOVQ(U32(blockIterations), iterations)
+		alignLoop()
 		Label("loop")
 		body()
 		CMPQ(ptr, last)
@@ -226,6 +258,7 @@ func countAVX512(r rule, k spec.Kernel) {
 		Label("widen")
 		counters.widen(counted * blockIterations)
 	} else {
+		alignLoop()
 		Label("loop")
 		body()
 		CMPQ(ptr, last)
@@ -249,9 +282,13 @@ func countAVX512(r rule, k spec.Kernel) {
 	JMP(LabelRef("vectors"))
 
 	Label("tail")
-	Comment("The last partial vector: a masked, zeroing load of its n lanes, tested under the same mask.")
-	partial(n)
+	Comment("The last partial vector, if any: the vector that ends at x's end, masked to its last",
+		"n lanes (the others are counted), so that no load reaches past x.")
+	TESTQ(n, n)
+	JZ(LabelRef("reduce"))
+	ending(n)
 
+	Label("reduce")
 	Comment("Reduce: add up the counters as a tree, then their lanes, then the popcounts.")
 	if k.Width == 1 {
 		counters.widen(counted)
@@ -259,9 +296,8 @@ func countAVX512(r rule, k spec.Kernel) {
 	} else {
 		ADDQ(reduceCounters(l, acc), total)
 	}
-	Store(total, ReturnIndex(0))
-	VZEROUPPER()
-	RET()
+	Label("done")
+	ret()
 }
 
 // countTotal is the popcount total of the AVX-512 count kernels.

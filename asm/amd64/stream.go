@@ -109,12 +109,16 @@ func streamRows(s streamRegisters, lanes, unroll int, run func(p, c reg.Register
 // kernel k: per vector the rule's test into a mask, and a merge-masked
 // VPSUBB of -1 into the vector's byte counters (8 to 64 of them: an XMM, a
 // YMM or a ZMM register's low bytes, one per lane). The columns after the
-// last whole vector are read with a masked, zeroing load and tested under
-// the same mask.
+// last whole vector of a row are read as the vector that ends at the row's
+// end, the columns already counted masked off, its hits shifted down to
+// the counters of those columns; rows narrower than a vector are read
+// as the column tiles read their partial strip (partialRows). No load
+// reaches past x.
 func streamAVX512(r rule, k spec.Kernel) {
 	name := streamName(r, k, "AVX512")
 	TEXT(name, NOSPLIT, streamSignature(r, k))
 	streamDoc(name, r, k, "It requires AVX512F and AVX512BW.")
+	alignEntry()
 	l := lanesOf(k.Width)
 	lanes := 64 / k.Width
 	t := r.zmm(k)
@@ -124,13 +128,16 @@ func streamAVX512(r rule, k spec.Kernel) {
 	s := loadStream(k)
 	VPTERNLOGD(Imm(0xff), zMinusOne, zMinusOne, zMinusOne)
 	t.setup()
+	CMPQ(s.cols, U32(lanes))
+	JB(LabelRef("narrow"))
 
 	counters := func() (v reg.Register, load, store func(m Mem)) { return counterRegister(lanes) }
 	minusOne := map[int]Op{8: zMinusOne.AsX(), 16: zMinusOne.AsX(), 32: zMinusOne.AsY(), 64: zMinusOne}[lanes]
 	// group counts the vector at offset disp of the rows of the group at
 	// p, p+stride, q and q+stride (or of the one row at p, q nil), among
-	// valid if not nil, into one update of its counters.
-	group := func(bases []reg.Register, stride reg.Register, rows int, disp int, c Mem, valid reg.OpmaskVirtual, n reg.Register) {
+	// valid if not nil, into one update of its counters at c; with shift
+	// not nil, lane i of the vector into counter i-shift.
+	group := func(bases []reg.Register, stride reg.Register, rows int, disp int, c Mem, valid reg.OpmaskVirtual, shift reg.Register) {
 		v, load, store := counters()
 		load(c)
 		for g := 0; g < rows; g++ {
@@ -146,6 +153,16 @@ func streamAVX512(r rule, k spec.Kernel) {
 			} else {
 				t.test(m, nil, hit)
 			}
+			if shift != nil {
+				bits := GP64()
+				if k.Width == 1 {
+					KMOVQ(hit, bits)
+				} else {
+					l.kmov(hit, bits.As32())
+				}
+				SHRXQ(shift, bits, bits)
+				hit = kmovLanes(l, bits)
+			}
 			VPSUBB(minusOne, v, hit, v)
 		}
 		store(c)
@@ -157,13 +174,61 @@ func streamAVX512(r rule, k spec.Kernel) {
 	}, func(bases []reg.Register, c reg.Register, rows int) {
 		group(bases, s.stride, rows, 0, Mem{Base: c}, nil, nil)
 	}, func(bases []reg.Register, c, n reg.Register, rows int) {
-		Comment("The last cols % lanes columns: masked, zeroing loads, tested under the mask.")
+		Comment("The last n = cols % lanes columns. While the 64 bytes from the last row's",
+			"piece stay within x: masked, zeroing loads from each piece. Else the vector that",
+			"ends at each row's end (cols >= lanes), masked to its last n lanes, whose hits",
+			"shifted down by lanes-n go to the counters at c (not to those of the vector's",
+			"own columns: their load would overlap the previous vector's store and wait).")
+		label := func(s string) string { return fmt.Sprintf("%s%d", s, rows) }
 		TESTQ(n, n)
-		JZ(LabelRef(fmt.Sprintf("next%d", rows)))
-		valid := tailMask(l, n)
-		group(bases, s.stride, rows, 0, Mem{Base: c}, valid, n)
+		JZ(LabelRef(label("next")))
+		last, m := GP64(), Mem{Base: bases[(rows-1)/2], Disp: 64}
+		if (rows-1)%2 == 1 {
+			m = Mem{Base: bases[(rows-1)/2], Index: s.stride, Scale: 1, Disp: 64}
+		}
+		LEAQ(m, last)
+		xBase, xLen := Load(Param("x").Base(), GP64()), Load(Param("x").Len(), GP64())
+		LEAQ(Mem{Base: xBase, Index: xLen, Scale: uint8(k.Width)}, xBase)
+		CMPQ(last, xBase)
+		JA(LabelRef(label("ending")))
+		group(bases, s.stride, rows, 0, Mem{Base: c}, tailMask(l, n), nil)
+		JMP(LabelRef(label("next")))
+		Label(label("ending"))
+		end := GP64()
+		MOVQ(n, end)
+		if k.Width > 1 {
+			SHLQ(U8(log2(k.Width)), end)
+		}
+		for _, b := range bases {
+			ADDQ(end, b)
+		}
+		shift, keep := GP64(), GP64()
+		MOVL(U32(lanes), shift.As32())
+		SUBQ(n, shift)
+		MOVQ(I32(-1), keep)
+		SHLXQ(shift, keep, keep)
+		group(bases, s.stride, rows, -64, Mem{Base: c}, kmovLanes(l, keep), shift)
 		Label(fmt.Sprintf("next%d", rows))
 	})
+	VZEROUPPER()
+	RET()
+
+	Label("narrow")
+	Comment("Rows narrower than a vector: each row's cols lanes under a mask, into the counters",
+		"of the first vector, kept in a register.")
+	TESTQ(s.rows, s.rows)
+	JZ(LabelRef("narrowReturn"))
+	v, load, store := counters()
+	load(Mem{Base: s.counts})
+	keep := GP64()
+	MOVQ(I32(-1), keep)
+	BZHIQ(s.cols, keep, keep)
+	valid := kmovLanes(l, keep)
+	partialRows(l, t, "narrow", s.ptr, lastRow(s.ptr, s.stride, s.rows), s.stride, s.cols, valid, func(hit reg.OpmaskVirtual) {
+		VPSUBB(minusOne, v, hit, v)
+	})
+	store(Mem{Base: s.counts})
+	Label("narrowReturn")
 	VZEROUPPER()
 	RET()
 }
@@ -354,6 +419,7 @@ func streamGroups(s streamRegisters, lanes, rows int, run, vector func(bases []r
 				ADDQ(U32(bytes), b)
 			}
 		}
+		alignLoop()
 		Label(label("runs"))
 		CMPQ(n, U32(4*lanes))
 		JB(LabelRef(label("vectors")))

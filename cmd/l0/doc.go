@@ -17,7 +17,10 @@
 //	l0 [-json] [-threshold T | -abs-threshold T] [-dense D] [-key NAME]
 //	   [-positions] [-skip-positions N] [-total [-per-file]] [-save FILE]
 //	   [-sparsity FILE] [-j N] [-mmap] [FILE ...]
+//	l0 -exclude-tokens ID[,ID...] [-tokens FILE.npy | -tokens-key NAME] [flags] FILE ...
+//	l0 -positions -feature-stats FILE [flags] FILE ...
 //	l0 -sparse INDEX_KEY[,VALUE_KEY] -features D [flags] FILE ...
+//	l0 [flags] DELPHI_CACHE_DIR | DIR/{start}_{end}.safetensors
 //	l0 -kernels
 //
 // # Inputs
@@ -72,6 +75,57 @@
 // of every row out of every statistic: the BOS token, which SAE
 // evaluations exclude.
 //
+// # Token masks
+//
+// -exclude-tokens ID[,ID...] leaves out of every statistic the vectors
+// whose token id is listed (BOS, EOS, padding ids), wherever they stand:
+// the vectors, the L0, the L0 per position, the density, the dead and
+// dense features, the histogram, the state -save writes, -sparsity and
+// -feature-stats. A BOS also stands mid-sequence in concatenated prompts,
+// which -skip-positions cannot leave out. The ids are decimal integers, 0
+// to 2^63 - 1, each given once: an empty list or id, a negative id, one
+// past 2^63 - 1 and one given twice are command-line errors.
+//
+// The ids come from the input's tokens, one per vector: [batch, position]
+// with -positions, else [batch] (one id per row, for a [batch, feature] or
+// [batch, component, feature] array). A safetensors input holds them
+// beside the activations (OpenMOSS-style activation chunks): the tensor
+// -tokens-key NAME names, or "tokens"; a .npy input's are the .npy array
+// of -tokens FILE.npy (one input with it). They are integers of any
+// dtype. An input without tokens (a .npy file without -tokens, a
+// safetensors file without the tensor, a state) is an error with this flag,
+// and so are tokens of a float dtype and tokens whose shape is not the
+// vectors' (the error names both shapes). The ids are read at offsets with
+// each batch of rows, a byte of keep mask a vector: the input must be a
+// regular file (a pipe is an error). With -skip-positions the skipped
+// positions are left out too. The text report says how many vectors the
+// mask left out, -json in "excluded_vectors"; a position at which no vector
+// is kept has no L0 (NaN in text, null in -json's l0_by_position), and an
+// input whose every vector is left out is an error (no L0).
+//
+// # Per-sequence statistics
+//
+// For inputs with positions (a 3-D array with -positions, a top-k pair
+// [batch, position, k] with -positions), each row is a sequence, and l0
+// counts, per feature, the sequences in which it fired at least once (at
+// a kept position). -feature-stats FILE writes the total's statistics of
+// SAEBench's core evaluation to a safetensors file, whole or not at all
+// (as -sparsity): "firing_counts" (I64, the kept vectors each feature
+// fired in), "sequences_fired" (I64), "feature_density" (F64,
+// firing_counts / kept vectors) and "consistent_activation_heuristic"
+// (F64, firing_counts / sequences_fired, NaN where the feature fired in no
+// sequence), each of shape [features]. -json then adds "sequences", the
+// number of sequences (those with no kept position too). A sequence's
+// statistics come in the same pass as the feature counts: per sequence,
+// the column kernel counts its runs of kept positions, and a branch-free
+// fold adds 1 to each feature whose count they moved. -feature-stats
+// without -positions is a command-line error; a state (which holds no
+// sequences) is a bad input with it; the file follows the rules of the
+// outputs below (never an input, never a file of another kind). A
+// per-sequence count merges only with others of the same kind: inputs with
+// -exclude-tokens or -feature-stats and positions (and top-k pairs with
+// positions) total with each other, not with states.
+//
 // # Top-k files
 //
 // -sparse INDEX_KEY[,VALUE_KEY] -features D reads each safetensors input
@@ -94,13 +148,79 @@
 // merges with .npy files and states of the same element type (the values';
 // uint8 without values), components and features. With -sparse every
 // safetensors input is read as a pair, .npy files and states as always;
-// -key and -positions are refused. The two tensors are read side by side
+// -key is refused. With -positions a pair of indices [batch, position, k]
+// is [batch, position, D], its L0 per position and per-sequence statistics
+// counted from the entries. The two tensors are read side by side
 // at offsets, batches of rows of up to 2 MiB of both, a large file split
 // across workers: -sparse reads regular files only (a pipe is an error),
 // with read(2) (-mmap does not apply). In -json a pair's "format" is
 // "topk", its "shape" the dense array's, its "dtype" the values' as the
 // file spells it (or "uint8"), and "sparse" names its tensors, their dtypes
 // and k.
+//
+// # delphi latent caches
+//
+// A directory is read as a latent cache of EleutherAI's delphi (one
+// hookpoint's): its {start}_{end}.safetensors splits (end inclusive; delphi
+// splits the latents by torch.linspace(0, width, n_splits + 1)), each
+// holding "locations" [n, 3] U16 or U32 (sequence, position, latent −
+// start), "activations" [n] F16, and optionally "tokens" [sequences, ctx]
+// I64, the same in every split; and config.json beside them (n_tokens,
+// cache_ctx_len, batch_size, n_splits, model_name, the dataset). l0 reports
+// the cache as one [sequence, position, feature] float16 array over the
+// latents 0 to the last split's end: the vectors are sequences × ctx, and
+// the L0 per position comes with it, as with -positions (-skip-positions N
+// leaves the first N positions out). One split file alone is an input
+// too: a safetensors file holding "locations" and "activations", read
+// without -key, is reported over its own latents (end − start + 1
+// features, named by its file name); -key reads one of its tensors as
+// any safetensors tensor. A directory of hookpoint directories is an error
+// that lists them.
+//
+// The entries count exactly as the dense array's elements would (the same
+// numbers, and byte for byte the same state and sparsity file, as the
+// dense float16 array with -positions), by the run's rule: -threshold and
+// -abs-threshold apply to the float16 activations (delphi stores only
+// those with |x| > 1e-5; the others are zeros of the dense array). The
+// sequences are the rows of tokens; a cache saved without tokens takes
+// them from config.json as delphi's LatentCache.run caches them, (n_tokens
+// // cache_ctx_len // batch_size) × batch_size sequences of cache_ctx_len
+// positions, and its report says so; with neither, it is an error (write
+// n_tokens, cache_ctx_len and batch_size in a config.json beside the
+// splits). A cache without tokens may have up to 65,536 positions (its
+// counters are paid for by a claim, not by bytes), and any cache up to
+// 134,217,728 latents (2^27; 2^26 on 32-bit machines).
+//
+// In -json a cache's "format" is "delphi", its "shape" [sequences, ctx,
+// latents] and its "dtype" "F16"; "positions" and "l0_by_position" are
+// there as with -positions; and "delphi" holds its "splits", "entries",
+// "locations_dtype" ("U16", "U32", or "U16 and U32"), "tokens" (whether
+// the splits hold them) and "sequences_from" ("tokens", or "config.json"
+// for a cache saved without tokens).
+//
+// A cache joins a total as any input: with a float16 array of its
+// positions and features read with -positions, or another cache of them
+// (a state holds no positions: a total with one does not take a cache, as
+// it does not take a -positions array).
+// Its splits are read at offsets, with read(2) in batches of 256 KiB (that
+// stay in a core's cache from the copy to the count), or with -mmap in
+// mapped windows, and counted by ranges of sequences, in parallel: a range
+// is found in each split by a binary search of its sorted locations.
+//
+// A bad cache is an error that names the directory, and the split file,
+// the entry (its index and its sequence, position and latent) or the
+// tensors at fault; exit status 1, and no total or -save or -sparsity file
+// written: a relative latent past its split's end; locations and
+// activations of different lengths, or of other dtypes or shapes; a gap or
+// an overlap between splits, or splits that do not start at latent 0; a
+// number of splits other than config.json's n_splits; a sequence past
+// tokens' rows (or config.json's sequences); a position past ctx; splits
+// whose tokens differ, or that hold tokens and not; a split file shorter
+// than its header says. delphi writes a split's entries in
+// torch.nonzero's order (by sequence, then position, then latent), each
+// once; l0 takes them in that order only: an entry given twice (it would
+// count twice, and could make a density above 1) or out of that order is
+// an error that names both entries.
 //
 // # Many shards, one report
 //
@@ -139,12 +259,14 @@
 // An output never destroys an input: before anything is read, l0 refuses
 // (a command-line error, exit status 2, naming both) an output that is one
 // of the inputs, by its name or through a symbolic or hard link
-// (os.SameFile), and -save and -sparsity that name one file; the exception
+// (os.SameFile) or is the -tokens file, and two of -save, -sparsity and
+// -feature-stats that name one file; the exception
 // is -save over an input state, l0 -total -save acc.l0 acc.l0 new.npy,
 // which accumulates: the state is read before the new one replaces it. It
 // also refuses an output that exists, is a regular file that is not empty,
 // and is not of the kind it writes there (an l0 state for -save, a
-// safetensors file of the one tensor "sparsity" for -sparsity): the
+// safetensors file of the one tensor "sparsity" for -sparsity, one of the
+// four tensors of -feature-stats for -feature-stats): the
 // mistake of a shell pattern, l0 -total -sparsity shard-*.npy, which puts
 // shard-0.npy after -sparsity. Such a file must be removed first.
 //
@@ -181,6 +303,11 @@
 // dropped, and holds two sets while it does. A state from a stream is held
 // whole first (its bytes must bear out its header before counters of its
 // size are made).
+//
+// A delphi cache costs, per worker, its counters (8 bytes per latent and
+// per position), 1 MiB of counts for uint16 locations, a 256 KiB buffer of
+// entries, and two buffers of 256 KiB of tokens to compare (at least a
+// sequence's each).
 //
 // A 3-D array may have up to 16,777,216 components or positions
 // (metric.MaxComponents), and up to 65,536 when its vectors have no

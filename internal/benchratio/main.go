@@ -12,9 +12,16 @@
 // A benchmark may report its ratio to another reference measured in the
 // same run under a unit of the form x-REF (the metrics' "x-l0norm":
 // FeatureActivity.Update over L0Norm.Update of the same batch); it is read
-// as its own ratio. After the table come the worst cells: for each ratio
-// (read-limit, each x-REF) and level (the name's impl=LEVEL), the lowest
-// median ratio and the benchmark that has it.
+// as its own ratio. After the table come the worst cells of those: for
+// each x-REF and level (the name's impl=LEVEL), the lowest median ratio
+// and the benchmark that has it.
+//
+// A benchmark whose name ends in /placement=P (BenchmarkPlacement) is also
+// put against its twin with /placement=touched: the column "vs touched" is
+// the median of its own vs-touched metric (its speed over the twin's,
+// measured in the same moments) or, without one, its median speed over the
+// twin's; the table ends with the worst of those ratios per level
+// (impl=...): 1 where the placement of x costs nothing.
 package main
 
 import (
@@ -31,9 +38,21 @@ import (
 var (
 	line      = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) MB/s`)
 	readLimit = regexp.MustCompile(`\s([\d.]+) (read-limit|x-\S+)(?:\s|$)`)
+	vsTouched = regexp.MustCompile(`\s([\d.]+) vs-touched(?:\s|$)`)
 	sizeKey   = regexp.MustCompile(`/n=([^/]+)$`)
-	levelKey  = regexp.MustCompile(`(?:^|/)impl=([^/]+)`)
+	placement = regexp.MustCompile(`^(.*/)placement=([^/]+)$`)
+	implKey   = regexp.MustCompile(`/impl=([^/]+)`)
 )
+
+// touchedTwin returns the name of the placement=touched twin of a
+// placement benchmark other than touched, or "".
+func touchedTwin(name string) string {
+	m := placement.FindStringSubmatch(name)
+	if m == nil || m[2] == "touched" {
+		return ""
+	}
+	return m[1] + "placement=touched"
+}
 
 func main() {
 	if err := summarize(os.Stdin, os.Stdout); err != nil {
@@ -47,6 +66,7 @@ func summarize(r io.Reader, w io.Writer) error {
 	speeds := map[string][]float64{}
 	ratios := map[string][]float64{}
 	units := map[string]string{} // the unit of each benchmark's own ratio
+	twinRatios := map[string][]float64{}
 	var order []string
 	scanner := bufio.NewScanner(r)
 	for scanner.Scan() {
@@ -69,6 +89,11 @@ func summarize(r io.Reader, w io.Writer) error {
 				units[m[1]] = rl[2]
 			}
 		}
+		if vt := vsTouched.FindStringSubmatch(text); vt != nil {
+			if x, err := strconv.ParseFloat(vt[1], 64); err == nil {
+				twinRatios[m[1]] = append(twinRatios[m[1]], x)
+			}
+		}
 	}
 	if err := scanner.Err(); err != nil {
 		return err
@@ -85,6 +110,12 @@ func summarize(r io.Reader, w io.Writer) error {
 		return err
 	}
 	var worst []worstCell
+	type worstCase struct {
+		name  string
+		ratio float64
+	}
+	placementWorst := map[string]worstCase{}
+	var levels []string
 	for _, name := range order {
 		med := median(speeds[name])
 		ratio, unit, r := "", "read-limit", 0.0
@@ -98,15 +129,40 @@ func summarize(r io.Reader, w io.Writer) error {
 			r = med / limit[s[1]]
 			ratio = fmt.Sprintf("%.2f", r)
 		}
+		own := ratio != "" // a ratio of its own, to a reference
+		if twin := touchedTwin(name); twin != "" && (len(twinRatios[name]) > 0 || len(speeds[twin]) > 0) {
+			var r float64
+			if len(twinRatios[name]) > 0 {
+				r = median(twinRatios[name])
+			} else {
+				r = med / median(speeds[twin])
+			}
+			ratio += fmt.Sprintf("  %.2f vs touched", r)
+			level := "?"
+			if m := implKey.FindStringSubmatch(name); m != nil {
+				level = m[1]
+			}
+			if w, seen := placementWorst[level]; !seen || r < w.ratio {
+				if !seen {
+					levels = append(levels, level)
+				}
+				placementWorst[level] = worstCase{name, r}
+			}
+		}
 		if _, err := fmt.Fprintf(w, "%-60s %12.1f %6d %s\n", name, med/1000, len(speeds[name]), ratio); err != nil {
 			return err
 		}
-		if ratio != "" && !strings.HasPrefix(name, "BenchmarkReadLimit/") {
+		if own && unit != "read-limit" {
 			worst = lower(worst, worstCell{unit, level(name), name, r})
 		}
 	}
 	for _, c := range worst {
 		if _, err := fmt.Fprintf(w, "worst %s at %s: %.2f %s\n", c.unit, c.level, c.ratio, c.name); err != nil {
+			return err
+		}
+	}
+	for _, level := range levels {
+		if _, err := fmt.Fprintf(w, "worst placement vs touched, impl=%s: %.2f %s\n", level, placementWorst[level].ratio, placementWorst[level].name); err != nil {
 			return err
 		}
 	}
@@ -137,7 +193,7 @@ func lower(cells []worstCell, c worstCell) []worstCell {
 
 // level returns the level a benchmark's name gives (impl=LEVEL), or "-".
 func level(name string) string {
-	if m := levelKey.FindStringSubmatch(name); m != nil {
+	if m := implKey.FindStringSubmatch(name); m != nil {
 		return m[1]
 	}
 	return "-"

@@ -22,19 +22,18 @@ PASS
 	var out strings.Builder
 	require.NoError(t, summarize(strings.NewReader(in), &out))
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	require.Len(t, lines, 5, out.String())
+	require.Len(t, lines, 4, out.String())
 	// The reference itself: 300 GB/s median, its own size's ratio 1.
 	require.Regexp(t, `^BenchmarkReadLimit/impl=avx512/n=16K\s+300\.0\s+3 1\.00$`, lines[1])
 	// Its own read-limit metric wins over the reference: the median 0.80.
 	require.Regexp(t, `^BenchmarkCountNonZero/type=f32/impl=avx512/n=16K\s+300\.0\s+3 0\.80$`, lines[2])
 	// No metric: speed over the reference's median.
 	require.Regexp(t, `^BenchmarkCountAbove/type=f32/impl=avx512/n=16K\s+150\.0\s+1 0\.50$`, lines[3])
-	// The worst cell of the level, the reference left out.
-	require.Equal(t, "worst read-limit at avx512: 0.50 BenchmarkCountAbove/type=f32/impl=avx512/n=16K", lines[4])
 }
 
 // TestSummarizeOtherReference: a ratio to another reference (x-REF) is
-// the benchmark's own, and the worst cells are per unit and level.
+// the benchmark's own, and the worst cells are per unit and level (none
+// for the read limit).
 func TestSummarizeOtherReference(t *testing.T) {
 	in := `BenchmarkFeatureActivityUpdate/shape=1x1x1048576/impl=generic-2 	 10	 900 ns/op	4000.00 MB/s	 0.4100 x-l0norm	 0 B/op
 BenchmarkFeatureActivityUpdate/shape=1x1x1048576/impl=generic-2 	 10	 900 ns/op	5000.00 MB/s	 0.6100 x-l0norm	 0 B/op
@@ -46,11 +45,49 @@ BenchmarkCountNonZero/type=f32/impl=avx512/n=16K-2 	 100	 50.0 ns/op	300000.00 M
 	var out strings.Builder
 	require.NoError(t, summarize(strings.NewReader(in), &out))
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	require.Len(t, lines, 8, out.String())
+	require.Len(t, lines, 7, out.String())
 	require.Regexp(t, `^BenchmarkFeatureActivityUpdate/shape=1x1x1048576/impl=generic\s+5\.0\s+3 0\.51 x-l0norm$`, lines[1])
 	require.Equal(t, []string{
 		"worst x-l0norm at generic: 0.51 BenchmarkFeatureActivityUpdate/shape=1x1x1048576/impl=generic",
 		"worst x-l0norm at avx512: 0.95 BenchmarkFeatureActivityUpdate/shape=64x1x1048576/impl=avx512",
-		"worst read-limit at avx512: 0.80 BenchmarkCountNonZero/type=f32/impl=avx512/n=16K",
 	}, lines[5:])
+}
+
+func TestSummarizePlacement(t *testing.T) {
+	in := `BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=16K/placement=touched-2 	 100	 50.0 ns/op	300000.00 MB/s	 0.9000 read-limit
+BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=16K/placement=page-end-2 	 100	 50.0 ns/op	120000.00 MB/s	 0.4000 read-limit
+BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=16K/placement=touched-2 	 100	 50.0 ns/op	200000.00 MB/s	 0.9000 read-limit
+BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=16K/placement=page-end-2 	 100	 50.0 ns/op	200000.00 MB/s	 0.4000 read-limit
+BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=40/placement=page-end-guard-2 	 100	 50.0 ns/op	100000.00 MB/s	 0.4000 read-limit
+BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=40/placement=touched-2 	 100	 50.0 ns/op	100000.00 MB/s	 0.4000 read-limit
+BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx2/n=40/placement=touched-2 	 100	 50.0 ns/op	100000.00 MB/s
+BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx2/n=40/placement=page-end-2 	 100	 50.0 ns/op	110000.00 MB/s
+`
+	var out strings.Builder
+	require.NoError(t, summarize(strings.NewReader(in), &out))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 9, out.String())
+	// Medians: 160 GB/s at page-end against 250 touched.
+	require.Regexp(t, `/n=16K/placement=page-end\s+160\.0\s+2 0\.40  0\.64 vs touched$`, lines[2])
+	require.Regexp(t, `/n=16K/placement=touched\s+250\.0\s+2 0\.90$`, lines[1])
+	// A twin later in the output still pairs.
+	require.Regexp(t, `/n=40/placement=page-end-guard\s+100\.0\s+1 0\.40  1\.00 vs touched$`, lines[3])
+	require.Regexp(t, `/impl=avx2/n=40/placement=page-end\s+110\.0\s+1   1\.10 vs touched$`, lines[6])
+	require.Equal(t, "worst placement vs touched, impl=avx512: 0.64 BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=16K/placement=page-end", lines[7])
+	require.Equal(t, "worst placement vs touched, impl=avx2: 1.10 BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx2/n=40/placement=page-end", lines[8])
+}
+
+func TestSummarizePlacementMetric(t *testing.T) {
+	in := `BenchmarkPlacement/family=CountAbove/type=f32/impl=avx512/n=4K/placement=touched-2 	 100	 50.0 ns/op	300000.00 MB/s	 0.9000 read-limit
+BenchmarkPlacement/family=CountAbove/type=f32/impl=avx512/n=4K/placement=page-end-2 	 100	 50.0 ns/op	100000.00 MB/s	 0.3000 read-limit	 0.5000 vs-touched
+BenchmarkPlacement/family=CountAbove/type=f32/impl=avx512/n=4K/placement=page-end-2 	 100	 50.0 ns/op	100000.00 MB/s	 0.3000 read-limit	 0.9000 vs-touched
+BenchmarkPlacement/family=CountAbove/type=f32/impl=avx512/n=4K/placement=page-end-2 	 100	 50.0 ns/op	100000.00 MB/s	 0.3000 read-limit	 0.8000 vs-touched
+`
+	var out strings.Builder
+	require.NoError(t, summarize(strings.NewReader(in), &out))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 4, out.String())
+	// The case's own same-moment ratio, not the speeds' (0.33).
+	require.Regexp(t, `/placement=page-end\s+100\.0\s+3 0\.30  0\.80 vs touched$`, lines[2])
+	require.Regexp(t, `impl=avx512: 0\.80 `, lines[3])
 }

@@ -17,6 +17,9 @@ func (in *Input) openSafetensors(r io.Reader, ra io.ReaderAt, size int64, o Opti
 	if err != nil {
 		return err
 	}
+	if !o.Keyed && o.Key == "" && isDelphiSplit(h) {
+		return in.openDelphiSplit(h, ra, o)
+	}
 	t, err := pickTensor(h, o.Key, o.Keyed || o.Key != "")
 	if err != nil {
 		return err
@@ -30,7 +33,7 @@ func (in *Input) openSafetensors(r io.Reader, ra io.ReaderAt, size int64, o Opti
 	for _, d := range t.Shape[1:] {
 		rowBytes *= d // ReadHeader bounded the product, zeros aside
 	}
-	in.Format, in.Shape, in.DType, in.Tensor = Safetensors, t.Shape, t.DType.String(), t.Name
+	in.Format, in.Shape, in.DType, in.Tensor, in.header = Safetensors, t.Shape, t.DType.String(), t.Name, h
 	in.Config.Elem = e
 	in.Describe = fmt.Sprintf("%q %s %s (%s), safetensors", t.Name, t.ShapeString(), e, t.DType)
 	in.DataBytes = t.Bytes()

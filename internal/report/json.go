@@ -20,6 +20,7 @@ type JSONLine struct {
 	Format         string         `json:"format"`
 	Tensor         *string        `json:"tensor,omitempty"` // a safetensors input's, "" too
 	Sparse         *JSONSparse    `json:"sparse,omitempty"`
+	Delphi         *JSONDelphi    `json:"delphi,omitempty"`
 	Total          bool           `json:"total,omitempty"`
 	Files          []string       `json:"files,omitempty"`
 	FilesBytes     [][]byte       `json:"files_bytes,omitempty"` // when a name is not UTF-8: every name's bytes
@@ -33,7 +34,9 @@ type JSONLine struct {
 	Rule           string         `json:"rule"`
 	Threshold      *Number        `json:"threshold"`
 	L0             any            `json:"l0"`
-	L0ByPosition   []float64      `json:"l0_by_position,omitempty"`
+	L0ByPosition   Positions      `json:"l0_by_position,omitempty"`
+	Excluded       *int64         `json:"excluded_vectors,omitempty"` // with -exclude-tokens: the vectors left out
+	Sequences      *int64         `json:"sequences,omitempty"`        // with per-sequence counts: the sequences (rows)
 	Dead           any            `json:"dead"`
 	Dense          any            `json:"dense"`
 	DenseThreshold float64        `json:"dense_threshold"`
@@ -52,6 +55,20 @@ type JSONSparse struct {
 	Values      string `json:"values,omitempty"`
 	ValuesDType string `json:"values_dtype,omitempty"`
 	K           int    `json:"k"`
+}
+
+// JSONDelphi describes a delphi latent cache: its split files, their
+// entries, the dtype of their locations (U16, U32, or "U16 and U32"),
+// whether they hold tokens, and where the sequences come from: "tokens"
+// (their rows), or "config.json" ((n_tokens // cache_ctx_len //
+// batch_size) × batch_size, as delphi caches them, for a cache saved
+// without tokens).
+type JSONDelphi struct {
+	Splits    int    `json:"splits"`
+	Entries   int64  `json:"entries"`
+	Locations string `json:"locations_dtype"`
+	Tokens    bool   `json:"tokens"`
+	Sequences string `json:"sequences_from"`
 }
 
 type JSONHistogram struct {
@@ -105,7 +122,16 @@ func JSON(w io.Writer, r *Report) error {
 	if r.Format == input.Safetensors {
 		j.Tensor = &r.Tensor // a tensor may be named ""
 	}
+	if r.Masked {
+		j.Excluded = &r.Excluded
+	}
+	if c.Sequences && c.Positions > 0 {
+		j.Sequences = &r.Sequences
+	}
 	j.FileBytes, j.FilesBytes = nameBytes(r.Name), namesBytes(r.Files)
+	if d := r.Cache; d != nil {
+		j.Delphi = &JSONDelphi{Splits: d.Splits, Entries: d.Entries, Locations: d.Locations, Tokens: d.Tokens, Sequences: d.Sequences}
+	}
 	if p := r.Pair; p != nil {
 		j.Sparse = &JSONSparse{Index: p.Index, IndexDType: p.IndexDType, Values: p.Values, ValuesDType: p.ValuesDType, K: p.K}
 	}
@@ -130,6 +156,26 @@ func JSON(w io.Writer, r *Report) error {
 	}
 	_, err := w.Write(line.Bytes())
 	return err
+}
+
+// Positions is the L0 per position as -json writes it: the numbers, and
+// null at a position no vector was kept at (a token mask; NaN in the
+// report).
+type Positions []float64
+
+func (p Positions) MarshalJSON() ([]byte, error) {
+	for _, v := range p {
+		if math.IsNaN(v) {
+			out := make([]any, len(p))
+			for i, v := range p {
+				if !math.IsNaN(v) {
+					out[i] = v
+				}
+			}
+			return json.Marshal(out)
+		}
+	}
+	return json.Marshal([]float64(p))
 }
 
 // nameBytes returns the bytes of a name that is not valid UTF-8, for

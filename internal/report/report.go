@@ -38,6 +38,8 @@ type Report struct {
 	Bytes   int64 // the bytes of data counted
 
 	formats map[string]int // a total's inputs of each format
+
+	Cache *input.Cache // a delphi cache's splits
 }
 
 // Total is the format of a total's report.
@@ -45,10 +47,12 @@ const Total = "total"
 
 // New returns the report of an input, before its numbers.
 func New(in *input.Input, rule metric.Rule, dense float64) *Report {
-	return &Report{
+	r := &Report{
 		Name: in.Name, Format: in.Format, Describe: in.Describe, Shape: in.Shape, DType: in.DType,
 		Tensor: in.Tensor, Pair: in.Pair, Config: in.Config, Rule: rule, DenseAbove: dense, Level: kernel.Active(), Bytes: in.DataBytes,
 	}
+	r.Cache = in.Cache
+	return r
 }
 
 // Summarize fills the report's numbers from the tally: an input's, or the
@@ -85,10 +89,10 @@ func (r *Report) describeTotal() {
 	}
 	r.Shape = append(r.Shape, int64(c.Features))
 	var parts []string
-	for _, f := range []string{input.NPY, input.Safetensors, input.TopK, input.State} {
+	for _, f := range []string{input.NPY, input.Safetensors, input.TopK, input.Delphi, input.State} {
 		if n := r.formats[f]; n > 0 {
-			name := map[string]string{input.NPY: ".npy", input.Safetensors: "safetensors", input.TopK: "top-k safetensors", input.State: "state"}[f]
-			if n > 1 && f == input.State {
+			name := map[string]string{input.NPY: ".npy", input.Safetensors: "safetensors", input.TopK: "top-k safetensors", input.Delphi: "delphi cache", input.State: "state"}[f]
+			if n > 1 && (f == input.State || f == input.Delphi) {
 				name += "s"
 			}
 			parts = append(parts, fmt.Sprintf("%d %s", n, name))

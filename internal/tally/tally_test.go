@@ -240,3 +240,24 @@ func TestConfig(t *testing.T) {
 		t.Errorf("%d slots, %d counters", c.Slots(), c.Counters())
 	}
 }
+
+// TestElemsAreMetricTags: the table's order is metric's: the state a tally
+// of each element type saves carries that type's Elem as its element tag
+// (the byte after the magic and the format version), so that a state read
+// back is counted as the type it was written from.
+func TestElemsAreMetricTags(t *testing.T) {
+	t.Parallel()
+	for _, e := range Elems() {
+		tl, err := New(Config{Elem: e, Features: 2}, metric.NonZero())
+		if err != nil {
+			t.Fatalf("%s: %v", e, err)
+		}
+		b, err := tl.MarshalBinary()
+		if err != nil {
+			t.Fatalf("%s: %v", e, err)
+		}
+		if len(b) < 6 || Elem(b[5]) != e {
+			t.Errorf("%s (%d): the state's element tag is %v", e, e, b[:min(len(b), 6)])
+		}
+	}
+}
