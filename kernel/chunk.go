@@ -133,9 +133,9 @@ func addColumns[W word](counts []uint64, x []W, tile columnKernel[W], stream str
 var streamScratch sync.Pool
 
 // addColumnStream adds the column counts of the matrix x, len(counts)
-// columns wide, reading it in memory order: bands of whole rows, each at
-// most ChunkBytes (at least a row), or, for a row longer than ChunkBytes,
-// segments of it, each call through addStreamChunk. The stream counts into
+// columns wide, reading it in memory order: bands of whole rows, or of
+// segments of long rows (streamPieces), each call at most ChunkBytes,
+// through addStreamChunk. The stream counts into
 // one byte per column, added to counts before any could pass 255.
 func addColumnStream[W word](counts []uint64, x []W, stream streamKernel[W]) {
 	cols := len(counts)
@@ -149,11 +149,8 @@ func addColumnStream[W word](counts []uint64, x []W, stream streamKernel[W]) {
 	}
 	narrow := (*p)[:need]
 	clear(narrow)
-	segment := min(cols, ChunkBytes/width) // a multiple of 64 when less than cols
-	band := 1
-	if segment == cols {
-		band = max(1, min(255, ChunkBytes/(cols*width)))
-	}
+	band, segment := streamPieces(cols, width)
+	band = min(band, 255)
 	widen := active.Load().widen
 	pending := 0 // rows in the byte counters
 	for r0 := 0; r0 < rows; r0 += band {
@@ -172,6 +169,25 @@ func addColumnStream[W word](counts []uint64, x []W, stream streamKernel[W]) {
 	}
 	widenCounts(counts, narrow, widen)
 	streamScratch.Put(p)
+}
+
+// streamGroupRows is the rows the stream kernels read side by side, each
+// byte counter loaded and stored once for all of them.
+const streamGroupRows = 4
+
+// streamPieces returns how a stream cuts a matrix of cols columns of
+// width-byte lanes into calls of at most ChunkBytes: bands of band rows,
+// each row cut into segments of segment columns (cols itself, or a
+// multiple of 64 below it). Rows of up to a quarter of ChunkBytes go whole,
+// as many as fit; longer ones in segments of streamGroupRows rows, so
+// that the kernels still read their rows side by side and load and store
+// each byte counter once per group, not once per row.
+func streamPieces(cols, width int) (band, segment int) {
+	if cols*width*streamGroupRows <= ChunkBytes {
+		return ChunkBytes / (cols * width), cols
+	}
+	segment = ChunkBytes / (streamGroupRows * width) &^ 63
+	return streamGroupRows, segment
 }
 
 // addStreamChunk streams one band or segment; never inlined, it is the

@@ -70,6 +70,9 @@
 //	  two counts or more)            split by row     split by row               split by row
 //	                                 (POPCNT)         (POPCNT)
 //
+// (The generic level streams wide matrices in portable Go: byte counters,
+// eight columns of SWAR tests at a time.)
+//
 // Each level is one table of kernels, organised by rule (impl.go): the
 // generic table, with the kernels the level has assembly for in place of
 // the generic ones. A call reads the active table once.

@@ -31,6 +31,9 @@ import "unsafe"
 //	narrow rows (under 1 KiB,      value masks,     value masks,               generic masks,
 //	  two counts or more)            split by row     split by row               split by row
 //	                                 (POPCNT)         (POPCNT)
+//
+// (The generic level streams wide matrices in portable Go: byte counters,
+// eight columns of SWAR tests at a time.)
 
 // The shapes of the kernels: every rule's kernels take one of these
 // signatures, at every level, for each lane type W.

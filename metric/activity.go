@@ -70,10 +70,13 @@ func (a *FeatureActivity[T]) Threshold() (threshold float64, ok bool) { return a
 // Update adds a batch of activation vectors, with the shapes of
 // L0Norm.Update; the feature size must be the metric's. A batch of zero
 // vectors changes nothing; a rejected call (ErrShape, ErrOverflow) leaves
-// the metric as it was. The batch is counted with one kernel call: outside
-// the lock into scratch counters the size of the state, or, for a batch of
-// fewer than 8 vectors, straight into the state under the lock, so that
-// the scratch never exceeds the batch's own bytes.
+// the metric as it was. The batch is counted with one kernel call: for a
+// batch of fewer than 8 vectors, under the lock, into the state's pending
+// byte counters (widened into its 64-bit counts before they could
+// overflow and before any read); otherwise outside the lock, into scratch
+// counters of a byte per count (up to 255 vectors) or of the counts' size,
+// then added under it, so that the scratch never exceeds the batch's own
+// bytes.
 func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	c := a.core()
 	if c == nil {
@@ -83,22 +86,60 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	if err != nil || l.batch == 0 {
 		return err
 	}
-	if l.batch < minColumnBatch {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		vectors, most := int64(l.batch), uint64(l.batch)
-		into, scratch, err := c.beginInPlaceLocked(vectors, most)
-		if err != nil {
+	counters := max(c.components, 1) * c.features // c.counters(), without its kind
+	switch {
+	case l.batch < minColumnBatch:
+		return c.updateLocked(x, l.batch)
+	case l.batch <= maxPendingRows:
+		local := activityByteScratch.get(counters)
+		defer activityByteScratch.put(local)
+		if err := c.counter.addAllColumnBytes(*local, x); err != nil {
 			return err
 		}
-		return c.endInPlaceLocked(vectors, most, scratch, c.counter.addAllColumns(into, x))
+		return c.addCountedBytes(l.batch, *local)
 	}
-	local := activityScratch.get(max(c.components, 1) * c.features) // c.counters(), without its kind
+	local := activityScratch.get(counters)
 	defer activityScratch.put(local)
 	if err := c.counter.addAllColumns(*local, x); err != nil {
 		return err
 	}
 	return c.addCounted(l.batch, *local, uint64(l.batch))
+}
+
+// updateLocked counts a batch of vectors (at most maxPendingRows) under
+// the lock, into the pending byte counters, or where the bounds do not
+// tell at once that no count can overflow, into the counts themselves
+// through the checked in-place addition.
+func (c *core[T, K]) updateLocked(x []T, vectors int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, most := int64(vectors), uint64(vectors)
+	if pending := c.pendingLocked(n, most); pending != nil {
+		return c.endPendingLocked(n, most, c.counter.addAllColumnBytes(pending, x))
+	}
+	into, scratch, err := c.beginInPlaceLocked(n, most)
+	if err != nil {
+		return err
+	}
+	return c.endInPlaceLocked(n, most, scratch, c.counter.addAllColumns(into, x))
+}
+
+// addCountedBytes adds a batch of vectors (at most maxPendingRows)
+// counted outside the lock into byte counters, as many as the state's: to
+// the pending counters, or where the bounds do not tell at once that no
+// count can overflow, widened into 64-bit scratch counters and added with
+// the checks of addCounted.
+func (c *core[T, K]) addCountedBytes(vectors int, small []uint8) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.addPendingLocked(int64(vectors), small) {
+		return nil
+	}
+	wide := activityScratch.get(len(small))
+	defer activityScratch.put(wide)
+	_ = kernel.WidenByteCounts(*wide, small) // as many: made so
+	c.countsLocked()
+	return c.addLocked(int64(vectors), *wide, uint64(vectors))
 }
 
 // Reset returns the metric to its state before the first Update.

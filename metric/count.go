@@ -52,6 +52,13 @@ func (c *counter[T]) addAllColumns(counts []uint64, x []T) error {
 	return kernel.AddNonZeroColumns(counts, x)
 }
 
+func (c *counter[T]) addAllColumnBytes(counts []uint8, x []T) error {
+	if k := c.kernels; k != nil {
+		return k.addColumnBytes(counts, x)
+	}
+	return kernel.AddNonZeroColumnBytes(counts, x)
+}
+
 // addIndexed adds the entries that count by c's rule (all of them, values
 // nil) to counts, features per component, rows of k: the rule's index
 // kernel for I.
@@ -138,26 +145,30 @@ func (c *counter[T]) countSlots(slots []uint64, x []T, l layout) error {
 // of per-component counts and one of per-feature counts took each other's
 // place call after call, and both sizes stayed alive (and were allocated
 // again and again).
-type scratchPool struct{ pool sync.Pool }
+type scratchPool[E uint8 | uint64] struct{ pool sync.Pool }
 
 // The uses: L0Norm's per-component counts (max(components, 1) counters),
 // its column counts (components × features, for batches of at least
 // minColumnBatch vectors) and FeatureActivity's per-feature counts (its
-// state's size).
-var slotScratch, columnScratch, activityScratch scratchPool
+// state's size), in 64-bit counters or, for its batches of at most
+// maxPendingRows vectors, bytes.
+var (
+	slotScratch, columnScratch, activityScratch scratchPool[uint64]
+	activityByteScratch                         scratchPool[uint8]
+)
 
 // get returns a zeroed scratch slice of n counters.
-func (p *scratchPool) get(n int) *[]uint64 {
-	b, _ := p.pool.Get().(*[]uint64)
+func (p *scratchPool[E]) get(n int) *[]E {
+	b, _ := p.pool.Get().(*[]E)
 	if b == nil {
-		b = new([]uint64)
+		b = new([]E)
 	}
 	if cap(*b) < n {
-		*b = make([]uint64, n)
+		*b = make([]E, n)
 	}
 	*b = (*b)[:n]
 	clear(*b)
 	return b
 }
 
-func (p *scratchPool) put(b *[]uint64) { p.pool.Put(b) }
+func (p *scratchPool[E]) put(b *[]E) { p.pool.Put(b) }

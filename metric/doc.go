@@ -121,7 +121,14 @@
 // one metric count in parallel and the totals stay exact. (A
 // FeatureActivity counts a batch of fewer than 8 vectors in place, under
 // the lock: its scratch would be the size of the state, larger than the
-// batch.) The scratch counters an Update takes are never more than the
+// batch. In place means, after its first batch, into pending counters of
+// a byte per feature, kept in front of the 64-bit counts and added to
+// them before they could overflow and before anything reads, merges,
+// resets or saves the state: a vector of 2^20 features costs a read of
+// its bytes and a byte of counter per feature, not the 16 of a 64-bit
+// count read and written. Batches of 8 to 255 vectors are counted outside
+// the lock into byte counters, added to the pending ones under it.) The
+// scratch counters an Update takes are never more than the
 // batch's own bytes plus 8 bytes per component, and come from pools, so
 // that a steady stream of Updates does not allocate. Merge holds both
 // metrics' locks, taken in the order of the metrics' addresses, and adds

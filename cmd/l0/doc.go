@@ -293,9 +293,10 @@
 // feature, and the report takes a copy), up to 42 (101 with -json) when
 // each component has one 1-byte feature, whose per-component values then
 // dominate. Counting into a total, each worker keeps one set of counters,
-// 8 bytes per (component, feature), and one buffer (or mapped window),
+// 8 bytes per (component, feature), 9 where rows are long (a byte of
+// pending count in front of each), and one buffer (or mapped window),
 // and the total merges them into one (with no copy) and takes one more to
-// report: the peak is about 8 MiB + 2 MiB (8 mapped) + 8 bytes per feature
+// report: the peak is about 8 MiB + 2 MiB (8 mapped) + 9 bytes per feature
 // per worker, + 8 bytes per feature. A state file is read straight into a
 // worker's counters, 128 KiB at a time, never whole; a worker whose
 // counters already hold counts reads it into a new set, merged and

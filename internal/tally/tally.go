@@ -517,13 +517,25 @@ func (t *typed[T]) Summarize(dense float64) (Summary, error) {
 	}
 	s.Dead, s.Dense = make([]int, t.c.Slots()), make([]int, t.c.Slots())
 	vectors := float64(s.Vectors)
-	for i, c := range t.act.Counts() {
-		switch {
-		case c == 0:
-			s.Dead[i/t.c.Features]++
-		case float64(c)/vectors > dense: // as metric's Dense decides
-			s.Dense[i/t.c.Features]++
+	counts := t.act.Counts()
+	for slot := range s.Dead {
+		// A slot's features at a time: no division per feature (it cost
+		// a wide file's report a tenth of its time).
+		// Branch-free: in a wide file of few vectors, whether a feature
+		// is dead is a coin toss a branch would miss half the time.
+		dead, n := 0, 0
+		for _, c := range counts[slot*t.c.Features : (slot+1)*t.c.Features] {
+			var isDead, isDense int
+			if c == 0 {
+				isDead = 1
+			}
+			if float64(c)/vectors > dense { // as metric's Dense decides
+				isDense = 1
+			}
+			dead += isDead
+			n += isDense &^ isDead // a dead feature is never dense here
 		}
+		s.Dead[slot], s.Dense[slot] = dead, n
 	}
 	return s, nil
 }
