@@ -522,7 +522,7 @@ func (d *delphiRows) setUp(in *Input, config delphiConfig, o Options) error {
 		// The keep mask is the first split's tokens: read for it alone,
 		// or compared with the others' already.
 		in.tokens = &tokenSource{
-			what: "the tokens of " + DisplayName(first.name), src: first.src, offset: first.header.DataOffset() + first.tokens.Begin,
+			what: DisplayName(first.name) + ` (its tensor "tokens")`, src: first.src, offset: first.header.DataOffset() + first.tokens.Begin,
 			size: 8, signed: true, perRow: d.ctx, exclude: newExcludeSet(o.Exclude),
 		}
 		if len(d.splits) == 1 {
@@ -737,12 +737,9 @@ func (d *delphiRows) count(w *Worker, from, to int64, get func() (tally.Tally, e
 		sc = &seqCounts{}
 		x.fired = zeroed(x.fired, c.Features)
 		if d.in.tokens != nil {
-			keep, err := d.in.tokens.keep(w, from, to-from)
+			keep, err := d.keep(w, from, to)
 			if err != nil {
 				return err
-			}
-			if len(d.splits) == 1 {
-				w.read(int64(len(keep)) * 8) // the tokens: DataBytes holds them
 			}
 			sc.keep = keep
 			x.kept = keptByPosition(x.kept, keep, int(d.ctx), int(d.skip))
@@ -774,6 +771,29 @@ func (d *delphiRows) count(w *Worker, from, to int64, get func() (tally.Tally, e
 		kept = x.kept
 	}
 	return adder.AddSequenceCounts(to-from, x.features, x.fired, x.positions[d.skip:], kept)
+}
+
+// keep returns the keep mask of the sequences [from, to), a byte a
+// vector, in the worker's buffer: their tokens read a window of sequences
+// at a time (the mask is an eighth of the tokens' bytes).
+func (d *delphiRows) keep(w *Worker, from, to int64) ([]bool, error) {
+	n := (to - from) * d.ctx
+	if int64(cap(w.keep)) < n {
+		w.keep = make([]bool, n)
+	}
+	keep := w.keep[:n]
+	step := max(1, delphiBatchBytes/(d.ctx*8))
+	for row := from; row < to; row += step {
+		m := min(step, to-row)
+		w.beforeBatch(d.in)
+		if err := d.in.tokens.fill(w, keep[(row-from)*d.ctx:(row-from+m)*d.ctx], row); err != nil {
+			return nil, err
+		}
+		if len(d.splits) == 1 {
+			w.read(m * d.ctx * 8) // the tokens: DataBytes holds them
+		}
+	}
+	return keep, nil
 }
 
 // seqCounts is what a range counted per sequence needs beyond the counts:

@@ -73,20 +73,27 @@ func (s excludeSet) has(id int64) bool {
 // buffer: one entry per id, false where the id is excluded.
 func (t *tokenSource) keep(w *Worker, row, n int64) ([]bool, error) {
 	count := n * t.perRow
-	bytes := count * int64(t.size)
-	w.tokens = rows.Grow(w.tokens, bytes)
-	b := rows.Bytes(w.tokens)[:bytes]
-	if _, err := t.src.ReadAt(b, t.offset+row*t.perRow*int64(t.size)); err != nil {
-		return nil, changed(fmt.Errorf("reading the token ids of %s: %w", t.what, noEOF(err)))
-	}
 	if int64(cap(w.keep)) < count {
 		w.keep = make([]bool, count)
 	}
 	keep := w.keep[:count]
+	return keep, t.fill(w, keep, row)
+}
+
+// fill sets keep, one entry per id of the rows from row on (len(keep) /
+// perRow of them), false where the id is excluded, the ids read into the
+// worker's buffer.
+func (t *tokenSource) fill(w *Worker, keep []bool, row int64) error {
+	bytes := int64(len(keep)) * int64(t.size)
+	w.tokens = rows.Grow(w.tokens, bytes)
+	b := rows.Bytes(w.tokens)[:bytes]
+	if _, err := t.src.ReadAt(b, t.offset+row*t.perRow*int64(t.size)); err != nil {
+		return changed(fmt.Errorf("reading the token ids of %s: %w", t.what, noEOF(err)))
+	}
 	for i := range keep {
 		keep[i] = !t.exclude.has(t.id(b[i*t.size:]))
 	}
-	return keep, nil
+	return nil
 }
 
 // noEOF makes a short read of a regular file an unexpected EOF (the
