@@ -282,8 +282,13 @@ func TestDelphiAfterBad(t *testing.T) {
 	t.Parallel()
 	e := loadDelphi(t)
 	good := e.Runs[0]
-	for _, bad := range []string{"bad_latent", "bad_order", "bad_position"} {
-		out, errs, status := runL0("-json", "-j", "1", filepath.Join(delphiDir, bad), filepath.Join(delphiDir, good.Args[0]))
+	for _, bad := range []string{"bad_latent", "bad_order", "bad_position", "bad_latent -exclude-tokens", "bad_order -exclude-tokens"} {
+		bad, masked := strings.CutSuffix(bad, " -exclude-tokens")
+		args := []string{"-json", "-j", "1", filepath.Join(delphiDir, bad), filepath.Join(delphiDir, good.Args[0])}
+		if masked { // per sequence: an id no token has
+			args = append([]string{"-exclude-tokens", "49999999"}, args...)
+		}
+		out, errs, status := runL0(args...)
 		reports := decodeLines(t, out)
 		if status != 1 || !strings.HasPrefix(errs, "l0: "+filepath.Join(delphiDir, bad)+": ") || len(reports) != 1 {
 			t.Fatalf("%s then %s: status %d, stderr %q, stdout %q", bad, good.Args[0], status, errs, out)
@@ -298,9 +303,14 @@ func TestDelphiAfterBad(t *testing.T) {
 // an entry repeated: an error too, if not the one that says why.)
 func TestDelphiShrunkSplit(t *testing.T) {
 	t.Parallel()
-	for _, mmap := range []string{"-mmap=false", "-mmap"} {
+	for _, c := range []struct{ flag, split, want string }{
+		{"-mmap=false", "33_65.safetensors", "33_65.safetensors: the file changed while it was read"},
+		{"-mmap", "33_65.safetensors", "33_65.safetensors: "},
+		// The tokens of the keep mask, read(2) at offsets.
+		{"-exclude-tokens=1", "0_32.safetensors", "the file changed while it was read: reading the token ids of 0_32.safetensors (its tensor \"tokens\")"},
+	} {
 		dir := copyCache(t, "cache", "")
-		split := filepath.Join(dir, "33_65.safetensors")
+		split := filepath.Join(dir, c.split)
 		tune := func(o *options) {
 			tiny(64, 4096, 1<<30)(o) // 8 entries a batch
 			o.beforeBatch = func(*input.Input) {
@@ -309,13 +319,9 @@ func TestDelphiShrunkSplit(t *testing.T) {
 				}
 			}
 		}
-		out, errs, status := runL0With(tune, mmap, dir)
-		want := "33_65.safetensors: the file changed while it was read"
-		if mmap == "-mmap" {
-			want = "33_65.safetensors: "
-		}
-		if status != 1 || out != "" || !strings.HasPrefix(errs, "l0: "+dir+": ") || !strings.Contains(errs, want) || strings.Count(errs, "\n") != 1 {
-			t.Errorf("%s: status %d, stdout %q, stderr %q", mmap, status, out, errs)
+		out, errs, status := runL0With(tune, c.flag, dir)
+		if status != 1 || out != "" || !strings.HasPrefix(errs, "l0: "+dir+": ") || !strings.Contains(errs, c.want) || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%s: status %d, stdout %q, stderr %q", c.flag, status, out, errs)
 		}
 	}
 }
