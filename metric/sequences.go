@@ -33,7 +33,9 @@ import (
 //
 // It is safe for concurrent use and must not be copied after first use.
 // Its state has no binary format of its own (the firings' is
-// FeatureActivity's); Merge adds another's.
+// FeatureActivity's); Merge adds another's, and AddCounts counts made
+// outside it (of a sparse form the package has no update of, such as a
+// latent cache's entries found by sequence).
 type SequenceActivity[T kernel.Element] struct {
 	positions  int // fixed positions, for the L0 per position; 0: any, none counted
 	components int

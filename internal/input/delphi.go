@@ -716,12 +716,13 @@ type delphiScratch struct {
 	// range's sequences it fired in at a kept vector; kept, per position
 	// counted, the vectors the token mask keeps (nil without one); stamps,
 	// per latent of a split, the last sequence it fired in, plus one (0:
-	// none), cleared after each split; and of uint16 locations fired16 and
-	// stamps16, as latents16.
-	fired             []uint64
-	kept              []int64
-	stamps            []uint64
-	fired16, stamps16 *[1 << 16]uint32
+	// none), cleared after each split; and of uint16 locations fired16,
+	// indexed as latents16: per latent the stamp << 32 | the sequences
+	// fired (one load and one store an entry).
+	fired   []uint64
+	kept    []int64
+	stamps  []uint64
+	fired16 *[1 << 16]uint64
 }
 
 // count counts the sequences [from, to) of every split, as the dense batch
@@ -872,7 +873,7 @@ func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64, sc *s
 		x.latents16, x.positions16 = new([1 << 16]uint64), new([1 << 16]uint64)
 	}
 	if fast && sc != nil && x.fired16 == nil {
-		x.fired16, x.stamps16 = new([1 << 16]uint32), new([1 << 16]uint32)
+		x.fired16 = new([1 << 16]uint64)
 	}
 	// The split's latents' counts: its relative latents index them.
 	width := s.end - s.start + 1
@@ -894,7 +895,6 @@ func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64, sc *s
 				clear(x.positions16[:])
 				if x.fired16 != nil {
 					clear(x.fired16[:])
-					clear(x.stamps16[:])
 				}
 			}
 		}()
@@ -922,7 +922,7 @@ func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64, sc *s
 			var bad int
 			switch {
 			case fast && sc != nil:
-				bad = c.count16Sequences(rows.As[uint16](l), rows.As[uint16](a), d.counted, x.latents16, x.positions16, x.fired16, x.stamps16)
+				bad = c.count16Sequences(rows.As[uint16](l), rows.As[uint16](a), d.counted, x.latents16, x.positions16, x.fired16)
 			case fast:
 				bad = c.count16(rows.As[uint16](l), rows.As[uint16](a), d.counted, x.latents16, x.positions16)
 			case sc != nil && s.wide:
@@ -964,10 +964,9 @@ func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64, sc *s
 		clear(x.positions16[:min(len(x.positions), 1<<16)])
 		if sc != nil {
 			for l, n := range x.fired16[:min(len(fired), 1<<16)] {
-				fired[l] += uint64(n)
+				fired[l] += uint64(uint32(n))
 			}
 			clear(x.fired16[:min(len(fired), 1<<16)])
-			clear(x.stamps16[:min(len(fired), 1<<16)])
 		}
 	}
 	return nil
@@ -1029,10 +1028,11 @@ func (c *entryChecks) count16(loc, acts []uint16, counted *[1 << 16]bool, latent
 
 // count16Sequences is count16 counting per sequence too, and leaving out
 // the entries of the vectors c.keep does not keep (every one is kept
-// without a mask): each entry that counts adds 1 to fired[latent] in the
-// first entry of its sequence that does, found by stamps[latent], the
-// sequence (plus 1) of the last one.
-func (c *entryChecks) count16Sequences(loc, acts []uint16, counted *[1 << 16]bool, latents, positions *[1 << 16]uint64, fired, stamps *[1 << 16]uint32) int {
+// without a mask): fired[latent] is the sequence (plus 1) of the last
+// entry of the latent that counted, << 32, | the sequences it counted in
+// (at most the 2^16 sequences of uint16 locations), which the first entry
+// of each sequence that counts raises by 1.
+func (c *entryChecks) count16Sequences(loc, acts []uint16, counted *[1 << 16]bool, latents, positions, fired *[1 << 16]uint64) int {
 	prev := min(c.from, 1<<16) << 32
 	if c.havePrev {
 		p := c.prev
@@ -1055,9 +1055,9 @@ func (c *entryChecks) count16Sequences(loc, acts []uint16, counted *[1 << 16]boo
 			latents[lat]++
 			positions[pos]++
 			id := uint32(seq) + 1
-			hit := stamps[lat] ^ id // 0 where already counted in this sequence
-			fired[lat] += (hit | -hit) >> 31
-			stamps[lat] = id
+			f := fired[lat]
+			hit := uint32(f>>32) ^ id // 0 where already counted in this sequence
+			fired[lat] = uint64(id)<<32 | uint64(uint32(f)+(hit|-hit)>>31)
 		}
 	}
 	return -1
