@@ -328,8 +328,9 @@
 // sequence's each); with -exclude-tokens a keep mask of a byte per vector
 // of the range of sequences it counts (an eighth of their tokens' bytes,
 // which count towards the range's size) and a buffer of 256 KiB of
-// tokens; with -feature-stats or a mask, 8 bytes more per latent (and 512
-// KiB for uint16 locations).
+// tokens; with -feature-stats or a mask, 8 bytes more per latent, 8 per
+// latent of its widest split of uint32 locations (or with
+// -skip-positions), and 512 KiB for uint16 locations.
 //
 // A 3-D array may have up to 16,777,216 components or positions
 // (metric.MaxComponents), and up to 65,536 when its vectors have no

@@ -1,6 +1,8 @@
 package input
 
 import (
+	"bytes"
+	"encoding/binary"
 	"math"
 	"slices"
 	"testing"
@@ -28,6 +30,31 @@ func TestExcludeSet(t *testing.T) {
 		for _, p := range probes {
 			if got, want := s.has(p), slices.Contains(ids, p); got != want {
 				t.Errorf("%v: has(%d) = %v", ids, p, got)
+			}
+		}
+	}
+}
+
+// TestFillInt64 checks the loop of 8-byte ids against has, signed and
+// not: negative ids, ids past 2^63 - 1, ids at and past the bitmap's end.
+func TestFillInt64(t *testing.T) {
+	t.Parallel()
+	values := []uint64{0, 1, 2, 63, 64, 65, 50256, 50257, 1 << 23, 1<<24 - 1, 1 << 24, 1<<63 - 1, 1 << 63, math.MaxUint64, math.MaxUint64 - 1}
+	data := make([]byte, 0, 8*len(values))
+	for _, v := range values {
+		data = binary.LittleEndian.AppendUint64(data, v)
+	}
+	for _, ids := range [][]int64{{0}, {1, 50256}, {1<<24 - 1}, {1 << 24}, {63, 64, 1<<63 - 1}} {
+		for _, signed := range []bool{true, false} {
+			src := &tokenSource{what: "ids", src: bytes.NewReader(data), size: 8, signed: signed, perRow: 1, exclude: newExcludeSet(ids)}
+			keep := make([]bool, len(values))
+			if err := src.fill(NewWorker(ReadConfig{}), keep, 0); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range values {
+				if want := !src.exclude.has(src.id(data[8*i:])); keep[i] != want {
+					t.Errorf("ids %v, signed %v: id %d kept %v", ids, signed, v, keep[i])
+				}
 			}
 		}
 	}

@@ -26,10 +26,10 @@ import (
 // vector (tokenSource.keep), and hands it to the tally (AddMasked), whose
 // metrics skip the runs of excluded vectors in their kernels.
 //
-// A new kind of input with tokens (delphi's caches: a `tokens` tensor
-// [sequences, ctx] in every split) gives a tokenSource of its tensor, as
-// tensorTokens does for a safetensors file, and calls keep for the rows it
-// counts.
+// A delphi cache's tokenSource is its first split's `tokens` [sequences,
+// ctx] (delphi.go's setUp): it fills the keep mask of a range of sequences
+// a window at a time (fill), and drops the entries of the vectors left
+// out.
 
 // A tokenSource is the token ids of an input's vectors: an integer tensor
 // read at offsets, perRow ids a row of the activations.
@@ -107,6 +107,17 @@ func (t *tokenSource) fill(w *Worker, keep []bool, row int64) error {
 	b := rows.Bytes(w.tokens)[:bytes]
 	if _, err := t.src.ReadAt(b, t.offset+row*t.perRow*int64(t.size)); err != nil {
 		return changed(fmt.Errorf("reading the token ids of %s: %w", t.what, noEOF(err)))
+	}
+	if bits := t.exclude.bits; t.size == 8 && bits != nil {
+		// The common case (int64 ids, delphi's and torch's) in a loop of
+		// its own: a load and a bit an id. A negative id, or an unsigned
+		// one past 2^63 - 1, is past the bitmap, as has decides.
+		for i := range keep {
+			v := binary.LittleEndian.Uint64(b[8*i:])
+			w := v / 64
+			keep[i] = w >= uint64(len(bits)) || bits[w]>>(v%64)&1 == 0
+		}
+		return nil
 	}
 	for i := range keep {
 		keep[i] = !t.exclude.has(t.id(b[i*t.size:]))
