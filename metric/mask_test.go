@@ -276,6 +276,17 @@ func testSequences[T kernel.Element](t *testing.T) {
 			require.NoError(t, s.Merge(s))
 			checkSame(t, s, sparse)
 
+			// The counts made elsewhere (a latent cache's), added.
+			counted, _ := NewSequenceActivity[T](fixed, components, features, c.rule)
+			sc := SequenceCounts{Sequences: o.sequences, Firings: o.firings, Fired: o.fired, Vectors: o.vectors}
+			if fixed > 0 {
+				sc.PositionVectors, sc.PositionCounts = o.posVectors, o.posCounts
+			}
+			require.NoError(t, counted.AddCounts(sc))
+			checkSequences(t, counted, o, fixed)
+			require.NoError(t, counted.AddCounts(sc))
+			checkSame(t, s, counted)
+
 			// Merge of halves is the whole.
 			if sequences >= 2 {
 				half := sequences / 2
@@ -359,6 +370,43 @@ func TestSequenceActivityRejects(t *testing.T) {
 	require.ErrorIs(t, UpdateSequencesTopK(s, []int32{0, 1, 1, 1}, []float32{1}, nil, 2, 2, 1), ErrShape)
 	require.ErrorIs(t, UpdateSequencesTopK(s, []int32{0, 1, 1, 1}, nil, []bool{true}, 2, 2, 1), ErrShape)
 	require.ErrorIs(t, UpdateSequencesTopK[float32, int32](nil, nil, nil, nil, 0, 2, 1), ErrConfig)
+	require.Equal(t, before, s.SequencesFired())
+	require.Equal(t, state, stateOf(t, s.Activity()))
+	require.Equal(t, int64(2), s.Sequences())
+	// Counts no dense batch could give: each refused, nothing changed.
+	good := func() SequenceCounts {
+		return SequenceCounts{Sequences: 2, Firings: []uint64{1, 2, 0}, Fired: []uint64{1, 2, 0}, Vectors: 3,
+			PositionVectors: []int64{1, 2}, PositionCounts: []uint64{1, 2}}
+	}
+	for _, spoil := range []func(*SequenceCounts){
+		func(c *SequenceCounts) { c.Firings = c.Firings[:2] },
+		func(c *SequenceCounts) { c.Fired = nil },
+		func(c *SequenceCounts) { c.PositionVectors = nil },
+		func(c *SequenceCounts) { c.PositionCounts = []uint64{1} },
+		func(c *SequenceCounts) { c.Sequences = -1 },
+		func(c *SequenceCounts) { c.Vectors = -1 },
+		func(c *SequenceCounts) { c.Vectors = 5 },                                     // more than 2 × 2
+		func(c *SequenceCounts) { c.Vectors = 4 },                                     // not the positions' sum
+		func(c *SequenceCounts) { c.PositionVectors = []int64{3, 0} },                 // past the sequences
+		func(c *SequenceCounts) { c.PositionVectors = []int64{-1, 4} },                // negative
+		func(c *SequenceCounts) { c.PositionCounts = []uint64{4, 0} },                 // past 1 vector × 3 features
+		func(c *SequenceCounts) { c.Firings[0] = 4 },                                  // past the vectors
+		func(c *SequenceCounts) { c.Fired[1] = 3 },                                    // past the sequences
+		func(c *SequenceCounts) { c.Fired[0] = 2 },                                    // past the firings
+		func(c *SequenceCounts) { c.Fired[0] = 0 },                                    // fired in no sequence
+		func(c *SequenceCounts) { c.PositionVectors = []int64{1<<63 - 1, 1<<63 - 1} }, // a sum past 2^63
+	} {
+		c := good()
+		spoil(&c)
+		require.ErrorIs(t, s.AddCounts(c), ErrShape, "%+v", c)
+	}
+	require.ErrorIs(t, (*SequenceActivity[float32])(nil).AddCounts(good()), ErrConfig)
+	huge, _ := NewSequenceActivity[float32](0, 0, 1)
+	most := SequenceCounts{Sequences: math.MaxInt64, Firings: []uint64{0}, Fired: []uint64{0}}
+	require.NoError(t, huge.AddCounts(most))
+	most.Sequences = 1
+	require.ErrorIs(t, huge.AddCounts(most), ErrOverflow)
+	require.Equal(t, int64(math.MaxInt64), huge.Sequences())
 	require.Equal(t, before, s.SequencesFired())
 	require.Equal(t, state, stateOf(t, s.Activity()))
 	require.Equal(t, int64(2), s.Sequences())

@@ -33,7 +33,9 @@ import (
 //
 // It is safe for concurrent use and must not be copied after first use.
 // Its state has no binary format of its own (the firings' is
-// FeatureActivity's); Merge adds another's.
+// FeatureActivity's); Merge adds another's, and AddCounts counts made
+// outside it (of a sparse form the package has no update of, such as a
+// latent cache's entries found by sequence).
 type SequenceActivity[T kernel.Element] struct {
 	positions  int // fixed positions, for the L0 per position; 0: any, none counted
 	components int
@@ -548,6 +550,125 @@ func UpdateSequencesTopK[T kernel.Element, I kernel.Index](s *SequenceActivity[T
 	}
 	if s.positions > 0 {
 		s.addPositionVectorsLocked(keep, l)
+	}
+	return nil
+}
+
+// SequenceCounts are the counts of a batch of sequences made outside a
+// SequenceActivity, from a sparse form the package has no update of (a
+// latent cache's entries, found by sequence), for AddCounts: what
+// UpdateMasked of the dense batch would have counted.
+type SequenceCounts struct {
+	// Sequences is the batch's sequences, those with no kept vector too.
+	Sequences int64
+	// Firings, per (component, feature) as Counts orders them: the kept
+	// vectors in which it fired; Fired the sequences in which it fired at
+	// a kept position.
+	Firings, Fired []uint64
+	// Vectors is the kept vectors. With positions (a SequenceActivity made
+	// with a number of them), PositionVectors holds the vectors kept at
+	// each position (they sum to Vectors) and PositionCounts, per
+	// (position, component), the elements counted in them; both nil
+	// otherwise.
+	Vectors         int64
+	PositionVectors []int64
+	PositionCounts  []uint64
+}
+
+// AddCounts adds a batch counted outside s. Counts no dense batch could
+// give are an ErrShape error: slices of other lengths than s's, a firing
+// count above the kept vectors, sequences fired above the sequences or the
+// firings (or none where it fired), kept vectors above the sequences'
+// positions, position vectors that do not sum to the kept vectors or pass
+// the sequences, a position count above its vectors' elements. A sum past
+// the counters' range is ErrOverflow. A rejected batch changes nothing.
+func (s *SequenceActivity[T]) AddCounts(c SequenceCounts) error {
+	if s == nil {
+		return fmt.Errorf("%w: AddCounts of a nil *SequenceActivity", ErrConfig)
+	}
+	if err := s.checkCounts(c); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.Sequences > math.MaxInt64-s.sequences {
+		return errVectorsOverflow(s.sequences, c.Sequences)
+	}
+	for i, n := range c.PositionCounts {
+		if _, carry := bits.Add64(s.posCounts[i], n, 0); carry != 0 {
+			return fmt.Errorf("%w: position counter %d: %d + %d passes 2^64", ErrOverflow, i, s.posCounts[i], n)
+		}
+	}
+	if c.Vectors > 0 {
+		if err := s.act.core().addCounted64(c.Vectors, c.Firings, uint64(c.Vectors)); err != nil {
+			return err
+		}
+	}
+	s.sequences += c.Sequences
+	for i, n := range c.Fired {
+		s.fired[i] += n
+	}
+	for i, n := range c.PositionCounts {
+		s.posCounts[i] += n
+	}
+	for p, n := range c.PositionVectors {
+		s.posVectors[p] += n // at most the sequences, which fit
+	}
+	return nil
+}
+
+// addCounted64 is addCounted of a count of vectors that may pass an int.
+func (c *core[T, K]) addCounted64(vectors int64, counts []uint64, most uint64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.countsLocked()
+	return c.tally.addLocked(vectors, counts, most)
+}
+
+// checkCounts checks that c could be the counts of a batch of sequences of
+// s.
+func (s *SequenceActivity[T]) checkCounts(c SequenceCounts) error {
+	counters, slots := len(s.fired), max(s.components, 1)
+	switch {
+	case len(c.Firings) != counters || len(c.Fired) != counters:
+		return fmt.Errorf("%w: %d firings and %d sequences fired for %d counters", ErrShape, len(c.Firings), len(c.Fired), counters)
+	case c.Sequences < 0 || c.Vectors < 0:
+		return fmt.Errorf("%w: %d sequences, %d vectors", ErrShape, c.Sequences, c.Vectors)
+	case len(c.PositionVectors) != len(s.posVectors) || len(c.PositionCounts) != len(s.posCounts):
+		return fmt.Errorf("%w: %d position vectors and %d position counts for %d positions of %d components", ErrShape, len(c.PositionVectors), len(c.PositionCounts), s.positions, s.components)
+	}
+	if s.positions > 0 {
+		if hi, most := bits.Mul64(uint64(c.Sequences), uint64(s.positions)); hi == 0 && uint64(c.Vectors) > most {
+			return fmt.Errorf("%w: %d vectors kept of %d sequences of %d positions", ErrShape, c.Vectors, c.Sequences, s.positions)
+		}
+		var sum uint64
+		for p, n := range c.PositionVectors {
+			if n < 0 || n > c.Sequences {
+				return fmt.Errorf("%w: %d vectors kept at position %d of %d sequences", ErrShape, n, p, c.Sequences)
+			}
+			// Each at most 2^63 - 1, and the sum stops past the vectors
+			// (below 2^63): it cannot wrap.
+			sum += uint64(n)
+			if sum > uint64(c.Vectors) {
+				break
+			}
+		}
+		if sum != uint64(c.Vectors) {
+			return fmt.Errorf("%w: the vectors kept at each position do not sum to the %d kept", ErrShape, c.Vectors)
+		}
+		for i, n := range c.PositionCounts {
+			if hi, most := bits.Mul64(uint64(c.PositionVectors[i/slots]), uint64(s.features)); hi == 0 && n > most {
+				return fmt.Errorf("%w: position %d counted %d elements in %d vectors of %d features", ErrShape, i/slots, n, c.PositionVectors[i/slots], s.features)
+			}
+		}
+	}
+	for i, n := range c.Firings {
+		switch f := c.Fired[i]; {
+		case n > uint64(c.Vectors):
+			return fmt.Errorf("%w: counter %d fired in %d of %d kept vectors", ErrShape, i, n, c.Vectors)
+		case f > uint64(c.Sequences) || f > n || f == 0 && n > 0:
+			return fmt.Errorf("%w: counter %d fired in %d vectors and %d sequences of %d", ErrShape, i, n, f, c.Sequences)
+		}
 	}
 	return nil
 }

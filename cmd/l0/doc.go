@@ -18,7 +18,7 @@
 //	   [-positions] [-skip-positions N] [-total [-per-file]] [-save FILE]
 //	   [-sparsity FILE] [-j N] [-mmap] [FILE ...]
 //	l0 -exclude-tokens ID[,ID...] [-tokens FILE.npy | -tokens-key NAME] [flags] FILE ...
-//	l0 -positions -feature-stats FILE [flags] FILE ...
+//	l0 -positions -feature-stats FILE [flags] FILE ...  (a delphi cache needs no -positions)
 //	l0 -sparse INDEX_KEY[,VALUE_KEY] -features D [flags] FILE ...
 //	l0 [flags] DELPHI_CACHE_DIR | DIR/{start}_{end}.safetensors
 //	l0 -kernels
@@ -92,8 +92,10 @@
 // beside the activations (OpenMOSS-style activation chunks): the tensor
 // -tokens-key NAME names, or "tokens"; a .npy input's are the .npy array
 // of -tokens FILE.npy (one input with it). They are integers of any
-// dtype. An input without tokens (a .npy file without -tokens, a
-// safetensors file without the tensor, a state) is an error with this flag,
+// dtype. A delphi cache's are its "tokens" [sequences, ctx] (see below).
+// An input without tokens (a .npy file without -tokens, a safetensors
+// file without the tensor, a delphi cache saved without tokens, a state)
+// is an error with this flag,
 // and so are tokens of a float dtype and tokens whose shape is not the
 // vectors' (the error names both shapes). The ids are read at offsets with
 // each batch of rows, a byte of keep mask a vector: the input must be a
@@ -106,7 +108,8 @@
 // # Per-sequence statistics
 //
 // For inputs with positions (a 3-D array with -positions, a top-k pair
-// [batch, position, k] with -positions), each row is a sequence, and l0
+// [batch, position, k] with -positions, a delphi cache), each row is a
+// sequence, and l0
 // counts, per feature, the sequences in which it fired at least once (at
 // a kept position). -feature-stats FILE writes the total's statistics of
 // SAEBench's core evaluation to a safetensors file, whole or not at all
@@ -118,13 +121,16 @@
 // number of sequences (those with no kept position too). A sequence's
 // statistics come in the same pass as the feature counts: per sequence,
 // the column kernel counts its runs of kept positions, and a branch-free
-// fold adds 1 to each feature whose count they moved. -feature-stats
-// without -positions is a command-line error; a state (which holds no
-// sequences) is a bad input with it; the file follows the rules of the
+// fold adds 1 to each feature whose count they moved (a delphi cache's
+// entries come by sequence: a stamp per latent of the last sequence it
+// fired in counts each sequence once). -feature-stats with an input without
+// positions (an array read without -positions) or a state (which holds no
+// sequences) is a bad input; the file follows the rules of the
 // outputs below (never an input, never a file of another kind). A
 // per-sequence count merges only with others of the same kind: inputs with
 // -exclude-tokens or -feature-stats and positions (and top-k pairs with
-// positions) total with each other, not with states.
+// positions, and delphi caches with either flag) total with each other,
+// not with states.
 //
 // # Top-k files
 //
@@ -202,6 +208,19 @@
 // positions and features read with -positions, or another cache of them
 // (a state holds no positions: a total with one does not take a cache, as
 // it does not take a -positions array).
+//
+// -exclude-tokens reads a cache's token ids from its tokens (the first
+// split's; counting checks that every split holds the same): the entries
+// at a vector whose token is excluded are left out, and its vector is not
+// counted, in every statistic, as for the dense array read with -positions
+// -tokens (the same numbers, and byte for byte the same state, sparsity
+// and -feature-stats files). A cache saved without tokens is an error with
+// the flag; -tokens and -tokens-key are errors with a cache (its ids are
+// its own). -feature-stats (no -positions needed) counts a cache per
+// sequence; -json then gives "sequences" (and with a mask
+// "excluded_vectors"), as for arrays. Both work with -total, -save,
+// -sparsity, -skip-positions and -j, the ranges of sequences counted
+// apart and merged.
 // Its splits are read at offsets, with read(2) in batches of 256 KiB (that
 // stay in a core's cache from the copy to the count), or with -mmap in
 // mapped windows, and counted by ranges of sequences, in parallel: a range
@@ -307,7 +326,12 @@
 // A delphi cache costs, per worker, its counters (8 bytes per latent and
 // per position), 1 MiB of counts for uint16 locations, a 256 KiB buffer of
 // entries, and two buffers of 256 KiB of tokens to compare (at least a
-// sequence's each).
+// sequence's each); with -exclude-tokens a keep mask of a byte per vector
+// of the range of sequences it counts (an eighth of their tokens' bytes,
+// which count towards the range's size) and a buffer of 256 KiB of
+// tokens; with -feature-stats or a mask, 8 bytes more per latent, 8 per
+// latent of its widest split of uint32 locations (or with
+// -skip-positions), and 512 KiB for uint16 locations.
 //
 // A 3-D array may have up to 16,777,216 components or positions
 // (metric.MaxComponents), and up to 65,536 when its vectors have no

@@ -163,7 +163,7 @@ func checkMaskedState(t *testing.T, name, path string, e maskExpectation) {
 		t.Fatalf("%s: %v", name, err)
 	}
 	for _, read := range []func([]byte, int) ([]uint64, int64, error){
-		countsOfState[float32], countsOfState[kernel.BFloat16], countsOfState[uint8],
+		countsOfState[float32], countsOfState[kernel.BFloat16], countsOfState[uint8], countsOfState[kernel.Float16],
 	} {
 		if counts, vectors, err := read(b, len(e.FiringCounts)); err == nil {
 			checkCounts(t, name, counts, vectors, e)
@@ -176,7 +176,7 @@ func checkMaskedState(t *testing.T, name, path string, e maskExpectation) {
 // countsOfState reads a state of element type T by one of the fixtures'
 // rules.
 func countsOfState[T kernel.Element](b []byte, features int) ([]uint64, int64, error) {
-	for _, rule := range []metric.Rule{metric.NonZero(), metric.AbsAbove(0.3), metric.Above(0.5)} {
+	for _, rule := range []metric.Rule{metric.NonZero(), metric.AbsAbove(0.3), metric.Above(0.5), metric.AbsAbove(0.5)} {
 		a, err := metric.NewFeatureActivity[T](0, features, rule)
 		if err != nil {
 			continue
@@ -227,7 +227,7 @@ func TestMaskErrors(t *testing.T) {
 		{[]string{"-tokens-key", "ids", pos}, 2, "-tokens-key goes with -exclude-tokens"},
 		{[]string{"-exclude-tokens", "1", "-tokens", tokens, pos, pos}, 2, "one .npy input; 2 inputs given"},
 		{[]string{"-exclude-tokens", "1"}, 2, "the built-in sample has none"},
-		{[]string{"-feature-stats", stats, pos}, 2, "needs inputs with positions"},
+		{[]string{"-feature-stats", stats, pos}, 1, "-feature-stats counts per sequence, and the shape (6, 9, 40) has no positions"},
 		{[]string{"-feature-stats", "", "-positions", pos}, 2, `-feature-stats "": want the name`},
 		{[]string{"-feature-stats", pos, "-positions", pos}, 2, "writing it would destroy the input"},
 		{[]string{"-feature-stats", tokens, "-positions", "-exclude-tokens", "1", "-tokens", tokens, pos}, 2, "writing it would destroy the input"},
@@ -242,8 +242,12 @@ func TestMaskErrors(t *testing.T) {
 		{[]string{"-key", "acts", "-positions", "-exclude-tokens", "1", filepath.Join(masksDir, "pos_bf16_ids.safetensors")}, 1, `holds no tensor "tokens"`},
 		{[]string{"-key", "acts", "-positions", "-exclude-tokens", "1", "-tokens-key", "nope", filepath.Join(masksDir, "pos_bf16_ids.safetensors")}, 1, `no tensor "nope" (-tokens-key)`},
 		{[]string{"-key", "acts", "-positions", "-exclude-tokens", "1", "-tokens-key", "acts", filepath.Join(masksDir, "pos_bf16_ids.safetensors")}, 1, "the activations' own tensor"},
-		{[]string{"-exclude-tokens", "1", filepath.Join("testdata", "delphi", "cache")}, 1, "-exclude-tokens does not read a delphi cache's tokens yet"},
-		{[]string{"-positions", "-feature-stats", stats, filepath.Join("testdata", "delphi", "cache")}, 1, "-feature-stats does not count a delphi cache per sequence yet"},
+		{[]string{"-exclude-tokens", "1", filepath.Join("testdata", "delphi", "no_tokens")}, 1, "-exclude-tokens needs the token id of each vector, and the cache was saved without tokens"},
+		{[]string{"-exclude-tokens", "1", "-feature-stats", stats, "-total", filepath.Join("testdata", "delphi", "no_tokens")}, 1, "the cache was saved without tokens"},
+		{[]string{"-exclude-tokens", "1", "-tokens", tokens, filepath.Join("testdata", "delphi", "cache")}, 1, "a delphi cache's are its tokens: give it without -tokens"},
+		{[]string{"-exclude-tokens", "1", "-tokens-key", "tokens", filepath.Join("testdata", "delphi", "cache")}, 1, "a delphi cache's are its tokens: give it without -tokens-key"},
+		{[]string{"-exclude-tokens", "1", "-tokens-key", "tokens", filepath.Join("testdata", "delphi", "cache", "0_32.safetensors")}, 1, "a delphi cache's are its tokens: give it without -tokens-key"},
+		{[]string{"-feature-stats", stats, "-total", filepath.Join("testdata", "delphi", "cache"), pos}, 1, "has no positions"},
 		{[]string{"-key", "acts", "-exclude-tokens", "1", filepath.Join(masksDir, "pos_bf16.safetensors")}, 1, `the token ids "tokens" have the shape [5, 7], the activations' vectors [5]`},
 	} {
 		out, errs, status := runL0(c.args...)

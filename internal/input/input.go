@@ -227,7 +227,7 @@ func OpenReader(name string, r io.Reader, size int64, o Options) (*Input, error)
 			return nil, err
 		}
 	}
-	if len(o.Exclude) > 0 {
+	if len(o.Exclude) > 0 && in.Format != Delphi { // a cache's are set up with it
 		if err := in.openTokens(o); err != nil {
 			in.Close()
 			return nil, err
