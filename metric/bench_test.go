@@ -87,6 +87,7 @@ var activityShapes = append(benchShapes[:len(benchShapes):len(benchShapes)],
 // The worst cell per level:
 //
 //	go test -run '^$' -bench FeatureActivityUpdate -benchtime 200ms -count 5 ./metric/ | go run ./internal/benchratio
+//
 // It uses only API that every release since the rules has, so that it
 // compiles against an older tree for a before/after comparison.
 func BenchmarkFeatureActivityUpdate(b *testing.B) {
