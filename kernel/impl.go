@@ -190,6 +190,11 @@ type impl struct {
 	// fewer than narrowRowBytes bytes.
 	popcounts      rowPopcounts
 	narrowRowBytes int
+	// pairs8 counts narrow rows of bytes into two counts in one pass, and
+	// swarPairs says that the level counts narrow rows of up to 32-bit
+	// lanes into two counts by countRowPairsSWAR (rowpairs.go).
+	pairs8    pairKernel
+	swarPairs bool
 }
 
 // genericImpl is the table of the generic kernels (generic.go,
@@ -209,6 +214,7 @@ var genericImpl = impl{
 	widen:          widenGeneric,
 	popcounts:      genericPopcounts,
 	narrowRowBytes: genericNarrowRowBytes,
+	swarPairs:      true,
 }
 
 // The accessors: the member of a rule for a lane type. Each width has one

@@ -84,3 +84,85 @@ func popcounts(masked bool) {
 	Store(sums[0], ReturnIndex(0))
 	RET()
 }
+
+// The fused row pairs (kernel/rowpairs.go): narrow rows of bytes into two
+// counts without a bitmap in memory. Each group of 64 bytes is tested into
+// a word of 64 bits (VPTESTMB and KMOVQ, or two VPCMPEQB and VPMOVMSKB), a
+// bit per byte that is not zero; the word's bits go to all, and its bits
+// under the periodic mask of its phase to sel.
+func init() {
+	register("rowpairs", func() {
+		rowPairs(true)
+		rowPairs(false)
+	})
+}
+
+// rowPairs writes rowPairsBits8AVX512, or rowPairsBits8AVX2.
+func rowPairs(avx512 bool) {
+	name := "rowPairsBits8AVX2"
+	if avx512 {
+		name = "rowPairsBits8AVX512"
+	}
+	TEXT(name, NOSPLIT, "func(x []uint8, masks []uint64, phase int) (all, sel int)")
+	Doc(name+" returns the bytes of x that are not zero (all), and those of them",
+		"under the masks (sel): byte j of group k of 64 bytes is under the mask when",
+		"bit j of masks[(phase+k) % len(masks)] is set. len(x) must be a multiple of",
+		"64, and phase below len(masks). It reads whole groups of x only, and",
+		"requires POPCNT"+map[bool]string{true: ", AVX512BW.", false: " and AVX2."}[avx512])
+	Pragma("noescape")
+	ptr := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	SHRQ(U8(6), n)
+	base := Load(Param("masks").Base(), GP64())
+	mlen := Load(Param("masks").Len(), GP64())
+	p := Load(Param("phase"), GP64())
+	Comment("The next group's mask, and the end of the masks.")
+	mask, end := GP64(), GP64()
+	LEAQ(Mem{Base: base, Index: p, Scale: 8}, mask)
+	LEAQ(Mem{Base: base, Index: mlen, Scale: 8}, end)
+	all, sel := GP64(), GP64()
+	XORQ(all, all)
+	XORQ(sel, sel)
+	var zero reg.VecVirtual
+	if !avx512 {
+		zero = YMM()
+		VPXOR(zero, zero, zero)
+	}
+	Label("group")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	bits := GP64()
+	if avx512 {
+		v, k := ZMM(), K()
+		VMOVDQU64(Mem{Base: ptr}, v)
+		VPTESTMB(v, v, k)
+		KMOVQ(k, bits)
+	} else {
+		lo, hi := YMM(), YMM()
+		VPCMPEQB(Mem{Base: ptr}, zero, lo)
+		VPCMPEQB(Mem{Base: ptr, Disp: 32}, zero, hi)
+		high := GP64()
+		VPMOVMSKB(lo, bits.As32())
+		VPMOVMSKB(hi, high.As32())
+		SHLQ(U8(32), high)
+		ORQ(high, bits)
+		NOTQ(bits)
+	}
+	c := GP64()
+	POPCNTQ(bits, c)
+	ADDQ(c, all)
+	ANDQ(Mem{Base: mask}, bits)
+	POPCNTQ(bits, bits)
+	ADDQ(bits, sel)
+	ADDQ(U8(8), mask)
+	CMPQ(mask, end)
+	CMOVQEQ(base, mask)
+	ADDQ(U8(64), ptr)
+	DECQ(n)
+	JMP(LabelRef("group"))
+	Label("done")
+	Store(all, ReturnIndex(0))
+	Store(sel, ReturnIndex(1))
+	VZEROUPPER()
+	RET()
+}
