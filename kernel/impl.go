@@ -190,10 +190,12 @@ type impl struct {
 	// fewer than narrowRowBytes bytes.
 	popcounts      rowPopcounts
 	narrowRowBytes int
-	// pairs8 counts narrow rows of bytes into two counts in one pass, and
+	// pairs8 counts narrow rows of bytes into two counts in one pass (and
+	// pairBytes too, where the level has it and its masks fit), and
 	// swarPairs says that the level counts narrow rows of up to 32-bit
 	// lanes into two counts by countRowPairsSWAR (rowpairs.go).
 	pairs8    pairKernel
+	pairBytes pairBytesKernel
 	swarPairs bool
 }
 

@@ -3,6 +3,7 @@ package kernel
 import (
 	"encoding/binary"
 	"math/bits"
+	"sync"
 	"unsafe"
 )
 
@@ -26,6 +27,11 @@ import (
 // multiple of 64, phase below len(masks).
 type pairKernel func(x []uint8, masks []uint64, phase int) (all, sel int)
 
+// pairBytesKernel is pairKernel with the masks a byte per lane: lane i of
+// x is under the mask when masks[(phase+i) % len(masks)] is 0xff. len(x)
+// is a multiple of 64, len(masks) and phase multiples of 128.
+type pairBytesKernel func(x []uint8, masks []uint8, phase int) (all, sel int)
+
 // countRowPairs adds the counts of rows of width lanes of x, each test of
 // the lane value of s, to counts[0] (even rows) and counts[1] (odd rows),
 // when the level has a fused way for rows of that width, and reports
@@ -38,6 +44,9 @@ func countRowPairs[W word](t *impl, counts []uint64, x []W, width int, s *shapes
 	switch {
 	case size == 1 && t.pairs8 != nil && width < t.narrowRowBytes:
 		b := unsafe.Slice((*uint8)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
+		if t.pairBytes != nil && countRowPairsBytes(counts, b, width, t.pairBytes) {
+			return true
+		}
 		m := (*maskKernel[uint8])(unsafe.Pointer(&s.mask))
 		return countRowPairs8(counts, b, width, t.pairs8, *m, &t.popcounts)
 	case t.swarPairs && size <= 4 && width < pairSWARRowBytes/size:
@@ -90,6 +99,69 @@ func countRowPairsChunk(s *rowSplit, x []uint8, pairs pairKernel, mask maskKerne
 		mask(w, x)
 		s.add(w, len(x))
 	}
+}
+
+// pairBytesTable bounds the byte masks of pairBytesKernel: a whole number
+// of row pairs and of 128 bytes, within L1 beside the stream of x (rows of
+// up to 127 bytes, and of 128 bytes times an odd number, say 255, fit
+// within 16 KiB; longer rows take pairs8).
+const pairBytesTable = 16 << 10
+
+var pairByteTables = sync.Pool{New: func() any { return new([pairBytesTable]byte) }}
+
+// countRowPairsBytes counts rows of bytes with pairs, when its masks fit
+// and x is at least four times as long as them, in pieces of at most
+// ChunkBytes, each through pairBytesChunk, and the last bytes short of 64
+// one at a time; it reports whether it counted.
+func countRowPairsBytes(counts []uint64, x []uint8, width int, pairs pairBytesKernel) bool {
+	period := 2 * width
+	n := period / gcdPow2(period, 128) * 128 // the masks: lcm(period, 128)
+	if n > pairBytesTable || len(x) < 4*n {
+		return false
+	}
+	table := pairByteTables.Get().(*[pairBytesTable]byte)
+	masks := table[:n]
+	for i, pos := 0, 0; i < n; i++ {
+		masks[i] = 0
+		if pos < width {
+			masks[i] = 0xff
+		}
+		if pos++; pos == period {
+			pos = 0
+		}
+	}
+	var even, odd uint64
+	whole := len(x) &^ 63
+	for off := 0; off < whole; off += ChunkBytes {
+		end := min(off+ChunkBytes, whole)
+		all, sel := pairBytesChunk(x[off:end:end], masks, off%n, pairs)
+		even += uint64(sel)
+		odd += uint64(all - sel)
+	}
+	pairByteTables.Put(table)
+	pos := whole % period
+	for _, v := range x[whole:] {
+		c := uint64(nonZero(v))
+		if pos < width {
+			even += c
+		} else {
+			odd += c
+		}
+		if pos++; pos == period {
+			pos = 0
+		}
+	}
+	counts[0] += even
+	counts[1] += odd
+	return true
+}
+
+// pairBytesChunk counts one piece; never inlined, it is the preemption
+// point.
+//
+//go:noinline
+func pairBytesChunk(x, masks []uint8, phase int, pairs pairBytesKernel) (all, sel int) {
+	return pairs(x, masks, phase)
 }
 
 // pairSWARRowBytes bounds the rows of the generic row pairs: rows of 128

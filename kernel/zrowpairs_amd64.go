@@ -21,3 +21,12 @@ func rowPairsBits8AVX512(x []uint8, masks []uint64, phase int) (all int, sel int
 //
 //go:noescape
 func rowPairsBits8AVX2(x []uint8, masks []uint64, phase int) (all int, sel int)
+
+// rowPairsBytesAVX2 returns the bytes of x that are not zero (all), and those of them
+// under the masks (sel): byte i of x is under the mask when
+// masks[(phase+i) % len(masks)] is 0xff (it is 0xff or 0). len(x) must be a multiple
+// of 64, len(masks) of 128, and phase too, below len(masks). It reads whole
+// groups of 64 bytes of x only, and requires AVX2.
+//
+//go:noescape
+func rowPairsBytesAVX2(x []uint8, masks []uint8, phase int) (all int, sel int)

@@ -88,3 +88,98 @@ done:
 	MOVQ R8, sel+64(FP)
 	VZEROUPPER
 	RET
+
+// func rowPairsBytesAVX2(x []uint8, masks []uint8, phase int) (all int, sel int)
+// Requires: AVX, AVX2, CMOV
+TEXT ·rowPairsBytesAVX2(SB), NOSPLIT, $0-72
+	MOVQ x_base+0(FP), AX
+	MOVQ x_len+8(FP), CX
+	MOVQ CX, DX
+	SHRQ $0x06, DX
+	MOVQ masks_base+24(FP), BX
+	MOVQ masks_len+32(FP), SI
+	MOVQ phase+48(FP), DI
+
+	// The next group's masks, and the end of the masks.
+	LEAQ  (BX)(DI*1), DI
+	LEAQ  (BX)(SI*1), SI
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+
+block:
+	TESTQ DX, DX
+	JZ    done
+
+	// A block of at most 126 groups, two at a time into the byte counters.
+	MOVQ    $0x0000007e, R8
+	CMPQ    DX, R8
+	CMOVQLT DX, R8
+	SUBQ    R8, DX
+	VPXOR   Y3, Y3, Y3
+	VPXOR   Y4, Y4, Y4
+
+pair:
+	CMPQ     R8, $0x02
+	JB       single
+	VPCMPEQB (AX), Y0, Y5
+	VPSUBB   Y5, Y3, Y3
+	VPANDN   (DI), Y5, Y5
+	VPSUBB   Y5, Y4, Y4
+	VPCMPEQB 32(AX), Y0, Y5
+	VPSUBB   Y5, Y3, Y3
+	VPANDN   32(DI), Y5, Y5
+	VPSUBB   Y5, Y4, Y4
+	VPCMPEQB 64(AX), Y0, Y5
+	VPSUBB   Y5, Y3, Y3
+	VPANDN   64(DI), Y5, Y5
+	VPSUBB   Y5, Y4, Y4
+	VPCMPEQB 96(AX), Y0, Y5
+	VPSUBB   Y5, Y3, Y3
+	VPANDN   96(DI), Y5, Y5
+	VPSUBB   Y5, Y4, Y4
+	ADDQ     $0x80, AX
+	ADDQ     $0x80, DI
+	CMPQ     DI, SI
+	CMOVQEQ  BX, DI
+	SUBQ     $0x02, R8
+	JMP      pair
+
+single:
+	TESTQ    R8, R8
+	JZ       flush
+	VPCMPEQB (AX), Y0, Y5
+	VPSUBB   Y5, Y3, Y3
+	VPANDN   (DI), Y5, Y5
+	VPSUBB   Y5, Y4, Y4
+	VPCMPEQB 32(AX), Y0, Y5
+	VPSUBB   Y5, Y3, Y3
+	VPANDN   32(DI), Y5, Y5
+	VPSUBB   Y5, Y4, Y4
+	ADDQ     $0x40, AX
+	ADDQ     $0x40, DI
+
+flush:
+	// The byte counters: the zero bytes, and the bytes under the masks that are not zero.
+	VPSADBW Y0, Y3, Y3
+	VPADDQ  Y3, Y1, Y1
+	VPSADBW Y0, Y4, Y4
+	VPADDQ  Y4, Y2, Y2
+	JMP     block
+
+done:
+	VEXTRACTI128 $0x01, Y1, X0
+	VPADDQ       X0, X1, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDQ       X1, X0, X0
+	VMOVQ        X0, AX
+	SUBQ         AX, CX
+	MOVQ         CX, all+56(FP)
+	VEXTRACTI128 $0x01, Y2, X0
+	VPADDQ       X0, X2, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDQ       X1, X0, X0
+	VMOVQ        X0, AX
+	MOVQ         AX, sel+64(FP)
+	VZEROUPPER
+	RET
