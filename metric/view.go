@@ -35,44 +35,60 @@ func (a *FeatureActivity[T]) Summary(threshold float64) (ActivitySummary, error)
 		Dead: make([]int, components), Dense: make([]int, components),
 	}
 	err := a.core().read("Summary", func(counts []uint64, vectors int64) {
-		table := placeTable(vectors, len(counts))
 		floors := histogramFloors(vectors)
 		dense, some := denseFloor(threshold, vectors)
-		var at [2][places]int // two sets, so that two features in a row of one place do not wait on each other's count
+		var at [places]int
+		var byCount []int // few vectors: the features of each count
+		if vectors <= maxPlaceTable && vectors < int64(len(counts)) {
+			byCount = make([]int, 2*(vectors+2))
+		}
 		for c := range components {
-			var hi, lo uint64 // a 128-bit sum: features × 2^63 can exceed 2^64
-			n := 0
-			dead := at[0][placeDead] + at[1][placeDead]
-			add := func(k int, v uint64) {
-				var carry uint64
-				lo, carry = bits.Add64(lo, v, 0)
-				hi += carry
-				if v >= dense && v != 0 && some {
-					n++
-				}
-				if table != nil {
-					at[k][table[min(v, uint64(len(table)-1))]]++
-				} else {
-					at[k][binOf(v, &floors)]++
-				}
-			}
 			row := counts[c*features : (c+1)*features]
-			i := 0
-			for ; i+2 <= len(row); i += 2 {
-				add(0, row[i])
-				add(1, row[i+1])
-			}
-			if i < len(row) {
-				add(0, row[i])
-			}
+			hi, lo := sum128(row)
 			s.L0[c] = (float64(hi)*(1<<64) + float64(lo)) / float64(vectors)
-			s.Dead[c] = at[0][placeDead] + at[1][placeDead] - dead
-			s.Dense[c] = n
+			if byCount == nil {
+				// Many vectors: each feature's place on its own.
+				for _, v := range row {
+					p := binOf(v, &floors)
+					at[p]++
+					if p == placeDead {
+						s.Dead[c]++
+					} else if some && v >= dense {
+						s.Dense[c]++
+					}
+				}
+				continue
+			}
+			// Few vectors: the features of each count from 0 to vectors,
+			// and above, then each count's place and density once.
+			clear(byCount)
+			countsOf(row, byCount)
+			above := uint64(vectors) + 1 // byCount's last count: every count above vectors
+			for v := range above + 1 {
+				n := byCount[v] + byCount[above+1+v]
+				if n == 0 {
+					continue
+				}
+				p := binOf(v, &floors)
+				at[p] += n
+				switch {
+				case p == placeDead:
+					s.Dead[c] += n
+				case !some || v < dense && v < above:
+				case v < above || dense <= above:
+					s.Dense[c] += n
+				default:
+					// Counts above vectors, some of them below the
+					// floor: each on its own.
+					for _, x := range row {
+						if x >= dense {
+							s.Dense[c]++
+						}
+					}
+				}
+			}
 		}
-		for k := range at[0] {
-			at[0][k] += at[1][k]
-		}
-		s.Histogram.add(&at[0])
+		s.Histogram.add(&at)
 	})
 	if err != nil {
 		return ActivitySummary{}, err
@@ -80,19 +96,43 @@ func (a *FeatureActivity[T]) Summary(threshold float64) (ActivitySummary, error)
 	return s, nil
 }
 
-// placeTable returns the place in a Histogram of every count from 0 to
-// vectors, and one more for every count above (AboveOne), where the table
-// is small beside the counts (Histogram's maxPlaceTable); nil otherwise.
-func placeTable(vectors int64, counts int) []uint8 {
-	if vectors > maxPlaceTable || vectors >= int64(counts) {
-		return nil
+// sum128 returns the sum of row in 128 bits: features × 2^63 can exceed
+// 2^64.
+func sum128(row []uint64) (hi, lo uint64) {
+	var hi1, lo1 uint64
+	i := 0
+	for ; i+2 <= len(row); i += 2 {
+		var c0, c1 uint64
+		lo, c0 = bits.Add64(lo, row[i], 0)
+		lo1, c1 = bits.Add64(lo1, row[i+1], 0)
+		hi += c0
+		hi1 += c1
 	}
-	floors := histogramFloors(vectors)
-	table := make([]uint8, vectors+2)
-	for c := range table {
-		table[c] = uint8(binOf(uint64(c), &floors))
+	if i < len(row) {
+		var c0 uint64
+		lo, c0 = bits.Add64(lo, row[i], 0)
+		hi += c0
 	}
-	return table
+	lo, c := bits.Add64(lo, lo1, 0)
+	return hi + hi1 + c, lo
+}
+
+// countsOf adds to byCount[v] the features of row of count v, up to
+// len(byCount)/2-1, which holds every count above: in two halves, even and
+// odd features, so that two features in a row of one count do not wait
+// on each other's increment.
+func countsOf(row []uint64, byCount []int) {
+	half := len(byCount) / 2
+	top := uint64(half - 1)
+	even, odd := byCount[:half], byCount[half:2*half]
+	i := 0
+	for ; i+2 <= len(row); i += 2 {
+		even[min(row[i], top)]++
+		odd[min(row[i+1], top)]++
+	}
+	if i < len(row) {
+		even[min(row[i], top)]++
+	}
 }
 
 // denseFloor returns the least count c with float64(c)/float64(vectors) >
