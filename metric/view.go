@@ -44,9 +44,9 @@ func (a *FeatureActivity[T]) Summary(threshold float64) (ActivitySummary, error)
 		}
 		for c := range components {
 			row := counts[c*features : (c+1)*features]
-			hi, lo := sum128(row)
-			s.L0[c] = (float64(hi)*(1<<64) + float64(lo)) / float64(vectors)
+			l0 := func(hi, lo uint64) float64 { return (float64(hi)*(1<<64) + float64(lo)) / float64(vectors) }
 			if byCount == nil {
+				s.L0[c] = l0(sum128(row))
 				// Many vectors: each feature's place on its own.
 				for _, v := range row {
 					p := binOf(v, &floors)
@@ -64,6 +64,19 @@ func (a *FeatureActivity[T]) Summary(threshold float64) (ActivitySummary, error)
 			clear(byCount)
 			countsOf(row, byCount)
 			above := uint64(vectors) + 1 // byCount's last count: every count above vectors
+			if byCount[above]+byCount[2*above+1] == 0 {
+				// The sum from the features of each count: no pass.
+				var hi, lo uint64
+				for v := range above {
+					h, l := bits.Mul64(v, uint64(byCount[v]+byCount[above+1+v]))
+					var carry uint64
+					lo, carry = bits.Add64(lo, l, 0)
+					hi += h + carry
+				}
+				s.L0[c] = l0(hi, lo)
+			} else {
+				s.L0[c] = l0(sum128(row))
+			}
 			for v := range above + 1 {
 				n := byCount[v] + byCount[above+1+v]
 				if n == 0 {
