@@ -95,3 +95,33 @@ func TestRowPairsGuardPages(t *testing.T) {
 		}
 	})
 }
+
+// TestRowPairsAllocs: the row pairs allocate nothing, at any level: bytes
+// through the byte masks (width 3) and the word masks (255), 16- and
+// 32-bit lanes at the generic level.
+func TestRowPairsAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's sync.Pool drops the masks at random")
+	}
+	b := make([]uint8, 1<<18)
+	for i := range b {
+		b[i] = uint8(i % 3)
+	}
+	h := make([]BFloat16, 1<<16)
+	f := make([]float32, 1<<16)
+	for i := range h {
+		h[i], f[i] = BFloat16(i%3), float32(i%3)
+	}
+	forEachLevel(t, func(t *testing.T) {
+		counts := make([]uint64, 2)
+		for _, width := range []int{3, 255} {
+			if allocs := testing.AllocsPerRun(20, func() {
+				_ = CountNonZeroRows(counts, b[:len(b)/width*width], width)
+				_ = CountNonZeroRows(counts, h[:len(h)/width*width], width)
+				_ = CountNonZeroRows(counts, f[:len(f)/width*width], width)
+			}); allocs != 0 {
+				t.Fatalf("width %d: row pairs allocate %v times per call", width, allocs)
+			}
+		}
+	})
+}
