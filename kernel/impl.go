@@ -31,6 +31,9 @@ import "unsafe"
 //	narrow rows (under 1 KiB,      value masks,     value masks,               generic masks,
 //	  two counts or more)            split by row     split by row               split by row
 //	                                 (POPCNT)         (POPCNT)
+//	narrow rows of bytes into      one pass, no     one pass, no               generic Go (SWAR,
+//	  two counts (rowpairs.go)       bitmap           bitmap                     any lane up to 32
+//	                                                                             bits, rows < 256 B)
 //
 // (The generic level streams wide matrices in portable Go: byte counters,
 // eight columns of SWAR tests at a time.)
