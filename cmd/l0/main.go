@@ -223,7 +223,7 @@ func reportInputs(o options, sc *scan.Scan, out *printer, t *totaller) (status i
 			t.merge(in.Tally, sc)
 		}
 		if in.Tally != nil || in.Input.Format == input.State {
-			release(in.Input.Config) // the report's copy of the counts; a state loaded beside counts
+			release(in.Input.Config) // the input's counts, reported (and merged); a state loaded beside counts
 		}
 	}
 	return status, outErr
@@ -286,7 +286,7 @@ func (t *totaller) report(status, inputs int, start time.Time) (*report.Report, 
 	if err := rep.Summarize(t.tally); err != nil {
 		return nil, fmt.Errorf("no total: %w", err)
 	}
-	release(rep.Config) // the report's copy of the counts
+	release(rep.Config) // what merging the inputs left behind (the report reads the counts in place)
 	return rep, nil
 }
 
