@@ -83,6 +83,7 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	if err != nil || l.batch == 0 {
 		return err
 	}
+	width := max(c.components, 1) * c.features // c.counters(), without its kind
 	if l.batch < minColumnBatch {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -91,14 +92,32 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 		if err != nil {
 			return err
 		}
-		return c.endInPlaceLocked(vectors, most, scratch, c.counter.addAllColumns(into, x))
+		base := c.vectors
+		if err := c.endInPlaceLocked(vectors, most, scratch, c.counter.addAllColumns(into, x)); err != nil {
+			return err
+		}
+		return markRowsLocked(&c.tally, &c.counter, base, x, width, nil)
 	}
-	local := activityScratch.get(max(c.components, 1) * c.features) // c.counters(), without its kind
+	local := activityScratch.get(width)
 	defer activityScratch.put(local)
 	if err := c.counter.addAllColumns(*local, x); err != nil {
 		return err
 	}
-	return c.addCounted(l.batch, *local, uint64(l.batch))
+	return addCountedFired(c, *local, x, uint64(l.batch))
+}
+
+// addCountedFired is core.addCounted of the batch x, counted into counts,
+// that also sets the positions of the features that fired in it
+// (markRowsLocked), under the same lock.
+func addCountedFired[T kernel.Element](c *core[T, activityKind], counts []uint64, x []T, vectors uint64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.countsLocked()
+	base := c.vectors
+	if err := c.addLocked(int64(vectors), counts, vectors); err != nil {
+		return err
+	}
+	return markRowsLocked(&c.tally, &c.counter, base, x, len(counts), counts)
 }
 
 // Reset returns the metric to its state before the first Update.

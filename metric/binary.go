@@ -212,6 +212,7 @@ func (c *core[T, K]) unmarshalBinary(b []byte) error {
 	decodeCounts(c.countsLocked(), raw)
 	c.vectors = h.vectors
 	c.limit = limit
+	c.lastFromCountsLocked()
 	return nil
 }
 
@@ -252,6 +253,7 @@ func (c *core[T, K]) readFrom(r io.Reader) (int64, error) {
 	}
 	c.vectors = h.vectors
 	c.limit = limit
+	c.lastFromCountsLocked()
 	return sr.read, nil
 }
 

@@ -114,6 +114,9 @@ func (c *core[T, K]) init(components, features int, options []Option) error {
 	}
 	c.components, c.features, c.counter = components, features, counter
 	c.counts = make([]uint64, k.counters(components, features))
+	if k.perFeature {
+		c.last = make([]int64, len(c.counts))
+	}
 	return nil
 }
 
@@ -259,7 +262,12 @@ func (c *core[T, K]) merge(other *core[T, K]) error {
 	lockBoth(&c.mu, &other.mu)
 	defer unlockBoth(&c.mu, &other.mu)
 	c.countsLocked()
-	return c.addLocked(other.vectors, other.countsLocked(), other.limit)
+	base := c.vectors
+	if err := c.addLocked(other.vectors, other.countsLocked(), other.limit); err != nil {
+		return err
+	}
+	c.mergeLastLocked(base, &other.tally)
+	return nil
 }
 
 // lockBoth locks x and y, the same mutex once, two in the order of their

@@ -250,7 +250,7 @@ func activityTopK[T kernel.Element, I kernel.Index](c *core[T, activityKind], in
 	if err != nil || l.batch == 0 {
 		return err
 	}
-	return addEntries(c, int64(l.batch), c.features, index, values, max(l.features, 1))
+	return addEntries(c, int64(l.batch), c.features, index, values, max(l.features, 1), l.slots*l.features)
 }
 
 // activityEntries adds a list of entries to the counts, under the lock;
@@ -262,7 +262,7 @@ func activityEntries[T kernel.Element, I kernel.Index](c *core[T, activityKind],
 	if vectors == 0 {
 		return nil
 	}
-	return addEntries(c, int64(vectors), c.counters(), index, values, 1)
+	return addEntries(c, int64(vectors), c.counters(), index, values, 1, 0)
 }
 
 // addEntries adds the entries that count to c's counts (features per
@@ -270,7 +270,11 @@ func activityEntries[T kernel.Element, I kernel.Index](c *core[T, activityKind],
 // count, and nothing if they fail) and counts vectors, under the lock. It
 // takes no closure: one would escape, and allocate, where inlining differs
 // (under -race).
-func addEntries[T kernel.Element, I kernel.Index](c *core[T, activityKind], vectors int64, features int, index []I, values []T, k int) error {
+//
+// rowEntries is the entries of a vector (a top-k batch), or 0 for a list
+// of entries without vectors: the positions of the features they fired
+// (markCountedLocked).
+func addEntries[T kernel.Element, I kernel.Index](c *core[T, activityKind], vectors int64, features int, index []I, values []T, k, rowEntries int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	most := uint64(len(index))
@@ -278,5 +282,9 @@ func addEntries[T kernel.Element, I kernel.Index](c *core[T, activityKind], vect
 	if err != nil {
 		return err
 	}
-	return c.endInPlaceLocked(vectors, most, scratch, indexError(addIndexed(&c.counter, into, features, index, values, k)))
+	base := c.vectors
+	if err := c.endInPlaceLocked(vectors, most, scratch, indexError(addIndexed(&c.counter, into, features, index, values, k))); err != nil {
+		return err
+	}
+	return markCountedLocked(&c.tally, &c.counter, base, vectors, features, index, values, rowEntries, k)
 }

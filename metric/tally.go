@@ -26,11 +26,16 @@ type tally struct {
 	// addition is decided on the true sums (addExactLocked), so that no
 	// overflow is false.
 	limit uint64
+	// last is, per counter of a FeatureActivity, the 1-based position of
+	// the last vector in which it fired, 0 for none (since.go); nil in an
+	// L0Norm.
+	last []int64
 }
 
 // reset empties the tally.
 func (t *tally) reset() {
 	clear(t.counts)
+	clear(t.last)
 	t.vectors = 0
 	t.limit = 0
 }
