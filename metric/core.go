@@ -40,8 +40,9 @@ type core[T kernel.Element, K metricKind] struct {
 
 // kind is what tells the two metrics' states apart.
 type kind struct {
-	name  string // the metric's type, for errors: "L0Norm"
-	magic string // the first bytes of its binary state
+	name    string // the metric's type, for errors: "L0Norm"
+	magic   string // the first bytes of its binary state
+	version byte   // the version of the binary state it writes
 	// perFeature: a counter per (component, feature) (FeatureActivity);
 	// else per component (L0Norm), which takes any number of features.
 	perFeature bool
@@ -56,10 +57,12 @@ type (
 	activityKind struct{}
 )
 
-func (l0NormKind) describe() kind { return kind{name: "L0Norm", magic: magicL0Norm} }
+func (l0NormKind) describe() kind {
+	return kind{name: "L0Norm", magic: magicL0Norm, version: formatVersion}
+}
 
 func (activityKind) describe() kind {
-	return kind{name: "FeatureActivity", magic: magicActivity, perFeature: true}
+	return kind{name: "FeatureActivity", magic: magicActivity, version: activityVersion, perFeature: true}
 }
 
 func kindOf[K metricKind]() kind {

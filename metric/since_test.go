@@ -360,6 +360,7 @@ func stateWithVectors(t *testing.T, vectors int64) []byte {
 	for i := range 8 {
 		b[32+i] = byte(uint64(vectors) >> (8 * i))
 	}
+	consistentSince(b)
 	return withChecksum(b)
 }
 

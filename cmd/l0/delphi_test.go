@@ -131,6 +131,12 @@ func TestDelphiTwin(t *testing.T) {
 				t.Fatal(err)
 			}
 			kind := filepath.Ext(f)
+			if kind == ".l0" && len(data) > 44 {
+				// A cache's counts carry no vector per entry: the
+				// vectors since each latent fired, after the counts, are
+				// known per range of sequences only (not compared).
+				data = data[:40+(len(data)-44)/2]
+			}
 			if want, ok := files[kind]; ok && !bytes.Equal(data, want) {
 				t.Errorf("%s: its %s file differs from the cache's", run.name, kind)
 			}

@@ -231,14 +231,15 @@
 // claims: rows of no bytes (shape (2^62, 0)) are counted at once; a
 // regular file's size is checked against its header before anything is
 // sized by the shape; a stream is read a row before anything is sized by
-// its shape, and costs at most k × the bytes read + 4 MiB, k = 18 for a
-// 1-byte dtype of one component (6 for float32: the counters are 8 bytes a
-// feature, and the report takes a copy), up to 42 (101 with -json) when
-// each component has one 1-byte feature, whose per-component values then
-// dominate. Counting into a total, each worker keeps one set of counters,
-// 8 bytes per (component, feature), and one buffer (or mapped window),
+// its shape, and costs at most k × the bytes read + 4 MiB, k = 26 for a
+// 1-byte dtype of one component (8 for float32: the counters are 8 bytes a
+// feature, the vectors since each fired 8 more, and the report takes a
+// copy), up to 50 (109 with -json) when each component has one 1-byte
+// feature, whose per-component values then dominate. Counting into a
+// total, each worker keeps one set of counters, 16 bytes per (component,
+// feature) with the vectors since each fired, and one buffer (or mapped window),
 // and the total merges them into one (with no copy) and takes one more to
-// report: the peak is about 8 MiB + 2 MiB (8 mapped) + 8 bytes per feature
+// report: the peak is about 8 MiB + 2 MiB (8 mapped) + 16 bytes per feature
 // per worker, + 8 bytes per feature. A state file is read straight into a
 // worker's counters, 128 KiB at a time, never whole; a worker whose
 // counters already hold counts reads it into a new set, merged and

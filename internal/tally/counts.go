@@ -145,11 +145,19 @@ func (t *typed[T]) AddCounts(rows int64, features, positions []uint64) error {
 // vectors and counts set: the layout metric's package documentation gives
 // (a 40-byte header whose vectors are at byte 32, the counts, a CRC-32C of
 // everything before it).
+//
+// It writes version 1 of the layout, the counts alone: a FeatureActivity's
+// version 2 adds each feature's vectors since it fired after them, which
+// counts made elsewhere do not give. A version 1 state's are those its
+// counts allow (a feature that fired in the batch fired in its last
+// vector: sparsify's count of a batch).
 func withCounts(marshal func() ([]byte, error), vectors int64, counts []uint64) []byte {
 	b, err := marshal()
-	if err != nil || len(b) != 40+8*len(counts)+4 {
+	if err != nil || len(b) < 40+8*len(counts)+4 {
 		return nil // UnmarshalBinary says what is wrong
 	}
+	b = b[:40+8*len(counts)+4]
+	b[4] = 1
 	binary.LittleEndian.PutUint64(b[32:], uint64(vectors))
 	for i, n := range counts {
 		binary.LittleEndian.PutUint64(b[40+8*i:], n)
