@@ -39,6 +39,9 @@ type Tally interface {
 	// Summarize returns the numbers of a report; a feature is dense when
 	// its density is above dense.
 	Summarize(dense float64) (Summary, error)
+	// DeadAfter returns, per component (one entry without), the features
+	// with more than n vectors since they last fired (n ≥ 0).
+	DeadAfter(n int64) ([]int, error)
 	// Sparsity returns log10(density + 1e-10) per (component, feature),
 	// as little-endian float32 bytes.
 	Sparsity() ([]byte, error)
@@ -249,6 +252,19 @@ func (t *typed[T]) Summarize(dense float64) (Summary, error) {
 		}
 	}
 	return s, nil
+}
+
+func (t *typed[T]) DeadAfter(n int64) ([]int, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("dead after %d vectors: want 0 or more", n)
+	}
+	perSlot := make([]int, t.c.Slots())
+	for i, s := range t.act.VectorsSinceFired() {
+		if s > n { // as metric's DeadAfter decides
+			perSlot[i/t.c.Features]++
+		}
+	}
+	return perSlot, nil
 }
 
 func (t *typed[T]) Sparsity() ([]byte, error) {
