@@ -260,3 +260,42 @@ func BenchmarkSmallBatch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSinceFired measures FeatureActivity.Update with its since-fired
+// counts (op=tracked) and without them (op=untracked, trackSince off) in
+// one run, on the benchmark shapes and one batch of 64 vectors of 2^20
+// features: the target is tracked ≥ 0.9 × untracked. benchData's
+// features fire in half the vectors; op=rare is a batch in which features
+// fire in one vector in 1000 (the walk back from the batch's end then
+// reaches its start).
+func BenchmarkSinceFired(b *testing.B) {
+	shapes := append(append([][]int{}, benchShapes...), []int{64, 1, 1 << 20})
+	for _, shape := range shapes {
+		x := benchData(product(shape))
+		rare := make([]float32, len(x))
+		rng := rand.New(rand.NewPCG(3, 3))
+		for i := range rare {
+			if rng.IntN(1000) == 0 {
+				rare[i] = 1
+			}
+		}
+		for _, c := range []struct {
+			op    string
+			track bool
+			x     []float32
+		}{{"untracked", false, x}, {"tracked", true, x}, {"rare-untracked", false, rare}, {"rare-tracked", true, rare}} {
+			b.Run("shape="+shapeName(shape)+"/op="+c.op, func(b *testing.B) {
+				defer func(was bool) { trackSince = was }(trackSince)
+				trackSince = c.track
+				a, _ := NewFeatureActivity[float32](shape[1], shape[2])
+				b.SetBytes(int64(4 * len(c.x)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := a.Update(c.x, shape...); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -2,6 +2,7 @@ package metric
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/sparsekit/l0/kernel"
 )
@@ -107,6 +108,11 @@ func (t *tally) lastFromCountsLocked() {
 	}
 }
 
+// trackSince is false only in BenchmarkSinceFired, which measures Update
+// with the since-fired counts and without them in one run (a metric that
+// does not keep them is not a metric this package makes).
+var trackSince = true
+
 // sinceTile is the columns lastRowsLocked walks at once: its scratch is
 // two counters per column of a tile, 16 KiB, whatever the batch, so that
 // an Update's scratch still follows the batch (TestScratchFollowsTheBatch).
@@ -129,7 +135,11 @@ var rowCountScratch, columnListScratch scratchPool
 // they would need a scratch of 8 bytes per column that fired, more than an
 // int8 batch's own bytes.
 func markRowsLocked[T kernel.Element](t *tally, c *counter[T], base int64, x []T, width int, fired []uint64) error {
-	if width == 0 {
+	if width == 0 || !trackSince {
+		return nil
+	}
+	if c.rule.kind == ruleNonZero {
+		markNonZeroLocked(t.last, base, x, width, fired)
 		return nil
 	}
 	rows := len(x) / width
@@ -209,4 +219,64 @@ func markCountedLocked[T kernel.Element, I kernel.Index](t *tally, c *counter[T]
 		}
 	}
 	return nil
+}
+
+// markNonZeroLocked is markRowsLocked for NonZero, which needs no kernel
+// to decide one element: the bits of an element that are not its sign
+// (for a float type; all of them for an integer) are not all zero. It
+// reads the elements of the columns still to find, row by row from the
+// last, as words of the element's width.
+func markNonZeroLocked[T kernel.Element](last []int64, base int64, x []T, width int, fired []uint64) {
+	var zero T
+	p := unsafe.Pointer(unsafe.SliceData(x))
+	switch any(zero).(type) {
+	case float32:
+		markWordsLocked(last, base, unsafe.Slice((*uint32)(p), len(x)), width, fired, 1<<31-1)
+	case float64:
+		markWordsLocked(last, base, unsafe.Slice((*uint64)(p), len(x)), width, fired, 1<<63-1)
+	case kernel.Float16, kernel.BFloat16:
+		markWordsLocked(last, base, unsafe.Slice((*uint16)(p), len(x)), width, fired, 1<<15-1)
+	default:
+		switch unsafe.Sizeof(zero) {
+		case 1:
+			markWordsLocked(last, base, unsafe.Slice((*uint8)(p), len(x)), width, fired, 1<<8-1)
+		case 2:
+			markWordsLocked(last, base, unsafe.Slice((*uint16)(p), len(x)), width, fired, 1<<16-1)
+		case 4:
+			markWordsLocked(last, base, unsafe.Slice((*uint32)(p), len(x)), width, fired, 1<<32-1)
+		default:
+			markWordsLocked(last, base, unsafe.Slice((*uint64)(p), len(x)), width, fired, 1<<64-1)
+		}
+	}
+}
+
+// markWordsLocked is markNonZeroLocked on the elements' words: an element
+// counts when its word has a bit of mask set. A tile of columns at a time,
+// so that its list of columns to find stays small.
+func markWordsLocked[W uint8 | uint16 | uint32 | uint64](last []int64, base int64, x []W, width int, fired []uint64, mask W) {
+	rows := len(x) / width
+	lp := columnListScratch.get(sinceTile)
+	defer columnListScratch.put(lp)
+	for j0 := 0; j0 < width; j0 += sinceTile {
+		j1 := min(j0+sinceTile, width)
+		list := (*lp)[:0]
+		for j := j0; j < j1; j++ {
+			if fired == nil || fired[j] > 0 {
+				list = append(list, uint64(j))
+			}
+		}
+		for r := rows - 1; r >= 0 && len(list) > 0; r-- {
+			row := x[r*width : (r+1)*width]
+			at := base + int64(r) + 1
+			kept := list[:0]
+			for _, j := range list {
+				if row[j]&mask != 0 {
+					last[j] = at
+				} else {
+					kept = append(kept, j)
+				}
+			}
+			list = kept
+		}
+	}
 }
