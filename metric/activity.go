@@ -73,7 +73,9 @@ func (a *FeatureActivity[T]) Threshold() (threshold float64, ok bool) { return a
 // the metric as it was. The batch is counted with one kernel call: outside
 // the lock into scratch counters the size of the state, or, for a batch of
 // fewer than 8 vectors, straight into the state under the lock, so that
-// the scratch never exceeds the batch's own bytes.
+// the scratch never exceeds the batch's own bytes. The batch's vectors come
+// after those counted before it took the lock (VectorsSinceFired): Updates
+// from many goroutines are exact per batch, in the order they arrive.
 func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	c := a.core()
 	if c == nil {
@@ -196,7 +198,11 @@ func (a *FeatureActivity[T]) L0() ([]float64, error) {
 }
 
 // Merge adds other's state to a's, so that a describes both metrics'
-// vectors. other must have the same components, features and rule
+// vectors, other's after a's: the counts add, and each feature's
+// VectorsSinceFired becomes other's where it fired in other's vectors,
+// else a's plus other's vectors. Merging shards in their order (an
+// associative combine) gives what one metric fed them in that order gives.
+// other must have the same components, features and rule
 // (ErrMismatch) and must not be nil (ErrConfig). Merge holds both metrics'
 // locks while it adds other's counts straight from its state, so that
 // merging a state of gigabytes takes no copy of it; it takes them in an

@@ -16,7 +16,10 @@ import (
 // dense matrix, and leave a metric in exactly the state the dense batch
 // leaves it: for a dense batch x, its counted entries, with any number of
 // entries whose value does not count, update a metric to the same Compute,
-// Density and MarshalBinary bytes as Update(x).
+// Density and MarshalBinary bytes as Update(x); UpdateEntries, whose
+// entries have no vector, to the same counts (a FeatureActivity's
+// VectorsSinceFired counts a feature that fired in its batch as fired in
+// the batch's last vector).
 
 // Sparse is a metric that takes sparse batches: *L0Norm[T] and
 // *FeatureActivity[T], the only types that implement it. The sparse updates

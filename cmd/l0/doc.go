@@ -14,7 +14,7 @@
 //
 // Usage:
 //
-//	l0 [-json] [-threshold T | -abs-threshold T] [-dense D] [-key NAME]
+//	l0 [-json] [-threshold T | -abs-threshold T] [-dense D] [-dead-after N] [-key NAME]
 //	   [-positions] [-skip-positions N] [-total [-per-file]] [-save FILE]
 //	   [-sparsity FILE] [-j N] [-mmap] [FILE ...]
 //	l0 -sparse INDEX_KEY[,VALUE_KEY] -features D [flags] FILE ...
@@ -212,6 +212,25 @@
 // safetensors file of the one tensor "sparsity" for -sparsity): the
 // mistake of a shell pattern, l0 -total -sparsity shard-*.npy, which puts
 // shard-0.npy after -sparsity. Such a file must be removed first.
+//
+// # Dead features
+//
+// A feature is dead, by default, when it never fired in the vectors
+// counted. -dead-after N counts it dead when more than N vectors came after
+// the last vector it fired in, as training code does (EleutherAI
+// sparsify's dead_feature_threshold, 10,000,000 tokens; N from 0 to
+// 2^63 − 1, a whole number). The count is exact, per vector, in the order
+// of the rows: with -total the inputs come in the order given (a then b is
+// not b then a), and a file split into ranges of rows (-j) merges them in
+// order, so that -j changes neither the report nor the -save state, which
+// carries each feature's vectors since it fired (a state saved by an
+// earlier l0, of version 1, does not say: a feature that fired in it
+// counts as fired in its last vector). The JSON line gives "dead_after":
+// N when -dead-after is given, and the text report says "not fired in the
+// last N vectors". A delphi cache's entries are counted per range of
+// sequences, with no vector each: there a latent that fired in a range
+// counts as fired at the range's end, which -j can move (use a dense or
+// top-k input where the order of the vectors matters).
 //
 // # Errors, limits, memory
 //
