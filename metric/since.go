@@ -2,6 +2,7 @@ package metric
 
 import (
 	"fmt"
+	"math/bits"
 	"unsafe"
 
 	"github.com/sparsekit/l0/kernel"
@@ -251,32 +252,39 @@ func markNonZeroLocked[T kernel.Element](last []int64, base int64, x []T, width 
 }
 
 // markWordsLocked is markNonZeroLocked on the elements' words: an element
-// counts when its word has a bit of mask set. A tile of columns at a time,
-// so that its list of columns to find stays small.
+// counts when its word has a bit of mask set. The columns still to find
+// are a bitmap (a bit per column: at most the batch's own bytes / 8), and
+// each row is read whole, from the last, in the order of its bytes: the
+// rows the walk reads are the last the column count read, and in order
+// the hardware prefetches them.
 func markWordsLocked[W uint8 | uint16 | uint32 | uint64](last []int64, base int64, x []W, width int, fired []uint64, mask W) {
 	rows := len(x) / width
-	lp := columnListScratch.get(sinceTile)
-	defer columnListScratch.put(lp)
-	for j0 := 0; j0 < width; j0 += sinceTile {
-		j1 := min(j0+sinceTile, width)
-		list := (*lp)[:0]
-		for j := j0; j < j1; j++ {
-			if fired == nil || fired[j] > 0 {
-				list = append(list, uint64(j))
-			}
+	bp := columnListScratch.get((width + 63) / 64)
+	defer columnListScratch.put(bp)
+	pendingBits := *bp
+	pending := 0
+	for j := range width {
+		if fired == nil || fired[j] > 0 {
+			pendingBits[j>>6] |= 1 << (j & 63)
+			pending++
 		}
-		for r := rows - 1; r >= 0 && len(list) > 0; r-- {
-			row := x[r*width : (r+1)*width]
-			at := base + int64(r) + 1
-			kept := list[:0]
-			for _, j := range list {
-				if row[j]&mask != 0 {
+	}
+	for r := rows - 1; r >= 0 && pending > 0; r-- {
+		row := x[r*width : (r+1)*width]
+		at := base + int64(r) + 1
+		for w, b := range pendingBits {
+			if b == 0 {
+				continue
+			}
+			for rest := b; rest != 0; rest &= rest - 1 {
+				k := bits.TrailingZeros64(rest)
+				if j := w<<6 + k; row[j]&mask != 0 {
 					last[j] = at
-				} else {
-					kept = append(kept, j)
+					b &^= 1 << k
+					pending--
 				}
 			}
-			list = kept
+			pendingBits[w] = b
 		}
 	}
 }
