@@ -98,11 +98,6 @@ type placementCase struct {
 	sizes       []int // in place of placementSizes
 }
 
-func elems[T kernel.Element](b []byte) []T {
-	var zero T
-	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/int(unsafe.Sizeof(zero)))
-}
-
 var placementCounts = make([]uint64, 512)
 
 // whole returns the shape of inputs of whole elements of width bytes.

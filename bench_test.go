@@ -89,6 +89,12 @@ var benchTypes = []benchType{
 
 var sink int
 
+// elems reinterprets the bytes b as elements of T.
+func elems[T kernel.Element](b []byte) []T {
+	var zero T
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/int(unsafe.Sizeof(zero)))
+}
+
 // BenchmarkCountNonZero: every type, every level the CPU has, every size.
 // n is the input size in bytes; MB/s is input bytes per second;
 // read-limit the kernel's speed as a fraction of readlimit.Read's on the

@@ -60,7 +60,7 @@ func CountAboveRows[T Float](counts []uint64, x []T, width int, threshold float6
 
 func countAboveRows[T Float, W floatWord](counts []uint64, x []T, width int, threshold float64) {
 	r, s := aboveOf[T, W](active.Load(), threshold)
-	countRangeRows(counts, words[W](x), width, r, s.count)
+	countRangeRows(counts, words[W](x), width, r, s.count, s.mask)
 }
 
 // AddAboveColumns is AddNonZeroColumns with CountAbove's meaning: it adds

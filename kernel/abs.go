@@ -54,7 +54,7 @@ func CountAbsAboveRows[T Float](counts []uint64, x []T, width int, threshold flo
 
 func countAbsAboveRows[T Float, W floatWord](counts []uint64, x []T, width int, threshold float64) {
 	r, s := absAboveOf[T, W](active.Load(), threshold)
-	countRangeRows(counts, words[W](x), width, r, s.count)
+	countRangeRows(counts, words[W](x), width, r, s.count, s.mask)
 }
 
 // AddAbsAboveColumns is AddNonZeroColumns with CountAbsAbove's meaning: it

@@ -49,9 +49,19 @@ func countChunk[W word](x []W, count countKernel[W]) int {
 }
 
 // countRows adds the count of row i of x, rows of width lanes, to
-// counts[i % len(counts)]: whole rows, as many per countRowsChunk call as
-// fit in ChunkBytes (at least one), each row through countChunks.
-func countRows[W word](counts []uint64, x []W, width int, count countKernel[W]) {
+// counts[i % len(counts)]: for one count, the count of x; for narrow rows
+// (rows.go), from the bitmaps of mask; else whole rows, as many per
+// countRowsChunk call as fit in ChunkBytes (at least one), each row through
+// countChunks.
+func countRows[W word](counts []uint64, x []W, width int, count countKernel[W], mask maskKernel[W]) {
+	if len(counts) == 1 {
+		counts[0] += uint64(countChunks(x, count))
+		return
+	}
+	if narrowRows[W](len(counts), width) {
+		countRowsMasked(counts, x, width, mask)
+		return
+	}
 	rowsPerCall := max(1, ChunkBytes/int(unsafe.Sizeof(x[0]))/width)
 	slot := 0
 	for len(x) > 0 {
@@ -123,9 +133,9 @@ func addColumns[W word](counts []uint64, x []W, tile columnKernel[W], stream str
 var streamScratch sync.Pool
 
 // addColumnStream adds the column counts of the matrix x, len(counts)
-// columns wide, reading it in memory order: bands of whole rows, each at
-// most ChunkBytes (at least a row), or, for a row longer than ChunkBytes,
-// segments of it, each call through addStreamChunk. The stream counts into
+// columns wide, reading it in memory order: bands of whole rows, or of
+// segments of long rows (streamPieces), each call at most ChunkBytes,
+// through addStreamChunk. The stream counts into
 // one byte per column, added to counts before any could pass 255.
 func addColumnStream[W word](counts []uint64, x []W, stream streamKernel[W]) {
 	cols := len(counts)
@@ -139,11 +149,8 @@ func addColumnStream[W word](counts []uint64, x []W, stream streamKernel[W]) {
 	}
 	narrow := (*p)[:need]
 	clear(narrow)
-	segment := min(cols, ChunkBytes/width) // a multiple of 64 when less than cols
-	band := 1
-	if segment == cols {
-		band = max(1, min(255, ChunkBytes/(cols*width)))
-	}
+	band, segment := streamPieces(cols, width)
+	band = min(band, 255)
 	widen := active.Load().widen
 	pending := 0 // rows in the byte counters
 	for r0 := 0; r0 < rows; r0 += band {
@@ -162,6 +169,25 @@ func addColumnStream[W word](counts []uint64, x []W, stream streamKernel[W]) {
 	}
 	widenCounts(counts, narrow, widen)
 	streamScratch.Put(p)
+}
+
+// streamGroupRows is the rows the stream kernels read side by side, each
+// byte counter loaded and stored once for all of them.
+const streamGroupRows = 4
+
+// streamPieces returns how a stream cuts a matrix of cols columns of
+// width-byte lanes into calls of at most ChunkBytes: bands of band rows,
+// each row cut into segments of segment columns (cols itself, or a
+// multiple of 64 below it). Rows of up to a quarter of ChunkBytes go whole,
+// as many as fit; longer ones in segments of streamGroupRows rows, so
+// that the kernels still read their rows side by side and load and store
+// each byte counter once per group, not once per row.
+func streamPieces(cols, width int) (band, segment int) {
+	if cols*width*streamGroupRows <= ChunkBytes {
+		return ChunkBytes / (cols * width), cols
+	}
+	segment = ChunkBytes / (streamGroupRows * width) &^ 63
+	return streamGroupRows, segment
 }
 
 // addStreamChunk streams one band or segment; never inlined, it is the
@@ -224,9 +250,10 @@ func countRangeChunks[W word](x []W, r keyRange[W], count rangeKernel[W]) int {
 	return countLong(x, func(x []W) int { return count(x, r.lo, r.span) })
 }
 
-func countRangeRows[W word](counts []uint64, x []W, width int, r keyRange[W], count rangeKernel[W]) {
+func countRangeRows[W word](counts []uint64, x []W, width int, r keyRange[W], count rangeKernel[W], mask rangeMaskKernel[W]) {
 	if r.ok {
-		countRows(counts, x, width, func(x []W) int { return count(x, r.lo, r.span) })
+		countRows(counts, x, width, func(x []W) int { return count(x, r.lo, r.span) },
+			func(bits []uint64, x []W) { mask(bits, x, r.lo, r.span) })
 	}
 }
 

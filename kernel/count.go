@@ -77,7 +77,8 @@ func CountNonZeroRows[T Element](counts []uint64, x []T, width int) error {
 }
 
 func countNonZeroRows[T Element, W word](counts []uint64, x []T, width int) {
-	countRows(counts, words[W](x), width, nonZeroOf[W](&active.Load().nonZero, formatOf[T]()).count)
+	s := nonZeroOf[W](&active.Load().nonZero, formatOf[T]())
+	countRows(counts, words[W](x), width, s.count, s.mask)
 }
 
 // AddNonZeroColumns treats x as a row-major matrix with len(counts) columns

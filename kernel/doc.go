@@ -66,10 +66,21 @@
 //	sparse entries: value masks,   whole groups     whole groups of 64         none: generic Go
 //	  index check, widening        of 64
 //	sparse entries: increments     scalar amd64 assembly, at both levels       generic Go
+//	narrow rows (under 1 KiB,      value masks,     value masks,               generic masks,
+//	  two counts or more)            split by row     split by row               split by row
+//	                                 (POPCNT)         (POPCNT)
+//
+// (The generic level streams wide matrices in portable Go: byte counters,
+// eight columns of SWAR tests at a time.)
 //
 // Each level is one table of kernels, organised by rule (impl.go): the
 // generic table, with the kernels the level has assembly for in place of
 // the generic ones. A call reads the active table once.
+//
+// Rows narrower than 1 KiB into two counts or more are not a call per row
+// (which costs more than the row) but one stream: the value masks of the
+// index family write a bitmap of the lanes that count, and Go splits it by
+// row (rows.go); into one count they are a count of x.
 //
 // # Guarantees
 //

@@ -161,19 +161,20 @@ func valueMasks[W word](v laneValue) (keep, flip W) {
 }
 
 // genericShapes is the generic kernels of x != 0 on the lane value v (its
-// bits or its magnitude); the generic level has no streams.
+// bits or its magnitude).
 func genericShapes[W word](v laneValue) shapes[W] {
 	keep, _ := valueMasks[W](v)
 	return shapes[W]{
 		value:   v,
 		count:   countNonZeroGeneric(keep),
 		columns: nonZeroColumnsGeneric(keep),
+		stream:  nonZeroStreamSWAR(keep),
 		mask:    nonZeroMaskGeneric(keep),
 	}
 }
 
 // genericInRange is the generic kernels of the range test of the lane
-// value v, for every float width; the generic level has no streams.
+// value v, for every float width.
 func genericInRange(v laneValue) inRange {
 	return inRange{genericRangeShapes[uint16](v), genericRangeShapes[uint32](v), genericRangeShapes[uint64](v)}
 }
@@ -183,6 +184,7 @@ func genericRangeShapes[W word](v laneValue) rangeShapes[W] {
 		value:   v,
 		count:   countRangeGeneric[W](v),
 		columns: rangeColumnsGeneric[W](v),
+		stream:  rangeStreamGeneric[W](v),
 		mask:    rangeMaskGeneric[W](v),
 	}
 }

@@ -65,11 +65,142 @@ func laneInRange[W word](b, keep, flip, lo, span W) uint64 {
 	return 1 - borrow
 }
 
-// nonZeroMaskGeneric returns the mask kernel of x & keep != 0.
+// nonZeroMaskGeneric returns the mask kernel of x & keep != 0: SWAR up to
+// 32-bit lanes (maskSWAR), a lane at a time for 64-bit ones.
 func nonZeroMaskGeneric[W word](keep W) maskKernel[W] {
-	return func(out []uint64, x []W) {
-		maskGeneric(out, x, keep, 0, 1, keep-1)
+	if unsafe.Sizeof(keep) == 8 {
+		k := uint64(keep)
+		return func(out []uint64, x []W) {
+			for w := 0; len(x) > 0; w++ {
+				lanes := x[:min(64, len(x))]
+				var m uint64
+				for i, b := range lanes {
+					v := uint64(b) & k
+					m |= (v | -v) >> 63 << i
+				}
+				out[w] = m
+				x = x[len(lanes):]
+			}
+		}
 	}
+	var k any
+	switch keep := any(keep).(type) {
+	case uint8:
+		k = maskKernel[uint8](func(out []uint64, x []uint8) { maskSWAR(out, x, keep) })
+	case uint16:
+		k = maskKernel[uint16](func(out []uint64, x []uint16) { maskSWAR(out, x, keep) })
+	case uint32:
+		k = maskKernel[uint32](func(out []uint64, x []uint32) { maskSWAR(out, x, keep) })
+	}
+	return k.(maskKernel[W])
+}
+
+// maskSWAR is the mask kernel of x & keep != 0 for lanes of 8, 16 and 32
+// bits: eight bytes at a time, each lane's top bit set as in countWords,
+// and the top bits gathered into the bitmap by a multiplication (8 and 16
+// bits) or two shifts (32), a word of the bitmap from 64 lanes. The eight
+// bytes are the machine's 64-bit word where x is aligned to 8 bytes on a
+// little-endian machine, else read little-endian, so that lane i of them is
+// bits [i*width, (i+1)*width), and keep is replicated in the same order;
+// the last lanes short of 64 go a lane at a time.
+func maskSWAR[W uint8 | uint16 | uint32](out []uint64, x []W, keep W) {
+	size := int(unsafe.Sizeof(keep))
+	var keeps [8]W // the first 8 bytes hold keep in each lane
+	for i := range keeps {
+		keeps[i] = keep
+	}
+	mask := binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Pointer(&keeps[0])), 8))
+	top := laneTops[W]()
+	full := len(x) / 64
+	if full > 0 {
+		b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(x))), full*64*size)
+		var words []uint64
+		if littleEndian && uintptr(unsafe.Pointer(&b[0]))%8 == 0 {
+			words = unsafe.Slice((*uint64)(unsafe.Pointer(&b[0])), len(b)/8)
+		}
+		for w := range out[:full] {
+			var m uint64
+			switch {
+			case words == nil:
+				m = maskGroupBytes(b[w*64*size:(w+1)*64*size], mask, top, size)
+			case size == 1:
+				m = maskGroup8(words[w*8:w*8+8], mask, top)
+			case size == 2:
+				m = maskGroup16(words[w*16:w*16+16], mask, top)
+			default:
+				m = maskGroup32(words[w*32:w*32+32], mask, top)
+			}
+			out[w] = m
+		}
+	}
+	if rest := x[full*64:]; len(rest) > 0 {
+		maskGeneric(out[full:], rest, keep, 0, 1, keep-1)
+	}
+}
+
+// littleEndian: the machine stores the low byte of a word first.
+var littleEndian = func() bool {
+	v := uint16(1)
+	return *(*byte)(unsafe.Pointer(&v)) == 1
+}()
+
+// laneTopBits returns the words of v & mask with the top bit of each lane
+// (the bits of top) set where the lane is not zero, and no other bit: for a
+// mask without the top bits (the magnitude of floats) as countFloatWords
+// does, with a constant test.
+func laneTopBits(v, mask, top uint64) uint64 {
+	low := ^top
+	if mask&top == 0 {
+		return ((v & mask) + low) & top
+	}
+	v &= mask
+	return (((v & low) + low) | v) & top
+}
+
+// maskGroup8 is the bitmap word of the 64 byte lanes of words.
+func maskGroup8(words []uint64, mask, top uint64) uint64 {
+	var m uint64
+	for g, v := range words[:8] {
+		m |= laneTopBits(v, mask, top) >> 7 * 0x0102040810204080 >> 56 << (8 * g)
+	}
+	return m
+}
+
+// maskGroup16 is the bitmap word of the 64 16-bit lanes of words.
+func maskGroup16(words []uint64, mask, top uint64) uint64 {
+	var m uint64
+	for g, v := range words[:16] {
+		m |= laneTopBits(v, mask, top) >> 15 * (1<<48 | 1<<33 | 1<<18 | 1<<3) >> 48 << (4 * g)
+	}
+	return m
+}
+
+// maskGroup32 is the bitmap word of the 64 32-bit lanes of words.
+func maskGroup32(words []uint64, mask, top uint64) uint64 {
+	var m uint64
+	for g, v := range words[:32] {
+		t := laneTopBits(v, mask, top)
+		m |= (t>>31&1 | t>>62) << (2 * g)
+	}
+	return m
+}
+
+// maskGroupBytes is the bitmap word of 64 lanes of size bytes in b, read
+// little-endian eight bytes at a time.
+func maskGroupBytes(b []byte, mask, top uint64, size int) uint64 {
+	var m uint64
+	for g := range 8 * size {
+		t := laneTopBits(binary.LittleEndian.Uint64(b[8*g:]), mask, top)
+		switch size {
+		case 1:
+			m |= t >> 7 * 0x0102040810204080 >> 56 << (8 * g)
+		case 2:
+			m |= t >> 15 * (1<<48 | 1<<33 | 1<<18 | 1<<3) >> 48 << (4 * g)
+		default:
+			m |= (t>>31&1 | t>>62) << (2 * g)
+		}
+	}
+	return m
 }
 
 // rangeMaskGeneric returns the mask kernel of a range rule on lane values

@@ -28,6 +28,12 @@ import "unsafe"
 //	sparse entries: value masks,   whole groups     whole groups of 64         none: generic Go
 //	  index check, widening        of 64
 //	sparse entries: increments     scalar amd64 assembly, at both levels       generic Go
+//	narrow rows (under 1 KiB,      value masks,     value masks,               generic masks,
+//	  two counts or more)            split by row     split by row               split by row
+//	                                 (POPCNT)         (POPCNT)
+//
+// (The generic level streams wide matrices in portable Go: byte counters,
+// eight columns of SWAR tests at a time.)
 
 // The shapes of the kernels: every rule's kernels take one of these
 // signatures, at every level, for each lane type W.
@@ -180,6 +186,10 @@ type impl struct {
 	// widen adds byte counters to the counts: the end of a column stream
 	// (chunk.go) and of an index count (index_add.go).
 	widen widenKernel
+	// popcounts splits the bitmaps of narrow rows (rows.go), rows of
+	// fewer than narrowRowBytes bytes.
+	popcounts      rowPopcounts
+	narrowRowBytes int
 }
 
 // genericImpl is the table of the generic kernels (generic.go,
@@ -193,10 +203,12 @@ var genericImpl = impl{
 		bits32: genericShapes[uint32](bitsValue), magnitude32: genericShapes[uint32](magnitudeValue),
 		bits64: genericShapes[uint64](bitsValue), magnitude64: genericShapes[uint64](magnitudeValue),
 	},
-	above:      aboveRule{bitsInRange: genericInRange(bitsValue), keyInRange: genericInRange(keyValue)},
-	absAbove:   absAboveRule{magnitudeInRange: genericInRange(magnitudeValue)},
-	allEntries: allEntriesRule{genericIndexShapes[uint16](), genericIndexShapes[uint32](), genericIndexShapes[uint64]()},
-	widen:      widenGeneric,
+	above:          aboveRule{bitsInRange: genericInRange(bitsValue), keyInRange: genericInRange(keyValue)},
+	absAbove:       absAboveRule{magnitudeInRange: genericInRange(magnitudeValue)},
+	allEntries:     allEntriesRule{genericIndexShapes[uint16](), genericIndexShapes[uint32](), genericIndexShapes[uint64]()},
+	widen:          widenGeneric,
+	popcounts:      genericPopcounts,
+	narrowRowBytes: genericNarrowRowBytes,
 }
 
 // The accessors: the member of a rule for a lane type. Each width has one

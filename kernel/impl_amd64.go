@@ -5,13 +5,13 @@ package kernel
 import "golang.org/x/sys/cpu"
 
 // detectLevels checks every CPU feature the generated kernels use: AVX and
-// AVX2 (with the operating system's YMM support) for the AVX2 level, and in
-// addition AVX512F, AVX512BW and AVX512VL (with ZMM and mask register
-// support), BMI2 (BZHI makes the masks of partial vectors) and POPCNT for
-// the AVX512 level. golang.org/x/sys/cpu applies GODEBUG=cpu.X=off before this.
+// AVX2 (with the operating system's YMM support) and POPCNT (the narrow
+// rows' bitmaps, rows.go) for the AVX2 level, and in addition AVX512F,
+// AVX512BW and AVX512VL (with ZMM and mask register support) and BMI2 (BZHI
+// makes the masks of partial vectors) for the AVX512 level. golang.org/x/sys/cpu applies GODEBUG=cpu.X=off before this.
 func detectLevels() []Level {
 	levels := []Level{Generic}
-	if !cpu.X86.HasAVX || !cpu.X86.HasAVX2 {
+	if !cpu.X86.HasAVX || !cpu.X86.HasAVX2 || !cpu.X86.HasPOPCNT {
 		return levels
 	}
 	levels = append(levels, AVX2)
@@ -72,6 +72,7 @@ var avx512Impl = func() impl {
 		w64: indexShapes[uint64]{max: maxIndex64AVX512, scatter: scatterIndex64},
 	}.over(&g.allEntries, r)
 	t.widen = widenOver(r.groupLanes, widenIndexAVX512, g.widen)
+	t.popcounts, t.narrowRowBytes = rowPopcounts{popcountsPOPCNT, popcountsAndPOPCNT}, avx512NarrowRowBytes
 	return t
 }()
 
@@ -117,5 +118,6 @@ var avx2Impl = func() impl {
 		w64: indexShapes[uint64]{max: maxIndex64AVX2, scatter: scatterIndex64},
 	}.over(&g.allEntries, r)
 	t.widen = widenOver(r.groupLanes, widenIndexAVX2, g.widen)
+	t.popcounts, t.narrowRowBytes = rowPopcounts{popcountsPOPCNT, popcountsAndPOPCNT}, avx2NarrowRowBytes
 	return t
 }()

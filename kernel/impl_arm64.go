@@ -26,7 +26,9 @@ func implFor(l Level) *impl {
 // The NEON kernels count runs of lanes and column tiles, reading whole
 // 16-byte vectors (of each row); the generic kernels count the rest. NEON
 // has no column streams (every matrix goes in tiles) and no kernels of the
-// index family: its index counts are the generic ones, which also widen.
+// index family: its index counts are the generic ones, which also widen,
+// and its narrow rows (rows.go) the generic masks and split, from the
+// generic level's row size (not measured on NEON hardware).
 var neonImpl = func() impl {
 	g, r := &genericImpl, reads{vectorBytes: 16}
 	t := genericImpl

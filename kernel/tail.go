@@ -76,9 +76,10 @@ func rangeColumnsOver[W word](lanes int, level, generic rangeColumnKernel[W]) ra
 	}
 }
 
-// A level without streams counts every matrix in tiles (chunk.go), the
-// generic level too: streamOver keeps a nil stream nil, and generic is a
-// generic stream only for the columns after a level's runs.
+// A level without stream assembly (NEON, AVX2's 64-bit lanes) counts every
+// matrix in tiles (chunk.go): streamOver keeps a nil stream nil, and
+// generic is a generic stream only for the columns after a level's runs.
+// The generic level streams in Go (generic_stream.go).
 
 func streamOver[W word](columns int, level, generic streamKernel[W]) streamKernel[W] {
 	if level == nil || columns == 0 {

@@ -70,12 +70,16 @@ func (a *FeatureActivity[T]) Threshold() (threshold float64, ok bool) { return a
 // Update adds a batch of activation vectors, with the shapes of
 // L0Norm.Update; the feature size must be the metric's. A batch of zero
 // vectors changes nothing; a rejected call (ErrShape, ErrOverflow) leaves
-// the metric as it was. The batch is counted with one kernel call: outside
-// the lock into scratch counters the size of the state, or, for a batch of
-// fewer than 8 vectors, straight into the state under the lock, so that
-// the scratch never exceeds the batch's own bytes. The batch's vectors come
-// after those counted before it took the lock (VectorsSinceFired): Updates
-// from many goroutines are exact per batch, in the order they arrive.
+// the metric as it was. The batch is counted with one kernel call: for a
+// batch of fewer than 8 vectors, under the lock, into the state's pending
+// byte counters (widened into its 64-bit counts before they could
+// overflow and before any read); otherwise outside the lock, into scratch
+// counters of a byte per count (up to 255 vectors) or of the counts' size,
+// then added under it, so that the scratch never exceeds the batch's own
+// bytes.
+// The batch's vectors come after those counted before it took the lock
+// (VectorsSinceFired): Updates from many goroutines are exact per batch,
+// in the order they arrive.
 func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	c := a.core()
 	if c == nil {
@@ -85,22 +89,19 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	if err != nil || l.batch == 0 {
 		return err
 	}
-	width := max(c.components, 1) * c.features // c.counters(), without its kind
-	if l.batch < minColumnBatch {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		vectors, most := int64(l.batch), uint64(l.batch)
-		into, scratch, err := c.beginInPlaceLocked(vectors, most)
-		if err != nil {
+	counters := max(c.components, 1) * c.features // c.counters(), without its kind
+	switch {
+	case l.batch < minColumnBatch:
+		return c.updateLocked(x, l.batch)
+	case l.batch <= maxPendingRows:
+		local := activityByteScratch.get(counters)
+		defer activityByteScratch.put(local)
+		if err := c.counter.addAllColumnBytes(*local, x); err != nil {
 			return err
 		}
-		base := c.vectors
-		if err := c.endInPlaceLocked(vectors, most, scratch, c.counter.addAllColumns(into, x)); err != nil {
-			return err
-		}
-		return markRowsLocked(&c.tally, &c.counter, base, x, width, nil)
+		return c.addCountedBytes(l.batch, *local, x)
 	}
-	local := activityScratch.get(width)
+	local := activityScratch.get(counters)
 	defer activityScratch.put(local)
 	if err := c.counter.addAllColumns(*local, x); err != nil {
 		return err
@@ -120,6 +121,60 @@ func addCountedFired[T kernel.Element](c *core[T, activityKind], counts []uint64
 		return err
 	}
 	return markRowsLocked(&c.tally, &c.counter, base, x, len(counts), counts)
+}
+
+// updateLocked counts a batch of vectors (at most maxPendingRows) under
+// the lock, into the pending byte counters, or where the bounds do not
+// tell at once that no count can overflow, into the counts themselves
+// through the checked in-place addition; then the positions of the
+// features that fired in it (markRowsLocked).
+func (c *core[T, K]) updateLocked(x []T, vectors int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, most := int64(vectors), uint64(vectors)
+	base := c.vectors
+	width := max(c.components, 1) * c.features
+	if pending := c.pendingLocked(n, most); pending != nil {
+		if err := c.endPendingLocked(n, most, c.counter.addAllColumnBytes(pending, x)); err != nil {
+			return err
+		}
+		return markRowsLocked(&c.tally, &c.counter, base, x, width, nil)
+	}
+	into, scratch, err := c.beginInPlaceLocked(n, most)
+	if err != nil {
+		return err
+	}
+	if err := c.endInPlaceLocked(n, most, scratch, c.counter.addAllColumns(into, x)); err != nil {
+		return err
+	}
+	return markRowsLocked(&c.tally, &c.counter, base, x, width, nil)
+}
+
+// addCountedBytes adds a batch of vectors (at most maxPendingRows)
+// counted outside the lock into byte counters, as many as the state's: to
+// the pending counters, or where the bounds do not tell at once that no
+// count can overflow, widened into 64-bit scratch counters and added with
+// the checks of addCounted.
+//
+// Then the positions of the features that fired in x, the batch, found
+// from its last row (markRowsLocked): every column, the byte counts
+// telling none apart that did not fire.
+func (c *core[T, K]) addCountedBytes(vectors int, small []uint8, x []T) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	base := c.vectors
+	width := max(c.components, 1) * c.features
+	if c.addPendingLocked(int64(vectors), small) {
+		return markRowsLocked(&c.tally, &c.counter, base, x, width, nil)
+	}
+	wide := activityScratch.get(len(small))
+	defer activityScratch.put(wide)
+	_ = kernel.WidenByteCounts(*wide, small) // as many: made so
+	c.countsLocked()
+	if err := c.addLocked(int64(vectors), *wide, uint64(vectors)); err != nil {
+		return err
+	}
+	return markRowsLocked(&c.tally, &c.counter, base, x, width, *wide)
 }
 
 // Reset returns the metric to its state before the first Update.

@@ -179,7 +179,9 @@ func TestHistogramBins(t *testing.T) {
 	}
 	for _, c := range cases {
 		h := Histogram{Edges: histogramEdges()}
-		h.add(c.count, &floors)
+		var at [places]int
+		at[binOf(c.count, &floors)]++
+		h.add(&at)
 		switch c.bin {
 		case -1:
 			assert.Equal(t, 1, h.Dead, "count %v", c.count)
@@ -210,6 +212,35 @@ func TestHistogramBins(t *testing.T) {
 	}
 	assert.Equal(t, 3*200, total)
 	assert.Equal(t, len(a.Dead()), h.Dead)
+}
+
+// TestHistogramTable: the histogram of many features over few vectors,
+// decided once per count in a table, is the one decided feature by
+// feature, counts above the vectors (repeated sparse entries) included.
+func TestHistogramTable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, vectors := range []int{1, 2, 3, 10, 64, 1000} {
+		a, _ := NewFeatureActivity[uint8](0, 5000)
+		x := make([]uint8, vectors*5000)
+		for i := range x {
+			if rng.IntN(1+i%5000) == 0 {
+				x[i] = 1
+			}
+		}
+		require.NoError(t, a.Update(x, vectors, 5000))
+		index := []int32{7, 7, 7, 9}
+		require.NoError(t, UpdateEntries(a, 1, index, nil)) // a count past the vectors
+		h, err := a.Histogram()
+		require.NoError(t, err)
+		floors := histogramFloors(int64(vectors) + 1)
+		var at [places]int
+		for _, c := range a.Counts() {
+			at[binOf(c, &floors)]++
+		}
+		want := Histogram{Edges: histogramEdges()}
+		want.add(&at)
+		require.Equal(t, want, h, "%d vectors", vectors)
+	}
 }
 
 func TestFeatureActivityMerge(t *testing.T) {

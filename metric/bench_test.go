@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/sparsekit/l0/kernel"
 )
@@ -70,32 +71,79 @@ func BenchmarkL0NormUpdate(b *testing.B) {
 	}
 }
 
-// BenchmarkFeatureActivityUpdate measures FeatureActivity.Update, as GB/s
-// of input, and kernel.AddNonZeroColumns, which it calls once, over the
-// same bytes.
+// activityShapes are the Update shapes of the FeatureActivity sweep: the
+// seed shapes, and few rows of many features (wide rows), down to one
+// vector of 2^20 features.
+var activityShapes = append(benchShapes[:len(benchShapes):len(benchShapes)],
+	[]int{256, 1, 131072},
+	[]int{64, 1, 1 << 20},
+	[]int{1, 1, 1 << 20},
+)
+
+// BenchmarkFeatureActivityUpdate measures FeatureActivity.Update at every
+// level the CPU has, as GB/s of input, and reports "x-l0norm": its speed
+// as a fraction of L0Norm.Update's over the same batch (each call paired
+// with one of L0Norm's, in the same run, at the same level; 1 = as fast).
+// The worst cell per level:
+//
+//	go test -run '^$' -bench FeatureActivityUpdate -benchtime 200ms -count 5 ./metric/ | go run ./internal/benchratio
+//
+// It uses only API that every release since the rules has, so that it
+// compiles against an older tree for a before/after comparison.
 func BenchmarkFeatureActivityUpdate(b *testing.B) {
-	for _, shape := range benchShapes {
+	for _, shape := range activityShapes {
 		x := benchData(product(shape))
-		b.Run("shape="+shapeName(shape)+"/op=update", func(b *testing.B) {
-			a, _ := NewFeatureActivity[float32](shape[1], shape[2])
-			b.SetBytes(int64(4 * len(x)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := a.Update(x, shape...); err != nil {
-					b.Fatal(err)
-				}
+		b.Run("shape="+shapeName(shape), func(b *testing.B) {
+			for _, level := range kernel.Levels() {
+				b.Run("impl="+level.String(), func(b *testing.B) {
+					defer kernel.SetLevel(level)()
+					a, _ := NewFeatureActivity[float32](shape[1], shape[2])
+					m, _ := NewL0Norm[float32](shape[1])
+					benchRatio(b, len(x)*4, "x-l0norm",
+						func() error { return a.Update(x, shape...) },
+						func() error { return m.Update(x, shape...) })
+				})
 			}
 		})
-		b.Run("shape="+shapeName(shape)+"/op=kernel", func(b *testing.B) {
-			counts := make([]uint64, shape[1]*shape[2])
-			b.SetBytes(int64(4 * len(x)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := kernel.AddNonZeroColumns(counts, x); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+	}
+}
+
+// benchRatio times op and ref, calls over bytes of input, alternately,
+// b.N times each, and reports op's own ns/op and MB/s and its speed as a
+// fraction of ref's under the name unit (ref's time over op's: 1 = as
+// fast). Each pair of calls is adjacent, so that the machine's drift (a
+// shared, loaded one) moves both alike. Two calls of each come first,
+// untimed, so that what a metric makes once (its pending counters, the
+// pools' scratch) is not counted as allocations per call.
+func benchRatio(b *testing.B, bytes int, unit string, op, ref func() error) {
+	for range 2 {
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+		if err := ref(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var opTime, refTime time.Duration
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := ref(); err != nil {
+			b.Fatal(err)
+		}
+		refTime += time.Since(t1)
+		opTime += t1.Sub(t0)
+	}
+	perOp := float64(opTime.Nanoseconds()) / float64(b.N)
+	if perOp > 0 {
+		b.ReportMetric(perOp, "ns/op")
+		b.ReportMetric(float64(bytes)/perOp*1e3, "MB/s")
+		b.ReportMetric(float64(refTime)/float64(opTime), unit)
 	}
 }
 
@@ -103,13 +151,13 @@ func BenchmarkFeatureActivityUpdate(b *testing.B) {
 // components, a kernel call per row or one column count over the batch, at
 // row lengths around minRowFeatures, over 4 MiB of float32.
 func BenchmarkRowsOrColumns(b *testing.B) {
-	defer func(saved int) { minRowFeatures = saved }(minRowFeatures)
+	defer func(saved, narrow int) { minRowFeatures, narrowBatchRowBytes = saved, narrow }(minRowFeatures, narrowBatchRowBytes)
 	for _, features := range []int{4, 16, 64, 256, 1024, 4096, 16384} {
 		shape := []int{1 << 20 / (4 * features), 4, features}
 		x := benchData(product(shape))
 		for _, way := range []string{"rows", "columns"} {
 			b.Run(fmt.Sprintf("features=%d/way=%s", features, way), func(b *testing.B) {
-				minRowFeatures = 1 << 30
+				minRowFeatures, narrowBatchRowBytes = 1<<30, 0
 				if way == "rows" {
 					minRowFeatures = 0
 				}
@@ -145,12 +193,12 @@ func BenchmarkParallelUpdate(b *testing.B) {
 // BenchmarkRowsOrColumnsAt measures both ways, and the kernel over the same
 // bytes, at shapes of 32 MiB with rows around minRowFeatures.
 func BenchmarkRowsOrColumnsAt(b *testing.B) {
-	defer func(saved int) { minRowFeatures = saved }(minRowFeatures)
+	defer func(saved, narrow int) { minRowFeatures, narrowBatchRowBytes = saved, narrow }(minRowFeatures, narrowBatchRowBytes)
 	for _, shape := range [][]int{{4096, 4, 512}, {2048, 4, 1024}, {1024, 4, 2048}, {8192, 4, 256}} {
 		x := benchData(product(shape))
 		for _, way := range []string{"rows", "columns"} {
 			b.Run(fmt.Sprintf("shape=%s/way=%s", shapeName(shape), way), func(b *testing.B) {
-				minRowFeatures = 1 << 30
+				minRowFeatures, narrowBatchRowBytes = 1<<30, 0
 				if way == "rows" {
 					minRowFeatures = 0
 				}

@@ -26,9 +26,11 @@ import (
 // unmarshalBinary, readFrom); every read goes through countsLocked. State
 // that a later statistic needs beside the counts (per-feature "vectors
 // since fired", the sequences a feature fired in) belongs in the tally,
-// kept by those places, and in the binary format; narrower pending
-// counters in front of the counts would be flushed in countsLocked and
-// before addLocked.
+// kept by those places, and in the binary format. The tally's pending
+// byte counters, in front of the counts (FeatureActivity's batches of
+// few vectors), are widened into them in countsLocked, which every read,
+// addition of a batch counted outside the lock, merge and decode goes
+// through, and where an overflow check needs the true counts.
 type core[T kernel.Element, K metricKind] struct {
 	components int // the component dimension; 0 for none
 	features   int // per component, of a FeatureActivity; 0 for an L0Norm
@@ -180,11 +182,13 @@ func (c *core[T, K]) countsCopy() []uint64 {
 }
 
 // countsLocked returns the counts, allocating them in a zero L0Norm (the
-// tally's methods expect them allocated). c.mu is held.
+// tally's methods expect them allocated), with the pending byte counters
+// widened into them. c.mu is held.
 func (c *core[T, K]) countsLocked() []uint64 {
 	if c.counts == nil {
 		c.counts = make([]uint64, c.counters())
 	}
+	c.flushLocked()
 	return c.counts
 }
 

@@ -3,6 +3,7 @@ package metric
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"github.com/sparsekit/l0/kernel"
 )
@@ -51,6 +52,13 @@ func (c *counter[T]) addAllColumns(counts []uint64, x []T) error {
 	return kernel.AddNonZeroColumns(counts, x)
 }
 
+func (c *counter[T]) addAllColumnBytes(counts []uint8, x []T) error {
+	if k := c.kernels; k != nil {
+		return k.addColumnBytes(counts, x)
+	}
+	return kernel.AddNonZeroColumnBytes(counts, x)
+}
+
 // addIndexed adds the entries that count by c's rule (all of them, values
 // nil) to counts, features per component, rows of k: the rule's index
 // kernel for I.
@@ -77,6 +85,17 @@ func addIndexed[T kernel.Element, I kernel.Index](c *counter[T], counts []uint64
 // that the benchmarks can force either strategy.
 var minRowFeatures = 512
 
+// narrowBatchRowBytes is the size of a batch's vector (its components'
+// rows) below which the batch is counted by rows, which the kernel then
+// counts as one stream split by row from a bitmap, rather than by columns,
+// which read less than a vector per row: [65536, 2, 3] float32 by columns
+// ran at 0.27x CountNonZero of its bytes at AVX-512, 0.02x at AVX2, 0.18x
+// generic; by rows at 0.77x, 0.59x (BenchmarkNarrowRows at the root). From
+// a vector of 64 bytes on, AVX-512 columns win ([*, 4, 4] float32: 47
+// GB/s against 20 by rows, BenchmarkRowsOrColumns). A variable only so
+// that the benchmarks can force either strategy.
+var narrowBatchRowBytes = 64
+
 // minColumnBatch is the fewest vectors a batch of short rows is counted by
 // columns with. The column count needs a scratch counter of 8 bytes per
 // (component, feature): from 8 vectors on that is at most the batch's own
@@ -98,9 +117,10 @@ func (c *counter[T]) countSlots(slots []uint64, x []T, l layout) error {
 		// One component or none: the batch is one run of elements.
 		slots[0] = uint64(c.countAll(x))
 		return nil
-	case l.features >= minRowFeatures || l.batch < minColumnBatch:
-		// Long rows, or few: one call counts each row into its
-		// component's slot, with no scratch.
+	case l.features >= minRowFeatures || l.batch < minColumnBatch || l.slots*l.features*int(unsafe.Sizeof(x[0])) < narrowBatchRowBytes:
+		// Long rows, or few, or a batch of vectors narrower than a
+		// vector of the widest level: one call counts each row into
+		// its component's slot, with no scratch.
 		return c.countAllRows(slots, x, l.features)
 	}
 	// Short rows, many: one call counts every (component, feature)
@@ -125,26 +145,30 @@ func (c *counter[T]) countSlots(slots []uint64, x []T, l layout) error {
 // of per-component counts and one of per-feature counts took each other's
 // place call after call, and both sizes stayed alive (and were allocated
 // again and again).
-type scratchPool struct{ pool sync.Pool }
+type scratchPool[E uint8 | uint64] struct{ pool sync.Pool }
 
 // The uses: L0Norm's per-component counts (max(components, 1) counters),
 // its column counts (components × features, for batches of at least
 // minColumnBatch vectors) and FeatureActivity's per-feature counts (its
-// state's size).
-var slotScratch, columnScratch, activityScratch scratchPool
+// state's size), in 64-bit counters or, for its batches of at most
+// maxPendingRows vectors, bytes.
+var (
+	slotScratch, columnScratch, activityScratch scratchPool[uint64]
+	activityByteScratch                         scratchPool[uint8]
+)
 
 // get returns a zeroed scratch slice of n counters.
-func (p *scratchPool) get(n int) *[]uint64 {
-	b, _ := p.pool.Get().(*[]uint64)
+func (p *scratchPool[E]) get(n int) *[]E {
+	b, _ := p.pool.Get().(*[]E)
 	if b == nil {
-		b = new([]uint64)
+		b = new([]E)
 	}
 	if cap(*b) < n {
-		*b = make([]uint64, n)
+		*b = make([]E, n)
 	}
 	*b = (*b)[:n]
 	clear(*b)
 	return b
 }
 
-func (p *scratchPool) put(b *[]uint64) { p.pool.Put(b) }
+func (p *scratchPool[E]) put(b *[]E) { p.pool.Put(b) }

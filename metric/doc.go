@@ -95,6 +95,26 @@
 // of package kernel, a scatter into byte counters, at a few times numpy's
 // bincount.
 //
+// # Token masks and per-sequence statistics
+//
+// Evaluations leave the vectors of special tokens (BOS, EOS, padding) out
+// of every statistic. L0Norm.UpdateMasked, FeatureActivity.UpdateMasked
+// and UpdateSparseMasked take, beside a batch, a keep mask of one bool per
+// vector (TokenMask makes it from token ids and the ids to leave out), and
+// leave a metric exactly as the batch of the kept vectors alone would: the
+// kernels count each run of kept rows in place, and never read the others.
+//
+// SequenceActivity counts batches of sequences, [sequence, position,
+// feature]: per feature the vectors it fired in (its Activity, a
+// FeatureActivity) and the sequences it fired in at least once, from
+// which SAEBench's consistent_activation_heuristic follows (firings /
+// sequences fired, NaN where none); made with a number of positions, it
+// also counts the L0 of each position over its kept vectors. The column
+// kernel adds each sequence's kept runs to the batch's firings, and a
+// branch-free fold adds one sequence to every feature whose firings that
+// sequence moved, in the same pass as the firings: no kernel of its own in
+// assembly. UpdateSequencesTopK takes the top-k form.
+//
 // # Edge cases
 //
 //   - A batch of zero vectors is valid and changes nothing (Forward returns
@@ -123,7 +143,14 @@
 // one metric count in parallel and the totals stay exact. (A
 // FeatureActivity counts a batch of fewer than 8 vectors in place, under
 // the lock: its scratch would be the size of the state, larger than the
-// batch.) The scratch counters an Update takes are never more than the
+// batch. In place means, after its first batch, into pending counters of
+// a byte per feature, kept in front of the 64-bit counts and added to
+// them before they could overflow and before anything reads, merges,
+// resets or saves the state: a vector of 2^20 features costs a read of
+// its bytes and a byte of counter per feature, not the 16 of a 64-bit
+// count read and written. Batches of 8 to 255 vectors are counted outside
+// the lock into byte counters, added to the pending ones under it.) The
+// scratch counters an Update takes are never more than the
 // batch's own bytes plus 8 bytes per component, and come from pools, so
 // that a steady stream of Updates does not allocate. Merge holds both
 // metrics' locks, taken in the order of the metrics' addresses, and adds

@@ -81,23 +81,42 @@ func histogramFloors(vectors int64) (floors [HistogramBins + 1]uint64) {
 	return floors
 }
 
-// add counts a feature that fired in c of the vectors whose floors are
-// given, c <= vectors.
-func (h *Histogram) add(c uint64, floors *[HistogramBins + 1]uint64) {
+// The places of a feature in a Histogram, as binOf gives them: a bin of
+// Counts (0 to HistogramBins-1), or one of these.
+const (
+	placeDead = HistogramBins + iota
+	placeUnderflow
+	placeAboveOne
+	places
+)
+
+// binOf returns the place of a feature that fired in c of the vectors whose
+// floors are given.
+func binOf(c uint64, floors *[HistogramBins + 1]uint64) int {
 	switch {
 	case c == 0:
-		h.Dead++
+		return placeDead
 	case c < floors[0]:
-		h.Underflow++
+		return placeUnderflow
 	case c > floors[HistogramBins]: // floors[HistogramBins] is the vectors
-		h.AboveOne++
-	default:
-		// The first bin whose upper edge c does not reach; the last bin
-		// also holds c == vectors.
-		k := sort.Search(HistogramBins-1, func(k int) bool { return c < floors[k+1] })
-		h.Counts[k]++
+		return placeAboveOne
 	}
+	// The first bin whose upper edge c does not reach; the last bin also
+	// holds c == vectors.
+	return sort.Search(HistogramBins-1, func(k int) bool { return c < floors[k+1] })
 }
+
+// add counts the features of the places given.
+func (h *Histogram) add(at *[places]int) {
+	copy(h.Counts[:], at[:HistogramBins])
+	h.Dead, h.Underflow, h.AboveOne = at[placeDead], at[placeUnderflow], at[placeAboveOne]
+}
+
+// maxPlaceTable bounds the vectors for which Histogram decides each count
+// of 0 to vectors once, in a table, rather than each feature's on its own:
+// a wide activity over few vectors (2^20 features, 64 vectors) has many
+// features of each count.
+const maxPlaceTable = 1 << 16
 
 // Histogram returns the log10 density histogram of every feature of every
 // component, each feature's bin decided exactly from its count and the
@@ -106,9 +125,26 @@ func (a *FeatureActivity[T]) Histogram() (Histogram, error) {
 	h := Histogram{Edges: histogramEdges()}
 	err := a.core().read("Histogram", func(counts []uint64, vectors int64) {
 		floors := histogramFloors(vectors)
-		for _, c := range counts {
-			h.add(c, &floors)
+		var at [places]int
+		if vectors > maxPlaceTable || vectors >= int64(len(counts)) {
+			for _, c := range counts {
+				at[binOf(c, &floors)]++
+			}
+			h.add(&at)
+			return
 		}
+		table := make([]uint8, vectors+1)
+		for c := range table {
+			table[c] = uint8(binOf(uint64(c), &floors))
+		}
+		for _, c := range counts {
+			if c > uint64(vectors) {
+				at[placeAboveOne]++
+				continue
+			}
+			at[table[c]]++
+		}
+		h.add(&at)
 	})
 	if err != nil {
 		return Histogram{}, err

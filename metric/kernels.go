@@ -15,6 +15,8 @@ type kernels[T kernel.Element] struct {
 	count      func(x []T) int
 	countRows  func(counts []uint64, x []T, width int) error
 	addColumns func(counts []uint64, x []T) error
+	// addColumnBytes is addColumns into byte counters, modulo 256.
+	addColumnBytes func(counts []uint8, x []T) error
 	// index holds a thresholded rule's index kernel for each kernel.Index
 	// type I, a func(counts []uint64, features int, index []I, values []T,
 	// k int) error: a function value cannot stay generic in I, which each
@@ -26,9 +28,10 @@ type kernels[T kernel.Element] struct {
 // nonZeroKernels returns the kernels of NonZero for E.
 func nonZeroKernels[E kernel.Element]() *kernels[E] {
 	return &kernels[E]{
-		count:      kernel.CountNonZero[E],
-		countRows:  kernel.CountNonZeroRows[E],
-		addColumns: kernel.AddNonZeroColumns[E],
+		count:          kernel.CountNonZero[E],
+		countRows:      kernel.CountNonZeroRows[E],
+		addColumns:     kernel.AddNonZeroColumns[E],
+		addColumnBytes: kernel.AddNonZeroColumnBytes[E],
 	}
 }
 
@@ -48,11 +51,13 @@ func thresholdKernels[F kernel.Float](r Rule) *kernels[F] {
 		k.count = func(x []F) int { return kernel.CountAbsAbove(x, t) }
 		k.countRows = func(c []uint64, x []F, width int) error { return kernel.CountAbsAboveRows(c, x, width, t) }
 		k.addColumns = func(c []uint64, x []F) error { return kernel.AddAbsAboveColumns(c, x, t) }
+		k.addColumnBytes = func(c []uint8, x []F) error { return kernel.AddAbsAboveColumnBytes(c, x, t) }
 		return k
 	}
 	k.count = func(x []F) int { return kernel.CountAbove(x, t) }
 	k.countRows = func(c []uint64, x []F, width int) error { return kernel.CountAboveRows(c, x, width, t) }
 	k.addColumns = func(c []uint64, x []F) error { return kernel.AddAboveColumns(c, x, t) }
+	k.addColumnBytes = func(c []uint8, x []F) error { return kernel.AddAboveColumnBytes(c, x, t) }
 	return k
 }
 

@@ -162,9 +162,11 @@ func TestScratchFollowsTheBatch(t *testing.T) {
 			{"FeatureActivity", func() error { return a.Update(x, shape...) }, 9*components*features + components*features/8 + 64<<10},
 		} {
 			if c.name == "FeatureActivity" && batch < minColumnBatch {
-				// counted in place, with a bit per counter (an eighth of an
-				// int8 batch's bytes) for the since-fired walk
-				c.limit = 64<<10 + len(x)/8
+				// Counted in place, into the state's pending byte
+				// counters, made by the second such batch: a byte per
+				// counter, at most the batch's own bytes; and a bit per
+				// counter for the since-fired walk.
+				c.limit = components*features + components*features/8 + 64<<10
 			}
 			for round := range 2 {
 				grew := allocated(func() { require.NoError(t, c.update()) })

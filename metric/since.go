@@ -121,7 +121,7 @@ const sinceTile = 1024
 
 // rowCountScratch and columnListScratch are lastRowsLocked's scratch: the
 // running column counts of the rows walked, and the columns to find.
-var rowCountScratch, columnListScratch scratchPool
+var rowCountScratch, columnListScratch scratchPool[uint64]
 
 // markRowsLocked sets, for each column of the batch x (rows of width
 // counters), just added after base vectors, that counts in some row, its
@@ -287,4 +287,42 @@ func markWordsLocked[W uint8 | uint16 | uint32 | uint64](last []int64, base int6
 			pendingBits[w] = b
 		}
 	}
+}
+
+// addCountedAtEnd adds vectors counted elsewhere, with per-feature counts
+// and no vector per count (a SequenceActivity's dense batches, counted a
+// sequence at a time, and counts made outside the package), and sets the
+// positions of the features that fired in them to the last of those
+// vectors: as sparsify counts a batch, and as UpdateEntries does.
+func addCountedAtEnd[T kernel.Element](c *core[T, activityKind], vectors int64, counts []uint64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.countsLocked()
+	if err := c.addLocked(vectors, counts, uint64(vectors)); err != nil {
+		return err
+	}
+	for i, n := range counts {
+		if n > 0 {
+			c.last[i] = c.vectors
+		}
+	}
+	return nil
+}
+
+// addCountedKept adds the kept vectors of the batch x (mask keep, nil for
+// all), counted elsewhere into counts, and sets the positions of the
+// features that fired in them (markKeptLocked), under one lock.
+func addCountedKept[T kernel.Element](c *core[T, activityKind], kept int, counts []uint64, x []T, keep []bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.countsLocked()
+	base := c.vectors
+	if err := c.addLocked(int64(kept), counts, uint64(kept)); err != nil {
+		return err
+	}
+	width := len(counts)
+	if x == nil || width == 0 {
+		return nil
+	}
+	return markKeptLocked(&c.tally, &c.counter, base, x, width, keep, len(x)/width)
 }

@@ -385,3 +385,50 @@ func TestSinceFiredAllocs(t *testing.T) {
 		assert.Zero(t, testing.AllocsPerRun(20, f), name)
 	}
 }
+
+// TestSinceFiredMasked: the masked updates count the kept vectors alone,
+// in order, as the oracle fed only them.
+func TestSinceFiredMasked(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 19))
+		for _, rule := range rulesOf[float32]() {
+			const components, features = 2, 600
+			width := components * features
+			dense, _ := NewFeatureActivity[float32](components, features, rule.option...)
+			topk, _ := NewFeatureActivity[float32](components, features, rule.option...)
+			o, ot := newSinceOracle(width), newSinceOracle(width)
+			p := firingOdds(rng, width)
+			for range trials(10) {
+				batch := []int{1, 3, 9, 40, 300}[rng.IntN(5)]
+				x := sinceData[float32](rng, batch, width, p)
+				keep := make([]bool, batch)
+				for i := range keep {
+					keep[i] = rng.IntN(3) > 0
+				}
+				require.NoError(t, dense.UpdateMasked(x, keep, batch, components, features))
+				const k = 3
+				index := make([]int32, batch*components*k)
+				for i := range index {
+					index[i] = int32(rng.IntN(features))
+				}
+				values := sinceData[float32](rng, 1, len(index), firingOdds(rng, len(index)))
+				require.NoError(t, UpdateSparseMasked(topk, TopK[float32, int32]{Index: index, Values: values, Batch: batch, Components: components, K: k}, keep))
+				for v := range batch {
+					if !keep[v] {
+						continue
+					}
+					o.vector(func(i int) bool { return rule.counts(x[v*width+i]) })
+					fired := map[int]bool{}
+					for j := range components * k {
+						if e := v*components*k + j; rule.counts(values[e]) {
+							fired[j/k*features+int(index[e])] = true
+						}
+					}
+					ot.vector(func(i int) bool { return fired[i] })
+				}
+				checkSince(t, dense, o, "masked "+rule.name)
+				checkSince(t, topk, ot, "masked top-k "+rule.name)
+			}
+		}
+	})
+}

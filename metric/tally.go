@@ -1,9 +1,12 @@
 package metric
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/bits"
+
+	"github.com/sparsekit/l0/kernel"
 )
 
 // tally is the state of a metric and its arithmetic: the vectors, the
@@ -30,14 +33,101 @@ type tally struct {
 	// the last vector in which it fired, 0 for none (since.go); nil in an
 	// L0Norm.
 	last []int64
+	// pending are byte counters in front of the counts, one per count
+	// (nil until a FeatureActivity batch of few vectors needs them, after
+	// the state's first): the true count i is counts[i] + pending[i]. A batch of a few
+	// wide rows is counted into them, a byte of counter traffic per
+	// feature rather than the 16 of a 64-bit count's read and write, and
+	// they are widened into the counts (flushLocked) before they could
+	// pass 255 and before anything reads or replaces the counts:
+	// core.countsLocked, refitLocked and addExactLocked. The limit bounds
+	// the true counts. pendingRows is the vectors they hold since the last
+	// widening, so at most maxPendingRows.
+	pending     []uint8
+	pendingRows int
 }
+
+// maxPendingRows is the most vectors the pending byte counters hold.
+const maxPendingRows = 255
 
 // reset empties the tally.
 func (t *tally) reset() {
 	clear(t.counts)
 	clear(t.last)
+	clear(t.pending)
+	t.pendingRows = 0
 	t.vectors = 0
 	t.limit = 0
+}
+
+// flushLocked widens the pending byte counters into the counts.
+func (t *tally) flushLocked() {
+	if t.pendingRows == 0 {
+		return
+	}
+	_ = kernel.WidenByteCounts(t.counts, t.pending) // as many: made so
+	t.pendingRows = 0
+}
+
+// pendingLocked starts an addition of vectors vectors, raising any count
+// by at most most, counted into the pending byte counters: it returns
+// them, widened first if the vectors would not fit beside those they
+// hold, or nil where the bounds do not tell at once that no count (nor
+// the vector count) can overflow, and the caller takes another way. The
+// lock is held until endPendingLocked. vectors is at most maxPendingRows.
+func (t *tally) pendingLocked(vectors int64, most uint64) []uint8 {
+	if most > math.MaxUint64-t.limit || vectors > math.MaxInt64-t.vectors {
+		return nil
+	}
+	if t.pending == nil && t.limit == 0 {
+		// The first batch of an empty state goes straight into its
+		// counts: a metric of one batch (a file of one row) never makes
+		// the pending counters.
+		return nil
+	}
+	if t.pendingRows+int(vectors) > maxPendingRows {
+		t.flushLocked()
+	}
+	if t.pending == nil {
+		t.pending = make([]uint8, len(t.counts))
+	}
+	return t.pending
+}
+
+// endPendingLocked ends the addition pendingLocked started with the same
+// vectors and most, whose kernel returned err (a kernel that fails counts
+// nothing).
+func (t *tally) endPendingLocked(vectors int64, most uint64, err error) error {
+	if err != nil {
+		return err
+	}
+	t.pendingRows += int(vectors)
+	t.vectors += vectors
+	t.limit += most
+	return nil
+}
+
+// addPendingLocked adds a batch of vectors vectors counted outside the
+// lock into byte counters small (as many as the counts, each at most
+// vectors, at most maxPendingRows) to the pending counters, and reports
+// whether it could: false, and nothing changed, where the bounds do not
+// tell at once that nothing can overflow.
+func (t *tally) addPendingLocked(vectors int64, small []uint8) bool {
+	pending := t.pendingLocked(vectors, uint64(vectors))
+	if pending == nil {
+		return false
+	}
+	// Eight counters a word: no sum passes 255, so no byte carries.
+	i := 0
+	for ; i+8 <= len(small); i += 8 {
+		p := pending[i : i+8 : i+8]
+		binary.LittleEndian.PutUint64(p, binary.LittleEndian.Uint64(p)+binary.LittleEndian.Uint64(small[i:i+8:i+8]))
+	}
+	for ; i < len(small); i++ {
+		pending[i] += small[i]
+	}
+	_ = t.endPendingLocked(vectors, uint64(vectors), nil)
+	return true
 }
 
 // addLocked adds vectors and counts (each at most most) to the state, or
@@ -84,6 +174,7 @@ func (t *tally) fitsLocked(most uint64) bool {
 // truth, and reports whether every count can rise by most without passing
 // 2^64 by it.
 func (t *tally) refitLocked(most uint64) bool {
+	t.flushLocked()
 	t.limit = 0
 	for _, n := range t.counts {
 		t.limit = max(t.limit, n)
@@ -98,6 +189,7 @@ func (t *tally) refitLocked(most uint64) bool {
 // 1, 0] with [0, 1] is [2^64 − 1, 1]). The limit becomes the largest sum.
 // The vectors were checked.
 func (t *tally) addExactLocked(vectors int64, counts []uint64) error {
+	t.flushLocked()
 	state := t.counts
 	for i, n := range counts {
 		if _, carry := bits.Add64(state[i], n, 0); carry != 0 {

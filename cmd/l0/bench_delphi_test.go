@@ -156,3 +156,48 @@ func BenchmarkDelphiCache(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDelphiOps measures, in one run, the command over
+// BenchmarkDelphiCache's cache by one worker from the page cache, with the
+// CPU time of each op (cpu-ns/op): op=cat reads the files as cat does (the
+// read limit), op=plain counts the cache, op=exclude with -exclude-tokens
+// (50 ids of the 50,000 the tokens draw from: 0.1% of the vectors),
+// op=feature-stats with -feature-stats, op=both with both. Paired ratios:
+//
+//	for i in 1 2 3 4 5; do go test -run '^$' -bench DelphiOps -count 1 ./cmd/l0; done > out.txt
+//	python3 bench/paired_ratio.py out.txt cat=plain plain=exclude plain=feature-stats plain=both
+func BenchmarkDelphiOps(b *testing.B) {
+	dir := b.TempDir()
+	files := writeBenchCache(b, dir)
+	buf := make([]byte, 128<<10)
+	bytes := catFiles(b, files, buf) // into the page cache
+	ids := "0"
+	for id := 1000; id < 50000; id += 1000 {
+		ids += fmt.Sprintf(",%d", id)
+	}
+	exclude := []string{"-exclude-tokens", ids}
+	stats := []string{"-feature-stats", os.DevNull} // the counting, not an fsync of the file
+	b.Run("op=cat", func(b *testing.B) {
+		b.SetBytes(bytes)
+		loopCPU(b, func() { catFiles(b, files, buf) })
+	})
+	for _, c := range []struct {
+		op   string
+		args []string
+	}{
+		{"plain", nil},
+		{"exclude", exclude},
+		{"feature-stats", stats},
+		{"both", append(slices.Clone(stats), exclude...)},
+	} {
+		args := append(append([]string{"-j", "1", "-total"}, c.args...), dir)
+		b.Run("op="+c.op, func(b *testing.B) {
+			b.SetBytes(bytes)
+			loopCPU(b, func() {
+				if _, errs, status := runL0(args...); status != 0 {
+					b.Fatal(errs)
+				}
+			})
+		})
+	}
+}

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,12 +56,15 @@ func loadDelphi(t *testing.T) delphiExpectations {
 	return e
 }
 
+// valueFlags are the flags of the fixtures' runs that take a value.
+var valueFlags = map[string]bool{"-skip-positions": true, "-exclude-tokens": true, "-threshold": true, "-abs-threshold": true}
+
 // delphiArgs returns a run's arguments with the fixtures' paths.
 func delphiArgs(args []string) []string {
 	out := make([]string, len(args))
 	for i, a := range args {
 		out[i] = a
-		if !strings.HasPrefix(a, "-") && (i == 0 || args[i-1] != "-skip-positions") {
+		if !strings.HasPrefix(a, "-") && (i == 0 || !valueFlags[args[i-1]]) {
 			out[i] = filepath.Join(delphiDir, a)
 		}
 	}
@@ -282,8 +288,13 @@ func TestDelphiAfterBad(t *testing.T) {
 	t.Parallel()
 	e := loadDelphi(t)
 	good := e.Runs[0]
-	for _, bad := range []string{"bad_latent", "bad_order", "bad_position"} {
-		out, errs, status := runL0("-json", "-j", "1", filepath.Join(delphiDir, bad), filepath.Join(delphiDir, good.Args[0]))
+	for _, bad := range []string{"bad_latent", "bad_order", "bad_position", "bad_latent -exclude-tokens", "bad_order -exclude-tokens"} {
+		bad, masked := strings.CutSuffix(bad, " -exclude-tokens")
+		args := []string{"-json", "-j", "1", filepath.Join(delphiDir, bad), filepath.Join(delphiDir, good.Args[0])}
+		if masked { // per sequence: an id no token has
+			args = append([]string{"-exclude-tokens", "49999999"}, args...)
+		}
+		out, errs, status := runL0(args...)
 		reports := decodeLines(t, out)
 		if status != 1 || !strings.HasPrefix(errs, "l0: "+filepath.Join(delphiDir, bad)+": ") || len(reports) != 1 {
 			t.Fatalf("%s then %s: status %d, stderr %q, stdout %q", bad, good.Args[0], status, errs, out)
@@ -298,9 +309,14 @@ func TestDelphiAfterBad(t *testing.T) {
 // an entry repeated: an error too, if not the one that says why.)
 func TestDelphiShrunkSplit(t *testing.T) {
 	t.Parallel()
-	for _, mmap := range []string{"-mmap=false", "-mmap"} {
+	for _, c := range []struct{ flag, split, want string }{
+		{"-mmap=false", "33_65.safetensors", "33_65.safetensors: the file changed while it was read"},
+		{"-mmap", "33_65.safetensors", "33_65.safetensors: "},
+		// The tokens of the keep mask, read(2) at offsets.
+		{"-exclude-tokens=1", "0_32.safetensors", "the file changed while it was read: reading the token ids of 0_32.safetensors (its tensor \"tokens\")"},
+	} {
 		dir := copyCache(t, "cache", "")
-		split := filepath.Join(dir, "33_65.safetensors")
+		split := filepath.Join(dir, c.split)
 		tune := func(o *options) {
 			tiny(64, 4096, 1<<30)(o) // 8 entries a batch
 			o.beforeBatch = func(*input.Input) {
@@ -309,13 +325,260 @@ func TestDelphiShrunkSplit(t *testing.T) {
 				}
 			}
 		}
-		out, errs, status := runL0With(tune, mmap, dir)
-		want := "33_65.safetensors: the file changed while it was read"
-		if mmap == "-mmap" {
-			want = "33_65.safetensors: "
+		out, errs, status := runL0With(tune, c.flag, dir)
+		if status != 1 || out != "" || !strings.HasPrefix(errs, "l0: "+dir+": ") || !strings.Contains(errs, c.want) || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%s: status %d, stdout %q, stderr %q", c.flag, status, out, errs)
 		}
-		if status != 1 || out != "" || !strings.HasPrefix(errs, "l0: "+dir+": ") || !strings.Contains(errs, want) || strings.Count(errs, "\n") != 1 {
-			t.Errorf("%s: status %d, stdout %q, stderr %q", mmap, status, out, errs)
+	}
+}
+
+// delphiMask is a masked or per-sequence run of expected.json's "masks":
+// numpy's numbers, the per-latent ones of a wide cache given sparsely
+// (Features, FiringAt and FiredAt: the latents that fired).
+type delphiMask struct {
+	maskExpectation
+	Features int              `json:"features"`
+	FiringAt map[string]int64 `json:"firing_at"`
+	FiredAt  map[string]int64 `json:"fired_at"`
+}
+
+// full returns e's per-latent numbers as lists, a sparse run's expanded:
+// the density and the heuristic divided as numpy divides them.
+func (e delphiMask) full(t *testing.T) maskExpectation {
+	t.Helper()
+	m := e.maskExpectation
+	if e.FiringAt == nil {
+		return m
+	}
+	m.FiringCounts, m.SequencesFired = make([]int64, e.Features), make([]int64, e.Features)
+	m.FeatureDensity, m.ConsistentHeur = make([]float64, e.Features), make([]*float64, e.Features)
+	for _, at := range []struct {
+		m    map[string]int64
+		into []int64
+	}{{e.FiringAt, m.FiringCounts}, {e.FiredAt, m.SequencesFired}} {
+		for k, n := range at.m {
+			var i int
+			if _, err := fmt.Sscan(k, &i); err != nil || i < 0 || i >= e.Features {
+				t.Fatalf("expected.json: latent %q", k)
+			}
+			at.into[i] = n
 		}
+	}
+	for i, n := range m.FiringCounts {
+		m.FeatureDensity[i] = float64(n) / float64(m.Vectors)
+		if f := m.SequencesFired[i]; f > 0 {
+			h := float64(n) / float64(f)
+			m.ConsistentHeur[i] = &h
+		}
+	}
+	return m
+}
+
+func loadDelphiMasks(t *testing.T) map[string]delphiMask {
+	t.Helper()
+	var e struct {
+		Masks map[string]delphiMask `json:"masks"`
+	}
+	data, err := os.ReadFile(filepath.Join(delphiDir, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &e); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Masks) < 10 {
+		t.Fatalf("expected.json lists %d masked runs", len(e.Masks))
+	}
+	return e.Masks
+}
+
+// TestDelphiMasks checks the masked and per-sequence runs of the caches
+// (-exclude-tokens, -feature-stats: uint16 locations, with
+// -skip-positions, a split alone, uint32 locations, an id no token has)
+// against numpy's numbers: the report, the -feature-stats file and the
+// state -save writes, counted by 1 to 8 workers in ranges of a sequence
+// or two, read or mapped.
+func TestDelphiMasks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ways := slices.Clone(readers)
+	for j := 1; j <= 8; j++ {
+		ways = append(ways, struct {
+			name  string
+			flags []string
+			tune  func(*options)
+		}{fmt.Sprintf("-j %d", j), []string{"-j", fmt.Sprint(j)}, tiny(64, 4096, 100)}) // ranges of a sequence or two
+	}
+	for name, run := range loadDelphiMasks(t) {
+		e := run.full(t)
+		for _, rd := range ways {
+			what := fmt.Sprintf("%s %s", name, rd.name)
+			stats, state := filepath.Join(dir, "stats.safetensors"), filepath.Join(dir, "state.l0")
+			args := append(append([]string{"-json", "-feature-stats", stats, "-save", state}, rd.flags...), delphiArgs(run.Args)...)
+			out, errs, status := runL0With(rd.tune, args...)
+			if status != 0 || errs != "" {
+				t.Fatalf("%s: l0 %q: status %d, stderr %q", what, args, status, errs)
+			}
+			var got map[string]any
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("%s: %v\n%s", what, err, out)
+			}
+			check := func(field string, want any) {
+				t.Helper()
+				w, _ := json.Marshal(want)
+				g, _ := json.Marshal(got[field])
+				if !bytes.Equal(w, g) {
+					t.Errorf("%s: %s = %s, numpy %s", what, field, g, w)
+				}
+			}
+			check("vectors", e.Vectors)
+			if slices.Contains(e.Args, "-exclude-tokens") {
+				check("excluded_vectors", e.Excluded)
+			} else if _, ok := got["excluded_vectors"]; ok {
+				t.Errorf("%s: excluded_vectors without a mask", what)
+			}
+			check("l0", e.L0)
+			check("dead", e.Dead)
+			check("dense", e.Dense)
+			check("sequences", *e.Sequences)
+			check("l0_by_position", e.L0ByPosition)
+			checkFeatureStats(t, what, stats, e)
+			checkMaskedState(t, what, state, e)
+		}
+	}
+}
+
+// TestDelphiTwinMasks checks that a cache and its dense twin read with
+// -positions -tokens (the cache's tokens as a .npy file) report, save, and
+// write their sparsity and -feature-stats files alike, byte for byte, by
+// every mask (none, BOS and padding, an id no token has, a skipped
+// position), by 1 to 8 workers, and make one total.
+func TestDelphiTwinMasks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cache, twin := filepath.Join(delphiDir, "cache"), filepath.Join(delphiDir, "cache_twin.npy")
+	tokens := filepath.Join(delphiDir, "cache_twin_tokens.npy")
+	for _, mask := range [][]string{
+		nil,
+		{"-exclude-tokens", "1,0"},
+		{"-exclude-tokens", "0"},
+		{"-exclude-tokens", "49999999,7"},
+		{"-skip-positions", "1", "-exclude-tokens", "0"},
+		{"-threshold", "0.5", "-exclude-tokens", "1"},
+	} {
+		files := map[string][]byte{}
+		var report string
+		for _, run := range []struct {
+			name string
+			args []string
+			tune func(*options)
+		}{
+			{"twin", []string{"-positions", twin}, nil},
+			{"cache", []string{cache}, nil},
+			{"cache -j 1", []string{"-j", "1", cache}, nil},
+			{"cache -j 2", []string{"-j", "2", cache}, tiny(64, 64, 100)},
+			{"cache -j 3", []string{"-j", "3", "-mmap", cache}, tiny(64, 4096, 100)},
+			{"cache -j 5", []string{"-j", "5", cache}, tiny(7, 7, 50)},
+			{"cache -j 8", []string{"-j", "8", cache}, tiny(64, 64, 1)},
+		} {
+			what := fmt.Sprint(mask, run.name)
+			args := slices.Clone(mask)
+			if run.name == "twin" && slices.Contains(mask, "-exclude-tokens") {
+				args = append(args, "-tokens", tokens)
+			}
+			state, sparsity, stats := filepath.Join(dir, "x.l0"), filepath.Join(dir, "x.sparsity"), filepath.Join(dir, "x.stats")
+			args = append(append([]string{"-json", "-total", "-save", state, "-sparsity", sparsity, "-feature-stats", stats}, args...), run.args...)
+			out, errs, status := runL0With(run.tune, args...)
+			if status != 0 || errs != "" {
+				t.Fatalf("%s: l0 %q: status %d, stderr %q, stdout %q", what, args, status, errs, out)
+			}
+			for _, f := range []string{state, sparsity, stats} {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				kind := filepath.Ext(f)
+				if kind == ".l0" && len(data) > 44 {
+					// A cache's counts carry no vector per entry: the vectors
+					// since each latent fired, after the counts, are known
+					// per range of sequences only (not compared).
+					data = data[:40+(len(data)-44)/2]
+				}
+				if want, ok := files[kind]; ok && !bytes.Equal(data, want) {
+					t.Errorf("%s: its %s file differs from the twin's", what, kind)
+				}
+				files[kind] = data
+				os.Remove(f)
+			}
+			got := decodeLines(t, out)
+			if len(got) != 1 || !got[0].Total || got[0].Sequences == nil || *got[0].Sequences != 6 || (got[0].Excluded != nil) != slices.Contains(mask, "-exclude-tokens") {
+				t.Fatalf("%s: %q", what, out)
+			}
+			numbers := fmt.Sprint(got[0].Vectors, deref(got[0].Excluded), *got[0].Sequences, got[0].L0, got[0].L0ByPosition, got[0].Dead, got[0].Dense, *got[0].Histogram)
+			if report != "" && numbers != report {
+				t.Errorf("%s: %s; the twin %s", what, numbers, report)
+			}
+			report = numbers
+		}
+		if !slices.Contains(mask, "-exclude-tokens") {
+			continue
+		}
+		// One total of the twin and the cache: the same config.
+		args := append(slices.Clone(mask), "-json", "-total", "-positions", "-tokens", tokens, twin)
+		out, errs, status := runL0(args...)
+		if status != 0 || errs != "" {
+			t.Fatalf("%v: status %d, %s", args, status, errs)
+		}
+		alone := decodeLines(t, out)[0]
+		out, errs, status = runL0(append(slices.Clone(mask), "-json", "-total", cache, cache)...)
+		if status != 0 || errs != "" {
+			t.Fatalf("%v twice: status %d, %s", mask, status, errs)
+		}
+		total := decodeLines(t, out)[0]
+		if !total.Total || total.Vectors != 2*alone.Vectors || *total.Excluded != 2**alone.Excluded || *total.Sequences != 12 || fmt.Sprint(total.L0, total.L0ByPosition) != fmt.Sprint(alone.L0, alone.L0ByPosition) {
+			t.Errorf("%v: the total of the cache twice %+v; the twin alone %+v", mask, total, alone)
+		}
+	}
+}
+
+// TestDelphiMaskHostile: every token excluded is an error of the input
+// (no L0), with no total or file; an exclusion that leaves a sequence
+// whole or a position empty, and -feature-stats of a cache without
+// tokens, count as the twin does.
+func TestDelphiMaskHostile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cache := filepath.Join(delphiDir, "cache")
+	stats, state := filepath.Join(dir, "stats.safetensors"), filepath.Join(dir, "state.l0")
+	// Every id of the cache's tokens.
+	ids := map[string]bool{}
+	data, err := os.ReadFile(filepath.Join(delphiDir, "cache_twin_tokens.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(data) - 6*8*8; i < len(data); i += 8 {
+		ids[fmt.Sprint(binary.LittleEndian.Uint64(data[i:]))] = true
+	}
+	all := strings.Join(slices.Sorted(maps.Keys(ids)), ",")
+	for _, j := range []string{"1", "4"} {
+		out, errs, status := runL0("-json", "-total", "-j", j, "-exclude-tokens", all, "-feature-stats", stats, "-save", state, cache)
+		if status != 1 || out != "" || !strings.Contains(errs, "every vector was left out by the token mask") || !strings.Contains(errs, "no total") {
+			t.Errorf("every token excluded, -j %s: status %d, stdout %q, stderr %q", j, status, out, errs)
+		}
+		for _, f := range []string{stats, state} {
+			if _, err := os.Stat(f); err == nil {
+				t.Errorf("every token excluded: %s written", f)
+				os.Remove(f)
+			}
+		}
+	}
+	// -feature-stats of a cache without tokens: the sequences from
+	// config.json.
+	out, errs, status := runL0("-json", "-j", "3", "-feature-stats", stats, filepath.Join(delphiDir, "no_tokens"))
+	if status != 0 || errs != "" {
+		t.Fatalf("-feature-stats no_tokens: status %d, %s", status, errs)
+	}
+	if r := decodeLines(t, out)[0]; r.Sequences == nil || *r.Sequences != 12 || r.Excluded != nil || r.Vectors != 96 {
+		t.Errorf("-feature-stats no_tokens: %q", out)
 	}
 }

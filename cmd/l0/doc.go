@@ -17,6 +17,8 @@
 //	l0 [-json] [-threshold T | -abs-threshold T] [-dense D] [-dead-after N] [-key NAME]
 //	   [-positions] [-skip-positions N] [-total [-per-file]] [-save FILE]
 //	   [-sparsity FILE] [-j N] [-mmap] [FILE ...]
+//	l0 -exclude-tokens ID[,ID...] [-tokens FILE.npy | -tokens-key NAME] [flags] FILE ...
+//	l0 -positions -feature-stats FILE [flags] FILE ...  (a delphi cache needs no -positions)
 //	l0 -sparse INDEX_KEY[,VALUE_KEY] -features D [flags] FILE ...
 //	l0 [flags] DELPHI_CACHE_DIR | DIR/{start}_{end}.safetensors
 //	l0 -kernels
@@ -73,6 +75,63 @@
 // of every row out of every statistic: the BOS token, which SAE
 // evaluations exclude.
 //
+// # Token masks
+//
+// -exclude-tokens ID[,ID...] leaves out of every statistic the vectors
+// whose token id is listed (BOS, EOS, padding ids), wherever they stand:
+// the vectors, the L0, the L0 per position, the density, the dead and
+// dense features, the histogram, the state -save writes, -sparsity and
+// -feature-stats. A BOS also stands mid-sequence in concatenated prompts,
+// which -skip-positions cannot leave out. The ids are decimal integers, 0
+// to 2^63 - 1, each given once: an empty list or id, a negative id, one
+// past 2^63 - 1 and one given twice are command-line errors.
+//
+// The ids come from the input's tokens, one per vector: [batch, position]
+// with -positions, else [batch] (one id per row, for a [batch, feature] or
+// [batch, component, feature] array). A safetensors input holds them
+// beside the activations (OpenMOSS-style activation chunks): the tensor
+// -tokens-key NAME names, or "tokens"; a .npy input's are the .npy array
+// of -tokens FILE.npy (one input with it). They are integers of any
+// dtype. A delphi cache's are its "tokens" [sequences, ctx] (see below).
+// An input without tokens (a .npy file without -tokens, a safetensors
+// file without the tensor, a delphi cache saved without tokens, a state)
+// is an error with this flag,
+// and so are tokens of a float dtype and tokens whose shape is not the
+// vectors' (the error names both shapes). The ids are read at offsets with
+// each batch of rows, a byte of keep mask a vector: the input must be a
+// regular file (a pipe is an error). With -skip-positions the skipped
+// positions are left out too. The text report says how many vectors the
+// mask left out, -json in "excluded_vectors"; a position at which no vector
+// is kept has no L0 (NaN in text, null in -json's l0_by_position), and an
+// input whose every vector is left out is an error (no L0).
+//
+// # Per-sequence statistics
+//
+// For inputs with positions (a 3-D array with -positions, a top-k pair
+// [batch, position, k] with -positions, a delphi cache), each row is a
+// sequence, and l0
+// counts, per feature, the sequences in which it fired at least once (at
+// a kept position). -feature-stats FILE writes the total's statistics of
+// SAEBench's core evaluation to a safetensors file, whole or not at all
+// (as -sparsity): "firing_counts" (I64, the kept vectors each feature
+// fired in), "sequences_fired" (I64), "feature_density" (F64,
+// firing_counts / kept vectors) and "consistent_activation_heuristic"
+// (F64, firing_counts / sequences_fired, NaN where the feature fired in no
+// sequence), each of shape [features]. -json then adds "sequences", the
+// number of sequences (those with no kept position too). A sequence's
+// statistics come in the same pass as the feature counts: per sequence,
+// the column kernel counts its runs of kept positions, and a branch-free
+// fold adds 1 to each feature whose count they moved (a delphi cache's
+// entries come by sequence: a stamp per latent of the last sequence it
+// fired in counts each sequence once). -feature-stats with an input without
+// positions (an array read without -positions) or a state (which holds no
+// sequences) is a bad input; the file follows the rules of the
+// outputs below (never an input, never a file of another kind). A
+// per-sequence count merges only with others of the same kind: inputs with
+// -exclude-tokens or -feature-stats and positions (and top-k pairs with
+// positions, and delphi caches with either flag) total with each other,
+// not with states.
+//
 // # Top-k files
 //
 // -sparse INDEX_KEY[,VALUE_KEY] -features D reads each safetensors input
@@ -95,7 +154,9 @@
 // merges with .npy files and states of the same element type (the values';
 // uint8 without values), components and features. With -sparse every
 // safetensors input is read as a pair, .npy files and states as always;
-// -key and -positions are refused. The two tensors are read side by side
+// -key is refused. With -positions a pair of indices [batch, position, k]
+// is [batch, position, D], its L0 per position and per-sequence statistics
+// counted from the entries. The two tensors are read side by side
 // at offsets, batches of rows of up to 2 MiB of both, a large file split
 // across workers: -sparse reads regular files only (a pipe is an error),
 // with read(2) (-mmap does not apply). In -json a pair's "format" is
@@ -147,6 +208,19 @@
 // positions and features read with -positions, or another cache of them
 // (a state holds no positions: a total with one does not take a cache, as
 // it does not take a -positions array).
+//
+// -exclude-tokens reads a cache's token ids from its tokens (the first
+// split's; counting checks that every split holds the same): the entries
+// at a vector whose token is excluded are left out, and its vector is not
+// counted, in every statistic, as for the dense array read with -positions
+// -tokens (the same numbers, and byte for byte the same state, sparsity
+// and -feature-stats files). A cache saved without tokens is an error with
+// the flag; -tokens and -tokens-key are errors with a cache (its ids are
+// its own). -feature-stats (no -positions needed) counts a cache per
+// sequence; -json then gives "sequences" (and with a mask
+// "excluded_vectors"), as for arrays. Both work with -total, -save,
+// -sparsity, -skip-positions and -j, the ranges of sequences counted
+// apart and merged.
 // Its splits are read at offsets, with read(2) in batches of 256 KiB (that
 // stay in a core's cache from the copy to the count), or with -mmap in
 // mapped windows, and counted by ranges of sequences, in parallel: a range
@@ -204,12 +278,14 @@
 // An output never destroys an input: before anything is read, l0 refuses
 // (a command-line error, exit status 2, naming both) an output that is one
 // of the inputs, by its name or through a symbolic or hard link
-// (os.SameFile), and -save and -sparsity that name one file; the exception
+// (os.SameFile) or is the -tokens file, and two of -save, -sparsity and
+// -feature-stats that name one file; the exception
 // is -save over an input state, l0 -total -save acc.l0 acc.l0 new.npy,
 // which accumulates: the state is read before the new one replaces it. It
 // also refuses an output that exists, is a regular file that is not empty,
 // and is not of the kind it writes there (an l0 state for -save, a
-// safetensors file of the one tensor "sparsity" for -sparsity): the
+// safetensors file of the one tensor "sparsity" for -sparsity, one of the
+// four tensors of -feature-stats for -feature-stats): the
 // mistake of a shell pattern, l0 -total -sparsity shard-*.npy, which puts
 // shard-0.npy after -sparsity. Such a file must be removed first.
 //
@@ -256,9 +332,10 @@
 // copy), up to 50 (109 with -json) when each component has one 1-byte
 // feature, whose per-component values then dominate. Counting into a
 // total, each worker keeps one set of counters, 16 bytes per (component,
-// feature) with the vectors since each fired, and one buffer (or mapped window),
-// and the total merges them into one (with no copy) and takes one more to
-// report: the peak is about 8 MiB + 2 MiB (8 mapped) + 16 bytes per feature
+// feature) with the vectors since each fired, 17 where rows are long (a
+// byte of pending count in front of each), and one buffer (or mapped
+// window), and the total merges them into one (with no copy) and takes one
+// more to report: the peak is about 8 MiB + 2 MiB (8 mapped) + 17 bytes per feature
 // per worker, + 8 bytes per feature. A state file is read straight into a
 // worker's counters, 128 KiB at a time, never whole; a worker whose
 // counters already hold counts reads it into a new set, merged and
@@ -269,7 +346,12 @@
 // A delphi cache costs, per worker, its counters (8 bytes per latent and
 // per position), 1 MiB of counts for uint16 locations, a 256 KiB buffer of
 // entries, and two buffers of 256 KiB of tokens to compare (at least a
-// sequence's each).
+// sequence's each); with -exclude-tokens a keep mask of a byte per vector
+// of the range of sequences it counts (an eighth of their tokens' bytes,
+// which count towards the range's size) and a buffer of 256 KiB of
+// tokens; with -feature-stats or a mask, 8 bytes more per latent, 8 per
+// latent of its widest split of uint32 locations (or with
+// -skip-positions), and 512 KiB for uint16 locations.
 //
 // A 3-D array may have up to 16,777,216 components or positions
 // (metric.MaxComponents), and up to 65,536 when its vectors have no

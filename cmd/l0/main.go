@@ -49,7 +49,12 @@ func run(args []string, stdout, stderr io.Writer, p *report.Progress) int {
 // checkPaths refuses, before anything is read, the outputs that would
 // destroy an input and the streams given twice.
 func checkPaths(o options) error {
-	if err := report.CheckOutputs([]report.Output{{Flag: "-save", Path: o.save}, {Flag: "-sparsity", Path: o.sparsity}}, o.files); err != nil {
+	inputs := o.files
+	if o.input.TokensFile != "" {
+		inputs = append(inputs[:len(inputs):len(inputs)], o.input.TokensFile)
+	}
+	outputs := []report.Output{{Flag: "-save", Path: o.save}, {Flag: "-sparsity", Path: o.sparsity}, {Flag: "-feature-stats", Path: o.featureStats}}
+	if err := report.CheckOutputs(outputs, inputs); err != nil {
 		return err
 	}
 	return input.CheckStreams(o.files)
@@ -170,6 +175,9 @@ func execute(o options, stdout, stderr io.Writer, p *report.Progress) int {
 		}
 		if o.sparsity != "" {
 			fmt.Fprintf(stderr, "l0: %s: %v\n", join("-sparsity", o.sparsity), err)
+		}
+		if o.featureStats != "" {
+			fmt.Fprintf(stderr, "l0: %s: %v\n", join("-feature-stats", o.featureStats), err)
 		}
 		return max(status, 1)
 	}
@@ -311,6 +319,12 @@ func writeTotal(o options, out *printer, rep *report.Report, counts tally.Tally)
 		release(rep.Config) // the state -save wrote
 		if err := report.SaveSparsity(o.sparsity, counts); err != nil {
 			fmt.Fprintf(out.stderr, "l0: %s: %v\n", join("-sparsity", o.sparsity), err)
+			status = 1
+		}
+	}
+	if o.featureStats != "" {
+		if err := report.SaveFeatureStats(o.featureStats, counts); err != nil {
+			fmt.Fprintf(out.stderr, "l0: %s: %v\n", join("-feature-stats", o.featureStats), err)
 			status = 1
 		}
 	}

@@ -80,9 +80,12 @@ type options struct {
 	// sparsity is -sparsity: the total's sparsity.safetensors.
 	sparsity string
 	sparse   string // -sparse, as given
-	workers  int
-	mmap     bool
-	files    []string
+	// featureStats is -feature-stats: the total's per-sequence statistics.
+	featureStats  string
+	excludeTokens string // -exclude-tokens, as given
+	workers       int
+	mmap          bool
+	files         []string
 
 	// How the workers read and split the files: the defaults, not flags
 	// (the tests make them small).
@@ -93,7 +96,9 @@ type options struct {
 
 // wantsTotal reports whether a total over all inputs is made: -total, or
 // an output that describes all the inputs.
-func (o options) wantsTotal() bool { return o.total || o.save != "" || o.sparsity != "" }
+func (o options) wantsTotal() bool {
+	return o.total || o.save != "" || o.sparsity != "" || o.featureStats != ""
+}
 
 // perInput reports whether each input is reported: without -total, or
 // with -per-file.
@@ -138,6 +143,10 @@ func flagSet(o *options) *flag.FlagSet {
 	flags.IntVar(&o.workers, "j", min(runtime.GOMAXPROCS(0), scan.MaxWorkers), "count with `N` workers at once (1 to 1024): inputs in parallel, large files split into ranges of rows")
 	flags.StringVar(&o.sparse, "sparse", "", "read each safetensors input as a top-k pair, the tensors `INDEX_KEY[,VALUE_KEY]`: indices of any integer dtype, [batch, k] or [batch, components, k], and values of a float dtype and the same shape (none: every entry counts); reported as the dense array of -features D")
 	flags.IntVar(&in.Features, "features", 0, "with -sparse: the number `D` of features the indices select from, the dense array's last dimension (components × D at most 2^27)")
+	flags.StringVar(&o.excludeTokens, "exclude-tokens", "", "leave out of every statistic the vectors whose token id is listed, `ID[,ID...]` (BOS, EOS, padding ids), wherever they stand; the ids are the input's: a safetensors file's tensor -tokens-key, a .npy input's -tokens file")
+	flags.StringVar(&in.TokensFile, "tokens", "", "with -exclude-tokens and a .npy input: the token ids of its vectors, a .npy integer array `FILE` of shape [batch, position] (with -positions) or [batch]")
+	flags.StringVar(&in.TokensKey, "tokens-key", "", "with -exclude-tokens: the safetensors tensor `NAME` of the token ids, beside the activations (default \"tokens\")")
+	flags.StringVar(&o.featureStats, "feature-stats", "", "with -positions (or delphi caches, which have them): write the total's per-sequence statistics to `FILE` (safetensors: firing_counts, sequences_fired, feature_density, consistent_activation_heuristic)")
 	flags.BoolVar(&o.mmap, "mmap", false, "count regular files in memory-mapped windows of the page cache where they can be, instead of read(2) into a buffer")
 	return flags
 }
@@ -180,6 +189,18 @@ func parseOptions(args []string) (options, error) {
 	in.Keyed = set["key"]
 	// -skip-positions N implies -positions for every N given, 0 included.
 	in.Positions = in.Positions || set["skip-positions"]
+	in.TokensKeyed = set["tokens-key"]
+	in.Sequences = set["feature-stats"]
+	if err := checkTokens(o, set); err != nil {
+		return o, err
+	}
+	if set["exclude-tokens"] {
+		ids, err := parseTokenIDs(o.excludeTokens)
+		if err != nil {
+			return o, err
+		}
+		in.Exclude = ids
+	}
 	if set["sparse"] || set["features"] {
 		keys, err := checkSparse(o, set)
 		if err != nil {
@@ -223,8 +244,6 @@ func checkSparse(o options, set map[string]bool) (input.TopKKeys, error) {
 		return keys, fmt.Errorf("-features %d: more features than l0 counts for a top-k file (%d)", features, input.MaxTopKCounters)
 	case set["key"]:
 		return keys, errors.New("-sparse and -key: -sparse names the tensors it reads")
-	case set["positions"] || set["skip-positions"]:
-		return keys, errors.New("-sparse and -positions: a top-k pair is [batch, k] or [batch, components, k]; l0 reads no positions of it")
 	case values == "" && (set["threshold"] || set["abs-threshold"]):
 		flag := "-threshold"
 		if set["abs-threshold"] {
@@ -235,6 +254,75 @@ func checkSparse(o options, set map[string]bool) (input.TopKKeys, error) {
 		return keys, errors.New("-sparse reads the files named: give one or more")
 	}
 	return keys, nil
+}
+
+// checkTokens checks the flags of token masks and per-sequence
+// statistics against each other (set holds the flags given).
+func checkTokens(o options, set map[string]bool) error {
+	switch {
+	case set["tokens"] && !set["exclude-tokens"]:
+		return errors.New("-tokens goes with -exclude-tokens (the token ids are read to leave vectors out)")
+	case set["tokens-key"] && !set["exclude-tokens"]:
+		return errors.New("-tokens-key goes with -exclude-tokens (the token ids are read to leave vectors out)")
+	case set["tokens"] && o.input.TokensFile == "":
+		return errors.New("-tokens \"\": want the .npy file of the token ids")
+	case set["tokens"] && len(o.files) != 1:
+		return fmt.Errorf("-tokens FILE gives the token ids of one .npy input; %d inputs given (safetensors inputs hold their own: -tokens-key)", len(o.files))
+	case set["exclude-tokens"] && len(o.files) == 0:
+		return errors.New("-exclude-tokens reads the token ids of the files named, and the built-in sample has none: give one or more")
+	case set["feature-stats"] && o.featureStats == "":
+		return errors.New("-feature-stats \"\": want the name of the file to write")
+	case set["feature-stats"] && len(o.files) == 0:
+		return errors.New("-feature-stats describes the files named: give one or more")
+	}
+	return nil
+}
+
+// maxTokenIDs bounds the ids -exclude-tokens takes: a few special tokens,
+// or a vocabulary's worth.
+const maxTokenIDs = 1 << 20
+
+// parseTokenIDs parses -exclude-tokens ID[,ID...]: decimal token ids, 0 to
+// 2^63 - 1, each once.
+func parseTokenIDs(s string) ([]int64, error) {
+	if s == "" {
+		return nil, errors.New("-exclude-tokens \"\": want one or more token ids, ID[,ID...]")
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) > maxTokenIDs {
+		return nil, fmt.Errorf("-exclude-tokens: %d ids; l0 takes at most %d", len(parts), maxTokenIDs)
+	}
+	ids := make([]int64, 0, len(parts))
+	seen := make(map[int64]bool, len(parts))
+	for i, p := range parts {
+		id, err := strconv.ParseInt(strings.TrimSpace(p), 10, 64)
+		switch {
+		case strings.TrimSpace(p) == "":
+			return nil, fmt.Errorf("-exclude-tokens %q: id %d is empty; want ID[,ID...]", s, i+1)
+		case errors.Is(err, strconv.ErrRange) && strings.HasPrefix(strings.TrimSpace(p), "-"):
+			return nil, fmt.Errorf("-exclude-tokens: %s is negative; a token id is 0 or more", quoteShort(p))
+		case errors.Is(err, strconv.ErrRange):
+			return nil, fmt.Errorf("-exclude-tokens: %s is past the largest token id, 2^63 - 1", quoteShort(p))
+		case err != nil:
+			return nil, fmt.Errorf("-exclude-tokens: %s is not a token id (a decimal integer)", quoteShort(p))
+		case id < 0:
+			return nil, fmt.Errorf("-exclude-tokens: %d is negative; a token id is 0 or more", id)
+		case seen[id]:
+			return nil, fmt.Errorf("-exclude-tokens: %d is given twice", id)
+		}
+		seen[id] = true
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// quoteShort quotes a piece of a flag for an error, at most 40 bytes of
+// it.
+func quoteShort(s string) string {
+	if len(s) > 40 {
+		return strconv.Quote(s[:40]) + "..."
+	}
+	return strconv.Quote(s)
 }
 
 // thresholdFlag sets the rule of counting to x > T (or |x| > T): a

@@ -89,7 +89,6 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"-sparse", "i", "-features", "0", "x"}, false, "-features 0: want 1 or more"},
 		{[]string{"-sparse", "i", "-features", "134217729", "x"}, false, "more features than l0 counts for a top-k file"},
 		{[]string{"-sparse", "i", "-features", "3", "-key", "k", "x"}, false, "-sparse and -key"},
-		{[]string{"-sparse", "i", "-features", "3", "-skip-positions", "0", "x"}, false, "-sparse and -positions"},
 		{[]string{"-sparse", "i", "-features", "3", "-abs-threshold", "0", "x"}, false, "-abs-threshold compares values, and -sparse i names none"},
 		{[]string{"-sparse", "i", "-features", "3"}, false, "-sparse reads the files named"},
 	} {

@@ -387,7 +387,7 @@ func floats32(b []byte) []float32 {
 }
 
 // writeFile writes data to a file in dir and returns its path.
-func writeFile(t *testing.T, dir, name string, data []byte) string {
+func writeFile(t testing.TB, dir, name string, data []byte) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, data, 0o644); err != nil {

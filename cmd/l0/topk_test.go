@@ -340,8 +340,6 @@ func TestTopKCommandLine(t *testing.T) {
 		{[]string{"-sparse", "indices,", "-features", "64", file}, `l0: -sparse "indices,": an empty VALUE_KEY`},
 		{[]string{"-sparse", "x,x", "-features", "64", file}, "the indices and the values are one tensor"},
 		{[]string{"-sparse", "indices,values", "-features", "64", "-key", "indices", file}, "l0: -sparse and -key"},
-		{[]string{"-sparse", "indices,values", "-features", "64", "-positions", file}, "l0: -sparse and -positions"},
-		{[]string{"-sparse", "indices,values", "-features", "64", "-skip-positions", "1", file}, "l0: -sparse and -positions"},
 		{[]string{"-sparse", "indices", "-features", "64", "-threshold", "0", file}, "l0: -threshold compares values, and -sparse indices names none"},
 		{[]string{"-sparse", "indices", "-features", "64", "-abs-threshold", "1e-5", file}, "l0: -abs-threshold compares values"},
 		{[]string{"-sparse", "indices,values", "-features", "64"}, "l0: -sparse reads the files named"},
@@ -349,6 +347,16 @@ func TestTopKCommandLine(t *testing.T) {
 		out, errs, status := runL0(c.args...)
 		if status != 2 || out != "" || !strings.Contains(errs, c.want) {
 			t.Errorf("l0 %q: status %d, stdout %q, stderr %q; want 2 and %q", c.args, status, out, errs, c.want)
+		}
+	}
+	// A top-k pair of rank 2 has no positions: an error of the input.
+	for _, args := range [][]string{
+		{"-sparse", "indices,values", "-features", "64", "-positions", file},
+		{"-sparse", "indices,values", "-features", "64", "-skip-positions", "1", file},
+	} {
+		out, errs, status := runL0(args...)
+		if status != 1 || out != "" || !strings.Contains(errs, "-positions reads [batch, position, feature]; the shape [40, 64] (of the top-k [40, 8]) has rank 2") {
+			t.Errorf("l0 %q: status %d, stdout %q, stderr %q; want 1 and the rank", args, status, out, errs)
 		}
 	}
 	// Components × -features past input.MaxTopKCounters: counters that no bytes

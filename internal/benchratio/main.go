@@ -9,12 +9,26 @@
 //
 //	go test -run '^$' -bench 'BenchmarkCountNonZero/type=f32/' -count 5 . | go run ./internal/benchratio
 //
+// A benchmark may report its ratio to another reference measured in the
+// same run under a unit of the form x-REF (the metrics' "x-l0norm":
+// FeatureActivity.Update over L0Norm.Update of the same batch); it is read
+// as its own ratio. After the table come the worst cells of those: for
+// each x-REF and level (the name's impl=LEVEL), the lowest median ratio
+// and the benchmark that has it.
+//
 // A benchmark whose name ends in /placement=P (BenchmarkPlacement) is also
 // put against its twin with /placement=touched: the column "vs touched" is
 // the median of its own vs-touched metric (its speed over the twin's,
 // measured in the same moments) or, without one, its median speed over the
 // twin's; the table ends with the worst of those ratios per level
 // (impl=...): 1 where the placement of x costs nothing.
+//
+// A benchmark that reports vs-flat (BenchmarkNarrowRows: a rows call over
+// the flat count of the same bytes, measured in the same moments) gets the
+// column "x flat", the median of that metric, and the table ends with the
+// worst of those per level as well:
+//
+//	go test -run '^$' -bench BenchmarkNarrowRows -count 5 . | go run ./internal/benchratio
 package main
 
 import (
@@ -30,8 +44,9 @@ import (
 
 var (
 	line      = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) MB/s`)
-	readLimit = regexp.MustCompile(`\s([\d.]+) read-limit(?:\s|$)`)
+	readLimit = regexp.MustCompile(`\s([\d.]+) (read-limit|x-\S+)(?:\s|$)`)
 	vsTouched = regexp.MustCompile(`\s([\d.]+) vs-touched(?:\s|$)`)
+	vsFlat    = regexp.MustCompile(`\s([\d.]+) vs-flat(?:\s|$)`)
 	sizeKey   = regexp.MustCompile(`/n=([^/]+)$`)
 	placement = regexp.MustCompile(`^(.*/)placement=([^/]+)$`)
 	implKey   = regexp.MustCompile(`/impl=([^/]+)`)
@@ -58,7 +73,9 @@ func main() {
 func summarize(r io.Reader, w io.Writer) error {
 	speeds := map[string][]float64{}
 	ratios := map[string][]float64{}
+	units := map[string]string{} // the unit of each benchmark's own ratio
 	twinRatios := map[string][]float64{}
+	flatRatios := map[string][]float64{}
 	var order []string
 	scanner := bufio.NewScanner(r)
 	for scanner.Scan() {
@@ -78,11 +95,17 @@ func summarize(r io.Reader, w io.Writer) error {
 		if rl := readLimit.FindStringSubmatch(text); rl != nil {
 			if x, err := strconv.ParseFloat(rl[1], 64); err == nil {
 				ratios[m[1]] = append(ratios[m[1]], x)
+				units[m[1]] = rl[2]
 			}
 		}
 		if vt := vsTouched.FindStringSubmatch(text); vt != nil {
 			if x, err := strconv.ParseFloat(vt[1], 64); err == nil {
 				twinRatios[m[1]] = append(twinRatios[m[1]], x)
+			}
+		}
+		if vf := vsFlat.FindStringSubmatch(text); vf != nil {
+			if x, err := strconv.ParseFloat(vf[1], 64); err == nil {
+				flatRatios[m[1]] = append(flatRatios[m[1]], x)
 			}
 		}
 	}
@@ -100,20 +123,27 @@ func summarize(r io.Reader, w io.Writer) error {
 	if _, err := fmt.Fprintf(w, "%-60s %12s %6s %s\n", "benchmark", "GB/s", "runs", "x read limit"); err != nil {
 		return err
 	}
+	var worst []worstCell
 	type worstCase struct {
 		name  string
 		ratio float64
 	}
-	worst := map[string]worstCase{}
-	var levels []string
+	placementWorst, worstFlat := map[string]worstCase{}, map[string]worstCase{}
+	var levels, flatLevels []string
 	for _, name := range order {
 		med := median(speeds[name])
-		ratio := ""
+		ratio, unit, r := "", "read-limit", 0.0
 		if len(ratios[name]) > 0 {
-			ratio = fmt.Sprintf("%.2f", median(ratios[name]))
+			r, unit = median(ratios[name]), units[name]
+			ratio = fmt.Sprintf("%.2f", r)
+			if unit != "read-limit" {
+				ratio += " " + unit
+			}
 		} else if s := sizeKey.FindStringSubmatch(name); s != nil && limit[s[1]] > 0 {
-			ratio = fmt.Sprintf("%.2f", med/limit[s[1]])
+			r = med / limit[s[1]]
+			ratio = fmt.Sprintf("%.2f", r)
 		}
+		own := ratio != "" // a ratio of its own, to a reference
 		if twin := touchedTwin(name); twin != "" && (len(twinRatios[name]) > 0 || len(speeds[twin]) > 0) {
 			var r float64
 			if len(twinRatios[name]) > 0 {
@@ -126,23 +156,80 @@ func summarize(r io.Reader, w io.Writer) error {
 			if m := implKey.FindStringSubmatch(name); m != nil {
 				level = m[1]
 			}
-			if w, seen := worst[level]; !seen || r < w.ratio {
+			if w, seen := placementWorst[level]; !seen || r < w.ratio {
 				if !seen {
 					levels = append(levels, level)
 				}
-				worst[level] = worstCase{name, r}
+				placementWorst[level] = worstCase{name, r}
+			}
+		}
+		if len(flatRatios[name]) > 0 {
+			r := median(flatRatios[name])
+			ratio += fmt.Sprintf("  %.2f x flat", r)
+			level := "?"
+			if m := implKey.FindStringSubmatch(name); m != nil {
+				level = m[1]
+			}
+			if w, seen := worstFlat[level]; !seen || r < w.ratio {
+				if !seen {
+					flatLevels = append(flatLevels, level)
+				}
+				worstFlat[level] = worstCase{name, r}
 			}
 		}
 		if _, err := fmt.Fprintf(w, "%-60s %12.1f %6d %s\n", name, med/1000, len(speeds[name]), ratio); err != nil {
 			return err
 		}
+		if own && unit != "read-limit" {
+			worst = lower(worst, worstCell{unit, level(name), name, r})
+		}
+	}
+	for _, c := range worst {
+		if _, err := fmt.Fprintf(w, "worst %s at %s: %.2f %s\n", c.unit, c.level, c.ratio, c.name); err != nil {
+			return err
+		}
 	}
 	for _, level := range levels {
-		if _, err := fmt.Fprintf(w, "worst placement vs touched, impl=%s: %.2f %s\n", level, worst[level].ratio, worst[level].name); err != nil {
+		if _, err := fmt.Fprintf(w, "worst placement vs touched, impl=%s: %.2f %s\n", level, placementWorst[level].ratio, placementWorst[level].name); err != nil {
+			return err
+		}
+	}
+	for _, level := range flatLevels {
+		if _, err := fmt.Fprintf(w, "worst vs flat, impl=%s: %.2f %s\n", level, worstFlat[level].ratio, worstFlat[level].name); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// worstCell is the lowest ratio of one unit at one level, and its
+// benchmark.
+type worstCell struct {
+	unit, level, name string
+	ratio             float64
+}
+
+// lower returns cells with c in place of the cell of c's unit and level if
+// c's ratio is lower, or added if there is none, in the order of first
+// appearance.
+func lower(cells []worstCell, c worstCell) []worstCell {
+	for i, w := range cells {
+		if w.unit == c.unit && w.level == c.level {
+			if c.ratio < w.ratio {
+				cells[i] = c
+			}
+			return cells
+		}
+	}
+	return append(cells, c)
+}
+
+// level returns the level a benchmark's name gives (impl=LEVEL), or "-".
+func level(name string) string {
+	if m := implKey.FindStringSubmatch(name); m != nil {
+		return m[1]
+	}
+	return "-"
 }
 
 func median(v []float64) float64 {

@@ -31,6 +31,28 @@ PASS
 	require.Regexp(t, `^BenchmarkCountAbove/type=f32/impl=avx512/n=16K\s+150\.0\s+1 0\.50$`, lines[3])
 }
 
+// TestSummarizeOtherReference: a ratio to another reference (x-REF) is
+// the benchmark's own, and the worst cells are per unit and level (none
+// for the read limit).
+func TestSummarizeOtherReference(t *testing.T) {
+	in := `BenchmarkFeatureActivityUpdate/shape=1x1x1048576/impl=generic-2 	 10	 900 ns/op	4000.00 MB/s	 0.4100 x-l0norm	 0 B/op
+BenchmarkFeatureActivityUpdate/shape=1x1x1048576/impl=generic-2 	 10	 900 ns/op	5000.00 MB/s	 0.6100 x-l0norm	 0 B/op
+BenchmarkFeatureActivityUpdate/shape=1x1x1048576/impl=generic-2 	 10	 900 ns/op	6000.00 MB/s	 0.5100 x-l0norm	 0 B/op
+BenchmarkFeatureActivityUpdate/shape=64x1x1048576/impl=generic-2 	 10	 900 ns/op	6000.00 MB/s	 0.7000 x-l0norm	 0 B/op
+BenchmarkFeatureActivityUpdate/shape=64x1x1048576/impl=avx512-2 	 10	 900 ns/op	6000.00 MB/s	 0.9500 x-l0norm	 0 B/op
+BenchmarkCountNonZero/type=f32/impl=avx512/n=16K-2 	 100	 50.0 ns/op	300000.00 MB/s	 0.8000 read-limit	 0 B/op
+`
+	var out strings.Builder
+	require.NoError(t, summarize(strings.NewReader(in), &out))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 7, out.String())
+	require.Regexp(t, `^BenchmarkFeatureActivityUpdate/shape=1x1x1048576/impl=generic\s+5\.0\s+3 0\.51 x-l0norm$`, lines[1])
+	require.Equal(t, []string{
+		"worst x-l0norm at generic: 0.51 BenchmarkFeatureActivityUpdate/shape=1x1x1048576/impl=generic",
+		"worst x-l0norm at avx512: 0.95 BenchmarkFeatureActivityUpdate/shape=64x1x1048576/impl=avx512",
+	}, lines[5:])
+}
+
 func TestSummarizePlacement(t *testing.T) {
 	in := `BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=16K/placement=touched-2 	 100	 50.0 ns/op	300000.00 MB/s	 0.9000 read-limit
 BenchmarkPlacement/family=CountNonZero/type=f32/impl=avx512/n=16K/placement=page-end-2 	 100	 50.0 ns/op	120000.00 MB/s	 0.4000 read-limit
@@ -68,4 +90,22 @@ BenchmarkPlacement/family=CountAbove/type=f32/impl=avx512/n=4K/placement=page-en
 	// The case's own same-moment ratio, not the speeds' (0.33).
 	require.Regexp(t, `/placement=page-end\s+100\.0\s+3 0\.30  0\.80 vs touched$`, lines[2])
 	require.Regexp(t, `impl=avx512: 0\.80 `, lines[3])
+}
+
+func TestSummarizeVsFlat(t *testing.T) {
+	in := `BenchmarkNarrowRows/rule=nonzero/type=f32/width=3/impl=avx512-2 	 100	 50.0 ns/op	30000.00 MB/s	 0.7000 vs-flat	 0 B/op
+BenchmarkNarrowRows/rule=nonzero/type=f32/width=3/impl=avx2-2 	 100	 50.0 ns/op	20000.00 MB/s	 0.6000 vs-flat	 0 B/op
+BenchmarkNarrowRows/rule=nonzero/type=f32/width=3/impl=avx512-2 	 100	 50.0 ns/op	30000.00 MB/s	 0.9000 vs-flat	 0 B/op
+BenchmarkNarrowRows/rule=nonzero/type=f32/width=3/impl=avx512-2 	 100	 50.0 ns/op	30000.00 MB/s	 0.8000 vs-flat	 0 B/op
+BenchmarkNarrowRows/rule=abs/type=f32/width=8/impl=avx512-2 	 100	 50.0 ns/op	30000.00 MB/s	 0.6000 vs-flat	 0 B/op
+BenchmarkNarrowRows/rule=abs/type=f32/width=8/impl=avx512-2 	 100	 50.0 ns/op	30000.00 MB/s	 0.9000 vs-flat	 0 B/op
+`
+	var out strings.Builder
+	require.NoError(t, summarize(strings.NewReader(in), &out))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 6, out.String())
+	require.Regexp(t, `/width=3/impl=avx512\s+30\.0\s+3   0\.80 x flat$`, lines[1])
+	require.Regexp(t, `/width=8/impl=avx512\s+30\.0\s+2   0\.75 x flat$`, lines[3])
+	require.Equal(t, "worst vs flat, impl=avx512: 0.75 BenchmarkNarrowRows/rule=abs/type=f32/width=8/impl=avx512", lines[4])
+	require.Equal(t, "worst vs flat, impl=avx2: 0.60 BenchmarkNarrowRows/rule=nonzero/type=f32/width=3/impl=avx2", lines[5])
 }

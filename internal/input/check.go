@@ -63,8 +63,14 @@ func (in *Input) checkArray(o Options) error {
 		return fmt.Errorf("-skip-positions %d leaves none of the %d positions of the shape %s", o.Skip, slots, shapeText)
 	case o.Positions:
 		c.Positions, c.Skip = slots-o.Skip, o.Skip
+		// Per sequence: for -feature-stats, for a mask (the L0 per
+		// position over the kept vectors), and for a top-k pair.
+		c.Sequences = o.Sequences || len(o.Exclude) > 0 || in.Format == TopK
 	case len(shape) == 3:
 		c.Components = slots
+	}
+	if o.Sequences && c.Positions == 0 {
+		return fmt.Errorf("-feature-stats counts per sequence, and the shape %s has no positions: it reads [batch, position, feature] (-positions)", shapeText)
 	}
 	if c.Features > metric.MaxCounters/c.Slots() {
 		return fmt.Errorf("the shape %s has more (component, feature) pairs than l0 counts, %d", shapeText, int64(metric.MaxCounters))

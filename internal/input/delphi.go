@@ -314,6 +314,10 @@ func delphiOptions(o Options) error {
 		return errors.New("-sparse names the tensors of a top-k file; a delphi cache's are its locations and activations: give it without -sparse")
 	case o.Keyed || o.Key != "":
 		return errors.New("-key names the tensor of a file; a delphi cache's are its locations and activations: give it without -key")
+	case o.TokensFile != "":
+		return fmt.Errorf("-tokens %s gives the token ids of a .npy input; a delphi cache's are its tokens: give it without -tokens", DisplayName(o.TokensFile))
+	case o.TokensKeyed:
+		return errors.New("-tokens-key names the tensor of token ids of a safetensors file; a delphi cache's are its tokens: give it without -tokens-key")
 	}
 	return nil
 }
@@ -494,6 +498,9 @@ func (d *delphiRows) setUp(in *Input, config delphiConfig, o Options) error {
 		return fmt.Errorf("-skip-positions %d leaves none of the %d positions of the cache", o.Skip, d.ctx)
 	}
 	d.skip = int64(o.Skip)
+	if len(o.Exclude) > 0 && !d.tokens {
+		return fmt.Errorf("-exclude-tokens needs the token id of each vector, and the cache was saved without tokens (%s): l0 cannot tell which vectors to leave out", vectorsFrom)
+	}
 	last := d.splits[len(d.splits)-1]
 	features := last.end - d.splits[0].base + 1 // below 2^62 + 1: parseSplitName
 	if len(d.splits) == 1 && d.dir == "" {
@@ -511,6 +518,17 @@ func (d *delphiRows) setUp(in *Input, config delphiConfig, o Options) error {
 			data += s.tokens.Bytes()
 		}
 	}
+	if len(o.Exclude) > 0 {
+		// The keep mask is the first split's tokens: read for it alone,
+		// or compared with the others' already.
+		in.tokens = &tokenSource{
+			what: DisplayName(first.name) + ` (its tensor "tokens")`, src: first.src, offset: first.header.DataOffset() + first.tokens.Begin,
+			size: 8, signed: true, perRow: d.ctx, exclude: newExcludeSet(o.Exclude),
+		}
+		if len(d.splits) == 1 {
+			data += first.tokens.Bytes()
+		}
+	}
 	d.entryBytes = data
 	table, err := tally.Float16Counted(o.Rule)
 	if err != nil {
@@ -520,7 +538,7 @@ func (d *delphiRows) setUp(in *Input, config delphiConfig, o Options) error {
 	in.Format, in.DType = Delphi, "F16"
 	in.Shape = []int64{d.sequences, d.ctx, features}
 	in.DataBytes = data
-	in.Config = tally.Config{Elem: tally.Float16, Features: int(features), Positions: int(d.ctx - d.skip), Skip: int(d.skip)}
+	in.Config = tally.Config{Elem: tally.Float16, Features: int(features), Positions: int(d.ctx - d.skip), Skip: int(d.skip), Sequences: o.Sequences || len(o.Exclude) > 0}
 	what := fmt.Sprintf("%d splits (%s to %s)", len(d.splits), DisplayName(d.splits[0].name), DisplayName(last.name))
 	if len(d.splits) == 1 {
 		what = "1 split " + DisplayName(first.name)
@@ -694,6 +712,17 @@ type delphiScratch struct {
 	// as they are (no bounds to check): added to features and positions
 	// after each split.
 	latents16, positions16 *[1 << 16]uint64
+	// With per-sequence counts (Config.Sequences): fired, per feature, the
+	// range's sequences it fired in at a kept vector; kept, per position
+	// counted, the vectors the token mask keeps (nil without one); stamps,
+	// per latent of a split, the last sequence it fired in, plus one (0:
+	// none), cleared after each split; and of uint16 locations fired16,
+	// indexed as latents16: per latent the stamp << 32 | the sequences
+	// fired (one load and one store an entry).
+	fired   []uint64
+	kept    []int64
+	stamps  []uint64
+	fired16 *[1 << 16]uint64
 }
 
 // count counts the sequences [from, to) of every split, as the dense batch
@@ -704,8 +733,21 @@ func (d *delphiRows) count(w *Worker, from, to int64, get func() (tally.Tally, e
 	x := &w.delphi
 	x.features = zeroed(x.features, c.Features)
 	x.positions = zeroed(x.positions, int(d.ctx))
+	var sc *seqCounts
+	if c.Sequences {
+		sc = &seqCounts{}
+		x.fired = zeroed(x.fired, c.Features)
+		if d.in.tokens != nil {
+			keep, err := d.keep(w, from, to)
+			if err != nil {
+				return err
+			}
+			sc.keep = keep
+			x.kept = keptByPosition(x.kept, keep, int(d.ctx), int(d.skip))
+		}
+	}
 	for _, s := range d.splits {
-		if err := d.countSplit(w, s, from, to); err != nil {
+		if err := d.countSplit(w, s, from, to, sc); err != nil {
 			return err
 		}
 	}
@@ -722,7 +764,62 @@ func (d *delphiRows) count(w *Worker, from, to int64, get func() (tally.Tally, e
 	if !ok {
 		return fmt.Errorf("a tally of %s takes no counts", c.Describe())
 	}
-	return adder.AddCounts(to-from, x.features, x.positions[d.skip:])
+	if sc == nil {
+		return adder.AddCounts(to-from, x.features, x.positions[d.skip:])
+	}
+	var kept []int64
+	if sc.keep != nil {
+		kept = x.kept
+	}
+	return adder.AddSequenceCounts(to-from, x.features, x.fired, x.positions[d.skip:], kept)
+}
+
+// keep returns the keep mask of the sequences [from, to), a byte a
+// vector, in the worker's buffer: their tokens read a window of sequences
+// at a time (the mask is an eighth of the tokens' bytes).
+func (d *delphiRows) keep(w *Worker, from, to int64) ([]bool, error) {
+	n := (to - from) * d.ctx
+	if int64(cap(w.keep)) < n {
+		w.keep = make([]bool, n)
+	}
+	keep := w.keep[:n]
+	step := max(1, delphiBatchBytes/(d.ctx*8))
+	for row := from; row < to; row += step {
+		m := min(step, to-row)
+		w.beforeBatch(d.in)
+		if err := d.in.tokens.fill(w, keep[(row-from)*d.ctx:(row-from+m)*d.ctx], row); err != nil {
+			return nil, err
+		}
+		if len(d.splits) == 1 {
+			w.read(m * d.ctx * 8) // the tokens: DataBytes holds them
+		}
+	}
+	return keep, nil
+}
+
+// seqCounts is what a range counted per sequence needs beyond the counts:
+// the keep mask of its vectors (nil: every one), (sequence − from) × ctx +
+// position.
+type seqCounts struct {
+	keep []bool
+}
+
+// keptByPosition returns, in p, the vectors keep keeps at each position
+// from skip on of sequences of ctx positions.
+func keptByPosition(p []int64, keep []bool, ctx, skip int) []int64 {
+	if cap(p) < ctx-skip {
+		p = make([]int64, ctx-skip)
+	}
+	p = p[:ctx-skip]
+	clear(p)
+	for row := 0; row < len(keep); row += ctx {
+		for i, k := range keep[row+skip : row+ctx] {
+			if k {
+				p[i]++
+			}
+		}
+	}
+	return p
 }
 
 // second returns the worker's second reader of windows, with the budget
@@ -747,7 +844,7 @@ func zeroed(p []uint64, n int) []uint64 {
 
 // countSplit counts the entries of the sequences [from, to) of a split
 // into the worker's counts of each feature and position.
-func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64) (err error) {
+func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64, sc *seqCounts) (err error) {
 	lo, err := s.lowerBound(from, d.sequences)
 	if err != nil {
 		return err
@@ -775,6 +872,20 @@ func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64) (err 
 	if fast && x.latents16 == nil {
 		x.latents16, x.positions16 = new([1 << 16]uint64), new([1 << 16]uint64)
 	}
+	if fast && sc != nil && x.fired16 == nil {
+		x.fired16 = new([1 << 16]uint64)
+	}
+	// The split's latents' counts: its relative latents index them.
+	width := s.end - s.start + 1
+	latents := x.features[s.base : s.base+width]
+	var fired []uint64
+	if sc != nil {
+		fired = x.fired[s.base : s.base+width]
+		c.keep = sc.keep
+		if !fast {
+			x.stamps = zeroed(x.stamps, int(width))
+		}
+	}
 	if fast {
 		defer func() {
 			if err != nil {
@@ -782,6 +893,9 @@ func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64) (err 
 				// (of another input, maybe) starts from zero.
 				clear(x.latents16[:])
 				clear(x.positions16[:])
+				if x.fired16 != nil {
+					clear(x.fired16[:])
+				}
 			}
 		}()
 	}
@@ -795,8 +909,6 @@ func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64) (err 
 	w.windows.Reset(s.src)
 	acts := x.second(w, read)
 	acts.Reset(s.src)
-	// The split's latents' counts: its relative latents index them.
-	latents := x.features[s.base : s.base+s.end-s.start+1]
 	offset := s.header.DataOffset()
 	locLayout := window.Layout{Offset: offset + s.locations.Begin, RowBytes: locBytes, Rows: s.entries, ElemSize: int(locBytes / 3)}
 	actLayout := window.Layout{Offset: offset + s.activations.Begin, RowBytes: 2, Rows: s.entries, ElemSize: 2}
@@ -809,8 +921,14 @@ func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64) (err 
 			w.beforeBatch(d.in)
 			var bad int
 			switch {
+			case fast && sc != nil:
+				bad = c.count16Sequences(rows.As[uint16](l), rows.As[uint16](a), d.counted, x.latents16, x.positions16, x.fired16)
 			case fast:
 				bad = c.count16(rows.As[uint16](l), rows.As[uint16](a), d.counted, x.latents16, x.positions16)
+			case sc != nil && s.wide:
+				bad = countEntriesSequences(&c, rows.As[uint32](l), rows.As[uint16](a), d.counted, latents, x.positions, fired, x.stamps)
+			case sc != nil:
+				bad = countEntriesSequences(&c, rows.As[uint16](l), rows.As[uint16](a), d.counted, latents, x.positions, fired, x.stamps)
 			case s.wide:
 				bad = countEntries(&c, rows.As[uint32](l), rows.As[uint16](a), d.counted, latents, x.positions)
 			default:
@@ -844,6 +962,12 @@ func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64) (err 
 		}
 		clear(x.latents16[:min(len(latents), 1<<16)])
 		clear(x.positions16[:min(len(x.positions), 1<<16)])
+		if sc != nil {
+			for l, n := range x.fired16[:min(len(fired), 1<<16)] {
+				fired[l] += uint64(uint32(n))
+			}
+			clear(x.fired16[:min(len(fired), 1<<16)])
+		}
 	}
 	return nil
 }
@@ -855,6 +979,9 @@ type entryChecks struct {
 	from, to, ctx, skip, width uint64
 	prev                       location
 	havePrev                   bool
+	// keep, counting per sequence with a token mask, keeps the vector
+	// (sequence − from) × ctx + position of each entry that counts.
+	keep []bool
 }
 
 // count16 checks and counts a batch of entries of uint16 locations (loc,
@@ -894,6 +1021,69 @@ func (c *entryChecks) count16(loc, acts []uint16, counted *[1 << 16]bool, latent
 		if counted[a] {
 			latents[lat]++
 			positions[pos]++
+		}
+	}
+	return -1
+}
+
+// count16Sequences is count16 counting per sequence too, and leaving out
+// the entries of the vectors c.keep does not keep (every one is kept
+// without a mask): fired[latent] is the sequence (plus 1) of the last
+// entry of the latent that counted, << 32, | the sequences it counted in
+// (at most the 2^16 sequences of uint16 locations), which the first entry
+// of each sequence that counts raises by 1.
+func (c *entryChecks) count16Sequences(loc, acts []uint16, counted *[1 << 16]bool, latents, positions, fired *[1 << 16]uint64) int {
+	prev := min(c.from, 1<<16) << 32
+	if c.havePrev {
+		p := c.prev
+		prev = max(prev, (p.sequence<<32|p.position<<16|p.latent)+1)
+	}
+	last := min(c.to, 1<<16) << 32
+	ctx1, width := int64(c.ctx)-1, int64(c.width)
+	keep, from, ctx := c.keep, c.from, c.ctx
+	loc = loc[:3*len(acts)]
+	base := unsafe.Pointer(unsafe.SliceData(loc))
+	for j, a := range acts {
+		e := (*[3]uint16)(unsafe.Add(base, 6*j)) // j < len(loc) / 3
+		seq, pos, lat := uint64(e[0]), uint64(e[1]), uint64(e[2])
+		key := (seq<<32 | pos<<16 | lat) + 1
+		if key-prev-1 >= last-prev || (ctx1-int64(pos))|(width-int64(lat)) < 0 {
+			return j
+		}
+		prev = key
+		if counted[a] && (keep == nil || keep[(seq-from)*ctx+pos]) {
+			latents[lat]++
+			positions[pos]++
+			id := uint32(seq) + 1
+			f := fired[lat]
+			hit := uint32(f>>32) ^ id // 0 where already counted in this sequence
+			fired[lat] = uint64(id)<<32 | uint64(uint32(f)+(hit|-hit)>>31)
+		}
+	}
+	return -1
+}
+
+// countEntriesSequences is countEntries counting per sequence too, as
+// count16Sequences.
+func countEntriesSequences[L uint16 | uint32](c *entryChecks, loc []L, acts []uint16, counted *[1 << 16]bool, latents, positions, fired, stamps []uint64) int {
+	to, ctx, width, skip := c.to, c.ctx, c.width, c.skip
+	prev, first := c.prev, !c.havePrev
+	keep := c.keep
+	loc = loc[:3*len(acts)]
+	for j, a := range acts {
+		e := (*[3]L)(loc[3*j:])
+		l := location{uint64(e[0]), uint64(e[1]), uint64(e[2])}
+		if !(first || prev.less(l)) || l.sequence < c.from || l.sequence >= to || l.position >= ctx || l.latent > width {
+			return j
+		}
+		prev, first = l, false
+		if l.position >= skip && counted[a] && (keep == nil || keep[(l.sequence-c.from)*ctx+l.position]) {
+			latents[l.latent]++
+			positions[l.position]++
+			id := l.sequence + 1
+			hit := stamps[l.latent] ^ id
+			fired[l.latent] += (hit | -hit) >> 63
+			stamps[l.latent] = id
 		}
 	}
 	return -1

@@ -149,13 +149,36 @@ func BenchmarkDelphiCount16(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	latents, positions := new([1 << 16]uint64), new([1 << 16]uint64)
+	latents, positions, fired := new([1 << 16]uint64), new([1 << 16]uint64), new([1 << 16]uint64)
 	c := entryChecks{to: 1 << 16, ctx: 1024, width: 4095}
-	b.SetBytes(int64(len(acts) * 4))
-	for b.Loop() {
-		if bad := c.count16(rows.As[uint16](locs), rows.As[uint16](acts), table, latents, positions); bad >= 0 {
-			b.Fatal(bad)
+	keep := make([]bool, (seq+1)*1024)
+	for i := range keep {
+		keep[i] = i%64 != 0
+	}
+	b.Run("op=count16", func(b *testing.B) {
+		b.SetBytes(int64(len(acts) * 4))
+		for b.Loop() {
+			if bad := c.count16(rows.As[uint16](locs), rows.As[uint16](acts), table, latents, positions); bad >= 0 {
+				b.Fatal(bad)
+			}
 		}
+	})
+	// -feature-stats, and with -exclude-tokens a keep mask of 1 vector in
+	// 64 left out.
+	for _, mask := range []struct {
+		op   string
+		keep []bool
+	}{{"sequences", nil}, {"sequences-masked", keep}} {
+		b.Run("op="+mask.op, func(b *testing.B) {
+			c := c
+			c.keep = mask.keep
+			b.SetBytes(int64(len(acts) * 4))
+			for b.Loop() {
+				if bad := c.count16Sequences(rows.As[uint16](locs), rows.As[uint16](acts), table, latents, positions, fired); bad >= 0 {
+					b.Fatal(bad)
+				}
+			}
+		})
 	}
 }
 

@@ -40,6 +40,17 @@ type Options struct {
 	TopK      TopKKeys    // -sparse: the tensors of a top-k pair
 	Features  int         // -features: the dense features of a top-k pair
 	Rule      metric.Rule // the run's rule, which must suit the dtype
+	// Exclude (-exclude-tokens) are the token ids whose vectors are left
+	// out; the ids are the input's tensor TokensKey (-tokens-key; keyed:
+	// given), "tokens" by default, or for a .npy input TokensFile's
+	// (-tokens).
+	Exclude     []int64
+	TokensFile  string
+	TokensKey   string
+	TokensKeyed bool
+	// Sequences (-feature-stats): count the per-sequence statistics of
+	// inputs with positions.
+	Sequences bool
 }
 
 // ruleFlag names the flag that set the rule of counting.
@@ -76,6 +87,14 @@ type Input struct {
 
 	rows   rowReader
 	closer io.Closer
+	// src is where a file of known size is read at offsets (nil for a
+	// stream); header a safetensors input's header.
+	src    io.ReaderAt
+	header *safetensors.Header
+	// tokens, with -exclude-tokens, are the ids of the vectors;
+	// tokensCloser the -tokens file.
+	tokens       *tokenSource
+	tokensCloser io.Closer
 }
 
 // A rowReader counts the rows of one kind of input.
@@ -108,6 +127,10 @@ func (in *Input) Close() {
 	if in.closer != nil {
 		in.closer.Close()
 		in.closer = nil
+	}
+	if in.tokensCloser != nil {
+		in.tokensCloser.Close()
+		in.tokensCloser = nil
 	}
 }
 
@@ -173,7 +196,7 @@ func OpenReader(name string, r io.Reader, size int64, o Options) (*Input, error)
 		return nil, err
 	}
 	r = io.MultiReader(bytes.NewReader(head[:n]), r)
-	in := &Input{Name: name}
+	in := &Input{Name: name, src: ra}
 	safetensorsHeader := n < 9 || head[8] == '{' || binary.LittleEndian.Uint64(head[:]) <= safetensors.MaxHeaderBytes
 	switch {
 	case n == 0:
@@ -194,8 +217,19 @@ func OpenReader(name string, r io.Reader, size int64, o Options) (*Input, error)
 	if err != nil {
 		return nil, err
 	}
-	if in.Format != State && in.Format != Delphi {
+	switch {
+	case in.Format == State && len(o.Exclude) > 0:
+		return nil, errors.New("-exclude-tokens: a state holds counts, not the token ids of its vectors")
+	case in.Format == State && o.Sequences:
+		return nil, errors.New("-feature-stats: a state holds no per-sequence counts")
+	case in.Format != State && in.Format != Delphi:
 		if err := in.checkArray(o); err != nil {
+			return nil, err
+		}
+	}
+	if len(o.Exclude) > 0 && in.Format != Delphi { // a cache's are set up with it
+		if err := in.openTokens(o); err != nil {
+			in.Close()
 			return nil, err
 		}
 	}

@@ -33,7 +33,7 @@ func (in *Input) openSafetensors(r io.Reader, ra io.ReaderAt, size int64, o Opti
 	for _, d := range t.Shape[1:] {
 		rowBytes *= d // ReadHeader bounded the product, zeros aside
 	}
-	in.Format, in.Shape, in.DType, in.Tensor = Safetensors, t.Shape, t.DType.String(), t.Name
+	in.Format, in.Shape, in.DType, in.Tensor, in.header = Safetensors, t.Shape, t.DType.String(), t.Name, h
 	in.Config.Elem = e
 	in.Describe = fmt.Sprintf("%q %s %s (%s), safetensors", t.Name, t.ShapeString(), e, t.DType)
 	in.DataBytes = t.Bytes()

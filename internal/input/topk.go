@@ -94,6 +94,7 @@ func (in *Input) openTopK(r io.Reader, ra io.ReaderAt, size int64, o Options) er
 		return err
 	}
 	p := &topKRows{in: in, src: ra, header: h}
+	in.header = h
 	var ok bool
 	if p.index, ok = h.Lookup(o.TopK.Index); !ok {
 		return fmt.Errorf("%w: no tensor %q (-sparse INDEX_KEY); the file holds %s", safetensors.ErrNotFound, o.TopK.Index, listTensors(h))
@@ -223,7 +224,7 @@ func (p *topKRows) count(w *Worker, from, to int64, get func() (tally.Tally, err
 		if err != nil {
 			return err
 		}
-		if err := t.AddTopK(ix, v, n, p.k); err != nil {
+		if err := p.add(w, t, ix, v, row, n); err != nil {
 			if errors.Is(err, kernel.ErrIndex) {
 				return p.badIndex(ix, row)
 			}
@@ -232,6 +233,19 @@ func (p *topKRows) count(w *Worker, from, to int64, get func() (tally.Tally, err
 		w.read(n * rowBytes)
 		row += n
 	}
+}
+
+// add counts n rows of indices and values from row on into t: masked by
+// their tokens' ids with -exclude-tokens.
+func (p *topKRows) add(w *Worker, t tally.Tally, index any, values []byte, row, n int64) error {
+	if p.in.tokens == nil {
+		return t.AddTopK(index, values, n, p.k)
+	}
+	keep, err := p.in.tokens.keep(w, row, n)
+	if err != nil {
+		return err
+	}
+	return t.AddTopKMasked(index, values, n, p.k, keep)
 }
 
 // changed says that a read of a regular file, whose size bore out its
@@ -318,8 +332,11 @@ func firstOutside[I kernel.Index](p *topKRows, x []I, row int64) error {
 func (p *topKRows) indexOutside(row int64, i int, value string) error {
 	c := p.in.Config
 	slots := c.Slots()
+	if c.Positions > 0 {
+		slots = c.Skip + c.Positions
+	}
 	at := fmt.Sprintf("%d, %d", row+int64(i/(slots*p.k)), i%p.k)
-	if c.Components > 0 {
+	if c.Components > 0 || c.Positions > 0 {
 		at = fmt.Sprintf("%d, %d, %d", row+int64(i/(slots*p.k)), i/p.k%slots, i%p.k)
 	}
 	return indexError{fmt.Sprintf("the indices %q hold %s at [%s], outside [0, %d) (-features %d)", p.index.Name, value, at, c.Features, c.Features)}

@@ -34,7 +34,9 @@ type JSONLine struct {
 	Rule          string      `json:"rule"`
 	Threshold     *Number     `json:"threshold"`
 	L0            any         `json:"l0"`
-	L0ByPosition  []float64   `json:"l0_by_position,omitempty"`
+	L0ByPosition  Positions   `json:"l0_by_position,omitempty"`
+	Excluded      *int64      `json:"excluded_vectors,omitempty"` // with -exclude-tokens: the vectors left out
+	Sequences     *int64      `json:"sequences,omitempty"`        // with per-sequence counts: the sequences (rows)
 	Dead          any         `json:"dead"`
 	// DeadAfter is -dead-after: dead counts the features with more than
 	// this many vectors since they fired; absent, those that never fired.
@@ -124,6 +126,12 @@ func JSON(w io.Writer, r *Report) error {
 	if r.Format == input.Safetensors {
 		j.Tensor = &r.Tensor // a tensor may be named ""
 	}
+	if r.Masked {
+		j.Excluded = &r.Excluded
+	}
+	if c.Sequences && c.Positions > 0 {
+		j.Sequences = &r.Sequences
+	}
 	j.FileBytes, j.FilesBytes = nameBytes(r.Name), namesBytes(r.Files)
 	if d := r.Cache; d != nil {
 		j.Delphi = &JSONDelphi{Splits: d.Splits, Entries: d.Entries, Locations: d.Locations, Tokens: d.Tokens, Sequences: d.Sequences}
@@ -152,6 +160,26 @@ func JSON(w io.Writer, r *Report) error {
 	}
 	_, err := w.Write(line.Bytes())
 	return err
+}
+
+// Positions is the L0 per position as -json writes it: the numbers, and
+// null at a position no vector was kept at (a token mask; NaN in the
+// report).
+type Positions []float64
+
+func (p Positions) MarshalJSON() ([]byte, error) {
+	for _, v := range p {
+		if math.IsNaN(v) {
+			out := make([]any, len(p))
+			for i, v := range p {
+				if !math.IsNaN(v) {
+					out[i] = v
+				}
+			}
+			return json.Marshal(out)
+		}
+	}
+	return json.Marshal([]float64(p))
 }
 
 // nameBytes returns the bytes of a name that is not valid UTF-8, for

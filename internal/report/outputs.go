@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,16 +11,20 @@ import (
 	"github.com/sparsekit/l0/internal/safetensors"
 )
 
-// An Output is a file a run writes: -save's state or -sparsity's file.
+// An Output is a file a run writes: -save's state, -sparsity's file or
+// -feature-stats' file.
 type Output struct {
-	Flag string // "-save" or "-sparsity"
+	Flag string // "-save", "-sparsity" or "-feature-stats"
 	Path string
 }
 
 // kind names what the output holds, as a file l0 may write over.
 func (o Output) kind() string {
-	if o.Flag == "-save" {
+	switch o.Flag {
+	case "-save":
 		return "an l0 state"
+	case "-feature-stats":
+		return "a feature stats file"
 	}
 	return "a sparsity file"
 }
@@ -49,11 +52,16 @@ func CheckOutputs(outputs []Output, inputs []string) error {
 			set = append(set, o)
 		}
 	}
-	if len(set) == 2 && sameOutput(set[0].Path, set[1].Path) {
-		if set[0].Path == set[1].Path {
-			return errors.New("-save and -sparsity name the same file")
+	for i := range set {
+		for _, other := range set[i+1:] {
+			if !sameOutput(set[i].Path, other.Path) {
+				continue
+			}
+			if set[i].Path == other.Path {
+				return fmt.Errorf("%s and %s name the same file", set[i].Flag, other.Flag)
+			}
+			return fmt.Errorf("%s %s and %s %s are the same file", set[i].Flag, input.DisplayName(set[i].Path), other.Flag, input.DisplayName(other.Path))
 		}
-		return fmt.Errorf("-save %s and -sparsity %s are the same file", input.DisplayName(set[0].Path), input.DisplayName(set[1].Path))
 	}
 	for _, o := range set {
 		info, err := os.Stat(o.Path)
@@ -143,6 +151,34 @@ func fileKind(path string) string {
 		return "a file l0 did not write"
 	case len(h.Tensors) == 1 && h.Tensors[0].Name == "sparsity" && h.Tensors[0].DType == safetensors.Float32 && (len(h.Tensors[0].Shape) == 1 || len(h.Tensors[0].Shape) == 2):
 		return "a sparsity file"
+	case isFeatureStats(h):
+		return "a feature stats file"
 	}
 	return fmt.Sprintf("a safetensors file of %d tensors", len(h.Tensors))
+}
+
+// featureStatsTensors are the tensors of a -feature-stats file, in order.
+var featureStatsTensors = [...]struct {
+	name  string
+	dtype safetensors.DType
+}{
+	{"firing_counts", safetensors.Int64},
+	{"sequences_fired", safetensors.Int64},
+	{"feature_density", safetensors.Float64},
+	{"consistent_activation_heuristic", safetensors.Float64},
+}
+
+// isFeatureStats reports whether a safetensors header is a -feature-stats
+// file's: its four tensors, nothing else.
+func isFeatureStats(h *safetensors.Header) bool {
+	if len(h.Tensors) != len(featureStatsTensors) {
+		return false
+	}
+	for _, want := range featureStatsTensors {
+		t, ok := h.Lookup(want.name)
+		if !ok || t.DType != want.dtype {
+			return false
+		}
+	}
+	return true
 }

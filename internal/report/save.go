@@ -2,10 +2,12 @@ package report
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -47,6 +49,52 @@ func SaveSparsity(path string, t tally.Tally) error {
 	tensor := safetensors.TensorData{Name: "sparsity", DType: safetensors.Float32, Shape: shape, Data: values}
 	return writeAtomically(path, func(w io.Writer) error {
 		return safetensors.Write(w, []safetensors.TensorData{tensor}, nil)
+	})
+}
+
+// SaveFeatureStats writes the per-sequence statistics of a tally with
+// sequences to path, whole or not at all: a safetensors file of
+// firing_counts (I64, the kept vectors each feature fired in),
+// sequences_fired (I64, the sequences it fired in at a kept position),
+// feature_density (F64, firing_counts / kept vectors) and
+// consistent_activation_heuristic (F64, firing_counts / sequences_fired,
+// NaN where that is 0), each of shape [features] (or [components,
+// features]).
+func SaveFeatureStats(path string, t tally.Tally) error {
+	s, err := t.FeatureStats()
+	if err != nil {
+		return err
+	}
+	if s.Vectors == 0 {
+		return tally.ErrAllExcluded
+	}
+	c := t.Config()
+	shape := []int64{int64(c.Features)}
+	if c.Components > 0 {
+		shape = []int64{int64(c.Components), int64(c.Features)}
+	}
+	n := len(s.Firings)
+	firings, fired := make([]byte, 0, 8*n), make([]byte, 0, 8*n)
+	density, cah := make([]byte, 0, 8*n), make([]byte, 0, 8*n)
+	for i, f := range s.Firings {
+		q := s.Fired[i]
+		firings = binary.LittleEndian.AppendUint64(firings, f) // at most the vectors: below 2^63
+		fired = binary.LittleEndian.AppendUint64(fired, q)
+		density = binary.LittleEndian.AppendUint64(density, math.Float64bits(float64(f)/float64(s.Vectors)))
+		h := math.NaN()
+		if q > 0 {
+			h = float64(f) / float64(q)
+		}
+		cah = binary.LittleEndian.AppendUint64(cah, math.Float64bits(h))
+	}
+	tensors := []safetensors.TensorData{
+		{Name: "firing_counts", DType: safetensors.Int64, Shape: shape, Data: firings},
+		{Name: "sequences_fired", DType: safetensors.Int64, Shape: shape, Data: fired},
+		{Name: "feature_density", DType: safetensors.Float64, Shape: shape, Data: density},
+		{Name: "consistent_activation_heuristic", DType: safetensors.Float64, Shape: shape, Data: cah},
+	}
+	return writeAtomically(path, func(w io.Writer) error {
+		return safetensors.Write(w, tensors, nil)
 	})
 }
 

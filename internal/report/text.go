@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/sparsekit/l0/internal/input"
@@ -20,9 +21,14 @@ func Text(w io.Writer, r *Report) error {
 	features := max(c.Components, 1) * c.Features
 	fmt.Fprintf(&b, "%s\n", input.DisplayName(r.Name))
 	fmt.Fprintf(&b, "  array      %s\n", r.Describe)
-	if c.Positions > 0 {
+	switch {
+	case c.Positions > 0 && r.Masked:
+		fmt.Fprintf(&b, "  vectors    %d (%d × %d positions%s; %d left out by their token)\n", r.Vectors, r.Rows, c.Positions, skipped(c.Skip), r.Excluded)
+	case c.Positions > 0:
 		fmt.Fprintf(&b, "  vectors    %d (%d × %d positions%s)\n", r.Vectors, r.Rows, c.Positions, skipped(c.Skip))
-	} else {
+	case r.Masked:
+		fmt.Fprintf(&b, "  vectors    %d (%d left out by their token)\n", r.Vectors, r.Excluded)
+	default:
 		fmt.Fprintf(&b, "  vectors    %d\n", r.Vectors)
 	}
 	if r.Vectors == 0 {
@@ -135,20 +141,35 @@ func writePositions(b *strings.Builder, l0 []float64, first int) {
 	}
 	row(first, l0[:listedPositions])
 	rest := l0[listedPositions:]
-	low, high := 0, 0
+	// A position where a token mask kept no vector (NaN) has no L0: the
+	// range is of the others.
+	low, high, n := -1, -1, 0
 	mean := 0.0
 	for i, x := range rest {
-		if x < rest[low] {
+		if math.IsNaN(x) {
+			continue
+		}
+		if low < 0 || x < rest[low] {
 			low = i
 		}
-		if x > rest[high] {
+		if high < 0 || x > rest[high] {
 			high = i
 		}
 		mean += x
+		n++
 	}
 	from := first + listedPositions
-	fmt.Fprintf(b, "    %-13s min %.2f (at %d), mean %.2f, max %.2f (at %d)\n", fmt.Sprintf("%d to %d", from, from+len(rest)-1),
-		rest[low], from+low, mean/float64(len(rest)), rest[high], from+high)
+	label := fmt.Sprintf("%d to %d", from, from+len(rest)-1)
+	if n == 0 {
+		fmt.Fprintf(b, "    %-13s no vector kept\n", label)
+		return
+	}
+	none := ""
+	if n < len(rest) {
+		none = fmt.Sprintf("; %d with no vector kept", len(rest)-n)
+	}
+	fmt.Fprintf(b, "    %-13s min %.2f (at %d), mean %.2f, max %.2f (at %d)%s\n", label,
+		rest[low], from+low, mean/float64(n), rest[high], from+high, none)
 }
 
 // writeHistogram draws the non-empty range of the histogram as bars.

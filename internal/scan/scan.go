@@ -282,9 +282,12 @@ func (s *Scan) split(in *input.Input) [][2]int64 {
 		return [][2]int64{{0, rows}}
 	}
 	size := max(s.c.MinRangeBytes, min(s.c.MaxRangeBytes, in.DataBytes/int64(s.c.Workers)))
-	// Merging a range's tally costs a pass over its counters: keep it a
-	// small part of the range's work.
-	size = max(size, 4*8*int64(in.Config.Counters()))
+	// A range's tally costs about 40 bytes of memory traffic per counter
+	// (its counters made or cleared, page faults, the merge): keep it a
+	// small part of the range's reading, 256 bytes of rows per counter. A
+	// file of few wide rows ([64, 2^20] float32) is then one range, or a
+	// few: as 4 ranges of 16 rows its tallies cost as much as its reading.
+	size = max(size, 32*8*int64(in.Config.Counters()))
 	per := max(1, size/rowBytes)
 	var ranges [][2]int64
 	for from := int64(0); from < rows; from += per {

@@ -181,8 +181,8 @@ func TestSplit(t *testing.T) {
 		min, max int64
 		ranges   int
 	}{
-		{1, 1 << 20, 4 << 20, 1}, {4, 1000, 1 << 20, 4}, {4, 1000, 10_000, 10},
-		{2, 1, 1, 32}, // a range is at least 32 bytes a counter: 32 rows of 100 features
+		{1, 1 << 20, 4 << 20, 1}, {4, 1000, 1 << 20, 4}, {4, 1000, 100_000, 4},
+		{2, 1, 1, 4}, // a range is at least 256 bytes a counter: 256 rows of 100 features
 
 	} {
 		s := &Scan{c: Config{Workers: c.workers, MinRangeBytes: c.min, MaxRangeBytes: c.max}}

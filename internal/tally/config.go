@@ -11,6 +11,10 @@ type Config struct {
 	Features   int
 	Positions  int // with -positions, the positions counted; else 0
 	Skip       int // with -positions, the positions left out before them
+	// Sequences: with positions, the per-sequence statistics are counted
+	// too (a metric.SequenceActivity), as -feature-stats and a token mask
+	// of rows with positions need.
+	Sequences bool
 }
 
 // Slots returns the components the counts are kept for: 1 without
@@ -23,6 +27,8 @@ func (c Config) Counters() int { return c.Slots() * c.Features }
 // Describe names the config in an error about inputs that do not merge.
 func (c Config) Describe() string {
 	switch {
+	case c.Positions > 0 && c.Sequences:
+		return fmt.Sprintf("%s, %d positions (after %d skipped) × %d features, per sequence", c.Elem, c.Positions, c.Skip, c.Features)
 	case c.Positions > 0:
 		return fmt.Sprintf("%s, %d positions (after %d skipped) × %d features", c.Elem, c.Positions, c.Skip, c.Features)
 	case c.Components > 0:

@@ -31,6 +31,14 @@ type CountsAdder interface {
 	// the rows being the L0 per position's vectors). A count above the
 	// vectors it could be found in is an error, and adds nothing.
 	AddCounts(rows int64, features, positions []uint64) error
+	// AddSequenceCounts adds a batch of rows (sequences) × positions
+	// counted outside the tally into a tally of a config with Sequences:
+	// features and positions as AddCounts takes them, over the kept
+	// vectors; fired, per feature, the rows in which it fired at a kept
+	// position; kept, per position counted, the vectors a token mask kept
+	// there (nil: no mask, every one). Counts no dense batch could give
+	// are an error, and add nothing.
+	AddSequenceCounts(rows int64, features, fired, positions []uint64, kept []int64) error
 }
 
 // Float16Counted returns the rule's decision for every float16 bit
@@ -137,6 +145,45 @@ func (t *typed[T]) AddCounts(rows int64, features, positions []uint64) error {
 	if err := t.pos.Merge(pos); err != nil {
 		return err
 	}
+	t.updates++
+	return nil
+}
+
+func (t *typed[T]) AddSequenceCounts(rows int64, features, fired, positions []uint64, kept []int64) error {
+	c := t.c
+	switch {
+	case t.seq == nil:
+		return fmt.Errorf("AddSequenceCounts: a tally that counts no sequences (%s)", c.Describe())
+	case kept != nil && len(kept) != c.Positions:
+		return fmt.Errorf("AddSequenceCounts: %d positions kept for %s", len(kept), c.Describe())
+	case rows <= 0 || rows > (1<<63-1)/int64(c.Positions):
+		return fmt.Errorf("%w: %d rows of %d positions", ErrTooManyVectors, rows, c.Positions)
+	}
+	all := rows * int64(c.Positions)
+	vectors, masked := all, kept != nil
+	if masked {
+		vectors = 0
+		for _, n := range kept {
+			if n < 0 || n > rows {
+				return fmt.Errorf("AddSequenceCounts: %d vectors kept at a position of %d rows", n, rows)
+			}
+			vectors += n // at most rows × positions: no overflow
+		}
+	} else {
+		kept = make([]int64, c.Positions)
+		for p := range kept {
+			kept[p] = rows
+		}
+	}
+	err := t.seq.AddCounts(metric.SequenceCounts{
+		Sequences: rows, Firings: features, Fired: fired,
+		Vectors: vectors, PositionVectors: kept, PositionCounts: positions,
+	})
+	if err != nil {
+		return fmt.Errorf("AddSequenceCounts: %w", err)
+	}
+	t.excluded += all - vectors
+	t.masked = t.masked || masked
 	t.updates++
 	return nil
 }

@@ -2,6 +2,7 @@ package tally
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -90,5 +91,103 @@ func TestAddCountsRefused(t *testing.T) {
 	flat, _ := New(Config{Elem: Float16, Features: 2}, metric.NonZero())
 	if err := flat.(CountsAdder).AddCounts(1, []uint64{0, 0}, nil); err == nil {
 		t.Error("a tally without positions took counts")
+	}
+}
+
+// TestAddSequenceCounts checks that per-sequence counts made outside a
+// tally, with a keep mask and without, leave it as AddMasked of the dense
+// batch does: the same state bytes, summary and feature statistics, with
+// the first positions skipped or not.
+func TestAddSequenceCounts(t *testing.T) {
+	t.Parallel()
+	const rows, ctx, features = 6, 4, 5
+	rng := rand.New(rand.NewPCG(18, 8))
+	x := make([]kernel.Float16, rows*ctx*features)
+	for i := range x {
+		if rng.IntN(3) == 0 {
+			x[i] = kernel.Float16(rng.IntN(1 << 16))
+		}
+	}
+	keep := make([]bool, rows*ctx)
+	for i := range keep {
+		keep[i] = rng.IntN(4) != 0
+	}
+	keep[0], keep[ctx+1] = false, false
+	for _, skip := range []int{0, 1} {
+		c := Config{Elem: Float16, Features: features, Positions: ctx - skip, Skip: skip, Sequences: true}
+		for _, mask := range [][]bool{nil, keep} {
+			rule := metric.AbsAbove(0.5)
+			dense, _ := New(c, rule)
+			sparse, _ := New(c, rule)
+			table, _ := Float16Counted(rule)
+			if err := dense.AddMasked(native(x), rows, mask); err != nil {
+				t.Fatal(err)
+			}
+			f, fired, p := make([]uint64, features), make([]uint64, features), make([]uint64, ctx-skip)
+			var kept []int64
+			if mask != nil {
+				kept = make([]int64, ctx-skip)
+			}
+			for r := range rows {
+				seen := make([]bool, features)
+				for pos := skip; pos < ctx; pos++ {
+					if mask != nil && !mask[r*ctx+pos] {
+						continue
+					}
+					if kept != nil {
+						kept[pos-skip]++
+					}
+					for j, v := range x[(r*ctx+pos)*features : (r*ctx+pos+1)*features] {
+						if table[v] {
+							f[j]++
+							p[pos-skip]++
+							if !seen[j] {
+								seen[j] = true
+								fired[j]++
+							}
+						}
+					}
+				}
+			}
+			if err := sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, kept); err != nil {
+				t.Fatal(err)
+			}
+			a, _ := dense.MarshalBinary()
+			b, _ := sparse.MarshalBinary()
+			// Counts made elsewhere: their features' vectors since fired,
+			// after the counts, are the batch's, not the dense batch's.
+			a, b = a[:40+(len(a)-44)/2], b[:40+(len(b)-44)/2]
+			sa, _ := dense.Summarize(0.1)
+			sb, _ := sparse.Summarize(0.1)
+			fa, _ := dense.FeatureStats()
+			fb, _ := sparse.FeatureStats()
+			sa.Batches, sb.Batches = 0, 0 // a row at a time, with skipped positions, or one batch
+			what := fmt.Sprintf("skip %d, mask %v", skip, mask != nil)
+			if !bytes.Equal(a, b) || fmt.Sprint(sa) != fmt.Sprint(sb) || fmt.Sprint(fa) != fmt.Sprint(fb) {
+				t.Errorf("%s: the counts differ from the dense batch's:\n%+v\n%+v\n%+v\n%+v", what, sa, sb, fa, fb)
+			}
+			// Counts no batch could make: refused, nothing added.
+			for _, bad := range []func() error{
+				func() error { return sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, []int64{1}) },
+				func() error { return sparse.(CountsAdder).AddSequenceCounts(0, f, fired, p, nil) },
+				func() error {
+					return sparse.(CountsAdder).AddSequenceCounts(rows, f, append([]uint64{rows + 1}, fired[1:]...), p, nil)
+				},
+				func() error {
+					return sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, slices.Repeat([]int64{rows + 1}, ctx-skip))
+				},
+			} {
+				if err := bad(); err == nil {
+					t.Errorf("%s: bad counts taken", what)
+				}
+			}
+			if s, _ := sparse.Summarize(0.1); s.Batches != 1 || s.Vectors != sb.Vectors || s.Sequences != sb.Sequences {
+				t.Errorf("%s: refused counts changed the tally", what)
+			}
+		}
+	}
+	flat, _ := New(Config{Elem: Float16, Features: 2, Positions: 2}, metric.NonZero())
+	if err := flat.(CountsAdder).AddSequenceCounts(1, []uint64{0, 0}, []uint64{0, 0}, []uint64{0, 0}, nil); err == nil {
+		t.Error("a tally without sequences took per-sequence counts")
 	}
 }

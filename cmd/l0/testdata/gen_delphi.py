@@ -37,11 +37,25 @@ histogram follow with l0's fixed bins; the same of (x > 0.5) and
 (np.abs(x) > 0.5) for -threshold 0.5 and -abs-threshold 0.5, and of x[:,
 1:] for -skip-positions 1.
 
+Token masks and per-sequence statistics (-exclude-tokens, -feature-stats):
+the tokens of the caches with tokens hold a BOS at position 0 of every
+sequence and one mid-sequence, padding at the end of the last sequence and
+(in "cache") a sequence of padding only; each cache's tokens are written as
+a .npy twin too (cache_twin_tokens.npy), so that the tests compare the
+cache with the dense twin read with -positions -tokens. numpy's numbers of
+the masked runs ("masks" in expected.json) come from the definitions, as
+gen_masks.py computes them: keep = ~np.isin(tokens, exclude); the L0 and
+the density over the kept vectors; per position over the vectors kept
+there; firing_counts, sequences_fired (the sequences in which a latent
+fired at a kept position), feature_density and
+consistent_activation_heuristic (NaN where no sequence fired).
+
 The bad caches are each a directory (or a file) with one flaw of the list
 l0 must refuse, with the words its error must contain.
 """
 
 import json
+import math
 import os
 import shutil
 import struct
@@ -58,7 +72,9 @@ ST_ORDER = ["BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3"
 ST_DTYPE = {np.dtype("<u2"): "U16", np.dtype("<u4"): "U32", np.dtype("<f2"): "F16", np.dtype("<i8"): "I64"}
 
 rng = np.random.default_rng(20261207)
+BOS, PAD = 1, 0  # special token ids (rng draws ids from 0: PAD may also appear by chance)
 runs = []  # good runs: args relative to OUT, and numpy's numbers
+masks = {}  # masked and per-sequence runs: numpy's numbers
 bad = []  # bad runs: args, and the words of the error
 
 
@@ -156,13 +172,31 @@ def twin(a):
     return t
 
 
-def write_cache(name, a, n_splits, tokens=True, config=True, edit=None, config_edit=None, batch_size=2):
+def special(tok):
+    """Puts special tokens in tok [sequences, ctx], in place, drawing no
+    random number (the other fixtures stay as they were): a BOS at
+    position 0 and mid-sequence, padding at the end, and with 6 sequences
+    or more a sequence of padding only."""
+    seqs, ctx = tok.shape
+    tok[:, 0] = BOS
+    tok[min(1, seqs - 1), ctx // 2] = BOS
+    tok[-1, -1] = PAD
+    if seqs >= 6:
+        tok[3, :] = PAD
+    return tok
+
+
+def write_cache(name, a, n_splits, tokens=True, config=True, edit=None, config_edit=None, batch_size=2, tokens_twin=False):
     """Writes a cache of a as delphi does into OUT/name; edit(start, end,
-    tensors) may spoil a split's tensors; returns the directory."""
+    tensors) may spoil a split's tensors; with tokens_twin, its tokens are
+    special ones, also written as OUT/{name}_twin_tokens.npy; returns the
+    directory."""
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
     seqs, ctx, width = a.shape
     tok = rng.integers(0, 50000, size=(seqs, ctx), dtype=np.int64)
+    if tokens_twin:
+        np.save(os.path.join(OUT, name + "_twin_tokens.npy"), special(tok))
     loc, act = entries(a)
     for start, end in split_bounds(width, n_splits):
         mask = (loc[:, 2] >= start) & (loc[:, 2] <= end)
@@ -202,6 +236,54 @@ def good(args, x, cache, **kw):
     runs.append({"args": args, "expect": e})
 
 
+def numbers(counted, keep, skip=0, sparse=False):
+    """numpy's numbers of a masked or per-sequence run: counted [sequence,
+    position, latent] bool, keep [sequence, position] bool, the first skip
+    positions left out of both. sparse: the per-latent numbers of a wide
+    cache as {latent: count} of the latents that fired (the others 0; the
+    density and the heuristic follow from them)."""
+    counted, keep = counted[:, skip:], keep[:, skip:]
+    kept = counted[keep]  # [vectors, latent]
+    vectors = int(keep.sum())
+    firing = kept.sum(0)
+    fired = (counted & keep[:, :, None]).any(1).sum(0)
+    per_pos = []
+    for p in range(keep.shape[1]):
+        n = int(keep[:, p].sum())
+        per_pos.append(None if n == 0 else float(counted[:, p][keep[:, p]].sum()) / n)
+    density = firing / vectors
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cah = np.where(fired > 0, firing / np.maximum(fired, 1), np.nan)
+    if sparse:
+        return dict(
+            vectors=vectors, excluded_vectors=int(keep.size - vectors), l0=float(kept.sum()) / vectors,
+            dead=int((firing == 0).sum()), dense=int((density > DENSE).sum()),
+            sequences=int(keep.shape[0]), l0_by_position=per_pos, features=int(counted.shape[2]),
+            firing_at={str(i): int(firing[i]) for i in np.flatnonzero(firing)},
+            fired_at={str(i): int(fired[i]) for i in np.flatnonzero(fired)},
+        )
+    return dict(
+        vectors=vectors, excluded_vectors=int(keep.size - vectors), l0=float(kept.sum()) / vectors,
+        dead=int((firing == 0).sum()), dense=int((density > DENSE).sum()),
+        sequences=int(keep.shape[0]), l0_by_position=per_pos,
+        firing_counts=[int(x) for x in firing], sequences_fired=[int(x) for x in fired],
+        feature_density=[float(x) for x in density],
+        consistent_activation_heuristic=[None if math.isnan(x) else float(x) for x in cah],
+    )
+
+
+def masked(name, args, x, tok, exclude, skip=0, sparse=False):
+    """The masked runs of a cache (args, its directory or split last) of
+    twin x and tokens tok: with the mask of exclude (None: -feature-stats
+    alone), by the default rule and -abs-threshold 0.5."""
+    keep = ~np.isin(tok, exclude or [])
+    ex = [] if exclude is None else ["-exclude-tokens", ",".join(str(i) for i in exclude)]
+    sk = ["-skip-positions", str(skip)] if skip else []
+    masks[name] = dict(args=sk + ex + args, **numbers(x != 0, keep, skip, sparse))
+    masks[name + "_abs"] = dict(args=sk + ex + ["-abs-threshold", str(THRESHOLD)] + args,
+                                **numbers(np.abs(x.astype(np.float32)) > THRESHOLD, keep, skip, sparse))
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
@@ -211,9 +293,15 @@ def main():
     a = activations((6, 8, 100), 0.15)
     a[:, :, 40:45] = 0  # dead latents
     a[:, 3, :] = 0  # a position where none fires
-    write_cache("cache", a, 3)
+    write_cache("cache", a, 3, tokens_twin=True)
     t = twin(a)
     np.save(os.path.join(OUT, "cache_twin.npy"), t)
+    tok = np.load(os.path.join(OUT, "cache_twin_tokens.npy"))
+    masked("cache_bos_pad", ["cache"], t, tok, [BOS, PAD])
+    masked("cache_stats", ["cache"], t, tok, None)
+    masked("cache_skip_bos", ["cache"], t, tok, [BOS], skip=1)
+    masked("cache_absent", ["cache"], t, tok, [49999999])
+    masked("split_pad", ["cache/33_65.safetensors"], t[:, :, 33:66], tok, [PAD])
     stored = int(np.count_nonzero(t))
     cache = {"splits": 3, "entries": stored, "locations_dtype": "U16", "tokens": True, "sequences_from": "tokens"}
     good(["cache"], t, cache)
@@ -234,8 +322,11 @@ def main():
     for s, p, l in [(0, 0, 0), (0, 0, 69999), (0, 1, 70000), (1, 2, 139999), (2, 3, 65536), (2, 3, 65537), (1, 0, 100000)]:
         w[s, p, l] = np.float16(rng.exponential(1.0) + 0.01)
     w[2, 3, 65537] = -0.25
-    write_cache("wide", w, 2)
+    write_cache("wide", w, 2, tokens_twin=True)
     good(["wide"], twin(w), {"splits": 2, "entries": 7, "locations_dtype": "U32", "tokens": True, "sequences_from": "tokens"})
+    wtok = np.load(os.path.join(OUT, "wide_twin_tokens.npy"))
+    masked("wide_bos", ["wide"], twin(w), wtok, [BOS], sparse=True)
+    masked("wide_stats", ["wide"], twin(w), wtok, None, sparse=True)
 
     # The bad caches: each one flaw.
     def spoil(name, n_splits=3, error=(), **kw):
@@ -332,7 +423,7 @@ def main():
     bad.append({"args": ["bad_huge"], "error": ["0_99.safetensors: ", "the file holds 16"]})
 
     with open(os.path.join(OUT, "expected.json"), "w") as f:
-        json.dump({"threshold": THRESHOLD, "dense": DENSE, "runs": runs, "bad": bad}, f, indent=1, sort_keys=True)
+        json.dump({"threshold": THRESHOLD, "dense": DENSE, "runs": runs, "bad": bad, "masks": masks}, f, indent=1, sort_keys=True)
         f.write("\n")
 
 
