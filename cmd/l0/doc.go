@@ -117,7 +117,9 @@
 // fired in), "sequences_fired" (I64), "feature_density" (F64,
 // firing_counts / kept vectors) and "consistent_activation_heuristic"
 // (F64, firing_counts / sequences_fired, NaN where the feature fired in no
-// sequence), each of shape [features]. -json then adds "sequences", the
+// sequence), and "vectors_since_fired" (I64, the kept vectors after the
+// last one it fired in: all of them for a feature that never fired; see
+// Dead features), each of shape [features]. -json then adds "sequences", the
 // number of sequences (those with no kept position too). A sequence's
 // statistics come in the same pass as the feature counts: per sequence,
 // the column kernel counts its runs of kept positions, and a branch-free

@@ -146,7 +146,7 @@ func flagSet(o *options) *flag.FlagSet {
 	flags.StringVar(&o.excludeTokens, "exclude-tokens", "", "leave out of every statistic the vectors whose token id is listed, `ID[,ID...]` (BOS, EOS, padding ids), wherever they stand; the ids are the input's: a safetensors file's tensor -tokens-key, a .npy input's -tokens file")
 	flags.StringVar(&in.TokensFile, "tokens", "", "with -exclude-tokens and a .npy input: the token ids of its vectors, a .npy integer array `FILE` of shape [batch, position] (with -positions) or [batch]")
 	flags.StringVar(&in.TokensKey, "tokens-key", "", "with -exclude-tokens: the safetensors tensor `NAME` of the token ids, beside the activations (default \"tokens\")")
-	flags.StringVar(&o.featureStats, "feature-stats", "", "with -positions (or delphi caches, which have them): write the total's per-sequence statistics to `FILE` (safetensors: firing_counts, sequences_fired, feature_density, consistent_activation_heuristic)")
+	flags.StringVar(&o.featureStats, "feature-stats", "", "with -positions (or delphi caches, which have them): write the total's per-sequence statistics to `FILE` (safetensors: firing_counts, sequences_fired, feature_density, consistent_activation_heuristic, vectors_since_fired)")
 	flags.BoolVar(&o.mmap, "mmap", false, "count regular files in memory-mapped windows of the page cache where they can be, instead of read(2) into a buffer")
 	return flags
 }

@@ -161,7 +161,8 @@ func TestAddSequenceCounts(t *testing.T) {
 			sb, _ := sparse.Summarize(0.1)
 			fa, _ := dense.FeatureStats()
 			fb, _ := sparse.FeatureStats()
-			sa.Batches, sb.Batches = 0, 0 // a row at a time, with skipped positions, or one batch
+			fa.SinceFired, fb.SinceFired = nil, nil // as the states' (above)
+			sa.Batches, sb.Batches = 0, 0           // a row at a time, with skipped positions, or one batch
 			what := fmt.Sprintf("skip %d, mask %v", skip, mask != nil)
 			if !bytes.Equal(a, b) || fmt.Sprint(sa) != fmt.Sprint(sb) || fmt.Sprint(fa) != fmt.Sprint(fb) {
 				t.Errorf("%s: the counts differ from the dense batch's:\n%+v\n%+v\n%+v\n%+v", what, sa, sb, fa, fb)

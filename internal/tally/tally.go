@@ -84,6 +84,9 @@ type FeatureStats struct {
 	Fired     []uint64 // per (component, feature): the sequences it fired in
 	Vectors   int64    // the vectors kept
 	Sequences int64
+	// SinceFired per (component, feature): the kept vectors after the last
+	// one it fired in (all of them for one that never fired).
+	SinceFired []int64
 }
 
 // ErrNoSequences: FeatureStats of a tally that counts no sequences.
@@ -414,6 +417,7 @@ func (t *typed[T]) FeatureStats() (FeatureStats, error) {
 	return FeatureStats{
 		Firings: t.act.Counts(), Fired: t.seq.SequencesFired(),
 		Vectors: t.act.Vectors(), Sequences: t.seq.Sequences(),
+		SinceFired: t.act.VectorsSinceFired(),
 	}, nil
 }
 
