@@ -138,7 +138,7 @@ func (c *core[T, K]) updateLocked(x []T, vectors int) error {
 		if err := c.endPendingLocked(n, most, c.counter.addAllColumnBytes(pending, x)); err != nil {
 			return err
 		}
-		return markRowsLocked(&c.tally, &c.counter, base, x, width, nil)
+		return markRowsLocked(&c.tally, &c.counter, base, x, width, []uint64(nil))
 	}
 	into, scratch, err := c.beginInPlaceLocked(n, most)
 	if err != nil {
@@ -147,7 +147,7 @@ func (c *core[T, K]) updateLocked(x []T, vectors int) error {
 	if err := c.endInPlaceLocked(n, most, scratch, c.counter.addAllColumns(into, x)); err != nil {
 		return err
 	}
-	return markRowsLocked(&c.tally, &c.counter, base, x, width, nil)
+	return markRowsLocked(&c.tally, &c.counter, base, x, width, []uint64(nil))
 }
 
 // addCountedBytes adds a batch of vectors (at most maxPendingRows)
@@ -157,15 +157,15 @@ func (c *core[T, K]) updateLocked(x []T, vectors int) error {
 // the checks of addCounted.
 //
 // Then the positions of the features that fired in x, the batch, found
-// from its last row (markRowsLocked): every column, the byte counts
-// telling none apart that did not fire.
+// from its last row (markRowsLocked) among those its byte counts say
+// fired.
 func (c *core[T, K]) addCountedBytes(vectors int, small []uint8, x []T) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	base := c.vectors
 	width := max(c.components, 1) * c.features
 	if c.addPendingLocked(int64(vectors), small) {
-		return markRowsLocked(&c.tally, &c.counter, base, x, width, nil)
+		return markRowsLocked(&c.tally, &c.counter, base, x, width, small)
 	}
 	wide := activityScratch.get(len(small))
 	defer activityScratch.put(wide)

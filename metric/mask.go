@@ -193,7 +193,7 @@ func (a *FeatureActivity[T]) UpdateMasked(x []T, keep []bool, shape ...int) erro
 // positions replacing an earlier's).
 func markKeptLocked[T kernel.Element](t *tally, c *counter[T], base int64, x []T, width int, keep []bool, batch int) error {
 	return keptRuns(keep, batch, func(from, to int) error {
-		err := markRowsLocked(t, c, base, x[from*width:to*width], width, nil)
+		err := markRowsLocked(t, c, base, x[from*width:to*width], width, []uint64(nil))
 		base += int64(to - from)
 		return err
 	})

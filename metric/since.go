@@ -135,7 +135,7 @@ var rowCountScratch, columnListScratch scratchPool[uint64]
 // rows. It runs under the lock, where the positions are known: outside it
 // they would need a scratch of 8 bytes per column that fired, more than an
 // int8 batch's own bytes.
-func markRowsLocked[T kernel.Element](t *tally, c *counter[T], base int64, x []T, width int, fired []uint64) error {
+func markRowsLocked[T kernel.Element, F uint8 | uint64](t *tally, c *counter[T], base int64, x []T, width int, fired []F) error {
 	if width == 0 || !trackSince {
 		return nil
 	}
@@ -227,7 +227,7 @@ func markCountedLocked[T kernel.Element, I kernel.Index](t *tally, c *counter[T]
 // (for a float type; all of them for an integer) are not all zero. It
 // reads the elements of the columns still to find, row by row from the
 // last, as words of the element's width.
-func markNonZeroLocked[T kernel.Element](last []int64, base int64, x []T, width int, fired []uint64) {
+func markNonZeroLocked[T kernel.Element, F uint8 | uint64](last []int64, base int64, x []T, width int, fired []F) {
 	var zero T
 	p := unsafe.Pointer(unsafe.SliceData(x))
 	switch any(zero).(type) {
@@ -257,7 +257,7 @@ func markNonZeroLocked[T kernel.Element](last []int64, base int64, x []T, width 
 // each row is read whole, from the last, in the order of its bytes: the
 // rows the walk reads are the last the column count read, and in order
 // the hardware prefetches them.
-func markWordsLocked[W uint8 | uint16 | uint32 | uint64](last []int64, base int64, x []W, width int, fired []uint64, mask W) {
+func markWordsLocked[W uint8 | uint16 | uint32 | uint64, F uint8 | uint64](last []int64, base int64, x []W, width int, fired []F, mask W) {
 	rows := len(x) / width
 	bp := columnListScratch.get((width + 63) / 64)
 	defer columnListScratch.put(bp)
