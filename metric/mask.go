@@ -217,25 +217,33 @@ func UpdateSparseMasked[T kernel.Element, I kernel.Index](m Sparse[T], b TopK[T,
 	return errNilSparse
 }
 
+// checkTopKMasked checks a masked top-k batch: its layout, its keep mask,
+// and every index (below bound), kept vector or not. It returns the layout
+// and the number of kept vectors.
+func checkTopKMasked[T kernel.Element, I kernel.Index](index []I, values []T, shape []int, keep []bool, components, bound int) (layout, int, error) {
+	l, err := topKLayout(shape, len(index), len(values), components, values != nil)
+	if err != nil {
+		return layout{}, 0, err
+	}
+	kept, err := checkKeep(keep, l.batch)
+	if err != nil {
+		return layout{}, 0, err
+	}
+	if err := kernel.CheckIndex(index, bound); err != nil {
+		return layout{}, 0, indexError(err)
+	}
+	return l, kept, nil
+}
+
 // l0NormTopKMasked counts the kept vectors of a top-k batch per component,
 // outside the lock.
 func l0NormTopKMasked[T kernel.Element, I kernel.Index](c *core[T, l0NormKind], index []I, values []T, shape []int, keep []bool) error {
 	if c == nil {
 		return c.errNil()
 	}
-	l, err := topKLayout(shape, len(index), len(values), c.components, values != nil)
-	if err != nil {
+	l, kept, err := checkTopKMasked(index, values, shape, keep, c.components, math.MaxInt)
+	if err != nil || kept == 0 {
 		return err
-	}
-	kept, err := checkKeep(keep, l.batch)
-	if err != nil {
-		return err
-	}
-	if err := kernel.CheckIndex(index, math.MaxInt); err != nil {
-		return indexError(err)
-	}
-	if kept == 0 {
-		return nil
 	}
 	b := slotScratch.get(l.slots)
 	defer slotScratch.put(b)
@@ -271,21 +279,11 @@ func activityTopKMasked[T kernel.Element, I kernel.Index](c *core[T, activityKin
 	if c == nil {
 		return c.errNil()
 	}
-	l, err := topKLayout(shape, len(index), len(values), c.components, values != nil)
-	if err != nil {
-		return err
-	}
-	kept, err := checkKeep(keep, l.batch)
-	if err != nil {
-		return err
-	}
 	// Every index is checked first, so that no run can fail after another
 	// was added.
-	if err := kernel.CheckIndex(index, c.features); err != nil {
-		return indexError(err)
-	}
-	if kept == 0 {
-		return nil
+	l, kept, err := checkTopKMasked(index, values, shape, keep, c.components, c.features)
+	if err != nil || kept == 0 {
+		return err
 	}
 	k, width := max(l.features, 1), l.slots*l.features
 	c.mu.Lock()

@@ -123,13 +123,9 @@ func summarize(r io.Reader, w io.Writer) error {
 	if _, err := fmt.Fprintf(w, "%-60s %12s %6s %s\n", "benchmark", "GB/s", "runs", "x read limit"); err != nil {
 		return err
 	}
+	// worst holds the lowest ratio per unit and level: each x-REF, and the
+	// placement ("vs touched") and narrow rows' ("x flat") columns.
 	var worst []worstCell
-	type worstCase struct {
-		name  string
-		ratio float64
-	}
-	placementWorst, worstFlat := map[string]worstCase{}, map[string]worstCase{}
-	var levels, flatLevels []string
 	for _, name := range order {
 		med := median(speeds[name])
 		ratio, unit, r := "", "read-limit", 0.0
@@ -152,30 +148,12 @@ func summarize(r io.Reader, w io.Writer) error {
 				r = med / median(speeds[twin])
 			}
 			ratio += fmt.Sprintf("  %.2f vs touched", r)
-			level := "?"
-			if m := implKey.FindStringSubmatch(name); m != nil {
-				level = m[1]
-			}
-			if w, seen := placementWorst[level]; !seen || r < w.ratio {
-				if !seen {
-					levels = append(levels, level)
-				}
-				placementWorst[level] = worstCase{name, r}
-			}
+			worst = lower(worst, worstCell{vsTouchedUnit, level(name), name, r})
 		}
 		if len(flatRatios[name]) > 0 {
 			r := median(flatRatios[name])
 			ratio += fmt.Sprintf("  %.2f x flat", r)
-			level := "?"
-			if m := implKey.FindStringSubmatch(name); m != nil {
-				level = m[1]
-			}
-			if w, seen := worstFlat[level]; !seen || r < w.ratio {
-				if !seen {
-					flatLevels = append(flatLevels, level)
-				}
-				worstFlat[level] = worstCase{name, r}
-			}
+			worst = lower(worst, worstCell{xFlatUnit, level(name), name, r})
 		}
 		if _, err := fmt.Fprintf(w, "%-60s %12.1f %6d %s\n", name, med/1000, len(speeds[name]), ratio); err != nil {
 			return err
@@ -184,23 +162,39 @@ func summarize(r io.Reader, w io.Writer) error {
 			worst = lower(worst, worstCell{unit, level(name), name, r})
 		}
 	}
-	for _, c := range worst {
-		if _, err := fmt.Fprintf(w, "worst %s at %s: %.2f %s\n", c.unit, c.level, c.ratio, c.name); err != nil {
-			return err
-		}
-	}
-	for _, level := range levels {
-		if _, err := fmt.Fprintf(w, "worst placement vs touched, impl=%s: %.2f %s\n", level, placementWorst[level].ratio, placementWorst[level].name); err != nil {
-			return err
-		}
-	}
-	for _, level := range flatLevels {
-		if _, err := fmt.Fprintf(w, "worst vs flat, impl=%s: %.2f %s\n", level, worstFlat[level].ratio, worstFlat[level].name); err != nil {
-			return err
+	// The x-REF cells first, then placement's, then the narrow rows'.
+	for _, pass := range []struct {
+		unit   func(string) bool
+		format string
+	}{
+		{func(u string) bool { return u != vsTouchedUnit && u != xFlatUnit }, ""},
+		{func(u string) bool { return u == vsTouchedUnit }, "worst placement vs touched, impl=%s: %.2f %s\n"},
+		{func(u string) bool { return u == xFlatUnit }, "worst vs flat, impl=%s: %.2f %s\n"},
+	} {
+		for _, c := range worst {
+			if !pass.unit(c.unit) {
+				continue
+			}
+			var err error
+			if pass.format == "" {
+				_, err = fmt.Fprintf(w, "worst %s at %s: %.2f %s\n", c.unit, c.level, c.ratio, c.name)
+			} else {
+				_, err = fmt.Fprintf(w, pass.format, c.level, c.ratio, c.name)
+			}
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
+
+// The units of the worst cells that are columns beside a benchmark's own
+// ratio, not an x-REF of its own.
+const (
+	vsTouchedUnit = "vs touched"
+	xFlatUnit     = "x flat"
+)
 
 // worstCell is the lowest ratio of one unit at one level, and its
 // benchmark.

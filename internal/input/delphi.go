@@ -997,16 +997,11 @@ type entryChecks struct {
 // over valid entries: one comparison checks the order and the range's
 // start.
 func (c *entryChecks) count16(loc, acts []uint16, counted *[1 << 16]bool, latents, positions *[1 << 16]uint64) int {
-	prev := min(c.from, 1<<16) << 32
-	if c.havePrev {
-		p := c.prev
-		prev = max(prev, (p.sequence<<32|p.position<<16|p.latent)+1)
-	}
+	prev, last := c.keys16()
 	// A key is valid when it is in (prev, last]: after the one before, of
 	// a sequence below to; and its position and latent are when neither
 	// ctx − 1 − position nor width − latent is negative. (A uint16
 	// sequence is below 2^16, whatever to is.)
-	last := min(c.to, 1<<16) << 32
 	ctx1, width := int64(c.ctx)-1, int64(c.width)
 	loc = loc[:3*len(acts)]
 	base := unsafe.Pointer(unsafe.SliceData(loc))
@@ -1026,6 +1021,18 @@ func (c *entryChecks) count16(loc, acts []uint16, counted *[1 << 16]bool, latent
 	return -1
 }
 
+// keys16 returns the bounds of count16's keys: a valid key is in
+// (prev, last], after the entry before (or at the range's first sequence)
+// and of a sequence below c.to.
+func (c *entryChecks) keys16() (prev, last uint64) {
+	prev = min(c.from, 1<<16) << 32
+	if c.havePrev {
+		p := c.prev
+		prev = max(prev, (p.sequence<<32|p.position<<16|p.latent)+1)
+	}
+	return prev, min(c.to, 1<<16) << 32
+}
+
 // count16Sequences is count16 counting per sequence too, and leaving out
 // the entries of the vectors c.keep does not keep (every one is kept
 // without a mask): fired[latent] is the sequence (plus 1) of the last
@@ -1033,12 +1040,7 @@ func (c *entryChecks) count16(loc, acts []uint16, counted *[1 << 16]bool, latent
 // (at most the 2^16 sequences of uint16 locations), which the first entry
 // of each sequence that counts raises by 1.
 func (c *entryChecks) count16Sequences(loc, acts []uint16, counted *[1 << 16]bool, latents, positions, fired *[1 << 16]uint64) int {
-	prev := min(c.from, 1<<16) << 32
-	if c.havePrev {
-		p := c.prev
-		prev = max(prev, (p.sequence<<32|p.position<<16|p.latent)+1)
-	}
-	last := min(c.to, 1<<16) << 32
+	prev, last := c.keys16()
 	ctx1, width := int64(c.ctx)-1, int64(c.width)
 	keep, from, ctx := c.keep, c.from, c.ctx
 	loc = loc[:3*len(acts)]
