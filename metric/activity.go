@@ -106,6 +106,9 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	if err := c.counter.addAllColumns(*local, x); err != nil {
 		return err
 	}
+	if c.last == nil {
+		return c.addCounted(l.batch, *local, uint64(l.batch))
+	}
 	return addCountedFired(c, *local, x, uint64(l.batch))
 }
 

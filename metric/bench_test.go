@@ -309,39 +309,41 @@ func BenchmarkSmallBatch(b *testing.B) {
 	}
 }
 
-// BenchmarkSinceFired measures FeatureActivity.Update with its since-fired
-// counts (op=tracked) and without them (op=untracked, trackSince off) in
-// one run, on the benchmark shapes and one batch of 64 vectors of 2^20
-// features: the target is tracked ≥ 0.9 × untracked. benchData's
-// features fire in half the vectors; op=rare is a batch in which features
-// fire in one vector in 1000 (the walk back from the batch's end then
-// reaches its start).
+// BenchmarkSinceFired measures FeatureActivity.Update with SinceFired
+// against Update without it, paired call by call in one run at every
+// level the CPU has (benchRatio: "x-untracked", 1 = as fast; the target is
+// ≥ 0.9), on the benchmark shapes and one batch of 64 vectors of 2^20
+// features, on two densities: data=half, benchData's (an element is
+// non-zero in half the vectors), and data=rare, one element in 100 (the
+// walk back from a batch's end for the last row each feature fired in then
+// goes far). The worst cell:
+//
+//	go test -run '^$' -bench SinceFired -count 5 ./metric/ | go run ./internal/benchratio
 func BenchmarkSinceFired(b *testing.B) {
 	shapes := append(append([][]int{}, benchShapes...), []int{64, 1, 1 << 20})
 	for _, shape := range shapes {
-		x := benchData(product(shape))
-		rare := make([]float32, len(x))
+		half := benchData(product(shape))
+		rare := make([]float32, len(half))
 		rng := rand.New(rand.NewPCG(3, 3))
 		for i := range rare {
-			if rng.IntN(1000) == 0 {
+			if rng.IntN(100) == 0 {
 				rare[i] = 1
 			}
 		}
-		for _, c := range []struct {
-			op    string
-			track bool
-			x     []float32
-		}{{"untracked", false, x}, {"tracked", true, x}, {"rare-untracked", false, rare}, {"rare-tracked", true, rare}} {
-			b.Run("shape="+shapeName(shape)+"/op="+c.op, func(b *testing.B) {
-				defer func(was bool) { trackSince = was }(trackSince)
-				trackSince = c.track
-				a, _ := NewFeatureActivity[float32](shape[1], shape[2])
-				b.SetBytes(int64(4 * len(c.x)))
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := a.Update(c.x, shape...); err != nil {
-						b.Fatal(err)
-					}
+		for _, d := range []struct {
+			name string
+			x    []float32
+		}{{"half", half}, {"rare", rare}} {
+			b.Run("shape="+shapeName(shape)+"/data="+d.name, func(b *testing.B) {
+				for _, level := range kernel.Levels() {
+					b.Run("impl="+level.String(), func(b *testing.B) {
+						defer kernel.SetLevel(level)()
+						tracked, _ := NewFeatureActivity[float32](shape[1], shape[2], SinceFired())
+						plain, _ := NewFeatureActivity[float32](shape[1], shape[2])
+						benchRatio(b, len(d.x)*4, "x-untracked",
+							func() error { return tracked.Update(d.x, shape...) },
+							func() error { return plain.Update(d.x, shape...) })
+					})
 				}
 			})
 		}

@@ -34,14 +34,18 @@ type header struct {
 	vectors              int64
 }
 
-// appendState appends the serialized state to b, of the kind's version:
-// with last (the positions of a FeatureActivity, since.go) the vectors
-// since each counter fired follow the counts.
+// appendState appends the serialized state to b: version 1, or with last
+// (the positions of a FeatureActivity with SinceFired, since.go) version 2,
+// in which the vectors since each counter fired follow the counts.
 func appendState(b []byte, k kind, h header, counts []uint64, last []int64) []byte {
 	start := len(b)
 	b = append(b, k.magic...)
 	threshold, _ := h.rule.Threshold()
-	b = append(b, k.version, h.tag, h.rule.flags(), 0)
+	version := byte(formatVersion)
+	if last != nil {
+		version = activityVersion
+	}
+	b = append(b, version, h.tag, h.rule.flags(), 0)
 	b = binary.LittleEndian.AppendUint64(b, uint64(h.components))
 	b = binary.LittleEndian.AppendUint64(b, uint64(h.features))
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(threshold))
@@ -49,7 +53,7 @@ func appendState(b []byte, k kind, h header, counts []uint64, last []int64) []by
 	for _, c := range counts {
 		b = binary.LittleEndian.AppendUint64(b, c)
 	}
-	if k.version >= activityVersion {
+	if last != nil {
 		b = appendSince(b, h.vectors, last)
 	}
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b[start:], castagnoli))
@@ -202,7 +206,7 @@ func (c *core[T, K]) marshalBinary() ([]byte, error) {
 		return nil, c.errNil()
 	}
 	words := 1
-	if kindOf[K]().version >= activityVersion {
+	if c.last != nil {
 		words = 2
 	}
 	return c.appendBinary(make([]byte, 0, headerSize+8*words*c.counters()+checksumSize))
@@ -236,9 +240,11 @@ func (c *core[T, K]) unmarshalBinary(b []byte) error {
 	decodeCounts(c.countsLocked(), raw)
 	c.vectors = h.vectors
 	c.limit = limit
-	if since == nil {
+	switch {
+	case c.last == nil: // a metric without SinceFired: the counts alone
+	case since == nil:
 		c.lastFromCountsLocked()
-	} else {
+	default:
 		decodeSince(c.last, since, h.vectors)
 	}
 	return nil

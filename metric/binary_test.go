@@ -147,13 +147,13 @@ func withComponents(t *testing.T, components int) []byte {
 }
 
 func TestFeatureActivityUnmarshalRejects(t *testing.T) {
-	a, _ := NewFeatureActivityAbove[kernel.BFloat16](0, 4, 0.5)
+	a, _ := NewFeatureActivity[kernel.BFloat16](0, 4, Above(0.5), SinceFired())
 	require.NoError(t, a.Update([]kernel.BFloat16{0x3f80, 0, 0x3f80, 0x3f00}, 1, 4))
 	valid := stateOf(t, a)
 	require.Equal(t, headerSize+2*4*8+checksumSize, len(valid))
 	since := headerSize + 4*8 // counts [1 0 1 0], since fired [0 1 0 1] of 1 vector
 
-	target, _ := NewFeatureActivityAbove[kernel.BFloat16](0, 4, 0.5)
+	target, _ := NewFeatureActivity[kernel.BFloat16](0, 4, Above(0.5), SinceFired())
 	other := func(components, features int, threshold float64) []byte {
 		o, err := NewFeatureActivityAbove[kernel.BFloat16](components, features, threshold)
 		require.NoError(t, err)
@@ -190,8 +190,24 @@ func TestFeatureActivityUnmarshalRejects(t *testing.T) {
 	v1[4] = 1
 	v1 = withChecksum(v1)
 	require.NoError(t, target.UnmarshalBinary(v1))
-	assert.Equal(t, []int64{0, 1, 0, 1}, target.VectorsSinceFired())
+	assert.Equal(t, []int64{0, 1, 0, 1}, sinceOf(t, target))
 	assert.Equal(t, valid, stateOf(t, target))
+	// A metric without SinceFired reads the version 2 state (its
+	// since-fired counts checked, and dropped) and writes version 1.
+	untracked, _ := NewFeatureActivityAbove[kernel.BFloat16](0, 4, 0.5)
+	require.NoError(t, untracked.UnmarshalBinary(valid))
+	assert.Equal(t, v1, stateOf(t, untracked))
+	_, err := untracked.VectorsSinceFired()
+	assert.ErrorIs(t, err, ErrConfig)
+	_, err = untracked.ReadFrom(bytes.NewReader(valid))
+	assert.ErrorIs(t, err, ErrConfig, "ReadFrom into a metric that has counted")
+	fresh, _ := NewFeatureActivityAbove[kernel.BFloat16](0, 4, 0.5)
+	_, err = fresh.ReadFrom(bytes.NewReader(valid))
+	require.NoError(t, err)
+	assert.Equal(t, v1, stateOf(t, fresh))
+	broken := edit(valid, func(b []byte) { b[since] = 1 })
+	assert.ErrorIs(t, fresh.UnmarshalBinary(broken), ErrFormat, "checked without SinceFired too")
+	assert.Equal(t, v1, stateOf(t, fresh))
 }
 
 // TestUnmarshalAllocates: UnmarshalBinary decodes the counts straight into

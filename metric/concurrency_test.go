@@ -28,11 +28,11 @@ func TestConcurrentUse(t *testing.T) {
 	shape := []int{5, components, features}
 
 	m, _ := NewL0Norm[float32](components)
-	a, _ := NewFeatureActivity[float32](components, features)
+	a, _ := NewFeatureActivity[float32](components, features, SinceFired())
 	short, _ := NewL0Norm[float32](components) // short rows: column counts
 	// other is merged in once per goroutine.
 	other, _ := NewL0Norm[float32](components)
-	otherA, _ := NewFeatureActivity[float32](components, features)
+	otherA, _ := NewFeatureActivity[float32](components, features, SinceFired())
 	require.NoError(t, other.Update(data[0], shape...))
 	require.NoError(t, otherA.Update(data[0], shape...))
 
@@ -65,7 +65,7 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 
 	want, _ := NewL0Norm[float32](components)
-	wantA, _ := NewFeatureActivity[float32](components, features)
+	wantA, _ := NewFeatureActivity[float32](components, features, SinceFired())
 	wantShort, _ := NewL0Norm[float32](components)
 	for g := range goroutines {
 		for range batches {
@@ -124,7 +124,7 @@ func TestConcurrentMergeNoDeadlock(t *testing.T) {
 // last row there, plus whole batches after b.
 func checkSinceOfSomeOrder(t *testing.T, a *FeatureActivity[float32], batches [][]float32, rows, width int) {
 	t.Helper()
-	since, counts, vectors := a.VectorsSinceFired(), a.Counts(), a.Vectors()
+	since, counts, vectors := sinceOf(t, a), a.Counts(), a.Vectors()
 	for f := range width {
 		if counts[f] == 0 {
 			require.Equal(t, vectors, since[f], "counter %d never fired", f)

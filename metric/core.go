@@ -44,7 +44,7 @@ type core[T kernel.Element, K metricKind] struct {
 type kind struct {
 	name    string // the metric's type, for errors: "L0Norm"
 	magic   string // the first bytes of its binary state
-	version byte   // the version of the binary state it writes
+	version byte   // the newest version of its binary state it reads
 	// perFeature: a counter per (component, feature) (FeatureActivity);
 	// else per component (L0Norm), which takes any number of features.
 	perFeature bool
@@ -113,13 +113,16 @@ func (c *core[T, K]) init(components, features int, options []Option) error {
 	if err != nil {
 		return err
 	}
+	if s.sinceFired && !k.perFeature {
+		return fmt.Errorf("%w: SinceFired is an option of a FeatureActivity; an %s has no features", ErrConfig, k.name)
+	}
 	counter, err := newCounter[T](s.rule)
 	if err != nil {
 		return err
 	}
 	c.components, c.features, c.counter = components, features, counter
 	c.counts = make([]uint64, k.counters(components, features))
-	if k.perFeature {
+	if s.sinceFired {
 		c.last = make([]int64, len(c.counts))
 	}
 	return nil
@@ -265,6 +268,9 @@ func (c *core[T, K]) merge(other *core[T, K]) error {
 	}
 	if err := checkConfig(other.config(), c.config()); err != nil {
 		return err
+	}
+	if c.last != nil && other.last == nil {
+		return fmt.Errorf("%w: Merge of a %s without SinceFired into one with it: its vectors since fired are unknown", ErrMismatch, kindOf[K]().name)
 	}
 	lockBoth(&c.mu, &other.mu)
 	defer unlockBoth(&c.mu, &other.mu)

@@ -50,10 +50,11 @@
 //
 // # Dead features in vectors
 //
-// A FeatureActivity also keeps, per feature, the vectors seen after the
-// last vector in which it fired (EleutherAI sparsify's
-// num_tokens_since_fired; all N for a feature that never fired), exactly,
-// one vector at a time: VectorsSinceFired returns them, and DeadAfter(n)
+// A FeatureActivity made with the SinceFired option also keeps, per
+// feature, the vectors seen after the last vector in which it fired
+// (EleutherAI sparsify's num_tokens_since_fired; all N for a feature that
+// never fired), exactly, one vector at a time: VectorsSinceFired returns
+// them, and DeadAfter(n)
 // the features whose count is more than n (sparsify's
 // dead_feature_threshold, 10,000,000 tokens). This depends on the order of
 // the vectors: the rows of a batch in order, the batches in the order they
@@ -69,6 +70,11 @@
 // The counts cost 8 bytes per (component, feature) beside F; an Update
 // finds, per column, the last row it counts in by walking the batch back
 // from its end over the columns not yet found (BenchmarkSinceFired).
+// Without SinceFired a FeatureActivity keeps none of this (its Updates
+// walk nothing, its state is version 1), VectorsSinceFired and DeadAfter
+// are ErrConfig errors, and a metric with SinceFired refuses to Merge one
+// without it (ErrMismatch: its vectors since fired are unknown); the
+// other way round, the counts merge.
 //
 // # Sparse activations
 //
@@ -167,12 +173,12 @@
 // decoding the counts straight into the metric's (no copy of them);
 // FeatureActivity.ReadFrom restores one from a stream, a piece at a time,
 // into an empty metric, so that a state of gigabytes costs the metric's own
-// counts and 128 KiB. The format, version 1 for an L0Norm and 2 for a
-// FeatureActivity, little-endian:
+// counts and 128 KiB. The format, version 1, or 2 for a FeatureActivity
+// made with SinceFired, little-endian:
 //
 //	offset  size  field
 //	0       4     magic: "L0NM" (L0Norm) or "L0FA" (FeatureActivity)
-//	4       1     version: 1 (L0Norm), 2 (FeatureActivity)
+//	4       1     version: 1, or 2 (FeatureActivity with SinceFired)
 //	5       1     element type: 1 float32, 2 float64, 3 float16, 4 bfloat16,
 //	              5 int8, 6 int16, 7 int32, 8 int64,
 //	              9 uint8, 10 uint16, 11 uint32, 12 uint64
@@ -204,5 +210,7 @@
 // counts allow, N for a feature that never fired and 0 (fired in the
 // state's last vector, the least it can be) for one that did, so that
 // DeadAfter never calls dead a feature of an old state that might not be.
-// They are written back as version 2.
+// A metric with SinceFired writes them back as version 2; one without it
+// reads version 2 states too (their since-fired counts checked, and
+// dropped) and writes version 1.
 package metric

@@ -261,11 +261,12 @@ func ExampleUpdateEntries() {
 }
 
 // Dead features as training code counts them: not fired in the last n
-// vectors. Two shards merged in their order give the vectors since each
-// feature fired over both.
+// vectors, kept by a metric made with the SinceFired option. Two shards
+// merged in their order give the vectors since each feature fired over
+// both.
 func ExampleFeatureActivity_DeadAfter() {
-	first, _ := metric.NewFeatureActivity[float32](0, 4)
-	second, _ := metric.NewFeatureActivity[float32](0, 4)
+	first, _ := metric.NewFeatureActivity[float32](0, 4, metric.SinceFired())
+	second, _ := metric.NewFeatureActivity[float32](0, 4, metric.SinceFired())
 	_ = first.Update([]float32{
 		1, 0, 0, 0,
 		0, 1, 0, 0,
@@ -276,7 +277,8 @@ func ExampleFeatureActivity_DeadAfter() {
 		0, 0, 0, 0,
 	}, 2, 4)
 	_ = first.Merge(second) // second's vectors come after first's
-	fmt.Println(first.VectorsSinceFired())
+	since, _ := first.VectorsSinceFired()
+	fmt.Println(since)
 	dead, _ := first.DeadAfter(3)
 	fmt.Println("dead after 3 vectors:", dead)
 	fmt.Println("never fired:", first.Dead())

@@ -36,7 +36,10 @@ func fuzzTargets(t testing.TB) []stateful {
 	aAbove, _ := NewFeatureActivityAbove[kernel.BFloat16](0, 4, 0.5)
 	mAbs, _ := NewL0Norm[float64](2, AbsAbove(1e-5))
 	aAbs, _ := NewFeatureActivity[kernel.Float16](1, 3, AbsAbove(0.25))
-	return []stateful{m0, m2, mAbove, mInt, a0, a2, aAbove, mAbs, aAbs}
+	// With SinceFired: version 2 states.
+	s0, _ := NewFeatureActivity[float32](0, 4, SinceFired())
+	s2, _ := NewFeatureActivity[float32](2, 3, SinceFired())
+	return []stateful{m0, m2, mAbove, mInt, a0, a2, aAbove, mAbs, aAbs, s0, s2}
 }
 
 // FuzzUnmarshal decodes arbitrary bytes, as they are and with their
@@ -65,16 +68,26 @@ func FuzzUnmarshal(f *testing.F) {
 }
 
 // requireCanonical checks that an accepted state marshals back to its own
-// bytes (the format is canonical), or, a version 1 FeatureActivity state,
-// to its version 2 form: the same header and counts, and the since-fired
-// counts its counts allow (consistentSince).
+// bytes (the format is canonical), where the metric's version is the
+// state's; else, a FeatureActivity state of version 1 read by a metric
+// with SinceFired, to its version 2 form (the same header and counts, and
+// the since-fired counts its counts allow: consistentSince), and one of
+// version 2 read by a metric without it, to its version 1 form (the
+// since-fired counts dropped).
 func requireCanonical(t *testing.T, input, got []byte) {
 	t.Helper()
-	if string(input[:4]) == magicActivity && input[4] == 1 {
-		want := append([]byte(nil), input[:len(input)-checksumSize]...)
-		want[4] = activityVersion
-		want = append(want, make([]byte, len(input)-headerSize-checksumSize+checksumSize)...)
-		consistentSince(want)
+	if string(input[:4]) == magicActivity && len(got) > 4 && input[4] != got[4] {
+		body := input[:len(input)-checksumSize]
+		var want []byte
+		if input[4] == 1 {
+			want = append(append([]byte(nil), body...), make([]byte, len(body)-headerSize+checksumSize)...)
+			want[4] = activityVersion
+			consistentSince(want)
+		} else {
+			want = append([]byte(nil), body[:headerSize+(len(body)-headerSize)/2]...)
+			want = append(want, make([]byte, checksumSize)...)
+			want[4] = 1
+		}
 		input = withChecksum(want)
 	}
 	require.Equal(t, input, got, "accepted but marshals differently")
@@ -116,14 +129,15 @@ func fuzzUpdate[T kernel.Float](t *testing.T, x []T, batch, components, features
 	m, _ := NewL0Norm[T](components)
 	above, _ := NewL0NormAbove[T](components, 0.5)
 	abs, _ := NewL0Norm[T](components, AbsAbove(0.5))
-	a, _ := NewFeatureActivity[T](components, features)
-	aAbs, _ := NewFeatureActivity[T](components, features, AbsAbove(-0.5))
-	errs := []error{m.Update(x, shape...), above.Update(x, shape...), abs.Update(x, shape...), a.Update(x, shape...), aAbs.Update(x, shape...)}
+	a, _ := NewFeatureActivity[T](components, features, SinceFired())
+	aAbs, _ := NewFeatureActivity[T](components, features, AbsAbove(-0.5), SinceFired())
+	plain, _ := NewFeatureActivity[T](components, features)
+	errs := []error{m.Update(x, shape...), above.Update(x, shape...), abs.Update(x, shape...), a.Update(x, shape...), aAbs.Update(x, shape...), plain.Update(x, shape...)}
 	if len(x) != product(shape) {
 		for _, err := range errs {
 			require.ErrorIs(t, err, ErrShape)
 		}
-		require.Equal(t, int64(0), m.Vectors()+above.Vectors()+abs.Vectors()+a.Vectors()+aAbs.Vectors())
+		require.Equal(t, int64(0), m.Vectors()+above.Vectors()+abs.Vectors()+a.Vectors()+aAbs.Vectors()+plain.Vectors())
 		return
 	}
 	for _, err := range errs {
@@ -134,12 +148,13 @@ func fuzzUpdate[T kernel.Float](t *testing.T, x []T, batch, components, features
 	require.Equal(t, oracleSlots(x, l, func(v T) bool { return value(v) > 0.5 }), above.Counts())
 	require.Equal(t, oracleSlots(x, l, func(v T) bool { return math.Abs(value(v)) > 0.5 }), abs.Counts())
 	require.Equal(t, oracleColumns(x, l, isNonZero[T]), a.Counts())
+	require.Equal(t, a.Counts(), plain.Counts())
 	o := newSinceOracle(len(a.Counts()))
 	denseOracle(o, x, isNonZero[T])
-	require.Equal(t, o.since, a.VectorsSinceFired())
+	require.Equal(t, o.since, sinceOf(t, a))
 	oAbs := newSinceOracle(len(aAbs.Counts()))
 	denseOracle(oAbs, x, func(v T) bool { return math.Abs(value(v)) > -0.5 })
-	require.Equal(t, oAbs.since, aAbs.VectorsSinceFired())
+	require.Equal(t, oAbs.since, sinceOf(t, aAbs))
 	require.Equal(t, oracleColumns(x, l, func(v T) bool { return math.Abs(value(v)) > -0.5 }), aAbs.Counts())
 }
 
@@ -216,9 +231,9 @@ func fuzzSparse[T kernel.Float](t *testing.T, x []T, batch, components, features
 	rng := rand.New(rand.NewPCG(uint64(len(seed)), uint64(rule)))
 	index, values, k := topKForm[T, int32](rng, x, l, c, int(rule)%3)
 	topKShape := append(append([]int{}, shape[:len(shape)-1]...), k)
-	dense, _ := NewFeatureActivity[T](components, features, c.rule)
-	sparse, _ := NewFeatureActivity[T](components, features, c.rule)
-	entries, _ := NewFeatureActivity[T](components, features, c.rule)
+	dense, _ := NewFeatureActivity[T](components, features, c.rule, SinceFired())
+	sparse, _ := NewFeatureActivity[T](components, features, c.rule, SinceFired())
+	entries, _ := NewFeatureActivity[T](components, features, c.rule, SinceFired())
 	norm, _ := NewL0Norm[T](components, c.rule)
 	sparseNorm, _ := NewL0Norm[T](components, c.rule)
 	require.NoError(t, dense.Update(x, shape...))
@@ -233,7 +248,7 @@ func fuzzSparse[T kernel.Float](t *testing.T, x []T, batch, components, features
 	require.Equal(t, dense.Vectors(), entries.Vectors())
 	o := newSinceOracle(len(dense.Counts()))
 	denseOracle(o, x, c.counts)
-	require.Equal(t, o.since, dense.VectorsSinceFired())
+	require.Equal(t, o.since, sinceOf(t, dense))
 	require.Equal(t, stateOf(t, norm), stateOf(t, sparseNorm))
 	if len(index) > 0 {
 		bad := slices.Clone(index)

@@ -547,6 +547,9 @@ func UpdateSequencesTopK[T kernel.Element, I kernel.Index](s *SequenceActivity[T
 	// order.
 	last, at := c.last, firstVector
 	for v := range l.sequences * l.positions {
+		if last == nil {
+			break // a metric without SinceFired
+		}
 		if keep != nil && !keep[v] {
 			continue
 		}

@@ -10,7 +10,7 @@ import (
 
 // Vectors since a feature fired.
 //
-// A FeatureActivity keeps, beside its counts, for each (component,
+// A FeatureActivity made with SinceFired keeps, beside its counts, for each (component,
 // feature) the position of the last vector in which the feature fired:
 // last[i] = v, 1-based, when the v-th vector the metric has seen (since it
 // was made or reset; merged states after its own) was the last in which
@@ -30,25 +30,42 @@ import (
 // VectorsSinceFired returns a copy of, per (component, feature) as Counts
 // orders them, the number of vectors seen after the last vector in which
 // the feature fired; for a feature that never fired, every vector seen
-// (Vectors()). It depends on the order of the vectors: the order of the
-// Update calls (of their arrival under the metric's lock when many
-// goroutines update at once: exact for each batch, in the order the
-// batches were counted), the rows of each batch, and for Merge the
-// convention that the other metric's vectors come after the receiver's.
-// A batch given by UpdateEntries has no vector per entry: a feature that
-// fired in it counts as fired in the batch's last vector (0 since), as
-// sparsify counts a batch; give one vector per call, or a TopK batch, for
-// exact counts.
-func (a *FeatureActivity[T]) VectorsSinceFired() []int64 {
+// (Vectors()). Only a metric made with the SinceFired option keeps them:
+// without it, VectorsSinceFired is an ErrConfig error.
+//
+// The count depends on the order of the vectors: the order of the Update
+// calls (of their arrival under the metric's lock when many goroutines
+// update at once: exact for each batch, in the order the batches were
+// counted), the rows of each batch, and for Merge the convention that the
+// other metric's vectors come after the receiver's. A batch given by
+// UpdateEntries has no vector per entry: a feature that fired in it
+// counts as fired in the batch's last vector (0 since), as sparsify
+// counts a batch; give one vector per call, or a TopK batch, for exact
+// counts. A version 1 state (written without SinceFired) read into the
+// metric counts each feature that fired in it as fired in its last
+// vector, the least its true count can be.
+func (a *FeatureActivity[T]) VectorsSinceFired() ([]int64, error) {
+	c := a.core()
+	if c == nil {
+		return nil, c.errNil()
+	}
+	if c.last == nil {
+		return nil, errUntracked("VectorsSinceFired")
+	}
 	var since []int64
-	a.core().view(func(_ []uint64, vectors int64) {
-		last := a.last
-		since = make([]int64, len(last))
-		for i, l := range last {
+	c.view(func(_ []uint64, vectors int64) {
+		since = make([]int64, len(c.last))
+		for i, l := range c.last {
 			since[i] = vectors - l
 		}
 	})
-	return since
+	return since, nil
+}
+
+// errUntracked is the error of a since-fired read of a metric made
+// without SinceFired.
+func errUntracked(method string) error {
+	return fmt.Errorf("%w: %s of a FeatureActivity made without the SinceFired option, which keeps no vectors since fired", ErrConfig, method)
 }
 
 // DeadAfter returns the indices, as Counts orders them, of the features
@@ -57,11 +74,15 @@ func (a *FeatureActivity[T]) VectorsSinceFired() []int64 {
 // not fired in its last n vectors (sparsify: 10,000,000 tokens). A feature
 // that never fired is dead once more than n vectors have been seen; before
 // any vector none is (Dead, the features that never fired, lists every
-// one). A negative n is an ErrConfig error.
+// one). A negative n, or a metric made without the SinceFired option, is
+// an ErrConfig error.
 func (a *FeatureActivity[T]) DeadAfter(n int64) ([]int, error) {
 	c := a.core()
 	if c == nil {
 		return nil, c.errNil()
+	}
+	if c.last == nil {
+		return nil, errUntracked("DeadAfter")
 	}
 	if n < 0 {
 		return nil, fmt.Errorf("%w: dead after %d vectors; want 0 or more", ErrConfig, n)
@@ -109,11 +130,6 @@ func (t *tally) lastFromCountsLocked() {
 	}
 }
 
-// trackSince is false only in BenchmarkSinceFired, which measures Update
-// with the since-fired counts and without them in one run (a metric that
-// does not keep them is not a metric this package makes).
-var trackSince = true
-
 // sinceTile is the columns lastRowsLocked walks at once: its scratch is
 // two counters per column of a tile, 16 KiB, whatever the batch, so that
 // an Update's scratch still follows the batch (TestScratchFollowsTheBatch).
@@ -136,8 +152,8 @@ var rowCountScratch, columnListScratch scratchPool[uint64]
 // they would need a scratch of 8 bytes per column that fired, more than an
 // int8 batch's own bytes.
 func markRowsLocked[T kernel.Element, F uint8 | uint64](t *tally, c *counter[T], base int64, x []T, width int, fired []F) error {
-	if width == 0 || !trackSince {
-		return nil
+	if width == 0 || t.last == nil {
+		return nil // or a metric without SinceFired
 	}
 	if c.rule.kind == ruleNonZero {
 		markNonZeroLocked(t.last, base, x, width, fired)
@@ -188,6 +204,9 @@ func markRowsLocked[T kernel.Element, F uint8 | uint64](t *tally, c *counter[T],
 // that added the entries.
 func markCountedLocked[T kernel.Element, I kernel.Index](t *tally, c *counter[T], base, vectors int64, features int, index []I, values []T, rowEntries, k int) error {
 	last := t.last
+	if last == nil {
+		return nil // a metric without SinceFired
+	}
 	at := func(i int) int64 {
 		if rowEntries == 0 {
 			return base + vectors
@@ -302,7 +321,7 @@ func addCountedAtEnd[T kernel.Element](c *core[T, activityKind], vectors int64, 
 		return err
 	}
 	for i, n := range counts {
-		if n > 0 {
+		if n > 0 && c.last != nil {
 			c.last[i] = c.vectors
 		}
 	}
@@ -321,7 +340,7 @@ func addCountedKept[T kernel.Element](c *core[T, activityKind], kept int, counts
 		return err
 	}
 	width := len(counts)
-	if x == nil || width == 0 {
+	if x == nil || width == 0 || c.last == nil {
 		return nil
 	}
 	return markKeptLocked(&c.tally, &c.counter, base, x, width, keep, len(x)/width)

@@ -5,12 +5,15 @@ import (
 	"fmt"
 )
 
-// activityVersion is the version of a FeatureActivity's binary state that
-// carries, after the counts, each counter's vectors since it last fired
-// (8 bytes each, ≤ the vector count). Version 1 states, without them,
-// still load: their since-fired counts are known only where a feature
-// never fired (every vector); one that fired reads as fired in the state's
-// last vector (lastFromCountsLocked).
+// activityVersion is the version of the binary state of a FeatureActivity
+// with SinceFired, which carries, after the counts, each counter's
+// vectors since it last fired (8 bytes each, ≤ the vector count). A
+// FeatureActivity without SinceFired writes version 1, the counts alone,
+// and reads both (a version 2 state's since-fired counts checked and
+// dropped). Version 1 states load into a metric with SinceFired too:
+// their since-fired counts are known only where a feature never fired
+// (every vector); one that fired reads as fired in the state's last
+// vector (lastFromCountsLocked), the least its true count can be.
 const activityVersion = 2
 
 // appendSince appends, per counter, the vectors since it fired: vectors
@@ -49,7 +52,8 @@ func decodeSince(last []int64, since []byte, vectors int64) {
 }
 
 // since reads the n since-fired counts that follow the counts, checking
-// them against the counts decoded into counts and decoding them into last,
+// them against the counts decoded into counts and decoding them into last
+// (nil: a metric without SinceFired, which checks them and keeps none),
 // unless counts is nil (a state of another configuration, read to its
 // checksum).
 func (sr *stateReader) since(last []int64, counts []uint64, n int, vectors int64) error {
@@ -68,7 +72,9 @@ func (sr *stateReader) since(last []int64, counts []uint64, n int, vectors int64
 				case (counts[c] == 0) != (s == uint64(vectors)):
 					return fmt.Errorf("%w: counter %d: count %d, and %d of %d vectors since it fired", ErrFormat, c, counts[c], s, vectors)
 				}
-				last[c] = vectors - int64(s)
+				if last != nil {
+					last[c] = vectors - int64(s)
+				}
 			}
 		}
 		done += len(piece) / 8

@@ -11,6 +11,14 @@ import (
 	"github.com/sparsekit/l0/kernel"
 )
 
+// sinceOf returns a's VectorsSinceFired, failing t on an error.
+func sinceOf[T kernel.Element](t testing.TB, a *FeatureActivity[T]) []int64 {
+	t.Helper()
+	since, err := a.VectorsSinceFired()
+	require.NoError(t, err)
+	return since
+}
+
 // sinceOracle is the definition of VectorsSinceFired, one vector at a
 // time: every vector raises every counter by one, and sets those that
 // fired in it to 0. A counter that never fired has seen every vector.
@@ -113,7 +121,7 @@ func rulesOf[T kernel.Element]() []ruleCase[T] {
 func checkSince[T kernel.Element](t *testing.T, a *FeatureActivity[T], o *sinceOracle, msg string) {
 	t.Helper()
 	require.Equal(t, o.vectors, a.Vectors(), msg)
-	require.Equal(t, o.since, a.VectorsSinceFired(), msg)
+	require.Equal(t, o.since, sinceOf(t, a), msg)
 	for _, n := range []int64{0, 1, 7, 100, math.MaxInt64} {
 		dead, err := a.DeadAfter(n)
 		require.NoError(t, err)
@@ -143,9 +151,9 @@ func testSinceTypes[T kernel.Element](t *testing.T) {
 		for _, size := range [][2]int{{0, 1}, {0, 5}, {3, 4}, {0, sinceTile + 77}, {2, sinceTile - 1}} {
 			components, features := size[0], size[1]
 			width := max(components, 1) * features
-			a, err := NewFeatureActivity[T](components, features, rule.option...)
+			a, err := NewFeatureActivity[T](components, features, withSince(rule.option)...)
 			require.NoError(t, err)
-			merged, err := NewFeatureActivity[T](components, features, rule.option...)
+			merged, err := NewFeatureActivity[T](components, features, withSince(rule.option)...)
 			require.NoError(t, err)
 			o := newSinceOracle(width)
 			checkSince(t, a, o, "empty")
@@ -158,7 +166,7 @@ func testSinceTypes[T kernel.Element](t *testing.T) {
 				x := sinceData[T](rng, batch, width, p)
 				shape := shapeOf(batch, components, features)
 				require.NoError(t, a.Update(x, shape...))
-				b, err := NewFeatureActivity[T](components, features, rule.option...)
+				b, err := NewFeatureActivity[T](components, features, withSince(rule.option)...)
 				require.NoError(t, err)
 				require.NoError(t, b.Update(x, shape...))
 				require.NoError(t, merged.Merge(b))
@@ -180,12 +188,12 @@ func TestSinceFiredMergeOrder(t *testing.T) {
 	const features = 40
 	p := firingOdds(rng, features)
 	var pieces []*FeatureActivity[float32]
-	whole, _ := NewFeatureActivity[float32](0, features)
+	whole, _ := NewFeatureActivity[float32](0, features, SinceFired())
 	o := newSinceOracle(features)
 	for range 7 {
 		batch := rng.IntN(30)
 		x := sinceData[float32](rng, batch, features, p)
-		m, _ := NewFeatureActivity[float32](0, features)
+		m, _ := NewFeatureActivity[float32](0, features, SinceFired())
 		require.NoError(t, m.Update(x, batch, features))
 		require.NoError(t, whole.Update(x, batch, features))
 		denseOracle(o, x, isNonZero[float32])
@@ -193,7 +201,7 @@ func TestSinceFiredMergeOrder(t *testing.T) {
 	}
 	checkSince(t, whole, o, "whole")
 	clone := func(m *FeatureActivity[float32]) *FeatureActivity[float32] {
-		c, _ := NewFeatureActivity[float32](0, features)
+		c, _ := NewFeatureActivity[float32](0, features, SinceFired())
 		require.NoError(t, c.Merge(m))
 		return c
 	}
@@ -215,25 +223,25 @@ func TestSinceFiredMergeOrder(t *testing.T) {
 	x := sinceData[float32](rng, 20, features, p)
 	denseOracle(twice, x, isNonZero[float32])
 	denseOracle(twice, x, isNonZero[float32])
-	self, _ := NewFeatureActivity[float32](0, features)
+	self, _ := NewFeatureActivity[float32](0, features, SinceFired())
 	require.NoError(t, self.Update(x, 20, features))
 	require.NoError(t, self.Merge(self))
 	checkSince(t, self, twice, "merged into itself")
 
 	// The order matters: b after a is not a after b.
-	a, _ := NewFeatureActivity[float32](0, 2)
-	b, _ := NewFeatureActivity[float32](0, 2)
+	a, _ := NewFeatureActivity[float32](0, 2, SinceFired())
+	b, _ := NewFeatureActivity[float32](0, 2, SinceFired())
 	require.NoError(t, a.Update([]float32{1, 0, 0, 0, 0, 0}, 3, 2))
 	require.NoError(t, b.Update([]float32{0, 1}, 1, 2))
 	ab, ba := clone2(t, a), clone2(t, b)
 	require.NoError(t, ab.Merge(b))
 	require.NoError(t, ba.Merge(a))
-	assert.Equal(t, []int64{3, 0}, ab.VectorsSinceFired())
-	assert.Equal(t, []int64{2, 3}, ba.VectorsSinceFired())
+	assert.Equal(t, []int64{3, 0}, sinceOf(t, ab))
+	assert.Equal(t, []int64{2, 3}, sinceOf(t, ba))
 }
 
 func clone2(t *testing.T, m *FeatureActivity[float32]) *FeatureActivity[float32] {
-	c, err := NewFeatureActivity[float32](m.Components(), m.Features())
+	c, err := NewFeatureActivity[float32](m.Components(), m.Features(), SinceFired())
 	require.NoError(t, err)
 	require.NoError(t, c.Merge(m))
 	return c
@@ -249,7 +257,7 @@ func TestSinceFiredSparse(t *testing.T) {
 			for _, rule := range rulesOf[float32]() {
 				const features, k = 50, 4
 				slots := max(components, 1)
-				a, err := NewFeatureActivity[float32](components, features, rule.option...)
+				a, err := NewFeatureActivity[float32](components, features, withSince(rule.option)...)
 				require.NoError(t, err)
 				o := newSinceOracle(slots * features)
 				for step := range trials(20) {
@@ -283,7 +291,7 @@ func TestSinceFiredSparse(t *testing.T) {
 		}
 
 		// Entries: no vector per entry; the batch is the unit.
-		a, err := NewFeatureActivity[float32](2, 10, Above(0.5))
+		a, err := NewFeatureActivity[float32](2, 10, Above(0.5), SinceFired())
 		require.NoError(t, err)
 		o := newSinceOracle(20)
 		for range trials(20) {
@@ -310,21 +318,21 @@ func TestSinceFiredSparse(t *testing.T) {
 // TestSinceFiredRejected checks that a rejected update changes nothing of
 // the since-fired counts, that Reset clears them, and DeadAfter's errors.
 func TestSinceFiredRejected(t *testing.T) {
-	a, err := NewFeatureActivity[float32](0, 3)
+	a, err := NewFeatureActivity[float32](0, 3, SinceFired())
 	require.NoError(t, err)
 	require.NoError(t, a.Update([]float32{1, 0, 0, 0, 1, 0}, 2, 3))
 	want := []int64{1, 0, 2}
-	assert.Equal(t, want, a.VectorsSinceFired())
+	assert.Equal(t, want, sinceOf(t, a))
 	assert.Error(t, a.Update([]float32{1, 1}, 1, 2))
 	assert.Error(t, UpdateTopK(a, []int32{1, 7}, nil, 2, 1))
 	assert.Error(t, UpdateEntries(a, 1, []int32{-1}, nil))
-	other, _ := NewFeatureActivity[float32](0, 4)
+	other, _ := NewFeatureActivity[float32](0, 4, SinceFired())
 	assert.Error(t, a.Merge((*FeatureActivity[float32])(other)))
 	// an overflowing merge: the other's vectors cannot be added.
-	full, _ := NewFeatureActivity[float32](0, 3)
+	full, _ := NewFeatureActivity[float32](0, 3, SinceFired())
 	require.NoError(t, full.UnmarshalBinary(stateWithVectors(t, math.MaxInt64)))
 	assert.ErrorIs(t, a.Merge(full), ErrOverflow)
-	assert.Equal(t, want, a.VectorsSinceFired())
+	assert.Equal(t, want, sinceOf(t, a))
 
 	_, err = a.DeadAfter(-1)
 	assert.ErrorIs(t, err, ErrConfig)
@@ -333,26 +341,28 @@ func TestSinceFiredRejected(t *testing.T) {
 	assert.Equal(t, []int{2}, dead)
 
 	a.Reset()
-	assert.Equal(t, []int64{0, 0, 0}, a.VectorsSinceFired())
+	assert.Equal(t, []int64{0, 0, 0}, sinceOf(t, a))
 	dead, err = a.DeadAfter(0)
 	require.NoError(t, err)
 	assert.Empty(t, dead, "before any vector no feature is dead after 0")
 	assert.Equal(t, []int{0, 1, 2}, a.Dead(), "but none has fired")
 
 	var nilMetric *FeatureActivity[float32]
-	assert.Nil(t, nilMetric.VectorsSinceFired())
+	_, err = nilMetric.VectorsSinceFired()
+	assert.EqualError(t, err, "metric: bad configuration: a nil *FeatureActivity (did its constructor return an error?)")
 	_, err = nilMetric.DeadAfter(0)
 	assert.EqualError(t, err, "metric: bad configuration: a nil *FeatureActivity (did its constructor return an error?)")
+	// The zero value is a metric made without SinceFired.
 	var zero FeatureActivity[float32]
-	assert.Empty(t, zero.VectorsSinceFired())
 	require.NoError(t, zero.Update(nil, 5, 0))
-	assert.Empty(t, zero.VectorsSinceFired())
+	_, err = zero.VectorsSinceFired()
+	assert.ErrorIs(t, err, ErrConfig)
 }
 
 // stateWithVectors returns the state of a FeatureActivity[float32] of 3
 // features that counted vectors vectors in which nothing fired.
 func stateWithVectors(t *testing.T, vectors int64) []byte {
-	m, err := NewFeatureActivity[float32](0, 3)
+	m, err := NewFeatureActivity[float32](0, 3, SinceFired())
 	require.NoError(t, err)
 	require.NoError(t, m.Update(make([]float32, 3), 1, 3))
 	b, err := m.MarshalBinary()
@@ -370,7 +380,7 @@ func TestSinceFiredAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
-	a, _ := NewFeatureActivity[float32](2, 3000)
+	a, _ := NewFeatureActivity[float32](2, 3000, SinceFired())
 	x := benchData(16 * 2 * 3000)
 	small := x[:3*2*3000]
 	index := []int32{1, 2, 3, 4}
@@ -394,8 +404,8 @@ func TestSinceFiredMasked(t *testing.T) {
 		for _, rule := range rulesOf[float32]() {
 			const components, features = 2, 600
 			width := components * features
-			dense, _ := NewFeatureActivity[float32](components, features, rule.option...)
-			topk, _ := NewFeatureActivity[float32](components, features, rule.option...)
+			dense, _ := NewFeatureActivity[float32](components, features, withSince(rule.option)...)
+			topk, _ := NewFeatureActivity[float32](components, features, withSince(rule.option)...)
 			o, ot := newSinceOracle(width), newSinceOracle(width)
 			p := firingOdds(rng, width)
 			for range trials(10) {
@@ -431,4 +441,41 @@ func TestSinceFiredMasked(t *testing.T) {
 			}
 		}
 	})
+}
+
+// withSince returns the options with SinceFired.
+func withSince(options []Option) []Option {
+	return append([]Option{SinceFired()}, options...)
+}
+
+// TestSinceFiredOption: without SinceFired a FeatureActivity keeps no
+// positions and writes version 1; the since-fired reads are ErrConfig
+// errors; a metric with it refuses to merge one without it (ErrMismatch,
+// unchanged) but the other way the counts merge; an L0Norm refuses it.
+func TestSinceFiredOption(t *testing.T) {
+	x := []float32{1, 0, 0, 0, 2, 0}
+	plain, err := NewFeatureActivity[float32](0, 3)
+	require.NoError(t, err)
+	tracked, _ := NewFeatureActivity[float32](0, 3, SinceFired())
+	require.NoError(t, plain.Update(x, 2, 3))
+	require.NoError(t, tracked.Update(x, 2, 3))
+	assert.Nil(t, plain.core().last, "no positions without SinceFired")
+	assert.Equal(t, byte(1), stateOf(t, plain)[4])
+	assert.Equal(t, byte(2), stateOf(t, tracked)[4])
+	_, err = plain.VectorsSinceFired()
+	assert.ErrorIs(t, err, ErrConfig)
+	_, err = plain.DeadAfter(0)
+	assert.ErrorIs(t, err, ErrConfig)
+
+	before := stateOf(t, tracked)
+	assert.ErrorIs(t, tracked.Merge(plain), ErrMismatch)
+	assert.Equal(t, before, stateOf(t, tracked), "a refused merge changes nothing")
+	require.NoError(t, plain.Merge(tracked))
+	assert.Equal(t, []uint64{2, 2, 0}, plain.Counts())
+	assert.Equal(t, []int64{1, 0, 2}, sinceOf(t, tracked))
+
+	_, err = NewL0Norm[float32](2, SinceFired())
+	assert.ErrorIs(t, err, ErrConfig)
+	_, err = NewSequenceActivity[float32](2, 0, 3, SinceFired())
+	require.NoError(t, err)
 }

@@ -110,6 +110,9 @@ func (o options) scanConfig() scan.Config {
 		Workers: o.workers, Rule: o.input.Rule, Total: o.wantsTotal(), PerInput: o.perInput(),
 		MinRangeBytes: o.minRangeBytes, MaxRangeBytes: o.maxRangeBytes,
 		Read: input.ReadConfig{BufferBytes: o.bufferBytes, BeforeBatch: o.beforeBatch},
+		// Each feature's vectors since it fired, kept only where an
+		// output needs them: they cost an Update a walk of its batch.
+		SinceFired: o.deadAfterSet || o.featureStats != "" || o.save != "",
 	}
 	if o.mmap {
 		c.Read.MapBytes = o.mapBytes

@@ -51,7 +51,10 @@ type Config struct {
 	// The bytes of the ranges a file is split into (0: the defaults).
 	MinRangeBytes, MaxRangeBytes int64
 	Read                         input.ReadConfig // each worker's reading
-	Progress                     Progress         // nil: none
+	// SinceFired: the tallies keep each feature's vectors since it fired
+	// (tally.New), which -dead-after, -feature-stats and -save need.
+	SinceFired bool
+	Progress   Progress // nil: none
 }
 
 // Progress is told how far a scan has gone.
@@ -318,7 +321,7 @@ func (s *Scan) work(jobs <-chan job) {
 			case spare != nil && spare.Config() == e.in.Config:
 				t, spare = spare, nil
 			default:
-				t, err = tally.New(e.in.Config, s.c.Rule)
+				t, err = tally.New(e.in.Config, s.c.Rule, s.c.SinceFired)
 			}
 			return t, err
 		}

@@ -122,7 +122,7 @@ func (t *typed[T]) AddCounts(rows int64, features, positions []uint64) error {
 		}
 	}
 	rule := t.act.Rule()
-	act, err := metric.NewFeatureActivity[T](c.Components, c.Features, rule)
+	act, err := metric.NewFeatureActivity[T](c.Components, c.Features, activityOptions(rule, t.sinceFired)...)
 	if err != nil {
 		return err
 	}

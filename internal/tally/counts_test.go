@@ -26,11 +26,11 @@ func TestAddCounts(t *testing.T) {
 	}
 	c := Config{Elem: Float16, Features: features, Positions: positions}
 	for _, rule := range []metric.Rule{metric.NonZero(), metric.Above(0.5), metric.AbsAbove(0.5), metric.Above(-1)} {
-		dense, err := New(c, rule)
+		dense, err := New(c, rule, true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sparse, _ := New(c, rule)
+		sparse, _ := New(c, rule, true)
 		table, err := Float16Counted(rule)
 		if err != nil {
 			t.Fatal(err)
@@ -69,7 +69,7 @@ func TestAddCounts(t *testing.T) {
 // without positions, are errors that add nothing.
 func TestAddCountsRefused(t *testing.T) {
 	t.Parallel()
-	tl, _ := New(Config{Elem: Float16, Features: 2, Positions: 2}, metric.NonZero())
+	tl, _ := New(Config{Elem: Float16, Features: 2, Positions: 2}, metric.NonZero(), true)
 	adder := tl.(CountsAdder)
 	for _, c := range []struct {
 		rows                int64
@@ -88,7 +88,7 @@ func TestAddCountsRefused(t *testing.T) {
 	if s, _ := tl.Summarize(0.1); s.Vectors != 0 {
 		t.Errorf("%d vectors added by refused counts", s.Vectors)
 	}
-	flat, _ := New(Config{Elem: Float16, Features: 2}, metric.NonZero())
+	flat, _ := New(Config{Elem: Float16, Features: 2}, metric.NonZero(), true)
 	if err := flat.(CountsAdder).AddCounts(1, []uint64{0, 0}, nil); err == nil {
 		t.Error("a tally without positions took counts")
 	}
@@ -117,8 +117,8 @@ func TestAddSequenceCounts(t *testing.T) {
 		c := Config{Elem: Float16, Features: features, Positions: ctx - skip, Skip: skip, Sequences: true}
 		for _, mask := range [][]bool{nil, keep} {
 			rule := metric.AbsAbove(0.5)
-			dense, _ := New(c, rule)
-			sparse, _ := New(c, rule)
+			dense, _ := New(c, rule, true)
+			sparse, _ := New(c, rule, true)
 			table, _ := Float16Counted(rule)
 			if err := dense.AddMasked(native(x), rows, mask); err != nil {
 				t.Fatal(err)
@@ -187,7 +187,7 @@ func TestAddSequenceCounts(t *testing.T) {
 			}
 		}
 	}
-	flat, _ := New(Config{Elem: Float16, Features: 2, Positions: 2}, metric.NonZero())
+	flat, _ := New(Config{Elem: Float16, Features: 2, Positions: 2}, metric.NonZero(), true)
 	if err := flat.(CountsAdder).AddSequenceCounts(1, []uint64{0, 0}, []uint64{0, 0}, []uint64{0, 0}, nil); err == nil {
 		t.Error("a tally without sequences took per-sequence counts")
 	}

@@ -97,11 +97,15 @@ var ErrNoSequences = errors.New("no per-sequence statistics: they are counted fo
 var ErrAllExcluded = errors.New("every vector was left out by the token mask: no L0, no density")
 
 // New returns an empty tally of the config, counting by rule.
-func New(c Config, rule metric.Rule) (Tally, error) {
+//
+// With sinceFired the tally keeps each feature's vectors since it fired
+// (metric.SinceFired): FeatureStats' SinceFired and DeadAfter need it, and
+// a state saved from the tally carries them.
+func New(c Config, rule metric.Rule, sinceFired bool) (Tally, error) {
 	if !c.Elem.Valid() {
 		return nil, fmt.Errorf("element type %d has no counter", c.Elem)
 	}
-	return elems[c.Elem].new(c, rule)
+	return elems[c.Elem].new(c, rule, sinceFired)
 }
 
 // typed is the tally of one element type.
@@ -119,25 +123,36 @@ type typed[T kernel.Element] struct {
 	masked   bool
 	// updates counts the Updates, which the bytes bound, never the shape.
 	updates int
+	// sinceFired: act keeps its vectors since fired (New).
+	sinceFired bool
 }
 
-func newTyped[T kernel.Element](c Config, rule metric.Rule) (Tally, error) {
-	return newOf[T](c, rule)
+func newTyped[T kernel.Element](c Config, rule metric.Rule, sinceFired bool) (Tally, error) {
+	return newOf[T](c, rule, sinceFired)
 }
 
-func newOf[T kernel.Element](c Config, rule metric.Rule) (*typed[T], error) {
+// activityOptions returns the options of a tally's FeatureActivity.
+func activityOptions(rule metric.Rule, sinceFired bool) []metric.Option {
+	if sinceFired {
+		return []metric.Option{rule, metric.SinceFired()}
+	}
+	return []metric.Option{rule}
+}
+
+func newOf[T kernel.Element](c Config, rule metric.Rule, sinceFired bool) (*typed[T], error) {
+	options := activityOptions(rule, sinceFired)
 	if c.Sequences && c.Positions > 0 {
-		seq, err := metric.NewSequenceActivity[T](c.Positions, 0, c.Features, rule)
+		seq, err := metric.NewSequenceActivity[T](c.Positions, 0, c.Features, options...)
 		if err != nil {
 			return nil, err
 		}
-		return &typed[T]{c: c, act: seq.Activity(), seq: seq}, nil
+		return &typed[T]{c: c, act: seq.Activity(), seq: seq, sinceFired: sinceFired}, nil
 	}
-	act, err := metric.NewFeatureActivity[T](c.Components, c.Features, rule)
+	act, err := metric.NewFeatureActivity[T](c.Components, c.Features, options...)
 	if err != nil {
 		return nil, err
 	}
-	t := &typed[T]{c: c, act: act}
+	t := &typed[T]{c: c, act: act, sinceFired: sinceFired}
 	if c.Positions > 0 {
 		if t.pos, err = metric.NewL0Norm[T](c.Positions, rule); err != nil {
 			return nil, err
@@ -414,10 +429,14 @@ func (t *typed[T]) FeatureStats() (FeatureStats, error) {
 	if t.seq == nil {
 		return FeatureStats{}, ErrNoSequences
 	}
+	since, err := t.act.VectorsSinceFired()
+	if err != nil {
+		return FeatureStats{}, err
+	}
 	return FeatureStats{
 		Firings: t.act.Counts(), Fired: t.seq.SequencesFired(),
 		Vectors: t.act.Vectors(), Sequences: t.seq.Sequences(),
-		SinceFired: t.act.VectorsSinceFired(),
+		SinceFired: since,
 	}, nil
 }
 
@@ -444,7 +463,7 @@ func (t *typed[T]) Load(r io.Reader) error {
 	into := t
 	if t.act.Vectors() > 0 {
 		var err error
-		if into, err = newOf[T](t.c, t.act.Rule()); err != nil {
+		if into, err = newOf[T](t.c, t.act.Rule(), t.sinceFired); err != nil {
 			return err
 		}
 	}
@@ -551,8 +570,12 @@ func (t *typed[T]) DeadAfter(n int64) ([]int, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("dead after %d vectors: want 0 or more", n)
 	}
+	since, err := t.act.VectorsSinceFired()
+	if err != nil {
+		return nil, err
+	}
 	perSlot := make([]int, t.c.Slots())
-	for i, s := range t.act.VectorsSinceFired() {
+	for i, s := range since {
 		if s > n { // as metric's DeadAfter decides
 			perSlot[i/t.c.Features]++
 		}
