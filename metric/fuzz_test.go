@@ -156,6 +156,67 @@ func fuzzUpdate[T kernel.Float](t *testing.T, x []T, batch, components, features
 	denseOracle(oAbs, x, func(v T) bool { return math.Abs(value(v)) > -0.5 })
 	require.Equal(t, oAbs.since, sinceOf(t, aAbs))
 	require.Equal(t, oracleColumns(x, l, func(v T) bool { return math.Abs(value(v)) > -0.5 }), aAbs.Counts())
+	fuzzSinceOrder(t, x, shape, a)
+}
+
+// fuzzSinceOrder cuts the batch x (of shape) into pieces at rows its own
+// bits choose, counts each into a metric with SinceFired of its own, and
+// checks that merging them in order, from the left and from the right,
+// gives whole's state (the batch counted at once); and that UpdateMasked
+// with a mask its bits choose gives the oracle's since-fired counts of the
+// kept vectors alone.
+func fuzzSinceOrder[T kernel.Float](t *testing.T, x []T, shape []int, whole *FeatureActivity[T]) {
+	l := layoutOf(shape)
+	width := l.slots * l.features
+	if width == 0 {
+		return
+	}
+	components := 0
+	if len(shape) == 3 {
+		components = l.slots
+	}
+	bit := func(i int) bool { return i < len(x) && math.Float64bits(value(x[i]))&8 != 0 }
+	var pieces []*FeatureActivity[T]
+	for from := 0; from < l.batch; {
+		to := from + 1
+		for to < l.batch && !bit(to*width) {
+			to++
+		}
+		p, _ := NewFeatureActivity[T](components, l.features, SinceFired())
+		piece := append([]int{to - from}, shape[1:]...)
+		require.NoError(t, p.Update(x[from*width:to*width], piece...))
+		pieces = append(pieces, p)
+		from = to
+	}
+	if len(pieces) == 0 {
+		return
+	}
+	left, _ := NewFeatureActivity[T](components, l.features, SinceFired())
+	for _, p := range pieces {
+		require.NoError(t, left.Merge(p))
+	}
+	require.Equal(t, stateOf(t, whole), stateOf(t, left), "pieces merged from the left")
+	right := pieces[len(pieces)-1]
+	for i := len(pieces) - 2; i >= 0; i-- {
+		require.NoError(t, pieces[i].Merge(right))
+		right = pieces[i]
+	}
+	require.Equal(t, stateOf(t, whole), stateOf(t, right), "pieces merged from the right")
+
+	keep := make([]bool, l.batch)
+	for r := range keep {
+		keep[r] = !bit(r*width + width - 1)
+	}
+	masked, _ := NewFeatureActivity[T](components, l.features, SinceFired())
+	require.NoError(t, masked.UpdateMasked(x, keep, shape...))
+	o := newSinceOracle(width)
+	for r, k := range keep {
+		if k {
+			denseOracle(o, x[r*width:(r+1)*width], isNonZero[T])
+		}
+	}
+	require.Equal(t, o.vectors, masked.Vectors())
+	require.Equal(t, o.since, sinceOf(t, masked), "masked")
 }
 
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite the FuzzUnmarshal seed corpus in testdata/fuzz")
