@@ -597,6 +597,12 @@ type SequenceCounts struct {
 	Vectors         int64
 	PositionVectors []int64
 	PositionCounts  []uint64
+	// SinceFired, per counter, the kept vectors after the last one in
+	// which it fired (Vectors where it never fired), for a SequenceActivity
+	// made with SinceFired; nil when not known (a counter that fired then
+	// counts as fired in the last kept vector, 0 since, the least its
+	// true count can be), and ignored by one made without it.
+	SinceFired []int64
 }
 
 // AddCounts adds a batch counted outside s. Counts no dense batch could
@@ -624,7 +630,7 @@ func (s *SequenceActivity[T]) AddCounts(c SequenceCounts) error {
 		}
 	}
 	if c.Vectors > 0 {
-		if err := addCountedAtEnd(s.act.core(), c.Vectors, c.Firings); err != nil {
+		if err := addCountedAtEnd(s.act.core(), c.Vectors, c.Firings, c.SinceFired); err != nil {
 			return err
 		}
 	}
@@ -684,6 +690,17 @@ func (s *SequenceActivity[T]) checkCounts(c SequenceCounts) error {
 			return fmt.Errorf("%w: counter %d fired in %d of %d kept vectors", ErrShape, i, n, c.Vectors)
 		case f > uint64(c.Sequences) || f > n || f == 0 && n > 0:
 			return fmt.Errorf("%w: counter %d fired in %d vectors and %d sequences of %d", ErrShape, i, n, f, c.Sequences)
+		}
+	}
+	if c.SinceFired == nil {
+		return nil
+	}
+	if len(c.SinceFired) != counters {
+		return fmt.Errorf("%w: %d since-fired counts for %d counters", ErrShape, len(c.SinceFired), counters)
+	}
+	for i, s := range c.SinceFired {
+		if s < 0 || s > c.Vectors || (c.Firings[i] == 0) != (s == c.Vectors) {
+			return fmt.Errorf("%w: counter %d fired in %d of %d kept vectors, %d vectors since it fired", ErrShape, i, c.Firings[i], c.Vectors, s)
 		}
 	}
 	return nil

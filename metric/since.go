@@ -311,9 +311,10 @@ func markWordsLocked[W uint8 | uint16 | uint32 | uint64, F uint8 | uint64](last 
 // addCountedAtEnd adds vectors counted elsewhere, with per-feature counts
 // and no vector per count (a SequenceActivity's dense batches, counted a
 // sequence at a time, and counts made outside the package), and sets the
-// positions of the features that fired in them to the last of those
-// vectors: as sparsify counts a batch, and as UpdateEntries does.
-func addCountedAtEnd[T kernel.Element](c *core[T, activityKind], vectors int64, counts []uint64) error {
+// positions of the features that fired in them: since, checked, gives
+// each one's vectors since it fired; nil, the last of those vectors, as
+// sparsify counts a batch, and as UpdateEntries does.
+func addCountedAtEnd[T kernel.Element](c *core[T, activityKind], vectors int64, counts []uint64, since []int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.countsLocked()
@@ -323,6 +324,9 @@ func addCountedAtEnd[T kernel.Element](c *core[T, activityKind], vectors int64, 
 	for i, n := range counts {
 		if n > 0 && c.last != nil {
 			c.last[i] = c.vectors
+			if since != nil {
+				c.last[i] -= since[i]
+			}
 		}
 	}
 	return nil

@@ -305,10 +305,14 @@
 // earlier l0, of version 1, does not say: a feature that fired in it
 // counts as fired in its last vector). The JSON line gives "dead_after":
 // N when -dead-after is given, and the text report says "not fired in the
-// last N vectors". A delphi cache's entries are counted per range of
-// sequences, with no vector each: there a latent that fired in a range
-// counts as fired at the range's end, which -j can move (use a dense or
-// top-k input where the order of the vectors matters).
+// last N vectors". A delphi cache's vectors are its tokens, in (sequence,
+// position) order across its files: l0 keeps per latent the last token
+// in which an entry of it counted, so its numbers are exactly those of the
+// dense [sequences, positions, latents] array of the same activations
+// (the kept tokens alone with -exclude-tokens). l0 keeps the vectors since
+// each feature fired only when an output needs them (-dead-after,
+// -feature-stats, -save): they cost an update a walk of its batch, and a
+// delphi cache the general loop over its entries instead of the fastest.
 //
 // # Errors, limits, memory
 //

@@ -142,6 +142,7 @@ func Start(sources []Source, c Config) *Scan {
 		c.Progress = noProgress{}
 	}
 	c.Read.Progress = c.Progress.Add
+	c.Read.SinceFired = c.SinceFired
 	s := &Scan{c: c, entries: make([]*entry, len(sources)), total: newChain()}
 	for i, src := range sources {
 		s.entries[i] = &entry{src: src, done: make(chan struct{})}

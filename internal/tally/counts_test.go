@@ -41,22 +41,20 @@ func TestAddCounts(t *testing.T) {
 				t.Fatal(err)
 			}
 			f, p := make([]uint64, features), make([]uint64, positions)
+			since := slices.Repeat([]int64{rows * positions}, features)
 			for i, v := range batch {
 				if table[v] {
 					f[i%features]++
 					p[i/features%positions]++
+					since[i%features] = rows*positions - int64(i/features) - 1
 				}
 			}
-			if err := sparse.(CountsAdder).AddCounts(rows, f, p); err != nil {
+			if err := sparse.(CountsAdder).AddCounts(rows, f, p, since); err != nil {
 				t.Fatal(err)
 			}
 		}
 		a, _ := dense.MarshalBinary()
 		b, _ := sparse.MarshalBinary()
-		// Counts made elsewhere carry no vector per entry: their features'
-		// vectors since fired, after the counts, are the batch's (0 for
-		// one that fired in the last batch), not the dense batch's.
-		a, b = a[:40+8*features], b[:40+8*features]
 		sa, _ := dense.Summarize(0.1)
 		sb, _ := sparse.Summarize(0.1)
 		if !bytes.Equal(a, b) || !slices.Equal(sa.L0ByPosition, sb.L0ByPosition) || sa.Rows != sb.Rows || sa.Vectors != sb.Vectors {
@@ -81,7 +79,7 @@ func TestAddCountsRefused(t *testing.T) {
 		{1 << 62, []uint64{0, 0}, []uint64{0, 0}},
 		{1, []uint64{0}, []uint64{0, 0}},
 	} {
-		if err := adder.AddCounts(c.rows, c.features, c.positions); err == nil {
+		if err := adder.AddCounts(c.rows, c.features, c.positions, nil); err == nil {
 			t.Errorf("%+v: no error", c)
 		}
 	}
@@ -89,7 +87,7 @@ func TestAddCountsRefused(t *testing.T) {
 		t.Errorf("%d vectors added by refused counts", s.Vectors)
 	}
 	flat, _ := New(Config{Elem: Float16, Features: 2}, metric.NonZero(), true)
-	if err := flat.(CountsAdder).AddCounts(1, []uint64{0, 0}, nil); err == nil {
+	if err := flat.(CountsAdder).AddCounts(1, []uint64{0, 0}, nil, nil); err == nil {
 		t.Error("a tally without positions took counts")
 	}
 }
@@ -128,6 +126,8 @@ func TestAddSequenceCounts(t *testing.T) {
 			if mask != nil {
 				kept = make([]int64, ctx-skip)
 			}
+			// The kept vectors in order, and the last each feature fired in.
+			vectors, last := int64(0), slices.Repeat([]int64{-1}, features)
 			for r := range rows {
 				seen := make([]bool, features)
 				for pos := skip; pos < ctx; pos++ {
@@ -137,8 +137,10 @@ func TestAddSequenceCounts(t *testing.T) {
 					if kept != nil {
 						kept[pos-skip]++
 					}
+					vectors++
 					for j, v := range x[(r*ctx+pos)*features : (r*ctx+pos+1)*features] {
 						if table[v] {
+							last[j] = vectors - 1
 							f[j]++
 							p[pos-skip]++
 							if !seen[j] {
@@ -149,34 +151,38 @@ func TestAddSequenceCounts(t *testing.T) {
 					}
 				}
 			}
-			if err := sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, kept); err != nil {
+			since := make([]int64, features)
+			for j, l := range last {
+				since[j] = vectors - l - 1 // vectors where it never fired
+			}
+			if err := sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, kept, since); err != nil {
 				t.Fatal(err)
 			}
 			a, _ := dense.MarshalBinary()
 			b, _ := sparse.MarshalBinary()
-			// Counts made elsewhere: their features' vectors since fired,
-			// after the counts, are the batch's, not the dense batch's.
-			a, b = a[:40+(len(a)-44)/2], b[:40+(len(b)-44)/2]
 			sa, _ := dense.Summarize(0.1)
 			sb, _ := sparse.Summarize(0.1)
 			fa, _ := dense.FeatureStats()
 			fb, _ := sparse.FeatureStats()
-			fa.SinceFired, fb.SinceFired = nil, nil // as the states' (above)
-			sa.Batches, sb.Batches = 0, 0           // a row at a time, with skipped positions, or one batch
+			sa.Batches, sb.Batches = 0, 0 // a row at a time, with skipped positions, or one batch
 			what := fmt.Sprintf("skip %d, mask %v", skip, mask != nil)
 			if !bytes.Equal(a, b) || fmt.Sprint(sa) != fmt.Sprint(sb) || fmt.Sprint(fa) != fmt.Sprint(fb) {
 				t.Errorf("%s: the counts differ from the dense batch's:\n%+v\n%+v\n%+v\n%+v", what, sa, sb, fa, fb)
 			}
 			// Counts no batch could make: refused, nothing added.
 			for _, bad := range []func() error{
-				func() error { return sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, []int64{1}) },
-				func() error { return sparse.(CountsAdder).AddSequenceCounts(0, f, fired, p, nil) },
+				func() error { return sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, []int64{1}, nil) },
+				func() error { return sparse.(CountsAdder).AddSequenceCounts(0, f, fired, p, nil, nil) },
 				func() error {
-					return sparse.(CountsAdder).AddSequenceCounts(rows, f, append([]uint64{rows + 1}, fired[1:]...), p, nil)
+					return sparse.(CountsAdder).AddSequenceCounts(rows, f, append([]uint64{rows + 1}, fired[1:]...), p, nil, nil)
 				},
 				func() error {
-					return sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, slices.Repeat([]int64{rows + 1}, ctx-skip))
+					return sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, slices.Repeat([]int64{rows + 1}, ctx-skip), nil)
 				},
+				func() error {
+					return sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, kept, slices.Repeat([]int64{-1}, features))
+				},
+				func() error { return sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, kept, since[1:]) },
 			} {
 				if err := bad(); err == nil {
 					t.Errorf("%s: bad counts taken", what)
@@ -188,7 +194,7 @@ func TestAddSequenceCounts(t *testing.T) {
 		}
 	}
 	flat, _ := New(Config{Elem: Float16, Features: 2, Positions: 2}, metric.NonZero(), true)
-	if err := flat.(CountsAdder).AddSequenceCounts(1, []uint64{0, 0}, []uint64{0, 0}, []uint64{0, 0}, nil); err == nil {
+	if err := flat.(CountsAdder).AddSequenceCounts(1, []uint64{0, 0}, []uint64{0, 0}, []uint64{0, 0}, nil, nil); err == nil {
 		t.Error("a tally without sequences took per-sequence counts")
 	}
 }
