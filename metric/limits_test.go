@@ -148,7 +148,7 @@ func TestScratchFollowsTheBatch(t *testing.T) {
 		}
 		m, err := NewL0Norm[int8](components)
 		require.NoError(t, err)
-		a, err := NewFeatureActivity[int8](components, features)
+		a, err := NewFeatureActivity[int8](components, features, SinceFired()) // its walk's scratch too
 		require.NoError(t, err)
 		for _, c := range []struct {
 			name   string
