@@ -77,6 +77,9 @@ func (a *FeatureActivity[T]) Threshold() (threshold float64, ok bool) { return a
 // counters of a byte per count (up to 255 vectors) or of the counts' size,
 // then added under it, so that the scratch never exceeds the batch's own
 // bytes.
+// The batch's vectors come after those counted before it took the lock
+// (VectorsSinceFired): Updates from many goroutines are exact per batch,
+// in the order they arrive.
 func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	c := a.core()
 	if c == nil {
@@ -96,32 +99,58 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 		if err := c.counter.addAllColumnBytes(*local, x); err != nil {
 			return err
 		}
-		return c.addCountedBytes(l.batch, *local)
+		return c.addCountedBytes(l.batch, *local, x)
 	}
 	local := activityScratch.get(counters)
 	defer activityScratch.put(local)
 	if err := c.counter.addAllColumns(*local, x); err != nil {
 		return err
 	}
-	return c.addCounted(l.batch, *local, uint64(l.batch))
+	if c.last == nil {
+		return c.addCounted(l.batch, *local, uint64(l.batch))
+	}
+	return addCountedFired(c, *local, x, uint64(l.batch))
+}
+
+// addCountedFired is core.addCounted of the batch x, counted into counts,
+// that also sets the positions of the features that fired in it
+// (markRowsLocked), under the same lock.
+func addCountedFired[T kernel.Element](c *core[T, activityKind], counts []uint64, x []T, vectors uint64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.countsLocked()
+	base := c.vectors
+	if err := c.addLocked(int64(vectors), counts, vectors); err != nil {
+		return err
+	}
+	return markRowsLocked(&c.tally, &c.counter, base, x, len(counts), counts)
 }
 
 // updateLocked counts a batch of vectors (at most maxPendingRows) under
 // the lock, into the pending byte counters, or where the bounds do not
 // tell at once that no count can overflow, into the counts themselves
-// through the checked in-place addition.
+// through the checked in-place addition; then the positions of the
+// features that fired in it (markRowsLocked).
 func (c *core[T, K]) updateLocked(x []T, vectors int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n, most := int64(vectors), uint64(vectors)
+	base := c.vectors
+	width := max(c.components, 1) * c.features
 	if pending := c.pendingLocked(n, most); pending != nil {
-		return c.endPendingLocked(n, most, c.counter.addAllColumnBytes(pending, x))
+		if err := c.endPendingLocked(n, most, c.counter.addAllColumnBytes(pending, x)); err != nil {
+			return err
+		}
+		return markRowsLocked(&c.tally, &c.counter, base, x, width, []uint64(nil))
 	}
 	into, scratch, err := c.beginInPlaceLocked(n, most)
 	if err != nil {
 		return err
 	}
-	return c.endInPlaceLocked(n, most, scratch, c.counter.addAllColumns(into, x))
+	if err := c.endInPlaceLocked(n, most, scratch, c.counter.addAllColumns(into, x)); err != nil {
+		return err
+	}
+	return markRowsLocked(&c.tally, &c.counter, base, x, width, []uint64(nil))
 }
 
 // addCountedBytes adds a batch of vectors (at most maxPendingRows)
@@ -129,17 +158,26 @@ func (c *core[T, K]) updateLocked(x []T, vectors int) error {
 // the pending counters, or where the bounds do not tell at once that no
 // count can overflow, widened into 64-bit scratch counters and added with
 // the checks of addCounted.
-func (c *core[T, K]) addCountedBytes(vectors int, small []uint8) error {
+//
+// Then the positions of the features that fired in x, the batch, found
+// from its last row (markRowsLocked) among those its byte counts say
+// fired.
+func (c *core[T, K]) addCountedBytes(vectors int, small []uint8, x []T) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	base := c.vectors
+	width := max(c.components, 1) * c.features
 	if c.addPendingLocked(int64(vectors), small) {
-		return nil
+		return markRowsLocked(&c.tally, &c.counter, base, x, width, small)
 	}
 	wide := activityScratch.get(len(small))
 	defer activityScratch.put(wide)
 	_ = kernel.WidenByteCounts(*wide, small) // as many: made so
 	c.countsLocked()
-	return c.addLocked(int64(vectors), *wide, uint64(vectors))
+	if err := c.addLocked(int64(vectors), *wide, uint64(vectors)); err != nil {
+		return err
+	}
+	return markRowsLocked(&c.tally, &c.counter, base, x, width, *wide)
 }
 
 // Reset returns the metric to its state before the first Update.
@@ -218,7 +256,11 @@ func (a *FeatureActivity[T]) L0() ([]float64, error) {
 }
 
 // Merge adds other's state to a's, so that a describes both metrics'
-// vectors. other must have the same components, features and rule
+// vectors, other's after a's: the counts add, and each feature's
+// VectorsSinceFired becomes other's where it fired in other's vectors,
+// else a's plus other's vectors. Merging shards in their order (an
+// associative combine) gives what one metric fed them in that order gives.
+// other must have the same components, features and rule
 // (ErrMismatch) and must not be nil (ErrConfig). Merge holds both metrics'
 // locks while it adds other's counts straight from its state, so that
 // merging a state of gigabytes takes no copy of it; it takes them in an

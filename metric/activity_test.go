@@ -248,12 +248,17 @@ func TestFeatureActivityMerge(t *testing.T) {
 	a, _ := NewFeatureActivity[kernel.BFloat16](2, 40)
 	b, _ := NewFeatureActivity[kernel.BFloat16](2, 40)
 	both, _ := NewFeatureActivity[kernel.BFloat16](2, 40)
+	// b's vectors come after a's (VectorsSinceFired depends on it).
+	var ys [][]kernel.BFloat16
 	for range 4 {
 		x := randomData[kernel.BFloat16](rng, 9*2*40)
 		y := randomData[kernel.BFloat16](rng, 3*2*40)
 		require.NoError(t, a.Update(x, 9, 2, 40))
 		require.NoError(t, b.Update(y, 3, 2, 40))
 		require.NoError(t, both.Update(x, 9, 2, 40))
+		ys = append(ys, y)
+	}
+	for _, y := range ys {
 		require.NoError(t, both.Update(y, 3, 2, 40))
 	}
 	require.NoError(t, a.Merge(b))

@@ -308,3 +308,44 @@ func BenchmarkSmallBatch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSinceFired measures FeatureActivity.Update with SinceFired
+// against Update without it, paired call by call in one run at every
+// level the CPU has (benchRatio: "x-untracked", 1 = as fast; the target is
+// ≥ 0.9), on the benchmark shapes and one batch of 64 vectors of 2^20
+// features, on two densities: data=half, benchData's (an element is
+// non-zero in half the vectors), and data=rare, one element in 100 (the
+// walk back from a batch's end for the last row each feature fired in then
+// goes far). The worst cell:
+//
+//	go test -run '^$' -bench SinceFired -count 5 ./metric/ | go run ./internal/benchratio
+func BenchmarkSinceFired(b *testing.B) {
+	shapes := append(append([][]int{}, benchShapes...), []int{64, 1, 1 << 20})
+	for _, shape := range shapes {
+		half := benchData(product(shape))
+		rare := make([]float32, len(half))
+		rng := rand.New(rand.NewPCG(3, 3))
+		for i := range rare {
+			if rng.IntN(100) == 0 {
+				rare[i] = 1
+			}
+		}
+		for _, d := range []struct {
+			name string
+			x    []float32
+		}{{"half", half}, {"rare", rare}} {
+			b.Run("shape="+shapeName(shape)+"/data="+d.name, func(b *testing.B) {
+				for _, level := range kernel.Levels() {
+					b.Run("impl="+level.String(), func(b *testing.B) {
+						defer kernel.SetLevel(level)()
+						tracked, _ := NewFeatureActivity[float32](shape[1], shape[2], SinceFired())
+						plain, _ := NewFeatureActivity[float32](shape[1], shape[2])
+						benchRatio(b, len(d.x)*4, "x-untracked",
+							func() error { return tracked.Update(d.x, shape...) },
+							func() error { return plain.Update(d.x, shape...) })
+					})
+				}
+			})
+		}
+	}
+}

@@ -14,7 +14,7 @@ import (
 // flags, components, features, threshold, vectors), the counts, and a
 // CRC-32C of everything before it, little-endian throughout.
 const (
-	formatVersion = 1
+	formatVersion = 1 // an L0Norm's states; a FeatureActivity's: activityVersion
 	headerSize    = 40
 	checksumSize  = 4
 )
@@ -34,12 +34,18 @@ type header struct {
 	vectors              int64
 }
 
-// appendState appends the serialized state to b.
-func appendState(b []byte, magic string, h header, counts []uint64) []byte {
+// appendState appends the serialized state to b: version 1, or with last
+// (the positions of a FeatureActivity with SinceFired, since.go) version 2,
+// in which the vectors since each counter fired follow the counts.
+func appendState(b []byte, k kind, h header, counts []uint64, last []int64) []byte {
 	start := len(b)
-	b = append(b, magic...)
+	b = append(b, k.magic...)
 	threshold, _ := h.rule.Threshold()
-	b = append(b, formatVersion, h.tag, h.rule.flags(), 0)
+	version := byte(formatVersion)
+	if last != nil {
+		version = activityVersion
+	}
+	b = append(b, version, h.tag, h.rule.flags(), 0)
 	b = binary.LittleEndian.AppendUint64(b, uint64(h.components))
 	b = binary.LittleEndian.AppendUint64(b, uint64(h.features))
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(threshold))
@@ -47,46 +53,61 @@ func appendState(b []byte, magic string, h header, counts []uint64) []byte {
 	for _, c := range counts {
 		b = binary.LittleEndian.AppendUint64(b, c)
 	}
+	if last != nil {
+		b = appendSince(b, h.vectors, last)
+	}
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b[start:], castagnoli))
 }
 
 // parseState checks that b is a serialized state of a metric of kind k,
 // complete and self-consistent, and returns its header and the bytes of
-// its counts, not decoded: the caller decodes them once, into the
-// metric's own counts (decodeCounts), so that restoring a state of
-// gigabytes takes no copy of it. It allocates nothing.
-func parseState(b []byte, k kind) (header, []byte, error) {
-	var h header
+// its counts, not decoded, and those of its vectors since fired (nil in a
+// state without them): the caller decodes them once, into the metric's
+// own (decodeCounts, decodeSince), so that restoring a state of gigabytes
+// takes no copy of it. It allocates nothing.
+func parseState(b []byte, k kind) (h header, counts, since []byte, err error) {
 	if len(b) < headerSize+checksumSize {
-		return h, nil, fmt.Errorf("%w: %d bytes, shorter than any state", ErrFormat, len(b))
+		return h, nil, nil, fmt.Errorf("%w: %d bytes, shorter than any state", ErrFormat, len(b))
 	}
-	if err := checkMagic(b, k.magic); err != nil {
-		return h, nil, err
+	version, err := checkMagic(b, k)
+	if err != nil {
+		return h, nil, nil, err
 	}
 	body := len(b) - checksumSize
 	if got, want := crc32.Checksum(b[:body], castagnoli), binary.LittleEndian.Uint32(b[body:]); got != want {
-		return h, nil, fmt.Errorf("%w: checksum %08x, the data's %08x (truncated or corrupt)", ErrFormat, want, got)
+		return h, nil, nil, fmt.Errorf("%w: checksum %08x, the data's %08x (truncated or corrupt)", ErrFormat, want, got)
 	}
 	h, n, err := parseHeader(b[:headerSize], k)
 	if err != nil {
-		return h, nil, err
+		return h, nil, nil, err
 	}
-	if hi, lo := bits.Mul64(uint64(n), 8); hi != 0 || lo != uint64(body-headerSize) {
-		return h, nil, fmt.Errorf("%w: %d bytes of counts, the header (%d components, %d features) wants %d", ErrFormat, body-headerSize, h.components, h.features, 8*n)
+	words := uint64(1)
+	if version >= activityVersion {
+		words = 2 // the counts, then the vectors since fired
 	}
-	return h, b[headerSize:body], nil
+	if hi, lo := bits.Mul64(uint64(n), 8*words); hi != 0 || lo != uint64(body-headerSize) {
+		return h, nil, nil, fmt.Errorf("%w: %d bytes of counts, the header (%d components, %d features) wants %d", ErrFormat, body-headerSize, h.components, h.features, lo)
+	}
+	counts = b[headerSize : headerSize+8*n]
+	if words == 2 {
+		since = b[headerSize+8*n : body]
+	}
+	return h, counts, since, nil
 }
 
 // checkMagic checks the magic and version at the start of b, which holds
-// at least 5 bytes.
-func checkMagic(b []byte, magic string) error {
-	if string(b[:4]) != magic {
-		return fmt.Errorf("%w: magic %q, want %q", ErrFormat, b[:4], magic)
+// at least 5 bytes, and returns the version: 1 to the kind's.
+func checkMagic(b []byte, k kind) (byte, error) {
+	if string(b[:4]) != k.magic {
+		return 0, fmt.Errorf("%w: magic %q, want %q", ErrFormat, b[:4], k.magic)
 	}
-	if b[4] != formatVersion {
-		return fmt.Errorf("%w: version %d, this package reads version %d", ErrFormat, b[4], formatVersion)
+	if b[4] < 1 || b[4] > k.version {
+		if k.version == 1 {
+			return 0, fmt.Errorf("%w: version %d, this package reads version 1", ErrFormat, b[4])
+		}
+		return 0, fmt.Errorf("%w: version %d, this package reads versions 1 to %d", ErrFormat, b[4], k.version)
 	}
-	return nil
+	return b[4], nil
 }
 
 // parseHeader decodes the fields of a state's 40-byte header after its
@@ -177,14 +198,18 @@ func (c *core[T, K]) appendBinary(b []byte) ([]byte, error) {
 	defer c.mu.Unlock()
 	h := c.config()
 	h.vectors = c.vectors
-	return appendState(b, kindOf[K]().magic, h, c.countsLocked()), nil
+	return appendState(b, kindOf[K](), h, c.countsLocked(), c.last), nil
 }
 
 func (c *core[T, K]) marshalBinary() ([]byte, error) {
 	if c == nil {
 		return nil, c.errNil()
 	}
-	return c.appendBinary(make([]byte, 0, headerSize+8*c.counters()+checksumSize))
+	words := 1
+	if c.last != nil {
+		words = 2
+	}
+	return c.appendBinary(make([]byte, 0, headerSize+8*words*c.counters()+checksumSize))
 }
 
 // unmarshalBinary replaces c's state with the state b, which must be
@@ -196,7 +221,7 @@ func (c *core[T, K]) unmarshalBinary(b []byte) error {
 	if c == nil {
 		return c.errNil()
 	}
-	h, raw, err := parseState(b, kindOf[K]())
+	h, raw, since, err := parseState(b, kindOf[K]())
 	if err != nil {
 		return err
 	}
@@ -207,11 +232,21 @@ func (c *core[T, K]) unmarshalBinary(b []byte) error {
 	if err != nil {
 		return err
 	}
+	if err := checkSinceState(raw, since, h.vectors, 0); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	decodeCounts(c.countsLocked(), raw)
 	c.vectors = h.vectors
 	c.limit = limit
+	switch {
+	case c.last == nil: // a metric without SinceFired: the counts alone
+	case since == nil:
+		c.lastFromCountsLocked()
+	default:
+		decodeSince(c.last, since, h.vectors)
+	}
 	return nil
 }
 
@@ -230,7 +265,7 @@ func (c *core[T, K]) readFrom(r io.Reader) (int64, error) {
 		return 0, fmt.Errorf("%w: ReadFrom into a metric that has counted %d vectors; read the state into a new one and Merge it", ErrConfig, c.vectors)
 	}
 	sr := stateReader{r: r}
-	h, n, err := sr.header(kindOf[K]())
+	h, n, version, err := sr.header(kindOf[K]())
 	if err != nil {
 		return sr.read, err
 	}
@@ -240,6 +275,9 @@ func (c *core[T, K]) readFrom(r io.Reader) (int64, error) {
 		into = nil // read to the checksum, kept nowhere
 	}
 	limit, err := sr.counts(into, n, h.vectors)
+	if err == nil && version >= activityVersion {
+		err = sr.since(c.last, into, n, h.vectors)
+	}
 	if err == nil {
 		err = sr.end()
 	}
@@ -248,10 +286,14 @@ func (c *core[T, K]) readFrom(r io.Reader) (int64, error) {
 	}
 	if err != nil {
 		clear(c.counts) // as it was: empty
+		clear(c.last)
 		return sr.read, err
 	}
 	c.vectors = h.vectors
 	c.limit = limit
+	if version < activityVersion {
+		c.lastFromCountsLocked()
+	}
 	return sr.read, nil
 }
 
@@ -281,15 +323,17 @@ func (sr *stateReader) full(p []byte, what string) error {
 
 // header reads and checks the 40-byte header: magic, version, and the
 // fields parseHeader checks.
-func (sr *stateReader) header(k kind) (header, int, error) {
+func (sr *stateReader) header(k kind) (header, int, byte, error) {
 	var b [headerSize]byte
 	if err := sr.full(b[:], "its header"); err != nil {
-		return header{}, 0, err
+		return header{}, 0, 0, err
 	}
-	if err := checkMagic(b[:], k.magic); err != nil {
-		return header{}, 0, err
+	version, err := checkMagic(b[:], k)
+	if err != nil {
+		return header{}, 0, 0, err
 	}
-	return parseHeader(b[:], k)
+	h, n, err := parseHeader(b[:], k)
+	return h, n, version, err
 }
 
 // counts reads n counts, decoding them into into unless it is nil, and

@@ -147,12 +147,13 @@ func withComponents(t *testing.T, components int) []byte {
 }
 
 func TestFeatureActivityUnmarshalRejects(t *testing.T) {
-	a, _ := NewFeatureActivityAbove[kernel.BFloat16](0, 4, 0.5)
+	a, _ := NewFeatureActivity[kernel.BFloat16](0, 4, Above(0.5), SinceFired())
 	require.NoError(t, a.Update([]kernel.BFloat16{0x3f80, 0, 0x3f80, 0x3f00}, 1, 4))
 	valid := stateOf(t, a)
-	require.Equal(t, headerSize+4*8+checksumSize, len(valid))
+	require.Equal(t, headerSize+2*4*8+checksumSize, len(valid))
+	since := headerSize + 4*8 // counts [1 0 1 0], since fired [0 1 0 1] of 1 vector
 
-	target, _ := NewFeatureActivityAbove[kernel.BFloat16](0, 4, 0.5)
+	target, _ := NewFeatureActivity[kernel.BFloat16](0, 4, Above(0.5), SinceFired())
 	other := func(components, features int, threshold float64) []byte {
 		o, err := NewFeatureActivityAbove[kernel.BFloat16](components, features, threshold)
 		require.NoError(t, err)
@@ -174,7 +175,39 @@ func TestFeatureActivityUnmarshalRejects(t *testing.T) {
 		"other threshold":        {other(0, 4, 0.25), ErrMismatch},
 		"no threshold":           {stateOf(t, plain), ErrMismatch},
 		"float16 state":          {stateOf(t, f16), ErrMismatch},
+		"since above vectors":    {edit(valid, func(b []byte) { b[since+8] = 2 }), ErrFormat},
+		"since negative":         {edit(valid, func(b []byte) { binary.LittleEndian.PutUint64(b[since+8:], math.MaxUint64) }), ErrFormat},
+		"fired, since all":       {edit(valid, func(b []byte) { b[since] = 1 }), ErrFormat},
+		"never fired, since 0":   {edit(valid, func(b []byte) { b[since+8] = 0 }), ErrFormat},
+		"version 3":              {edit(valid, func(b []byte) { b[4] = 3 }), ErrFormat},
+		"version 0":              {edit(valid, func(b []byte) { b[4] = 0 }), ErrFormat},
+		"version 1, with since":  {edit(valid, func(b []byte) { b[4] = 1 }), ErrFormat},
+		"version 2, no since":    {withChecksum(append(append([]byte(nil), valid[:since]...), 0, 0, 0, 0)), ErrFormat},
 	})
+	// The version 1 state of the same counts loads, since fired as the
+	// counts allow.
+	v1 := withChecksum(append(append([]byte(nil), valid[:since]...), 0, 0, 0, 0))
+	v1[4] = 1
+	v1 = withChecksum(v1)
+	require.NoError(t, target.UnmarshalBinary(v1))
+	assert.Equal(t, []int64{0, 1, 0, 1}, sinceOf(t, target))
+	assert.Equal(t, valid, stateOf(t, target))
+	// A metric without SinceFired reads the version 2 state (its
+	// since-fired counts checked, and dropped) and writes version 1.
+	untracked, _ := NewFeatureActivityAbove[kernel.BFloat16](0, 4, 0.5)
+	require.NoError(t, untracked.UnmarshalBinary(valid))
+	assert.Equal(t, v1, stateOf(t, untracked))
+	_, err := untracked.VectorsSinceFired()
+	assert.ErrorIs(t, err, ErrConfig)
+	_, err = untracked.ReadFrom(bytes.NewReader(valid))
+	assert.ErrorIs(t, err, ErrConfig, "ReadFrom into a metric that has counted")
+	fresh, _ := NewFeatureActivityAbove[kernel.BFloat16](0, 4, 0.5)
+	_, err = fresh.ReadFrom(bytes.NewReader(valid))
+	require.NoError(t, err)
+	assert.Equal(t, v1, stateOf(t, fresh))
+	broken := edit(valid, func(b []byte) { b[since] = 1 })
+	assert.ErrorIs(t, fresh.UnmarshalBinary(broken), ErrFormat, "checked without SinceFired too")
+	assert.Equal(t, v1, stateOf(t, fresh))
 }
 
 // TestUnmarshalAllocates: UnmarshalBinary decodes the counts straight into

@@ -42,8 +42,9 @@ type core[T kernel.Element, K metricKind] struct {
 
 // kind is what tells the two metrics' states apart.
 type kind struct {
-	name  string // the metric's type, for errors: "L0Norm"
-	magic string // the first bytes of its binary state
+	name    string // the metric's type, for errors: "L0Norm"
+	magic   string // the first bytes of its binary state
+	version byte   // the newest version of its binary state it reads
 	// perFeature: a counter per (component, feature) (FeatureActivity);
 	// else per component (L0Norm), which takes any number of features.
 	perFeature bool
@@ -58,10 +59,12 @@ type (
 	activityKind struct{}
 )
 
-func (l0NormKind) describe() kind { return kind{name: "L0Norm", magic: magicL0Norm} }
+func (l0NormKind) describe() kind {
+	return kind{name: "L0Norm", magic: magicL0Norm, version: formatVersion}
+}
 
 func (activityKind) describe() kind {
-	return kind{name: "FeatureActivity", magic: magicActivity, perFeature: true}
+	return kind{name: "FeatureActivity", magic: magicActivity, version: activityVersion, perFeature: true}
 }
 
 func kindOf[K metricKind]() kind {
@@ -110,12 +113,18 @@ func (c *core[T, K]) init(components, features int, options []Option) error {
 	if err != nil {
 		return err
 	}
+	if s.sinceFired && !k.perFeature {
+		return fmt.Errorf("%w: SinceFired is an option of a FeatureActivity; an %s has no features", ErrConfig, k.name)
+	}
 	counter, err := newCounter[T](s.rule)
 	if err != nil {
 		return err
 	}
 	c.components, c.features, c.counter = components, features, counter
 	c.counts = make([]uint64, k.counters(components, features))
+	if s.sinceFired {
+		c.last = make([]int64, len(c.counts))
+	}
 	return nil
 }
 
@@ -260,10 +269,18 @@ func (c *core[T, K]) merge(other *core[T, K]) error {
 	if err := checkConfig(other.config(), c.config()); err != nil {
 		return err
 	}
+	if c.last != nil && other.last == nil {
+		return fmt.Errorf("%w: Merge of a %s without SinceFired into one with it: its vectors since fired are unknown", ErrMismatch, kindOf[K]().name)
+	}
 	lockBoth(&c.mu, &other.mu)
 	defer unlockBoth(&c.mu, &other.mu)
 	c.countsLocked()
-	return c.addLocked(other.vectors, other.countsLocked(), other.limit)
+	base := c.vectors
+	if err := c.addLocked(other.vectors, other.countsLocked(), other.limit); err != nil {
+		return err
+	}
+	c.mergeLastLocked(base, &other.tally)
+	return nil
 }
 
 // lockBoth locks x and y, the same mutex once, two in the order of their

@@ -48,6 +48,34 @@
 // 0), Dense (F/N > threshold), Histogram (log10 F/N in fixed bins) and L0
 // (the sum over f of F[c][f] / N, equal to L0Norm's value).
 //
+// # Dead features in vectors
+//
+// A FeatureActivity made with the SinceFired option also keeps, per
+// feature, the vectors seen after the last vector in which it fired
+// (EleutherAI sparsify's num_tokens_since_fired; all N for a feature that
+// never fired), exactly, one vector at a time: VectorsSinceFired returns
+// them, and DeadAfter(n)
+// the features whose count is more than n (sparsify's
+// dead_feature_threshold, 10,000,000 tokens). This depends on the order of
+// the vectors: the rows of a batch in order, the batches in the order they
+// take the metric's lock (exact per batch, in their order of arrival, when
+// many goroutines update at once), and Merge(b) means "b's vectors come
+// after mine": the counts add, and a feature's since-fired becomes b's
+// where it fired in b, else the receiver's + b's N. That combine is
+// associative, so states of shards merged in their order give what one
+// metric fed every vector in that order gives. A top-k batch (UpdateSparse)
+// is exact per vector; a list of entries (UpdateEntries) has no vector per
+// entry, and a feature that fired in it counts as fired in its last vector,
+// as sparsify counts a batch (give one vector per call for exact counts).
+// The counts cost 8 bytes per (component, feature) beside F; an Update
+// finds, per column, the last row it counts in by walking the batch back
+// from its end over the columns not yet found (BenchmarkSinceFired).
+// Without SinceFired a FeatureActivity keeps none of this (its Updates
+// walk nothing, its state is version 1), VectorsSinceFired and DeadAfter
+// are ErrConfig errors, and a metric with SinceFired refuses to Merge one
+// without it (ErrMismatch: its vectors since fired are unknown); the
+// other way round, the counts merge.
+//
 // # Sparse activations
 //
 // Top-k and batch-top-k SAEs give, per vector, k feature indices and their
@@ -145,11 +173,12 @@
 // decoding the counts straight into the metric's (no copy of them);
 // FeatureActivity.ReadFrom restores one from a stream, a piece at a time,
 // into an empty metric, so that a state of gigabytes costs the metric's own
-// counts and 128 KiB. The format, version 1, little-endian:
+// counts and 128 KiB. The format, version 1, or 2 for a FeatureActivity
+// made with SinceFired, little-endian:
 //
 //	offset  size  field
 //	0       4     magic: "L0NM" (L0Norm) or "L0FA" (FeatureActivity)
-//	4       1     version: 1
+//	4       1     version: 1, or 2 (FeatureActivity with SinceFired)
 //	5       1     element type: 1 float32, 2 float64, 3 float16, 4 bfloat16,
 //	              5 int8, 6 int16, 7 int32, 8 int64,
 //	              9 uint8, 10 uint16, 11 uint32, 12 uint64
@@ -163,7 +192,9 @@
 //	32      8     N, the number of activation vectors (< 2^63)
 //	40      8×n   counts: n = max(components, 1) for L0Norm (A),
 //	              max(components, 1) × features for FeatureActivity (F)
-//	40+8n   4     CRC-32C (Castagnoli) of all the bytes before it
+//	40+8n   8×n   FeatureActivity version 2 only: per counter, the vectors
+//	              since it fired (≤ N; N exactly when its count is 0)
+//	end−4   4     CRC-32C (Castagnoli) of all the bytes before it
 //
 // UnmarshalBinary (and ReadFrom) rejects, with ErrFormat and without
 // changing the metric, a state that is truncated, has trailing bytes,
@@ -171,6 +202,15 @@
 // MaxComponents or MaxCounters (checked before anything is sized by them),
 // or counts that cannot be (counts without vectors); and, with
 // ErrMismatch, a state of another element type, components, features or
-// rule. States written before AbsAbove existed (flags 0 and 1) load as they
-// always did.
+// rule; and a FeatureActivity's since-fired counts above N, or N for a
+// feature that fired, or below N for one that did not. States written
+// before AbsAbove existed (flags 0 and 1) load as they always did, and so
+// do FeatureActivity states of version 1, written before the since-fired
+// counts: they do not say when a feature fired, and read as what their
+// counts allow, N for a feature that never fired and 0 (fired in the
+// state's last vector, the least it can be) for one that did, so that
+// DeadAfter never calls dead a feature of an old state that might not be.
+// A metric with SinceFired writes them back as version 2; one without it
+// reads version 2 states too (their since-fired counts checked, and
+// dropped) and writes version 1.
 package metric

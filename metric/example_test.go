@@ -259,3 +259,31 @@ func ExampleUpdateEntries() {
 	fmt.Println(m.Vectors(), l0)
 	// Output: 4 [1]
 }
+
+// Dead features as training code counts them: not fired in the last n
+// vectors, kept by a metric made with the SinceFired option. Two shards
+// merged in their order give the vectors since each feature fired over
+// both.
+func ExampleFeatureActivity_DeadAfter() {
+	first, _ := metric.NewFeatureActivity[float32](0, 4, metric.SinceFired())
+	second, _ := metric.NewFeatureActivity[float32](0, 4, metric.SinceFired())
+	_ = first.Update([]float32{
+		1, 0, 0, 0,
+		0, 1, 0, 0,
+		0, 0, 0, 0,
+	}, 3, 4)
+	_ = second.Update([]float32{
+		0, 0, 1, 0,
+		0, 0, 0, 0,
+	}, 2, 4)
+	_ = first.Merge(second) // second's vectors come after first's
+	since, _ := first.VectorsSinceFired()
+	fmt.Println(since)
+	dead, _ := first.DeadAfter(3)
+	fmt.Println("dead after 3 vectors:", dead)
+	fmt.Println("never fired:", first.Dead())
+	// Output:
+	// [4 3 1 5]
+	// dead after 3 vectors: [0 3]
+	// never fired: [3]
+}

@@ -36,7 +36,10 @@ func fuzzTargets(t testing.TB) []stateful {
 	aAbove, _ := NewFeatureActivityAbove[kernel.BFloat16](0, 4, 0.5)
 	mAbs, _ := NewL0Norm[float64](2, AbsAbove(1e-5))
 	aAbs, _ := NewFeatureActivity[kernel.Float16](1, 3, AbsAbove(0.25))
-	return []stateful{m0, m2, mAbove, mInt, a0, a2, aAbove, mAbs, aAbs}
+	// With SinceFired: version 2 states.
+	s0, _ := NewFeatureActivity[float32](0, 4, SinceFired())
+	s2, _ := NewFeatureActivity[float32](2, 3, SinceFired())
+	return []stateful{m0, m2, mAbove, mInt, a0, a2, aAbove, mAbs, aAbs, s0, s2}
 }
 
 // FuzzUnmarshal decodes arbitrary bytes, as they are and with their
@@ -58,10 +61,36 @@ func FuzzUnmarshal(f *testing.F) {
 					require.Equal(t, before, stateOf(t, target), "rejected (%v) but changed", err)
 					continue
 				}
-				require.Equal(t, input, stateOf(t, target), "accepted but marshals differently")
+				requireCanonical(t, input, stateOf(t, target))
 			}
 		}
 	})
+}
+
+// requireCanonical checks that an accepted state marshals back to its own
+// bytes (the format is canonical), where the metric's version is the
+// state's; else, a FeatureActivity state of version 1 read by a metric
+// with SinceFired, to its version 2 form (the same header and counts, and
+// the since-fired counts its counts allow: consistentSince), and one of
+// version 2 read by a metric without it, to its version 1 form (the
+// since-fired counts dropped).
+func requireCanonical(t *testing.T, input, got []byte) {
+	t.Helper()
+	if string(input[:4]) == magicActivity && len(got) > 4 && input[4] != got[4] {
+		body := input[:len(input)-checksumSize]
+		var want []byte
+		if input[4] == 1 {
+			want = append(append([]byte(nil), body...), make([]byte, len(body)-headerSize+checksumSize)...)
+			want[4] = activityVersion
+			consistentSince(want)
+		} else {
+			want = append([]byte(nil), body[:headerSize+(len(body)-headerSize)/2]...)
+			want = append(want, make([]byte, checksumSize)...)
+			want[4] = 1
+		}
+		input = withChecksum(want)
+	}
+	require.Equal(t, input, got, "accepted but marshals differently")
 }
 
 // FuzzUpdate feeds arbitrary bytes, as float32 or as bfloat16, with an
@@ -100,14 +129,15 @@ func fuzzUpdate[T kernel.Float](t *testing.T, x []T, batch, components, features
 	m, _ := NewL0Norm[T](components)
 	above, _ := NewL0NormAbove[T](components, 0.5)
 	abs, _ := NewL0Norm[T](components, AbsAbove(0.5))
-	a, _ := NewFeatureActivity[T](components, features)
-	aAbs, _ := NewFeatureActivity[T](components, features, AbsAbove(-0.5))
-	errs := []error{m.Update(x, shape...), above.Update(x, shape...), abs.Update(x, shape...), a.Update(x, shape...), aAbs.Update(x, shape...)}
+	a, _ := NewFeatureActivity[T](components, features, SinceFired())
+	aAbs, _ := NewFeatureActivity[T](components, features, AbsAbove(-0.5), SinceFired())
+	plain, _ := NewFeatureActivity[T](components, features)
+	errs := []error{m.Update(x, shape...), above.Update(x, shape...), abs.Update(x, shape...), a.Update(x, shape...), aAbs.Update(x, shape...), plain.Update(x, shape...)}
 	if len(x) != product(shape) {
 		for _, err := range errs {
 			require.ErrorIs(t, err, ErrShape)
 		}
-		require.Equal(t, int64(0), m.Vectors()+above.Vectors()+abs.Vectors()+a.Vectors()+aAbs.Vectors())
+		require.Equal(t, int64(0), m.Vectors()+above.Vectors()+abs.Vectors()+a.Vectors()+aAbs.Vectors()+plain.Vectors())
 		return
 	}
 	for _, err := range errs {
@@ -118,7 +148,75 @@ func fuzzUpdate[T kernel.Float](t *testing.T, x []T, batch, components, features
 	require.Equal(t, oracleSlots(x, l, func(v T) bool { return value(v) > 0.5 }), above.Counts())
 	require.Equal(t, oracleSlots(x, l, func(v T) bool { return math.Abs(value(v)) > 0.5 }), abs.Counts())
 	require.Equal(t, oracleColumns(x, l, isNonZero[T]), a.Counts())
+	require.Equal(t, a.Counts(), plain.Counts())
+	o := newSinceOracle(len(a.Counts()))
+	denseOracle(o, x, isNonZero[T])
+	require.Equal(t, o.since, sinceOf(t, a))
+	oAbs := newSinceOracle(len(aAbs.Counts()))
+	denseOracle(oAbs, x, func(v T) bool { return math.Abs(value(v)) > -0.5 })
+	require.Equal(t, oAbs.since, sinceOf(t, aAbs))
 	require.Equal(t, oracleColumns(x, l, func(v T) bool { return math.Abs(value(v)) > -0.5 }), aAbs.Counts())
+	fuzzSinceOrder(t, x, shape, a)
+}
+
+// fuzzSinceOrder cuts the batch x (of shape) into pieces at rows its own
+// bits choose, counts each into a metric with SinceFired of its own, and
+// checks that merging them in order, from the left and from the right,
+// gives whole's state (the batch counted at once); and that UpdateMasked
+// with a mask its bits choose gives the oracle's since-fired counts of the
+// kept vectors alone.
+func fuzzSinceOrder[T kernel.Float](t *testing.T, x []T, shape []int, whole *FeatureActivity[T]) {
+	l := layoutOf(shape)
+	width := l.slots * l.features
+	if width == 0 {
+		return
+	}
+	components := 0
+	if len(shape) == 3 {
+		components = l.slots
+	}
+	bit := func(i int) bool { return i < len(x) && math.Float64bits(value(x[i]))&8 != 0 }
+	var pieces []*FeatureActivity[T]
+	for from := 0; from < l.batch; {
+		to := from + 1
+		for to < l.batch && !bit(to*width) {
+			to++
+		}
+		p, _ := NewFeatureActivity[T](components, l.features, SinceFired())
+		piece := append([]int{to - from}, shape[1:]...)
+		require.NoError(t, p.Update(x[from*width:to*width], piece...))
+		pieces = append(pieces, p)
+		from = to
+	}
+	if len(pieces) == 0 {
+		return
+	}
+	left, _ := NewFeatureActivity[T](components, l.features, SinceFired())
+	for _, p := range pieces {
+		require.NoError(t, left.Merge(p))
+	}
+	require.Equal(t, stateOf(t, whole), stateOf(t, left), "pieces merged from the left")
+	right := pieces[len(pieces)-1]
+	for i := len(pieces) - 2; i >= 0; i-- {
+		require.NoError(t, pieces[i].Merge(right))
+		right = pieces[i]
+	}
+	require.Equal(t, stateOf(t, whole), stateOf(t, right), "pieces merged from the right")
+
+	keep := make([]bool, l.batch)
+	for r := range keep {
+		keep[r] = !bit(r*width + width - 1)
+	}
+	masked, _ := NewFeatureActivity[T](components, l.features, SinceFired())
+	require.NoError(t, masked.UpdateMasked(x, keep, shape...))
+	o := newSinceOracle(width)
+	for r, k := range keep {
+		if k {
+			denseOracle(o, x[r*width:(r+1)*width], isNonZero[T])
+		}
+	}
+	require.Equal(t, o.vectors, masked.Vectors())
+	require.Equal(t, o.since, sinceOf(t, masked), "masked")
 }
 
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite the FuzzUnmarshal seed corpus in testdata/fuzz")
@@ -138,6 +236,7 @@ func TestSeedCorpus(t *testing.T) {
 				for j := headerSize; j+8 <= len(b)-checksumSize; j += 8 {
 					b[j] = byte(j % 7)
 				}
+				consistentSince(b)
 				b = withChecksum(b)
 			}
 			file := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\n", strconv.Quote(string(b)))
@@ -193,9 +292,9 @@ func fuzzSparse[T kernel.Float](t *testing.T, x []T, batch, components, features
 	rng := rand.New(rand.NewPCG(uint64(len(seed)), uint64(rule)))
 	index, values, k := topKForm[T, int32](rng, x, l, c, int(rule)%3)
 	topKShape := append(append([]int{}, shape[:len(shape)-1]...), k)
-	dense, _ := NewFeatureActivity[T](components, features, c.rule)
-	sparse, _ := NewFeatureActivity[T](components, features, c.rule)
-	entries, _ := NewFeatureActivity[T](components, features, c.rule)
+	dense, _ := NewFeatureActivity[T](components, features, c.rule, SinceFired())
+	sparse, _ := NewFeatureActivity[T](components, features, c.rule, SinceFired())
+	entries, _ := NewFeatureActivity[T](components, features, c.rule, SinceFired())
 	norm, _ := NewL0Norm[T](components, c.rule)
 	sparseNorm, _ := NewL0Norm[T](components, c.rule)
 	require.NoError(t, dense.Update(x, shape...))
@@ -204,7 +303,13 @@ func fuzzSparse[T kernel.Float](t *testing.T, x []T, batch, components, features
 	require.NoError(t, norm.Update(x, shape...))
 	require.NoError(t, UpdateTopK(sparseNorm, index, values, topKShape...))
 	require.Equal(t, stateOf(t, dense), stateOf(t, sparse))
-	require.Equal(t, stateOf(t, dense), stateOf(t, entries))
+	// Entries have no vector: the batch is the unit of their since-fired
+	// counts, the rest is the dense batch's.
+	require.Equal(t, dense.Counts(), entries.Counts())
+	require.Equal(t, dense.Vectors(), entries.Vectors())
+	o := newSinceOracle(len(dense.Counts()))
+	denseOracle(o, x, c.counts)
+	require.Equal(t, o.since, sinceOf(t, dense))
 	require.Equal(t, stateOf(t, norm), stateOf(t, sparseNorm))
 	if len(index) > 0 {
 		bad := slices.Clone(index)
@@ -271,7 +376,8 @@ func FuzzReadFrom(f *testing.F) {
 					continue
 				}
 				require.Equal(t, int64(len(input)), n)
-				require.Equal(t, input, stateOf(t, target))
+				requireCanonical(t, input, stateOf(t, target))
+				require.Equal(t, stateOf(t, unmarshaled), stateOf(t, target))
 			}
 		}
 	})

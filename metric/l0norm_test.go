@@ -264,7 +264,27 @@ func withVectors(t *testing.T, m marshaler, vectors uint64, counts []uint64) []b
 	for i, c := range counts {
 		binary.LittleEndian.PutUint64(b[headerSize+8*i:], c)
 	}
+	consistentSince(b)
 	return withChecksum(b)
+}
+
+// consistentSince sets, in a FeatureActivity's state (version 2) whose
+// counts or vectors were edited, each counter's vectors since fired to
+// what its count and the vectors allow: 0 for a counter that fired (as in
+// the state's last vector), every vector for one that did not.
+func consistentSince(b []byte) {
+	if string(b[:4]) != magicActivity || b[4] < activityVersion {
+		return
+	}
+	vectors := binary.LittleEndian.Uint64(b[32:])
+	n := (len(b) - headerSize - checksumSize) / 16
+	for i := range n {
+		since := vectors
+		if binary.LittleEndian.Uint64(b[headerSize+8*i:]) > 0 {
+			since = 0
+		}
+		binary.LittleEndian.PutUint64(b[headerSize+8*(n+i):], since)
+	}
 }
 
 func TestL0NormMerge(t *testing.T) {

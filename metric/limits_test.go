@@ -148,7 +148,7 @@ func TestScratchFollowsTheBatch(t *testing.T) {
 		}
 		m, err := NewL0Norm[int8](components)
 		require.NoError(t, err)
-		a, err := NewFeatureActivity[int8](components, features)
+		a, err := NewFeatureActivity[int8](components, features, SinceFired()) // its walk's scratch too
 		require.NoError(t, err)
 		for _, c := range []struct {
 			name   string
@@ -157,14 +157,16 @@ func TestScratchFollowsTheBatch(t *testing.T) {
 		}{
 			{"L0Norm", func() error { return m.Update(x, shape...) }, len(x) + 8*components + 64<<10},
 			// 8 bytes a counter of its own scratch, and the kernel's byte
-			// per column when it streams the batch (kernel/chunk.go).
-			{"FeatureActivity", func() error { return a.Update(x, shape...) }, 9*components*features + 64<<10},
+			// per column when it streams the batch (kernel/chunk.go), and a
+			// bit per counter for the since-fired walk.
+			{"FeatureActivity", func() error { return a.Update(x, shape...) }, 9*components*features + components*features/8 + 64<<10},
 		} {
 			if c.name == "FeatureActivity" && batch < minColumnBatch {
 				// Counted in place, into the state's pending byte
 				// counters, made by the second such batch: a byte per
-				// counter, at most the batch's own bytes.
-				c.limit = components*features + 64<<10
+				// counter, at most the batch's own bytes; and a bit per
+				// counter for the since-fired walk.
+				c.limit = components*features + components*features/8 + 64<<10
 			}
 			for round := range 2 {
 				grew := allocated(func() { require.NoError(t, c.update()) })

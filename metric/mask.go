@@ -159,10 +159,14 @@ func (a *FeatureActivity[T]) UpdateMasked(x []T, keep []bool, shape ...int) erro
 		if err != nil {
 			return err
 		}
+		base := c.vectors
 		err = keptRuns(keep, l.batch, func(from, to int) error {
 			return c.counter.addAllColumns(into, x[from*width:to*width])
 		})
-		return c.endInPlaceLocked(vectors, most, scratch, err)
+		if err := c.endInPlaceLocked(vectors, most, scratch, err); err != nil {
+			return err
+		}
+		return markKeptLocked(&c.tally, &c.counter, base, x, width, keep, l.batch)
 	}
 	local := activityScratch.get(max(c.components, 1) * c.features)
 	defer activityScratch.put(local)
@@ -172,7 +176,27 @@ func (a *FeatureActivity[T]) UpdateMasked(x []T, keep []bool, shape ...int) erro
 	if err != nil {
 		return err
 	}
-	return c.addCounted(kept, *local, uint64(kept))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.countsLocked()
+	base := c.vectors
+	if err := c.addLocked(int64(kept), *local, uint64(kept)); err != nil {
+		return err
+	}
+	return markKeptLocked(&c.tally, &c.counter, base, x, width, keep, l.batch)
+}
+
+// markKeptLocked sets the positions of the features that fired in the
+// kept vectors of the batch x (rows of width counters), just added after
+// base vectors: the kept vectors are numbered as if alone, and each run of
+// them, in order, marks the features that fired in it (a later run's
+// positions replacing an earlier's).
+func markKeptLocked[T kernel.Element](t *tally, c *counter[T], base int64, x []T, width int, keep []bool, batch int) error {
+	return keptRuns(keep, batch, func(from, to int) error {
+		err := markRowsLocked(t, c, base, x[from*width:to*width], width, []uint64(nil))
+		base += int64(to - from)
+		return err
+	})
 }
 
 // UpdateSparseMasked is UpdateSparse that leaves out of every statistic
@@ -269,6 +293,7 @@ func activityTopKMasked[T kernel.Element, I kernel.Index](c *core[T, activityKin
 	if err != nil {
 		return err
 	}
+	base := c.vectors
 	err = keptRuns(keep, l.batch, func(from, to int) error {
 		var v []T
 		if values != nil {
@@ -276,5 +301,18 @@ func activityTopKMasked[T kernel.Element, I kernel.Index](c *core[T, activityKin
 		}
 		return addIndexed(&c.counter, into, c.features, index[from*width:to*width], v, k)
 	})
-	return c.endInPlaceLocked(vectors, most, scratch, indexError(err))
+	if err := c.endInPlaceLocked(vectors, most, scratch, indexError(err)); err != nil {
+		return err
+	}
+	// The positions, run by run in order, the kept vectors numbered as if
+	// alone.
+	return keptRuns(keep, l.batch, func(from, to int) error {
+		var v []T
+		if values != nil {
+			v = values[from*width : to*width]
+		}
+		err := markCountedLocked(&c.tally, &c.counter, base, int64(to-from), c.features, index[from*width:to*width], v, width, k)
+		base += int64(to - from)
+		return err
+	})
 }

@@ -20,7 +20,30 @@ type Option interface {
 type settings struct {
 	rule  Rule
 	rules int // the rules given, to refuse more than one
+	// sinceFired: a FeatureActivity keeps its vectors since each feature
+	// fired (SinceFired).
+	sinceFired bool
 }
+
+// SinceFired is the Option by which a FeatureActivity (or a
+// SequenceActivity, for its features) keeps, per feature, the vectors
+// seen since the feature last fired, read by VectorsSinceFired and
+// DeadAfter:
+//
+//	metric.NewFeatureActivity[float32](0, 16384, metric.SinceFired())
+//
+// It costs 8 bytes per counter beside the counts, a walk of each batch
+// for the last row in which each feature fired, and 8 bytes per counter
+// in the binary state (version 2, which a metric without the option also
+// reads, ignoring them). Without it a FeatureActivity keeps the counts
+// alone, writes version 1 states, and VectorsSinceFired and DeadAfter are
+// ErrConfig errors. An L0Norm given it is an ErrConfig error: it has no
+// features.
+func SinceFired() Option { return sinceFiredOption{} }
+
+type sinceFiredOption struct{}
+
+func (sinceFiredOption) apply(s *settings) { s.sinceFired = true }
 
 func (r Rule) apply(s *settings) {
 	s.rule = r

@@ -1,6 +1,7 @@
 package metric
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"math"
@@ -113,10 +114,25 @@ func TestOldStates(t *testing.T) {
 
 	b, err = hex.DecodeString(old["L0FA"])
 	require.NoError(t, err)
-	a, _ := NewFeatureActivity[int8](0, 3)
+	plain, _ := NewFeatureActivity[int8](0, 3)
+	require.NoError(t, plain.UnmarshalBinary(b))
+	assert.Equal(t, []uint64{1, 0, 2}, plain.Counts())
+	assert.Equal(t, b, stateOf(t, plain), "without SinceFired: version 1, unchanged")
+	a, _ := NewFeatureActivity[int8](0, 3, SinceFired())
 	require.NoError(t, a.UnmarshalBinary(b))
 	assert.Equal(t, []uint64{1, 0, 2}, a.Counts())
-	assert.Equal(t, b, stateOf(t, a))
+	// A version 1 state does not say when a feature fired: one that never
+	// did has seen every vector since, one that did reads as fired in the
+	// state's last vector. It is written back as version 2, with them.
+	assert.Equal(t, []int64{0, 2, 0}, sinceOf(t, a))
+	v2 := stateOf(t, a)
+	assert.Equal(t, byte(2), v2[4])
+	assert.Equal(t, b[5:headerSize+3*8], v2[5:headerSize+3*8])
+	assert.Equal(t, []byte{0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, v2[headerSize+3*8:len(v2)-checksumSize])
+	fresh, _ := NewFeatureActivity[int8](0, 3, SinceFired())
+	_, err = fresh.ReadFrom(bytes.NewReader(b))
+	require.NoError(t, err)
+	assert.Equal(t, v2, stateOf(t, fresh), "ReadFrom reads a version 1 state as UnmarshalBinary does")
 }
 
 // TestNegativeZeroThreshold: a state whose threshold has the bits of -0

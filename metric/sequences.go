@@ -278,9 +278,9 @@ func (s *SequenceActivity[T]) UpdateMasked(x []T, keep []bool, shape ...int) err
 		}
 	}
 	if pos == nil {
-		return s.commit(int64(l.sequences), kept, *firings, *fired, nil, nil, nil)
+		return s.commit(int64(l.sequences), kept, *firings, *fired, nil, nil, nil, x, keep)
 	}
-	return s.commit(int64(l.sequences), kept, *firings, *fired, *pos, keep, &l)
+	return s.commit(int64(l.sequences), kept, *firings, *fired, *pos, keep, &l, x, keep)
 }
 
 // addNoFirings adds a batch of vectors of no elements (no features, or
@@ -290,9 +290,9 @@ func (s *SequenceActivity[T]) addNoFirings(l seqLayout, kept int, keep []bool) e
 	zeros := activityScratch.get(len(s.fired))
 	defer activityScratch.put(zeros)
 	if s.positions == 0 {
-		return s.commit(int64(l.sequences), kept, *zeros, *zeros, nil, nil, nil)
+		return s.commit(int64(l.sequences), kept, *zeros, *zeros, nil, nil, nil, nil, nil)
 	}
-	return s.commit(int64(l.sequences), kept, *zeros, *zeros, nil, keep, &l)
+	return s.commit(int64(l.sequences), kept, *zeros, *zeros, nil, keep, &l, nil, nil)
 }
 
 // foldSequence adds 1 to fired where a sequence moved the firings since
@@ -313,7 +313,10 @@ func foldSequence(fired, firings, last []uint64) {
 // sequences each) and with positions (l not nil) the position counts and
 // the vectors keep keeps at each position. It checks every sum before it
 // changes anything.
-func (s *SequenceActivity[T]) commit(sequences int64, kept int, firings, fired, pos []uint64, keep []bool, l *seqLayout) error {
+//
+// x and xKeep are the batch and its mask, whose kept vectors' features set
+// their positions (since.go); x nil: a batch in which nothing fired.
+func (s *SequenceActivity[T]) commit(sequences int64, kept int, firings, fired, pos []uint64, keep []bool, l *seqLayout, x []T, xKeep []bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sequences > math.MaxInt64-s.sequences {
@@ -325,7 +328,7 @@ func (s *SequenceActivity[T]) commit(sequences int64, kept int, firings, fired, 
 		}
 	}
 	if kept > 0 {
-		if err := s.act.core().addCounted(kept, firings, uint64(kept)); err != nil {
+		if err := addCountedKept(s.act.core(), kept, firings, x, xKeep); err != nil {
 			return err
 		}
 	}
@@ -500,6 +503,7 @@ func UpdateSequencesTopK[T kernel.Element, I kernel.Index](s *SequenceActivity[T
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	vectors, most := int64(kept), uint64(kept)*uint64(l.width)
+	firstVector := c.vectors
 	into, scratch, err := c.beginInPlaceLocked(vectors, most)
 	if err != nil {
 		return err
@@ -539,6 +543,26 @@ func UpdateSequencesTopK[T kernel.Element, I kernel.Index](s *SequenceActivity[T
 	if err := c.endInPlaceLocked(vectors, most, scratch, nil); err != nil {
 		return err
 	}
+	// The positions of the features fired (since.go), the kept vectors in
+	// order.
+	last, at := c.last, firstVector
+	for v := range l.sequences * l.positions {
+		if last == nil {
+			break // a metric without SinceFired
+		}
+		if keep != nil && !keep[v] {
+			continue
+		}
+		at++
+		for slot := range l.slots {
+			row := v*l.width + slot*k
+			for j, f := range index[row : row+k] {
+				if counts == nil || counts[row+j] != 0 {
+					last[slot*s.features+int(f)] = at
+				}
+			}
+		}
+	}
 	if scratch != nil {
 		for i, n := range fired {
 			s.fired[i] += n
@@ -573,6 +597,12 @@ type SequenceCounts struct {
 	Vectors         int64
 	PositionVectors []int64
 	PositionCounts  []uint64
+	// SinceFired, per counter, the kept vectors after the last one in
+	// which it fired (Vectors where it never fired), for a SequenceActivity
+	// made with SinceFired; nil when not known (a counter that fired then
+	// counts as fired in the last kept vector, 0 since, the least its
+	// true count can be), and ignored by one made without it.
+	SinceFired []int64
 }
 
 // AddCounts adds a batch counted outside s. Counts no dense batch could
@@ -600,7 +630,7 @@ func (s *SequenceActivity[T]) AddCounts(c SequenceCounts) error {
 		}
 	}
 	if c.Vectors > 0 {
-		if err := s.act.core().addCounted64(c.Vectors, c.Firings, uint64(c.Vectors)); err != nil {
+		if err := addCountedAtEnd(s.act.core(), c.Vectors, c.Firings, c.SinceFired); err != nil {
 			return err
 		}
 	}
@@ -615,14 +645,6 @@ func (s *SequenceActivity[T]) AddCounts(c SequenceCounts) error {
 		s.posVectors[p] += n // at most the sequences, which fit
 	}
 	return nil
-}
-
-// addCounted64 is addCounted of a count of vectors that may pass an int.
-func (c *core[T, K]) addCounted64(vectors int64, counts []uint64, most uint64) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.countsLocked()
-	return c.tally.addLocked(vectors, counts, most)
 }
 
 // checkCounts checks that c could be the counts of a batch of sequences of
@@ -668,6 +690,17 @@ func (s *SequenceActivity[T]) checkCounts(c SequenceCounts) error {
 			return fmt.Errorf("%w: counter %d fired in %d of %d kept vectors", ErrShape, i, n, c.Vectors)
 		case f > uint64(c.Sequences) || f > n || f == 0 && n > 0:
 			return fmt.Errorf("%w: counter %d fired in %d vectors and %d sequences of %d", ErrShape, i, n, f, c.Sequences)
+		}
+	}
+	if c.SinceFired == nil {
+		return nil
+	}
+	if len(c.SinceFired) != counters {
+		return fmt.Errorf("%w: %d since-fired counts for %d counters", ErrShape, len(c.SinceFired), counters)
+	}
+	for i, s := range c.SinceFired {
+		if s < 0 || s > c.Vectors || (c.Firings[i] == 0) != (s == c.Vectors) {
+			return fmt.Errorf("%w: counter %d fired in %d of %d kept vectors, %d vectors since it fired", ErrShape, i, c.Firings[i], c.Vectors, s)
 		}
 	}
 	return nil

@@ -16,7 +16,10 @@ import (
 // dense matrix, and leave a metric in exactly the state the dense batch
 // leaves it: for a dense batch x, its counted entries, with any number of
 // entries whose value does not count, update a metric to the same Compute,
-// Density and MarshalBinary bytes as Update(x).
+// Density and MarshalBinary bytes as Update(x); UpdateEntries, whose
+// entries have no vector, to the same counts (a FeatureActivity's
+// VectorsSinceFired counts a feature that fired in its batch as fired in
+// the batch's last vector).
 
 // Sparse is a metric that takes sparse batches: *L0Norm[T] and
 // *FeatureActivity[T], the only types that implement it. The sparse updates
@@ -250,7 +253,7 @@ func activityTopK[T kernel.Element, I kernel.Index](c *core[T, activityKind], in
 	if err != nil || l.batch == 0 {
 		return err
 	}
-	return addEntries(c, int64(l.batch), c.features, index, values, max(l.features, 1))
+	return addEntries(c, int64(l.batch), c.features, index, values, max(l.features, 1), l.slots*l.features)
 }
 
 // activityEntries adds a list of entries to the counts, under the lock;
@@ -262,7 +265,7 @@ func activityEntries[T kernel.Element, I kernel.Index](c *core[T, activityKind],
 	if vectors == 0 {
 		return nil
 	}
-	return addEntries(c, int64(vectors), c.counters(), index, values, 1)
+	return addEntries(c, int64(vectors), c.counters(), index, values, 1, 0)
 }
 
 // addEntries adds the entries that count to c's counts (features per
@@ -270,7 +273,11 @@ func activityEntries[T kernel.Element, I kernel.Index](c *core[T, activityKind],
 // count, and nothing if they fail) and counts vectors, under the lock. It
 // takes no closure: one would escape, and allocate, where inlining differs
 // (under -race).
-func addEntries[T kernel.Element, I kernel.Index](c *core[T, activityKind], vectors int64, features int, index []I, values []T, k int) error {
+//
+// rowEntries is the entries of a vector (a top-k batch), or 0 for a list
+// of entries without vectors: the positions of the features they fired
+// (markCountedLocked).
+func addEntries[T kernel.Element, I kernel.Index](c *core[T, activityKind], vectors int64, features int, index []I, values []T, k, rowEntries int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	most := uint64(len(index))
@@ -278,5 +285,9 @@ func addEntries[T kernel.Element, I kernel.Index](c *core[T, activityKind], vect
 	if err != nil {
 		return err
 	}
-	return c.endInPlaceLocked(vectors, most, scratch, indexError(addIndexed(&c.counter, into, features, index, values, k)))
+	base := c.vectors
+	if err := c.endInPlaceLocked(vectors, most, scratch, indexError(addIndexed(&c.counter, into, features, index, values, k))); err != nil {
+		return err
+	}
+	return markCountedLocked(&c.tally, &c.counter, base, vectors, features, index, values, rowEntries, k)
 }

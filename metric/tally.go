@@ -29,6 +29,10 @@ type tally struct {
 	// addition is decided on the true sums (addExactLocked), so that no
 	// overflow is false.
 	limit uint64
+	// last is, per counter of a FeatureActivity, the 1-based position of
+	// the last vector in which it fired, 0 for none (since.go); nil in an
+	// L0Norm.
+	last []int64
 	// pending are byte counters in front of the counts, one per count
 	// (nil until a FeatureActivity batch of few vectors needs them, after
 	// the state's first): the true count i is counts[i] + pending[i]. A batch of a few
@@ -49,6 +53,7 @@ const maxPendingRows = 255
 // reset empties the tally.
 func (t *tally) reset() {
 	clear(t.counts)
+	clear(t.last)
 	clear(t.pending)
 	t.pendingRows = 0
 	t.vectors = 0

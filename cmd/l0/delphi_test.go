@@ -137,6 +137,8 @@ func TestDelphiTwin(t *testing.T) {
 				t.Fatal(err)
 			}
 			kind := filepath.Ext(f)
+			// The state's vectors since each latent fired too: a cache
+			// keeps per latent the last token it fired in.
 			if want, ok := files[kind]; ok && !bytes.Equal(data, want) {
 				t.Errorf("%s: its %s file differs from the cache's", run.name, kind)
 			}
@@ -492,6 +494,7 @@ func TestDelphiTwinMasks(t *testing.T) {
 					t.Fatal(err)
 				}
 				kind := filepath.Ext(f)
+				// vectors_since_fired too, in the state and the stats.
 				if want, ok := files[kind]; ok && !bytes.Equal(data, want) {
 					t.Errorf("%s: its %s file differs from the twin's", what, kind)
 				}

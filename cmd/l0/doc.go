@@ -14,7 +14,7 @@
 //
 // Usage:
 //
-//	l0 [-json] [-threshold T | -abs-threshold T] [-dense D] [-key NAME]
+//	l0 [-json] [-threshold T | -abs-threshold T] [-dense D] [-dead-after N] [-key NAME]
 //	   [-positions] [-skip-positions N] [-total [-per-file]] [-save FILE]
 //	   [-sparsity FILE] [-j N] [-mmap] [FILE ...]
 //	l0 -exclude-tokens ID[,ID...] [-tokens FILE.npy | -tokens-key NAME] [flags] FILE ...
@@ -117,7 +117,9 @@
 // fired in), "sequences_fired" (I64), "feature_density" (F64,
 // firing_counts / kept vectors) and "consistent_activation_heuristic"
 // (F64, firing_counts / sequences_fired, NaN where the feature fired in no
-// sequence), each of shape [features]. -json then adds "sequences", the
+// sequence), and "vectors_since_fired" (I64, the kept vectors after the
+// last one it fired in: all of them for a feature that never fired; see
+// Dead features), each of shape [features]. -json then adds "sequences", the
 // number of sequences (those with no kept position too). A sequence's
 // statistics come in the same pass as the feature counts: per sequence,
 // the column kernel counts its runs of kept positions, and a branch-free
@@ -289,6 +291,29 @@
 // mistake of a shell pattern, l0 -total -sparsity shard-*.npy, which puts
 // shard-0.npy after -sparsity. Such a file must be removed first.
 //
+// # Dead features
+//
+// A feature is dead, by default, when it never fired in the vectors
+// counted. -dead-after N counts it dead when more than N vectors came after
+// the last vector it fired in, as training code does (EleutherAI
+// sparsify's dead_feature_threshold, 10,000,000 tokens; N from 0 to
+// 2^63 − 1, a whole number). The count is exact, per vector, in the order
+// of the rows: with -total the inputs come in the order given (a then b is
+// not b then a), and a file split into ranges of rows (-j) merges them in
+// order, so that -j changes neither the report nor the -save state, which
+// carries each feature's vectors since it fired (a state saved by an
+// earlier l0, of version 1, does not say: a feature that fired in it
+// counts as fired in its last vector). The JSON line gives "dead_after":
+// N when -dead-after is given, and the text report says "not fired in the
+// last N vectors". A delphi cache's vectors are its tokens, in (sequence,
+// position) order across its files: l0 keeps per latent the last token
+// in which an entry of it counted, so its numbers are exactly those of the
+// dense [sequences, positions, latents] array of the same activations
+// (the kept tokens alone with -exclude-tokens). l0 keeps the vectors since
+// each feature fired only when an output needs them (-dead-after,
+// -feature-stats, -save): they cost an update a walk of its batch, and a
+// delphi cache the general loop over its entries instead of the fastest.
+//
 // # Errors, limits, memory
 //
 // An input l0 cannot read is an error on stderr that names it; without
@@ -307,15 +332,16 @@
 // claims: rows of no bytes (shape (2^62, 0)) are counted at once; a
 // regular file's size is checked against its header before anything is
 // sized by the shape; a stream is read a row before anything is sized by
-// its shape, and costs at most k × the bytes read + 4 MiB, k = 18 for a
-// 1-byte dtype of one component (6 for float32: the counters are 8 bytes a
-// feature, and the report takes a copy), up to 42 (101 with -json) when
-// each component has one 1-byte feature, whose per-component values then
-// dominate. Counting into a total, each worker keeps one set of counters,
-// 8 bytes per (component, feature), 9 where rows are long (a byte of
-// pending count in front of each), and one buffer (or mapped window),
-// and the total merges them into one (with no copy) and takes one more to
-// report: the peak is about 8 MiB + 2 MiB (8 mapped) + 9 bytes per feature
+// its shape, and costs at most k × the bytes read + 4 MiB, k = 26 for a
+// 1-byte dtype of one component (8 for float32: the counters are 8 bytes a
+// feature, the vectors since each fired 8 more, and the report takes a
+// copy), up to 50 (109 with -json) when each component has one 1-byte
+// feature, whose per-component values then dominate. Counting into a
+// total, each worker keeps one set of counters, 16 bytes per (component,
+// feature) with the vectors since each fired, 17 where rows are long (a
+// byte of pending count in front of each), and one buffer (or mapped
+// window), and the total merges them into one (with no copy) and takes one
+// more to report: the peak is about 8 MiB + 2 MiB (8 mapped) + 17 bytes per feature
 // per worker, + 8 bytes per feature. A state file is read straight into a
 // worker's counters, 128 KiB at a time, never whole; a worker whose
 // counters already hold counts reads it into a new set, merged and

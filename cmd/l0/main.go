@@ -232,6 +232,9 @@ func reportInputs(o options, sc *scan.Scan, out *printer, t *totaller) (status i
 // inputReport returns the report of an input counted by itself.
 func inputReport(in *scan.Input, o options) (*report.Report, error) {
 	rep := report.New(in.Input, o.input.Rule, o.dense)
+	if o.deadAfterSet {
+		rep.DeadAfter = &o.deadAfter
+	}
 	rep.Elapsed = in.Elapsed
 	if err := rep.Summarize(in.Tally); err != nil {
 		return nil, err
@@ -282,6 +285,9 @@ func (t *totaller) report(status, inputs int, start time.Time) (*report.Report, 
 		return nil, errors.New("no total: no input")
 	}
 	rep := report.NewTotal(t.files, t.bytes, t.formats, t.o.input.Rule, t.o.dense)
+	if t.o.deadAfterSet {
+		rep.DeadAfter = &t.o.deadAfter
+	}
 	rep.Elapsed = time.Since(start)
 	if err := rep.Summarize(t.tally); err != nil {
 		return nil, fmt.Errorf("no total: %w", err)

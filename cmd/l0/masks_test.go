@@ -123,7 +123,7 @@ func checkFeatureStats(t *testing.T, name, path string, e maskExpectation) {
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	if len(h.Tensors) != 4 {
+	if len(h.Tensors) != 5 {
 		t.Errorf("%s: %d tensors", name, len(h.Tensors))
 	}
 	tensor := func(key string, dtype safetensors.DType) []uint64 {
@@ -140,7 +140,17 @@ func checkFeatureStats(t *testing.T, name, path string, e maskExpectation) {
 	}
 	firing, fired := tensor("firing_counts", safetensors.Int64), tensor("sequences_fired", safetensors.Int64)
 	density, cah := tensor("feature_density", safetensors.Float64), tensor("consistent_activation_heuristic", safetensors.Float64)
+	since := tensor("vectors_since_fired", safetensors.Int64)
+	kept := int64(0)
+	if n := len(e.FeatureDensity); n > 0 && e.FeatureDensity[0] > 0 {
+		kept = int64(math.Round(float64(e.FiringCounts[0]) / e.FeatureDensity[0]))
+	}
 	for i := range e.FiringCounts {
+		// The kept vectors since it fired: all of them exactly when it
+		// never fired (numpy's fixtures give no order to check more).
+		if kept > 0 && (e.FiringCounts[i] == 0) != (int64(since[i]) == kept) {
+			t.Errorf("%s: feature %d: %d vectors since it fired of %d, firing count %d", name, i, since[i], kept, e.FiringCounts[i])
+		}
 		if int64(firing[i]) != e.FiringCounts[i] || int64(fired[i]) != e.SequencesFired[i] {
 			t.Errorf("%s: feature %d: firing %d, sequences %d; numpy %d, %d", name, i, firing[i], fired[i], e.FiringCounts[i], e.SequencesFired[i])
 		}

@@ -69,9 +69,14 @@ type options struct {
 	kernels bool // list the kernels, and nothing else
 	input   input.Options
 	dense   float64 // a feature is dense above this density
-	total   bool    // report the inputs as one total (-total)
-	perFile bool    // with -total, each input's report too
-	save    string  // -save: the total's state
+	// deadAfter is -dead-after: a feature is dead with more than this many
+	// vectors since it fired; when it is not given (deadAfterSet), when it
+	// never fired.
+	deadAfter    int64
+	deadAfterSet bool
+	total        bool   // report the inputs as one total (-total)
+	perFile      bool   // with -total, each input's report too
+	save         string // -save: the total's state
 	// sparsity is -sparsity: the total's sparsity.safetensors.
 	sparsity string
 	sparse   string // -sparse, as given
@@ -105,6 +110,9 @@ func (o options) scanConfig() scan.Config {
 		Workers: o.workers, Rule: o.input.Rule, Total: o.wantsTotal(), PerInput: o.perInput(),
 		MinRangeBytes: o.minRangeBytes, MaxRangeBytes: o.maxRangeBytes,
 		Read: input.ReadConfig{BufferBytes: o.bufferBytes, BeforeBatch: o.beforeBatch},
+		// Each feature's vectors since it fired, kept only where an
+		// output needs them: they cost an Update a walk of its batch.
+		SinceFired: o.deadAfterSet || o.featureStats != "" || o.save != "",
 	}
 	if o.mmap {
 		c.Read.MapBytes = o.mapBytes
@@ -127,6 +135,7 @@ func flagSet(o *options) *flag.FlagSet {
 	flags.Var(thresholdFlag{&in.Rule, metric.AbsAbove}, "abs-threshold", "count the elements |x| > `T` instead of x != 0 (float dtypes only; delphi keeps |x| > 1e-5)")
 	o.dense = 0.1
 	flags.Var((*fractionFlag)(&o.dense), "dense", "a feature is dense when it fires in more than this fraction `D` of vectors")
+	flags.Var(deadAfterFlag{&o.deadAfter, &o.deadAfterSet}, "dead-after", "a feature is dead when more than `N` vectors came after the last one it fired in, as sparsify's dead_feature_threshold counts tokens (default: dead when it never fired); with -total the inputs come in the order given")
 	flags.StringVar(&in.Key, "key", "", "read the safetensors tensor `NAME` (default: the one tensor of rank 2 or 3)")
 	flags.BoolVar(&in.Positions, "positions", false, "read a 3-D array as [batch, position, feature]: vectors are batch × position; report the L0 per position")
 	flags.IntVar(&in.Skip, "skip-positions", 0, "leave the first `N` positions of every row out of every statistic (the BOS token); implies -positions")
@@ -140,7 +149,7 @@ func flagSet(o *options) *flag.FlagSet {
 	flags.StringVar(&o.excludeTokens, "exclude-tokens", "", "leave out of every statistic the vectors whose token id is listed, `ID[,ID...]` (BOS, EOS, padding ids), wherever they stand; the ids are the input's: a safetensors file's tensor -tokens-key, a .npy input's -tokens file")
 	flags.StringVar(&in.TokensFile, "tokens", "", "with -exclude-tokens and a .npy input: the token ids of its vectors, a .npy integer array `FILE` of shape [batch, position] (with -positions) or [batch]")
 	flags.StringVar(&in.TokensKey, "tokens-key", "", "with -exclude-tokens: the safetensors tensor `NAME` of the token ids, beside the activations (default \"tokens\")")
-	flags.StringVar(&o.featureStats, "feature-stats", "", "with -positions (or delphi caches, which have them): write the total's per-sequence statistics to `FILE` (safetensors: firing_counts, sequences_fired, feature_density, consistent_activation_heuristic)")
+	flags.StringVar(&o.featureStats, "feature-stats", "", "with -positions (or delphi caches, which have them): write the total's per-sequence statistics to `FILE` (safetensors: firing_counts, sequences_fired, feature_density, consistent_activation_heuristic, vectors_since_fired)")
 	flags.BoolVar(&o.mmap, "mmap", false, "count regular files in memory-mapped windows of the page cache where they can be, instead of read(2) into a buffer")
 	return flags
 }
@@ -360,6 +369,33 @@ func parseNumber(s string) (float64, error) {
 
 // fractionFlag is a float flag read as parseNumber reads numbers;
 // parseOptions checks its range.
+// deadAfterFlag is -dead-after N: a whole number of vectors, 0 to 2^63 − 1.
+type deadAfterFlag struct {
+	n   *int64
+	set *bool
+}
+
+func (f deadAfterFlag) String() string {
+	if f.set == nil || !*f.set {
+		return ""
+	}
+	return strconv.FormatInt(*f.n, 10)
+}
+
+func (f deadAfterFlag) Set(s string) error {
+	v, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return fmt.Errorf("%q: more vectors than any input holds (at most %d)", s, int64(math.MaxInt64))
+	case err != nil:
+		return fmt.Errorf("%q: want a whole number of vectors, 0 or more", s)
+	case v < 0:
+		return fmt.Errorf("%d: want a number of vectors, 0 or more", v)
+	}
+	*f.n, *f.set = v, true
+	return nil
+}
+
 type fractionFlag float64
 
 func (f *fractionFlag) String() string {

@@ -723,6 +723,14 @@ type delphiScratch struct {
 	kept    []int64
 	stamps  []uint64
 	fired16 *[1 << 16]uint64
+	// With ReadConfig.SinceFired, last is per feature the vector (of the
+	// range's counted vectors, (sequence − from) × (ctx − skip) + position
+	// − skip, plus one; 0: none) of its last entry that counted, and since
+	// the vectors after it (sinceFired); rank the kept vectors up to each
+	// vector, with a token mask.
+	last  []uint64
+	since []int64
+	rank  []int64
 }
 
 // count counts the sequences [from, to) of every split, as the dense batch
@@ -746,10 +754,21 @@ func (d *delphiRows) count(w *Worker, from, to int64, get func() (tally.Tally, e
 			x.kept = keptByPosition(x.kept, keep, int(d.ctx), int(d.skip))
 		}
 	}
+	if w.c.SinceFired {
+		x.last = zeroed(x.last, c.Features)
+	}
 	for _, s := range d.splits {
 		if err := d.countSplit(w, s, from, to, sc); err != nil {
 			return err
 		}
+	}
+	var since []int64
+	if w.c.SinceFired {
+		var keep []bool
+		if sc != nil {
+			keep = sc.keep
+		}
+		since = d.sinceFired(x, to-from, keep)
 	}
 	if d.tokens && len(d.splits) > 1 {
 		if err := d.compareTokens(w, from, to); err != nil {
@@ -765,13 +784,54 @@ func (d *delphiRows) count(w *Worker, from, to int64, get func() (tally.Tally, e
 		return fmt.Errorf("a tally of %s takes no counts", c.Describe())
 	}
 	if sc == nil {
-		return adder.AddCounts(to-from, x.features, x.positions[d.skip:])
+		return adder.AddCounts(to-from, x.features, x.positions[d.skip:], since)
 	}
 	var kept []int64
 	if sc.keep != nil {
 		kept = x.kept
 	}
-	return adder.AddSequenceCounts(to-from, x.features, x.fired, x.positions[d.skip:], kept)
+	return adder.AddSequenceCounts(to-from, x.features, x.fired, x.positions[d.skip:], kept, since)
+}
+
+// sinceFired returns, per feature, the vectors of a range of rows
+// sequences counted after the last one in which it fired (x.last): the
+// kept vectors alone with a token mask keep (every one without), as the
+// dense batch of those sequences would count them.
+func (d *delphiRows) sinceFired(x *delphiScratch, rows int64, keep []bool) []int64 {
+	per := d.ctx - d.skip
+	vectors := rows * per
+	if keep != nil {
+		// rank[v]: the kept vectors among the counted vectors 0 to v.
+		if int64(cap(x.rank)) < vectors {
+			x.rank = make([]int64, vectors)
+		}
+		x.rank = x.rank[:vectors]
+		n := int64(0)
+		for s := range rows {
+			for p := range per {
+				if keep[s*d.ctx+d.skip+p] {
+					n++
+				}
+				x.rank[s*per+p] = n
+			}
+		}
+		vectors = n
+	}
+	if cap(x.since) < len(x.last) {
+		x.since = make([]int64, len(x.last))
+	}
+	x.since = x.since[:len(x.last)]
+	for f, l := range x.last {
+		switch {
+		case l == 0:
+			x.since[f] = vectors
+		case keep != nil:
+			x.since[f] = vectors - x.rank[l-1]
+		default:
+			x.since[f] = vectors - int64(l)
+		}
+	}
+	return x.since
 }
 
 // keep returns the keep mask of the sequences [from, to), a byte a
@@ -868,7 +928,9 @@ func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64, sc *s
 		c.havePrev = true
 	}
 	x := &w.delphi
-	fast := !s.wide && c.skip == 0
+	// The fast loops keep no vector per latent: a range whose vectors
+	// since fired are wanted goes through the general ones.
+	fast := !s.wide && c.skip == 0 && !w.c.SinceFired
 	if fast && x.latents16 == nil {
 		x.latents16, x.positions16 = new([1 << 16]uint64), new([1 << 16]uint64)
 	}
@@ -878,6 +940,9 @@ func (d *delphiRows) countSplit(w *Worker, s *delphiSplit, from, to int64, sc *s
 	// The split's latents' counts: its relative latents index them.
 	width := s.end - s.start + 1
 	latents := x.features[s.base : s.base+width]
+	if w.c.SinceFired {
+		c.last = x.last[s.base : s.base+width]
+	}
 	var fired []uint64
 	if sc != nil {
 		fired = x.fired[s.base : s.base+width]
@@ -982,6 +1047,10 @@ type entryChecks struct {
 	// keep, counting per sequence with a token mask, keeps the vector
 	// (sequence − from) × ctx + position of each entry that counts.
 	keep []bool
+	// last, with ReadConfig.SinceFired, is per latent of the split the
+	// counted vector (sequence − from) × (ctx − skip) + position − skip,
+	// plus one, of its last entry that counted (entries come in order).
+	last []uint64
 }
 
 // count16 checks and counts a batch of entries of uint16 locations (loc,
@@ -1086,6 +1155,9 @@ func countEntriesSequences[L uint16 | uint32](c *entryChecks, loc []L, acts []ui
 			hit := stamps[l.latent] ^ id
 			fired[l.latent] += (hit | -hit) >> 63
 			stamps[l.latent] = id
+			if c.last != nil {
+				c.last[l.latent] = (l.sequence-c.from)*(ctx-skip) + l.position - skip + 1
+			}
 		}
 	}
 	return -1
@@ -1107,6 +1179,9 @@ func countEntries[L uint16 | uint32](c *entryChecks, loc []L, acts []uint16, cou
 		if l.position >= skip && counted[a] {
 			latents[l.latent]++
 			positions[l.position]++
+			if c.last != nil {
+				c.last[l.latent] = (l.sequence-c.from)*(ctx-skip) + l.position - skip + 1
+			}
 		}
 	}
 	return -1

@@ -96,7 +96,7 @@ func TestDelphiTokens(t *testing.T) {
 func countedDelphi(t *testing.T, in *Input) tally.Summary {
 	t.Helper()
 	rows, _, _ := in.Span()
-	tl, err := tally.New(in.Config, metric.NonZero())
+	tl, err := tally.New(in.Config, metric.NonZero(), true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func counted(t *testing.T, in *Input, c ReadConfig, per int64) tally.Summary {
 		err := in.Count(w, from, min(rows, from+per), func() (tally.Tally, error) {
 			if total == nil {
 				var err error
-				total, err = tally.New(in.Config, metric.NonZero())
+				total, err = tally.New(in.Config, metric.NonZero(), true)
 				return total, err
 			}
 			return total, nil

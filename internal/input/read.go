@@ -49,6 +49,9 @@ type ReadConfig struct {
 	// BeforeBatch, if set, is called before each batch of rows read from
 	// a file is counted (the tests change the file there).
 	BeforeBatch func(*Input)
+	// SinceFired: the counts made outside a tally (a delphi cache's) give
+	// each feature's vectors since it fired too (tally.CountsAdder).
+	SinceFired bool
 }
 
 // A Worker is what one goroutine counts with: its reader of windows and

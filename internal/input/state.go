@@ -15,7 +15,7 @@ import (
 
 // maxStateBytes is the size of the largest state l0 reads: MaxCounters
 // counts of 8 bytes, a header and a checksum.
-const maxStateBytes = 44 + 8*int64(metric.MaxCounters)
+const maxStateBytes = 44 + 16*int64(metric.MaxCounters) // version 2: counts and since-fired
 
 // openState reads the header of a FeatureActivity state: its
 // configuration from the documented layout (element type at byte 5,
@@ -66,8 +66,12 @@ func (in *Input) openState(r io.Reader, ra io.ReaderAt, size int64, o Options) e
 	// The counts the header calls for must be the bytes present, before a
 	// metric of its size is made.
 	slots := max(components, 1) * features // no overflow: 2^24 × 2^32
-	if counts := in.DataBytes - 44; counts%8 != 0 || slots != uint64(counts/8) {
-		return fmt.Errorf("%w: %d bytes of counts, the header (%d components × %d features) wants %d (truncated or corrupt)", metric.ErrFormat, counts, components, features, 8*slots)
+	words := uint64(1)
+	if head[4] >= 2 {
+		words = 2 // version 2: each feature's vectors since it fired follow the counts
+	}
+	if counts := in.DataBytes - 44; counts%8 != 0 || words*slots != uint64(counts/8) {
+		return fmt.Errorf("%w: %d bytes of counts, the header (%d components × %d features) wants %d (truncated or corrupt)", metric.ErrFormat, counts, components, features, 8*words*slots)
 	}
 	in.Format = State
 	in.Config = tally.Config{Elem: e, Components: int(components), Features: int(features)}

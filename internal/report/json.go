@@ -15,29 +15,32 @@ import (
 // JSONLine is the -json form of a report: one object per line. Its
 // fields, their names and meaning, are the command's documented output.
 type JSONLine struct {
-	File           string         `json:"file"`
-	FileBytes      []byte         `json:"file_bytes,omitempty"` // a name not UTF-8: its bytes, in base64
-	Format         string         `json:"format"`
-	Tensor         *string        `json:"tensor,omitempty"` // a safetensors input's, "" too
-	Sparse         *JSONSparse    `json:"sparse,omitempty"`
-	Delphi         *JSONDelphi    `json:"delphi,omitempty"`
-	Total          bool           `json:"total,omitempty"`
-	Files          []string       `json:"files,omitempty"`
-	FilesBytes     [][]byte       `json:"files_bytes,omitempty"` // when a name is not UTF-8: every name's bytes
-	Shape          []int64        `json:"shape"`
-	DType          string         `json:"dtype"`
-	Vectors        int64          `json:"vectors"`
-	Components     int            `json:"components"`
-	Features       int            `json:"features"`
-	Positions      int            `json:"positions,omitempty"`
-	SkipPositions  *int           `json:"skip_positions,omitempty"`
-	Rule           string         `json:"rule"`
-	Threshold      *Number        `json:"threshold"`
-	L0             any            `json:"l0"`
-	L0ByPosition   Positions      `json:"l0_by_position,omitempty"`
-	Excluded       *int64         `json:"excluded_vectors,omitempty"` // with -exclude-tokens: the vectors left out
-	Sequences      *int64         `json:"sequences,omitempty"`        // with per-sequence counts: the sequences (rows)
-	Dead           any            `json:"dead"`
+	File          string      `json:"file"`
+	FileBytes     []byte      `json:"file_bytes,omitempty"` // a name not UTF-8: its bytes, in base64
+	Format        string      `json:"format"`
+	Tensor        *string     `json:"tensor,omitempty"` // a safetensors input's, "" too
+	Sparse        *JSONSparse `json:"sparse,omitempty"`
+	Delphi        *JSONDelphi `json:"delphi,omitempty"`
+	Total         bool        `json:"total,omitempty"`
+	Files         []string    `json:"files,omitempty"`
+	FilesBytes    [][]byte    `json:"files_bytes,omitempty"` // when a name is not UTF-8: every name's bytes
+	Shape         []int64     `json:"shape"`
+	DType         string      `json:"dtype"`
+	Vectors       int64       `json:"vectors"`
+	Components    int         `json:"components"`
+	Features      int         `json:"features"`
+	Positions     int         `json:"positions,omitempty"`
+	SkipPositions *int        `json:"skip_positions,omitempty"`
+	Rule          string      `json:"rule"`
+	Threshold     *Number     `json:"threshold"`
+	L0            any         `json:"l0"`
+	L0ByPosition  Positions   `json:"l0_by_position,omitempty"`
+	Excluded      *int64      `json:"excluded_vectors,omitempty"` // with -exclude-tokens: the vectors left out
+	Sequences     *int64      `json:"sequences,omitempty"`        // with per-sequence counts: the sequences (rows)
+	Dead          any         `json:"dead"`
+	// DeadAfter is -dead-after: dead counts the features with more than
+	// this many vectors since they fired; absent, those that never fired.
+	DeadAfter      *int64         `json:"dead_after,omitempty"`
 	Dense          any            `json:"dense"`
 	DenseThreshold float64        `json:"dense_threshold"`
 	Histogram      *JSONHistogram `json:"density_histogram"`
@@ -119,6 +122,7 @@ func JSON(w io.Writer, r *Report) error {
 	if c.Positions > 0 {
 		j.Positions, j.SkipPositions = c.Positions+c.Skip, &c.Skip
 	}
+	j.DeadAfter = r.DeadAfter
 	if r.Format == input.Safetensors {
 		j.Tensor = &r.Tensor // a tensor may be named ""
 	}

@@ -166,15 +166,21 @@ var featureStatsTensors = [...]struct {
 	{"sequences_fired", safetensors.Int64},
 	{"feature_density", safetensors.Float64},
 	{"consistent_activation_heuristic", safetensors.Float64},
+	{"vectors_since_fired", safetensors.Int64}, // not in files of earlier releases
 }
 
 // isFeatureStats reports whether a safetensors header is a -feature-stats
-// file's: its four tensors, nothing else.
+// file's: its five tensors (the first four, of an earlier release's),
+// nothing else.
 func isFeatureStats(h *safetensors.Header) bool {
-	if len(h.Tensors) != len(featureStatsTensors) {
+	want := featureStatsTensors[:]
+	if len(h.Tensors) == len(want)-1 {
+		want = want[:len(want)-1]
+	}
+	if len(h.Tensors) != len(want) {
 		return false
 	}
-	for _, want := range featureStatsTensors {
+	for _, want := range want {
 		t, ok := h.Lookup(want.name)
 		if !ok || t.DType != want.dtype {
 			return false

@@ -31,6 +31,9 @@ type Report struct {
 	Config     tally.Config
 	Rule       metric.Rule // the rule of counting
 	DenseAbove float64     // a feature is dense above this density
+	// DeadAfter: a feature is dead with more than this many vectors since
+	// it fired; nil, when it never fired.
+	DeadAfter *int64
 
 	tally.Summary
 	Level   kernel.Level
@@ -62,6 +65,9 @@ func (r *Report) Summarize(t tally.Tally) error {
 		r.Config = t.Config()
 	}
 	s, err := t.Summarize(r.DenseAbove)
+	if err == nil && r.DeadAfter != nil {
+		s.Dead, err = t.DeadAfter(*r.DeadAfter)
+	}
 	r.Summary = s
 	if err == nil && r.Format == Total {
 		r.describeTotal()

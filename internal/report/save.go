@@ -58,8 +58,9 @@ func SaveSparsity(path string, t tally.Tally) error {
 // sequences_fired (I64, the sequences it fired in at a kept position),
 // feature_density (F64, firing_counts / kept vectors) and
 // consistent_activation_heuristic (F64, firing_counts / sequences_fired,
-// NaN where that is 0), each of shape [features] (or [components,
-// features]).
+// NaN where that is 0) and vectors_since_fired (I64, the kept vectors
+// after the last one each feature fired in; all of them for one that never
+// did), each of shape [features] (or [components, features]).
 func SaveFeatureStats(path string, t tally.Tally) error {
 	s, err := t.FeatureStats()
 	if err != nil {
@@ -76,6 +77,10 @@ func SaveFeatureStats(path string, t tally.Tally) error {
 	n := len(s.Firings)
 	firings, fired := make([]byte, 0, 8*n), make([]byte, 0, 8*n)
 	density, cah := make([]byte, 0, 8*n), make([]byte, 0, 8*n)
+	since := make([]byte, 0, 8*n)
+	for _, v := range s.SinceFired {
+		since = binary.LittleEndian.AppendUint64(since, uint64(v))
+	}
 	for i, f := range s.Firings {
 		q := s.Fired[i]
 		firings = binary.LittleEndian.AppendUint64(firings, f) // at most the vectors: below 2^63
@@ -92,6 +97,7 @@ func SaveFeatureStats(path string, t tally.Tally) error {
 		{Name: "sequences_fired", DType: safetensors.Int64, Shape: shape, Data: fired},
 		{Name: "feature_density", DType: safetensors.Float64, Shape: shape, Data: density},
 		{Name: "consistent_activation_heuristic", DType: safetensors.Float64, Shape: shape, Data: cah},
+		{Name: "vectors_since_fired", DType: safetensors.Int64, Shape: shape, Data: since},
 	}
 	return writeAtomically(path, func(w io.Writer) error {
 		return safetensors.Write(w, tensors, nil)

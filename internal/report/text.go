@@ -66,8 +66,12 @@ func Text(w io.Writer, r *Report) error {
 	if features > 0 {
 		deadShare = 100 * float64(sum(r.Dead)) / float64(features)
 	}
-	fmt.Fprintf(&b, "  features   %s: %d dead (%.1f%%), %d dense (density > %g)\n",
-		shape, sum(r.Dead), deadShare, sum(r.Dense), r.DenseAbove)
+	deadRule := ""
+	if r.DeadAfter != nil {
+		deadRule = fmt.Sprintf(": not fired in the last %d vectors", *r.DeadAfter)
+	}
+	fmt.Fprintf(&b, "  features   %s: %d dead (%.1f%%%s), %d dense (density > %g)\n",
+		shape, sum(r.Dead), deadShare, deadRule, sum(r.Dense), r.DenseAbove)
 	switch {
 	case c.Components > maxListedComponents:
 		fmt.Fprintf(&b, "             per component: dead %s, dense %s\n", intRange(r.Dead), intRange(r.Dense))

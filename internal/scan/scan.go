@@ -51,7 +51,10 @@ type Config struct {
 	// The bytes of the ranges a file is split into (0: the defaults).
 	MinRangeBytes, MaxRangeBytes int64
 	Read                         input.ReadConfig // each worker's reading
-	Progress                     Progress         // nil: none
+	// SinceFired: the tallies keep each feature's vectors since it fired
+	// (tally.New), which -dead-after, -feature-stats and -save need.
+	SinceFired bool
+	Progress   Progress // nil: none
 }
 
 // Progress is told how far a scan has gone.
@@ -84,7 +87,8 @@ type Scan struct {
 	ordered chan *entry
 	slots   chan struct{}
 	wg      sync.WaitGroup
-	locals  []tally.Tally // each worker's tally of the total (not PerInput)
+	total   *chain // the ranges of every input (not PerInput), in order
+	seq     int64  // the ranges numbered so far, by the dispatcher
 
 	totalFailed, stop atomic.Bool
 }
@@ -96,6 +100,9 @@ type entry struct {
 	in      *input.Input
 	done    chan struct{} // closed when the input is counted, or failed
 	pending atomic.Int64  // jobs not finished
+
+	first  int64  // the number of its first range
+	ranges *chain // its ranges, in order (PerInput)
 
 	mu       sync.Mutex
 	err      error       // the first error: the input is bad
@@ -118,6 +125,7 @@ func (e *entry) fail(err error) {
 type job struct {
 	e        *entry
 	from, to int64
+	seq      int64 // the range's number, in the order of the rows
 }
 
 // Start starts counting the sources. At most 2 × workers + 2 inputs are
@@ -134,7 +142,8 @@ func Start(sources []Source, c Config) *Scan {
 		c.Progress = noProgress{}
 	}
 	c.Read.Progress = c.Progress.Add
-	s := &Scan{c: c, entries: make([]*entry, len(sources)), locals: make([]tally.Tally, c.Workers)}
+	c.Read.SinceFired = c.SinceFired
+	s := &Scan{c: c, entries: make([]*entry, len(sources)), total: newChain()}
 	for i, src := range sources {
 		s.entries[i] = &entry{src: src, done: make(chan struct{})}
 	}
@@ -143,11 +152,11 @@ func Start(sources []Source, c Config) *Scan {
 	s.ordered = make(chan *entry, inFlight)
 	jobs := make(chan job, 2*c.Workers)
 	go s.dispatch(jobs)
-	for w := range c.Workers {
+	for range c.Workers {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.locals[w] = s.work(jobs)
+			s.work(jobs)
 		}()
 	}
 	return s
@@ -212,19 +221,7 @@ func (s *Scan) Finish() (tally.Tally, error) {
 	if !s.totalOnly() || s.totalFailed.Load() || s.stop.Load() {
 		return nil, nil
 	}
-	var total tally.Tally
-	var err error
-	for i, t := range s.locals {
-		switch {
-		case t == nil:
-		case total == nil:
-			total = t
-		case err == nil:
-			err = total.Merge(t)
-		}
-		s.locals[i] = nil
-	}
-	return total, err
+	return s.total.result(0)
 }
 
 // dispatch opens the inputs in order, checks each goes with the total,
@@ -274,8 +271,10 @@ func (s *Scan) dispatch(jobs chan<- job) {
 		}
 		ranges := s.split(in)
 		e.pending.Store(int64(len(ranges)))
+		e.first, e.ranges = s.seq, newChain()
 		for _, r := range ranges {
-			jobs <- job{e: e, from: r[0], to: r[1]}
+			jobs <- job{e: e, from: r[0], to: r[1], seq: s.seq}
+			s.seq++
 		}
 	}
 }
@@ -301,14 +300,14 @@ func (s *Scan) split(in *input.Input) [][2]int64 {
 	return ranges
 }
 
-// work counts jobs until there are none. Counting into the total alone, it
-// keeps one tally for every job and returns it; otherwise each job is
-// counted into a tally of its own, which becomes its input's or is merged
-// into it as the job ends (so that no input waits on a worker for its
-// counts), and is then kept, reset, for the next job of the same config.
-func (s *Scan) work(jobs <-chan job) tally.Tally {
+// work counts jobs until there are none. Each job is counted into a tally
+// of its own, which joins its neighbours in the order of the rows (chain):
+// its input's ranges, or, counting into the total alone, every input's; a
+// tally merged into another's is kept, reset, for the next job of the same
+// config.
+func (s *Scan) work(jobs <-chan job) {
 	w := input.NewWorker(s.c.Read)
-	var local, spare tally.Tally
+	var spare tally.Tally
 	for j := range jobs {
 		e := j.e
 		e.mu.Lock()
@@ -320,15 +319,10 @@ func (s *Scan) work(jobs <-chan job) tally.Tally {
 		get := func() (tally.Tally, error) {
 			var err error
 			switch {
-			case s.totalOnly() && local == nil:
-				local, err = tally.New(e.in.Config, s.c.Rule)
-				t = local
-			case s.totalOnly():
-				t = local
 			case spare != nil && spare.Config() == e.in.Config:
 				t, spare = spare, nil
 			default:
-				t, err = tally.New(e.in.Config, s.c.Rule)
+				t, err = tally.New(e.in.Config, s.c.Rule, s.c.SinceFired)
 			}
 			return t, err
 		}
@@ -340,22 +334,27 @@ func (s *Scan) work(jobs <-chan job) tally.Tally {
 			e.fail(err)
 			s.failTotal()
 		}
-		if !s.totalOnly() && t != nil && err == nil {
-			e.mu.Lock()
-			if e.tally == nil {
-				e.tally = t
-			} else {
-				if err := e.tally.Merge(t); err != nil && e.err == nil {
-					e.err = err
-				}
-				t.Reset()
-				spare = t
+		if t != nil && err == nil {
+			c := e.ranges
+			if s.totalOnly() {
+				c = s.total
 			}
-			e.mu.Unlock()
+			if freed := c.add(j.seq, t); len(freed) > 0 {
+				spare = freed[0]
+			}
 		}
 		if e.pending.Add(-1) == 0 {
 			e.in.Close()
 			e.mu.Lock()
+			if !s.totalOnly() {
+				t, err := e.ranges.result(e.first)
+				if err != nil && e.err == nil {
+					e.err = err
+				}
+				if e.err == nil {
+					e.tally = t
+				}
+			}
 			e.finished = time.Now()
 			if e.tally == nil && e.err == nil && !s.totalOnly() {
 				e.skipped = true // stopped before it was counted
@@ -364,5 +363,4 @@ func (s *Scan) work(jobs <-chan job) tally.Tally {
 			close(e.done)
 		}
 	}
-	return local
 }

@@ -92,7 +92,7 @@ func TestTotalOnly(t *testing.T) {
 		t.Fatal(total, err)
 	}
 	s, _ := total.Summarize(0.1)
-	want, _ := tally.New(tally.Config{Elem: tally.Uint8, Features: 5}, metric.NonZero())
+	want, _ := tally.New(tally.Config{Elem: tally.Uint8, Features: 5}, metric.NonZero(), true)
 	want.Add(a[len(a)-200:], 40)
 	want.Add(b[len(b)-350:], 70)
 	ws, _ := want.Summarize(0.1)

@@ -28,17 +28,22 @@ type CountsAdder interface {
 	// the tally, the counts of the dense batch they stand for: features
 	// holds the counted entries of each feature (len Config().Counters()),
 	// positions those of each position counted (len Config().Positions,
-	// the rows being the L0 per position's vectors). A count above the
-	// vectors it could be found in is an error, and adds nothing.
-	AddCounts(rows int64, features, positions []uint64) error
+	// the rows being the L0 per position's vectors); since, per feature,
+	// the vectors after the last one in which it fired (nil: not known, a
+	// feature that fired counts as fired in the last vector; a tally
+	// without since-fired counts ignores it). A count above the vectors it
+	// could be found in, or a since-fired count the counts deny, is an
+	// error, and adds nothing.
+	AddCounts(rows int64, features, positions []uint64, since []int64) error
 	// AddSequenceCounts adds a batch of rows (sequences) × positions
 	// counted outside the tally into a tally of a config with Sequences:
 	// features and positions as AddCounts takes them, over the kept
 	// vectors; fired, per feature, the rows in which it fired at a kept
 	// position; kept, per position counted, the vectors a token mask kept
-	// there (nil: no mask, every one). Counts no dense batch could give
-	// are an error, and add nothing.
-	AddSequenceCounts(rows int64, features, fired, positions []uint64, kept []int64) error
+	// there (nil: no mask, every one); since as AddCounts takes it, over
+	// the kept vectors. Counts no dense batch could give are an error, and
+	// add nothing.
+	AddSequenceCounts(rows int64, features, fired, positions []uint64, kept, since []int64) error
 }
 
 // Float16Counted returns the rule's decision for every float16 bit
@@ -100,7 +105,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // configuration with these counts is decoded (metric checks it: no count
 // without a vector) and merged, so that the counts are added exactly as
 // Merge adds another tally's, overflow checks and all.
-func (t *typed[T]) AddCounts(rows int64, features, positions []uint64) error {
+func (t *typed[T]) AddCounts(rows int64, features, positions []uint64, since []int64) error {
 	c := t.c
 	switch {
 	case c.Positions == 0:
@@ -122,18 +127,21 @@ func (t *typed[T]) AddCounts(rows int64, features, positions []uint64) error {
 		}
 	}
 	rule := t.act.Rule()
-	act, err := metric.NewFeatureActivity[T](c.Components, c.Features, rule)
+	act, err := metric.NewFeatureActivity[T](c.Components, c.Features, activityOptions(rule, t.sinceFired)...)
 	if err != nil {
 		return err
 	}
-	if err := act.UnmarshalBinary(withCounts(act.MarshalBinary, vectors, features)); err != nil {
+	if !t.sinceFired {
+		since = nil
+	}
+	if err := act.UnmarshalBinary(withCounts(act.MarshalBinary, vectors, features, since)); err != nil {
 		return err
 	}
 	pos, err := metric.NewL0Norm[T](c.Positions, rule)
 	if err != nil {
 		return err
 	}
-	if err := pos.UnmarshalBinary(withCounts(pos.MarshalBinary, rows, positions)); err != nil {
+	if err := pos.UnmarshalBinary(withCounts(pos.MarshalBinary, rows, positions, nil)); err != nil {
 		return err
 	}
 	// A merge that fails (a count past 2^64) leaves its metric as it was;
@@ -149,7 +157,7 @@ func (t *typed[T]) AddCounts(rows int64, features, positions []uint64) error {
 	return nil
 }
 
-func (t *typed[T]) AddSequenceCounts(rows int64, features, fired, positions []uint64, kept []int64) error {
+func (t *typed[T]) AddSequenceCounts(rows int64, features, fired, positions []uint64, kept, since []int64) error {
 	c := t.c
 	switch {
 	case t.seq == nil:
@@ -175,9 +183,13 @@ func (t *typed[T]) AddSequenceCounts(rows int64, features, fired, positions []ui
 			kept[p] = rows
 		}
 	}
+	if !t.sinceFired {
+		since = nil
+	}
 	err := t.seq.AddCounts(metric.SequenceCounts{
 		Sequences: rows, Firings: features, Fired: fired,
 		Vectors: vectors, PositionVectors: kept, PositionCounts: positions,
+		SinceFired: since,
 	})
 	if err != nil {
 		return fmt.Errorf("AddSequenceCounts: %w", err)
@@ -192,14 +204,29 @@ func (t *typed[T]) AddSequenceCounts(rows int64, features, fired, positions []ui
 // vectors and counts set: the layout metric's package documentation gives
 // (a 40-byte header whose vectors are at byte 32, the counts, a CRC-32C of
 // everything before it).
-func withCounts(marshal func() ([]byte, error), vectors int64, counts []uint64) []byte {
+//
+// With since (a FeatureActivity with SinceFired, whose empty state is of
+// version 2) each counter's vectors since it fired follow the counts;
+// without, it writes version 1, the counts alone, whose since-fired counts
+// are those its counts allow (a feature that fired in the batch fired in
+// its last vector: sparsify's count of a batch).
+func withCounts(marshal func() ([]byte, error), vectors int64, counts []uint64, since []int64) []byte {
 	b, err := marshal()
-	if err != nil || len(b) != 40+8*len(counts)+4 {
+	words := 1
+	if since != nil {
+		words = 2
+	}
+	if err != nil || len(b) < 40+8*words*len(counts)+4 || since != nil && (len(since) != len(counts) || b[4] != 2) {
 		return nil // UnmarshalBinary says what is wrong
 	}
+	b = b[:40+8*words*len(counts)+4]
+	b[4] = byte(words)
 	binary.LittleEndian.PutUint64(b[32:], uint64(vectors))
 	for i, n := range counts {
 		binary.LittleEndian.PutUint64(b[40+8*i:], n)
+	}
+	for i, s := range since {
+		binary.LittleEndian.PutUint64(b[40+8*(len(counts)+i):], uint64(s))
 	}
 	body := len(b) - 4
 	binary.LittleEndian.PutUint32(b[body:], crc32.Checksum(b[:body], castagnoli))

@@ -26,11 +26,11 @@ func TestAddCounts(t *testing.T) {
 	}
 	c := Config{Elem: Float16, Features: features, Positions: positions}
 	for _, rule := range []metric.Rule{metric.NonZero(), metric.Above(0.5), metric.AbsAbove(0.5), metric.Above(-1)} {
-		dense, err := New(c, rule)
+		dense, err := New(c, rule, true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sparse, _ := New(c, rule)
+		sparse, _ := New(c, rule, true)
 		table, err := Float16Counted(rule)
 		if err != nil {
 			t.Fatal(err)
@@ -41,13 +41,15 @@ func TestAddCounts(t *testing.T) {
 				t.Fatal(err)
 			}
 			f, p := make([]uint64, features), make([]uint64, positions)
+			since := slices.Repeat([]int64{rows * positions}, features)
 			for i, v := range batch {
 				if table[v] {
 					f[i%features]++
 					p[i/features%positions]++
+					since[i%features] = rows*positions - int64(i/features) - 1
 				}
 			}
-			if err := sparse.(CountsAdder).AddCounts(rows, f, p); err != nil {
+			if err := sparse.(CountsAdder).AddCounts(rows, f, p, since); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -65,7 +67,7 @@ func TestAddCounts(t *testing.T) {
 // without positions, are errors that add nothing.
 func TestAddCountsRefused(t *testing.T) {
 	t.Parallel()
-	tl, _ := New(Config{Elem: Float16, Features: 2, Positions: 2}, metric.NonZero())
+	tl, _ := New(Config{Elem: Float16, Features: 2, Positions: 2}, metric.NonZero(), true)
 	adder := tl.(CountsAdder)
 	for _, c := range []struct {
 		rows                int64
@@ -77,15 +79,15 @@ func TestAddCountsRefused(t *testing.T) {
 		{1 << 62, []uint64{0, 0}, []uint64{0, 0}},
 		{1, []uint64{0}, []uint64{0, 0}},
 	} {
-		if err := adder.AddCounts(c.rows, c.features, c.positions); err == nil {
+		if err := adder.AddCounts(c.rows, c.features, c.positions, nil); err == nil {
 			t.Errorf("%+v: no error", c)
 		}
 	}
 	if s, _ := tl.Summarize(0.1); s.Vectors != 0 {
 		t.Errorf("%d vectors added by refused counts", s.Vectors)
 	}
-	flat, _ := New(Config{Elem: Float16, Features: 2}, metric.NonZero())
-	if err := flat.(CountsAdder).AddCounts(1, []uint64{0, 0}, nil); err == nil {
+	flat, _ := New(Config{Elem: Float16, Features: 2}, metric.NonZero(), true)
+	if err := flat.(CountsAdder).AddCounts(1, []uint64{0, 0}, nil, nil); err == nil {
 		t.Error("a tally without positions took counts")
 	}
 }
@@ -113,8 +115,8 @@ func TestAddSequenceCounts(t *testing.T) {
 		c := Config{Elem: Float16, Features: features, Positions: ctx - skip, Skip: skip, Sequences: true}
 		for _, mask := range [][]bool{nil, keep} {
 			rule := metric.AbsAbove(0.5)
-			dense, _ := New(c, rule)
-			sparse, _ := New(c, rule)
+			dense, _ := New(c, rule, true)
+			sparse, _ := New(c, rule, true)
 			table, _ := Float16Counted(rule)
 			if err := dense.AddMasked(native(x), rows, mask); err != nil {
 				t.Fatal(err)
@@ -124,6 +126,8 @@ func TestAddSequenceCounts(t *testing.T) {
 			if mask != nil {
 				kept = make([]int64, ctx-skip)
 			}
+			// The kept vectors in order, and the last each feature fired in.
+			vectors, last := int64(0), slices.Repeat([]int64{-1}, features)
 			for r := range rows {
 				seen := make([]bool, features)
 				for pos := skip; pos < ctx; pos++ {
@@ -133,8 +137,10 @@ func TestAddSequenceCounts(t *testing.T) {
 					if kept != nil {
 						kept[pos-skip]++
 					}
+					vectors++
 					for j, v := range x[(r*ctx+pos)*features : (r*ctx+pos+1)*features] {
 						if table[v] {
+							last[j] = vectors - 1
 							f[j]++
 							p[pos-skip]++
 							if !seen[j] {
@@ -145,7 +151,11 @@ func TestAddSequenceCounts(t *testing.T) {
 					}
 				}
 			}
-			if err := sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, kept); err != nil {
+			since := make([]int64, features)
+			for j, l := range last {
+				since[j] = vectors - l - 1 // vectors where it never fired
+			}
+			if err := sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, kept, since); err != nil {
 				t.Fatal(err)
 			}
 			a, _ := dense.MarshalBinary()
@@ -161,14 +171,18 @@ func TestAddSequenceCounts(t *testing.T) {
 			}
 			// Counts no batch could make: refused, nothing added.
 			for _, bad := range []func() error{
-				func() error { return sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, []int64{1}) },
-				func() error { return sparse.(CountsAdder).AddSequenceCounts(0, f, fired, p, nil) },
+				func() error { return sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, []int64{1}, nil) },
+				func() error { return sparse.(CountsAdder).AddSequenceCounts(0, f, fired, p, nil, nil) },
 				func() error {
-					return sparse.(CountsAdder).AddSequenceCounts(rows, f, append([]uint64{rows + 1}, fired[1:]...), p, nil)
+					return sparse.(CountsAdder).AddSequenceCounts(rows, f, append([]uint64{rows + 1}, fired[1:]...), p, nil, nil)
 				},
 				func() error {
-					return sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, slices.Repeat([]int64{rows + 1}, ctx-skip))
+					return sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, slices.Repeat([]int64{rows + 1}, ctx-skip), nil)
 				},
+				func() error {
+					return sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, kept, slices.Repeat([]int64{-1}, features))
+				},
+				func() error { return sparse.(CountsAdder).AddSequenceCounts(rows, f, fired, p, kept, since[1:]) },
 			} {
 				if err := bad(); err == nil {
 					t.Errorf("%s: bad counts taken", what)
@@ -179,8 +193,8 @@ func TestAddSequenceCounts(t *testing.T) {
 			}
 		}
 	}
-	flat, _ := New(Config{Elem: Float16, Features: 2, Positions: 2}, metric.NonZero())
-	if err := flat.(CountsAdder).AddSequenceCounts(1, []uint64{0, 0}, []uint64{0, 0}, []uint64{0, 0}, nil); err == nil {
+	flat, _ := New(Config{Elem: Float16, Features: 2, Positions: 2}, metric.NonZero(), true)
+	if err := flat.(CountsAdder).AddSequenceCounts(1, []uint64{0, 0}, []uint64{0, 0}, []uint64{0, 0}, nil, nil); err == nil {
 		t.Error("a tally without sequences took per-sequence counts")
 	}
 }

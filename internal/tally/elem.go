@@ -33,7 +33,7 @@ var elems = [...]struct {
 	name  string
 	size  int
 	float bool
-	new   func(Config, metric.Rule) (Tally, error)
+	new   func(Config, metric.Rule, bool) (Tally, error)
 }{
 	Float32:  {"float32", 4, true, newTyped[float32]},
 	Float64:  {"float64", 8, true, newTyped[float64]},

@@ -50,6 +50,9 @@ type Tally interface {
 	// Summarize returns the numbers of a report; a feature is dense when
 	// its density is above dense.
 	Summarize(dense float64) (Summary, error)
+	// DeadAfter returns, per component (one entry without), the features
+	// with more than n vectors since they last fired (n ≥ 0).
+	DeadAfter(n int64) ([]int, error)
 	// Sparsity returns log10(density + 1e-10) per (component, feature),
 	// as little-endian float32 bytes.
 	Sparsity() ([]byte, error)
@@ -81,6 +84,9 @@ type FeatureStats struct {
 	Fired     []uint64 // per (component, feature): the sequences it fired in
 	Vectors   int64    // the vectors kept
 	Sequences int64
+	// SinceFired per (component, feature): the kept vectors after the last
+	// one it fired in (all of them for one that never fired).
+	SinceFired []int64
 }
 
 // ErrNoSequences: FeatureStats of a tally that counts no sequences.
@@ -91,11 +97,15 @@ var ErrNoSequences = errors.New("no per-sequence statistics: they are counted fo
 var ErrAllExcluded = errors.New("every vector was left out by the token mask: no L0, no density")
 
 // New returns an empty tally of the config, counting by rule.
-func New(c Config, rule metric.Rule) (Tally, error) {
+//
+// With sinceFired the tally keeps each feature's vectors since it fired
+// (metric.SinceFired): FeatureStats' SinceFired and DeadAfter need it, and
+// a state saved from the tally carries them.
+func New(c Config, rule metric.Rule, sinceFired bool) (Tally, error) {
 	if !c.Elem.Valid() {
 		return nil, fmt.Errorf("element type %d has no counter", c.Elem)
 	}
-	return elems[c.Elem].new(c, rule)
+	return elems[c.Elem].new(c, rule, sinceFired)
 }
 
 // typed is the tally of one element type.
@@ -113,25 +123,36 @@ type typed[T kernel.Element] struct {
 	masked   bool
 	// updates counts the Updates, which the bytes bound, never the shape.
 	updates int
+	// sinceFired: act keeps its vectors since fired (New).
+	sinceFired bool
 }
 
-func newTyped[T kernel.Element](c Config, rule metric.Rule) (Tally, error) {
-	return newOf[T](c, rule)
+func newTyped[T kernel.Element](c Config, rule metric.Rule, sinceFired bool) (Tally, error) {
+	return newOf[T](c, rule, sinceFired)
 }
 
-func newOf[T kernel.Element](c Config, rule metric.Rule) (*typed[T], error) {
+// activityOptions returns the options of a tally's FeatureActivity.
+func activityOptions(rule metric.Rule, sinceFired bool) []metric.Option {
+	if sinceFired {
+		return []metric.Option{rule, metric.SinceFired()}
+	}
+	return []metric.Option{rule}
+}
+
+func newOf[T kernel.Element](c Config, rule metric.Rule, sinceFired bool) (*typed[T], error) {
+	options := activityOptions(rule, sinceFired)
 	if c.Sequences && c.Positions > 0 {
-		seq, err := metric.NewSequenceActivity[T](c.Positions, 0, c.Features, rule)
+		seq, err := metric.NewSequenceActivity[T](c.Positions, 0, c.Features, options...)
 		if err != nil {
 			return nil, err
 		}
-		return &typed[T]{c: c, act: seq.Activity(), seq: seq}, nil
+		return &typed[T]{c: c, act: seq.Activity(), seq: seq, sinceFired: sinceFired}, nil
 	}
-	act, err := metric.NewFeatureActivity[T](c.Components, c.Features, rule)
+	act, err := metric.NewFeatureActivity[T](c.Components, c.Features, options...)
 	if err != nil {
 		return nil, err
 	}
-	t := &typed[T]{c: c, act: act}
+	t := &typed[T]{c: c, act: act, sinceFired: sinceFired}
 	if c.Positions > 0 {
 		if t.pos, err = metric.NewL0Norm[T](c.Positions, rule); err != nil {
 			return nil, err
@@ -408,9 +429,14 @@ func (t *typed[T]) FeatureStats() (FeatureStats, error) {
 	if t.seq == nil {
 		return FeatureStats{}, ErrNoSequences
 	}
+	since, err := t.act.VectorsSinceFired()
+	if err != nil {
+		return FeatureStats{}, err
+	}
 	return FeatureStats{
 		Firings: t.act.Counts(), Fired: t.seq.SequencesFired(),
 		Vectors: t.act.Vectors(), Sequences: t.seq.Sequences(),
+		SinceFired: since,
 	}, nil
 }
 
@@ -437,7 +463,7 @@ func (t *typed[T]) Load(r io.Reader) error {
 	into := t
 	if t.act.Vectors() > 0 {
 		var err error
-		if into, err = newOf[T](t.c, t.act.Rule()); err != nil {
+		if into, err = newOf[T](t.c, t.act.Rule(), t.sinceFired); err != nil {
 			return err
 		}
 	}
@@ -518,6 +544,23 @@ func (t *typed[T]) Summarize(dense float64) (Summary, error) {
 		s.Rows = s.Vectors
 	}
 	return s, nil
+}
+
+func (t *typed[T]) DeadAfter(n int64) ([]int, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("dead after %d vectors: want 0 or more", n)
+	}
+	since, err := t.act.VectorsSinceFired()
+	if err != nil {
+		return nil, err
+	}
+	perSlot := make([]int, t.c.Slots())
+	for i, s := range since {
+		if s > n { // as metric's DeadAfter decides
+			perSlot[i/t.c.Features]++
+		}
+	}
+	return perSlot, nil
 }
 
 func (t *typed[T]) Sparsity() ([]byte, error) {

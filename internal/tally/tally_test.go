@@ -37,7 +37,7 @@ func TestElems(t *testing.T) {
 		if e.IsFloat() {
 			floats++
 		}
-		tl, err := New(Config{Elem: e, Features: 4}, metric.NonZero())
+		tl, err := New(Config{Elem: e, Features: 4}, metric.NonZero(), true)
 		if err != nil {
 			t.Fatalf("%s: %v", e, err)
 		}
@@ -54,7 +54,7 @@ func TestElems(t *testing.T) {
 	if floats != 4 || Invalid.Valid() || Elem(13).Valid() || Invalid.Size() != 0 || Elem(200).String() != "invalid" {
 		t.Errorf("%d floats; invalid %v", floats, Invalid.Valid())
 	}
-	if _, err := New(Config{Elem: Invalid}, metric.NonZero()); err == nil {
+	if _, err := New(Config{Elem: Invalid}, metric.NonZero(), true); err == nil {
 		t.Error("a tally of no element type")
 	}
 }
@@ -69,8 +69,8 @@ func TestAddMatchesMetric(t *testing.T) {
 	if err := want.Update(x, 2, 2, 3); err != nil {
 		t.Fatal(err)
 	}
-	whole, _ := New(c, metric.Above(0.5))
-	byRow, _ := New(c, metric.Above(0.5))
+	whole, _ := New(c, metric.Above(0.5), true)
+	byRow, _ := New(c, metric.Above(0.5), true)
 	if err := whole.Add(native(x), 2); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestPositions(t *testing.T) {
 	x := []uint8{9, 9, 1, 0, 0, 1, 9, 9, 1, 1, 0, 0}
 	for _, skip := range []int{0, 1} {
 		c := Config{Elem: Uint8, Features: 2, Positions: 3 - skip, Skip: skip}
-		tl, _ := New(c, metric.NonZero())
+		tl, _ := New(c, metric.NonZero(), true)
 		if err := tl.Add(native(x), 2); err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +114,7 @@ func TestPositions(t *testing.T) {
 			t.Errorf("skip %d: %+v, want %v", skip, s, want)
 		}
 	}
-	tl, _ := New(Config{Elem: Uint8, Positions: 3}, metric.NonZero())
+	tl, _ := New(Config{Elem: Uint8, Positions: 3}, metric.NonZero(), true)
 	if err := tl.Add(nil, math.MaxInt64/2); !errors.Is(err, ErrTooManyVectors) {
 		t.Errorf("rows × positions past an int: %v", err)
 	}
@@ -126,14 +126,14 @@ func TestTopK(t *testing.T) {
 	t.Parallel()
 	dense := []float32{0, 2, 0, 0, 0, 0, 3, 1}
 	c := Config{Elem: Float32, Features: 4}
-	want, _ := New(c, metric.NonZero())
+	want, _ := New(c, metric.NonZero(), true)
 	if err := want.Add(native(dense), 2); err != nil {
 		t.Fatal(err)
 	}
 	ws, _ := want.Summarize(0.1)
 	values := native([]float32{2, 0, 3, 1})
 	for _, index := range []any{[]int32{1, 0, 2, 3}, []int64{1, 0, 2, 3}, []uint16{1, 0, 2, 3}, []uint32{1, 0, 2, 3}} {
-		tl, _ := New(c, metric.NonZero())
+		tl, _ := New(c, metric.NonZero(), true)
 		if err := tl.AddTopK(index, values, 2, 2); err != nil {
 			t.Fatalf("%T: %v", index, err)
 		}
@@ -142,7 +142,7 @@ func TestTopK(t *testing.T) {
 			t.Errorf("%T: %+v, dense %+v", index, s, ws)
 		}
 	}
-	tl, _ := New(c, metric.NonZero())
+	tl, _ := New(c, metric.NonZero(), true)
 	if err := tl.AddTopK([]int32{1, 4, 2, 3}, values, 2, 2); !errors.Is(err, kernel.ErrIndex) {
 		t.Errorf("an index past the features: %v", err)
 	}
@@ -159,19 +159,19 @@ func TestTopK(t *testing.T) {
 func TestMergeLoad(t *testing.T) {
 	t.Parallel()
 	c := Config{Elem: Int16, Components: 2, Features: 2}
-	a, _ := New(c, metric.NonZero())
-	b, _ := New(c, metric.NonZero())
+	a, _ := New(c, metric.NonZero(), true)
+	b, _ := New(c, metric.NonZero(), true)
 	a.Add(native([]int16{1, 0, 0, 1}), 1)
 	b.Add(native([]int16{1, 1, 0, 0, 0, 0, 5, 5}), 2)
 	state, err := b.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	empty, _ := New(c, metric.NonZero())
+	empty, _ := New(c, metric.NonZero(), true)
 	if err := empty.Load(bytes.NewReader(state)); err != nil {
 		t.Fatal(err)
 	}
-	loaded, _ := New(c, metric.NonZero())
+	loaded, _ := New(c, metric.NonZero(), true)
 	loaded.Add(native([]int16{1, 0, 0, 1}), 1)
 	if err := loaded.Load(bytes.NewReader(state)); err != nil {
 		t.Fatal(err)
@@ -186,15 +186,15 @@ func TestMergeLoad(t *testing.T) {
 	if !slices.Equal(sa.L0, sl.L0) || sa.Vectors != 3 || sl.Vectors != 3 || !slices.Equal(se.L0, sb.L0) {
 		t.Errorf("merged %+v, loaded %+v", sa, sl)
 	}
-	other, _ := New(Config{Elem: Int32, Components: 2, Features: 2}, metric.NonZero())
+	other, _ := New(Config{Elem: Int32, Components: 2, Features: 2}, metric.NonZero(), true)
 	if err := a.Merge(other); !errors.Is(err, metric.ErrMismatch) {
 		t.Errorf("tallies of two configs merged: %v", err)
 	}
 	f := Config{Elem: Float32, Features: 2}
-	nonZero, _ := New(f, metric.NonZero())
+	nonZero, _ := New(f, metric.NonZero(), true)
 	nonZero.Add(native([]float32{1, 0}), 1)
 	floats, _ := nonZero.MarshalBinary()
-	above, _ := New(f, metric.Above(1))
+	above, _ := New(f, metric.Above(1), true)
 	if err := above.Load(bytes.NewReader(floats)); !errors.Is(err, metric.ErrMismatch) {
 		t.Errorf("a state of another rule loaded: %v", err)
 	}
@@ -207,7 +207,7 @@ func TestMergeLoad(t *testing.T) {
 // TestSparsity: log10(density + 1e-10) per feature, little-endian float32.
 func TestSparsity(t *testing.T) {
 	t.Parallel()
-	tl, _ := New(Config{Elem: Uint8, Features: 3}, metric.NonZero())
+	tl, _ := New(Config{Elem: Uint8, Features: 3}, metric.NonZero(), true)
 	tl.Add([]byte{1, 0, 1, 1, 0, 0, 1, 0, 0, 1, 0, 0}, 4)
 	b, err := tl.Sparsity()
 	if err != nil || len(b) != 12 {
@@ -219,7 +219,7 @@ func TestSparsity(t *testing.T) {
 			t.Errorf("feature %d: %v, want %v", i, got, want)
 		}
 	}
-	empty, _ := New(Config{Elem: Uint8, Features: 3}, metric.NonZero())
+	empty, _ := New(Config{Elem: Uint8, Features: 3}, metric.NonZero(), true)
 	if _, err := empty.Sparsity(); err == nil {
 		t.Error("the sparsity of no vectors")
 	}
@@ -248,7 +248,7 @@ func TestConfig(t *testing.T) {
 func TestElemsAreMetricTags(t *testing.T) {
 	t.Parallel()
 	for _, e := range Elems() {
-		tl, err := New(Config{Elem: e, Features: 2}, metric.NonZero())
+		tl, err := New(Config{Elem: e, Features: 2}, metric.NonZero(), true)
 		if err != nil {
 			t.Fatalf("%s: %v", e, err)
 		}
