@@ -22,15 +22,8 @@ func sweepPlacements(b *testing.B) {
 		}, []int{16 << 10}})
 	}
 	for _, c := range cases {
-		sizes := placementSizes
-		if c.sizes != nil {
-			sizes = c.sizes
-		}
-		for _, n := range sizes {
+		for _, n := range c.inputs() {
 			size := c.shape(n)
-			if size == 0 {
-				continue
-			}
 			data := benchData(size, c.width)
 			b.Run(fmt.Sprintf("family=%s/type=%s/n=%s", c.family, c.typ, sizeName(n)), func(b *testing.B) {
 				eachLevel(b, func(b *testing.B) {

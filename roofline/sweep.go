@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -351,34 +350,7 @@ func drawSweep(d *sweepData, cpu, path string) error {
 	legend.Add("target, generic", genericTarget)
 
 	const width, height = 12 * vg.Inch, 5.5 * vg.Inch
-	format := strings.TrimPrefix(filepath.Ext(path), ".")
-	cw, err := draw.NewFormattedCanvas(width, height, format)
-	if err != nil {
-		return err
-	}
-	dc := draw.New(cw)
-	gap := vg.Points(12)
-	legendWidth := legend.Rectangle(dc).Size().X * 1.08
-	p.Draw(draw.Crop(dc, 0, -(legendWidth + 2*gap), 0, 0))
-	titleHeight := p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
-	area := draw.Crop(dc, width-legendWidth-gap, -gap, 0, -(titleHeight + gap))
-	legend.Draw(area)
-	sty := legend.TextStyle
-	sty.Font.Size = vg.Points(9)
-	sty.Color = color.Gray{Y: 70}
-	sty.YAlign = draw.YTop
-	top := area.Max.Y - legend.Rectangle(area).Size().Y - 2*gap
-	area.FillText(sty, vg.Point{X: area.Min.X, Y: top}, fmt.Sprintf("Higher is better.\nCells above %.1f\ndrawn at %.1f.", sweepCap, sweepCap))
-
-	var out strings.Builder
-	if _, err := cw.WriteTo(&out); err != nil {
-		return err
-	}
-	b := out.String()
-	if format == "svg" {
-		b = strings.ReplaceAll(b, "font-family:Liberation Sans;", "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")
-	}
-	return os.WriteFile(path, []byte(b), 0o666)
+	return writePlot(p, legend, fmt.Sprintf("Higher is better.\nCells above %.1f\ndrawn at %.1f.", sweepCap, sweepCap), path, width, height)
 }
 
 // runSweep draws the sweep picture of the inputs (files, or stdin without
