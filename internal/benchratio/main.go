@@ -36,7 +36,7 @@
 // of the row's cases (bold below the part's target), then the worst cell
 // per level and part, and every cell below target (sweep.go):
 //
-//	go test -run '^$' -bench BenchmarkSweep -benchtime 20ms -count 5 . | go run ./internal/benchratio
+//	go test -run '^$' -bench BenchmarkSweep -benchtime 50ms -count 5 . | go run ./internal/benchratio
 package main
 
 import (
