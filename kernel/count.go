@@ -77,7 +77,11 @@ func CountNonZeroRows[T Element](counts []uint64, x []T, width int) error {
 }
 
 func countNonZeroRows[T Element, W word](counts []uint64, x []T, width int) {
-	s := nonZeroOf[W](&active.Load().nonZero, formatOf[T]())
+	t := active.Load()
+	s := nonZeroOf[W](&t.nonZero, formatOf[T]())
+	if countRowPairs(t, counts, words[W](x), width, s) {
+		return
+	}
 	countRows(counts, words[W](x), width, s.count, s.mask)
 }
 

@@ -31,6 +31,9 @@ import "unsafe"
 //	narrow rows (under 1 KiB,      value masks,     value masks,               generic masks,
 //	  two counts or more)            split by row     split by row               split by row
 //	                                 (POPCNT)         (POPCNT)
+//	narrow rows of bytes into      one pass, no     one pass, no               generic Go (SWAR,
+//	  two counts (rowpairs.go)       bitmap           bitmap                     any lane up to 32
+//	                                                                             bits, rows < 256 B)
 //
 // (The generic level streams wide matrices in portable Go: byte counters,
 // eight columns of SWAR tests at a time.)
@@ -190,6 +193,13 @@ type impl struct {
 	// fewer than narrowRowBytes bytes.
 	popcounts      rowPopcounts
 	narrowRowBytes int
+	// pairs8 counts narrow rows of bytes into two counts in one pass (and
+	// pairBytes too, where the level has it and its masks fit), and
+	// swarPairs says that the level counts narrow rows of up to 32-bit
+	// lanes into two counts by countRowPairsSWAR (rowpairs.go).
+	pairs8    pairKernel
+	pairBytes pairBytesKernel
+	swarPairs bool
 }
 
 // genericImpl is the table of the generic kernels (generic.go,
@@ -209,6 +219,7 @@ var genericImpl = impl{
 	widen:          widenGeneric,
 	popcounts:      genericPopcounts,
 	narrowRowBytes: genericNarrowRowBytes,
+	swarPairs:      true,
 }
 
 // The accessors: the member of a rule for a lane type. Each width has one

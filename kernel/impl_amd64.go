@@ -73,6 +73,7 @@ var avx512Impl = func() impl {
 	}.over(&g.allEntries, r)
 	t.widen = widenOver(r.groupLanes, widenIndexAVX512, g.widen)
 	t.popcounts, t.narrowRowBytes = rowPopcounts{popcountsPOPCNT, popcountsAndPOPCNT}, avx512NarrowRowBytes
+	t.pairs8, t.pairBytes, t.swarPairs = rowPairsBits8AVX512, rowPairsBytesAVX2, false
 	return t
 }()
 
@@ -119,5 +120,6 @@ var avx2Impl = func() impl {
 	}.over(&g.allEntries, r)
 	t.widen = widenOver(r.groupLanes, widenIndexAVX2, g.widen)
 	t.popcounts, t.narrowRowBytes = rowPopcounts{popcountsPOPCNT, popcountsAndPOPCNT}, avx2NarrowRowBytes
+	t.pairs8, t.pairBytes, t.swarPairs = rowPairsBits8AVX2, rowPairsBytesAVX2, false
 	return t
 }()

@@ -77,7 +77,9 @@ func (t *tally) pendingLocked(vectors int64, most uint64) []uint8 {
 	if t.pending == nil && t.limit == 0 {
 		// The first batch of an empty state goes straight into its
 		// counts: a metric of one batch (a file of one row) never makes
-		// the pending counters.
+		// the pending counters. It reads and writes every count, so
+		// their pages are written first (touchPages).
+		touchPages(t.counts)
 		return nil
 	}
 	if t.pendingRows+int(vectors) > maxPendingRows {
@@ -87,6 +89,18 @@ func (t *tally) pendingLocked(vectors int64, most uint64) []uint8 {
 		t.pending = make([]uint8, len(t.counts))
 	}
 	return t.pending
+}
+
+// touchPages writes a zero to a word of each 4 KiB of counts, all zero:
+// counts just allocated are pages the kernel has not mapped yet, and a
+// kernel that reads a count before it writes it faults twice on each (a
+// read maps the shared zero page, the write then copies it, and the TLB
+// entry is shot down on every core), where a write first faults once. A
+// [64, 2^20] file's report spent a sixth of its CPU time in those faults.
+func touchPages(counts []uint64) {
+	for i := 0; i < len(counts); i += 512 {
+		counts[i] = 0
+	}
 }
 
 // endPendingLocked ends the addition pendingLocked started with the same

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -76,5 +77,29 @@ func BenchmarkRead(b *testing.B) {
 				break
 			}
 		}
+	}
+}
+
+// BenchmarkReportWide is BenchmarkReport on files of few wide rows against
+// one of many rows, the same 256 MiB of float32 (128 MiB for [8, 2^22]),
+// read from memory, with the process's CPU time per report (cpu-ns/op):
+// bytes per CPU-second of a wide shape over those of [4096, 16384] is the
+// ratio the README quotes for the command (there measured on files, process
+// start and exit included). A wide file's cost is per feature rather than
+// per byte: its counters' pages, its summary.
+//
+//	go test -run '^$' -bench ReportWide -benchtime 5x -count 5 ./cmd/l0/
+func BenchmarkReportWide(b *testing.B) {
+	for _, shape := range [][2]int{{4096, 16384}, {64, 1 << 20}, {8, 1 << 22}} {
+		b.Run(fmt.Sprintf("shape=%dx%d", shape[0], shape[1]), func(b *testing.B) {
+			data := benchmarkFile(shape[0], shape[1])
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			loopCPU(b, func() {
+				if _, err := analyze("bench", bytes.NewReader(data), int64(len(data)), settings{dense: 0.1}); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
 	}
 }

@@ -493,12 +493,14 @@ func (t *typed[T]) Summarize(dense float64) (Summary, error) {
 		// L0, no density (no array has no vectors).
 		return s, nil
 	}
-	if s.L0, err = t.act.L0(); err != nil {
+	// L0, the histogram, and the dead and dense features of each slot in
+	// one pass over the counts in place (metric's Summary): a copy of
+	// them and three passes cost a wide file ([8, 2^22]) most of its CPU.
+	a, err := t.act.Summary(dense)
+	if err != nil {
 		return s, err
 	}
-	if s.Histogram, err = t.act.Histogram(); err != nil {
-		return s, err
-	}
+	s.L0, s.Histogram, s.Dead, s.Dense = a.L0, a.Histogram, a.Dead, a.Dense
 	switch {
 	case t.seq != nil:
 		l0, err := t.seq.L0ByPosition()
@@ -514,28 +516,6 @@ func (t *typed[T]) Summarize(dense float64) (Summary, error) {
 		s.Rows = t.pos.Vectors()
 	default:
 		s.Rows = s.Vectors
-	}
-	s.Dead, s.Dense = make([]int, t.c.Slots()), make([]int, t.c.Slots())
-	vectors := float64(s.Vectors)
-	counts := t.act.Counts()
-	for slot := range s.Dead {
-		// A slot's features at a time: no division per feature (it cost
-		// a wide file's report a tenth of its time).
-		// Branch-free: in a wide file of few vectors, whether a feature
-		// is dead is a coin toss a branch would miss half the time.
-		dead, n := 0, 0
-		for _, c := range counts[slot*t.c.Features : (slot+1)*t.c.Features] {
-			var isDead, isDense int
-			if c == 0 {
-				isDead = 1
-			}
-			if float64(c)/vectors > dense { // as metric's Dense decides
-				isDense = 1
-			}
-			dead += isDead
-			n += isDense &^ isDead // a dead feature is never dense here
-		}
-		s.Dead[slot], s.Dense[slot] = dead, n
 	}
 	return s, nil
 }
