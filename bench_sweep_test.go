@@ -35,7 +35,7 @@ import (
 //	go test -run '^$' -bench BenchmarkSweep -benchtime 50ms -count 5 . | go run ./internal/benchratio
 //
 // Each run of a cell is already a paired median, so -count 5 gives five
-// paired ratios and benchratio their median (3.5 minutes on the 2-vCPU
+// paired ratios and benchratio their median (3.5-4.5 minutes on the 2-vCPU
 // machine of the README; CI runs it at -benchtime 2ms, 12 s, as a table to
 // read). MB/s and ns/op are the swept call's own.
 func BenchmarkSweep(b *testing.B) {
