@@ -100,6 +100,22 @@ type placementCase struct {
 
 var placementCounts = make([]uint64, 512)
 
+// inputs returns the sizes of c's inputs (placementSizes, or c.sizes) of
+// which c.shape leaves some bytes.
+func (c placementCase) inputs() []int {
+	sizes := placementSizes
+	if c.sizes != nil {
+		sizes = c.sizes
+	}
+	var out []int
+	for _, n := range sizes {
+		if c.shape(n) > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // whole returns the shape of inputs of whole elements of width bytes.
 func whole(width int) func(n int) int { return func(n int) int { return n / width * width } }
 
@@ -187,15 +203,8 @@ func BenchmarkPlacement(b *testing.B) {
 	for _, c := range placementCases {
 		b.Run(fmt.Sprintf("family=%s/type=%s", c.family, c.typ), func(b *testing.B) {
 			eachLevel(b, func(b *testing.B) {
-				sizes := placementSizes
-				if c.sizes != nil {
-					sizes = c.sizes
-				}
-				for _, n := range sizes {
+				for _, n := range c.inputs() {
 					size := c.shape(n)
-					if size == 0 {
-						continue
-					}
 					for _, p := range placements {
 						b.Run(fmt.Sprintf("n=%s/placement=%s", sizeName(n), p), func(b *testing.B) {
 							data := sharedData(size, c.width)

@@ -14,6 +14,13 @@
 //
 //	roofline [-in FILE]... [-out roofline.svg] [-columns roofline-columns.svg] [-l1d SIZE -l2 SIZE -l3 SIZE] [FILE...]
 //	roofline -caches [-l1d SIZE -l2 SIZE -l3 SIZE]
+//	roofline -sweep sweep.svg [-in FILE]... [FILE...]
+//
+// With -sweep it draws instead the cells of the root package's
+// BenchmarkSweep: each row of each part (placement, rows widths, metric
+// shapes) a column, a marker per level at the row's worst ratio to its
+// reference, the part's target dashed, the worst cell of each part and
+// level ringed (sweep.go).
 //
 // Without files it reads standard input. The cache sizes are, in order of
 // precedence, the flags, the "cache-l1d: 48K" lines of the input (which
@@ -50,6 +57,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	})
 	out := fs.String("out", "roofline.svg", "the CountNonZero picture; the extension picks the format: .svg, .png or .pdf")
 	columnsOut := fs.String("columns", "", "the column kernels' picture (default: -out with -columns before the extension)")
+	sweepOut := fs.String("sweep", "", "draw only the picture of BenchmarkSweep's cells to this `file` (.svg, .png or .pdf)")
 	printCaches := fs.Bool("caches", false, "print this machine's cache sizes (or the flags') as lines to put in front of the benchmark output, and exit")
 	var flagged caches
 	fs.Var(sizeFlag{&flagged.l1d}, "l1d", "L1 data cache `size`, as 48K (default: from the input, else this machine's)")
@@ -59,6 +67,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	inputs = append(inputs, fs.Args()...)
+	if *sweepOut != "" {
+		return runSweep(inputs, stdin, *sweepOut)
+	}
 	local := sysfsCaches("/")
 
 	if *printCaches {

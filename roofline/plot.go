@@ -93,6 +93,12 @@ func (f figure) save(path string, width, height vg.Length) error {
 	// Adding plotters widens the axes to their data: pin them again.
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = xmin, xmax, ymin, ymax
 
+	return writePlot(p, legend, f.note, path, width, height)
+}
+
+// writePlot draws p with legend to its right, note under the legend, and
+// writes it to path; the extension picks the format (.svg, .png, .pdf).
+func writePlot(p *plot.Plot, legend plot.Legend, note, path string, width, height vg.Length) error {
 	format := strings.TrimPrefix(filepath.Ext(path), ".")
 	cw, err := draw.NewFormattedCanvas(width, height, format)
 	if err != nil {
@@ -106,13 +112,13 @@ func (f figure) save(path string, width, height vg.Length) error {
 	titleHeight := p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
 	legendArea := draw.Crop(dc, width-legendWidth-gap, -gap, 0, -(titleHeight + gap))
 	legend.Draw(legendArea)
-	if f.note != "" {
+	if note != "" {
 		sty := legend.TextStyle
 		sty.Font.Size = vg.Points(9)
 		sty.Color = color.Gray{Y: 70}
 		sty.YAlign = draw.YTop
 		top := legendArea.Max.Y - legend.Rectangle(legendArea).Size().Y - 2*gap
-		legendArea.FillText(sty, vg.Point{X: legendArea.Min.X, Y: top}, f.note)
+		legendArea.FillText(sty, vg.Point{X: legendArea.Min.X, Y: top}, note)
 	}
 
 	var out bytes.Buffer

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -292,5 +293,68 @@ func TestRun(t *testing.T) {
 	}
 	if err := run([]string{"-l1d", "lots"}, nil, nil, &stderr); err == nil {
 		t.Error("-l1d lots: no error")
+	}
+}
+
+// TestReadSweep: the sweep's cells, each the median of its runs, the
+// worst case per row and level, parts and levels in order, rows of a part
+// together.
+func TestReadSweep(t *testing.T) {
+	in := `cpu: Test CPU
+BenchmarkSweep/part=rows/width=3/rule=nonzero/type=f32/impl=avx2-2 	 100	 50.0 ns/op	20000.00 MB/s	 0.6000 vs-flat	 0 B/op
+BenchmarkSweep/part=rows/width=3/rule=nonzero/type=u8/impl=avx2-2 	 100	 50.0 ns/op	20000.00 MB/s	 0.3000 vs-flat	 0 B/op
+BenchmarkSweep/part=rows/width=3/rule=nonzero/type=u8/impl=avx2-2 	 100	 50.0 ns/op	20000.00 MB/s	 0.9000 vs-flat	 0 B/op
+BenchmarkSweep/part=rows/width=3/rule=nonzero/type=u8/impl=avx2-2 	 100	 50.0 ns/op	20000.00 MB/s	 0.4000 vs-flat	 0 B/op
+BenchmarkSweep/part=activity/shape=65536x2x3/impl=generic-2 	 10	 900 ns/op	6000.00 MB/s	 0.6000 x-l0norm	 0 B/op
+BenchmarkSweep/part=rows/width=8/rule=nonzero/type=f32/impl=avx512-2 	 100	 50.0 ns/op	20000.00 MB/s	 0.7000 vs-flat	 0 B/op
+BenchmarkSweep/part=placement/family=CountNonZero/type=f32/n=4K/impl=avx512/placement=page-end-2 	 100	 50.0 ns/op	80000.00 MB/s	 0.9900 vs-touched
+BenchmarkCountNonZero/type=f32/impl=avx512/n=16K-2 	 100	 50.0 ns/op	300000.00 MB/s	 0.8000 read-limit
+BenchmarkSweep/part=rows/width=3/rule=nonzero/type=f32/impl=avx2-2 	 100	 50.0 ns/op	20000.00 MB/s	 bad vs-flat	 0 B/op
+`
+	d, err := readSweep(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(d.parts, []string{"rows", "activity", "placement"}) || !reflect.DeepEqual(d.levels, []string{"avx2", "generic", "avx512"}) {
+		t.Fatalf("parts %v, levels %v", d.parts, d.levels)
+	}
+	if d.units["rows"] != "vs-flat" || d.units["activity"] != "x-l0norm" || d.units["placement"] != "vs-touched" {
+		t.Fatalf("units %v", d.units)
+	}
+	var got []string
+	for _, r := range d.rows {
+		for _, l := range d.levels {
+			if v, ok := r.worst[l]; ok {
+				got = append(got, fmt.Sprintf("%s %s %s %.2f %s", r.part, r.row, l, v, r.cases[l]))
+			}
+		}
+	}
+	want := []string{
+		// u8's median (0.40) under f32's 0.60.
+		"rows width=3 avx2 0.40 rule=nonzero/type=u8",
+		"rows width=8 avx512 0.70 rule=nonzero/type=f32",
+		"activity shape=65536x2x3 generic 0.60 ",
+		"placement family=CountNonZero avx512 0.99 type=f32/n=4K/placement=page-end",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if d.runs != [2]int{1, 3} {
+		t.Fatalf("runs %v", d.runs)
+	}
+	if sweepTarget("x-l0norm", "generic") != 0.5 || sweepTarget("x-l0norm", "avx2") != 0.9 || sweepTarget("vs-flat", "generic") != 0.5 {
+		t.Fatal("targets")
+	}
+	out := filepath.Join(t.TempDir(), "sweep.svg")
+	if err := run([]string{"-sweep", out}, strings.NewReader(in), &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	svg, err := os.ReadFile(out)
+	if err != nil || !bytes.Contains(svg, []byte("Test CPU")) || !bytes.Contains(svg, []byte("65536x2x3")) {
+		t.Fatalf("the picture lacks the CPU or a row: %v", err)
+	}
+	// No sweep in the input: an error, no file.
+	if err := run([]string{"-sweep", out + ".png"}, strings.NewReader("BenchmarkX-2 1 1 ns/op 1 MB/s\n"), &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+		t.Fatal("no error without sweep cells")
 	}
 }

@@ -29,6 +29,14 @@
 // worst of those per level as well:
 //
 //	go test -run '^$' -bench BenchmarkNarrowRows -count 5 . | go run ./internal/benchratio
+//
+// The cells of BenchmarkSweep (BenchmarkSweep/part=PART/ROW/.../impl=LEVEL,
+// each reporting one of those ratios) come last, as a Markdown table per
+// part of its rows (the element after part=) by level, each entry the worst
+// of the row's cases (bold below the part's target), then the worst cell
+// per level and part, and every cell below target (sweep.go):
+//
+//	go test -run '^$' -bench BenchmarkSweep -benchtime 50ms -count 5 . | go run ./internal/benchratio
 package main
 
 import (
@@ -50,6 +58,7 @@ var (
 	sizeKey   = regexp.MustCompile(`/n=([^/]+)$`)
 	placement = regexp.MustCompile(`^(.*/)placement=([^/]+)$`)
 	implKey   = regexp.MustCompile(`/impl=([^/]+)`)
+	sweepKey  = regexp.MustCompile(`^BenchmarkSweep/part=([^/]+)/([^/]+)(.*)$`)
 )
 
 // touchedTwin returns the name of the placement=touched twin of a
@@ -126,6 +135,7 @@ func summarize(r io.Reader, w io.Writer) error {
 	// worst holds the lowest ratio per unit and level: each x-REF, and the
 	// placement ("vs touched") and narrow rows' ("x flat") columns.
 	var worst []worstCell
+	var sw sweep
 	for _, name := range order {
 		med := median(speeds[name])
 		ratio, unit, r := "", "read-limit", 0.0
@@ -149,17 +159,20 @@ func summarize(r io.Reader, w io.Writer) error {
 			}
 			ratio += fmt.Sprintf("  %.2f vs touched", r)
 			worst = lower(worst, worstCell{vsTouchedUnit, level(name), name, r})
+			sw.add(name, vsTouchedUnit, r)
 		}
 		if len(flatRatios[name]) > 0 {
 			r := median(flatRatios[name])
 			ratio += fmt.Sprintf("  %.2f x flat", r)
 			worst = lower(worst, worstCell{xFlatUnit, level(name), name, r})
+			sw.add(name, xFlatUnit, r)
 		}
 		if _, err := fmt.Fprintf(w, "%-60s %12.1f %6d %s\n", name, med/1000, len(speeds[name]), ratio); err != nil {
 			return err
 		}
 		if own && unit != "read-limit" {
 			worst = lower(worst, worstCell{unit, level(name), name, r})
+			sw.add(name, unit, r)
 		}
 	}
 	// The x-REF cells first, then placement's, then the narrow rows'.
@@ -186,7 +199,7 @@ func summarize(r io.Reader, w io.Writer) error {
 			}
 		}
 	}
-	return nil
+	return sw.write(w)
 }
 
 // The units of the worst cells that are columns beside a benchmark's own

@@ -109,3 +109,70 @@ BenchmarkNarrowRows/rule=abs/type=f32/width=8/impl=avx512-2 	 100	 50.0 ns/op	30
 	require.Equal(t, "worst vs flat, impl=avx512: 0.75 BenchmarkNarrowRows/rule=abs/type=f32/width=8/impl=avx512", lines[4])
 	require.Equal(t, "worst vs flat, impl=avx2: 0.60 BenchmarkNarrowRows/rule=nonzero/type=f32/width=3/impl=avx2", lines[5])
 }
+
+// TestSummarizeSweep: BenchmarkSweep's parts as tables of their rows by
+// level (the worst case of a row, the median of its runs, bold below the
+// part's target), the worst cell per level and part, and the cells below
+// target.
+func TestSummarizeSweep(t *testing.T) {
+	in := `BenchmarkSweep/part=placement/family=CountNonZero/type=f32/n=4K/impl=avx2/placement=page-end-2 	 100	 50.0 ns/op	80000.00 MB/s	 0.9900 vs-touched
+BenchmarkSweep/part=placement/family=CountNonZero/type=f32/n=4K/impl=avx512/placement=page-end-2 	 100	 50.0 ns/op	80000.00 MB/s	 0.4000 vs-touched
+BenchmarkSweep/part=placement/family=CountNonZero/type=u8/n=40/impl=avx512/placement=page-end-2 	 100	 50.0 ns/op	800.00 MB/s	 0.9700 vs-touched
+BenchmarkSweep/part=rows/width=3/rule=nonzero/type=f32/impl=avx2-2 	 100	 50.0 ns/op	20000.00 MB/s	 0.6000 vs-flat	 0 B/op
+BenchmarkSweep/part=rows/width=3/rule=nonzero/type=u8/impl=avx2-2 	 100	 50.0 ns/op	20000.00 MB/s	 0.3000 vs-flat	 0 B/op
+BenchmarkSweep/part=rows/width=3/rule=nonzero/type=u8/impl=avx2-2 	 100	 50.0 ns/op	20000.00 MB/s	 0.4000 vs-flat	 0 B/op
+BenchmarkSweep/part=rows/width=3/rule=nonzero/type=u8/impl=avx2-2 	 100	 50.0 ns/op	20000.00 MB/s	 0.9000 vs-flat	 0 B/op
+BenchmarkSweep/part=rows/width=3/rule=nonzero/type=f32/impl=avx512-2 	 100	 50.0 ns/op	20000.00 MB/s	 0.7000 vs-flat	 0 B/op
+BenchmarkSweep/part=rows/width=500/rule=nonzero/type=f32/impl=avx2-2 	 100	 50.0 ns/op	20000.00 MB/s	 0.5500 vs-flat	 0 B/op
+BenchmarkSweep/part=l0norm/shape=65536x2x3/impl=avx2-2 	 10	 900 ns/op	6000.00 MB/s	 0.4500 x-countnonzero	 0 B/op
+BenchmarkSweep/part=activity/shape=65536x2x3/impl=generic-2 	 10	 900 ns/op	6000.00 MB/s	 0.6000 x-l0norm	 0 B/op
+BenchmarkSweep/part=activity/shape=65536x2x3/impl=avx2-2 	 10	 900 ns/op	6000.00 MB/s	 0.6000 x-l0norm	 0 B/op
+BenchmarkSweep/part=activity/shape=1x1x1048576/impl=avx2-2 	 10	 900 ns/op	6000.00 MB/s	 0.9500 x-l0norm	 0 B/op
+`
+	var out strings.Builder
+	require.NoError(t, summarize(strings.NewReader(in), &out))
+	text := out.String()
+	// The rows part: width 3 at avx2 is the worst of f32 (0.60) and u8
+	// (the median of 0.3, 0.4, 0.9: 0.40), bold below 0.5.
+	require.Contains(t, text, "sweep part=rows (x flat; the worst case of each row, bold below target):\n\n"+
+		"| width | avx2 | avx512 |\n| --- | --- | --- |\n| 3 | **0.40** | 0.70 |\n| 500 | 0.55 | – |\n")
+	require.Contains(t, text, "| family | avx2 | avx512 |\n| --- | --- | --- |\n| CountNonZero | 0.99 | **0.40** |\n")
+	require.Contains(t, text, "| shape | avx2 |\n| --- | --- |\n| 65536x2x3 | **0.45** |\n")
+	// FeatureActivity: 0.60 meets the generic target (0.5), not the vector
+	// levels' (0.9).
+	require.Contains(t, text, "| shape | generic | avx2 |\n| --- | --- | --- |\n| 65536x2x3 | 0.60 | **0.60** |\n| 1x1x1048576 | – | 0.95 |\n")
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	var tail []string
+	for i, l := range lines {
+		if strings.HasPrefix(l, "sweep worst at ") {
+			tail = lines[i:]
+			break
+		}
+	}
+	require.Equal(t, []string{
+		"sweep worst at avx2: placement 0.99 vs touched family=CountNonZero/type=f32/n=4K/placement=page-end; rows 0.40 x flat width=3/rule=nonzero/type=u8; l0norm 0.45 x-countnonzero shape=65536x2x3; activity 0.60 x-l0norm shape=65536x2x3",
+		"sweep worst at avx512: placement 0.40 vs touched family=CountNonZero/type=f32/n=4K/placement=page-end; rows 0.70 x flat width=3/rule=nonzero/type=f32",
+		"sweep worst at generic: activity 0.60 x-l0norm shape=65536x2x3",
+		"sweep below target: 4 of 11 cells",
+		"placement family=CountNonZero/type=f32/n=4K/placement=page-end at avx512: 0.40 vs touched (target 0.95)",
+		"rows width=3/rule=nonzero/type=u8 at avx2: 0.40 x flat (target 0.50)",
+		"l0norm shape=65536x2x3 at avx2: 0.45 x-countnonzero (target 0.50)",
+		"activity shape=65536x2x3 at avx2: 0.60 x-l0norm (target 0.90)",
+	}, trimAll(tail))
+}
+
+// TestSummarizeNoSweep: without BenchmarkSweep lines, no sweep section.
+func TestSummarizeNoSweep(t *testing.T) {
+	in := "BenchmarkNarrowRows/rule=nonzero/type=f32/width=3/impl=avx512-2 	 100	 50.0 ns/op	30000.00 MB/s	 0.2000 vs-flat\n"
+	var out strings.Builder
+	require.NoError(t, summarize(strings.NewReader(in), &out))
+	require.NotContains(t, out.String(), "sweep")
+}
+
+func trimAll(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = strings.TrimSpace(l)
+	}
+	return out
+}
