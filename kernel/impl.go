@@ -189,10 +189,10 @@ type impl struct {
 	// widen adds byte counters to the counts: the end of a column stream
 	// (chunk.go) and of an index count (index_add.go).
 	widen widenKernel
-	// popcounts splits the bitmaps of narrow rows (rows.go), rows of
-	// fewer than narrowRowBytes bytes.
-	popcounts      rowPopcounts
-	narrowRowBytes int
+	// popcounts splits the bitmaps of narrow rows (rows.go), the rows
+	// that narrowRows says are narrow.
+	popcounts  rowPopcounts
+	narrowRows rowLimits
 	// pairs8 counts narrow rows of bytes into two counts in one pass (and
 	// pairBytes too, where the level has it and its masks fit), and
 	// swarPairs says that the level counts narrow rows of up to 32-bit
@@ -213,13 +213,13 @@ var genericImpl = impl{
 		bits32: genericShapes[uint32](bitsValue), magnitude32: genericShapes[uint32](magnitudeValue),
 		bits64: genericShapes[uint64](bitsValue), magnitude64: genericShapes[uint64](magnitudeValue),
 	},
-	above:          aboveRule{bitsInRange: genericInRange(bitsValue), keyInRange: genericInRange(keyValue)},
-	absAbove:       absAboveRule{magnitudeInRange: genericInRange(magnitudeValue)},
-	allEntries:     allEntriesRule{genericIndexShapes[uint16](), genericIndexShapes[uint32](), genericIndexShapes[uint64]()},
-	widen:          widenGeneric,
-	popcounts:      genericPopcounts,
-	narrowRowBytes: genericNarrowRowBytes,
-	swarPairs:      true,
+	above:      aboveRule{bitsInRange: genericInRange(bitsValue), keyInRange: genericInRange(keyValue)},
+	absAbove:   absAboveRule{magnitudeInRange: genericInRange(magnitudeValue)},
+	allEntries: allEntriesRule{genericIndexShapes[uint16](), genericIndexShapes[uint32](), genericIndexShapes[uint64]()},
+	widen:      widenGeneric,
+	popcounts:  genericPopcounts,
+	narrowRows: genericNarrowRows,
+	swarPairs:  true,
 }
 
 // The accessors: the member of a rule for a lane type. Each width has one

@@ -72,7 +72,7 @@ var avx512Impl = func() impl {
 		w64: indexShapes[uint64]{max: maxIndex64AVX512, scatter: scatterIndex64},
 	}.over(&g.allEntries, r)
 	t.widen = widenOver(r.groupLanes, widenIndexAVX512, g.widen)
-	t.popcounts, t.narrowRowBytes = rowPopcounts{popcountsPOPCNT, popcountsAndPOPCNT}, avx512NarrowRowBytes
+	t.popcounts, t.narrowRows = rowPopcounts{popcountsPOPCNT, popcountsAndPOPCNT}, avx512NarrowRows
 	t.pairs8, t.pairBytes, t.swarPairs = rowPairsBits8AVX512, rowPairsBytesAVX2, false
 	return t
 }()
@@ -119,7 +119,7 @@ var avx2Impl = func() impl {
 		w64: indexShapes[uint64]{max: maxIndex64AVX2, scatter: scatterIndex64},
 	}.over(&g.allEntries, r)
 	t.widen = widenOver(r.groupLanes, widenIndexAVX2, g.widen)
-	t.popcounts, t.narrowRowBytes = rowPopcounts{popcountsPOPCNT, popcountsAndPOPCNT}, avx2NarrowRowBytes
+	t.popcounts, t.narrowRows = rowPopcounts{popcountsPOPCNT, popcountsAndPOPCNT}, avx2NarrowRows
 	t.pairs8, t.pairBytes, t.swarPairs = rowPairsBits8AVX2, rowPairsBytesAVX2, false
 	return t
 }()

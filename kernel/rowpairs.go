@@ -42,7 +42,7 @@ func countRowPairs[W word](t *impl, counts []uint64, x []W, width int, s *shapes
 		return false
 	}
 	switch {
-	case size == 1 && t.pairs8 != nil && width < t.narrowRowBytes:
+	case size == 1 && t.pairs8 != nil && width < t.narrowRows.bytes:
 		b := unsafe.Slice((*uint8)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
 		if t.pairBytes != nil && countRowPairsBytes(counts, b, width, t.pairBytes) {
 			return true

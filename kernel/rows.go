@@ -44,12 +44,33 @@ const (
 // per row at 0.32x, of 256 at 0.73x, where the split runs at 0.58x. The
 // generic level, 128 bytes: bfloat16 rows of 64 ran per row at 0.44x,
 // float32 rows of 64 (256 bytes) at 0.65x and of 17 at 0.31x, where the
-// split runs at 0.42x (bfloat16) and 0.52x (float32).
-const (
-	avx512NarrowRowBytes  = 512
-	avx2NarrowRowBytes    = 1024
-	genericNarrowRowBytes = 128
+// split runs at 0.42x (bfloat16) and 0.52x (float32). A call per row costs
+// about the same whatever the lane, the split per lane: so at AVX-512 rows
+// of fewer than 128 lanes split too (float64 rows of 64, 512 bytes, ran
+// per row at 0.41x and split at 0.81x; of 100 0.56x and 0.81x), and a row
+// whose size is not a multiple of 64 bytes, which each call takes with a
+// partial vector, splits at AVX2 below 2 KiB (float32 rows of 500, 2,000
+// bytes: per row 0.43x, split 0.56x; float64 rows of 500, 4,000 bytes,
+// stay per row, 0.80x, where the split ran at 0.64x). BenchmarkSweep's
+// rows part, medians of 3 alternating runs of both builds.
+var (
+	avx512NarrowRows  = rowLimits{bytes: 512, lanes: 128, misaligned: 512}
+	avx2NarrowRows    = rowLimits{bytes: 1024, misaligned: 2048}
+	genericNarrowRows = rowLimits{bytes: 128, misaligned: 128}
 )
+
+// rowLimits says which rows are narrow: rows of fewer than bytes bytes,
+// or of fewer than lanes lanes, or, where a row's size is not a multiple
+// of 64 bytes (each call then has a partial head or tail), of fewer than
+// misaligned bytes.
+type rowLimits struct {
+	bytes, lanes, misaligned int
+}
+
+func (l rowLimits) narrow(width, size int) bool {
+	b := width * size
+	return b < l.bytes || width < l.lanes || (b%64 != 0 && b < l.misaligned)
+}
 
 // rowSplit is the state of a split of a bitmap into row counts, carried
 // from block to block of one call.
@@ -258,5 +279,5 @@ func countRowsMaskedChunk[W word](s *rowSplit, x []W, mask maskKernel[W]) {
 // narrowRows reports whether rows of width lanes of W into slots counts go
 // through the bitmap.
 func narrowRows[W word](slots, width int) bool {
-	return slots > 1 && width < active.Load().narrowRowBytes/int(unsafe.Sizeof(W(0)))
+	return slots > 1 && active.Load().narrowRows.narrow(width, int(unsafe.Sizeof(W(0))))
 }
