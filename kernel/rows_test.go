@@ -14,7 +14,9 @@ func TestCountNonZeroRows(t *testing.T) {
 	forEachLevel(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(11, 12))
 		for _, c := range typeCases {
-			shapes := [][3]int{{1, 1, 1}, {3, 2, 5}, {7, 3, 17}, {64, 4, 33}, {5, 1, 129}, {9, 5, 64 / c.width * 3}}
+			// 127 and 500 lanes: each side of the lane and misaligned
+			// limits of narrowRows (rowLimits).
+			shapes := [][3]int{{1, 1, 1}, {3, 2, 5}, {7, 3, 17}, {64, 4, 33}, {5, 1, 129}, {9, 5, 64 / c.width * 3}, {6, 3, 127}, {6, 3, 500}}
 			if !testing.Short() {
 				shapes = append(shapes, [3]int{3, 2, ChunkBytes/c.width + 7}, [3]int{ChunkBytes / c.width / 100, 3, 101})
 			}
