@@ -24,26 +24,28 @@ import (
 // scratch counters, then add them modulo 256.
 
 // narrowColumnLimit returns the fewest columns of W lanes that level
-// counts in tiles or streams rather than as narrow columns. Measured by
-// BenchmarkNarrowColumns (narrow over tiles, same run, medians of 5).
+// counts in tiles or streams rather than as narrow columns: a level's
+// tiles win from a vector of columns (AVX2), or from a few columns
+// whatever their width (AVX-512's masked rows), where the split costs a
+// population count per column per 64 lanes. BenchmarkNarrowColumns
+// (x-tiles: the tiles' time over the narrow columns', 1 MiB, 10% dense,
+// medians of 5 in one run) chose them: AVX-512, narrow 1.2-47x faster to
+// 7 columns of u8/bf16/f32 and 4 of f64, tiles faster from 8 columns of
+// bf16/f32 (0.67-0.90x) and from 12 of u8 (0.51x), 6 of f64 (0.73x);
+// AVX2, narrow 5-184x faster below 32 bytes of row, tiles faster at a
+// vector (f32 8 columns 0.42x, bf16 16 0.25x, f64 4 0.72x); generic,
+// narrow 2-49x faster below 64 bytes of row but for f64 (8 columns
+// 0.85x).
 func narrowColumnLimit[W word](level Level) int {
 	size := int(unsafe.Sizeof(W(0)))
 	switch level {
 	case AVX512:
-		return narrowColumnBytesAVX512 / size
+		return min(8, 40/size)
 	case AVX2:
-		return narrowColumnBytesAVX2 / size
+		return 32 / size
 	}
-	return narrowColumnBytesGeneric / size
+	return 64 / size
 }
-
-// The row size, in bytes, from which a level's column tiles beat the
-// narrow columns (narrowColumnLimit).
-const (
-	narrowColumnBytesAVX512  = 64
-	narrowColumnBytesAVX2    = 64
-	narrowColumnBytesGeneric = 64
-)
 
 // narrowColumnsOn switches the narrow columns off for the tests, whose
 // reference is the generic tiles. A variable only for the tests.
@@ -59,13 +61,40 @@ func narrowColumns[W word](t *impl, cols, lanes int) bool {
 	if !narrowColumnsOn || cols >= narrowColumnLimit[W](t.level) || cols > maxNarrowColumns {
 		return false
 	}
-	if cols == 1 {
-		return true
-	}
-	// rowSplit.init's test of the periodic split, for rows of one lane.
-	phases := cols / gcdPow2(cols, 64)
+	return cols == 1 || columnSplitPeriodic(cols, lanes)
+}
+
+// columnSplitPeriodic reports whether rowSplit.init splits lanes lanes of
+// rows of one lane into slots slots (at least two) by the periodic masks:
+// when they fit, and they are at most a word per lane of input (at a
+// shift per slot and phase, makeColumnMasks costs about a word written
+// per mask word).
+func columnSplitPeriodic(slots, lanes int) bool {
+	phases := slots / gcdPow2(slots, 64)
 	cycle := phases * ((64 + phases - 1) / phases)
-	return cycle <= rowMaskWords/(cols-1) && phases*64 <= lanes/4
+	return cycle <= rowMaskWords/(slots-1) && cycle*(slots-1) <= lanes
+}
+
+// makeColumnMasks is makeMasks for rows of one lane: the lanes of slot s
+// in a word whose lane 0 is at position q of the period (of slots lanes)
+// are those j with (q+j) mod slots = s, the pattern of every slots-th
+// lane shifted by (s-q) mod slots.
+func (s *rowSplit) makeColumnMasks() {
+	slots, phases, stride := len(s.counts), s.phases, s.cycle
+	var every uint64 // bits 0, slots, 2*slots, ...
+	for j := 0; j < 64; j += slots {
+		every |= 1 << j
+	}
+	for slot := range slots - 1 {
+		m := s.masks[slot*stride : (slot+1)*stride]
+		for p := range phases {
+			q := p * 64 % slots
+			m[p] = every << ((slot - q + slots) % slots)
+		}
+		for p := phases; p < stride; p++ {
+			m[p] = m[p-phases]
+		}
+	}
 }
 
 // addNonZeroNarrow adds the column counts of x, len(counts) columns, for

@@ -33,6 +33,10 @@ func BenchmarkNarrowColumns(b *testing.B) {
 		{"bf16", 2, func(c []uint64, _ []uint8, b []byte) error { return AddNonZeroColumns(c, elements[BFloat16](b)) }},
 		{"f32", 4, func(c []uint64, _ []uint8, b []byte) error { return AddNonZeroColumns(c, elements[float32](b)) }},
 		{"f64", 8, func(c []uint64, _ []uint8, b []byte) error { return AddNonZeroColumns(c, elements[float64](b)) }},
+		{"f32-above", 4, func(c []uint64, _ []uint8, b []byte) error { return AddAboveColumns(c, elements[float32](b), 0.5) }},
+		{"f32-bytes", 4, func(_ []uint64, s []uint8, b []byte) error {
+			return AddNonZeroColumnBytes(s, elements[float32](b[:len(s)*4*255]))
+		}},
 		{"f32-above-bytes", 4, func(_ []uint64, s []uint8, b []byte) error {
 			return AddAboveColumnBytes(s, elements[float32](b[:len(s)*4*255]), 0.5)
 		}},

@@ -13,9 +13,11 @@ import (
 // it the tiles count), a few more, and rows past a block of the bitmap
 // (the split's phase carried from block to block), if long.
 func narrowColumnRows(cols int, long bool) []int {
-	phases := cols / gcdPow2(cols, 64)
-	first := (256*phases + cols - 1) / cols
-	rows := []int{first - 1, first, first + 7}
+	first := 1 // the fewest rows of a periodic split: columnSplitPeriodic
+	for cols > 1 && !columnSplitPeriodic(cols, first*cols) && first < 1<<12 {
+		first++
+	}
+	rows := []int{max(first-1, 1), first, first + 7}
 	if long {
 		rows = append(rows, rowBlockWords*64/cols+5)
 	}
