@@ -80,7 +80,7 @@ func addAbsAboveColumns[T Float, W floatWord](counts []uint64, x []T, threshold 
 	t := active.Load()
 	r, s := absAboveOf[T, W](t, threshold)
 	if narrowColumns[W](t, len(counts), len(x)) {
-		countRangeRows(counts, words[W](x), 1, r, s.count, s.mask)
+		addRangeNarrow(t, counts, words[W](x), r, s)
 		return
 	}
 	addRangeColumns(counts, words[W](x), r, s.columns, s.stream)

@@ -75,7 +75,7 @@ func addAboveColumnBytes[T Float, W floatWord](counts []uint8, x []T, threshold 
 	t := active.Load()
 	r, s := aboveOf[T, W](t, threshold)
 	if narrowColumns[W](t, len(counts), len(x)) {
-		addRangeNarrowBytes(counts, words[W](x), r, s)
+		addRangeNarrowBytes(t, counts, words[W](x), r, s)
 		return
 	}
 	_, g := aboveOf[T, W](&genericImpl, threshold)
@@ -104,7 +104,7 @@ func addAbsAboveColumnBytes[T Float, W floatWord](counts []uint8, x []T, thresho
 	t := active.Load()
 	r, s := absAboveOf[T, W](t, threshold)
 	if narrowColumns[W](t, len(counts), len(x)) {
-		addRangeNarrowBytes(counts, words[W](x), r, s)
+		addRangeNarrowBytes(t, counts, words[W](x), r, s)
 		return
 	}
 	_, g := absAboveOf[T, W](&genericImpl, threshold)

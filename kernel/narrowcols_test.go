@@ -13,6 +13,28 @@ import (
 // it the tiles count), a few more, and rows past a block of the bitmap
 // (the split's phase carried from block to block), if long.
 func narrowColumnRows(cols int, long bool) []int {
+	return narrowColumnRowsOf(cols, 0, long)
+}
+
+// narrowColumnRowsOf is narrowColumnRows with, for lanes of size bytes
+// (if not 0), the rows around the fewest that fold at the active level,
+// and those of twice as many wide rows and some (the generic level's
+// wide matrix then streams), each with rows past the last wide row.
+func narrowColumnRowsOf(cols, size int, long bool) []int {
+	rows := narrowSplitRows(cols, long)
+	if size == 0 || cols < 2 {
+		return rows
+	}
+	target, vector := foldBytes(Active())
+	k0 := vector / gcdPow2(cols*size, vector)
+	k := k0 * max(1, target/(k0*cols*size))
+	if fold := minFoldRows * k; foldRows(Active(), cols, size, fold*cols) == k {
+		rows = append(rows, fold-1, fold+3, 2*fold+k-1)
+	}
+	return rows
+}
+
+func narrowSplitRows(cols int, long bool) []int {
 	first := 1 // the fewest rows of a periodic split: columnSplitPeriodic
 	for cols > 1 && !columnSplitPeriodic(cols, first*cols) && first < 1<<12 {
 		first++
@@ -36,7 +58,7 @@ func TestNarrowColumns(t *testing.T) {
 			random := alignedBytes((rowBlockWords*64+5*17)*c.width, 0)
 			c.random(rng, random)
 			for cols := 1; cols <= maxNarrowColumns+1; cols++ {
-				for _, rows := range narrowColumnRows(cols, cols == 3 || cols == 13) {
+				for _, rows := range narrowColumnRowsOf(cols, c.width, cols == 3 || cols == 13) {
 					offset := rng.IntN(64/c.width) * c.width
 					b := alignedBytes(rows*cols*c.width, offset)
 					copy(b, random)
@@ -64,7 +86,7 @@ func TestNarrowColumnsThresholds(t *testing.T) {
 			for _, r := range floatRules {
 				bytes := rangeColumnBytesOf[r.name+" "+f.name]
 				for _, cols := range []int{1, 2, 3, 5, 6, 7, 13, 16} {
-					for _, rows := range narrowColumnRows(cols, cols == 6) {
+					for _, rows := range narrowColumnRowsOf(cols, f.width, cols == 6) {
 						offset := rng.IntN(64/f.width) * f.width
 						b := alignedBytes(rows*cols*f.width, offset)
 						copy(b, random)
@@ -120,20 +142,23 @@ func TestNarrowColumnsGuardPages(t *testing.T) {
 		typeCases[0].random(rng, mem[:len(mem)/4*4])
 		for _, c := range typeCases {
 			for _, cols := range []int{1, 2, 3, 5, 6, 7, 16} {
-				rows := narrowColumnRows(cols, false)[2]
-				for place, b := range guardedPlacements(mem, rows*cols*c.width) {
-					got := make([]uint64, cols)
-					small := make([]uint8, cols)
-					if err := catchFault(func() { _ = c.add(got, b); _ = columnBytesOf[c.name](small, b) }); err != nil {
-						t.Fatalf("%s %dx%d at the %s: read outside the slice: %v", c.name, rows, cols, place, err)
-					}
-					want := naiveColumns(c.width, cols, b, c.naive)
-					if !slices.Equal(got, want) {
-						t.Fatalf("%s %dx%d at the %s: got %v, want %v", c.name, rows, cols, place, got, want)
-					}
-					for j := range want {
-						if small[j] != uint8(want[j]) {
-							t.Fatalf("%s %dx%d at the %s: byte counter %d: got %d, want %d", c.name, rows, cols, place, j, small[j], uint8(want[j]))
+				split := narrowColumnRows(cols, false)
+				all := narrowColumnRowsOf(cols, c.width, false)
+				for _, rows := range []int{split[2], all[len(all)-1]} { // split, and folded
+					for place, b := range guardedPlacements(mem, rows*cols*c.width) {
+						got := make([]uint64, cols)
+						small := make([]uint8, cols)
+						if err := catchFault(func() { _ = c.add(got, b); _ = columnBytesOf[c.name](small, b) }); err != nil {
+							t.Fatalf("%s %dx%d at the %s: read outside the slice: %v", c.name, rows, cols, place, err)
+						}
+						want := naiveColumns(c.width, cols, b, c.naive)
+						if !slices.Equal(got, want) {
+							t.Fatalf("%s %dx%d at the %s: got %v, want %v", c.name, rows, cols, place, got, want)
+						}
+						for j := range want {
+							if small[j] != uint8(want[j]) {
+								t.Fatalf("%s %dx%d at the %s: byte counter %d: got %d, want %d", c.name, rows, cols, place, j, small[j], uint8(want[j]))
+							}
 						}
 					}
 				}
@@ -142,7 +167,8 @@ func TestNarrowColumnsGuardPages(t *testing.T) {
 		for _, f := range floatCases {
 			for _, r := range floatRules {
 				for _, cols := range []int{1, 3, 6} {
-					rows := narrowColumnRows(cols, false)[2]
+					all := narrowColumnRowsOf(cols, f.width, false)
+					rows := all[len(all)-1]
 					for place, b := range guardedPlacements(mem, rows*cols*f.width) {
 						got := make([]uint64, cols)
 						if err := catchFault(func() { _ = f.add(r, got, b, -0.25) }); err != nil {
