@@ -42,8 +42,8 @@ func addNonZeroColumnBytes[T Element, W word](counts []uint8, x []T) {
 	f := formatOf[T]()
 	t := active.Load()
 	s := nonZeroOf[W](&t.nonZero, f)
-	if narrowColumns[W](t, len(counts), len(x)) {
-		addNonZeroNarrowBytes(t, counts, words[W](x), s)
+	if u := narrowColumns[W](t, len(counts), len(x), false, true); u != 0 {
+		addNonZeroNarrowBytes(t, counts, words[W](x), s, u)
 		return
 	}
 	stream := s.stream
@@ -74,8 +74,8 @@ func AddAboveColumnBytes[T Float](counts []uint8, x []T, threshold float64) erro
 func addAboveColumnBytes[T Float, W floatWord](counts []uint8, x []T, threshold float64) {
 	t := active.Load()
 	r, s := aboveOf[T, W](t, threshold)
-	if narrowColumns[W](t, len(counts), len(x)) {
-		addRangeNarrowBytes(t, counts, words[W](x), r, s)
+	if u := narrowColumns[W](t, len(counts), len(x), true, true); u != 0 {
+		addRangeNarrowBytes(t, counts, words[W](x), r, s, u)
 		return
 	}
 	_, g := aboveOf[T, W](&genericImpl, threshold)
@@ -103,8 +103,8 @@ func AddAbsAboveColumnBytes[T Float](counts []uint8, x []T, threshold float64) e
 func addAbsAboveColumnBytes[T Float, W floatWord](counts []uint8, x []T, threshold float64) {
 	t := active.Load()
 	r, s := absAboveOf[T, W](t, threshold)
-	if narrowColumns[W](t, len(counts), len(x)) {
-		addRangeNarrowBytes(t, counts, words[W](x), r, s)
+	if u := narrowColumns[W](t, len(counts), len(x), true, true); u != 0 {
+		addRangeNarrowBytes(t, counts, words[W](x), r, s, u)
 		return
 	}
 	_, g := absAboveOf[T, W](&genericImpl, threshold)

@@ -55,13 +55,56 @@ var narrowColumnsOn = true
 // cycle of at least 64 words per slot but one, fit rowMaskWords.
 const maxNarrowColumns = rowMaskWords/64 + 1
 
-// narrowColumns reports whether the matrix x of cols columns is counted
-// as narrow columns at level t.
-func narrowColumns[W word](t *impl, cols, lanes int) bool {
-	if !narrowColumnsOn || cols >= narrowColumnLimit[W](t.level) || cols > maxNarrowColumns {
-		return false
+// narrowUse is how a matrix of narrow columns is counted: not as narrow
+// columns (0), folded, or split (each falls back on the split for the
+// rows a fold leaves).
+type narrowUse uint8
+
+const (
+	narrowSplit narrowUse = iota + 1
+	narrowFold
+)
+
+// narrowColumns returns how the matrix x of cols columns is counted at
+// level t, for a range rule (ranged, else x != 0), into byte counters
+// (bytes, else 64-bit counts). At the vector levels every rule folds,
+// below foldColumnLimit, else splits below narrowColumnLimit. The generic
+// level folds only x != 0 of 32-bit lanes into 64-bit counts (4.3-5.4x
+// the tiles, where the split is 2-3.5x; of bytes the split is 4.8-12x and
+// the fold 1.6-1.9x; of float64 the split 1.8-4.2x, the fold 1.3-2.3x; a
+// range rule's fold 0.9-1.4x and its split 1.35-2.1x); it splits the
+// rest but a range rule into byte counters, which its streams count as
+// fast (the split 0.5-1.2x of them).
+func narrowColumns[W word](t *impl, cols, lanes int, ranged, bytes bool) narrowUse {
+	size := int(unsafe.Sizeof(W(0)))
+	switch {
+	case !narrowColumnsOn || cols > maxNarrowColumns:
+		return 0
+	case cols == 1:
+		return narrowSplit // a count
+	case t.level == Generic && ranged && bytes:
+		return 0
 	}
-	return cols == 1 || foldRows(t.level, cols, int(unsafe.Sizeof(W(0))), lanes) > 0 || columnSplitPeriodic(cols, lanes)
+	fold := t.level != Generic || !ranged && !bytes && size == 4
+	if fold && cols < foldColumnLimit(t.level, size) && foldRows(t.level, cols, size, lanes) > 0 {
+		return narrowFold
+	}
+	if cols < narrowColumnLimit[W](t.level) && columnSplitPeriodic(cols, lanes) {
+		return narrowSplit
+	}
+	return 0
+}
+
+// foldColumnLimit is the fewest columns of size-byte lanes that level
+// does not fold (BenchmarkNarrowColumns, folded against the tiles, one
+// run, medians of 5): AVX-512 folds to 64 bytes of row (f32 12-14
+// columns 1.0-1.1x, 16 at 0.67x; f64 7 at 1.04x, 8 at 0.90x); AVX2
+// every narrow count (1.1-83x, at a vector of row too).
+func foldColumnLimit(level Level, size int) int {
+	if level == AVX512 {
+		return 64 / size
+	}
+	return maxNarrowColumns + 1
 }
 
 // columnSplitPeriodic reports whether rowSplit.init splits lanes lanes of
@@ -100,8 +143,8 @@ func (s *rowSplit) makeColumnMasks() {
 // addNonZeroNarrow adds the column counts of x, len(counts) columns, for
 // x != 0 with the kernels s: folded where it can be (addFolded), else as
 // the row counts of rows of one lane.
-func addNonZeroNarrow[W word](t *impl, counts []uint64, x []W, s *shapes[W]) {
-	addFolded(t.level, counts, x, func(wide []uint64, x []W) {
+func addNonZeroNarrow[W word](t *impl, counts []uint64, x []W, s *shapes[W], u narrowUse) {
+	addFolded(t.level, counts, x, u == narrowFold, func(wide []uint64, x []W) {
 		addColumns(wide, x, s.columns, s.stream)
 	}, func(counts []uint64, x []W) {
 		if !countRowPairs(t, counts, x, 1, s) {
@@ -111,11 +154,11 @@ func addNonZeroNarrow[W word](t *impl, counts []uint64, x []W, s *shapes[W]) {
 }
 
 // addRangeNarrow is addNonZeroNarrow for the range r with the kernels s.
-func addRangeNarrow[W word](t *impl, counts []uint64, x []W, r keyRange[W], s *rangeShapes[W]) {
+func addRangeNarrow[W word](t *impl, counts []uint64, x []W, r keyRange[W], s *rangeShapes[W], u narrowUse) {
 	if !r.ok {
 		return
 	}
-	addFolded(t.level, counts, x, func(wide []uint64, x []W) {
+	addFolded(t.level, counts, x, u == narrowFold, func(wide []uint64, x []W) {
 		addRangeColumns(wide, x, r, s.columns, s.stream)
 	}, func(counts []uint64, x []W) {
 		countRangeRows(counts, x, 1, r, s.count, s.mask)
@@ -130,16 +173,17 @@ func addRangeNarrow[W word](t *impl, counts []uint64, x []W, r keyRange[W], s *r
 // and a population count per column; the wide counts are then folded.
 // The rows after the last whole wide row go through the split.
 
-// foldBytes returns the row size, in bytes, of the wide matrix at level,
-// and the vector its rows are whole multiples of.
-func foldBytes(level Level) (target, vector int) {
+// foldBytes returns the row size, in bytes, of the wide matrix of lanes
+// of size bytes at level, and the vector its rows are whole multiples of
+// (for the generic streams, eight lanes).
+func foldBytes(level Level, size int) (target, vector int) {
 	switch level {
 	case AVX512:
 		return foldBytesAVX512, 64
 	case AVX2:
 		return foldBytesAVX2, 32
 	}
-	return foldBytesGeneric, 1
+	return foldBytesGeneric, 8 * size
 }
 
 // The wide rows' sizes: AVX-512 rows of 192 to 1,536 bytes counted
@@ -166,10 +210,10 @@ func foldRows(level Level, cols, size, lanes int) int {
 	if cols < 2 {
 		return 0
 	}
-	target, vector := foldBytes(level)
+	target, vector := foldBytes(level, size)
 	row := cols * size
-	k0 := vector / gcdPow2(row, vector) // rows to a whole vector
-	k := k0 * max(1, target/(k0*row))
+	k0 := vector / gcdPow2(row, vector)            // rows to a whole vector
+	k := k0 * ((target + k0*row - 1) / (k0 * row)) // rows of target bytes or more
 	if k*cols > maxFoldLanes || lanes/(k*cols) < minFoldRows {
 		return 0
 	}
@@ -179,9 +223,9 @@ func foldRows(level Level, cols, size, lanes int) int {
 // addFolded adds the column counts of x, len(counts) columns, by wide
 // (the column counts of a wide matrix) where they fold, and by split for
 // the rows after the last wide row, or all of them.
-func addFolded[W word](level Level, counts []uint64, x []W, wide, split func(counts []uint64, x []W)) {
+func addFolded[W word](level Level, counts []uint64, x []W, fold bool, wide, split func(counts []uint64, x []W)) {
 	cols := len(counts)
-	if k := foldRows(level, cols, int(unsafe.Sizeof(W(0))), len(x)); k > 0 {
+	if k := foldRows(level, cols, int(unsafe.Sizeof(W(0))), len(x)); fold && k > 0 {
 		p := foldScratch.Get().(*foldCounts)
 		w := p[:k*cols]
 		clear(w)
@@ -228,18 +272,18 @@ func putNarrowCounts(p *narrowCounts, counts []uint8, wide []uint64) {
 }
 
 // addNonZeroNarrowBytes is addNonZeroNarrow into byte counters.
-func addNonZeroNarrowBytes[W word](t *impl, counts []uint8, x []W, s *shapes[W]) {
+func addNonZeroNarrowBytes[W word](t *impl, counts []uint8, x []W, s *shapes[W], u narrowUse) {
 	p, wide := getNarrowCounts(len(counts))
-	addNonZeroNarrow(t, wide, x, s)
+	addNonZeroNarrow(t, wide, x, s, u)
 	putNarrowCounts(p, counts, wide)
 }
 
 // addRangeNarrowBytes is addRangeNarrow into byte counters.
-func addRangeNarrowBytes[W word](t *impl, counts []uint8, x []W, r keyRange[W], s *rangeShapes[W]) {
+func addRangeNarrowBytes[W word](t *impl, counts []uint8, x []W, r keyRange[W], s *rangeShapes[W], u narrowUse) {
 	if !r.ok {
 		return
 	}
 	p, wide := getNarrowCounts(len(counts))
-	addRangeNarrow(t, wide, x, r, s)
+	addRangeNarrow(t, wide, x, r, s, u)
 	putNarrowCounts(p, counts, wide)
 }

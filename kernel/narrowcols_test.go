@@ -25,9 +25,9 @@ func narrowColumnRowsOf(cols, size int, long bool) []int {
 	if size == 0 || cols < 2 {
 		return rows
 	}
-	target, vector := foldBytes(Active())
+	target, vector := foldBytes(Active(), size)
 	k0 := vector / gcdPow2(cols*size, vector)
-	k := k0 * max(1, target/(k0*cols*size))
+	k := k0 * ((target + k0*cols*size - 1) / (k0 * cols * size))
 	if fold := minFoldRows * k; foldRows(Active(), cols, size, fold*cols) == k {
 		rows = append(rows, fold-1, fold+3, 2*fold+k-1)
 	}
@@ -203,7 +203,7 @@ func TestNarrowColumnsAllocs(t *testing.T) {
 			"abs bytes":      func() { _ = AddAbsAboveColumnBytes(small, x[:255*6], 0.5) },
 			"two columns":    func() { _ = AddNonZeroColumns(counts[:2], x) },
 		} {
-			if !narrowColumns[uint32](active.Load(), 6, 255*6) {
+			if narrowColumns[uint32](active.Load(), 6, 255*6, false, true) == 0 {
 				t.Fatalf("%s: 255 rows of 6 float32 columns are not narrow", name)
 			}
 			if n := testing.AllocsPerRun(20, f); n != 0 {
