@@ -10,18 +10,25 @@ import (
 // A column tile reads whole vectors of each row, so a row narrower than a
 // vector went to the generic tile, an element at a time (AVX2 counted
 // float32 rows of 6 columns at 1 GB/s), and the byte streams' tails to
-// the generic stream test. Yet the column of lane i of a matrix of cols
-// columns is i mod cols: the column counts are the row counts of rows of
-// one lane into cols slots, which rows.go counts as one stream (the mask
-// kernel's bitmap split by slot with the periodic masks of rowSplit, a
-// population count per slot but one per 64 lanes; for two slots the row
-// pairs, rowpairs.go; for one, a count). So a matrix of fewer columns than
-// narrowColumnLimit goes that way, when its split is periodic: the masks
-// of its phases fit rowSplit's (with rowMaskWords of 1,024, every count
-// up to 14, and 16), and the input has enough words that making them pays
-// (rowSplit.init); otherwise it keeps the tiles and streams. The byte
-// counters (columnbytes.go) take the counts of the same path into 64-bit
-// scratch counters, then add them modulo 256.
+// the generic stream test. Two ways count them near a count's speed, per
+// rule and level (narrowColumns):
+//
+//   - Folded: the matrix of cols columns is also one of k*cols columns,
+//     k rows to a row, whose column j is part of column j mod cols; with
+//     rows of whole vectors, a few hundred bytes (foldBytes), the level's
+//     tiles (or the generic streams) count it, and its counts are folded
+//     (addFolded).
+//   - Split: the column of lane i is i mod cols, so the column counts are
+//     the row counts of rows of one lane into cols slots, which rows.go
+//     counts as one stream (the mask kernel's bitmap split by slot with
+//     rowSplit's periodic masks, a population count per slot but one per
+//     64 lanes; for two slots the row pairs, rowpairs.go; for one, a
+//     count), when the masks of its phases fit rowSplit's and are no more
+//     words than the input has lanes (columnSplitPeriodic). It also
+//     counts the rows a fold leaves after its last wide row.
+//
+// The byte counters (columnbytes.go) take the counts of the same paths
+// into 64-bit scratch counters, then add them modulo 256.
 
 // narrowColumnLimit returns the fewest columns of W lanes that level
 // counts in tiles or streams rather than as narrow columns: a level's
