@@ -29,7 +29,10 @@ func narrowColumnRowsOf(cols, size int, long bool) []int {
 	k0 := vector / gcdPow2(cols*size, vector)
 	k := k0 * ((target + k0*cols*size - 1) / (k0 * cols * size))
 	if fold := minFoldRows * k; foldRows(Active(), cols, size, fold*cols) == k {
-		rows = append(rows, fold-1, fold+3, 2*fold+k-1)
+		rows = append(rows, fold+3)
+		if !testing.Short() {
+			rows = append(rows, 2*fold+k-1)
+		}
 	}
 	return rows
 }
@@ -40,14 +43,15 @@ func narrowSplitRows(cols int, long bool) []int {
 		first++
 	}
 	rows := []int{max(first-1, 1), first, first + 7}
-	if long {
+	if long && !testing.Short() {
 		rows = append(rows, rowBlockWords*64/cols+5)
 	}
 	return rows
 }
 
-// TestNarrowColumns: every element type, every column count of the narrow
-// columns and a few past them, rows around the periodic split's threshold
+// TestNarrowColumns: every element type, column counts of the narrow
+// columns (of every split and fold shape: powers of two, odd, even) and
+// one past them, rows around the periodic split's threshold
 // and past a block, random start offsets, into 64-bit counts and into
 // byte counters, at every level, against the generic tiles (which
 // TestAddNonZeroColumnsNaiveOracle holds to the naive count).
@@ -57,7 +61,7 @@ func TestNarrowColumns(t *testing.T) {
 		for _, c := range typeCases {
 			random := alignedBytes((rowBlockWords*64+5*17)*c.width, 0)
 			c.random(rng, random)
-			for cols := 1; cols <= maxNarrowColumns+1; cols++ {
+			for _, cols := range []int{1, 2, 3, 5, 6, 7, 8, 13, 16, 17} {
 				for _, rows := range narrowColumnRowsOf(cols, c.width, cols == 3 || cols == 13) {
 					offset := rng.IntN(64/c.width) * c.width
 					b := alignedBytes(rows*cols*c.width, offset)
@@ -85,12 +89,12 @@ func TestNarrowColumnsThresholds(t *testing.T) {
 			}
 			for _, r := range floatRules {
 				bytes := rangeColumnBytesOf[r.name+" "+f.name]
-				for _, cols := range []int{1, 2, 3, 5, 6, 7, 13, 16} {
+				for _, cols := range []int{1, 2, 3, 6, 7, 13} {
 					for _, rows := range narrowColumnRowsOf(cols, f.width, cols == 6) {
 						offset := rng.IntN(64/f.width) * f.width
 						b := alignedBytes(rows*cols*f.width, offset)
 						copy(b, random)
-						for _, th := range []float64{0, -0.5, 1e-40, 0.1, math.NaN()} {
+						for _, th := range []float64{-0.5, 1e-40, 0.1, math.NaN()} {
 							name := fmt.Sprintf("%s %s t=%v", f.name, r.name, th)
 							checkColumnsAgainstGeneric(t, name, cols, rows, b, func(counts []uint64) error { return f.add(r, counts, b, th) })
 							checkColumnBytes(t, name+" bytes", cols, rows, rng,
