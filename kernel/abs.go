@@ -77,7 +77,12 @@ func AddAbsAboveColumns[T Float](counts []uint64, x []T, threshold float64) erro
 }
 
 func addAbsAboveColumns[T Float, W floatWord](counts []uint64, x []T, threshold float64) {
-	r, s := absAboveOf[T, W](active.Load(), threshold)
+	t := active.Load()
+	r, s := absAboveOf[T, W](t, threshold)
+	if u := narrowColumns[W](t, len(counts), len(x), true, false); u != 0 {
+		addRangeNarrow(t, counts, words[W](x), r, s, u)
+		return
+	}
 	addRangeColumns(counts, words[W](x), r, s.columns, s.stream)
 }
 

@@ -40,7 +40,12 @@ func AddNonZeroColumnBytes[T Element](counts []uint8, x []T) error {
 
 func addNonZeroColumnBytes[T Element, W word](counts []uint8, x []T) {
 	f := formatOf[T]()
-	s := nonZeroOf[W](&active.Load().nonZero, f)
+	t := active.Load()
+	s := nonZeroOf[W](&t.nonZero, f)
+	if u := narrowColumns[W](t, len(counts), len(x), false, true); u != 0 {
+		addNonZeroNarrowBytes(t, counts, words[W](x), s, u)
+		return
+	}
 	stream := s.stream
 	if stream == nil {
 		stream = nonZeroOf[W](&genericImpl.nonZero, f).stream
@@ -67,7 +72,12 @@ func AddAboveColumnBytes[T Float](counts []uint8, x []T, threshold float64) erro
 }
 
 func addAboveColumnBytes[T Float, W floatWord](counts []uint8, x []T, threshold float64) {
-	r, s := aboveOf[T, W](active.Load(), threshold)
+	t := active.Load()
+	r, s := aboveOf[T, W](t, threshold)
+	if u := narrowColumns[W](t, len(counts), len(x), true, true); u != 0 {
+		addRangeNarrowBytes(t, counts, words[W](x), r, s, u)
+		return
+	}
 	_, g := aboveOf[T, W](&genericImpl, threshold)
 	addRangeStreamBytes(counts, words[W](x), r, s, g)
 }
@@ -91,7 +101,12 @@ func AddAbsAboveColumnBytes[T Float](counts []uint8, x []T, threshold float64) e
 }
 
 func addAbsAboveColumnBytes[T Float, W floatWord](counts []uint8, x []T, threshold float64) {
-	r, s := absAboveOf[T, W](active.Load(), threshold)
+	t := active.Load()
+	r, s := absAboveOf[T, W](t, threshold)
+	if u := narrowColumns[W](t, len(counts), len(x), true, true); u != 0 {
+		addRangeNarrowBytes(t, counts, words[W](x), r, s, u)
+		return
+	}
 	_, g := absAboveOf[T, W](&genericImpl, threshold)
 	addRangeStreamBytes(counts, words[W](x), r, s, g)
 }

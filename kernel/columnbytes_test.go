@@ -151,12 +151,12 @@ func TestAddRangeColumnBytes(t *testing.T) {
 	})
 }
 
-// genericTiles runs f at the generic level with its streams off: the
-// generic column tiles, the reference of the streams.
+// genericTiles runs f at the generic level with its streams and narrow
+// columns off: the generic column tiles, the reference of both.
 func genericTiles(f func() error) error {
 	return atLevel(Generic, func() error {
-		defer func(b int) { streamRowBytes = b }(streamRowBytes)
-		streamRowBytes = math.MaxInt
+		defer func(b int, n bool) { streamRowBytes, narrowColumnsOn = b, n }(streamRowBytes, narrowColumnsOn)
+		streamRowBytes, narrowColumnsOn = math.MaxInt, false
 		return f()
 	})
 }

@@ -115,7 +115,12 @@ func AddNonZeroColumns[T Element](counts []uint64, x []T) error {
 }
 
 func addNonZeroColumns[T Element, W word](counts []uint64, x []T) {
-	s := nonZeroOf[W](&active.Load().nonZero, formatOf[T]())
+	t := active.Load()
+	s := nonZeroOf[W](&t.nonZero, formatOf[T]())
+	if u := narrowColumns[W](t, len(counts), len(x), false, false); u != 0 {
+		addNonZeroNarrow(t, counts, words[W](x), s, u)
+		return
+	}
 	addColumns(counts, words[W](x), s.columns, s.stream)
 }
 

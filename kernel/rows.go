@@ -110,7 +110,8 @@ func (s *rowSplit) init(counts []uint64, width, lanes int, k *rowPopcounts) {
 		// operations per row of its word, and a word costs a population
 		// count per slot but one against one per row.
 		cycle := phases * ((64 + phases - 1) / phases)
-		if cycle <= rowMaskWords/(slots-1) && phases*64 <= lanes/4 && slots-1 <= 2*(64/width+1) {
+		if width == 1 && columnSplitPeriodic(slots, lanes) ||
+			width > 1 && cycle <= rowMaskWords/(slots-1) && phases*64 <= lanes/4 && slots-1 <= 2*(64/width+1) {
 			s.periodic, s.phases, s.cycle = true, phases, cycle
 			s.makeMasks()
 		}
@@ -126,6 +127,10 @@ func gcdPow2(n, p int) int {
 // at a time: for each slot but the last, the masks of its phases, then
 // again, to a cycle.
 func (s *rowSplit) makeMasks() {
+	if s.width == 1 {
+		s.makeColumnMasks() // narrowcols.go
+		return
+	}
 	w, slots, phases := s.width, len(s.counts), s.phases
 	period, stride := w*slots, s.cycle
 	clear(s.masks[:stride*(slots-1)])

@@ -72,12 +72,15 @@ func BenchmarkL0NormUpdate(b *testing.B) {
 }
 
 // activityShapes are the Update shapes of the FeatureActivity sweep: the
-// seed shapes, and few rows of many features (wide rows), down to one
-// vector of 2^20 features.
+// seed shapes, few rows of many features (wide rows), down to one
+// vector of 2^20 features, and many vectors of few features (narrow
+// columns).
 var activityShapes = append(benchShapes[:len(benchShapes):len(benchShapes)],
 	[]int{256, 1, 131072},
 	[]int{64, 1, 1 << 20},
 	[]int{1, 1, 1 << 20},
+	[]int{65536, 1, 3},
+	[]int{16384, 1, 16},
 )
 
 // BenchmarkFeatureActivityUpdate measures FeatureActivity.Update at every
