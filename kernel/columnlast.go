@@ -142,11 +142,21 @@ func addRangeStreamBytesLast[W word](counts, lastb []uint8, x []W, rowBase int, 
 }
 
 // HasColumnBytesLastKernels reports whether the active level marks the
-// last rows of AddNonZeroColumnBytesLast and its rules with assembly (the
-// level's stream kernels, fused), rather than with portable Go: a caller
-// that can find the last rows another way may prefer that without them.
-func HasColumnBytesLastKernels() bool {
-	return active.Load().nonZero.magnitude32.streamLast != nil
+// last rows of AddNonZeroColumnBytesLast and its rules for elements of
+// type T with assembly (the level's stream kernels, fused), rather than
+// with portable Go: a caller that can find the last rows another way may
+// prefer that without them.
+func HasColumnBytesLastKernels[T Element]() bool {
+	f, n := formatOf[T](), &active.Load().nonZero
+	switch unsafe.Sizeof(T(0)) {
+	case 1:
+		return nonZeroOf[uint8](n, f).streamLast != nil
+	case 2:
+		return nonZeroOf[uint16](n, f).streamLast != nil
+	case 4:
+		return nonZeroOf[uint32](n, f).streamLast != nil
+	}
+	return nonZeroOf[uint64](n, f).streamLast != nil
 }
 
 // addStreamBytesLast is addStreamBytes with the marks of the last rows:

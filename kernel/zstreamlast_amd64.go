@@ -147,3 +147,102 @@ func addAbsAboveStreamLastFloat32AVX512(counts []uint8, lastb []uint8, x []uint3
 //
 //go:noescape
 func addAbsAboveStreamLastFloat64AVX512(counts []uint8, lastb []uint8, x []uint64, cols int, stride int, rows int, row int, lo uint64, span uint64)
+
+// addNonZeroStreamLastBits8AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero, for int8 and uint8;
+// and sets lastb[j] = row + r for each such row r, in order (the last one stays).
+// cols is a multiple of 32; rows must be at most 255 less the largest count, and
+// row + rows - 1 at most 255. It requires AVX2.
+//
+//go:noescape
+func addNonZeroStreamLastBits8AVX2(counts []uint8, lastb []uint8, x []uint8, cols int, stride int, rows int, row int)
+
+// addNonZeroStreamLastBits16AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero, for int16 and uint16;
+// and sets lastb[j] = row + r for each such row r, in order (the last one stays).
+// cols is a multiple of 32; rows must be at most 255 less the largest count, and
+// row + rows - 1 at most 255. It requires AVX2.
+//
+//go:noescape
+func addNonZeroStreamLastBits16AVX2(counts []uint8, lastb []uint8, x []uint16, cols int, stride int, rows int, row int)
+
+// addNonZeroStreamLastFloat16AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero once their sign bit is cleared, for Float16 and BFloat16;
+// and sets lastb[j] = row + r for each such row r, in order (the last one stays).
+// cols is a multiple of 32; rows must be at most 255 less the largest count, and
+// row + rows - 1 at most 255. It requires AVX2.
+//
+//go:noescape
+func addNonZeroStreamLastFloat16AVX2(counts []uint8, lastb []uint8, x []uint16, cols int, stride int, rows int, row int)
+
+// addNonZeroStreamLastBits32AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero, for int32 and uint32;
+// and sets lastb[j] = row + r for each such row r, in order (the last one stays).
+// cols is a multiple of 32; rows must be at most 255 less the largest count, and
+// row + rows - 1 at most 255. It requires AVX2.
+//
+//go:noescape
+func addNonZeroStreamLastBits32AVX2(counts []uint8, lastb []uint8, x []uint32, cols int, stride int, rows int, row int)
+
+// addNonZeroStreamLastFloat32AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes that are not zero once their sign bit is cleared, for float32;
+// and sets lastb[j] = row + r for each such row r, in order (the last one stays).
+// cols is a multiple of 32; rows must be at most 255 less the largest count, and
+// row + rows - 1 at most 255. It requires AVX2.
+//
+//go:noescape
+func addNonZeroStreamLastFloat32AVX2(counts []uint8, lastb []uint8, x []uint32, cols int, stride int, rows int, row int)
+
+// addAboveBitsStreamLastFloat16AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with b-lo <= span, unsigned: b above a threshold at or above +0 (lo >= 1 as a signed lane), for Float16 and BFloat16;
+// and sets lastb[j] = row + r for each such row r, in order (the last one stays).
+// cols is a multiple of 32; rows must be at most 255 less the largest count, and
+// row + rows - 1 at most 255. It requires AVX2.
+//
+//go:noescape
+func addAboveBitsStreamLastFloat16AVX2(counts []uint8, lastb []uint8, x []uint16, cols int, stride int, rows int, row int, lo uint16, span uint16)
+
+// addAboveBitsStreamLastFloat32AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with b-lo <= span, unsigned: b above a threshold at or above +0 (lo >= 1 as a signed lane), for float32;
+// and sets lastb[j] = row + r for each such row r, in order (the last one stays).
+// cols is a multiple of 32; rows must be at most 255 less the largest count, and
+// row + rows - 1 at most 255. It requires AVX2.
+//
+//go:noescape
+func addAboveBitsStreamLastFloat32AVX2(counts []uint8, lastb []uint8, x []uint32, cols int, stride int, rows int, row int, lo uint32, span uint32)
+
+// addAboveKeysStreamLastFloat16AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with key(b)-lo <= span, unsigned: b above the threshold, any threshold, for Float16 and BFloat16;
+// and sets lastb[j] = row + r for each such row r, in order (the last one stays).
+// cols is a multiple of 32; rows must be at most 255 less the largest count, and
+// row + rows - 1 at most 255. It requires AVX2.
+//
+//go:noescape
+func addAboveKeysStreamLastFloat16AVX2(counts []uint8, lastb []uint8, x []uint16, cols int, stride int, rows int, row int, lo uint16, span uint16)
+
+// addAboveKeysStreamLastFloat32AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with key(b)-lo <= span, unsigned: b above the threshold, any threshold, for float32;
+// and sets lastb[j] = row + r for each such row r, in order (the last one stays).
+// cols is a multiple of 32; rows must be at most 255 less the largest count, and
+// row + rows - 1 at most 255. It requires AVX2.
+//
+//go:noescape
+func addAboveKeysStreamLastFloat32AVX2(counts []uint8, lastb []uint8, x []uint32, cols int, stride int, rows int, row int, lo uint32, span uint32)
+
+// addAbsAboveStreamLastFloat16AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with |b|-lo <= span, unsigned, |b| being b without its sign bit: |b| above the threshold, for Float16 and BFloat16;
+// and sets lastb[j] = row + r for each such row r, in order (the last one stays).
+// cols is a multiple of 32; rows must be at most 255 less the largest count, and
+// row + rows - 1 at most 255. It requires AVX2.
+//
+//go:noescape
+func addAbsAboveStreamLastFloat16AVX2(counts []uint8, lastb []uint8, x []uint16, cols int, stride int, rows int, row int, lo uint16, span uint16)
+
+// addAbsAboveStreamLastFloat32AVX2 adds to the byte counts[j], j < cols, the number of rows r < rows
+// whose lane b = x[r*stride+j] counts: the lanes b with |b|-lo <= span, unsigned, |b| being b without its sign bit: |b| above the threshold, for float32;
+// and sets lastb[j] = row + r for each such row r, in order (the last one stays).
+// cols is a multiple of 32; rows must be at most 255 less the largest count, and
+// row + rows - 1 at most 255. It requires AVX2.
+//
+//go:noescape
+func addAbsAboveStreamLastFloat32AVX2(counts []uint8, lastb []uint8, x []uint32, cols int, stride int, rows int, row int, lo uint32, span uint32)

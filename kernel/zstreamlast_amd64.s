@@ -4335,3 +4335,1986 @@ next1:
 done:
 	VZEROUPPER
 	RET
+
+// func addNonZeroStreamLastBits8AVX2(counts []uint8, lastb []uint8, x []uint8, cols int, stride int, rows int, row int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamLastBits8AVX2(SB), NOSPLIT, $0-104
+	// Registers:
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
+	MOVQ         counts_base+0(FP), AX
+	MOVQ         x_base+48(FP), CX
+	MOVQ         cols+72(FP), DX
+	MOVQ         stride+80(FP), BX
+	MOVQ         rows+88(FP), SI
+	MOVQ         lastb_base+24(FP), DI
+	SUBQ         AX, DI
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y10, Y10, Y10
+	VPABSB       Y10, Y10
+	VPADDB       Y10, Y10, Y8
+	VMOVDQU      Y8, Y0
+	VPADDB       Y10, Y0, Y1
+	VPADDB       Y8, Y8, Y8
+	MOVQ         row+96(FP), R8
+	VMOVQ        R8, X2
+	VPBROADCASTB X2, Y2
+	TESTQ        SI, SI
+	JZ           done
+	TESTQ        DX, DX
+	JZ           done
+
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, R8
+	MOVQ BX, R9
+	SHLQ $0x01, R9
+	ADDQ R8, R9
+	MOVQ AX, R10
+	MOVQ DX, R11
+
+runs4:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R10)(DI*1), Y3
+	VPCMPEQB  (R8), Y12, Y4
+	VPBLENDVB Y4, Y3, Y2, Y3
+	VPCMPEQB  (R8)(BX*1), Y12, Y5
+
+	// The number of row 1 of the group.
+	VPADDB    Y10, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPCMPEQB  (R9), Y12, Y5
+
+	// The number of row 2 of the group.
+	VPADDB    Y0, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPCMPEQB  (R9)(BX*1), Y12, Y5
+
+	// The number of row 3 of the group.
+	VPADDB    Y1, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   Y3, (R10)(DI*1)
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y4, Y4
+	VPADDB  (R10), Y4, Y4
+	VMOVDQU Y4, (R10)
+	ADDQ    $0x00000020, R8
+	ADDQ    $0x00000020, R9
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x00000020, R11
+	JNZ     runs4
+	VPADDB  Y8, Y2, Y2
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
+	MOVQ CX, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs1:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R9)(DI*1), Y0
+	VPCMPEQB  (R8), Y12, Y1
+	VPBLENDVB Y1, Y0, Y2, Y0
+	VMOVDQU   Y0, (R9)(DI*1)
+
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y1, Y1
+	VPADDB  (R9), Y1, Y1
+	VMOVDQU Y1, (R9)
+	ADDQ    $0x00000020, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs1
+	VPADDB  Y10, Y2, Y2
+
+	// The next 1 row(s).
+	ADDQ BX, CX
+	SUBQ $0x00000001, SI
+	JMP  rows1
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamLastBits16AVX2(counts []uint8, lastb []uint8, x []uint16, cols int, stride int, rows int, row int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamLastBits16AVX2(SB), NOSPLIT, $0-104
+	// Registers:
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
+	MOVQ         counts_base+0(FP), AX
+	MOVQ         x_base+48(FP), CX
+	MOVQ         cols+72(FP), DX
+	MOVQ         stride+80(FP), BX
+	MOVQ         rows+88(FP), SI
+	SHLQ         $0x01, BX
+	MOVQ         lastb_base+24(FP), DI
+	SUBQ         AX, DI
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y10, Y10, Y10
+	VPABSB       Y10, Y10
+	VPADDB       Y10, Y10, Y8
+	VMOVDQU      Y8, Y0
+	VPADDB       Y10, Y0, Y1
+	VPADDB       Y8, Y8, Y8
+	MOVQ         row+96(FP), R8
+	VMOVQ        R8, X2
+	VPBROADCASTB X2, Y2
+	TESTQ        SI, SI
+	JZ           done
+	TESTQ        DX, DX
+	JZ           done
+
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, R8
+	MOVQ BX, R9
+	SHLQ $0x01, R9
+	ADDQ R8, R9
+	MOVQ AX, R10
+	MOVQ DX, R11
+
+runs4:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R10)(DI*1), Y3
+	VPCMPEQW  (R8), Y12, Y4
+	VPCMPEQW  32(R8), Y12, Y5
+	VPACKSSWB Y5, Y4, Y4
+	VPERMQ    $0xd8, Y4, Y4
+	VPBLENDVB Y4, Y3, Y2, Y3
+	VPCMPEQW  (R8)(BX*1), Y12, Y5
+	VPCMPEQW  32(R8)(BX*1), Y12, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 1 of the group.
+	VPADDB    Y10, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPCMPEQW  (R9), Y12, Y5
+	VPCMPEQW  32(R9), Y12, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 2 of the group.
+	VPADDB    Y0, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPCMPEQW  (R9)(BX*1), Y12, Y5
+	VPCMPEQW  32(R9)(BX*1), Y12, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 3 of the group.
+	VPADDB    Y1, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   Y3, (R10)(DI*1)
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y4, Y4
+	VPADDB  (R10), Y4, Y4
+	VMOVDQU Y4, (R10)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000040, R9
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x00000020, R11
+	JNZ     runs4
+	VPADDB  Y8, Y2, Y2
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
+	MOVQ CX, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs1:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R9)(DI*1), Y0
+	VPCMPEQW  (R8), Y12, Y1
+	VPCMPEQW  32(R8), Y12, Y3
+	VPACKSSWB Y3, Y1, Y1
+	VPERMQ    $0xd8, Y1, Y1
+	VPBLENDVB Y1, Y0, Y2, Y0
+	VMOVDQU   Y0, (R9)(DI*1)
+
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y1, Y1
+	VPADDB  (R9), Y1, Y1
+	VMOVDQU Y1, (R9)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs1
+	VPADDB  Y10, Y2, Y2
+
+	// The next 1 row(s).
+	ADDQ BX, CX
+	SUBQ $0x00000001, SI
+	JMP  rows1
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamLastFloat16AVX2(counts []uint8, lastb []uint8, x []uint16, cols int, stride int, rows int, row int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamLastFloat16AVX2(SB), NOSPLIT, $0-104
+	// Registers:
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
+	// Y15: the counted bits, every bit of a lane but its sign bit
+	MOVQ         counts_base+0(FP), AX
+	MOVQ         x_base+48(FP), CX
+	MOVQ         cols+72(FP), DX
+	MOVQ         stride+80(FP), BX
+	MOVQ         rows+88(FP), SI
+	SHLQ         $0x01, BX
+	MOVQ         lastb_base+24(FP), DI
+	SUBQ         AX, DI
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y10, Y10, Y10
+	VPABSB       Y10, Y10
+	VPCMPEQD     Y15, Y15, Y15
+	VPSRLW       $0x01, Y15, Y15
+	VPADDB       Y10, Y10, Y8
+	VMOVDQU      Y8, Y0
+	VPADDB       Y10, Y0, Y1
+	VPADDB       Y8, Y8, Y8
+	MOVQ         row+96(FP), R8
+	VMOVQ        R8, X2
+	VPBROADCASTB X2, Y2
+	TESTQ        SI, SI
+	JZ           done
+	TESTQ        DX, DX
+	JZ           done
+
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, R8
+	MOVQ BX, R9
+	SHLQ $0x01, R9
+	ADDQ R8, R9
+	MOVQ AX, R10
+	MOVQ DX, R11
+
+runs4:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R10)(DI*1), Y3
+	VPAND     (R8), Y15, Y4
+	VPCMPEQW  Y4, Y12, Y4
+	VPAND     32(R8), Y15, Y5
+	VPCMPEQW  Y5, Y12, Y5
+	VPACKSSWB Y5, Y4, Y4
+	VPERMQ    $0xd8, Y4, Y4
+	VPBLENDVB Y4, Y3, Y2, Y3
+	VPAND     (R8)(BX*1), Y15, Y5
+	VPCMPEQW  Y5, Y12, Y5
+	VPAND     32(R8)(BX*1), Y15, Y6
+	VPCMPEQW  Y6, Y12, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 1 of the group.
+	VPADDB    Y10, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPAND     (R9), Y15, Y5
+	VPCMPEQW  Y5, Y12, Y5
+	VPAND     32(R9), Y15, Y6
+	VPCMPEQW  Y6, Y12, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 2 of the group.
+	VPADDB    Y0, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPAND     (R9)(BX*1), Y15, Y5
+	VPCMPEQW  Y5, Y12, Y5
+	VPAND     32(R9)(BX*1), Y15, Y6
+	VPCMPEQW  Y6, Y12, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 3 of the group.
+	VPADDB    Y1, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   Y3, (R10)(DI*1)
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y4, Y4
+	VPADDB  (R10), Y4, Y4
+	VMOVDQU Y4, (R10)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000040, R9
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x00000020, R11
+	JNZ     runs4
+	VPADDB  Y8, Y2, Y2
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
+	MOVQ CX, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs1:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R9)(DI*1), Y0
+	VPAND     (R8), Y15, Y1
+	VPCMPEQW  Y1, Y12, Y1
+	VPAND     32(R8), Y15, Y3
+	VPCMPEQW  Y3, Y12, Y3
+	VPACKSSWB Y3, Y1, Y1
+	VPERMQ    $0xd8, Y1, Y1
+	VPBLENDVB Y1, Y0, Y2, Y0
+	VMOVDQU   Y0, (R9)(DI*1)
+
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y1, Y1
+	VPADDB  (R9), Y1, Y1
+	VMOVDQU Y1, (R9)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs1
+	VPADDB  Y10, Y2, Y2
+
+	// The next 1 row(s).
+	ADDQ BX, CX
+	SUBQ $0x00000001, SI
+	JMP  rows1
+
+done:
+	VZEROUPPER
+	RET
+
+// func addNonZeroStreamLastBits32AVX2(counts []uint8, lastb []uint8, x []uint32, cols int, stride int, rows int, row int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamLastBits32AVX2(SB), NOSPLIT, $0-104
+	// Registers:
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+48(FP), CX
+	MOVQ     cols+72(FP), DX
+	MOVQ     stride+80(FP), BX
+	MOVQ     rows+88(FP), SI
+	SHLQ     $0x02, BX
+	MOVQ     lastb_base+24(FP), DI
+	SUBQ     AX, DI
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+
+	// The doublewords of two packs of four vectors, back in column order.
+	VMOVDQU      streamOrderaddNonZeroStreamLastBits32AVX2<>+0(SB), Y9
+	VPADDB       Y10, Y10, Y8
+	VMOVDQU      Y8, Y0
+	VPADDB       Y10, Y0, Y1
+	VPADDB       Y8, Y8, Y8
+	MOVQ         row+96(FP), R8
+	VMOVQ        R8, X2
+	VPBROADCASTB X2, Y2
+	TESTQ        SI, SI
+	JZ           done
+	TESTQ        DX, DX
+	JZ           done
+
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, R8
+	MOVQ BX, R9
+	SHLQ $0x01, R9
+	ADDQ R8, R9
+	MOVQ AX, R10
+	MOVQ DX, R11
+
+runs4:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R10)(DI*1), Y3
+	VPCMPEQD  (R8), Y12, Y4
+	VPCMPEQD  32(R8), Y12, Y5
+	VPCMPEQD  64(R8), Y12, Y6
+	VPCMPEQD  96(R8), Y12, Y7
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y4, Y4
+	VPERMD    Y4, Y9, Y4
+	VPBLENDVB Y4, Y3, Y2, Y3
+	VPCMPEQD  (R8)(BX*1), Y12, Y5
+	VPCMPEQD  32(R8)(BX*1), Y12, Y6
+	VPCMPEQD  64(R8)(BX*1), Y12, Y7
+	VPCMPEQD  96(R8)(BX*1), Y12, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 1 of the group.
+	VPADDB    Y10, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPCMPEQD  (R9), Y12, Y5
+	VPCMPEQD  32(R9), Y12, Y6
+	VPCMPEQD  64(R9), Y12, Y7
+	VPCMPEQD  96(R9), Y12, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 2 of the group.
+	VPADDB    Y0, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPCMPEQD  (R9)(BX*1), Y12, Y5
+	VPCMPEQD  32(R9)(BX*1), Y12, Y6
+	VPCMPEQD  64(R9)(BX*1), Y12, Y7
+	VPCMPEQD  96(R9)(BX*1), Y12, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 3 of the group.
+	VPADDB    Y1, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   Y3, (R10)(DI*1)
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y4, Y4
+	VPADDB  (R10), Y4, Y4
+	VMOVDQU Y4, (R10)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000080, R9
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x00000020, R11
+	JNZ     runs4
+	VPADDB  Y8, Y2, Y2
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
+	MOVQ CX, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs1:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R9)(DI*1), Y0
+	VPCMPEQD  (R8), Y12, Y1
+	VPCMPEQD  32(R8), Y12, Y3
+	VPCMPEQD  64(R8), Y12, Y4
+	VPCMPEQD  96(R8), Y12, Y5
+	VPACKSSDW Y3, Y1, Y1
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y1, Y1
+	VPERMD    Y1, Y9, Y1
+	VPBLENDVB Y1, Y0, Y2, Y0
+	VMOVDQU   Y0, (R9)(DI*1)
+
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y1, Y1
+	VPADDB  (R9), Y1, Y1
+	VMOVDQU Y1, (R9)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs1
+	VPADDB  Y10, Y2, Y2
+
+	// The next 1 row(s).
+	ADDQ BX, CX
+	SUBQ $0x00000001, SI
+	JMP  rows1
+
+done:
+	VZEROUPPER
+	RET
+
+DATA streamOrderaddNonZeroStreamLastBits32AVX2<>+0(SB)/4, $0x00000000
+DATA streamOrderaddNonZeroStreamLastBits32AVX2<>+4(SB)/4, $0x00000004
+DATA streamOrderaddNonZeroStreamLastBits32AVX2<>+8(SB)/4, $0x00000001
+DATA streamOrderaddNonZeroStreamLastBits32AVX2<>+12(SB)/4, $0x00000005
+DATA streamOrderaddNonZeroStreamLastBits32AVX2<>+16(SB)/4, $0x00000002
+DATA streamOrderaddNonZeroStreamLastBits32AVX2<>+20(SB)/4, $0x00000006
+DATA streamOrderaddNonZeroStreamLastBits32AVX2<>+24(SB)/4, $0x00000003
+DATA streamOrderaddNonZeroStreamLastBits32AVX2<>+28(SB)/4, $0x00000007
+GLOBL streamOrderaddNonZeroStreamLastBits32AVX2<>(SB), RODATA|NOPTR, $32
+
+// func addNonZeroStreamLastFloat32AVX2(counts []uint8, lastb []uint8, x []uint32, cols int, stride int, rows int, row int)
+// Requires: AVX, AVX2
+TEXT ·addNonZeroStreamLastFloat32AVX2(SB), NOSPLIT, $0-104
+	// Registers:
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
+	// Y15: the counted bits, every bit of a lane but its sign bit
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+48(FP), CX
+	MOVQ     cols+72(FP), DX
+	MOVQ     stride+80(FP), BX
+	MOVQ     rows+88(FP), SI
+	SHLQ     $0x02, BX
+	MOVQ     lastb_base+24(FP), DI
+	SUBQ     AX, DI
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+
+	// The doublewords of two packs of four vectors, back in column order.
+	VMOVDQU      streamOrderaddNonZeroStreamLastFloat32AVX2<>+0(SB), Y9
+	VPCMPEQD     Y15, Y15, Y15
+	VPSRLD       $0x01, Y15, Y15
+	VPADDB       Y10, Y10, Y8
+	VMOVDQU      Y8, Y0
+	VPADDB       Y10, Y0, Y1
+	VPADDB       Y8, Y8, Y8
+	MOVQ         row+96(FP), R8
+	VMOVQ        R8, X2
+	VPBROADCASTB X2, Y2
+	TESTQ        SI, SI
+	JZ           done
+	TESTQ        DX, DX
+	JZ           done
+
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, R8
+	MOVQ BX, R9
+	SHLQ $0x01, R9
+	ADDQ R8, R9
+	MOVQ AX, R10
+	MOVQ DX, R11
+
+runs4:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R10)(DI*1), Y3
+	VPAND     (R8), Y15, Y4
+	VPCMPEQD  Y4, Y12, Y4
+	VPAND     32(R8), Y15, Y5
+	VPCMPEQD  Y5, Y12, Y5
+	VPAND     64(R8), Y15, Y6
+	VPCMPEQD  Y6, Y12, Y6
+	VPAND     96(R8), Y15, Y7
+	VPCMPEQD  Y7, Y12, Y7
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y4, Y4
+	VPERMD    Y4, Y9, Y4
+	VPBLENDVB Y4, Y3, Y2, Y3
+	VPAND     (R8)(BX*1), Y15, Y5
+	VPCMPEQD  Y5, Y12, Y5
+	VPAND     32(R8)(BX*1), Y15, Y6
+	VPCMPEQD  Y6, Y12, Y6
+	VPAND     64(R8)(BX*1), Y15, Y7
+	VPCMPEQD  Y7, Y12, Y7
+	VPAND     96(R8)(BX*1), Y15, Y11
+	VPCMPEQD  Y11, Y12, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 1 of the group.
+	VPADDB    Y10, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPAND     (R9), Y15, Y5
+	VPCMPEQD  Y5, Y12, Y5
+	VPAND     32(R9), Y15, Y6
+	VPCMPEQD  Y6, Y12, Y6
+	VPAND     64(R9), Y15, Y7
+	VPCMPEQD  Y7, Y12, Y7
+	VPAND     96(R9), Y15, Y11
+	VPCMPEQD  Y11, Y12, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 2 of the group.
+	VPADDB    Y0, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPAND     (R9)(BX*1), Y15, Y5
+	VPCMPEQD  Y5, Y12, Y5
+	VPAND     32(R9)(BX*1), Y15, Y6
+	VPCMPEQD  Y6, Y12, Y6
+	VPAND     64(R9)(BX*1), Y15, Y7
+	VPCMPEQD  Y7, Y12, Y7
+	VPAND     96(R9)(BX*1), Y15, Y11
+	VPCMPEQD  Y11, Y12, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 3 of the group.
+	VPADDB    Y1, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   Y3, (R10)(DI*1)
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y4, Y4
+	VPADDB  (R10), Y4, Y4
+	VMOVDQU Y4, (R10)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000080, R9
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x00000020, R11
+	JNZ     runs4
+	VPADDB  Y8, Y2, Y2
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
+	MOVQ CX, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs1:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R9)(DI*1), Y0
+	VPAND     (R8), Y15, Y1
+	VPCMPEQD  Y1, Y12, Y1
+	VPAND     32(R8), Y15, Y3
+	VPCMPEQD  Y3, Y12, Y3
+	VPAND     64(R8), Y15, Y4
+	VPCMPEQD  Y4, Y12, Y4
+	VPAND     96(R8), Y15, Y5
+	VPCMPEQD  Y5, Y12, Y5
+	VPACKSSDW Y3, Y1, Y1
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y1, Y1
+	VPERMD    Y1, Y9, Y1
+	VPBLENDVB Y1, Y0, Y2, Y0
+	VMOVDQU   Y0, (R9)(DI*1)
+
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y1, Y1
+	VPADDB  (R9), Y1, Y1
+	VMOVDQU Y1, (R9)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs1
+	VPADDB  Y10, Y2, Y2
+
+	// The next 1 row(s).
+	ADDQ BX, CX
+	SUBQ $0x00000001, SI
+	JMP  rows1
+
+done:
+	VZEROUPPER
+	RET
+
+DATA streamOrderaddNonZeroStreamLastFloat32AVX2<>+0(SB)/4, $0x00000000
+DATA streamOrderaddNonZeroStreamLastFloat32AVX2<>+4(SB)/4, $0x00000004
+DATA streamOrderaddNonZeroStreamLastFloat32AVX2<>+8(SB)/4, $0x00000001
+DATA streamOrderaddNonZeroStreamLastFloat32AVX2<>+12(SB)/4, $0x00000005
+DATA streamOrderaddNonZeroStreamLastFloat32AVX2<>+16(SB)/4, $0x00000002
+DATA streamOrderaddNonZeroStreamLastFloat32AVX2<>+20(SB)/4, $0x00000006
+DATA streamOrderaddNonZeroStreamLastFloat32AVX2<>+24(SB)/4, $0x00000003
+DATA streamOrderaddNonZeroStreamLastFloat32AVX2<>+28(SB)/4, $0x00000007
+GLOBL streamOrderaddNonZeroStreamLastFloat32AVX2<>(SB), RODATA|NOPTR, $32
+
+// func addAboveBitsStreamLastFloat16AVX2(counts []uint8, lastb []uint8, x []uint16, cols int, stride int, rows int, row int, lo uint16, span uint16)
+// Requires: AVX, AVX2
+TEXT ·addAboveBitsStreamLastFloat16AVX2(SB), NOSPLIT, $0-108
+	// Registers:
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
+	// Y14: hi = lo + span and Y13: span, each with its lanes' top bit flipped,
+	// so that hi - x <= span, unsigned, is a signed compare
+	MOVQ         counts_base+0(FP), AX
+	MOVQ         x_base+48(FP), CX
+	MOVQ         cols+72(FP), DX
+	MOVQ         stride+80(FP), BX
+	MOVQ         rows+88(FP), SI
+	SHLQ         $0x01, BX
+	MOVQ         lastb_base+24(FP), DI
+	SUBQ         AX, DI
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y10, Y10, Y10
+	VPABSB       Y10, Y10
+	MOVWLZX      lo+104(FP), R8
+	MOVWLZX      span+106(FP), R9
+	ADDL         R9, R8
+	XORL         $0x00008000, R8
+	VMOVD        R8, X0
+	VPBROADCASTW X0, Y14
+	MOVQ         R9, R8
+	XORL         $0x00008000, R8
+	VMOVD        R8, X0
+	VPBROADCASTW X0, Y13
+	VPADDB       Y10, Y10, Y8
+	VMOVDQU      Y8, Y0
+	VPADDB       Y10, Y0, Y1
+	VPADDB       Y8, Y8, Y8
+	MOVQ         row+96(FP), R8
+	VMOVQ        R8, X2
+	VPBROADCASTB X2, Y2
+	TESTQ        SI, SI
+	JZ           done
+	TESTQ        DX, DX
+	JZ           done
+
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, R8
+	MOVQ BX, R9
+	SHLQ $0x01, R9
+	ADDQ R8, R9
+	MOVQ AX, R10
+	MOVQ DX, R11
+
+runs4:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R10)(DI*1), Y3
+	VPSUBW    (R8), Y14, Y4
+	VPCMPGTW  Y13, Y4, Y4
+	VPSUBW    32(R8), Y14, Y5
+	VPCMPGTW  Y13, Y5, Y5
+	VPACKSSWB Y5, Y4, Y4
+	VPERMQ    $0xd8, Y4, Y4
+	VPBLENDVB Y4, Y3, Y2, Y3
+	VPSUBW    (R8)(BX*1), Y14, Y5
+	VPCMPGTW  Y13, Y5, Y5
+	VPSUBW    32(R8)(BX*1), Y14, Y6
+	VPCMPGTW  Y13, Y6, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 1 of the group.
+	VPADDB    Y10, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPSUBW    (R9), Y14, Y5
+	VPCMPGTW  Y13, Y5, Y5
+	VPSUBW    32(R9), Y14, Y6
+	VPCMPGTW  Y13, Y6, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 2 of the group.
+	VPADDB    Y0, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPSUBW    (R9)(BX*1), Y14, Y5
+	VPCMPGTW  Y13, Y5, Y5
+	VPSUBW    32(R9)(BX*1), Y14, Y6
+	VPCMPGTW  Y13, Y6, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 3 of the group.
+	VPADDB    Y1, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   Y3, (R10)(DI*1)
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y4, Y4
+	VPADDB  (R10), Y4, Y4
+	VMOVDQU Y4, (R10)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000040, R9
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x00000020, R11
+	JNZ     runs4
+	VPADDB  Y8, Y2, Y2
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
+	MOVQ CX, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs1:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R9)(DI*1), Y0
+	VPSUBW    (R8), Y14, Y1
+	VPCMPGTW  Y13, Y1, Y1
+	VPSUBW    32(R8), Y14, Y3
+	VPCMPGTW  Y13, Y3, Y3
+	VPACKSSWB Y3, Y1, Y1
+	VPERMQ    $0xd8, Y1, Y1
+	VPBLENDVB Y1, Y0, Y2, Y0
+	VMOVDQU   Y0, (R9)(DI*1)
+
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y1, Y1
+	VPADDB  (R9), Y1, Y1
+	VMOVDQU Y1, (R9)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs1
+	VPADDB  Y10, Y2, Y2
+
+	// The next 1 row(s).
+	ADDQ BX, CX
+	SUBQ $0x00000001, SI
+	JMP  rows1
+
+done:
+	VZEROUPPER
+	RET
+
+// func addAboveBitsStreamLastFloat32AVX2(counts []uint8, lastb []uint8, x []uint32, cols int, stride int, rows int, row int, lo uint32, span uint32)
+// Requires: AVX, AVX2
+TEXT ·addAboveBitsStreamLastFloat32AVX2(SB), NOSPLIT, $0-112
+	// Registers:
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
+	// Y14: hi = lo + span and Y13: span, each with its lanes' top bit flipped,
+	// so that hi - x <= span, unsigned, is a signed compare
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+48(FP), CX
+	MOVQ     cols+72(FP), DX
+	MOVQ     stride+80(FP), BX
+	MOVQ     rows+88(FP), SI
+	SHLQ     $0x02, BX
+	MOVQ     lastb_base+24(FP), DI
+	SUBQ     AX, DI
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+
+	// The doublewords of two packs of four vectors, back in column order.
+	VMOVDQU      streamOrderaddAboveBitsStreamLastFloat32AVX2<>+0(SB), Y9
+	MOVL         lo+104(FP), R8
+	MOVL         span+108(FP), R9
+	ADDL         R9, R8
+	XORL         $0x80000000, R8
+	VMOVD        R8, X0
+	VPBROADCASTD X0, Y14
+	MOVQ         R9, R8
+	XORL         $0x80000000, R8
+	VMOVD        R8, X0
+	VPBROADCASTD X0, Y13
+	VPADDB       Y10, Y10, Y8
+	VMOVDQU      Y8, Y0
+	VPADDB       Y10, Y0, Y1
+	VPADDB       Y8, Y8, Y8
+	MOVQ         row+96(FP), R8
+	VMOVQ        R8, X2
+	VPBROADCASTB X2, Y2
+	TESTQ        SI, SI
+	JZ           done
+	TESTQ        DX, DX
+	JZ           done
+
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, R8
+	MOVQ BX, R9
+	SHLQ $0x01, R9
+	ADDQ R8, R9
+	MOVQ AX, R10
+	MOVQ DX, R11
+
+runs4:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R10)(DI*1), Y3
+	VPSUBD    (R8), Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPSUBD    32(R8), Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VPSUBD    64(R8), Y14, Y6
+	VPCMPGTD  Y13, Y6, Y6
+	VPSUBD    96(R8), Y14, Y7
+	VPCMPGTD  Y13, Y7, Y7
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y4, Y4
+	VPERMD    Y4, Y9, Y4
+	VPBLENDVB Y4, Y3, Y2, Y3
+	VPSUBD    (R8)(BX*1), Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VPSUBD    32(R8)(BX*1), Y14, Y6
+	VPCMPGTD  Y13, Y6, Y6
+	VPSUBD    64(R8)(BX*1), Y14, Y7
+	VPCMPGTD  Y13, Y7, Y7
+	VPSUBD    96(R8)(BX*1), Y14, Y11
+	VPCMPGTD  Y13, Y11, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 1 of the group.
+	VPADDB    Y10, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPSUBD    (R9), Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VPSUBD    32(R9), Y14, Y6
+	VPCMPGTD  Y13, Y6, Y6
+	VPSUBD    64(R9), Y14, Y7
+	VPCMPGTD  Y13, Y7, Y7
+	VPSUBD    96(R9), Y14, Y11
+	VPCMPGTD  Y13, Y11, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 2 of the group.
+	VPADDB    Y0, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPSUBD    (R9)(BX*1), Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VPSUBD    32(R9)(BX*1), Y14, Y6
+	VPCMPGTD  Y13, Y6, Y6
+	VPSUBD    64(R9)(BX*1), Y14, Y7
+	VPCMPGTD  Y13, Y7, Y7
+	VPSUBD    96(R9)(BX*1), Y14, Y11
+	VPCMPGTD  Y13, Y11, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 3 of the group.
+	VPADDB    Y1, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   Y3, (R10)(DI*1)
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y4, Y4
+	VPADDB  (R10), Y4, Y4
+	VMOVDQU Y4, (R10)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000080, R9
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x00000020, R11
+	JNZ     runs4
+	VPADDB  Y8, Y2, Y2
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
+	MOVQ CX, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs1:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R9)(DI*1), Y0
+	VPSUBD    (R8), Y14, Y1
+	VPCMPGTD  Y13, Y1, Y1
+	VPSUBD    32(R8), Y14, Y3
+	VPCMPGTD  Y13, Y3, Y3
+	VPSUBD    64(R8), Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPSUBD    96(R8), Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VPACKSSDW Y3, Y1, Y1
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y1, Y1
+	VPERMD    Y1, Y9, Y1
+	VPBLENDVB Y1, Y0, Y2, Y0
+	VMOVDQU   Y0, (R9)(DI*1)
+
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y1, Y1
+	VPADDB  (R9), Y1, Y1
+	VMOVDQU Y1, (R9)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs1
+	VPADDB  Y10, Y2, Y2
+
+	// The next 1 row(s).
+	ADDQ BX, CX
+	SUBQ $0x00000001, SI
+	JMP  rows1
+
+done:
+	VZEROUPPER
+	RET
+
+DATA streamOrderaddAboveBitsStreamLastFloat32AVX2<>+0(SB)/4, $0x00000000
+DATA streamOrderaddAboveBitsStreamLastFloat32AVX2<>+4(SB)/4, $0x00000004
+DATA streamOrderaddAboveBitsStreamLastFloat32AVX2<>+8(SB)/4, $0x00000001
+DATA streamOrderaddAboveBitsStreamLastFloat32AVX2<>+12(SB)/4, $0x00000005
+DATA streamOrderaddAboveBitsStreamLastFloat32AVX2<>+16(SB)/4, $0x00000002
+DATA streamOrderaddAboveBitsStreamLastFloat32AVX2<>+20(SB)/4, $0x00000006
+DATA streamOrderaddAboveBitsStreamLastFloat32AVX2<>+24(SB)/4, $0x00000003
+DATA streamOrderaddAboveBitsStreamLastFloat32AVX2<>+28(SB)/4, $0x00000007
+GLOBL streamOrderaddAboveBitsStreamLastFloat32AVX2<>(SB), RODATA|NOPTR, $32
+
+// func addAboveKeysStreamLastFloat16AVX2(counts []uint8, lastb []uint8, x []uint16, cols int, stride int, rows int, row int, lo uint16, span uint16)
+// Requires: AVX, AVX2
+TEXT ·addAboveKeysStreamLastFloat16AVX2(SB), NOSPLIT, $0-108
+	// Registers:
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
+	// Y15: every bit of a lane but its sign bit, to make keys
+	// Y14: hi = lo + span and Y13: span, each with its lanes' top bit flipped,
+	// so that hi - x <= span, unsigned, is a signed compare
+	MOVQ         counts_base+0(FP), AX
+	MOVQ         x_base+48(FP), CX
+	MOVQ         cols+72(FP), DX
+	MOVQ         stride+80(FP), BX
+	MOVQ         rows+88(FP), SI
+	SHLQ         $0x01, BX
+	MOVQ         lastb_base+24(FP), DI
+	SUBQ         AX, DI
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y10, Y10, Y10
+	VPABSB       Y10, Y10
+	VPCMPEQD     Y15, Y15, Y15
+	VPSRLW       $0x01, Y15, Y15
+	MOVWLZX      lo+104(FP), R8
+	MOVWLZX      span+106(FP), R9
+	ADDL         R9, R8
+	XORL         $0x00008000, R8
+	VMOVD        R8, X0
+	VPBROADCASTW X0, Y14
+	MOVQ         R9, R8
+	XORL         $0x00008000, R8
+	VMOVD        R8, X0
+	VPBROADCASTW X0, Y13
+	VPADDB       Y10, Y10, Y8
+	VMOVDQU      Y8, Y0
+	VPADDB       Y10, Y0, Y1
+	VPADDB       Y8, Y8, Y8
+	MOVQ         row+96(FP), R8
+	VMOVQ        R8, X2
+	VPBROADCASTB X2, Y2
+	TESTQ        SI, SI
+	JZ           done
+	TESTQ        DX, DX
+	JZ           done
+
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, R8
+	MOVQ BX, R9
+	SHLQ $0x01, R9
+	ADDQ R8, R9
+	MOVQ AX, R10
+	MOVQ DX, R11
+
+runs4:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R10)(DI*1), Y3
+	VMOVDQU   (R8), Y4
+	VPSRAW    $0x0f, Y4, Y5
+	VPAND     Y15, Y5, Y5
+	VPXOR     Y5, Y4, Y4
+	VPSUBW    Y4, Y14, Y4
+	VPCMPGTW  Y13, Y4, Y4
+	VMOVDQU   32(R8), Y5
+	VPSRAW    $0x0f, Y5, Y6
+	VPAND     Y15, Y6, Y6
+	VPXOR     Y6, Y5, Y5
+	VPSUBW    Y5, Y14, Y5
+	VPCMPGTW  Y13, Y5, Y5
+	VPACKSSWB Y5, Y4, Y4
+	VPERMQ    $0xd8, Y4, Y4
+	VPBLENDVB Y4, Y3, Y2, Y3
+	VMOVDQU   (R8)(BX*1), Y5
+	VPSRAW    $0x0f, Y5, Y6
+	VPAND     Y15, Y6, Y6
+	VPXOR     Y6, Y5, Y5
+	VPSUBW    Y5, Y14, Y5
+	VPCMPGTW  Y13, Y5, Y5
+	VMOVDQU   32(R8)(BX*1), Y6
+	VPSRAW    $0x0f, Y6, Y7
+	VPAND     Y15, Y7, Y7
+	VPXOR     Y7, Y6, Y6
+	VPSUBW    Y6, Y14, Y6
+	VPCMPGTW  Y13, Y6, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 1 of the group.
+	VPADDB    Y10, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   (R9), Y5
+	VPSRAW    $0x0f, Y5, Y6
+	VPAND     Y15, Y6, Y6
+	VPXOR     Y6, Y5, Y5
+	VPSUBW    Y5, Y14, Y5
+	VPCMPGTW  Y13, Y5, Y5
+	VMOVDQU   32(R9), Y6
+	VPSRAW    $0x0f, Y6, Y7
+	VPAND     Y15, Y7, Y7
+	VPXOR     Y7, Y6, Y6
+	VPSUBW    Y6, Y14, Y6
+	VPCMPGTW  Y13, Y6, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 2 of the group.
+	VPADDB    Y0, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   (R9)(BX*1), Y5
+	VPSRAW    $0x0f, Y5, Y6
+	VPAND     Y15, Y6, Y6
+	VPXOR     Y6, Y5, Y5
+	VPSUBW    Y5, Y14, Y5
+	VPCMPGTW  Y13, Y5, Y5
+	VMOVDQU   32(R9)(BX*1), Y6
+	VPSRAW    $0x0f, Y6, Y7
+	VPAND     Y15, Y7, Y7
+	VPXOR     Y7, Y6, Y6
+	VPSUBW    Y6, Y14, Y6
+	VPCMPGTW  Y13, Y6, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 3 of the group.
+	VPADDB    Y1, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   Y3, (R10)(DI*1)
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y4, Y4
+	VPADDB  (R10), Y4, Y4
+	VMOVDQU Y4, (R10)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000040, R9
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x00000020, R11
+	JNZ     runs4
+	VPADDB  Y8, Y2, Y2
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
+	MOVQ CX, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs1:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R9)(DI*1), Y0
+	VMOVDQU   (R8), Y1
+	VPSRAW    $0x0f, Y1, Y3
+	VPAND     Y15, Y3, Y3
+	VPXOR     Y3, Y1, Y1
+	VPSUBW    Y1, Y14, Y1
+	VPCMPGTW  Y13, Y1, Y1
+	VMOVDQU   32(R8), Y3
+	VPSRAW    $0x0f, Y3, Y4
+	VPAND     Y15, Y4, Y4
+	VPXOR     Y4, Y3, Y3
+	VPSUBW    Y3, Y14, Y3
+	VPCMPGTW  Y13, Y3, Y3
+	VPACKSSWB Y3, Y1, Y1
+	VPERMQ    $0xd8, Y1, Y1
+	VPBLENDVB Y1, Y0, Y2, Y0
+	VMOVDQU   Y0, (R9)(DI*1)
+
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y1, Y1
+	VPADDB  (R9), Y1, Y1
+	VMOVDQU Y1, (R9)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs1
+	VPADDB  Y10, Y2, Y2
+
+	// The next 1 row(s).
+	ADDQ BX, CX
+	SUBQ $0x00000001, SI
+	JMP  rows1
+
+done:
+	VZEROUPPER
+	RET
+
+// func addAboveKeysStreamLastFloat32AVX2(counts []uint8, lastb []uint8, x []uint32, cols int, stride int, rows int, row int, lo uint32, span uint32)
+// Requires: AVX, AVX2
+TEXT ·addAboveKeysStreamLastFloat32AVX2(SB), NOSPLIT, $0-112
+	// Registers:
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
+	// Y15: every bit of a lane but its sign bit, to make keys
+	// Y14: hi = lo + span and Y13: span, each with its lanes' top bit flipped,
+	// so that hi - x <= span, unsigned, is a signed compare
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+48(FP), CX
+	MOVQ     cols+72(FP), DX
+	MOVQ     stride+80(FP), BX
+	MOVQ     rows+88(FP), SI
+	SHLQ     $0x02, BX
+	MOVQ     lastb_base+24(FP), DI
+	SUBQ     AX, DI
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+
+	// The doublewords of two packs of four vectors, back in column order.
+	VMOVDQU      streamOrderaddAboveKeysStreamLastFloat32AVX2<>+0(SB), Y9
+	VPCMPEQD     Y15, Y15, Y15
+	VPSRLD       $0x01, Y15, Y15
+	MOVL         lo+104(FP), R8
+	MOVL         span+108(FP), R9
+	ADDL         R9, R8
+	XORL         $0x80000000, R8
+	VMOVD        R8, X0
+	VPBROADCASTD X0, Y14
+	MOVQ         R9, R8
+	XORL         $0x80000000, R8
+	VMOVD        R8, X0
+	VPBROADCASTD X0, Y13
+	VPADDB       Y10, Y10, Y8
+	VMOVDQU      Y8, Y0
+	VPADDB       Y10, Y0, Y1
+	VPADDB       Y8, Y8, Y8
+	MOVQ         row+96(FP), R8
+	VMOVQ        R8, X2
+	VPBROADCASTB X2, Y2
+	TESTQ        SI, SI
+	JZ           done
+	TESTQ        DX, DX
+	JZ           done
+
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, R8
+	MOVQ BX, R9
+	SHLQ $0x01, R9
+	ADDQ R8, R9
+	MOVQ AX, R10
+	MOVQ DX, R11
+
+runs4:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R10)(DI*1), Y3
+	VMOVDQU   (R8), Y4
+	VPSRAD    $0x1f, Y4, Y5
+	VPAND     Y15, Y5, Y5
+	VPXOR     Y5, Y4, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VMOVDQU   32(R8), Y5
+	VPSRAD    $0x1f, Y5, Y6
+	VPAND     Y15, Y6, Y6
+	VPXOR     Y6, Y5, Y5
+	VPSUBD    Y5, Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VMOVDQU   64(R8), Y6
+	VPSRAD    $0x1f, Y6, Y7
+	VPAND     Y15, Y7, Y7
+	VPXOR     Y7, Y6, Y6
+	VPSUBD    Y6, Y14, Y6
+	VPCMPGTD  Y13, Y6, Y6
+	VMOVDQU   96(R8), Y7
+	VPSRAD    $0x1f, Y7, Y11
+	VPAND     Y15, Y11, Y11
+	VPXOR     Y11, Y7, Y7
+	VPSUBD    Y7, Y14, Y7
+	VPCMPGTD  Y13, Y7, Y7
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y4, Y4
+	VPERMD    Y4, Y9, Y4
+	VPBLENDVB Y4, Y3, Y2, Y3
+	VMOVDQU   (R8)(BX*1), Y5
+	VPSRAD    $0x1f, Y5, Y6
+	VPAND     Y15, Y6, Y6
+	VPXOR     Y6, Y5, Y5
+	VPSUBD    Y5, Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VMOVDQU   32(R8)(BX*1), Y6
+	VPSRAD    $0x1f, Y6, Y7
+	VPAND     Y15, Y7, Y7
+	VPXOR     Y7, Y6, Y6
+	VPSUBD    Y6, Y14, Y6
+	VPCMPGTD  Y13, Y6, Y6
+	VMOVDQU   64(R8)(BX*1), Y7
+	VPSRAD    $0x1f, Y7, Y11
+	VPAND     Y15, Y11, Y11
+	VPXOR     Y11, Y7, Y7
+	VPSUBD    Y7, Y14, Y7
+	VPCMPGTD  Y13, Y7, Y7
+	VMOVDQU   96(R8)(BX*1), Y11
+	VPSRAD    $0x1f, Y11, Y12
+	VPAND     Y15, Y12, Y12
+	VPXOR     Y12, Y11, Y11
+	VPSUBD    Y11, Y14, Y11
+	VPCMPGTD  Y13, Y11, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 1 of the group.
+	VPADDB    Y10, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   (R9), Y5
+	VPSRAD    $0x1f, Y5, Y6
+	VPAND     Y15, Y6, Y6
+	VPXOR     Y6, Y5, Y5
+	VPSUBD    Y5, Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VMOVDQU   32(R9), Y6
+	VPSRAD    $0x1f, Y6, Y7
+	VPAND     Y15, Y7, Y7
+	VPXOR     Y7, Y6, Y6
+	VPSUBD    Y6, Y14, Y6
+	VPCMPGTD  Y13, Y6, Y6
+	VMOVDQU   64(R9), Y7
+	VPSRAD    $0x1f, Y7, Y11
+	VPAND     Y15, Y11, Y11
+	VPXOR     Y11, Y7, Y7
+	VPSUBD    Y7, Y14, Y7
+	VPCMPGTD  Y13, Y7, Y7
+	VMOVDQU   96(R9), Y11
+	VPSRAD    $0x1f, Y11, Y12
+	VPAND     Y15, Y12, Y12
+	VPXOR     Y12, Y11, Y11
+	VPSUBD    Y11, Y14, Y11
+	VPCMPGTD  Y13, Y11, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 2 of the group.
+	VPADDB    Y0, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   (R9)(BX*1), Y5
+	VPSRAD    $0x1f, Y5, Y6
+	VPAND     Y15, Y6, Y6
+	VPXOR     Y6, Y5, Y5
+	VPSUBD    Y5, Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VMOVDQU   32(R9)(BX*1), Y6
+	VPSRAD    $0x1f, Y6, Y7
+	VPAND     Y15, Y7, Y7
+	VPXOR     Y7, Y6, Y6
+	VPSUBD    Y6, Y14, Y6
+	VPCMPGTD  Y13, Y6, Y6
+	VMOVDQU   64(R9)(BX*1), Y7
+	VPSRAD    $0x1f, Y7, Y11
+	VPAND     Y15, Y11, Y11
+	VPXOR     Y11, Y7, Y7
+	VPSUBD    Y7, Y14, Y7
+	VPCMPGTD  Y13, Y7, Y7
+	VMOVDQU   96(R9)(BX*1), Y11
+	VPSRAD    $0x1f, Y11, Y12
+	VPAND     Y15, Y12, Y12
+	VPXOR     Y12, Y11, Y11
+	VPSUBD    Y11, Y14, Y11
+	VPCMPGTD  Y13, Y11, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 3 of the group.
+	VPADDB    Y1, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   Y3, (R10)(DI*1)
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y4, Y4
+	VPADDB  (R10), Y4, Y4
+	VMOVDQU Y4, (R10)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000080, R9
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x00000020, R11
+	JNZ     runs4
+	VPADDB  Y8, Y2, Y2
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
+	MOVQ CX, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs1:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R9)(DI*1), Y0
+	VMOVDQU   (R8), Y1
+	VPSRAD    $0x1f, Y1, Y3
+	VPAND     Y15, Y3, Y3
+	VPXOR     Y3, Y1, Y1
+	VPSUBD    Y1, Y14, Y1
+	VPCMPGTD  Y13, Y1, Y1
+	VMOVDQU   32(R8), Y3
+	VPSRAD    $0x1f, Y3, Y4
+	VPAND     Y15, Y4, Y4
+	VPXOR     Y4, Y3, Y3
+	VPSUBD    Y3, Y14, Y3
+	VPCMPGTD  Y13, Y3, Y3
+	VMOVDQU   64(R8), Y4
+	VPSRAD    $0x1f, Y4, Y5
+	VPAND     Y15, Y5, Y5
+	VPXOR     Y5, Y4, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VMOVDQU   96(R8), Y5
+	VPSRAD    $0x1f, Y5, Y6
+	VPAND     Y15, Y6, Y6
+	VPXOR     Y6, Y5, Y5
+	VPSUBD    Y5, Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VPACKSSDW Y3, Y1, Y1
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y1, Y1
+	VPERMD    Y1, Y9, Y1
+	VPBLENDVB Y1, Y0, Y2, Y0
+	VMOVDQU   Y0, (R9)(DI*1)
+
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y1, Y1
+	VPADDB  (R9), Y1, Y1
+	VMOVDQU Y1, (R9)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs1
+	VPADDB  Y10, Y2, Y2
+
+	// The next 1 row(s).
+	ADDQ BX, CX
+	SUBQ $0x00000001, SI
+	JMP  rows1
+
+done:
+	VZEROUPPER
+	RET
+
+DATA streamOrderaddAboveKeysStreamLastFloat32AVX2<>+0(SB)/4, $0x00000000
+DATA streamOrderaddAboveKeysStreamLastFloat32AVX2<>+4(SB)/4, $0x00000004
+DATA streamOrderaddAboveKeysStreamLastFloat32AVX2<>+8(SB)/4, $0x00000001
+DATA streamOrderaddAboveKeysStreamLastFloat32AVX2<>+12(SB)/4, $0x00000005
+DATA streamOrderaddAboveKeysStreamLastFloat32AVX2<>+16(SB)/4, $0x00000002
+DATA streamOrderaddAboveKeysStreamLastFloat32AVX2<>+20(SB)/4, $0x00000006
+DATA streamOrderaddAboveKeysStreamLastFloat32AVX2<>+24(SB)/4, $0x00000003
+DATA streamOrderaddAboveKeysStreamLastFloat32AVX2<>+28(SB)/4, $0x00000007
+GLOBL streamOrderaddAboveKeysStreamLastFloat32AVX2<>(SB), RODATA|NOPTR, $32
+
+// func addAbsAboveStreamLastFloat16AVX2(counts []uint8, lastb []uint8, x []uint16, cols int, stride int, rows int, row int, lo uint16, span uint16)
+// Requires: AVX, AVX2
+TEXT ·addAbsAboveStreamLastFloat16AVX2(SB), NOSPLIT, $0-108
+	// Registers:
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
+	// Y15: every bit of a lane but its sign bit
+	// Y14: hi = lo + span and Y13: span, each with its lanes' top bit flipped,
+	// so that hi - x <= span, unsigned, is a signed compare
+	MOVQ         counts_base+0(FP), AX
+	MOVQ         x_base+48(FP), CX
+	MOVQ         cols+72(FP), DX
+	MOVQ         stride+80(FP), BX
+	MOVQ         rows+88(FP), SI
+	SHLQ         $0x01, BX
+	MOVQ         lastb_base+24(FP), DI
+	SUBQ         AX, DI
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y10, Y10, Y10
+	VPABSB       Y10, Y10
+	VPCMPEQD     Y15, Y15, Y15
+	VPSRLW       $0x01, Y15, Y15
+	MOVWLZX      lo+104(FP), R8
+	MOVWLZX      span+106(FP), R9
+	ADDL         R9, R8
+	XORL         $0x00008000, R8
+	VMOVD        R8, X0
+	VPBROADCASTW X0, Y14
+	MOVQ         R9, R8
+	XORL         $0x00008000, R8
+	VMOVD        R8, X0
+	VPBROADCASTW X0, Y13
+	VPADDB       Y10, Y10, Y8
+	VMOVDQU      Y8, Y0
+	VPADDB       Y10, Y0, Y1
+	VPADDB       Y8, Y8, Y8
+	MOVQ         row+96(FP), R8
+	VMOVQ        R8, X2
+	VPBROADCASTB X2, Y2
+	TESTQ        SI, SI
+	JZ           done
+	TESTQ        DX, DX
+	JZ           done
+
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, R8
+	MOVQ BX, R9
+	SHLQ $0x01, R9
+	ADDQ R8, R9
+	MOVQ AX, R10
+	MOVQ DX, R11
+
+runs4:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R10)(DI*1), Y3
+	VPAND     (R8), Y15, Y4
+	VPSUBW    Y4, Y14, Y4
+	VPCMPGTW  Y13, Y4, Y4
+	VPAND     32(R8), Y15, Y5
+	VPSUBW    Y5, Y14, Y5
+	VPCMPGTW  Y13, Y5, Y5
+	VPACKSSWB Y5, Y4, Y4
+	VPERMQ    $0xd8, Y4, Y4
+	VPBLENDVB Y4, Y3, Y2, Y3
+	VPAND     (R8)(BX*1), Y15, Y5
+	VPSUBW    Y5, Y14, Y5
+	VPCMPGTW  Y13, Y5, Y5
+	VPAND     32(R8)(BX*1), Y15, Y6
+	VPSUBW    Y6, Y14, Y6
+	VPCMPGTW  Y13, Y6, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 1 of the group.
+	VPADDB    Y10, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPAND     (R9), Y15, Y5
+	VPSUBW    Y5, Y14, Y5
+	VPCMPGTW  Y13, Y5, Y5
+	VPAND     32(R9), Y15, Y6
+	VPSUBW    Y6, Y14, Y6
+	VPCMPGTW  Y13, Y6, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 2 of the group.
+	VPADDB    Y0, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPAND     (R9)(BX*1), Y15, Y5
+	VPSUBW    Y5, Y14, Y5
+	VPCMPGTW  Y13, Y5, Y5
+	VPAND     32(R9)(BX*1), Y15, Y6
+	VPSUBW    Y6, Y14, Y6
+	VPCMPGTW  Y13, Y6, Y6
+	VPACKSSWB Y6, Y5, Y5
+	VPERMQ    $0xd8, Y5, Y5
+
+	// The number of row 3 of the group.
+	VPADDB    Y1, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   Y3, (R10)(DI*1)
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y4, Y4
+	VPADDB  (R10), Y4, Y4
+	VMOVDQU Y4, (R10)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000040, R9
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x00000020, R11
+	JNZ     runs4
+	VPADDB  Y8, Y2, Y2
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
+	MOVQ CX, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs1:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R9)(DI*1), Y0
+	VPAND     (R8), Y15, Y1
+	VPSUBW    Y1, Y14, Y1
+	VPCMPGTW  Y13, Y1, Y1
+	VPAND     32(R8), Y15, Y3
+	VPSUBW    Y3, Y14, Y3
+	VPCMPGTW  Y13, Y3, Y3
+	VPACKSSWB Y3, Y1, Y1
+	VPERMQ    $0xd8, Y1, Y1
+	VPBLENDVB Y1, Y0, Y2, Y0
+	VMOVDQU   Y0, (R9)(DI*1)
+
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y1, Y1
+	VPADDB  (R9), Y1, Y1
+	VMOVDQU Y1, (R9)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs1
+	VPADDB  Y10, Y2, Y2
+
+	// The next 1 row(s).
+	ADDQ BX, CX
+	SUBQ $0x00000001, SI
+	JMP  rows1
+
+done:
+	VZEROUPPER
+	RET
+
+// func addAbsAboveStreamLastFloat32AVX2(counts []uint8, lastb []uint8, x []uint32, cols int, stride int, rows int, row int, lo uint32, span uint32)
+// Requires: AVX, AVX2
+TEXT ·addAbsAboveStreamLastFloat32AVX2(SB), NOSPLIT, $0-112
+	// Registers:
+	// Y12: zero; Y10 and Y8: 1 and 4 in every byte; Y9: the order of the packed doublewords
+	// Y15: every bit of a lane but its sign bit
+	// Y14: hi = lo + span and Y13: span, each with its lanes' top bit flipped,
+	// so that hi - x <= span, unsigned, is a signed compare
+	MOVQ     counts_base+0(FP), AX
+	MOVQ     x_base+48(FP), CX
+	MOVQ     cols+72(FP), DX
+	MOVQ     stride+80(FP), BX
+	MOVQ     rows+88(FP), SI
+	SHLQ     $0x02, BX
+	MOVQ     lastb_base+24(FP), DI
+	SUBQ     AX, DI
+	VPXOR    Y12, Y12, Y12
+	VPCMPEQD Y10, Y10, Y10
+	VPABSB   Y10, Y10
+
+	// The doublewords of two packs of four vectors, back in column order.
+	VMOVDQU      streamOrderaddAbsAboveStreamLastFloat32AVX2<>+0(SB), Y9
+	VPCMPEQD     Y15, Y15, Y15
+	VPSRLD       $0x01, Y15, Y15
+	MOVL         lo+104(FP), R8
+	MOVL         span+108(FP), R9
+	ADDL         R9, R8
+	XORL         $0x80000000, R8
+	VMOVD        R8, X0
+	VPBROADCASTD X0, Y14
+	MOVQ         R9, R8
+	XORL         $0x80000000, R8
+	VMOVD        R8, X0
+	VPBROADCASTD X0, Y13
+	VPADDB       Y10, Y10, Y8
+	VMOVDQU      Y8, Y0
+	VPADDB       Y10, Y0, Y1
+	VPADDB       Y8, Y8, Y8
+	MOVQ         row+96(FP), R8
+	VMOVQ        R8, X2
+	VPBROADCASTB X2, Y2
+	TESTQ        SI, SI
+	JZ           done
+	TESTQ        DX, DX
+	JZ           done
+
+rows4:
+	// Groups of 4 row(s) side by side.
+	CMPQ SI, $0x00000004
+	JB   rows1
+	MOVQ CX, R8
+	MOVQ BX, R9
+	SHLQ $0x01, R9
+	ADDQ R8, R9
+	MOVQ AX, R10
+	MOVQ DX, R11
+
+runs4:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R10)(DI*1), Y3
+	VPAND     (R8), Y15, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPAND     32(R8), Y15, Y5
+	VPSUBD    Y5, Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VPAND     64(R8), Y15, Y6
+	VPSUBD    Y6, Y14, Y6
+	VPCMPGTD  Y13, Y6, Y6
+	VPAND     96(R8), Y15, Y7
+	VPSUBD    Y7, Y14, Y7
+	VPCMPGTD  Y13, Y7, Y7
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSDW Y7, Y6, Y6
+	VPACKSSWB Y6, Y4, Y4
+	VPERMD    Y4, Y9, Y4
+	VPBLENDVB Y4, Y3, Y2, Y3
+	VPAND     (R8)(BX*1), Y15, Y5
+	VPSUBD    Y5, Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VPAND     32(R8)(BX*1), Y15, Y6
+	VPSUBD    Y6, Y14, Y6
+	VPCMPGTD  Y13, Y6, Y6
+	VPAND     64(R8)(BX*1), Y15, Y7
+	VPSUBD    Y7, Y14, Y7
+	VPCMPGTD  Y13, Y7, Y7
+	VPAND     96(R8)(BX*1), Y15, Y11
+	VPSUBD    Y11, Y14, Y11
+	VPCMPGTD  Y13, Y11, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 1 of the group.
+	VPADDB    Y10, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPAND     (R9), Y15, Y5
+	VPSUBD    Y5, Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VPAND     32(R9), Y15, Y6
+	VPSUBD    Y6, Y14, Y6
+	VPCMPGTD  Y13, Y6, Y6
+	VPAND     64(R9), Y15, Y7
+	VPSUBD    Y7, Y14, Y7
+	VPCMPGTD  Y13, Y7, Y7
+	VPAND     96(R9), Y15, Y11
+	VPSUBD    Y11, Y14, Y11
+	VPCMPGTD  Y13, Y11, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 2 of the group.
+	VPADDB    Y0, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VPAND     (R9)(BX*1), Y15, Y5
+	VPSUBD    Y5, Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VPAND     32(R9)(BX*1), Y15, Y6
+	VPSUBD    Y6, Y14, Y6
+	VPCMPGTD  Y13, Y6, Y6
+	VPAND     64(R9)(BX*1), Y15, Y7
+	VPSUBD    Y7, Y14, Y7
+	VPCMPGTD  Y13, Y7, Y7
+	VPAND     96(R9)(BX*1), Y15, Y11
+	VPSUBD    Y11, Y14, Y11
+	VPCMPGTD  Y13, Y11, Y11
+	VPACKSSDW Y6, Y5, Y5
+	VPACKSSDW Y11, Y7, Y7
+	VPACKSSWB Y7, Y5, Y5
+	VPERMD    Y5, Y9, Y5
+
+	// The number of row 3 of the group.
+	VPADDB    Y1, Y2, Y6
+	VPBLENDVB Y5, Y3, Y6, Y3
+	VPADDB    Y5, Y4, Y4
+	VMOVDQU   Y3, (R10)(DI*1)
+
+	// The lanes that count: 4 less those that do not.
+	VPADDB  Y8, Y4, Y4
+	VPADDB  (R10), Y4, Y4
+	VMOVDQU Y4, (R10)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000080, R9
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x00000020, R11
+	JNZ     runs4
+	VPADDB  Y8, Y2, Y2
+
+	// The next 4 row(s).
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	ADDQ BX, CX
+	SUBQ $0x00000004, SI
+	JMP  rows4
+
+rows1:
+	// Groups of 1 row(s) side by side.
+	CMPQ SI, $0x00000001
+	JB   done
+	MOVQ CX, R8
+	MOVQ AX, R9
+	MOVQ DX, R10
+
+runs1:
+	// A run of 32 columns: each row's lanes packed to bytes, blended into the marks,
+	// summed into the counters.
+	VMOVDQU   (R9)(DI*1), Y0
+	VPAND     (R8), Y15, Y1
+	VPSUBD    Y1, Y14, Y1
+	VPCMPGTD  Y13, Y1, Y1
+	VPAND     32(R8), Y15, Y3
+	VPSUBD    Y3, Y14, Y3
+	VPCMPGTD  Y13, Y3, Y3
+	VPAND     64(R8), Y15, Y4
+	VPSUBD    Y4, Y14, Y4
+	VPCMPGTD  Y13, Y4, Y4
+	VPAND     96(R8), Y15, Y5
+	VPSUBD    Y5, Y14, Y5
+	VPCMPGTD  Y13, Y5, Y5
+	VPACKSSDW Y3, Y1, Y1
+	VPACKSSDW Y5, Y4, Y4
+	VPACKSSWB Y4, Y1, Y1
+	VPERMD    Y1, Y9, Y1
+	VPBLENDVB Y1, Y0, Y2, Y0
+	VMOVDQU   Y0, (R9)(DI*1)
+
+	// The lanes that count: 1 less those that do not.
+	VPADDB  Y10, Y1, Y1
+	VPADDB  (R9), Y1, Y1
+	VMOVDQU Y1, (R9)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x00000020, R10
+	JNZ     runs1
+	VPADDB  Y10, Y2, Y2
+
+	// The next 1 row(s).
+	ADDQ BX, CX
+	SUBQ $0x00000001, SI
+	JMP  rows1
+
+done:
+	VZEROUPPER
+	RET
+
+DATA streamOrderaddAbsAboveStreamLastFloat32AVX2<>+0(SB)/4, $0x00000000
+DATA streamOrderaddAbsAboveStreamLastFloat32AVX2<>+4(SB)/4, $0x00000004
+DATA streamOrderaddAbsAboveStreamLastFloat32AVX2<>+8(SB)/4, $0x00000001
+DATA streamOrderaddAbsAboveStreamLastFloat32AVX2<>+12(SB)/4, $0x00000005
+DATA streamOrderaddAbsAboveStreamLastFloat32AVX2<>+16(SB)/4, $0x00000002
+DATA streamOrderaddAbsAboveStreamLastFloat32AVX2<>+20(SB)/4, $0x00000006
+DATA streamOrderaddAbsAboveStreamLastFloat32AVX2<>+24(SB)/4, $0x00000003
+DATA streamOrderaddAbsAboveStreamLastFloat32AVX2<>+28(SB)/4, $0x00000007
+GLOBL streamOrderaddAbsAboveStreamLastFloat32AVX2<>(SB), RODATA|NOPTR, $32

@@ -94,7 +94,7 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	switch {
 	case l.batch < minColumnBatch:
 		return c.updateLocked(x, l.batch)
-	case c.last != nil && fusedLast(l.batch, counters, int(unsafe.Sizeof(x[0]))):
+	case c.last != nil && fusedLast[T](l.batch, counters, int(unsafe.Sizeof(x[0]))):
 		return updateMarked(c, x, l.batch, counters)
 	case l.batch <= maxPendingRows:
 		local := activityByteScratch.get(counters)

@@ -24,11 +24,11 @@ const fusedLastRowBytes = 1024
 
 // fusedLast reports whether a batch of vectors rows of width counters, of
 // elements of size bytes, goes through the fused path (updateMarked).
-func fusedLast(vectors, width, size int) bool {
+func fusedLast[T kernel.Element](vectors, width, size int) bool {
 	if forceFusedLast.Load() {
 		return true
 	}
-	if !kernel.HasColumnBytesLastKernels() || width < 64 {
+	if !kernel.HasColumnBytesLastKernels[T]() || width < 64 {
 		return false
 	}
 	return vectors <= maxPendingRows || width*size >= fusedLastRowBytes

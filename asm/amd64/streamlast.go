@@ -24,6 +24,13 @@ func init() {
 				streamLastAVX512(r, k)
 			}
 		}
+		for _, r := range []rule{nonZero, aboveBits, aboveKeys, absAbove} {
+			for _, k := range r.kernels {
+				if k.Width <= 4 {
+					streamLastAVX2(r, k)
+				}
+			}
+		}
 	})
 }
 
@@ -139,6 +146,122 @@ func streamLastAVX512(r rule, k spec.Kernel) {
 		JMP(LabelRef(label("vectors")))
 		Label(label("next"))
 		VPSUBB(zMinusOne, rowv[g-1], zRow)
+		groupFoot(s, g, label)
+	}
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// streamLastAVX2 writes the AVX2 marking stream kernel of rule r and
+// element kernel k, for lanes of 1, 2 and 4 bytes: streamAVX2's runs of 32
+// columns, but each row's lanes that do not count packed to bytes on
+// their own, to blend (VPBLENDVB) the row's number into the marks of the
+// lanes that count; their sum over the group's rows updates the counters.
+// cols is a multiple of 32.
+func streamLastAVX2(r rule, k spec.Kernel) {
+	name := streamLastName(r, k, "AVX2")
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(counts, lastb []uint8, x []%s, cols, stride, rows, row int%s)", k.GoWord(), r.params(k)))
+	Doc(
+		fmt.Sprintf("%s adds to the byte counts[j], j < cols, the number of rows r < rows", name),
+		fmt.Sprintf("whose lane b = x[r*stride+j] counts: the lanes %s, for %s;", r.counts(k), types(k)),
+		"and sets lastb[j] = row + r for each such row r, in order (the last one stays).",
+		"cols is a multiple of 32; rows must be at most 255 less the largest count, and",
+		"row + rows - 1 at most 255. It requires AVX2.",
+	)
+	Pragma("noescape")
+	t := r.ymm(k)
+	perRun := k.Width // vectors of 32 bytes per run of 32 lanes
+	kernelRoles([]string{
+		fmt.Sprintf("%s: zero; %s and %s: 1 and 4 in every byte; %s: the order of the packed doublewords", yZero.Asm(), yOne.Asm(), yFour.Asm(), yOrder.Asm()),
+	}, t.roles)
+	s := loadStream(k)
+	delta := Load(Param("lastb").Base(), GP64())
+	SUBQ(s.counts, delta)
+	VPXOR(yZero, yZero, yZero)
+	VPCMPEQD(yOne, yOne, yOne)
+	VPABSB(yOne, yOne)
+	if k.Width == 4 {
+		Comment("The doublewords of two packs of four vectors, back in column order.")
+		order := GLOBL(fmt.Sprintf("streamOrder%s", name), RODATA|NOPTR)
+		for i, d := range []uint32{0, 4, 1, 5, 2, 6, 3, 7} {
+			DATA(4*i, U32(d))
+		}
+		VMOVDQU(order, yOrder)
+	}
+	t.setup()
+	VPADDB(yOne, yOne, yFour)
+	yTwo, yThree := YMM(), YMM()
+	VMOVDQU(yFour, yTwo)
+	VPADDB(yOne, yTwo, yThree)
+	VPADDB(yFour, yFour, yFour)
+	row := GP64()
+	Load(Param("row"), row)
+	xRow, yRow := XMM(), YMM()
+	VMOVQ(row, xRow)
+	VPBROADCASTB(xRow, yRow)
+
+	TESTQ(s.rows, s.rows)
+	JZ(LabelRef("done"))
+	TESTQ(s.cols, s.cols)
+	JZ(LabelRef("done"))
+	for _, g := range []int{streamGroupRows, 1} {
+		label := func(name string) string { return fmt.Sprintf("%s%d", name, g) }
+		bases := groupHead(s, g, label)
+		c, n := GP64(), GP64()
+		MOVQ(s.counts, c)
+		MOVQ(s.cols, n)
+		Label(label("runs"))
+		Comment("A run of 32 columns: each row's lanes packed to bytes, blended into the marks,",
+			"summed into the counters.")
+		marks := YMM()
+		VMOVDQU(Mem{Base: c, Index: delta, Scale: 1}, marks)
+		var sum reg.VecVirtual
+		for gr := 0; gr < g; gr++ {
+			skip := make([]reg.VecVirtual, perRun)
+			for i := range skip {
+				m := Mem{Base: bases[gr/2], Disp: 32 * i}
+				if gr%2 == 1 {
+					m = Mem{Base: bases[gr/2], Index: s.stride, Scale: 1, Disp: 32 * i}
+				}
+				skip[i] = t.skip(m)
+			}
+			packed := skip[0]
+			switch k.Width {
+			case 2:
+				VPACKSSWB(skip[1], skip[0], packed)
+				VPERMQ(Imm(0xd8), packed, packed)
+			case 4:
+				VPACKSSDW(skip[1], skip[0], skip[0])
+				VPACKSSDW(skip[3], skip[2], skip[2])
+				VPACKSSWB(skip[2], skip[0], packed)
+				VPERMD(packed, yOrder, packed)
+			}
+			number := yRow
+			if gr > 0 {
+				Commentf("The number of row %d of the group.", gr)
+				number = YMM()
+				VPADDB(map[int]reg.Register{1: yOne, 2: yTwo, 3: yThree}[gr], yRow, number)
+			}
+			VPBLENDVB(packed, marks, number, marks)
+			if gr == 0 {
+				sum = packed
+				continue
+			}
+			VPADDB(packed, sum, sum)
+		}
+		VMOVDQU(marks, Mem{Base: c, Index: delta, Scale: 1})
+		Commentf("The lanes that count: %d less those that do not.", g)
+		VPADDB(map[int]reg.Register{1: yOne, 4: yFour}[g], sum, sum)
+		VPADDB(Mem{Base: c}, sum, sum)
+		VMOVDQU(sum, Mem{Base: c})
+		for _, b := range bases {
+			ADDQ(U32(32*k.Width), b)
+		}
+		ADDQ(U32(32), c)
+		SUBQ(U32(32), n)
+		JNZ(LabelRef(label("runs")))
+		VPADDB(map[int]reg.Register{1: yOne, 4: yFour}[g], yRow, yRow)
 		groupFoot(s, g, label)
 	}
 	Label("done")
