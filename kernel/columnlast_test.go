@@ -96,18 +96,17 @@ func TestAddNonZeroColumnBytesLast(t *testing.T) {
 			rare := slices.Clone(random)
 			sparsify(rng, rare, c.width)
 			for _, cols := range columnBytesShapes(c.width) {
-				for _, shape := range lastRowShapes {
+				for i, shape := range lastRowShapes {
 					rows, rowBase := shape[0], shape[1]
-					if rows*cols*c.width > maxColumnBytesCase || rows == 255 && cols%64 > 1 {
+					if rows*cols*c.width > maxColumnBytesCase || rows >= 9 && cols%64 > 1 {
 						continue
 					}
-					for _, src := range [][]byte{random, rare} {
-						b := alignedBytes(rows*cols*c.width, c.width*(cols%3))
-						copy(b, src)
-						checkColumnBytesLast(t, c.name, cols, rows, rowBase, rng,
-							func(counts, lastb []uint8) error { return add(counts, lastb, b, rowBase) },
-							func(i int) bool { return c.naive(b[i*c.width:(i+1)*c.width]) != 0 })
-					}
+					src := [][]byte{random, rare}[(i+cols)%2] // dense and sparse, in turn
+					b := alignedBytes(rows*cols*c.width, c.width*(cols%3))
+					copy(b, src)
+					checkColumnBytesLast(t, c.name, cols, rows, rowBase, rng,
+						func(counts, lastb []uint8) error { return add(counts, lastb, b, rowBase) },
+						func(i int) bool { return c.naive(b[i*c.width:(i+1)*c.width]) != 0 })
 				}
 			}
 		}
@@ -128,16 +127,17 @@ func TestAddRangeColumnBytesLast(t *testing.T) {
 					putBits(random, c.width, i, c.edges[rng.IntN(len(c.edges))])
 				}
 				sparsify(rng, random[:len(random)/2], c.width)
-				for _, cols := range []int{1, 7, 31, 32, 33, 63, 64, 65, 64/c.width*4 + 5, 200, 1000} {
-					for _, shape := range lastRowShapes {
+				for _, cols := range []int{1, 31, 33, 64, 65, 64/c.width*4 + 5, 1000} {
+					for i, shape := range lastRowShapes {
 						rows, rowBase := shape[0], shape[1]
 						if rows*cols*c.width > maxColumnBytesCase/2 {
 							continue
 						}
-						for _, half := range []int{0, maxColumnBytesCase / 2} {
+						{
+							half := (i + cols) % 2 * maxColumnBytesCase / 2 // sparse and dense, in turn
 							b := alignedBytes(rows*cols*c.width, 0)
 							copy(b, random[half:])
-							for _, th := range []float64{0, math.Copysign(0, -1), -0.5, 1e-40, 0.1, math.NaN(), math.Inf(-1)} {
+							for _, th := range []float64{0, math.Copysign(0, -1), -0.5, 1e-40, math.NaN(), math.Inf(-1)} {
 								value := func(i int) float64 {
 									var bits uint64
 									for k := range c.width {
