@@ -104,6 +104,9 @@ type shapes[W word] struct {
 	// (chunk.go's addColumns).
 	stream streamKernel[W]
 	mask   maskKernel[W]
+	// streamLast is stream that also marks the last row each column
+	// counts in (columnlast.go); nil where the level has none.
+	streamLast streamLastKernel[W]
 }
 
 // rangeShapes is shapes for a range test: a lane counts when its value
@@ -114,6 +117,8 @@ type rangeShapes[W word] struct {
 	columns rangeColumnKernel[W]
 	stream  rangeStreamKernel[W] // as shapes.stream
 	mask    rangeMaskKernel[W]
+	// streamLast is as shapes.streamLast.
+	streamLast rangeStreamLastKernel[W]
 }
 
 // inRange is the kernels of one range test of float lanes, per width:

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"unsafe"
 
 	"github.com/sparsekit/l0/kernel"
 )
@@ -93,6 +94,8 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 	switch {
 	case l.batch < minColumnBatch:
 		return c.updateLocked(x, l.batch)
+	case c.last != nil && fusedLast[T](l.batch, counters, int(unsafe.Sizeof(x[0]))):
+		return updateMarked(c, x, l.batch, counters)
 	case l.batch <= maxPendingRows:
 		local := activityByteScratch.get(counters)
 		defer activityByteScratch.put(local)

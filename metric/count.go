@@ -52,6 +52,13 @@ func (c *counter[T]) addAllColumns(counts []uint64, x []T) error {
 	return kernel.AddNonZeroColumns(counts, x)
 }
 
+func (c *counter[T]) addAllColumnBytesLast(counts, lastb []uint8, x []T, rowBase int) error {
+	if k := c.kernels; k != nil {
+		return k.addColumnBytesLast(counts, lastb, x, rowBase)
+	}
+	return kernel.AddNonZeroColumnBytesLast(counts, lastb, x, rowBase)
+}
+
 func (c *counter[T]) addAllColumnBytes(counts []uint8, x []T) error {
 	if k := c.kernels; k != nil {
 		return k.addColumnBytes(counts, x)

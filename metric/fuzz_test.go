@@ -156,6 +156,10 @@ func fuzzUpdate[T kernel.Float](t *testing.T, x []T, batch, components, features
 	denseOracle(oAbs, x, func(v T) bool { return math.Abs(value(v)) > -0.5 })
 	require.Equal(t, oAbs.since, sinceOf(t, aAbs))
 	require.Equal(t, oracleColumns(x, l, func(v T) bool { return math.Abs(value(v)) > -0.5 }), aAbs.Counts())
+	fused, _ := NewFeatureActivity[T](components, features, SinceFired())
+	require.NoError(t, updateFused(fused, x, shape...))
+	require.Equal(t, a.Counts(), fused.Counts())
+	require.Equal(t, o.since, sinceOf(t, fused))
 	fuzzSinceOrder(t, x, shape, a)
 }
 

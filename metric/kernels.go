@@ -17,6 +17,9 @@ type kernels[T kernel.Element] struct {
 	addColumns func(counts []uint64, x []T) error
 	// addColumnBytes is addColumns into byte counters, modulo 256.
 	addColumnBytes func(counts []uint8, x []T) error
+	// addColumnBytesLast is addColumnBytes that also marks each column's
+	// last counting row (kernel.AddNonZeroColumnBytesLast).
+	addColumnBytesLast func(counts, lastb []uint8, x []T, rowBase int) error
 	// index holds a thresholded rule's index kernel for each kernel.Index
 	// type I, a func(counts []uint64, features int, index []I, values []T,
 	// k int) error: a function value cannot stay generic in I, which each
@@ -32,6 +35,8 @@ func nonZeroKernels[E kernel.Element]() *kernels[E] {
 		countRows:      kernel.CountNonZeroRows[E],
 		addColumns:     kernel.AddNonZeroColumns[E],
 		addColumnBytes: kernel.AddNonZeroColumnBytes[E],
+
+		addColumnBytesLast: kernel.AddNonZeroColumnBytesLast[E],
 	}
 }
 
@@ -52,12 +57,14 @@ func thresholdKernels[F kernel.Float](r Rule) *kernels[F] {
 		k.countRows = func(c []uint64, x []F, width int) error { return kernel.CountAbsAboveRows(c, x, width, t) }
 		k.addColumns = func(c []uint64, x []F) error { return kernel.AddAbsAboveColumns(c, x, t) }
 		k.addColumnBytes = func(c []uint8, x []F) error { return kernel.AddAbsAboveColumnBytes(c, x, t) }
+		k.addColumnBytesLast = func(c, l []uint8, x []F, b int) error { return kernel.AddAbsAboveColumnBytesLast(c, l, x, t, b) }
 		return k
 	}
 	k.count = func(x []F) int { return kernel.CountAbove(x, t) }
 	k.countRows = func(c []uint64, x []F, width int) error { return kernel.CountAboveRows(c, x, width, t) }
 	k.addColumns = func(c []uint64, x []F) error { return kernel.AddAboveColumns(c, x, t) }
 	k.addColumnBytes = func(c []uint8, x []F) error { return kernel.AddAboveColumnBytes(c, x, t) }
+	k.addColumnBytesLast = func(c, l []uint8, x []F, b int) error { return kernel.AddAboveColumnBytesLast(c, l, x, t, b) }
 	return k
 }
 

@@ -22,7 +22,10 @@ import (
 //
 // Every place where the tally changes keeps last: an Update finds, per
 // column of its batch, the last row in which the column counts
-// and sets their positions from the vector count before it, under the lock
+// and sets their positions from the vector count before it, under the lock:
+// a dense batch of minColumnBatch vectors or more, where the level has
+// marking streams, with its count (updateMarked, sincefused.go: one read
+// of the batch), else by walking the batch back from its last row
 // (markRowsLocked); a merge
 // shifts the other's positions past the vectors it had (mergeLastLocked);
 // Reset clears them; a decoded state brings its own (binary.go).

@@ -1,6 +1,7 @@
 package metric
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -155,6 +156,8 @@ func testSinceTypes[T kernel.Element](t *testing.T) {
 			require.NoError(t, err)
 			merged, err := NewFeatureActivity[T](components, features, withSince(rule.option)...)
 			require.NoError(t, err)
+			fused, err := NewFeatureActivity[T](components, features, withSince(rule.option)...)
+			require.NoError(t, err)
 			o := newSinceOracle(width)
 			checkSince(t, a, o, "empty")
 			p := firingOdds(rng, width)
@@ -170,10 +173,12 @@ func testSinceTypes[T kernel.Element](t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, b.Update(x, shape...))
 				require.NoError(t, merged.Merge(b))
+				require.NoError(t, updateFused(fused, x, shape...))
 				denseOracle(o, x, rule.counts)
 				msg := rule.name + " " + shapeName(append(shape, 0)[:3]) + " step " + string(rune('0'+step%10))
 				checkSince(t, a, o, msg)
 				checkSince(t, merged, o, msg+" (merged)")
+				checkSince(t, fused, o, msg+" (fused)")
 			}
 		}
 	}
@@ -478,4 +483,43 @@ func TestSinceFiredOption(t *testing.T) {
 	assert.ErrorIs(t, err, ErrConfig)
 	_, err = NewSequenceActivity[float32](2, 0, 3, SinceFired())
 	require.NoError(t, err)
+}
+
+// updateFused is a.Update with every batch of minColumnBatch vectors or
+// more through the fused path (updateMarked), whatever the level and the
+// width.
+func updateFused[T kernel.Element](a *FeatureActivity[T], x []T, shape ...int) error {
+	forceFusedLast.Store(true)
+	defer forceFusedLast.Store(false)
+	return a.Update(x, shape...)
+}
+
+// TestSinceFiredFusedBlocks: batches of more than maxPendingRows vectors
+// through the fused path (blocks of at most maxPendingRows rows, their
+// marks moved between), and the widths the fused path takes on its own,
+// at every level, against the oracle.
+func TestSinceFiredFusedBlocks(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(23, 23))
+		for _, rule := range rulesOf[float32]() {
+			for _, width := range []int{3, 64, 300} {
+				a, err := NewFeatureActivity[float32](0, width, withSince(rule.option)...)
+				require.NoError(t, err)
+				forced, err := NewFeatureActivity[float32](0, width, withSince(rule.option)...)
+				require.NoError(t, err)
+				o := newSinceOracle(width)
+				p := firingOdds(rng, width)
+				for _, batch := range []int{256, 8, 510, 511, 255, 700} {
+					x := sinceData[float32](rng, batch, width, p)
+					require.NoError(t, a.Update(x, batch, width))
+					require.NoError(t, updateFused(forced, x, batch, width))
+					denseOracle(o, x, rule.counts)
+					msg := fmt.Sprintf("%s width %d batch %d", rule.name, width, batch)
+					checkSince(t, a, o, msg)
+					checkSince(t, forced, o, msg+" (fused)")
+					require.Equal(t, a.Counts(), forced.Counts(), msg)
+				}
+			}
+		}
+	})
 }
