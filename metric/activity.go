@@ -96,7 +96,7 @@ func (a *FeatureActivity[T]) Update(x []T, shape ...int) error {
 		return c.updateLocked(x, l.batch)
 	case c.last != nil && fusedLast[T](l.batch, counters, int(unsafe.Sizeof(x[0]))):
 		return updateMarked(c, x, l.batch, counters)
-	case l.batch <= maxPendingRows:
+	case l.batch <= maxPendingRows && counters >= minPendingCounters:
 		local := activityByteScratch.get(counters)
 		defer activityByteScratch.put(local)
 		if err := c.counter.addAllColumnBytes(*local, x); err != nil {

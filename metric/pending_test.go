@@ -93,9 +93,18 @@ func testPendingCounters[T kernel.Element](t *testing.T, options []Option, count
 	}
 }
 
+// pendingAtEverySize makes the pending byte counters of every metric of
+// the test, whatever its counters (minPendingCounters), until it ends.
+func pendingAtEverySize(t testing.TB) {
+	old := minPendingCounters
+	minPendingCounters = 0
+	t.Cleanup(func() { minPendingCounters = old })
+}
+
 // TestPendingCounters runs testPendingCounters at every level, for float
 // types of each width under NonZero and a threshold, and an integer type.
 func TestPendingCounters(t *testing.T) {
+	pendingAtEverySize(t)
 	forEachLevel(t, func(t *testing.T) {
 		testPendingCounters[float32](t, nil, isNonZero[float32])
 		testPendingCounters[float64](t, nil, isNonZero[float64])

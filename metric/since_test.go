@@ -135,6 +135,7 @@ func checkSince[T kernel.Element](t *testing.T, a *FeatureActivity[T], o *sinceO
 // tile) to one metric, and each to a metric of its own merged in order,
 // at every kernel level, and checks both against the oracle after each.
 func TestVectorsSinceFired(t *testing.T) {
+	pendingAtEverySize(t)
 	forEachLevel(t, func(t *testing.T) {
 		t.Run("float32", testSinceTypes[float32])
 		t.Run("float64", testSinceTypes[float64])
@@ -499,6 +500,7 @@ func updateFused[T kernel.Element](a *FeatureActivity[T], x []T, shape ...int) e
 // marks moved between), and the widths the fused path takes on its own,
 // at every level, against the oracle.
 func TestSinceFiredFusedBlocks(t *testing.T) {
+	pendingAtEverySize(t)
 	forEachLevel(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(23, 23))
 		for _, rule := range rulesOf[float32]() {
