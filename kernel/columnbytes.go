@@ -156,23 +156,33 @@ func addStreamBytes[W word](counts []uint8, x []W, stream streamKernel[W], t val
 	width := int(unsafe.Sizeof(x[0]))
 	rows := len(x) / cols
 	whole := cols &^ (streamPad - 1)
-	if whole > 0 {
-		band, segment := streamPieces(cols, width)
-		segment = min(segment, whole) // a multiple of streamPad
-		for r0 := 0; r0 < rows; r0 += band {
-			b := min(band, rows-r0)
-			for c0 := 0; c0 < whole; c0 += segment {
-				n := min(segment, whole-c0)
-				start := r0*cols + c0
-				end := start + (b-1)*cols + n
-				addStreamChunk(counts[c0:c0+n:c0+n], x[start:end:end], n, cols, b, stream)
-			}
-		}
-	}
+	forStreamPieces(cols, width, rows, whole, func(r0, b, c0, n, start, end int) {
+		addStreamChunk(counts[c0:c0+n:c0+n], x[start:end:end], n, cols, b, stream)
+	})
 	if whole == cols {
 		return
 	}
 	streamTestGeneric(counts[whole:], x[whole:], cols-whole, cols, rows, t)
+}
+
+// forStreamPieces calls piece for each piece of streamPieces of the first
+// whole columns (a multiple of streamPad) of a matrix of rows rows of cols
+// lanes of width bytes: the b rows from r0 of the n columns from c0, which
+// are x[start:end].
+func forStreamPieces(cols, width, rows, whole int, piece func(r0, b, c0, n, start, end int)) {
+	if whole == 0 {
+		return
+	}
+	band, segment := streamPieces(cols, width)
+	segment = min(segment, whole) // a multiple of streamPad
+	for r0 := 0; r0 < rows; r0 += band {
+		b := min(band, rows-r0)
+		for c0 := 0; c0 < whole; c0 += segment {
+			n := min(segment, whole-c0)
+			start := r0*cols + c0
+			piece(r0, b, c0, n, start, start+(b-1)*cols+n)
+		}
+	}
 }
 
 // streamTestGeneric adds to the byte counts[j], j < cols, the number of

@@ -179,19 +179,9 @@ func addStreamBytesLast[W word](counts, lastb []uint8, x []W, rowBase int, strea
 	if stream == nil {
 		whole = 0
 	}
-	if whole > 0 {
-		band, segment := streamPieces(cols, width)
-		segment = min(segment, whole) // a multiple of streamPad
-		for r0 := 0; r0 < rows; r0 += band {
-			b := min(band, rows-r0)
-			for c0 := 0; c0 < whole; c0 += segment {
-				n := min(segment, whole-c0)
-				start := r0*cols + c0
-				end := start + (b-1)*cols + n
-				addStreamLastChunk(counts[c0:c0+n:c0+n], lastb[c0:c0+n:c0+n], x[start:end:end], n, cols, b, rowBase+r0+1, stream)
-			}
-		}
-	}
+	forStreamPieces(cols, width, rows, whole, func(r0, b, c0, n, start, end int) {
+		addStreamLastChunk(counts[c0:c0+n:c0+n], lastb[c0:c0+n:c0+n], x[start:end:end], n, cols, b, rowBase+r0+1, stream)
+	})
 	if whole == cols {
 		return
 	}
