@@ -67,9 +67,13 @@
 // is exact per vector; a list of entries (UpdateEntries) has no vector per
 // entry, and a feature that fired in it counts as fired in its last vector,
 // as sparsify counts a batch (give one vector per call for exact counts).
-// The counts cost 8 bytes per (component, feature) beside F; an Update
-// finds, per column, the last row it counts in by walking the batch back
-// from its end over the columns not yet found (BenchmarkSinceFired).
+// The counts cost 8 bytes per (component, feature) beside F. A dense
+// Update of 8 vectors or more at the AVX-512 and AVX2 levels marks, per
+// column, the last row it counts in within its column pass (the kernel's
+// Add*ColumnBytesLast); every other Update (the generic level, NEON,
+// float64 at AVX2, fewer vectors, sparse and masked batches) finds it by
+// walking the batch back from its end over the columns not yet found
+// (BenchmarkSinceFired).
 // Without SinceFired a FeatureActivity keeps none of this (its Updates
 // walk nothing, its state is version 1), VectorsSinceFired and DeadAfter
 // are ErrConfig errors, and a metric with SinceFired refuses to Merge one
